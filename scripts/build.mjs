@@ -1,0 +1,38 @@
+// Bundles the CLI with esbuild. Both bins (kvmig and kubectl-kvmig) run the one entry file,
+// dist/kvmig.js. What only some commands need (the Kubernetes client, ora, inquirer, yaml) is
+// split into dist/chunks/ and loaded with import() on first use, so `kvmig --help` parses
+// about 60 KiB instead of 2 MiB.
+import { chmod, rm } from "node:fs/promises";
+import { build } from "esbuild";
+
+const outdir = "dist";
+const entry = `${outdir}/kvmig.js`;
+
+await rm(outdir, { recursive: true, force: true });
+const result = await build({
+  entryPoints: { kvmig: "src/cli.ts" },
+  outdir,
+  bundle: true,
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
+  platform: "node",
+  format: "esm",
+  target: "node22",
+  minify: true,
+  legalComments: "external",
+  metafile: true,
+  logLevel: "warning",
+  banner: {
+    // Bundled CommonJS dependencies call require() for Node built-ins.
+    js: 'import { createRequire as __kvmigCreateRequire } from "node:module";const require = __kvmigCreateRequire(import.meta.url);',
+  },
+});
+
+// The shebang goes on the entry only; esbuild keeps the one in src/cli.ts.
+await chmod(entry, 0o755);
+const sizes = Object.entries(result.metafile.outputs)
+  .filter(([file]) => file.endsWith(".js"))
+  .map(([file, output]) => `${file.replace(`${outdir}/`, "")} ${(output.bytes / 1024).toFixed(0)} KiB`);
+console.log(
+  `built ${entry} (${sizes.length} files: ${sizes.slice(0, 4).join(", ")}${sizes.length > 4 ? ", ..." : ""})`,
+);

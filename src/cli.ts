@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// The process edge: the only file that reads process.argv, sets process.exitCode and handles
+// signals. It builds the real Context and hands the exit code of runMain to the process.
+
+import { basename } from "node:path";
+import { systemClock } from "./clock.js";
+import type { Context } from "./context.js";
+import { ExitCode } from "./errors.js";
+import { createIO } from "./io/io.js";
+import { createPrompter } from "./io/prompter-impl.js";
+import { connectLazily } from "./k8s/provider.js";
+import { runMain } from "./main.js";
+
+function programName(): string {
+  const invoked = basename(process.argv[1] ?? "kvmig");
+  return invoked.startsWith("kubectl-kvmig") ? "kubectl kvmig" : "kvmig";
+}
+
+const io = createIO({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, process.env);
+
+// A reader that went away (`kvmig ... | head`) is not an error worth a message.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? ExitCode.ok);
+});
+
+// The first Ctrl-C asks the running command to stop (it reports the state it leaves);
+// a second one leaves at once.
+const controller = new AbortController();
+process.on("SIGINT", () => {
+  if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+  controller.abort(new Error("interrupted"));
+});
+
+const ctx: Context = {
+  io,
+  env: process.env,
+  clock: systemClock,
+  signal: controller.signal,
+  prompter: createPrompter(io),
+  connect: connectLazily,
+  programName: programName(),
+};
+
+process.exitCode = await runMain(process.argv.slice(2), ctx);

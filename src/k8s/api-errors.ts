@@ -1,0 +1,259 @@
+// One place that turns what the API server (or the network) said into a KvmigError with a hint.
+// The server's own message is always kept; the hint names what was refused or missing.
+
+import {
+  ApiError,
+  ConnectionError,
+  ExitCode,
+  type KvmigError,
+  NotFoundError,
+  TimeoutError,
+  UnauthorizedError,
+} from "../errors.js";
+import { isStatus, type Status } from "./meta.js";
+
+/** What kvmig was doing when the error happened, for the message and the hint. */
+export interface RequestInfo {
+  method: string;
+  /** The path with its query string. */
+  path: string;
+  server: string;
+  context: string;
+}
+
+/** A request path taken apart, the way the API server's RequestInfo resolver does it. */
+export interface ResourceAttributes {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource: string | undefined;
+  namespace: string | undefined;
+  name: string | undefined;
+}
+
+export function resourceAttributes(method: string, pathWithQuery: string): ResourceAttributes | undefined {
+  const [path = "", query = ""] = pathWithQuery.split("?", 2);
+  const parts = path.split("/").filter((p) => p !== "");
+  let group: string;
+  let rest: string[];
+  if (parts[0] === "api" && parts.length >= 2) {
+    group = "";
+    rest = parts.slice(2);
+  } else if (parts[0] === "apis" && parts.length >= 3) {
+    group = parts[1] ?? "";
+    rest = parts.slice(3);
+  } else {
+    return undefined;
+  }
+  let namespace: string | undefined;
+  if (rest[0] === "namespaces" && rest.length >= 3) {
+    namespace = decodeURIComponent(rest[1] ?? "");
+    rest = rest.slice(2);
+  }
+  const [resource, rawName, ...sub] = rest;
+  if (resource === undefined) return undefined;
+  const name = rawName === undefined ? undefined : decodeURIComponent(rawName);
+  const subresource = sub.length > 0 ? sub.join("/") : undefined;
+  const watching = new URLSearchParams(query).get("watch");
+  const verb = verbOf(method, name !== undefined, watching === "1" || watching === "true");
+  return { verb, group, resource, subresource, namespace, name };
+}
+
+function verbOf(method: string, hasName: boolean, watching: boolean): string {
+  switch (method.toUpperCase()) {
+    case "GET":
+      if (watching) return "watch";
+      return hasName ? "get" : "list";
+    case "POST":
+      return "create";
+    case "PUT":
+      return "update";
+    case "PATCH":
+      return "patch";
+    case "DELETE":
+      return hasName ? "delete" : "deletecollection";
+    default:
+      return method.toLowerCase();
+  }
+}
+
+function describeResource(attrs: ResourceAttributes): string {
+  const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
+  return attrs.group === "" ? resource : `${resource}.${attrs.group}`;
+}
+
+function scopeOf(attrs: ResourceAttributes): string {
+  return attrs.namespace === undefined ? "cluster-wide" : `in namespace "${attrs.namespace}"`;
+}
+
+function parseStatus(body: string): Status | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return isStatus(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function serverMessage(status: number, body: string, parsed: Status | undefined): string {
+  if (parsed?.message) return parsed.message;
+  const text = body.trim().split("\n")[0]?.slice(0, 200);
+  return text ? `${text} (HTTP ${status})` : `the server answered HTTP ${status}`;
+}
+
+/** An HTTP error response. `body` is the raw response text, usually a Status. */
+export function errorFromResponse(status: number, body: string, request: RequestInfo): ApiError {
+  const parsed = parseStatus(body);
+  const message = serverMessage(status, body, parsed);
+  const reason = parsed?.reason;
+  const attrs = resourceAttributes(request.method, request.path);
+  const what = attrs ? `${attrs.verb} ${describeResource(attrs)}` : `${request.method} ${request.path}`;
+  const scope = attrs ? ` ${scopeOf(attrs)}` : "";
+
+  switch (status) {
+    case 401:
+      return new ApiError(message, status, reason, ExitCode.unauthorized, {
+        hint: `the API server at ${request.server} did not accept the credentials of context "${request.context}" (refused: ${what}${scope}); log in again or refresh the credentials in your kubeconfig`,
+      });
+    case 403:
+      return new ApiError(message, status, reason, ExitCode.unauthorized, {
+        hint: `you are not allowed to ${what}${scope}; ${permissionAdvice(attrs)}`,
+      });
+    case 404:
+      return new ApiError(message, status, reason, ExitCode.notFound, { hint: notFoundHint(attrs, request) });
+    case 409:
+      return new ApiError(message, status, reason, ExitCode.unexpected, {
+        hint:
+          reason === "AlreadyExists"
+            ? "an object with that name already exists; pick another name or use the existing one"
+            : "the object changed, or its state does not allow this now; check its current state and run again",
+      });
+    case 410:
+      return new ApiError(message, status, reason, ExitCode.unexpected, {
+        hint: "what kvmig was reading expired on the server (too old a resourceVersion or continue token); run the command again",
+      });
+    case 400:
+    case 422:
+      return new ApiError(withCauses(message, parsed), status, reason, ExitCode.usage, {
+        hint: "the API server rejected the request as invalid; fix the value it names and run again",
+      });
+    case 429:
+      return new ApiError(message, status, reason, ExitCode.unexpected, {
+        hint: "the API server is throttling requests; wait a moment and run again",
+      });
+    default:
+      return new ApiError(message, status, reason, ExitCode.unexpected, {
+        hint: serverErrorHint(status, attrs),
+      });
+  }
+}
+
+function withCauses(message: string, status: Status | undefined): string {
+  const causes = status?.details?.causes ?? [];
+  const extra = causes
+    .map((c) => (c.field ? `${c.field}: ${c.message ?? c.reason ?? ""}` : (c.message ?? "")))
+    .filter((c) => c !== "" && !message.includes(c));
+  return extra.length > 0 ? `${message} (${extra.join("; ")})` : message;
+}
+
+function permissionAdvice(attrs: ResourceAttributes | undefined): string {
+  if (!attrs) return "ask a cluster admin for the permission";
+  const check = `kubectl auth can-i ${attrs.verb} ${describeResource(attrs)}${attrs.namespace === undefined ? "" : ` -n ${attrs.namespace}`}`;
+  if (attrs.group === "subresources.kubevirt.io" && attrs.subresource === "migrate") {
+    return `since KubeVirt v1.5 this needs the kubevirt.io:migrate ClusterRole (bind it with a RoleBinding in the namespace); check with: ${check}`;
+  }
+  return `ask a cluster admin for a Role that grants it; check with: ${check}`;
+}
+
+function notFoundHint(attrs: ResourceAttributes | undefined, request: RequestInfo): string {
+  if (!attrs) return `the API server at ${request.server} has no ${request.path}`;
+  const resource = describeResource(attrs);
+  if (attrs.name === undefined) {
+    const kubevirt = attrs.group.endsWith("kubevirt.io") ? "; is KubeVirt installed on this cluster?" : "";
+    return `the API server at ${request.server} does not serve ${resource}${kubevirt}`;
+  }
+  const where = attrs.namespace === undefined ? "" : ` in namespace "${attrs.namespace}"`;
+  const list = `kubectl get ${attrs.group === "" ? attrs.resource : `${attrs.resource}.${attrs.group}`}${attrs.namespace === undefined ? "" : ` -n ${attrs.namespace}`}`;
+  const subject = attrs.subresource ? `${attrs.resource} "${attrs.name}"` : `${resource} "${attrs.name}"`;
+  return `there is no ${subject}${where} (context "${request.context}"); list what exists with: ${list}`;
+}
+
+function serverErrorHint(status: number, attrs: ResourceAttributes | undefined): string {
+  const kubevirt = attrs?.group.endsWith("kubevirt.io") === true;
+  if (status === 503) {
+    return kubevirt
+      ? "the KubeVirt API (virt-api) is unavailable; check its pods with: kubectl get pods -A -l kubevirt.io=virt-api"
+      : "the API server is unavailable (restarting or overloaded); wait a moment and run again";
+  }
+  return kubevirt
+    ? "the API server or a KubeVirt webhook failed; the message above is the server's own. Run again with -v for the request"
+    : "the API server failed; the message above is the server's own. Run again with -v for the request";
+}
+
+const tlsErrorCodes = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "EPROTO",
+]);
+
+/** A failure below HTTP: refused, DNS, TLS, reset. */
+export function errorFromNetwork(error: unknown, request: RequestInfo): KvmigError {
+  const code = (error as { code?: unknown }).code;
+  const detail = error instanceof Error ? error.message : String(error);
+  const where = `the API server at ${request.server} (context "${request.context}")`;
+  const check = `check the server address and the cluster with: kubectl config view --minify --context ${request.context}`;
+  if (code === "ECONNREFUSED") {
+    return new ConnectionError(`cannot connect to ${where}: connection refused`, {
+      hint: `is the cluster running? ${check}`,
+      cause: error,
+    });
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return new ConnectionError(`cannot resolve the host of ${where}: ${detail}`, {
+      hint: `the server name does not resolve; ${check}`,
+      cause: error,
+    });
+  }
+  if (
+    typeof code === "string" &&
+    (tlsErrorCodes.has(code) || code.startsWith("ERR_SSL") || code.includes("CERT"))
+  ) {
+    return new ConnectionError(`TLS verification failed for ${where}: ${detail}`, {
+      hint: "the certificate-authority in your kubeconfig does not match the server's certificate; fix the cluster's certificate-authority(-data) entry, or point --context at the right cluster",
+      cause: error,
+    });
+  }
+  return new ConnectionError(`lost the connection to ${where}: ${detail}`, {
+    hint: `the network or the API server dropped the request; run again, and if it repeats ${check}`,
+    cause: error,
+  });
+}
+
+export function timeoutError(request: RequestInfo, timeoutMs: number): TimeoutError {
+  return new TimeoutError(
+    `timed out after ${formatSeconds(timeoutMs)} waiting for the API server at ${request.server} (context "${request.context}") to answer ${request.method} ${request.path.split("?")[0]}`,
+    { hint: "raise --request-timeout, or check the network path to the API server" },
+  );
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError ? error.status === 404 : error instanceof NotFoundError;
+}
+
+export function isUnauthorized(error: unknown): boolean {
+  return error instanceof ApiError
+    ? error.status === 401 || error.status === 403
+    : error instanceof UnauthorizedError;
+}

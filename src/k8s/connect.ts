@@ -1,0 +1,212 @@
+// The one module that imports @kubernetes/client-node: it reads kubeconfig files the way kubectl
+// does (KUBECONFIG with several files, --kubeconfig, --context, in-cluster, exec plugins) and
+// hands the connection settings to our own transport. Loaded on first use only.
+
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, join } from "node:path";
+import { type Cluster, KubeConfig, type Context as KubeContext, type User } from "@kubernetes/client-node";
+import type { Clock } from "../clock.js";
+import { ConfigError } from "../errors.js";
+import { HttpKubeClient } from "./client.js";
+import type { KubeClient } from "./kube-client.js";
+import { type TlsSettings, Transport } from "./transport.js";
+
+export interface ConnectionFlags {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  namespace?: string | undefined;
+  requestTimeoutMs?: number | undefined;
+}
+
+export interface ConnectDependencies {
+  env: Readonly<Record<string, string | undefined>>;
+  clock: Clock;
+  log?: ((line: string) => void) | undefined;
+  userAgent: string;
+}
+
+const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+export const defaultRequestTimeoutMs = 30_000;
+
+const howToPoint =
+  "point kvmig at a cluster with --kubeconfig PATH or the KUBECONFIG environment variable, or create ~/.kube/config (kubectl config view shows what kubectl uses)";
+
+/** Which kubeconfig files apply, in kubectl's order of precedence. */
+export function kubeconfigFiles(flags: ConnectionFlags, env: ConnectDependencies["env"]): string[] {
+  if (flags.kubeconfig) return [flags.kubeconfig];
+  const fromEnv = (env.KUBECONFIG ?? "").split(delimiter).filter((f) => f !== "");
+  if (fromEnv.length > 0) return fromEnv;
+  const home = env.HOME ?? homedir();
+  return [join(home, ".kube", "config")];
+}
+
+function loadFile(path: string): KubeConfig {
+  const config = new KubeConfig();
+  try {
+    config.loadFromFile(path);
+  } catch (error) {
+    throw new ConfigError(`cannot read kubeconfig ${path}: ${(error as Error).message.split("\n")[0]}`, {
+      hint: "fix the file (kubectl config view --kubeconfig PATH shows how kubectl reads it), or pass another with --kubeconfig",
+      cause: error,
+    });
+  }
+  return config;
+}
+
+/** Merges files as kubectl does: the first file to define a name wins, and the first current-context. */
+function mergeFiles(paths: string[], explicit: boolean): KubeConfig | undefined {
+  const clusters: Cluster[] = [];
+  const users: User[] = [];
+  const contexts: KubeContext[] = [];
+  let currentContext = "";
+  let found = 0;
+  for (const path of paths) {
+    if (!existsSync(path)) {
+      if (explicit) {
+        throw new ConfigError(`kubeconfig ${path} does not exist`, { hint: howToPoint });
+      }
+      continue;
+    }
+    found += 1;
+    const config = loadFile(path);
+    const add = <T extends { name: string }>(into: T[], items: T[] | undefined) => {
+      for (const item of items ?? []) if (!into.some((i) => i.name === item.name)) into.push(item);
+    };
+    add(clusters, config.clusters);
+    add(users, config.users);
+    add(contexts, config.contexts);
+    if (!currentContext && config.currentContext) currentContext = config.currentContext;
+  }
+  if (found === 0) return undefined;
+  const merged = new KubeConfig();
+  merged.loadFromOptions({ clusters, users, contexts, currentContext });
+  return merged;
+}
+
+function inCluster(env: ConnectDependencies["env"]): boolean {
+  return Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync(join(serviceAccountDir, "token"));
+}
+
+interface Resolved {
+  config: KubeConfig;
+  contextName: string;
+  namespace: string;
+}
+
+export function resolveConfig(flags: ConnectionFlags, env: ConnectDependencies["env"]): Resolved {
+  const files = kubeconfigFiles(flags, env);
+  const explicit = Boolean(flags.kubeconfig);
+  const merged = mergeFiles(files, explicit);
+  if (merged === undefined) {
+    if (inCluster(env)) {
+      const config = new KubeConfig();
+      config.loadFromCluster();
+      const namespace = flags.namespace ?? readFileOr(join(serviceAccountDir, "namespace"), "default");
+      return { config, contextName: config.currentContext, namespace };
+    }
+    const where = env.KUBECONFIG
+      ? `KUBECONFIG names ${files.join(", ")}, and none exists`
+      : `${files[0]} does not exist`;
+    throw new ConfigError(`no kubeconfig found: ${where}`, { hint: howToPoint });
+  }
+
+  const contextName = flags.context ?? merged.currentContext;
+  if (!contextName) {
+    throw new ConfigError("the kubeconfig has no current context", {
+      hint: `pass --context NAME (one of: ${contextNames(merged)}) or set one with: kubectl config use-context NAME`,
+    });
+  }
+  const context = merged.getContextObject(contextName);
+  if (!context) {
+    throw new ConfigError(`context "${contextName}" is not in the kubeconfig`, {
+      hint: `the contexts are: ${contextNames(merged)}`,
+    });
+  }
+  merged.setCurrentContext(contextName);
+  if (!merged.getCurrentCluster()) {
+    throw new ConfigError(
+      `context "${contextName}" names cluster "${context.cluster}", which the kubeconfig does not define`,
+      {
+        hint: "fix the kubeconfig: kubectl config view shows its clusters",
+      },
+    );
+  }
+  return { config: merged, contextName, namespace: flags.namespace ?? context.namespace ?? "default" };
+}
+
+function contextNames(config: KubeConfig): string {
+  const names = config.contexts.map((c) => c.name);
+  return names.length > 0 ? names.join(", ") : "(none)";
+}
+
+function readFileOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, "utf8").trim() || fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+interface HttpsOptionsOut {
+  headers?: Record<string, string | number | string[]>;
+  ca?: Buffer | string;
+  cert?: Buffer | string;
+  key?: Buffer | string;
+  pfx?: Buffer | string;
+  passphrase?: string;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+  auth?: string;
+}
+
+async function credentialOptions(config: KubeConfig, contextName: string): Promise<HttpsOptionsOut> {
+  const options: HttpsOptionsOut = {};
+  try {
+    await config.applyToHTTPSOptions(options as never);
+  } catch (error) {
+    throw new ConfigError(
+      `cannot get credentials for context "${contextName}": ${(error as Error).message.split("\n")[0]}`,
+      {
+        hint: "check the user entry of this context in your kubeconfig (its exec plugin or token file)",
+        cause: error,
+      },
+    );
+  }
+  return options;
+}
+
+export async function connect(flags: ConnectionFlags, deps: ConnectDependencies): Promise<KubeClient> {
+  const { config, contextName, namespace } = resolveConfig(flags, deps.env);
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new ConfigError(`context "${contextName}" has no cluster`);
+  const first = await credentialOptions(config, contextName);
+  const tls: TlsSettings = {
+    ca: first.ca,
+    cert: first.cert,
+    key: first.key,
+    pfx: first.pfx,
+    passphrase: first.passphrase,
+    rejectUnauthorized: cluster.skipTLSVerify ? false : first.rejectUnauthorized,
+    servername: first.servername ?? cluster.tlsServerName,
+  };
+  let pending: HttpsOptionsOut | undefined = first;
+  const authHeaders = async (): Promise<Record<string, string>> => {
+    // Exec plugins and token files can rotate: ask the kubeconfig again for every request
+    // after the first (client-node caches a credential until it expires).
+    const options = pending ?? (await credentialOptions(config, contextName));
+    pending = undefined;
+    return Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k, String(v)]));
+  };
+  const transport = new Transport({
+    server: cluster.server,
+    context: contextName,
+    tls,
+    authHeaders,
+    basicAuth: first.auth,
+    requestTimeoutMs: flags.requestTimeoutMs ?? defaultRequestTimeoutMs,
+    log: deps.log,
+    userAgent: deps.userAgent,
+  });
+  return new HttpKubeClient(transport, { namespace, clock: deps.clock, log: deps.log });
+}

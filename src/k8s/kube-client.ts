@@ -1,0 +1,144 @@
+// The domain verbs kvmig uses to talk to a cluster. Commands depend on this interface only;
+// the implementation (client.ts, over connect.ts) is loaded on first use.
+
+import type { KubeObject } from "./meta.js";
+import type { ResourceName } from "./resources.js";
+import type {
+  Deployment,
+  Event,
+  KubeVirt,
+  KubeVirtVersionInfo,
+  MigrateOptions,
+  MigrationPolicy,
+  Namespace,
+  NetworkAttachmentDefinition,
+  Node,
+  Pod,
+  RestartOptions,
+  ServerVersion,
+  VirtualMachine,
+  VirtualMachineInstance,
+  VirtualMachineInstanceMigration,
+} from "./types.js";
+
+export interface ObjectTypes {
+  vm: VirtualMachine;
+  vmi: VirtualMachineInstance;
+  vmim: VirtualMachineInstanceMigration;
+  kubevirt: KubeVirt;
+  migrationPolicy: MigrationPolicy;
+  nad: NetworkAttachmentDefinition;
+  pod: Pod;
+  event: Event;
+  node: Node;
+  namespace: Namespace;
+  deployment: Deployment;
+}
+
+export type ObjectOf<R extends ResourceName> = ObjectTypes[R];
+
+export interface ListOptions {
+  /** Omit for all namespaces (or for cluster-scoped resources). */
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+  /** Page size for `limit`/`continue`; default 500. */
+  pageSize?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface WatchOptions extends ListOptions {
+  signal: AbortSignal;
+}
+
+/** What a list-then-watch yields: changes, plus one SYNCED once the initial list is delivered. */
+export type WatchUpdate<T> =
+  | { type: "ADDED" | "MODIFIED" | "DELETED"; object: T }
+  | { type: "SYNCED"; resourceVersion: string };
+
+export interface DryRunOption {
+  dryRun?: boolean | undefined;
+}
+
+export interface DeleteMigrationOptions extends DryRunOption {
+  /** Delete only if the object still has this uid (a replaced migration is left alone). */
+  uid?: string | undefined;
+}
+
+export interface LogOptions {
+  container: string;
+  tailLines?: number | undefined;
+  sinceSeconds?: number | undefined;
+  timestamps?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface AccessCheck {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string | undefined;
+  namespace?: string | undefined;
+  name?: string | undefined;
+}
+
+export interface AccessResult {
+  allowed: boolean;
+  reason?: string | undefined;
+}
+
+export interface KubeClient {
+  /** The server URL and context name, for messages. */
+  readonly server: string;
+  readonly context: string;
+  /** `-n`, else the context's namespace, else `default`. */
+  readonly namespace: string;
+
+  /** `GET /version` of the Kubernetes API server. */
+  serverVersion(): Promise<ServerVersion>;
+  /** `GET /apis/subresources.kubevirt.io/v1/version` (virt-api). */
+  kubevirtVersion(): Promise<KubeVirtVersionInfo>;
+
+  get<R extends ResourceName>(resource: R, name: string, namespace?: string): Promise<ObjectOf<R>>;
+  /** Reads every page and returns all items. */
+  list<R extends ResourceName>(resource: R, options?: ListOptions): Promise<ObjectOf<R>[]>;
+  /** Reads page by page (`limit`/`continue`), so memory stays flat on big lists. */
+  listPages<R extends ResourceName>(resource: R, options?: ListOptions): AsyncIterable<ObjectOf<R>[]>;
+  /**
+   * List, then watch from the list's resourceVersion: resumes after a dropped stream,
+   * re-lists on 410 Gone, never loses or repeats a change, ends when the signal aborts.
+   */
+  watch<R extends ResourceName>(resource: R, options: WatchOptions): AsyncIterable<WatchUpdate<ObjectOf<R>>>;
+
+  /** The KubeVirt CR, wherever it lives (usually namespace `kubevirt`). */
+  findKubeVirt(): Promise<KubeVirt | undefined>;
+  /** The virt-controller Deployment next to the KubeVirt CR; its `--launcher-image` is the current launcher. */
+  findVirtController(kubevirtNamespace: string): Promise<Deployment | undefined>;
+
+  createMigration(
+    namespace: string,
+    migration: VirtualMachineInstanceMigration,
+    options?: DryRunOption,
+  ): Promise<VirtualMachineInstanceMigration>;
+  deleteMigration(namespace: string, name: string, options?: DeleteMigrationOptions): Promise<void>;
+  /** `PUT .../virtualmachines/{name}/migrate`; the server does not say which VMIM it created. */
+  migrate(namespace: string, vmName: string, options?: MigrateOptions): Promise<void>;
+  /** `PUT .../virtualmachines/{name}/restart`. */
+  restart(namespace: string, vmName: string, options?: RestartOptions): Promise<void>;
+
+  podLogs(namespace: string, pod: string, options: LogOptions): Promise<string>;
+  /** Follows a container log line by line until the signal aborts or the container ends. */
+  followPodLogs(
+    namespace: string,
+    pod: string,
+    options: LogOptions & { signal: AbortSignal },
+  ): AsyncIterable<string>;
+
+  /** SelfSubjectAccessReview: may the current user do this? */
+  canI(check: AccessCheck): Promise<AccessResult>;
+
+  /** Releases connections so the process can exit. */
+  close(): void;
+}
+
+export type { KubeObject };

@@ -1,0 +1,263 @@
+// HTTP to the API server over node:https: one request, or one stream of lines (watch, log follow).
+// Auth and TLS settings come from the kubeconfig; errors leave here already mapped.
+
+import http from "node:http";
+import https from "node:https";
+import { performance } from "node:perf_hooks";
+import { errorFromNetwork, errorFromResponse, type RequestInfo, timeoutError } from "./api-errors.js";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export type QueryValue = string | number | boolean | undefined;
+
+export interface HttpRequest {
+  method: HttpMethod;
+  path: string;
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+  contentType?: string;
+  /** Overrides the transport's request timeout; 0 means none (streams). */
+  timeoutMs?: number;
+  signal?: AbortSignal | undefined;
+}
+
+export interface TlsSettings {
+  ca?: Buffer | string | undefined;
+  cert?: Buffer | string | undefined;
+  key?: Buffer | string | undefined;
+  pfx?: Buffer | string | undefined;
+  passphrase?: string | undefined;
+  rejectUnauthorized?: boolean | undefined;
+  servername?: string | undefined;
+}
+
+export interface TransportConfig {
+  /** The cluster's server URL, e.g. https://127.0.0.1:6443 (may carry a path prefix). */
+  server: string;
+  /** The kubeconfig context name, for messages. */
+  context: string;
+  tls: TlsSettings;
+  /** Headers that authenticate a request (bearer token, exec plugin credential). Called per request. */
+  authHeaders: () => Promise<Record<string, string>>;
+  /** Basic auth "user:password", when the kubeconfig has one. */
+  basicAuth?: string | undefined;
+  requestTimeoutMs: number;
+  /** Verbose log: one line per request; never headers. */
+  log?: ((line: string) => void) | undefined;
+  userAgent: string;
+}
+
+/** A response body read line by line; `close()` ends it early. */
+export interface LineStream extends AsyncIterable<string> {
+  close(): void;
+}
+
+export class Transport {
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+  private readonly secure: boolean;
+
+  constructor(private readonly config: TransportConfig) {
+    this.base = new URL(config.server);
+    this.secure = this.base.protocol === "https:";
+    this.agent = this.secure
+      ? new https.Agent({ keepAlive: true, ...definedOnly(config.tls) })
+      : new http.Agent({ keepAlive: true });
+  }
+
+  get server(): string {
+    return this.config.server;
+  }
+
+  get context(): string {
+    return this.config.context;
+  }
+
+  /** Sends one request and parses the JSON answer; throws a mapped KvmigError on failure. */
+  async request<T>(req: HttpRequest): Promise<T> {
+    const text = await this.requestText(req);
+    if (text === "") return undefined as T;
+    return JSON.parse(text) as T;
+  }
+
+  async requestText(req: HttpRequest): Promise<string> {
+    const { response, info, started } = await this.send(req, req.timeoutMs ?? this.config.requestTimeoutMs);
+    const body = await readBody(response).catch((error: unknown) => {
+      throw errorFromNetwork(error, info);
+    });
+    this.logDone(info, response.statusCode ?? 0, started);
+    if ((response.statusCode ?? 0) >= 400) throw errorFromResponse(response.statusCode ?? 0, body, info);
+    return body;
+  }
+
+  /** Opens a streaming request (watch, follow) and yields its body line by line. */
+  async stream(req: HttpRequest): Promise<LineStream> {
+    const { response, info, started } = await this.send(req, req.timeoutMs ?? 0);
+    const status = response.statusCode ?? 0;
+    if (status >= 400) {
+      const body = await readBody(response).catch(() => "");
+      this.logDone(info, status, started);
+      throw errorFromResponse(status, body, info);
+    }
+    this.logDone(info, status, started, " (stream)");
+    return lineStream(response, req.signal);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async send(
+    req: HttpRequest,
+    timeoutMs: number,
+  ): Promise<{ response: http.IncomingMessage; info: RequestInfo; started: number }> {
+    const url = new URL(joinPath(this.base.pathname, req.path), this.base);
+    for (const [key, value] of Object.entries(req.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const pathWithQuery = `${req.path}${url.search}`;
+    const info: RequestInfo = {
+      method: req.method,
+      path: pathWithQuery,
+      server: this.config.server,
+      context: this.config.context,
+    };
+    const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      "User-Agent": this.config.userAgent,
+      ...(await this.config.authHeaders()),
+    };
+    if (payload !== undefined) {
+      headers["Content-Type"] = req.contentType ?? "application/json";
+      headers["Content-Length"] = String(Buffer.byteLength(payload));
+    }
+    const started = performance.now();
+    const signal = req.signal;
+    if (signal?.aborted) throw signal.reason;
+
+    return new Promise((resolve, reject) => {
+      const client = this.secure ? https : http;
+      const request = client.request(url, {
+        method: req.method,
+        headers,
+        agent: this.agent,
+        auth: this.config.basicAuth,
+      });
+      let settled = false;
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        this.logFailed(info, started, error);
+        reject(error);
+      };
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              const error = timeoutError(info, timeoutMs);
+              request.destroy(error);
+              fail(error);
+            }, timeoutMs)
+          : undefined;
+      const onAbort = () => {
+        request.destroy();
+        fail(signal?.reason);
+      };
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      request.on("error", (error) => fail(errorFromNetwork(error, info)));
+      request.on("response", (response) => {
+        if (settled) {
+          response.destroy();
+          return;
+        }
+        settled = true;
+        // The timeout keeps guarding the body of a plain request; a stream is bounded by its signal.
+        if (timer) {
+          response.on("end", cleanup);
+          response.on("close", cleanup);
+        } else {
+          signal?.removeEventListener("abort", onAbort);
+          if (signal) {
+            const abortBody = () => response.destroy();
+            signal.addEventListener("abort", abortBody, { once: true });
+            response.on("close", () => signal.removeEventListener("abort", abortBody));
+          }
+        }
+        resolve({ response, info, started });
+      });
+      request.end(payload);
+    });
+  }
+
+  private logDone(info: RequestInfo, status: number, started: number, suffix = ""): void {
+    this.config.log?.(
+      `${info.method} ${info.path} ${status} ${http.STATUS_CODES[status] ?? ""} in ${elapsed(started)}${suffix}`,
+    );
+  }
+
+  private logFailed(info: RequestInfo, started: number, error: unknown): void {
+    const reason = error instanceof Error ? error.message : "aborted";
+    this.config.log?.(`${info.method} ${info.path} failed in ${elapsed(started)}: ${reason}`);
+  }
+}
+
+function elapsed(started: number): string {
+  return `${Math.round(performance.now() - started)}ms`;
+}
+
+function joinPath(prefix: string, path: string): string {
+  const trimmed = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
+  return `${trimmed}${path}`;
+}
+
+function definedOnly(tls: TlsSettings): https.AgentOptions {
+  return Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) as https.AgentOptions;
+}
+
+function readBody(response: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on("data", (chunk: Buffer) => chunks.push(chunk));
+    response.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    response.on("error", reject);
+    response.on("aborted", () => reject(new Error("the response was cut off")));
+  });
+}
+
+function lineStream(response: http.IncomingMessage, signal: AbortSignal | undefined): LineStream {
+  response.setEncoding("utf8");
+  let closed = false;
+  async function* lines(): AsyncGenerator<string> {
+    let pending = "";
+    try {
+      for await (const chunk of response) {
+        pending += chunk as string;
+        let newline = pending.indexOf("\n");
+        while (newline >= 0) {
+          const line = pending.slice(0, newline);
+          pending = pending.slice(newline + 1);
+          if (line.trim() !== "") yield line;
+          newline = pending.indexOf("\n");
+        }
+      }
+    } catch (error) {
+      // A stream we closed ourselves (close(), abort) ends quietly; a cut from the other side is an error.
+      if (closed || signal?.aborted) return;
+      throw error;
+    }
+    if (pending.trim() !== "") yield pending;
+  }
+  const iterator = lines();
+  return {
+    [Symbol.asyncIterator]: () => iterator,
+    close: () => {
+      closed = true;
+      response.destroy();
+    },
+  };
+}

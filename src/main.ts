@@ -1,0 +1,145 @@
+// main(argv, ctx): builds the commander program, applies the global flags, runs one command.
+// runMain wraps it: an error becomes one line and a hint on stderr, and the exit code of the
+// table in errors.ts, which cli.ts hands to the process.
+
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { examples, type Runner } from "./commands/command.js";
+import { versionCommand } from "./commands/version.js";
+import type { CommandContext, Context, GlobalOptions } from "./context.js";
+import { parseDuration } from "./duration.js";
+import { describeError, ExitCode, exitCodeOf, type KvmigError, UsageError } from "./errors.js";
+import { createProgress } from "./io/progress.js";
+import { KubeProvider } from "./k8s/provider.js";
+import { kvmigVersion } from "./version.js";
+
+export const outputFormats = ["text", "json", "yaml"] as const;
+
+function buildProgram(ctx: Context) {
+  const program = new Command(ctx.programName)
+    .description("Live-migrate KubeVirt VMs, follow them to the end, and explain what went wrong.")
+    .version(kvmigVersion, "--version", "print the kvmig version and exit")
+    .option("--kubeconfig <path>", "path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    .option("--context <name>", "the kubeconfig context to use")
+    .option("-n, --namespace <namespace>", "the namespace (default: the context's namespace, else default)")
+    .option(
+      "--request-timeout <duration>",
+      "time limit for each API request, like 30s or 2m; 0 for none",
+      "30s",
+    )
+    .addOption(
+      new Option("-o, --output <format>", "output format where a command has data output")
+        .choices(outputFormats)
+        .default("text" as const),
+    )
+    .option("--no-color", "no colours (also: the NO_COLOR environment variable)")
+    .option("-v, --verbose", "log each API request (method, path, status, time) to stderr", false)
+    .helpOption("-h, --help", "show help")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.io.stdout.write(text),
+      writeErr: (text) => ctx.io.stderr.write(text),
+      // Errors are reported once, by cli.ts, as one line and a hint.
+      outputError: () => {},
+    })
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["version", "check that kvmig reaches the cluster, and which KubeVirt it runs"],
+          ["version --context prod -o json", "the same for another context, as JSON"],
+        ],
+        ctx.programName,
+      ),
+    );
+
+  const run: Runner = async (body) => {
+    const raw = program.opts();
+    const options: GlobalOptions = {
+      kubeconfig: raw.kubeconfig,
+      context: raw.context,
+      namespace: raw.namespace,
+      requestTimeoutMs: parseDuration(raw.requestTimeout, "--request-timeout"),
+      output: raw.output,
+      verbose: raw.verbose,
+    };
+    ctx.io.setColor(raw.color);
+    ctx.io.setOutputMode(options.output);
+    const debug = (line: string) => {
+      if (options.verbose) ctx.io.err(ctx.io.errColors.dim(line));
+    };
+    const provider = new KubeProvider(ctx.connect, options, {
+      env: ctx.env,
+      clock: ctx.clock,
+      log: options.verbose ? debug : undefined,
+      userAgent: `kvmig/${kvmigVersion}`,
+    });
+    const commandContext: CommandContext = {
+      ...ctx,
+      options,
+      kube: () => provider.get(),
+      progress: () => createProgress(ctx.io),
+      debug,
+    };
+    try {
+      await body(commandContext);
+    } finally {
+      await provider.close();
+    }
+  };
+
+  program.addCommand(versionCommand(run, ctx.programName));
+  return program;
+}
+
+const quietExits = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
+
+export async function main(argv: readonly string[], ctx: Context): Promise<void> {
+  const program = buildProgram(ctx);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return;
+  }
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (quietExits.has(error.code)) return;
+      throw usageErrorFrom(error, argv, ctx.programName);
+    }
+    throw error;
+  }
+}
+
+function usageErrorFrom(error: CommanderError, argv: readonly string[], programName: string): KvmigError {
+  const message = error.message.replace(/^error:\s*/i, "").split("\n")[0] ?? error.message;
+  const command = argv.find((a) => !a.startsWith("-"));
+  const help =
+    error.code === "commander.unknownCommand" || command === undefined
+      ? `${programName} --help`
+      : `${programName} ${command} --help`;
+  // Commander's own suggestion ("Did you mean ...?") is worth keeping in the hint.
+  const suggestion = error.message.split("\n").find((l) => l.startsWith("(Did you mean"));
+  return new UsageError(message, { hint: `${suggestion ? `${suggestion.slice(1, -1)} ` : ""}see ${help}` });
+}
+
+/** Runs main and reports its outcome: the exit code, with any error already printed. */
+export async function runMain(argv: readonly string[], ctx: Context): Promise<ExitCode> {
+  try {
+    await main(argv, ctx);
+    return ctx.signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+  } catch (error) {
+    const code = exitCodeOf(error);
+    if (ctx.signal.aborted && code === ExitCode.unexpected) {
+      ctx.io.err("interrupted");
+      return ExitCode.interrupted;
+    }
+    const { message, hint } = describeError(error);
+    const c = ctx.io.errColors;
+    ctx.io.err(`${c.error("error:")} ${message}`);
+    if (hint) ctx.io.err(`${c.dim("hint:")} ${hint}`);
+    const verbose = argv.includes("-v") || argv.includes("--verbose");
+    if (verbose && error instanceof Error && error.stack) ctx.io.err(c.dim(error.stack));
+    return code;
+  }
+}

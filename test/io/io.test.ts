@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { createIO } from "../../src/io/io.js";
+import { bufferedStreams } from "../helpers/buffered-io.js";
+
+const ESC = "\u001B[";
+
+describe("createIO", () => {
+  it("reports terminal facts", () => {
+    const { streams } = bufferedStreams({ tty: true, columns: 120 });
+    const io = createIO(streams, {});
+    expect(io).toMatchObject({
+      stdoutIsTTY: true,
+      stderrIsTTY: true,
+      stdinIsTTY: true,
+      interactive: true,
+      columns: 120,
+    });
+  });
+
+  it("is interactive only when stdin and stderr are terminals", () => {
+    expect(createIO(bufferedStreams({ tty: true, stdinTTY: false }).streams, {}).interactive).toBe(false);
+    expect(createIO(bufferedStreams({ tty: true, stderrTTY: false }).streams, {}).interactive).toBe(false);
+    expect(createIO(bufferedStreams({ tty: true, stdoutTTY: false }).streams, {}).interactive).toBe(true);
+  });
+
+  it("defaults to 80 columns", () => {
+    expect(createIO(bufferedStreams().streams, {}).columns).toBe(80);
+  });
+
+  it("writes lines to stdout and stderr", () => {
+    const b = bufferedStreams();
+    const io = createIO(b.streams, {});
+    io.out("data");
+    io.err("note");
+    expect(b.stdout()).toBe("data\n");
+    expect(b.stderr()).toBe("note\n");
+  });
+
+  it("switches output mode", () => {
+    const io = createIO(bufferedStreams().streams, {});
+    expect(io.mode).toBe("text");
+    io.setOutputMode("json");
+    expect(io.mode).toBe("json");
+  });
+});
+
+describe("colour", () => {
+  it("is on for a terminal", () => {
+    const io = createIO(bufferedStreams({ tty: true }).streams, {});
+    expect(io.colors.ok("fine")).toContain(ESC);
+    expect(io.errColors.error("bad")).toContain(ESC);
+    expect(io.colors.enabled).toBe(true);
+  });
+
+  it("is off for a pipe", () => {
+    const io = createIO(bufferedStreams({ tty: false }).streams, {});
+    for (const style of ["bold", "dim", "ok", "warn", "error", "accent", "phase"] as const) {
+      expect(io.colors[style]("text")).toBe("text");
+      expect(io.errColors[style]("text")).toBe("text");
+    }
+    expect(io.colors.enabled).toBe(false);
+  });
+
+  it("is decided per stream", () => {
+    const io = createIO(bufferedStreams({ stdoutTTY: false, stderrTTY: true }).streams, {});
+    expect(io.colors.bold("x")).toBe("x");
+    expect(io.errColors.bold("x")).toContain(ESC);
+  });
+
+  it("is off when NO_COLOR is set and non-empty", () => {
+    const { streams } = bufferedStreams({ tty: true });
+    expect(createIO(streams, { NO_COLOR: "1" }).colors.ok("x")).toBe("x");
+    expect(createIO(streams, { NO_COLOR: "" }).colors.ok("x")).toContain(ESC);
+  });
+
+  it("is off after setColor(false), and setColor(true) cannot force it on", () => {
+    const io = createIO(bufferedStreams({ tty: true }).streams, {});
+    const bold = io.colors.bold;
+    io.setColor(false);
+    expect(bold("x")).toBe("x");
+    expect(io.errColors.ok("x")).toBe("x");
+    io.setColor(true);
+    expect(io.colors.ok("x")).toContain(ESC);
+
+    const noColor = createIO(bufferedStreams({ tty: true }).streams, { NO_COLOR: "1" });
+    noColor.setColor(true);
+    expect(noColor.colors.ok("x")).toBe("x");
+    const pipe = createIO(bufferedStreams().streams, {});
+    pipe.setColor(true);
+    expect(pipe.colors.ok("x")).toBe("x");
+  });
+
+  it("colours phases by outcome", () => {
+    const io = createIO(bufferedStreams({ tty: true }).streams, {});
+    expect(io.colors.phase("Succeeded")).toBe(io.colors.ok("Succeeded"));
+    expect(io.colors.phase("Failed")).toBe(io.colors.error("Failed"));
+    expect(io.colors.phase("Running")).toBe(io.colors.accent("Running"));
+  });
+});

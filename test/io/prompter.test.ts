@@ -1,0 +1,101 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { InterruptedError, UsageError } from "../../src/errors.js";
+import { createIO } from "../../src/io/io.js";
+import type { Prompter } from "../../src/io/prompter.js";
+import { createPrompter, InquirerPrompter, NonInteractivePrompter } from "../../src/io/prompter-impl.js";
+import { bufferedStreams } from "../helpers/buffered-io.js";
+
+describe("createPrompter", () => {
+  it("asks on a terminal and refuses without one", () => {
+    const tty = createPrompter(createIO(bufferedStreams({ tty: true }).streams, {}));
+    expect(tty).toBeInstanceOf(InquirerPrompter);
+    expect(tty.interactive).toBe(true);
+    const pipe = createPrompter(createIO(bufferedStreams({ tty: true, stdinTTY: false }).streams, {}));
+    expect(pipe).toBeInstanceOf(NonInteractivePrompter);
+    expect(pipe.interactive).toBe(false);
+  });
+});
+
+describe("NonInteractivePrompter", () => {
+  const prompter: Prompter = new NonInteractivePrompter();
+  const choices = [{ name: "a", value: 1 }];
+
+  it.each([
+    ["confirm", () => prompter.confirm({ message: "Restart vm-1?", flag: "--yes" }), "Restart vm-1", "--yes"],
+    [
+      "select",
+      () => prompter.select({ message: "Target node:", flag: "--node", choices }),
+      "Target node",
+      "--node",
+    ],
+    ["search", () => prompter.search({ message: "Which VM? ", flag: "<vm>", choices }), "Which VM", "<vm>"],
+    ["input", () => prompter.input({ message: "Namespace", flag: "-n" }), "Namespace", "-n"],
+    [
+      "checkbox",
+      () => prompter.checkbox({ message: "VMs to drain:", flag: "--all", choices }),
+      "VMs to drain",
+      "--all",
+    ],
+  ])("%s is a usage error naming the flag", async (_kind, ask, subject, flag) => {
+    const error = await ask().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error).toMatchObject({
+      message: `${subject} needs an answer and there is no terminal to ask on`,
+      hint: `pass ${flag}`,
+      exitCode: 2,
+    });
+  });
+});
+
+describe("InquirerPrompter", () => {
+  function terminal() {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+    let drawn = "";
+    stderr.on("data", (chunk: Buffer) => {
+      drawn += chunk.toString();
+    });
+    const stdout = { isTTY: true, write: () => true };
+    const io = createIO({ stdin, stdout, stderr }, { NO_COLOR: "1" });
+    return { io, stdin, drawn: () => drawn };
+  }
+
+  async function whenDrawn(t: ReturnType<typeof terminal>, text: string): Promise<void> {
+    for (let i = 0; i < 200 && !t.drawn().includes(text); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(t.drawn()).toContain(text);
+  }
+
+  it("draws on stderr and filters search choices by substring, ignoring case", async () => {
+    const t = terminal();
+    const answer = new InquirerPrompter(t.io).search({
+      message: "Which VM?",
+      flag: "<vm>",
+      choices: [
+        { name: "web-1", value: "w1" },
+        { name: "Database", value: "db" },
+      ],
+    });
+    await whenDrawn(t, "Which VM?");
+    t.stdin.write("BASE");
+    await whenDrawn(t, "BASE");
+    t.stdin.write("\r");
+    await expect(answer).resolves.toBe("db");
+  });
+
+  it("turns Ctrl-C into an InterruptedError", async () => {
+    const t = terminal();
+    const answer = new InquirerPrompter(t.io).confirm({ message: "Restart vm-1?", flag: "--yes" });
+    await whenDrawn(t, "Restart vm-1?");
+    t.stdin.write("\u0003");
+    const error = await answer.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect(error).toMatchObject({ message: "cancelled at the prompt", exitCode: 130 });
+  });
+});
