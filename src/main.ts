@@ -73,6 +73,7 @@ function buildProgram(ctx: Context) {
       clock: ctx.clock,
       log: options.verbose ? debug : undefined,
       userAgent: `kvmig/${kvmigVersion}`,
+      signal: ctx.signal,
     });
     const commandContext: CommandContext = {
       ...ctx,

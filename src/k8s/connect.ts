@@ -24,6 +24,8 @@ export interface ConnectDependencies {
   clock: Clock;
   log?: ((line: string) => void) | undefined;
   userAgent: string;
+  /** Aborts every request (Ctrl-C). */
+  signal?: AbortSignal | undefined;
 }
 
 const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -207,6 +209,7 @@ export async function connect(flags: ConnectionFlags, deps: ConnectDependencies)
     requestTimeoutMs: flags.requestTimeoutMs ?? defaultRequestTimeoutMs,
     log: deps.log,
     userAgent: deps.userAgent,
+    signal: deps.signal,
   });
   return new HttpKubeClient(transport, { namespace, clock: deps.clock, log: deps.log });
 }

@@ -45,6 +45,8 @@ export interface TransportConfig {
   /** Verbose log: one line per request; never headers. */
   log?: ((line: string) => void) | undefined;
   userAgent: string;
+  /** Aborts every request (Ctrl-C); a request may add its own signal. */
+  signal?: AbortSignal | undefined;
 }
 
 /** A response body read line by line; `close()` ends it early. */
@@ -100,7 +102,7 @@ export class Transport {
       throw errorFromResponse(status, body, info);
     }
     this.logDone(info, status, started, " (stream)");
-    return lineStream(response, req.signal);
+    return lineStream(response, combine(this.config.signal, req.signal));
   }
 
   close(): void {
@@ -133,7 +135,7 @@ export class Transport {
       headers["Content-Length"] = String(Buffer.byteLength(payload));
     }
     const started = performance.now();
-    const signal = req.signal;
+    const signal = combine(this.config.signal, req.signal);
     if (signal?.aborted) throw signal.reason;
 
     return new Promise((resolve, reject) => {
@@ -204,6 +206,12 @@ export class Transport {
     const reason = error instanceof Error ? error.message : "aborted";
     this.config.log?.(`${info.method} ${info.path} failed in ${elapsed(started)}: ${reason}`);
   }
+}
+
+function combine(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return AbortSignal.any([a, b]);
 }
 
 function elapsed(started: number): string {

@@ -1,0 +1,334 @@
+// The domain verbs of the KubeClient against a scripted loopback API server: which request each
+// one sends (path, query, body) and what it makes of the answer.
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { connect } from "../../src/k8s/connect.js";
+import type { KubeClient } from "../../src/k8s/kube-client.js";
+import { ScriptedApiServer, sendJson, sendStatus, startStream } from "../helpers/api-server.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { tempDir, writeKubeconfig } from "../helpers/kubeconfig.js";
+
+const sub = "/apis/subresources.kubevirt.io/v1/namespaces/vms/virtualmachines";
+
+let server: ScriptedApiServer;
+let client: KubeClient;
+
+beforeEach(async () => {
+  server = await ScriptedApiServer.start();
+  const kubeconfig = writeKubeconfig(tempDir(), {
+    server: server.url,
+    caPem: server.pki.caPem,
+    token: "t0ken",
+    namespace: "vms",
+  });
+  client = await connect({ kubeconfig }, { env: {}, clock: new FakeClock(), userAgent: "kvmig-test" });
+});
+
+afterEach(async () => {
+  client.close();
+  await server.close();
+  expect(server.unexpected).toEqual([]);
+});
+
+function lastBody(): unknown {
+  const body = server.requests.at(-1)?.body ?? "";
+  return body === "" ? undefined : JSON.parse(body);
+}
+
+describe("subresources", () => {
+  it("migrate: PUT with the added node selector and dry run, 202 with an empty body", async () => {
+    server.on("PUT", `${sub}/db/migrate`, (_req, res) => {
+      res.writeHead(202);
+      res.end();
+    });
+    await client.migrate("vms", "db", {
+      addedNodeSelector: { "kubernetes.io/hostname": "node-2" },
+      dryRun: ["All"],
+    });
+    expect(lastBody()).toEqual({
+      addedNodeSelector: { "kubernetes.io/hostname": "node-2" },
+      dryRun: ["All"],
+    });
+    expect(server.requests.at(-1)?.headers["content-type"]).toBe("application/json");
+  });
+
+  it("restart: PUT with the grace period", async () => {
+    server.on("PUT", `${sub}/db/restart`, (_req, res) => {
+      res.writeHead(202);
+      res.end();
+    });
+    await client.restart("vms", "db", { gracePeriodSeconds: 0 });
+    expect(lastBody()).toEqual({ gracePeriodSeconds: 0 });
+  });
+});
+
+describe("migrations", () => {
+  const path = "/apis/kubevirt.io/v1/namespaces/vms/virtualmachineinstancemigrations";
+
+  it("create: POST with apiVersion and kind, dryRun=All as a query parameter", async () => {
+    server.on("POST", path, (req, res) => {
+      const body = JSON.parse(req.body) as { metadata: object };
+      sendJson(res, 201, {
+        ...body,
+        metadata: { ...body.metadata, name: "kubevirt-migrate-vm-x1", uid: "u1" },
+      });
+    });
+    const created = await client.createMigration(
+      "vms",
+      { metadata: { generateName: "kvmig-" }, spec: { vmiName: "db" } },
+      { dryRun: true },
+    );
+    expect(created.metadata.name).toBe("kubevirt-migrate-vm-x1");
+    expect(server.requests.at(-1)?.query.get("dryRun")).toBe("All");
+    expect(lastBody()).toEqual({
+      apiVersion: "kubevirt.io/v1",
+      kind: "VirtualMachineInstanceMigration",
+      metadata: { generateName: "kvmig-" },
+      spec: { vmiName: "db" },
+    });
+  });
+
+  it("delete: DELETE with a uid precondition, so a replaced migration is never deleted", async () => {
+    server.on("DELETE", `${path}/mig-1`, (_req, res) =>
+      sendJson(res, 200, { kind: "Status", status: "Success" }),
+    );
+    await client.deleteMigration("vms", "mig-1", { uid: "uid-1", dryRun: true });
+    expect(lastBody()).toEqual({
+      apiVersion: "v1",
+      kind: "DeleteOptions",
+      preconditions: { uid: "uid-1" },
+      dryRun: ["All"],
+    });
+  });
+
+  it("delete: a precondition the server rejects is a 409 that keeps its message", async () => {
+    const message =
+      'Operation cannot be fulfilled on virtualmachineinstancemigrations.kubevirt.io "mig-1": Precondition failed: UID in precondition: uid-1, UID in object meta: uid-2';
+    server.on("DELETE", `${path}/mig-1`, (_req, res) => sendStatus(res, 409, "Conflict", message));
+    await expect(client.deleteMigration("vms", "mig-1", { uid: "uid-1" })).rejects.toMatchObject({
+      message,
+      exitCode: 1,
+    });
+  });
+});
+
+describe("reads", () => {
+  it("get uses the context's namespace when none is given", async () => {
+    server.on("GET", "/apis/kubevirt.io/v1/namespaces/vms/virtualmachines/db", (_req, res) =>
+      sendJson(res, 200, { metadata: { name: "db", namespace: "vms" }, spec: {} }),
+    );
+    expect(client.namespace).toBe("vms");
+    const vm = await client.get("vm", "db");
+    expect(vm.metadata.name).toBe("db");
+  });
+
+  it("cluster-scoped resources have no namespace in the path", async () => {
+    server.on("GET", "/api/v1/nodes/node-1", (_req, res) =>
+      sendJson(res, 200, { metadata: { name: "node-1" } }),
+    );
+    server.on("GET", "/apis/migrations.kubevirt.io/v1alpha1/migrationpolicies", (_req, res) =>
+      sendJson(res, 200, { metadata: {}, items: [{ metadata: { name: "fast" }, spec: { selectors: {} } }] }),
+    );
+    expect((await client.get("node", "node-1", "ignored")).metadata.name).toBe("node-1");
+    expect((await client.list("migrationPolicy")).map((p) => p.metadata.name)).toEqual(["fast"]);
+  });
+
+  it("findKubeVirt lists across namespaces; findVirtController reads the Deployment beside it", async () => {
+    server.on("GET", "/apis/kubevirt.io/v1/kubevirts", (_req, res) =>
+      sendJson(res, 200, {
+        metadata: {},
+        items: [
+          {
+            metadata: { name: "newer", namespace: "b", creationTimestamp: "2026-02-01T00:00:00Z" },
+            spec: {},
+          },
+          {
+            metadata: { name: "kubevirt", namespace: "kubevirt", creationTimestamp: "2025-01-01T00:00:00Z" },
+            spec: {},
+          },
+        ],
+      }),
+    );
+    server.on("GET", "/apis/apps/v1/namespaces/kubevirt/deployments/virt-controller", (_req, res) =>
+      sendJson(res, 200, {
+        metadata: { name: "virt-controller", namespace: "kubevirt" },
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: "virt-controller",
+                  args: ["--launcher-image", "quay.io/kubevirt/virt-launcher:v1.9.0"],
+                },
+              ],
+            },
+          },
+        },
+      }),
+    );
+    server.on("GET", "/apis/apps/v1/namespaces/elsewhere/deployments/virt-controller", (_req, res) =>
+      sendStatus(res, 404, "NotFound", 'deployments.apps "virt-controller" not found'),
+    );
+    const kv = await client.findKubeVirt();
+    expect(kv?.metadata.namespace).toBe("kubevirt");
+    const deployment = await client.findVirtController("kubevirt");
+    expect(deployment?.spec?.template?.spec?.containers?.[0]?.args).toContain("--launcher-image");
+    expect(await client.findVirtController("elsewhere")).toBeUndefined();
+  });
+
+  it("pod logs once: container, tailLines and timestamps as query parameters", async () => {
+    server.on("GET", "/api/v1/namespaces/vms/pods/virt-launcher-db-abcde/log", (req, res) => {
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.end(
+        `container=${req.query.get("container")} tail=${req.query.get("tailLines")} ts=${req.query.get("timestamps")}\n`,
+      );
+    });
+    const text = await client.podLogs("vms", "virt-launcher-db-abcde", {
+      container: "compute",
+      tailLines: 200,
+      timestamps: true,
+    });
+    expect(text).toBe("container=compute tail=200 ts=true\n");
+  });
+
+  it("pod logs following: yields each line as it arrives, ends when the container's log ends", async () => {
+    server.on("GET", "/api/v1/namespaces/vms/pods/launcher/log", (_req, res) => {
+      startStream(res);
+      res.write('{"msg":"first"}\n{"msg":"sec');
+      setTimeout(() => {
+        res.write('ond"}\n');
+        res.end('{"msg":"last, no newline"}');
+      }, 30);
+    });
+    const lines: string[] = [];
+    const controller = new AbortController();
+    for await (const line of client.followPodLogs("vms", "launcher", {
+      container: "compute",
+      signal: controller.signal,
+    })) {
+      lines.push(line);
+    }
+    expect(lines).toEqual(['{"msg":"first"}', '{"msg":"second"}', '{"msg":"last, no newline"}']);
+    expect(server.requests.at(-1)?.query.get("follow")).toBe("true");
+    expect(server.requests.at(-1)?.query.get("container")).toBe("compute");
+  });
+
+  it("pod logs following: stops when the signal aborts", async () => {
+    server.on("GET", "/api/v1/namespaces/vms/pods/launcher/log", (_req, res) => {
+      startStream(res);
+      res.write("one\n");
+    });
+    const controller = new AbortController();
+    const lines: string[] = [];
+    for await (const line of client.followPodLogs("vms", "launcher", {
+      container: "compute",
+      signal: controller.signal,
+    })) {
+      lines.push(line);
+      controller.abort();
+    }
+    expect(lines).toEqual(["one"]);
+  });
+
+  it("canI sends a SelfSubjectAccessReview and reads allowed and reason", async () => {
+    server.on("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", (req, res) => {
+      const review = JSON.parse(req.body) as { spec: object };
+      sendJson(res, 201, { ...review, status: { allowed: false, reason: "no RBAC policy matched" } });
+    });
+    const result = await client.canI({
+      verb: "update",
+      group: "subresources.kubevirt.io",
+      resource: "virtualmachines",
+      subresource: "migrate",
+      namespace: "vms",
+      name: "db",
+    });
+    expect(result).toEqual({ allowed: false, reason: "no RBAC policy matched" });
+    expect(lastBody()).toEqual({
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SelfSubjectAccessReview",
+      spec: {
+        resourceAttributes: {
+          verb: "update",
+          group: "subresources.kubevirt.io",
+          resource: "virtualmachines",
+          subresource: "migrate",
+          namespace: "vms",
+          name: "db",
+        },
+      },
+    });
+  });
+});
+
+describe("credentials", () => {
+  it("sends the kubeconfig's bearer token", async () => {
+    server.on("GET", "/version", (_req, res) => sendJson(res, 200, { gitVersion: "v1.32.4" }));
+    await client.serverVersion();
+    expect(server.requests.at(-1)?.headers.authorization).toBe("Bearer t0ken");
+  });
+
+  it("runs an exec credential plugin and sends the token it returns", async () => {
+    const dir = tempDir();
+    const plugin = join(dir, "credential-plugin.mjs");
+    writeFileSync(
+      plugin,
+      `#!/usr/bin/env node
+process.stdout.write(JSON.stringify({
+  apiVersion: "client.authentication.k8s.io/v1",
+  kind: "ExecCredential",
+  status: { token: "from-" + process.env.PLUGIN_USER },
+}));
+`,
+    );
+    chmodSync(plugin, 0o755);
+    const kubeconfig = join(dir, "config");
+    writeFileSync(
+      kubeconfig,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [
+          {
+            name: "c",
+            cluster: {
+              server: server.url,
+              "certificate-authority-data": Buffer.from(server.pki.caPem).toString("base64"),
+            },
+          },
+        ],
+        users: [
+          {
+            name: "u",
+            user: {
+              exec: {
+                apiVersion: "client.authentication.k8s.io/v1",
+                command: process.execPath,
+                args: [plugin],
+                env: [{ name: "PLUGIN_USER", value: "alice" }],
+                interactiveMode: "Never",
+              },
+            },
+          },
+        ],
+        contexts: [{ name: "exec", context: { cluster: "c", user: "u" } }],
+        "current-context": "exec",
+      }),
+    );
+    server.on("GET", "/version", (_req, res) => sendJson(res, 200, { gitVersion: "v1.32.4" }));
+    const viaPlugin = await connect(
+      { kubeconfig },
+      { env: {}, clock: new FakeClock(), userAgent: "kvmig-test" },
+    );
+    await viaPlugin.serverVersion();
+    await viaPlugin.serverVersion();
+    viaPlugin.close();
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual([
+      "Bearer from-alice",
+      "Bearer from-alice",
+    ]);
+    expect(viaPlugin.namespace).toBe("default");
+  });
+});
