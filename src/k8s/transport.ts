@@ -83,9 +83,10 @@ export class Transport {
   }
 
   async requestText(req: HttpRequest): Promise<string> {
-    const { response, info, started } = await this.send(req, req.timeoutMs ?? this.config.requestTimeoutMs);
+    const { response, info, started, cutBy } = await this.send(req, req.timeoutMs ?? this.config.requestTimeoutMs);
     const body = await readBody(response).catch((error: unknown) => {
-      throw errorFromNetwork(error, info);
+      // A body cut by our own timeout or by Ctrl-C reports that, not a network failure.
+      throw cutBy() ?? errorFromNetwork(error, info);
     });
     this.logDone(info, response.statusCode ?? 0, started);
     if ((response.statusCode ?? 0) >= 400) throw errorFromResponse(response.statusCode ?? 0, body, info);
@@ -112,7 +113,7 @@ export class Transport {
   private async send(
     req: HttpRequest,
     timeoutMs: number,
-  ): Promise<{ response: http.IncomingMessage; info: RequestInfo; started: number }> {
+  ): Promise<{ response: http.IncomingMessage; info: RequestInfo; started: number; cutBy: () => unknown }> {
     const url = new URL(joinPath(this.base.pathname, req.path), this.base);
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -147,7 +148,9 @@ export class Transport {
         auth: this.config.basicAuth,
       });
       let settled = false;
+      let cutBy: unknown;
       const fail = (error: unknown) => {
+        cutBy ??= error;
         if (settled) return;
         settled = true;
         cleanup();
@@ -185,12 +188,15 @@ export class Transport {
         } else {
           signal?.removeEventListener("abort", onAbort);
           if (signal) {
-            const abortBody = () => response.destroy();
+            const abortBody = () => {
+              cutBy ??= signal.reason;
+              response.destroy();
+            };
             signal.addEventListener("abort", abortBody, { once: true });
             response.on("close", () => signal.removeEventListener("abort", abortBody));
           }
         }
-        resolve({ response, info, started });
+        resolve({ response, info, started, cutBy: () => cutBy });
       });
       request.end(payload);
     });

@@ -242,4 +242,18 @@ describe("failures below HTTP name the server URL and the context", () => {
     expect(error.hint).toBe("raise --request-timeout, or check the network path to the API server");
     expect(exitCodeOf(error)).toBe(6);
   });
+  it("timeout while the body is still arriving: still a timeout, exit 6", async () => {
+    server.on("GET", "/version", (_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write('{"gitVersion":');
+      // ...and the rest never comes.
+    });
+    const slow = await clientFor(server.url, server.pki.caPem, 300);
+    const error = await failure(slow.serverVersion());
+    slow.close();
+    expect(error.message).toBe(
+      `timed out after 0.3s waiting for the API server at ${server.url} (context "lab") to answer GET /version`,
+    );
+    expect(exitCodeOf(error)).toBe(6);
+  });
 });
