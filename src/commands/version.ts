@@ -104,7 +104,8 @@ export function renderVersion(report: VersionReport, ctx: CommandContext): void 
       `${r.namespace}/${r.name}: ${r.phase ?? "no phase"}, deployed ${r.observedVersion ?? "unknown"}${upgrading}`,
     ]);
   }
-  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  // A fixed width, so the values line up the same with or without the KubeVirt CR row.
+  const width = "KubeVirt CR: ".length;
   for (const [label, value] of rows) io.out(`${c.bold(`${label}:`.padEnd(width))}${value}`);
   for (const error of kv.errors) io.err(`${io.errColors.warn("warning:")} ${error}`);
 }
