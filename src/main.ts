@@ -89,7 +89,10 @@ function buildProgram(ctx: Context) {
     }
   };
 
-  program.addCommand(versionCommand(run, ctx.programName));
+  // Subcommands inherit the root's settings: exitOverride and the output redirection above.
+  for (const command of [versionCommand(run, ctx.programName)]) {
+    program.addCommand(command.copyInheritedSettings(program));
+  }
   return program;
 }
 
@@ -106,15 +109,21 @@ export async function main(argv: readonly string[], ctx: Context): Promise<void>
   } catch (error) {
     if (error instanceof CommanderError) {
       if (quietExits.has(error.code)) return;
-      throw usageErrorFrom(error, argv, ctx.programName);
+      const commands = program.commands.map((c) => c.name());
+      throw usageErrorFrom(error, argv, ctx.programName, commands);
     }
     throw error;
   }
 }
 
-function usageErrorFrom(error: CommanderError, argv: readonly string[], programName: string): KvmigError {
+function usageErrorFrom(
+  error: CommanderError,
+  argv: readonly string[],
+  programName: string,
+  commandNames: readonly string[],
+): KvmigError {
   const message = error.message.replace(/^error:\s*/i, "").split("\n")[0] ?? error.message;
-  const command = argv.find((a) => !a.startsWith("-"));
+  const command = argv.find((a) => commandNames.includes(a));
   const help =
     error.code === "commander.unknownCommand" || command === undefined
       ? `${programName} --help`

@@ -22,9 +22,10 @@ export async function writeData(
       return;
     case "yaml": {
       // Loaded on use: most runs print text and should not pay for the YAML library.
-      const { stringify } = await import("yaml");
+      // The default export: bundled, this CommonJS package has no named exports.
+      const { default: YAML } = await import("yaml");
       // No folding of long messages, and no &anchors when one object appears twice.
-      io.stdout.write(stringify(data, { lineWidth: 0, aliasDuplicateObjects: false }));
+      io.stdout.write(YAML.stringify(data, { lineWidth: 0, aliasDuplicateObjects: false }));
       return;
     }
     case "text":

@@ -46,6 +46,11 @@ export function kubeconfigFiles(flags: ConnectionFlags, env: ConnectDependencies
 function loadFile(path: string): KubeConfig {
   const config = new KubeConfig();
   try {
+    // kubectl reads an empty file as an empty config, so KUBECONFIG=real:empty still works.
+    if (readFileSync(path, "utf8").trim() === "") {
+      config.loadFromOptions({ clusters: [], users: [], contexts: [], currentContext: "" });
+      return config;
+    }
     config.loadFromFile(path);
   } catch (error) {
     throw new ConfigError(`cannot read kubeconfig ${path}: ${(error as Error).message.split("\n")[0]}`, {

@@ -83,7 +83,10 @@ export class Transport {
   }
 
   async requestText(req: HttpRequest): Promise<string> {
-    const { response, info, started, cutBy } = await this.send(req, req.timeoutMs ?? this.config.requestTimeoutMs);
+    const { response, info, started, cutBy } = await this.send(
+      req,
+      req.timeoutMs ?? this.config.requestTimeoutMs,
+    );
     const body = await readBody(response).catch((error: unknown) => {
       // A body cut by our own timeout or by Ctrl-C reports that, not a network failure.
       throw cutBy() ?? errorFromNetwork(error, info);

@@ -1,0 +1,136 @@
+// `kvmig --help` and `kvmig --version` must not load the Kubernetes client (1.4 MiB), ora or
+// inquirer: the built CLI runs with a module hook that logs every module Node resolves, and the
+// log says which dist/ files were loaded. `kvmig version` is the control: it must load the client.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import manifest from "../../package.json" with { type: "json" };
+import { ScriptedApiServer, sendJson } from "../helpers/api-server.js";
+import { tempDir, writeKubeconfig } from "../helpers/kubeconfig.js";
+import { chunkFiles, chunksDir, cliEnv, distEntry, ensureBuilt, lines, runKvmig } from "./built-cli.js";
+
+// Node 22.15+/24: synchronous, in-thread hooks; every import and import() passes through resolve.
+const hookSource = `import { appendFileSync } from "node:fs";
+import { registerHooks } from "node:module";
+const log = process.env.KVMIG_LOAD_LOG;
+registerHooks({
+  resolve(specifier, context, next) {
+    const result = next(specifier, context);
+    if (log) appendFileSync(log, result.url + "\\n");
+    return result;
+  },
+});
+`;
+
+let dir: string;
+let hookUrl: string;
+
+/** The chunks dist/kvmig.js loads with import(): what a run may only load when it needs it. */
+let lazyChunks: string[];
+let connectChunk: string;
+let oraChunk: string;
+let inquirerChunk: string;
+
+beforeAll(async () => {
+  await ensureBuilt();
+  const entry = readFileSync(distEntry, "utf8");
+  lazyChunks = [...entry.matchAll(/import\("\.\/chunks\/([^"]+\.js)"\)/g)].map((m) => m[1] as string);
+  const chunks = chunkFiles();
+  for (const chunk of lazyChunks) expect(chunks).toContain(chunk);
+  const named = (what: string, test: (file: string) => boolean) => {
+    const found = lazyChunks.filter(test);
+    expect(found, `exactly one lazily loaded chunk is ${what}`).toHaveLength(1);
+    return found[0] as string;
+  };
+  connectChunk = named("the Kubernetes client", (f) => f.startsWith("connect-"));
+  oraChunk = named("ora", (f) => f.startsWith("ora-"));
+  // esbuild names the @inquirer/prompts chunk after its file (dist/index.js), so find it by its exports.
+  inquirerChunk = named("@inquirer/prompts", (f) => {
+    const text = readFileSync(join(chunksDir, f), "utf8");
+    return /\bas checkbox\b/.test(text) && /\bas confirm\b/.test(text) && /\bas select\b/.test(text);
+  });
+}, 120_000);
+
+beforeEach(() => {
+  dir = tempDir("kvmig-e2e-lazy-");
+  const hook = join(dir, "log-resolve.mjs");
+  writeFileSync(hook, hookSource);
+  hookUrl = pathToFileURL(hook).href;
+});
+
+/** Runs the built CLI with the hook; returns its result and the dist/ files it resolved. */
+async function runLogged(args: string[], env: Record<string, string>) {
+  const log = join(dir, `loads-${Math.random().toString(36).slice(2)}.log`);
+  writeFileSync(log, "");
+  const result = await runKvmig(args, { ...env, KVMIG_LOAD_LOG: log }, ["--import", hookUrl]);
+  const urls = lines(readFileSync(log, "utf8"));
+  const distUrl = pathToFileURL(join(distEntry, "..")).href;
+  const loaded = urls.filter((u) => u.startsWith(`${distUrl}/`)).map((u) => u.slice(distUrl.length + 1));
+  return { result, urls, loaded };
+}
+
+const loadedChunks = (loaded: string[]) =>
+  loaded.filter((f) => f.startsWith("chunks/")).map((f) => f.slice("chunks/".length));
+
+describe("commands that need no cluster load no cluster code", () => {
+  it("--help loads kvmig.js, but not the Kubernetes client, ora or inquirer", async () => {
+    const { result, loaded } = await runLogged(["--help"], cliEnv(dir));
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(lines(result.stdout)[0]).toBe("Usage: kvmig [options] [command]");
+
+    expect(loaded).toContain("kvmig.js");
+    const chunks = loadedChunks(loaded);
+    expect(chunks.filter((c) => c.startsWith("connect-"))).toEqual([]);
+    expect(chunks).not.toContain(connectChunk);
+    expect(chunks).not.toContain(oraChunk);
+    expect(chunks).not.toContain(inquirerChunk);
+    // Nor any other chunk that is only loaded on demand (the YAML library, for one).
+    expect(chunks.filter((c) => lazyChunks.includes(c))).toEqual([]);
+  });
+
+  it("--version loads no lazily loaded chunk either", async () => {
+    const { result, loaded } = await runLogged(["--version"], cliEnv(dir));
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(`${manifest.version}\n`);
+    expect(result.code).toBe(0);
+    expect(loaded).toContain("kvmig.js");
+    expect(loadedChunks(loaded).filter((c) => lazyChunks.includes(c))).toEqual([]);
+  });
+});
+
+describe("the detector works", () => {
+  let server: ScriptedApiServer;
+
+  beforeEach(async () => {
+    server = await ScriptedApiServer.start();
+  });
+
+  afterEach(async () => {
+    await server.close();
+    expect(server.unexpected).toEqual([]);
+  });
+
+  it("kvmig version does load the Kubernetes client chunk", async () => {
+    server.on("GET", "/version", (_req, res) =>
+      sendJson(res, 200, { major: "1", minor: "32", gitVersion: "v1.32.4", platform: "linux/amd64" }),
+    );
+    server.on("GET", "/apis/subresources.kubevirt.io/v1/version", (_req, res) =>
+      sendJson(res, 200, { gitVersion: "v1.9.0" }),
+    );
+    server.on("GET", "/apis/kubevirt.io/v1/kubevirts", (_req, res) =>
+      sendJson(res, 200, { apiVersion: "kubevirt.io/v1", kind: "KubeVirtList", metadata: {}, items: [] }),
+    );
+    const kubeconfig = writeKubeconfig(dir, { server: server.url, caPem: server.pki.caPem, token: "t" });
+    const { result, urls, loaded } = await runLogged(["version"], cliEnv(dir, { KUBECONFIG: kubeconfig }));
+    expect(result.stdout).toMatch(/^Kubernetes: +v1\.32\.4 at /m);
+    expect(result.stderr).toBe("warning: KubeVirt resource: none found in any namespace\n");
+    expect(result.code).toBe(0);
+    expect(urls.some((u) => u.includes("/chunks/connect-"))).toBe(true);
+    expect(loadedChunks(loaded)).toContain(connectChunk);
+    // A text run with no spinner and no prompt still leaves ora and inquirer alone.
+    expect(loadedChunks(loaded)).not.toContain(oraChunk);
+    expect(loadedChunks(loaded)).not.toContain(inquirerChunk);
+  });
+});
