@@ -1,15 +1,7 @@
 // One place that turns what the API server (or the network) said into a KvmigError with a hint.
 // The server's own message is always kept; the hint names what was refused or missing.
 
-import {
-  ApiError,
-  ConnectionError,
-  ExitCode,
-  type KvmigError,
-  NotFoundError,
-  TimeoutError,
-  UnauthorizedError,
-} from "../errors.js";
+import { ApiError, ConnectionError, ExitCode, type KvmigError, TimeoutError } from "../errors.js";
 import { isStatus, type Status } from "./meta.js";
 
 /** What kvmig was doing when the error happened, for the message and the hint. */
@@ -249,11 +241,5 @@ function formatSeconds(ms: number): string {
 }
 
 export function isNotFound(error: unknown): boolean {
-  return error instanceof ApiError ? error.status === 404 : error instanceof NotFoundError;
-}
-
-export function isUnauthorized(error: unknown): boolean {
-  return error instanceof ApiError
-    ? error.status === 401 || error.status === 403
-    : error instanceof UnauthorizedError;
+  return error instanceof ApiError && error.status === 404;
 }

@@ -1,6 +1,7 @@
 // KubeClient over the Transport: resource paths from the descriptors, paging, list-then-watch.
 
 import type { Clock } from "../clock.js";
+import { isNotFound } from "./api-errors.js";
 import type {
   AccessCheck,
   AccessResult,
@@ -147,7 +148,7 @@ export class HttpKubeClient implements KubeClient {
     try {
       return await this.get("deployment", "virt-controller", kubevirtNamespace);
     } catch (error) {
-      if ((error as { status?: number }).status === 404) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }

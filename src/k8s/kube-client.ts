@@ -1,7 +1,6 @@
 // The domain verbs kvmig uses to talk to a cluster. Commands depend on this interface only;
 // the implementation (client.ts, over connect.ts) is loaded on first use.
 
-import type { KubeObject } from "./meta.js";
 import type { ResourceName } from "./resources.js";
 import type {
   Deployment,
@@ -140,5 +139,3 @@ export interface KubeClient {
   /** Releases connections so the process can exit. */
   close(): void;
 }
-
-export type { KubeObject };
