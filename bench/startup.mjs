@@ -1,5 +1,5 @@
-// Start-up time of kvmig next to kubectl: each command runs `runs` times after a warm-up, and
-// the median wall time is compared. Run with `npm run bench:startup` after `npm run build`.
+// Start-up time of kvmig next to kubectl: each command runs RUNS times (default 30) after a
+// warm-up run, and the median wall time is compared. Run with `npm run bench:startup` after `npm run build`.
 import { spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 
@@ -25,16 +25,20 @@ function time([file, ...args]) {
   return performance.now() - started;
 }
 
-const results = [];
-for (const { name, command } of cases) {
-  if (time(command) === undefined) {
-    console.log(`${name}: not available, skipped`);
-    continue;
-  }
-  const samples = [];
-  for (let i = 0; i < runs; i++) samples.push(time(command));
-  results.push({ name, median: median(samples), min: Math.min(...samples) });
+// Interleaved (one run of each case per round), so that load on the machine hits all alike.
+const available = cases.filter(({ name, command }) => {
+  const ok = time(command) !== undefined;
+  if (!ok) console.log(`${name}: not available, skipped`);
+  return ok;
+});
+const samples = new Map(available.map(({ name }) => [name, []]));
+for (let i = 0; i < runs; i++) {
+  for (const { name, command } of available) samples.get(name).push(time(command));
 }
+const results = available.map(({ name }) => {
+  const values = samples.get(name);
+  return { name, median: median(values), min: Math.min(...values) };
+});
 
 const kubectl = results.find((r) => r.name.startsWith("kubectl"));
 console.log(`node ${process.version}, ${runs} runs each, median (min) wall time`);

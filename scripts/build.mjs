@@ -3,9 +3,22 @@
 // split into dist/chunks/ and loaded with import() on first use, so `kvmig --help` parses
 // about 60 KiB instead of 2 MiB.
 import { chmod, rm } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const outdir = "dist";
+
+/** commander's import of node:child_process, replaced by a stub (see the stub's comment). */
+const commanderWithoutChildProcess = {
+  name: "commander-without-child-process",
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: fileURLToPath(new URL("stubs/commander-child-process.mjs", import.meta.url)) }
+        : undefined,
+    );
+  },
+};
 const entry = `${outdir}/kvmig.js`;
 
 await rm(outdir, { recursive: true, force: true });
@@ -21,6 +34,7 @@ const result = await build({
   minify: true,
   legalComments: "external",
   metafile: true,
+  plugins: [commanderWithoutChildProcess],
   logLevel: "warning",
   banner: {
     // Bundled CommonJS dependencies call require() for Node built-ins.

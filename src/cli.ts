@@ -3,6 +3,7 @@
 // signals. It builds the real Context and hands the exit code of runMain to the process.
 
 import { basename } from "node:path";
+import { isatty } from "node:tty";
 import { systemClock } from "./clock.js";
 import type { Context } from "./context.js";
 import { ExitCode } from "./errors.js";
@@ -16,7 +17,11 @@ function programName(): string {
   return invoked.startsWith("kubectl-kvmig") ? "kubectl kvmig" : "kvmig";
 }
 
-const io = createIO({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, process.env);
+const stdin = {
+  isTTY: isatty(0),
+  open: () => process.stdin,
+};
+const io = createIO({ stdin, stdout: process.stdout, stderr: process.stderr }, process.env);
 
 // A reader that went away (`kvmig ... | head`) is not an error worth a message.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {

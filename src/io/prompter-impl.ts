@@ -73,7 +73,8 @@ export class InquirerPrompter implements Prompter {
 
   // Prompts draw on stderr so stdout stays clean for data even in an interactive session.
   #context(): Context {
-    const { stdin, stderr } = this.io.streams;
+    const stdin = this.io.streams.stdin.open?.() ?? this.io.streams.stdin;
+    const stderr = this.io.streams.stderr;
     if (!(stdin instanceof Readable) || !(stderr instanceof Writable)) {
       throw new Error("interactive prompts need Node.js stdin and stderr streams");
     }

@@ -1,6 +1,5 @@
 // The lazy way in: nothing here imports @kubernetes/client-node; the first call loads it.
 
-import { performance } from "node:perf_hooks";
 import type { ConnectDependencies, ConnectionFlags } from "./connect.js";
 import type { KubeClient } from "./kube-client.js";
 

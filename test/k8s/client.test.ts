@@ -1,14 +1,11 @@
 // The domain verbs of the KubeClient against a scripted loopback API server: which request each
 // one sends (path, query, body) and what it makes of the answer.
-import { chmodSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { connect } from "../../src/k8s/connect.js";
 import type { KubeClient } from "../../src/k8s/kube-client.js";
 import { ScriptedApiServer, sendJson, sendStatus, startStream } from "../helpers/api-server.js";
 import { FakeClock } from "../helpers/fake-clock.js";
-import { tempDir, writeKubeconfig } from "../helpers/kubeconfig.js";
+import { tempDir, writeExecPluginKubeconfig, writeKubeconfig } from "../helpers/kubeconfig.js";
 
 const sub = "/apis/subresources.kubevirt.io/v1/namespaces/vms/virtualmachines";
 
@@ -271,52 +268,11 @@ describe("credentials", () => {
   });
 
   it("runs an exec credential plugin and sends the token it returns", async () => {
-    const dir = tempDir();
-    const plugin = join(dir, "credential-plugin.mjs");
-    writeFileSync(
-      plugin,
-      `#!/usr/bin/env node
-process.stdout.write(JSON.stringify({
-  apiVersion: "client.authentication.k8s.io/v1",
-  kind: "ExecCredential",
-  status: { token: "from-" + process.env.PLUGIN_USER },
-}));
-`,
-    );
-    chmodSync(plugin, 0o755);
-    const kubeconfig = join(dir, "config");
-    writeFileSync(
-      kubeconfig,
-      stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [
-          {
-            name: "c",
-            cluster: {
-              server: server.url,
-              "certificate-authority-data": Buffer.from(server.pki.caPem).toString("base64"),
-            },
-          },
-        ],
-        users: [
-          {
-            name: "u",
-            user: {
-              exec: {
-                apiVersion: "client.authentication.k8s.io/v1",
-                command: process.execPath,
-                args: [plugin],
-                env: [{ name: "PLUGIN_USER", value: "alice" }],
-                interactiveMode: "Never",
-              },
-            },
-          },
-        ],
-        contexts: [{ name: "exec", context: { cluster: "c", user: "u" } }],
-        "current-context": "exec",
-      }),
-    );
+    const kubeconfig = writeExecPluginKubeconfig(tempDir(), {
+      server: server.url,
+      caPem: server.pki.caPem,
+      token: "alice",
+    });
     server.on("GET", "/version", (_req, res) => sendJson(res, 200, { gitVersion: "v1.32.4" }));
     const viaPlugin = await connect(
       { kubeconfig },
