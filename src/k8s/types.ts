@@ -4,6 +4,11 @@
 // JSON names match the KubeVirt swagger (api/openapi-spec/swagger.json) exactly, and
 // test/k8s/types.test.ts resolves every KubeVirt field path declared here through that schema.
 //
+// Why not @kubevirt-ui/kubevirt-api (KubeVirt's generated types): version 1.4.0 ships raw .ts
+// sources written as CommonJS-style modules, which under our tsconfig (NodeNext,
+// verbatimModuleSyntax) produce about 3,400 type errors, and it predates v1.9 fields such as
+// migrationState.targetMemoryOverhead.
+//
 // Conventions:
 // - Every field is optional unless the API guarantees it: `metadata`, the top-level `spec` of the
 //   KubeVirt kinds (the schema marks it required), and the identifying keys of list items
