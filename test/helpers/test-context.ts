@@ -20,16 +20,20 @@ export interface TestContextOptions {
   programName?: string;
 }
 
+// A HOME without a kubeconfig, so that no test ever reads the machine's ~/.kube/config.
+const isolatedEnv: Env = { HOME: "/nonexistent/kvmig-test-home" };
+
 export function testContext(options: TestContextOptions = {}) {
+  const env = options.env ?? isolatedEnv;
   const buffers = bufferedStreams({ tty: options.tty ?? false });
-  const io = createIO(buffers.streams, options.env ?? {});
+  const io = createIO(buffers.streams, env);
   const controller = new AbortController();
   const clock = new FakeClock();
   const kube = options.kube;
   const connect: KubeConnector = options.connect ?? (kube ? async () => kube : connectLazily);
   const ctx: Context = {
     io,
-    env: options.env ?? {},
+    env,
     clock,
     signal: controller.signal,
     prompter: options.prompter ?? new NonInteractivePrompter(),
