@@ -3,6 +3,7 @@
 // hands the connection settings to our own transport. Loaded on first use only.
 
 import { existsSync, readFileSync } from "node:fs";
+import { isIPv6 } from "node:net";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { type Cluster, KubeConfig, type Context as KubeContext, type User } from "@kubernetes/client-node";
@@ -26,9 +27,11 @@ export interface ConnectDependencies {
   userAgent: string;
   /** Aborts every request (Ctrl-C). */
   signal?: AbortSignal | undefined;
+  /** Where a pod's service account is mounted; the default is Kubernetes' own path. */
+  serviceAccountDir?: string | undefined;
 }
 
-const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+export const defaultServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 export const defaultRequestTimeoutMs = 30_000;
 
 const howToPoint =
@@ -91,8 +94,27 @@ function mergeFiles(paths: string[], explicit: boolean): KubeConfig | undefined 
   return merged;
 }
 
-function inCluster(env: ConnectDependencies["env"]): boolean {
-  return Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync(join(serviceAccountDir, "token"));
+/**
+ * The service account a pod runs as, the way client-go's rest.InClusterConfig finds it:
+ * KUBERNETES_SERVICE_HOST/PORT, and the token, CA and namespace files mounted in the pod.
+ * The token is re-read as it rotates (client-node's tokenFile provider).
+ */
+function inClusterConfig(env: ConnectDependencies["env"], dir: string): KubeConfig | undefined {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT;
+  const tokenFile = join(dir, "token");
+  if (!host || !port || !existsSync(tokenFile)) return undefined;
+  const name = "in-cluster";
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [
+      { name, server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`, caFile: join(dir, "ca.crt") },
+    ],
+    users: [{ name, authProvider: { name: "tokenFile", config: { tokenFile } } }],
+    contexts: [{ name, cluster: name, user: name, namespace: readFileOr(join(dir, "namespace"), "default") }],
+    currentContext: name,
+  });
+  return config;
 }
 
 interface Resolved {
@@ -101,17 +123,15 @@ interface Resolved {
   namespace: string;
 }
 
-export function resolveConfig(flags: ConnectionFlags, env: ConnectDependencies["env"]): Resolved {
+export function resolveConfig(
+  flags: ConnectionFlags,
+  env: ConnectDependencies["env"],
+  serviceAccountDir = defaultServiceAccountDir,
+): Resolved {
   const files = kubeconfigFiles(flags, env);
   const explicit = Boolean(flags.kubeconfig);
-  const merged = mergeFiles(files, explicit);
+  const merged = mergeFiles(files, explicit) ?? inClusterConfig(env, serviceAccountDir);
   if (merged === undefined) {
-    if (inCluster(env)) {
-      const config = new KubeConfig();
-      config.loadFromCluster();
-      const namespace = flags.namespace ?? readFileOr(join(serviceAccountDir, "namespace"), "default");
-      return { config, contextName: config.currentContext, namespace };
-    }
     const where = env.KUBECONFIG
       ? `KUBECONFIG names ${files.join(", ")}, and none exists`
       : `${files[0]} does not exist`;
@@ -184,7 +204,7 @@ async function credentialOptions(config: KubeConfig, contextName: string): Promi
 }
 
 export async function connect(flags: ConnectionFlags, deps: ConnectDependencies): Promise<KubeClient> {
-  const { config, contextName, namespace } = resolveConfig(flags, deps.env);
+  const { config, contextName, namespace } = resolveConfig(flags, deps.env, deps.serviceAccountDir);
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new ConfigError(`context "${contextName}" has no cluster`);
   const first = await credentialOptions(config, contextName);

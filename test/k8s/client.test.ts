@@ -1,5 +1,7 @@
 // The domain verbs of the KubeClient against a scripted loopback API server: which request each
 // one sends (path, query, body) and what it makes of the answer.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connect } from "../../src/k8s/connect.js";
 import type { KubeClient } from "../../src/k8s/kube-client.js";
@@ -286,5 +288,29 @@ describe("credentials", () => {
       "Bearer from-alice",
     ]);
     expect(viaPlugin.namespace).toBe("default");
+  });
+
+  it("in a pod, without a kubeconfig: the service account's token, CA and namespace", async () => {
+    const serviceAccountDir = tempDir();
+    writeFileSync(join(serviceAccountDir, "token"), "service-account-token");
+    writeFileSync(join(serviceAccountDir, "ca.crt"), server.pki.caPem);
+    writeFileSync(join(serviceAccountDir, "namespace"), "tenant-a\n");
+    server.on("GET", "/version", (_req, res) => sendJson(res, 200, { gitVersion: "v1.32.4" }));
+    const { port } = new URL(server.url);
+    const inPod = await connect(
+      {},
+      {
+        env: { HOME: tempDir(), KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: port },
+        clock: new FakeClock(),
+        userAgent: "kvmig-test",
+        serviceAccountDir,
+      },
+    );
+    await inPod.serverVersion();
+    inPod.close();
+    expect(server.requests.at(-1)?.headers.authorization).toBe("Bearer service-account-token");
+    expect(inPod.namespace).toBe("tenant-a");
+    expect(inPod.context).toBe("in-cluster");
+    expect(inPod.server).toBe(server.url);
   });
 });
