@@ -3,6 +3,7 @@
 // hands the connection settings to our own transport. Loaded on first use only.
 
 import { existsSync, readFileSync } from "node:fs";
+import type { Agent } from "node:http";
 import { isIPv6 } from "node:net";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -176,6 +177,7 @@ function readFileOr(path: string, fallback: string): string {
 }
 
 interface HttpsOptionsOut {
+  agent?: unknown;
   headers?: Record<string, string | number | string[]>;
   ca?: Buffer | string;
   cert?: Buffer | string;
@@ -231,6 +233,8 @@ export async function connect(flags: ConnectionFlags, deps: ConnectDependencies)
     tls,
     authHeaders,
     basicAuth: first.auth,
+    // client-node builds the agent that tunnels through a kubeconfig proxy-url (HTTP or SOCKS).
+    agent: cluster.proxyUrl ? (first.agent as Agent) : undefined,
     requestTimeoutMs: flags.requestTimeoutMs ?? defaultRequestTimeoutMs,
     log: deps.log,
     userAgent: deps.userAgent,

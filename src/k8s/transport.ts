@@ -45,6 +45,8 @@ export interface TransportConfig {
   /** Verbose log: one line per request; never headers. */
   log?: ((line: string) => void) | undefined;
   userAgent: string;
+  /** The agent to send through instead of our own keep-alive one (a kubeconfig proxy-url). */
+  agent?: http.Agent | undefined;
   /** Aborts every request (Ctrl-C); a request may add its own signal. */
   signal?: AbortSignal | undefined;
 }
@@ -62,9 +64,11 @@ export class Transport {
   constructor(private readonly config: TransportConfig) {
     this.base = new URL(config.server);
     this.secure = this.base.protocol === "https:";
-    this.agent = this.secure
-      ? new https.Agent({ keepAlive: true, ...definedOnly(config.tls) })
-      : new http.Agent({ keepAlive: true });
+    this.agent =
+      config.agent ??
+      (this.secure
+        ? new https.Agent({ keepAlive: true, ...definedOnly(config.tls) })
+        : new http.Agent({ keepAlive: true }));
   }
 
   get server(): string {

@@ -10,6 +10,8 @@ export interface KubeconfigSpec {
   token: string;
   context?: string;
   namespace?: string;
+  /** The cluster's proxy-url. */
+  proxyUrl?: string;
 }
 
 export function tempDir(prefix = "kvmig-test-"): string {
@@ -27,6 +29,7 @@ export function kubeconfigYaml(spec: KubeconfigSpec): string {
         cluster: {
           server: spec.server,
           "certificate-authority-data": Buffer.from(spec.caPem).toString("base64"),
+          ...(spec.proxyUrl ? { "proxy-url": spec.proxyUrl } : {}),
         },
       },
     ],

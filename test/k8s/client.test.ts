@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connect } from "../../src/k8s/connect.js";
 import type { KubeClient } from "../../src/k8s/kube-client.js";
 import { ScriptedApiServer, sendJson, sendStatus, startStream } from "../helpers/api-server.js";
+import { ConnectProxy } from "../helpers/connect-proxy.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { tempDir, writeExecPluginKubeconfig, writeKubeconfig } from "../helpers/kubeconfig.js";
 
@@ -312,5 +313,28 @@ describe("credentials", () => {
     expect(inPod.namespace).toBe("tenant-a");
     expect(inPod.context).toBe("in-cluster");
     expect(inPod.server).toBe(server.url);
+  });
+
+  it("tunnels through the kubeconfig's proxy-url, still verifying the server's certificate", async () => {
+    const proxy = await ConnectProxy.start();
+    try {
+      const kubeconfig = writeKubeconfig(tempDir(), {
+        server: server.url,
+        caPem: server.pki.caPem,
+        token: "via-proxy",
+        proxyUrl: proxy.url,
+      });
+      server.on("GET", "/version", (_req, res) => sendJson(res, 200, { gitVersion: "v1.32.4" }));
+      const proxied = await connect(
+        { kubeconfig },
+        { env: {}, clock: new FakeClock(), userAgent: "kvmig-test" },
+      );
+      expect((await proxied.serverVersion()).gitVersion).toBe("v1.32.4");
+      proxied.close();
+      expect(proxy.tunnels).toEqual([new URL(server.url).host]);
+      expect(server.requests.at(-1)?.headers.authorization).toBe("Bearer via-proxy");
+    } finally {
+      await proxy.close();
+    }
   });
 });
