@@ -35,6 +35,7 @@ function buildProgram(ctx: Context) {
     .option("-v, --verbose", "log each API request (method, path, status, time) to stderr", false)
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => ctx.io.stdout.write(text),
@@ -128,9 +129,9 @@ function usageErrorFrom(
     error.code === "commander.unknownCommand" || command === undefined
       ? `${programName} --help`
       : `${programName} ${command} --help`;
-  // Commander's own suggestion ("Did you mean ...?") is worth keeping in the hint.
-  const suggestion = error.message.split("\n").find((l) => l.startsWith("(Did you mean"));
-  return new UsageError(message, { hint: `${suggestion ? `${suggestion.slice(1, -1)} ` : ""}see ${help}` });
+  // Commander's own suggestion ("(Did you mean version?)") is worth keeping in the hint.
+  const suggestion = /\(Did you mean (.+)\?\)/.exec(error.message)?.[1];
+  return new UsageError(message, { hint: `${suggestion ? `did you mean ${suggestion}? ` : ""}see ${help}` });
 }
 
 /** Runs main and reports its outcome: the exit code, with any error already printed. */

@@ -53,7 +53,7 @@ describe("usage errors: one error line, one hint, exit 2", () => {
     const result = await run(["versoin"]);
     expect(lines(result.stderr)).toEqual([
       "error: unknown command 'versoin'",
-      "hint: Did you mean version? see kvmig --help",
+      "hint: did you mean version? see kvmig --help",
     ]);
     expect(result.code).toBe(2);
     expect(connectCalls).toBe(0);
@@ -63,7 +63,7 @@ describe("usage errors: one error line, one hint, exit 2", () => {
     const result = await run(["version", "--kubeconfg", "x"]);
     const stderr = lines(result.stderr);
     expect(stderr[0]).toBe("error: unknown option '--kubeconfg'");
-    expect(stderr[1]).toBe("hint: Did you mean --kubeconfig? see kvmig version --help");
+    expect(stderr[1]).toBe("hint: did you mean --kubeconfig? see kvmig version --help");
     expect(result.code).toBe(2);
     expect(connectCalls).toBe(0);
   });
