@@ -100,6 +100,8 @@ function buildProgram(ctx: Context) {
 const quietExits = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
 
 export async function main(argv: readonly string[], ctx: Context): Promise<void> {
+  // Before parsing, so that a usage error is not coloured either.
+  if (argv.includes("--no-color")) ctx.io.setColor(false);
   const program = buildProgram(ctx);
   if (argv.length === 0) {
     program.outputHelp();

@@ -214,3 +214,20 @@ describe("the connector guard itself", () => {
     expect(result.code).toBe(1);
   });
 });
+
+describe("colour on a terminal", () => {
+  it("an error is coloured on a terminal, and not with --no-color, even when parsing fails", async () => {
+    const coloured = await runCli(["version", "--bogus"], { connect: refuseToConnect, env: {}, tty: true });
+    expect(coloured.code).toBe(2);
+    expect(coloured.stderr).toContain("\u001b[31merror:\u001b[39m unknown option '--bogus'");
+
+    const plain = await runCli(["version", "--bogus", "--no-color"], {
+      connect: refuseToConnect,
+      env: {},
+      tty: true,
+    });
+    expect(plain.code).toBe(2);
+    expect(plain.stderr.startsWith("error: unknown option '--bogus'\nhint: ")).toBe(true);
+    expect(plain.stderr).not.toContain("\u001b[");
+  });
+});
