@@ -12,7 +12,7 @@ import { createProgress } from "./io/progress.js";
 import { KubeProvider } from "./k8s/provider.js";
 import { kvmigVersion } from "./version.js";
 
-export const outputFormats = ["text", "json", "yaml"] as const;
+const outputFormats = ["text", "json", "yaml"] as const;
 
 function buildProgram(ctx: Context) {
   const program = new Command(ctx.programName)
@@ -40,7 +40,7 @@ function buildProgram(ctx: Context) {
     .configureOutput({
       writeOut: (text) => ctx.io.stdout.write(text),
       writeErr: (text) => ctx.io.stderr.write(text),
-      // Errors are reported once, by cli.ts, as one line and a hint.
+      // Errors are reported once, by runMain, as one line and a hint.
       outputError: () => {},
     })
     .addHelpText(
@@ -64,7 +64,6 @@ function buildProgram(ctx: Context) {
       output: raw.output,
       verbose: raw.verbose,
     };
-    ctx.io.setColor(raw.color);
     ctx.io.setOutputMode(options.output);
     const debug = (line: string) => {
       if (options.verbose) ctx.io.err(ctx.io.errColors.dim(line));
@@ -100,7 +99,7 @@ function buildProgram(ctx: Context) {
 const quietExits = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
 
 export async function main(argv: readonly string[], ctx: Context): Promise<void> {
-  // Before parsing, so that a usage error is not coloured either.
+  // --no-color takes effect before parsing, so that a usage error is not coloured either.
   if (argv.includes("--no-color")) ctx.io.setColor(false);
   const program = buildProgram(ctx);
   if (argv.length === 0) {
