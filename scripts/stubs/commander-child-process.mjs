@@ -4,4 +4,4 @@
 function unsupported() {
   throw new Error("kvmig does not run executable subcommands");
 }
-export default { spawn: unsupported, execFileSync: unsupported };
+export default { spawn: unsupported };

@@ -9,7 +9,7 @@ export interface OutStream {
 export interface InStream {
   readonly isTTY?: boolean | undefined;
   /**
-   * The readable stream itself, for prompts. A getter, so that a run that never prompts never
+   * The readable stream itself, for prompts. A function, so that a run that never prompts never
    * touches process.stdin (opening it costs start-up time and can hold the process open).
    */
   open?(): NodeJS.ReadableStream;

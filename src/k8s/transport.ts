@@ -51,6 +51,17 @@ export interface TransportConfig {
   signal?: AbortSignal | undefined;
 }
 
+/** A request whose answer has begun to arrive. */
+interface Sent {
+  response: http.IncomingMessage;
+  info: RequestInfo;
+  started: number;
+  /** The run's signal and the request's own, combined. */
+  signal: AbortSignal | undefined;
+  /** What cut the request short (our timeout, an abort), if anything did. */
+  cutBy: () => unknown;
+}
+
 /** A response body read line by line; `close()` ends it early. */
 export interface LineStream extends AsyncIterable<string> {
   close(): void;
@@ -102,7 +113,7 @@ export class Transport {
 
   /** Opens a streaming request (watch, follow) and yields its body line by line. */
   async stream(req: HttpRequest): Promise<LineStream> {
-    const { response, info, started } = await this.send(req, req.timeoutMs ?? 0);
+    const { response, info, started, signal } = await this.send(req, req.timeoutMs ?? 0);
     const status = response.statusCode ?? 0;
     if (status >= 400) {
       const body = await readBody(response).catch(() => "");
@@ -110,17 +121,14 @@ export class Transport {
       throw errorFromResponse(status, body, info);
     }
     this.logDone(info, status, started, " (stream)");
-    return lineStream(response, combine(this.config.signal, req.signal));
+    return lineStream(response, signal);
   }
 
   close(): void {
     this.agent.destroy();
   }
 
-  private async send(
-    req: HttpRequest,
-    timeoutMs: number,
-  ): Promise<{ response: http.IncomingMessage; info: RequestInfo; started: number; cutBy: () => unknown }> {
+  private async send(req: HttpRequest, timeoutMs: number): Promise<Sent> {
     const url = new URL(joinPath(this.base.pathname, req.path), this.base);
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -203,7 +211,7 @@ export class Transport {
             response.on("close", () => signal.removeEventListener("abort", abortBody));
           }
         }
-        resolve({ response, info, started, cutBy: () => cutBy });
+        resolve({ response, info, started, signal, cutBy: () => cutBy });
       });
       request.end(payload);
     });

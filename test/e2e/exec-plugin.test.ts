@@ -1,22 +1,15 @@
 // The built CLI authenticating through an exec credential plugin: the bundle must run the
 // plugin with the real child_process (only commander's copy is stubbed out).
-import { afterEach, beforeAll, beforeEach, expect, it } from "vitest";
-import { ScriptedApiServer, sendJson, sendStatus } from "../helpers/api-server.js";
+import { beforeAll, expect, it } from "vitest";
+import { sendJson, sendStatus, serverPerTest } from "../helpers/api-server.js";
 import { tempDir, writeExecPluginKubeconfig } from "../helpers/kubeconfig.js";
 import { cliEnv, ensureBuilt, lines, runKvmig } from "./built-cli.js";
 
-let server: ScriptedApiServer;
-
 beforeAll(ensureBuilt);
-beforeEach(async () => {
-  server = await ScriptedApiServer.start();
-});
-afterEach(async () => {
-  await server.close();
-  expect(server.unexpected).toEqual([]);
-});
+const currentServer = serverPerTest();
 
 it("kvmig version sends the token the plugin returned", async () => {
+  const server = currentServer();
   server.on("GET", "/version", (_req, res) => sendJson(res, 200, { gitVersion: "v1.32.4" }));
   server.on("GET", "/apis/subresources.kubevirt.io/v1/version", (_req, res) =>
     sendJson(res, 200, { gitVersion: "v1.9.0" }),

@@ -1,21 +1,15 @@
 // Ctrl-C: the built CLI stops waiting on the cluster at once, says so, and exits 130.
 import { spawn } from "node:child_process";
-import { afterEach, beforeAll, beforeEach, expect, it } from "vitest";
-import { ScriptedApiServer } from "../helpers/api-server.js";
+import { beforeAll, expect, it } from "vitest";
+import { serverPerTest } from "../helpers/api-server.js";
 import { tempDir, writeKubeconfig } from "../helpers/kubeconfig.js";
 import { cliEnv, distEntry, ensureBuilt, lines, repoRoot } from "./built-cli.js";
 
-let server: ScriptedApiServer;
-
 beforeAll(ensureBuilt);
-beforeEach(async () => {
-  server = await ScriptedApiServer.start();
-});
-afterEach(async () => {
-  await server.close();
-});
+const currentServer = serverPerTest();
 
 it("SIGINT while a request hangs (no request timeout): 'interrupted', exit 130", async () => {
+  const server = currentServer();
   let requested: () => void = () => {};
   const seen = new Promise<void>((resolve) => {
     requested = resolve;

@@ -4,9 +4,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import manifest from "../../package.json" with { type: "json" };
-import { ScriptedApiServer, sendJson } from "../helpers/api-server.js";
+import { sendJson, serverPerTest } from "../helpers/api-server.js";
 import { tempDir, writeKubeconfig } from "../helpers/kubeconfig.js";
 import { chunkFiles, chunksDir, cliEnv, distEntry, ensureBuilt, lines, runKvmig } from "./built-cli.js";
 
@@ -101,18 +101,10 @@ describe("commands that need no cluster load no cluster code", () => {
 });
 
 describe("the detector works", () => {
-  let server: ScriptedApiServer;
-
-  beforeEach(async () => {
-    server = await ScriptedApiServer.start();
-  });
-
-  afterEach(async () => {
-    await server.close();
-    expect(server.unexpected).toEqual([]);
-  });
+  const currentServer = serverPerTest();
 
   it("kvmig version does load the Kubernetes client chunk", async () => {
+    const server = currentServer();
     server.on("GET", "/version", (_req, res) =>
       sendJson(res, 200, { major: "1", minor: "32", gitVersion: "v1.32.4", platform: "linux/amd64" }),
     );

@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, expect } from "vitest";
 import { createTestPki, type TestPki } from "./tls.js";
 
 export interface RecordedRequest {
@@ -128,4 +129,25 @@ export function startStream(res: ServerResponse): void {
 
 export function writeEvent(res: ServerResponse, type: string, object: unknown): void {
   res.write(`${JSON.stringify({ type, object })}\n`);
+}
+
+/**
+ * A fresh scripted server for each test of the calling file (or describe block), closed after
+ * it; a request nobody scripted fails the test. Returns the current test's server.
+ */
+export function serverPerTest(): () => ScriptedApiServer {
+  let server: ScriptedApiServer | undefined;
+  beforeEach(async () => {
+    server = await ScriptedApiServer.start();
+  });
+  afterEach(async () => {
+    const done = server;
+    server = undefined;
+    await done?.close();
+    expect(done?.unexpected).toEqual([]);
+  });
+  return () => {
+    if (!server) throw new Error("the scripted server exists only while a test runs");
+    return server;
+  };
 }
