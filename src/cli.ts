@@ -35,6 +35,11 @@ process.on("SIGINT", () => {
   if (controller.signal.aborted) process.exit(ExitCode.interrupted);
   controller.abort(new Error("interrupted"));
 });
+// SIGTERM (a service manager, `timeout`, `kill`) asks for the same orderly stop.
+process.on("SIGTERM", () => {
+  if (controller.signal.aborted) process.exit(128 + 15);
+  controller.abort(new Error("terminated"));
+});
 
 const ctx: Context = {
   io,

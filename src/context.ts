@@ -2,6 +2,7 @@
 // and a lazy way to the cluster. cli.ts builds the real one; tests build their own.
 
 import type { Clock } from "./clock.js";
+import type { ExitCode } from "./errors.js";
 import type { IO } from "./io/io.js";
 import type { Progress } from "./io/progress.js";
 import type { Prompter } from "./io/prompter.js";
@@ -31,6 +32,8 @@ export interface GlobalOptions {
   requestTimeoutMs: number;
   output: "text" | "json" | "yaml";
   verbose: boolean;
+  /** `--sim[=SCENARIO]`: run against a fresh embedded simulated cluster. */
+  sim?: string | undefined;
 }
 
 /** A Context with the global flags applied: what a command's run function receives. */
@@ -41,4 +44,6 @@ export interface CommandContext extends Context {
   progress(): Progress;
   /** A line on stderr with -v, nothing otherwise. */
   debug(line: string): void;
+  /** The exit code when the command ends without an error (e.g. 0 for `sim` stopped by Ctrl-C). */
+  setExitCode(code: ExitCode): void;
 }

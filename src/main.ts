@@ -4,6 +4,7 @@
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { examples, type Runner } from "./commands/command.js";
+import { simCommand, withEmbeddedSim } from "./commands/sim.js";
 import { versionCommand } from "./commands/version.js";
 import type { CommandContext, Context, GlobalOptions } from "./context.js";
 import { parseDuration } from "./duration.js";
@@ -14,7 +15,7 @@ import { kvmigVersion } from "./version.js";
 
 const outputFormats = ["text", "json", "yaml"] as const;
 
-function buildProgram(ctx: Context) {
+function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
   const program = new Command(ctx.programName)
     .description("Live-migrate KubeVirt VMs, follow them to the end, and explain what went wrong.")
     .version(kvmigVersion, "--version", "print the kvmig version and exit")
@@ -33,6 +34,7 @@ function buildProgram(ctx: Context) {
     )
     .option("--no-color", "no colours (also: the NO_COLOR environment variable)")
     .option("-v, --verbose", "log each API request (method, path, status, time) to stderr", false)
+    .option("--sim <scenario>", "run against a fresh embedded simulated cluster (--sim or --sim=SCENARIO)")
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true })
@@ -56,6 +58,22 @@ function buildProgram(ctx: Context) {
 
   const run: Runner = async (body) => {
     const raw = program.opts();
+    if (raw.sim !== undefined) {
+      const scenario = raw.sim;
+      if (raw.kubeconfig || raw.context) {
+        throw new UsageError("--sim cannot be combined with --kubeconfig or --context", {
+          hint: "--sim brings its own cluster; leave out the other flags",
+        });
+      }
+      await withEmbeddedSim(scenario, ctx, raw.verbose, (kubeconfig) =>
+        runWith({ ...raw, kubeconfig }, body),
+      );
+      return;
+    }
+    await runWith(raw, body);
+  };
+
+  const runWith = async (raw: ReturnType<typeof program.opts>, body: Parameters<Runner>[0]) => {
     const options: GlobalOptions = {
       kubeconfig: raw.kubeconfig,
       context: raw.context,
@@ -63,6 +81,7 @@ function buildProgram(ctx: Context) {
       requestTimeoutMs: parseDuration(raw.requestTimeout, "--request-timeout"),
       output: raw.output,
       verbose: raw.verbose,
+      sim: raw.sim,
     };
     ctx.io.setOutputMode(options.output);
     const debug = (line: string) => {
@@ -81,6 +100,9 @@ function buildProgram(ctx: Context) {
       kube: () => provider.get(),
       progress: () => createProgress(ctx.io),
       debug,
+      setExitCode: (code) => {
+        outcome.code = code;
+      },
     };
     try {
       await body(commandContext);
@@ -90,7 +112,7 @@ function buildProgram(ctx: Context) {
   };
 
   // Subcommands inherit the root's settings: exitOverride and the output redirection above.
-  for (const command of [versionCommand(run, ctx.programName)]) {
+  for (const command of [versionCommand(run, ctx.programName), simCommand(run, ctx.programName)]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
   return program;
@@ -98,19 +120,28 @@ function buildProgram(ctx: Context) {
 
 const quietExits = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
 
-export async function main(argv: readonly string[], ctx: Context): Promise<void> {
+/** A bare `--sim` means the default scenario; the value is given as `--sim=NAME`. */
+function expandSimFlag(argv: readonly string[]): string[] {
+  const end = argv.indexOf("--");
+  return argv.map((arg, i) => (arg === "--sim" && (end < 0 || i < end) ? "--sim=default" : arg));
+}
+
+/** Runs one command; returns the exit code the command chose, if it chose one. */
+export async function main(argv: readonly string[], ctx: Context): Promise<ExitCode | undefined> {
   // --no-color takes effect before parsing, so that a usage error is not coloured either.
   if (argv.includes("--no-color")) ctx.io.setColor(false);
-  const program = buildProgram(ctx);
+  const outcome: { code?: ExitCode } = {};
+  const program = buildProgram(ctx, outcome);
   if (argv.length === 0) {
     program.outputHelp();
-    return;
+    return undefined;
   }
   try {
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync(expandSimFlag(argv), { from: "user" });
+    return outcome.code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (quietExits.has(error.code)) return;
+      if (quietExits.has(error.code)) return undefined;
       const commands = program.commands.map((c) => c.name());
       throw usageErrorFrom(error, argv, ctx.programName, commands);
     }
@@ -138,8 +169,8 @@ function usageErrorFrom(
 /** Runs main and reports its outcome: the exit code, with any error already printed. */
 export async function runMain(argv: readonly string[], ctx: Context): Promise<ExitCode> {
   try {
-    await main(argv, ctx);
-    return ctx.signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+    const chosen = await main(argv, ctx);
+    return chosen ?? (ctx.signal.aborted ? ExitCode.interrupted : ExitCode.ok);
   } catch (error) {
     const code = exitCodeOf(error);
     if (ctx.signal.aborted && code === ExitCode.unexpected) {

@@ -1,0 +1,191 @@
+// kvmig sim: the embedded simulated cluster as a long-lived server, for trying kvmig and
+// kubectl without a cluster. And `--sim[=SCENARIO]`: one command against a fresh embedded
+// cluster. The simulator loads only here, on demand.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { Command, Option } from "@commander-js/extra-typings";
+import type { CommandContext, Context } from "../context.js";
+import { UsageError } from "../errors.js";
+import type { SimCluster, SimClusterOptions } from "../sim/cluster.js";
+import { examples, type Runner } from "./command.js";
+
+export interface SimOptions {
+  scenario: string;
+  port: number;
+  kubeconfigOut?: string | undefined;
+  speed: number;
+  seed?: number | undefined;
+}
+
+async function loadSimulator() {
+  return import("../sim/cluster.js");
+}
+
+export async function startSimulator(options: SimClusterOptions): Promise<SimCluster> {
+  const { startSimCluster, scenarioNames } = await loadSimulator();
+  const scenario = options.scenario ?? "default";
+  if (!(scenarioNames as readonly string[]).includes(scenario)) {
+    throw new UsageError(`unknown scenario "${scenario}"`, {
+      hint: `the scenarios are: ${scenarioNames.join(", ")} (kvmig sim --list-scenarios)`,
+    });
+  }
+  try {
+    return await startSimCluster(options);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
+      throw new UsageError(`port ${options.port} on 127.0.0.1 is already in use`, {
+        hint: "choose another --port, or --port 0 for any free one",
+      });
+    }
+    if (code === "EACCES") {
+      throw new UsageError(`not allowed to listen on port ${options.port}`, {
+        hint: "use a port above 1023",
+      });
+    }
+    throw error;
+  }
+}
+
+/** Writes the kubeconfig readable by its owner only: it holds the users' tokens. */
+function writeKubeconfig(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text, { mode: 0o600 });
+}
+
+export async function runSim(options: SimOptions, ctx: CommandContext): Promise<void> {
+  const cluster = await startSimulator({
+    scenario: options.scenario,
+    port: options.port,
+    speed: options.speed,
+    seed: options.seed,
+    log: ctx.options.verbose ? (line) => ctx.io.err(ctx.io.errColors.dim(line)) : undefined,
+  });
+  try {
+    const path = resolve(options.kubeconfigOut ?? join(tmpdir(), `kvmig-sim-${cluster.port}`, "kubeconfig"));
+    writeKubeconfig(path, cluster.kubeconfig());
+    const c = ctx.io.errColors;
+    ctx.io.err(
+      `${c.bold("kvmig sim")} serving ${cluster.url} (scenario ${options.scenario}, seed ${cluster.seed}, speed ${options.speed}x)`,
+    );
+    ctx.io.err(c.dim("contexts: sim-admin (everything), sim-viewer (get, list, watch); Ctrl-C stops it"));
+    ctx.io.out(`kubeconfig: ${path}`);
+    ctx.io.out(`export KUBECONFIG=${path}`);
+    await untilAborted(ctx.signal);
+    ctx.io.err("kvmig sim: stopped");
+    ctx.setExitCode(0);
+  } finally {
+    await cluster.close();
+  }
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    if (signal.aborted) done();
+    else signal.addEventListener("abort", () => done(), { once: true });
+  });
+}
+
+/**
+ * Runs `body` against a fresh embedded cluster (`--sim`): the kubeconfig is a temporary file
+ * that points at it, removed afterwards with the cluster.
+ */
+export async function withEmbeddedSim<T>(
+  scenario: string,
+  ctx: Pick<Context, "io">,
+  verbose: boolean,
+  body: (kubeconfig: string) => Promise<T>,
+): Promise<T> {
+  const cluster = await startSimulator({
+    scenario,
+    log: verbose ? (line) => ctx.io.err(ctx.io.errColors.dim(line)) : undefined,
+  });
+  const dir = mkdtempSync(join(tmpdir(), "kvmig-sim-"));
+  try {
+    const path = join(dir, "kubeconfig");
+    writeKubeconfig(path, cluster.kubeconfig());
+    return await body(path);
+  } finally {
+    await cluster.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function parseNumber(flag: string, integer: boolean, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (text: string): number => {
+    const value = Number(text);
+    const ok = text.trim() !== "" && Number.isFinite(value) && (!integer || Number.isInteger(value));
+    if (!ok || value < min || value > max) {
+      const kind = integer ? "an integer" : "a number";
+      throw new UsageError(`${flag} must be ${kind} from ${min} to ${max}, not "${text}"`, {
+        hint: `for example ${flag} ${integer ? min + 1 : 10}`,
+      });
+    }
+    return value;
+  };
+}
+
+export const scenarioDescriptions: Readonly<Record<string, string>> = {
+  default:
+    "three nodes; namespace demo with five VMs (one on a Multus VLAN, one not live-migratable, two outdated)",
+};
+
+export function simCommand(run: Runner, programName: string) {
+  return new Command("sim")
+    .description(
+      "Run the embedded simulated KubeVirt cluster, for trying kvmig and kubectl without a cluster",
+    )
+    .addOption(new Option("--scenario <name>", "the cluster to simulate").default("default"))
+    .addOption(
+      new Option("--port <port>", "port on 127.0.0.1; 0 picks any free port")
+        .default(0)
+        .argParser(parseNumber("--port", true, 0, 65535)),
+    )
+    .option(
+      "--kubeconfig-out <path>",
+      "where to write the kubeconfig (default: a new file under the temp directory)",
+    )
+    .addOption(
+      new Option("--speed <x>", "simulated seconds per wall second")
+        .default(1)
+        .argParser(parseNumber("--speed", false, 0.01, 1000)),
+    )
+    .addOption(
+      new Option(
+        "--seed <n>",
+        "seed for names and numbers, for a reproducible run (default: random)",
+      ).argParser(parseNumber("--seed", true, 0, 2 ** 31 - 1)),
+    )
+    .option("--list-scenarios", "list the scenarios and exit", false)
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["sim", "serve the default scenario; then export the KUBECONFIG line it prints"],
+          ["sim --port 6443 --kubeconfig-out ./sim.kubeconfig --seed 7", "a fixed port, file and seed"],
+        ],
+        programName,
+      ),
+    )
+    .action((flags) =>
+      run(async (ctx) => {
+        if (flags.listScenarios) {
+          for (const [name, what] of Object.entries(scenarioDescriptions))
+            ctx.io.out(`${name.padEnd(16)}${what}`);
+          return;
+        }
+        await runSim(
+          {
+            scenario: flags.scenario,
+            port: flags.port,
+            kubeconfigOut: flags.kubeconfigOut,
+            speed: flags.speed,
+            seed: flags.seed,
+          },
+          ctx,
+        );
+      }),
+    );
+}

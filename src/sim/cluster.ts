@@ -1,0 +1,162 @@
+// A whole simulated cluster in one call: clock, store, seed data, CA and serving certificate,
+// users, and the HTTPS API server on 127.0.0.1, plus the kubeconfig that reaches it.
+
+import { stringify } from "yaml";
+import { createUsers, type SimUser } from "./auth.js";
+import { LogStore } from "./logs.js";
+import { createPki, type Pki } from "./pki.js";
+import { Random } from "./random.js";
+import { simResources, storageOfKind } from "./registry.js";
+import { defaultSeed, type SeedData } from "./seed.js";
+import { type KubevirtActions, SimServer } from "./server.js";
+import { type SimObject, Store } from "./store.js";
+
+export const simKubernetesVersion = {
+  major: "1",
+  minor: "32",
+  gitVersion: "v1.32.3",
+  gitCommit: "32cc146f75aad04beaaa245a7157eb35063a9f99",
+  gitTreeState: "clean",
+  buildDate: "2025-03-11T19:52:21Z",
+  goVersion: "go1.23.6",
+  compiler: "gc",
+  platform: "linux/amd64",
+};
+
+export const simKubevirtVersion = {
+  gitVersion: "v1.9.0",
+  gitCommit: "79d34c1762169e5b0370ec491cef5ca12e6b504c",
+  gitTreeState: "clean",
+  buildDate: "2026-07-29T10:12:41Z",
+  goVersion: "go1.24.9",
+  compiler: "gc",
+  platform: "linux/amd64",
+};
+
+export const scenarioNames = ["default"] as const;
+
+export interface SimClusterOptions {
+  /** 0 (the default) picks any free port. */
+  port?: number | undefined;
+  seed?: number | undefined;
+  /** Simulated seconds per wall second. */
+  speed?: number | undefined;
+  scenario?: string | undefined;
+  /** How many changes a watch can resume across (default 10,000). */
+  historyLimit?: number | undefined;
+  bookmarkIntervalMs?: number | undefined;
+  kubevirtActions?: KubevirtActions | undefined;
+  log?: ((line: string) => void) | undefined;
+}
+
+/** Simulated time: starts at the wall clock and runs `speed` times as fast. */
+export class SimClock {
+  private readonly wallStart = performance.now();
+  constructor(
+    readonly start: number,
+    readonly speed: number,
+  ) {}
+
+  now(): number {
+    return Math.floor(this.start + (performance.now() - this.wallStart) * this.speed);
+  }
+}
+
+export interface SimCluster {
+  readonly url: string;
+  readonly port: number;
+  readonly seed: number;
+  readonly pki: Pki;
+  readonly users: readonly SimUser[];
+  readonly store: Store;
+  readonly logs: LogStore;
+  readonly clock: SimClock;
+  /** A kubeconfig with contexts `sim-admin` (current) and `sim-viewer`, namespace `demo`. */
+  kubeconfig(): string;
+  token(user: "sim-admin" | "sim-viewer"): string;
+  close(): Promise<void>;
+}
+
+export function loadSeed(store: Store, logs: LogStore, data: SeedData): void {
+  for (const object of data.objects) {
+    const meta = (object as SimObject).metadata;
+    const storage = storageOfKind(String(object.apiVersion), String(object.kind));
+    const res = simResources.find((r) => r.storage === storage);
+    if (!res) throw new Error(`no resource for ${storage}`);
+    store.create(res, object as SimObject, { keepIdentity: true });
+    if (!meta) throw new Error("seed object without metadata");
+  }
+  for (const log of data.logs) {
+    for (const line of log.lines) logs.append(log.namespace, log.pod, log.container, line);
+  }
+}
+
+export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
+  const scenario = options.scenario ?? "default";
+  if (!(scenarioNames as readonly string[]).includes(scenario)) {
+    throw new Error(`unknown scenario "${scenario}"`);
+  }
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const clock = new SimClock(Date.now(), options.speed ?? 1);
+  const random = new Random(seed);
+  const store = new Store({ now: () => clock.now(), random, historyLimit: options.historyLimit });
+  const logs = new LogStore();
+  loadSeed(store, logs, defaultSeed({ seed, now: clock.now() }));
+  const [pki] = await Promise.all([createPki()]);
+  const users = createUsers();
+  const server = new SimServer({
+    store,
+    logs,
+    users,
+    pki,
+    now: () => clock.now(),
+    port: options.port,
+    serverVersion: simKubernetesVersion,
+    kubevirtVersion: simKubevirtVersion,
+    kubevirtActions: options.kubevirtActions,
+    watch:
+      options.bookmarkIntervalMs === undefined
+        ? undefined
+        : { bookmarkIntervalMs: options.bookmarkIntervalMs },
+    log: options.log,
+  });
+  await server.listen();
+  const token = (name: string) => {
+    const user = users.find((u) => u.name === name);
+    if (!user) throw new Error(`no user ${name}`);
+    return user.token;
+  };
+  return {
+    url: server.url,
+    port: server.port,
+    seed,
+    pki,
+    users,
+    store,
+    logs,
+    clock,
+    token,
+    kubeconfig: () => simKubeconfig(server.url, pki.caPem, users),
+    close: () => server.close(),
+  };
+}
+
+export function simKubeconfig(server: string, caPem: string, users: readonly SimUser[]): string {
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: "kvmig-sim",
+        cluster: { server, "certificate-authority-data": Buffer.from(caPem).toString("base64") },
+      },
+    ],
+    users: users.map((user) => ({ name: user.name, user: { token: user.token } })),
+    contexts: users.map((user) => ({
+      name: user.name,
+      context: { cluster: "kvmig-sim", user: user.name, namespace: "demo" },
+    })),
+    "current-context": users[0]?.name ?? "sim-admin",
+    preferences: {},
+  });
+}

@@ -1,0 +1,328 @@
+// The simulated API server's front door: HTTPS on loopback, bearer-token authentication,
+// authorization, routing to discovery, resource verbs, watches, pod logs, the self-review
+// APIs and KubeVirt's subresource API.
+
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { notFoundFor, ResourceApi, type ResourceRequest } from "./api.js";
+import {
+  authenticate,
+  forbidden,
+  isAllowed,
+  type RequestAttributes,
+  type SimUser,
+  selfSubjectAccessReview,
+  selfSubjectReview,
+  selfSubjectRulesReview,
+} from "./auth.js";
+import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from "./discovery.js";
+import { negotiate, parseBody, queryFlag, readBody, sendError, sendJson } from "./http.js";
+import type { LogStore } from "./logs.js";
+import { openApiDocument, openApiRoot } from "./openapi.js";
+import type { Pki } from "./pki.js";
+import { servePodLog } from "./pod-logs.js";
+import { apiVersionOf, deprecatedVersions } from "./registry.js";
+import { parseRoute, type Route } from "./routes.js";
+import { methodNotAllowed, pathNotFound, statusError, unauthorized } from "./status.js";
+import type { Store } from "./store.js";
+import { serveWatch, type WatchSettings } from "./watch-stream.js";
+
+export interface KubevirtActionRequest {
+  action: string;
+  resource: "virtualmachines" | "virtualmachineinstances";
+  namespace: string;
+  name: string;
+  body: unknown;
+  user: SimUser;
+}
+
+export interface KubevirtActionResult {
+  code: number;
+  body?: unknown;
+}
+
+/** virt-api's handlers (migrate, restart, ...): the cluster's behaviour plugs in here. */
+export type KubevirtActions = (request: KubevirtActionRequest) => KubevirtActionResult;
+
+export interface SimServerOptions {
+  store: Store;
+  logs: LogStore;
+  users: readonly SimUser[];
+  pki: Pki;
+  now: () => number;
+  port?: number | undefined;
+  serverVersion: object;
+  kubevirtVersion: object;
+  kubevirtActions?: KubevirtActions | undefined;
+  watch?: Partial<WatchSettings> | undefined;
+  /** One line per request (method, path, user, status), for `kvmig sim -v`. */
+  log?: ((line: string) => void) | undefined;
+}
+
+export class SimServer {
+  private readonly server: Server;
+  private readonly api: ResourceApi;
+  private readonly watchSettings: WatchSettings;
+  private address: AddressInfo | undefined;
+
+  constructor(private readonly options: SimServerOptions) {
+    this.api = new ResourceApi(options.store, options.now);
+    this.watchSettings = { bookmarkIntervalMs: 60_000, defaultTimeoutSeconds: 1800, ...options.watch };
+    this.server = createServer({ key: options.pki.keyPem, cert: options.pki.certPem }, (req, res) => {
+      this.handle(req, res).catch((error: unknown) => sendError(res, error));
+    });
+    // Long watches and log follows are normal; the server never times them out on its own.
+    this.server.requestTimeout = 0;
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.options.port ?? 0, "127.0.0.1", () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    this.address = this.server.address() as AddressInfo;
+  }
+
+  get port(): number {
+    return this.address?.port ?? 0;
+  }
+
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? "/", "https://127.0.0.1");
+    const headers: Record<string, string> = { "Audit-Id": randomUUID() };
+    let user: SimUser | undefined;
+    res.on("finish", () =>
+      this.options.log?.(
+        `${req.method} ${url.pathname}${url.search} ${user?.name ?? "-"} ${res.statusCode} ${Math.round(performance.now() - started)}ms`,
+      ),
+    );
+    try {
+      user = authenticate(this.options.users, req.headers.authorization);
+      if (!user) throw unauthorized();
+      const route = parseRoute(url.pathname);
+      await this.dispatch(route, req, res, url, user, headers);
+    } catch (error) {
+      sendError(res, error, headers);
+    }
+  }
+
+  private async dispatch(
+    route: Route,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    user: SimUser,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const method = req.method ?? "GET";
+    if (route.type === "resource") {
+      await this.resource(route, req, res, url, user, headers);
+      return;
+    }
+    if (route.type === "kubevirt" && route.action !== "version" && route.action !== "healthz") {
+      await this.kubevirtAction(route, req, res, user, headers);
+      return;
+    }
+    const verb = method === "GET" || method === "HEAD" ? "get" : method.toLowerCase();
+    const attributes: RequestAttributes = { verb, path: url.pathname };
+    if (!isAllowed(user, attributes)) throw forbidden(user, attributes);
+    if (method !== "GET") throw methodNotAllowed();
+    const document = this.document(route);
+    if (document === undefined) throw pathNotFound();
+    if (typeof document === "string") {
+      res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", ...headers });
+      res.end(document);
+      return;
+    }
+    sendJson(res, 200, document, headers);
+  }
+
+  private document(route: Route): object | string | undefined {
+    switch (route.type) {
+      case "version":
+        return this.options.serverVersion;
+      case "health":
+        return "ok";
+      case "openapi":
+        return route.path === "/openapi/v3" ? openApiRoot() : openApiDocument(route.path);
+      case "apiVersions":
+        return apiVersions(`127.0.0.1:${this.port}`);
+      case "groupList":
+        return apiGroupList();
+      case "group":
+        return apiGroupDocument(route.group);
+      case "resourceList":
+        return apiResourceList(route.group, route.version);
+      case "kubevirt":
+        return route.action === "version" ? this.options.kubevirtVersion : "ok";
+      default:
+        return undefined;
+    }
+  }
+
+  private async resource(
+    route: Extract<Route, { type: "resource" }>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    user: SimUser,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const method = req.method ?? "GET";
+    const params = url.searchParams;
+    const { res: resource, name, subresource } = route;
+    const watch = route.watchPath || queryFlag(params.get("watch"));
+    if (subresource !== undefined && !resource.subresources.includes(subresource)) throw pathNotFound();
+    if (resource.namespaced && route.namespace === undefined && name !== undefined) throw pathNotFound();
+    const verb = verbOf(method, name !== undefined && !route.watchPath, watch);
+    if (verb === undefined) throw methodNotAllowed();
+    const attributes: RequestAttributes = {
+      verb,
+      resource: resource.plural,
+      subresource,
+      group: route.group,
+      namespace: route.namespace,
+      name,
+    };
+    if (!isAllowed(user, attributes)) throw forbidden(user, attributes);
+    const deprecation = deprecatedVersions.get(apiVersionOf(route.group, route.version));
+    if (deprecation) headers.Warning = `299 - "${deprecation}"`;
+
+    const request: ResourceRequest = {
+      res: resource,
+      group: route.group,
+      version: route.version,
+      namespace: route.namespace,
+      name,
+      subresource,
+      params,
+      negotiated: negotiate(req.headers.accept),
+    };
+    const body = method === "GET" ? undefined : parseBody(await readBody(req), req.headers["content-type"]);
+
+    if (resource.virtual) {
+      if (verb !== "create") throw methodNotAllowed();
+      const review = body as { spec?: never };
+      const answer =
+        resource.plural === "selfsubjectaccessreviews"
+          ? selfSubjectAccessReview(user, review ?? {})
+          : resource.plural === "selfsubjectrulesreviews"
+            ? selfSubjectRulesReview(user, review ?? {})
+            : selfSubjectReview(user);
+      sendJson(res, 201, answer, headers);
+      return;
+    }
+    switch (verb) {
+      case "watch":
+        serveWatch(request, res, headers, this.options.store, this.api, this.options.now, this.watchSettings);
+        return;
+      case "list":
+        this.api.list(request, res, headers);
+        return;
+      case "get":
+        if (subresource === "log") {
+          const pod = this.options.store.peek(resource.storage, route.namespace, name ?? "");
+          if (!pod) throw notFoundFor(request);
+          servePodLog(pod, params, res, this.options.store, this.options.logs, this.options.now);
+          return;
+        }
+        this.api.get(request, res, headers);
+        return;
+      case "create":
+        this.api.create(request, body, res, headers);
+        return;
+      case "update":
+        this.api.update(request, body, res, headers);
+        return;
+      case "patch":
+        this.api.patch(request, body, req.headers["content-type"], res, headers);
+        return;
+      case "delete":
+        this.api.delete(request, body, res, headers);
+        return;
+      case "deletecollection":
+        this.api.deleteCollection(request, body, res, headers);
+        return;
+    }
+  }
+
+  private async kubevirtAction(
+    route: Extract<Route, { type: "kubevirt" }>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    user: SimUser,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const verb = req.method === "PUT" ? "update" : req.method === "GET" ? "get" : undefined;
+    const resource = route.resource ?? "virtualmachines";
+    const attributes: RequestAttributes = {
+      verb: verb ?? (req.method ?? "").toLowerCase(),
+      resource,
+      subresource: route.action,
+      group: "subresources.kubevirt.io",
+      namespace: route.namespace,
+      name: route.name,
+    };
+    if (!isAllowed(user, attributes)) throw forbidden(user, attributes);
+    if (verb === undefined) throw methodNotAllowed();
+    const body = parseBody(await readBody(req), req.headers["content-type"]);
+    const actions = this.options.kubevirtActions;
+    if (!actions) {
+      throw statusError(
+        503,
+        "ServiceUnavailable",
+        `the simulated virt-api does not handle ${route.action} requests`,
+      );
+    }
+    const result = actions({
+      action: route.action,
+      resource,
+      namespace: route.namespace ?? "",
+      name: route.name ?? "",
+      body,
+      user,
+    });
+    if (result.body === undefined) {
+      res.writeHead(result.code, { ...headers, "Content-Length": 0 });
+      res.end();
+      return;
+    }
+    sendJson(res, result.code, result.body, headers);
+  }
+}
+
+function verbOf(method: string, named: boolean, watch: boolean): string | undefined {
+  switch (method) {
+    case "GET":
+    case "HEAD":
+      if (watch) return "watch";
+      return named ? "get" : "list";
+    case "POST":
+      return named ? undefined : "create";
+    case "PUT":
+      return named ? "update" : undefined;
+    case "PATCH":
+      return named ? "patch" : undefined;
+    case "DELETE":
+      return named ? "delete" : "deletecollection";
+    default:
+      return undefined;
+  }
+}
