@@ -1,0 +1,171 @@
+// `kvmig sim` and `--sim` end to end: the built CLI serves the simulated cluster, writes a
+// kubeconfig that kvmig and kubectl accept (TLS verified through its CA), stops cleanly with
+// exit 0 on SIGINT or SIGTERM, and rejects bad flags with one line and a hint.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { tempDir } from "../helpers/kubeconfig.js";
+import { cliEnv, distEntry, ensureBuilt, lines, repoRoot, runKvmig } from "./built-cli.js";
+
+beforeAll(ensureBuilt);
+
+interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function startSim(args: string[], home: string): Running {
+  const child = spawn(process.execPath, [distEntry, "sim", ...args], {
+    cwd: repoRoot,
+    env: cliEnv(home),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8");
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Waits until the simulator printed its export line (the test's timeout bounds the wait). */
+async function ready(sim: Running): Promise<string> {
+  for (;;) {
+    const match = /^export KUBECONFIG=(.+)$/m.exec(sim.stdout());
+    if (match?.[1]) return match[1];
+    if (sim.child.exitCode !== null) throw new Error(`kvmig sim exited: ${sim.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("kvmig sim", () => {
+  it("prints the kubeconfig path and export line; kvmig reaches the cluster with it; SIGINT stops it with exit 0", async () => {
+    const home = tempDir();
+    const out = join(home, "sim", "kubeconfig");
+    const sim = startSim(["--kubeconfig-out", out, "--seed", "42"], home);
+    const path = await ready(sim);
+    expect(path).toBe(out);
+    expect(lines(sim.stdout())).toEqual([`kubeconfig: ${out}`, `export KUBECONFIG=${out}`]);
+    expect(sim.stderr()).toMatch(
+      /^kvmig sim serving https:\/\/127\.0\.0\.1:\d+ \(scenario default, seed 42, speed 1x\)$/m,
+    );
+    // The kubeconfig holds tokens: readable by its owner only.
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const config = parseYaml(readFileSync(out, "utf8")) as {
+      "current-context": string;
+      contexts: { name: string; context: { namespace: string } }[];
+      clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
+    };
+    expect(config["current-context"]).toBe("sim-admin");
+    expect(config.contexts.map((c) => [c.name, c.context.namespace])).toEqual([
+      ["sim-admin", "demo"],
+      ["sim-viewer", "demo"],
+    ]);
+    expect(config.clusters[0]?.cluster.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(config.clusters[0]?.cluster["certificate-authority-data"]).not.toBe("");
+
+    const version = await runKvmig(["version", "-o", "json"], cliEnv(home, { KUBECONFIG: path }));
+    expect(version.stderr).toBe("");
+    expect(version.code).toBe(0);
+    const report = JSON.parse(version.stdout) as {
+      kubernetes: { gitVersion: string; context: string };
+      kubevirt: { version: string; resource: { namespace: string; observedVersion: string } };
+    };
+    expect(report.kubernetes).toMatchObject({ gitVersion: "v1.32.3", context: "sim-admin" });
+    expect(report.kubevirt).toMatchObject({
+      version: "v1.9.0",
+      resource: { namespace: "kubevirt", observedVersion: "v1.9.0" },
+    });
+
+    sim.child.kill("SIGINT");
+    expect(await sim.exited).toBe(0);
+    expect(sim.stderr()).toMatch(/kvmig sim: stopped\n$/);
+  });
+
+  it("SIGTERM stops it with exit 0 too; by default the kubeconfig goes to a new file in the temp directory", async () => {
+    const home = tempDir();
+    const sim = startSim(["--port", "0"], home);
+    const path = await ready(sim);
+    expect(path).toMatch(/kvmig-sim-\d+[/\\]kubeconfig$/);
+    sim.child.kill("SIGTERM");
+    expect(await sim.exited).toBe(0);
+  });
+
+  it("--list-scenarios lists each scenario on one line", async () => {
+    const result = await runKvmig(["sim", "--list-scenarios"], cliEnv(tempDir()));
+    expect(result.code).toBe(0);
+    expect(lines(result.stdout)[0]).toMatch(/^default\s+three nodes; namespace demo/);
+  });
+
+  it.each([
+    [["--port", "70000"], '--port must be an integer from 0 to 65535, not "70000"'],
+    [["--speed", "fast"], '--speed must be a number from 0.01 to 1000, not "fast"'],
+    [["--seed", "-1"], '--seed must be an integer from 0 to 2147483647, not "-1"'],
+    [["--scenario", "nope"], 'unknown scenario "nope"'],
+  ])("bad input %j: one line, a hint, exit 2", async (args, message) => {
+    const result = await runKvmig(["sim", ...args], cliEnv(tempDir()));
+    expect(result.code).toBe(2);
+    const [first, hint, ...rest] = lines(result.stderr);
+    expect(first).toBe(`error: ${message}`);
+    expect(hint).toMatch(/^hint: /);
+    expect(rest).toEqual([]);
+    expect(result.stdout).toBe("");
+  });
+
+  it("a port already in use: a usage error naming the port", async () => {
+    const home = tempDir();
+    const first = startSim(["--port", "0"], home);
+    const path = await ready(first);
+    const server = (parseYaml(readFileSync(path, "utf8")) as { clusters: { cluster: { server: string } }[] })
+      .clusters[0]?.cluster.server;
+    const port = new URL(server ?? "").port;
+    const second = await runKvmig(["sim", "--port", port], cliEnv(home));
+    expect(second.code).toBe(2);
+    expect(lines(second.stderr)).toEqual([
+      `error: port ${port} on 127.0.0.1 is already in use`,
+      "hint: choose another --port, or --port 0 for any free one",
+    ]);
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(0);
+  });
+});
+
+describe("--sim", () => {
+  it("runs one command against a fresh embedded cluster, then removes it", async () => {
+    const result = await runKvmig(["version", "--sim", "-o", "json"], cliEnv(tempDir()));
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      kubernetes: { server: string; context: string };
+      kubevirt: { version: string };
+    };
+    expect(report.kubernetes.context).toBe("sim-admin");
+    expect(report.kubernetes.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(report.kubevirt.version).toBe("v1.9.0");
+  });
+
+  it("--sim=SCENARIO picks the scenario; an unknown one is a usage error", async () => {
+    const ok = await runKvmig(["--sim=default", "version"], cliEnv(tempDir()));
+    expect(ok.code).toBe(0);
+    const bad = await runKvmig(["version", "--sim=nope"], cliEnv(tempDir()));
+    expect(bad.code).toBe(2);
+    expect(lines(bad.stderr)[0]).toBe('error: unknown scenario "nope"');
+  });
+
+  it("cannot be combined with --kubeconfig", async () => {
+    const result = await runKvmig(["version", "--sim", "--kubeconfig", "/nonexistent"], cliEnv(tempDir()));
+    expect(result.code).toBe(2);
+    expect(lines(result.stderr)).toEqual([
+      "error: --sim cannot be combined with --kubeconfig or --context",
+      "hint: --sim brings its own cluster; leave out the other flags",
+    ]);
+  });
+});
