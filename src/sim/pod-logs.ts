@@ -12,13 +12,16 @@ interface Container {
   name: string;
 }
 
+interface ContainerStatus {
+  name: string;
+  state?: { waiting?: { reason?: string }; running?: object; terminated?: object };
+}
+
 interface PodShape {
   spec?: { containers?: Container[]; initContainers?: Container[] };
   status?: {
-    containerStatuses?: {
-      name: string;
-      state?: { waiting?: { reason?: string }; running?: object; terminated?: object };
-    }[];
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
   };
 }
 
@@ -51,7 +54,10 @@ export function servePodLog(
   const namespace = pod.metadata.namespace ?? "";
   const name = pod.metadata.name ?? "";
   const container = chooseContainer(pod, params.get("container"));
-  const status = (pod as unknown as PodShape).status?.containerStatuses?.find((s) => s.name === container);
+  const statuses = (pod as unknown as PodShape).status;
+  const status = [...(statuses?.containerStatuses ?? []), ...(statuses?.initContainerStatuses ?? [])].find(
+    (s) => s.name === container,
+  );
   const waiting = status?.state?.waiting;
   if (waiting || status === undefined) {
     throw badRequest(

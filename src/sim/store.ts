@@ -449,6 +449,8 @@ export class Store {
       const next = copy(current);
       next.metadata.deletionTimestamp = timestamp(this.options.now());
       next.metadata.deletionGracePeriodSeconds = 0;
+      // As the API server does when a deletion starts: the generation moves on.
+      if (res.generation) next.metadata.generation = (next.metadata.generation ?? 1) + 1;
       if (isNamespace) next.status = { ...(next.status as object), phase: "Terminating" };
       if (options.dryRun) return { object: next, gone: false };
       next.metadata.resourceVersion = this.nextVersion();

@@ -106,7 +106,14 @@ export function serveWatch(
       if (before) write("DELETED", change.object);
     } else if (now && before) write("MODIFIED", change.object);
     else if (now) write("ADDED", change.object);
-    else if (before) write("DELETED", change.object);
+    else if (before && change.previous) {
+      // Leaving the selection: the state this watcher last matched, at the new version.
+      const last = change.previous;
+      write("DELETED", {
+        ...last,
+        metadata: { ...last.metadata, resourceVersion: change.object.metadata.resourceVersion },
+      });
+    }
   };
 
   // Replay and subscription happen in one turn of the event loop, so no change falls between.

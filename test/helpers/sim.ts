@@ -44,7 +44,12 @@ function send(
         headers: {
           ...(token ? { Authorization: `Bearer ${token}` } : {}),
           ...(options.accept ? { Accept: options.accept } : {}),
-          ...(body !== undefined ? { "Content-Type": options.contentType ?? "application/json" } : {}),
+          ...(body !== undefined
+            ? {
+                "Content-Type": options.contentType ?? "application/json",
+                "Content-Length": Buffer.byteLength(body),
+              }
+            : {}),
         },
       },
       resolve,

@@ -392,10 +392,14 @@ describe("watch", () => {
     await patch("y");
     await patch("x");
     const events = await watch.take(2);
+    // Leaving the selection, the watcher gets the state it last matched, at the new version.
     expect(events.map((e) => [e.type, e.object.metadata.labels.team])).toEqual([
-      ["DELETED", "y"],
+      ["DELETED", "x"],
       ["ADDED", "x"],
     ]);
+    expect(Number(events[1]?.object.metadata.resourceVersion)).toBeGreaterThan(
+      Number(events[0]?.object.metadata.resourceVersion),
+    );
     watch.close();
   });
 
@@ -585,6 +589,10 @@ describe("pod logs", () => {
     expect(tail.text).toBe(
       '2026-11-25T10:00:00.000000000Z {"msg":"one"}\n2026-11-25T10:00:01.000000000Z {"msg":"two"}\n',
     );
+    // Init containers (the guest-console-log sidecar among them) have logs too.
+    sim().logs.append("demo", pod, "guest-console-log", { time: at, text: "console" });
+    const sidecar = await simRequest(sim(), "GET", `${path}?container=guest-console-log`);
+    expect([sidecar.status, sidecar.text]).toEqual([200, "console\n"]);
     const wrong = await simRequest(sim(), "GET", `${path}?container=nope`);
     expect(wrong.json.message).toBe(`container nope is not valid for pod ${pod}`);
   });

@@ -168,6 +168,7 @@ describe("finalizers and deletion", () => {
     const result = store.delete(vmims, "demo", "a");
     expect(result.gone).toBe(false);
     expect(result.object.metadata.deletionTimestamp).toBe("2026-11-25T10:00:05Z");
+    expect(result.object.metadata.generation).toBe(2);
     const kept = store.get(vmims.storage, "demo", "a");
     expect(kept?.metadata.deletionTimestamp).toBe("2026-11-25T10:00:05Z");
     // Adding a finalizer to an object being deleted is forbidden.
