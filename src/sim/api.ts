@@ -36,6 +36,8 @@ export interface ResourceRequest {
   subresource: string | undefined;
   params: URLSearchParams;
   negotiated: Negotiated;
+  /** The authenticated user's name. */
+  user: string;
 }
 
 export interface Selection {
@@ -286,7 +288,7 @@ export class ResourceApi {
   ): SimObject {
     if (req.name !== undefined) throw methodNotAllowed();
     const object = this.accept(req, body);
-    const created = this.store.create(req.res, object, { dryRun: dryRunOf(req.params) });
+    const created = this.store.create(req.res, object, { dryRun: dryRunOf(req.params), user: req.user });
     sendJson(res, 201, this.present(req, created), headers);
     return created;
   }
@@ -301,6 +303,7 @@ export class ResourceApi {
     const updated = this.store.update(req.res, object, {
       dryRun: dryRunOf(req.params),
       subresource: req.subresource === "status" ? "status" : undefined,
+      user: req.user,
     });
     sendJson(res, 200, this.present(req, updated), headers);
   }
@@ -330,13 +333,19 @@ export class ResourceApi {
       if (!existing) {
         const object = this.accept(req, body);
         object.metadata.name = name;
-        sendJson(res, 201, this.present(req, this.store.create(req.res, object, { dryRun })), headers);
+        sendJson(
+          res,
+          201,
+          this.present(req, this.store.create(req.res, object, { dryRun, user: req.user })),
+          headers,
+        );
         return;
       }
       const applied = req.res.group === "events.k8s.io" ? fromEventsV1(body as SimObject) : body;
       const updated = this.store.patch(req.res, req.namespace, name, "merge", stripVersion(applied), {
         dryRun,
         subresource,
+        user: req.user,
       });
       sendJson(res, 200, this.present(req, updated), headers);
       return;
@@ -344,7 +353,11 @@ export class ResourceApi {
     const type = patchTypeOf(contentType);
     if (type === undefined || (type === "strategic" && req.res.custom)) throw unsupportedMediaType(accepted);
     const patch = req.res.group === "events.k8s.io" && type !== "json" ? fromEventsV1Patch(body) : body;
-    const updated = this.store.patch(req.res, req.namespace, name, type, patch, { dryRun, subresource });
+    const updated = this.store.patch(req.res, req.namespace, name, type, patch, {
+      dryRun,
+      subresource,
+      user: req.user,
+    });
     sendJson(res, 200, this.present(req, updated), headers);
   }
 

@@ -3,6 +3,7 @@
 
 import { stringify } from "yaml";
 import { createUsers, type SimUser } from "./auth.js";
+import { type ControllerRuntime, type FaultSpec, installControllers } from "./controllers/index.js";
 import { LogStore } from "./logs.js";
 import { createPki, type Pki } from "./pki.js";
 import { Random } from "./random.js";
@@ -10,6 +11,7 @@ import { simResources, storageOfKind } from "./registry.js";
 import { defaultSeed, type SeedData } from "./seed.js";
 import { type KubevirtActions, SimServer } from "./server.js";
 import { type SimObject, Store } from "./store.js";
+import { ManualSimTime, RealtimeSimTime, type SimTime } from "./time.js";
 
 export const simKubernetesVersion = {
   major: "1",
@@ -45,21 +47,15 @@ export interface SimClusterOptions {
   /** How many changes a watch can resume across (default 10,000). */
   historyLimit?: number | undefined;
   bookmarkIntervalMs?: number | undefined;
+  /** Replaces virt-api's handlers (tests of the API server alone). */
   kubevirtActions?: KubevirtActions | undefined;
+  /** False: the API server alone, without KubeVirt's webhooks and controllers (its own tests). */
+  controllers?: boolean | undefined;
+  /** Simulated time that moves only when the caller advances it (tests). */
+  manualTime?: boolean | undefined;
+  /** Faults for future migrations, beyond the scenario's. */
+  faults?: readonly FaultSpec[] | undefined;
   log?: ((line: string) => void) | undefined;
-}
-
-/** Simulated time: starts at the wall clock and runs `speed` times as fast. */
-export class SimClock {
-  private readonly wallStart = performance.now();
-  constructor(
-    readonly start: number,
-    readonly speed: number,
-  ) {}
-
-  now(): number {
-    return Math.floor(this.start + (performance.now() - this.wallStart) * this.speed);
-  }
 }
 
 export interface SimCluster {
@@ -70,7 +66,9 @@ export interface SimCluster {
   readonly users: readonly SimUser[];
   readonly store: Store;
   readonly logs: LogStore;
-  readonly clock: SimClock;
+  readonly time: SimTime;
+  /** The controllers' work queue: `settle()` waits until they are idle (tests on manual time). */
+  readonly controllers: ControllerRuntime;
   /** A kubeconfig with contexts `sim-admin` (current) and `sim-viewer`, namespace `demo`. */
   kubeconfig(): string;
   token(user: "sim-admin" | "sim-viewer"): string;
@@ -97,11 +95,22 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     throw new Error(`unknown scenario "${scenario}"`);
   }
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const clock = new SimClock(Date.now(), options.speed ?? 1);
+  const time: SimTime = options.manualTime
+    ? new ManualSimTime(Date.now())
+    : new RealtimeSimTime(Date.now(), options.speed ?? 1);
   const random = new Random(seed);
-  const store = new Store({ now: () => clock.now(), random, historyLimit: options.historyLimit });
+  const store = new Store({ now: () => time.now(), random, historyLimit: options.historyLimit });
   const logs = new LogStore();
-  loadSeed(store, logs, defaultSeed({ seed, now: clock.now() }));
+  loadSeed(store, logs, defaultSeed({ seed, now: time.now() }));
+  const controllers = installControllers({
+    enabled: options.controllers !== false,
+    store,
+    logs,
+    time,
+    random: random.derive("controllers"),
+    faults: options.faults,
+    log: options.log,
+  });
   const [pki] = await Promise.all([createPki()]);
   const users = createUsers();
   const server = new SimServer({
@@ -109,11 +118,11 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     logs,
     users,
     pki,
-    now: () => clock.now(),
+    now: () => time.now(),
     port: options.port,
     serverVersion: simKubernetesVersion,
     kubevirtVersion: simKubevirtVersion,
-    kubevirtActions: options.kubevirtActions,
+    kubevirtActions: options.kubevirtActions ?? controllers.actions,
     watch:
       options.bookmarkIntervalMs === undefined
         ? undefined
@@ -134,10 +143,15 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     users,
     store,
     logs,
-    clock,
+    time,
+    controllers: controllers.runtime,
     token,
     kubeconfig: () => simKubeconfig(server.url, pki.caPem, users),
-    close: () => server.close(),
+    close: async () => {
+      controllers.stop();
+      if (time instanceof RealtimeSimTime) time.stop();
+      await server.close();
+    },
   };
 }
 

@@ -214,6 +214,7 @@ export class SimServer {
       subresource,
       params,
       negotiated: negotiate(req.headers.accept),
+      user: user.name,
     };
     const body = method === "GET" ? undefined : parseBody(await readBody(req), req.headers["content-type"]);
 

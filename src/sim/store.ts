@@ -48,7 +48,21 @@ export interface Change {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** Who asks (admission webhooks care: only virt-controller may set a migration's priority). */
+  user?: string | undefined;
 }
+
+export interface AdmissionRequest {
+  operation: "CREATE" | "UPDATE";
+  res: SimResource;
+  /** The object to store; a mutating webhook changes it in place. */
+  object: SimObject;
+  old?: SimObject | undefined;
+  user?: string | undefined;
+}
+
+/** Admission webhooks: mutate the object, or throw the API error that rejects the request. */
+export type Admission = (request: AdmissionRequest) => void;
 
 export interface UpdateOptions extends WriteOptions {
   /** `status`: only the status changes; otherwise the status (where a status subresource exists) is kept. */
@@ -70,7 +84,7 @@ export interface StoreOptions {
   now: () => number;
   random: Random;
   /** How many changes stay watchable; an older resourceVersion gets 410 Gone. */
-  historyLimit?: number;
+  historyLimit?: number | undefined;
 }
 
 export function keyOf(namespace: string | undefined, name: string): string {
@@ -120,9 +134,15 @@ export class Store {
   private readonly listeners = new Set<(change: Change) => void>();
   /** owner uid → dependents, for garbage collection. */
   private readonly dependents = new Map<string, Set<string>>();
+  private admission: Admission | undefined;
 
   constructor(private readonly options: StoreOptions) {
     this.historyLimit = options.historyLimit ?? 10_000;
+  }
+
+  /** Installs the admission webhooks (KubeVirt's, in the simulated cluster). */
+  setAdmission(admission: Admission | undefined): void {
+    this.admission = admission;
   }
 
   get resourceVersion(): number {
@@ -286,6 +306,7 @@ export class Store {
     const bucket = this.bucket(res.storage);
     const key = keyOf(meta.namespace, name);
     if (bucket.objects.has(key)) throw alreadyExists(res, name);
+    if (!options.keepIdentity) this.admission?.({ operation: "CREATE", res, object, user: options.user });
     if (!options.keepIdentity || !meta.uid) meta.uid = this.options.random.uid();
     if (!options.keepIdentity || !meta.creationTimestamp)
       meta.creationTimestamp = timestamp(this.options.now());
@@ -352,6 +373,9 @@ export class Store {
           ]);
         }
       }
+    }
+    if (options.subresource !== "status") {
+      this.admission?.({ operation: "UPDATE", res, object: next, old: current, user: options.user });
     }
     if (res.generation) {
       const hasStatus = res.subresources.includes("status");

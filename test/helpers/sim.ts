@@ -158,6 +158,9 @@ export async function simWatch(
   return new SimWatch(await send(cluster, "GET", path, options));
 }
 
+/** The API server alone: no KubeVirt webhooks or controllers change what a test writes. */
+export const apiServerOnly = { controllers: false } as const;
+
 /** A fresh cluster for every test of the file (the default), or one shared by the whole file. */
 export function simPerTest(
   options: SimClusterOptions = {},

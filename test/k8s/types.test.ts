@@ -524,6 +524,7 @@ const objectMetaPaths: Record<FieldPaths<ObjectMeta>, true> = {
   name: true,
   namespace: true,
   "ownerReferences[].apiVersion": true,
+  "ownerReferences[].blockOwnerDeletion": true,
   "ownerReferences[].controller": true,
   "ownerReferences[].kind": true,
   "ownerReferences[].name": true,

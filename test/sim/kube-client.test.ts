@@ -5,17 +5,17 @@
 import { writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { ApiError, exitCodeOf } from "../../src/errors.js";
 import { connect } from "../../src/k8s/connect.js";
-import type { KubeClient, WatchUpdate } from "../../src/k8s/kube-client.js";
+import type { KubeClient, ListOptions, WatchUpdate } from "../../src/k8s/kube-client.js";
 import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../../src/k8s/types.js";
 import { type SimCluster, simKubevirtVersion } from "../../src/sim/cluster.js";
 import { findResource, type SimResource } from "../../src/sim/registry.js";
 import type { SimObject } from "../../src/sim/store.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { tempDir, writeKubeconfig } from "../helpers/kubeconfig.js";
-import { simPerTest } from "../helpers/sim.js";
+import { apiServerOnly, simPerTest } from "../helpers/sim.js";
 
 function resource(group: string, version: string, plural: string): SimResource {
   const found = findResource(group, version, plural);
@@ -119,9 +119,40 @@ function summary(update: WatchUpdate<VirtualMachineInstance>): string {
     : `${update.type} ${update.object.metadata.name}@${update.object.metadata.resourceVersion}`;
 }
 
+/** A migration of `vmiName` in demo; `metadata` gives its name or how the server generates one. */
+function migrationOf(
+  vmiName: string,
+  metadata: VirtualMachineInstanceMigration["metadata"],
+): VirtualMachineInstanceMigration {
+  return { metadata, spec: { vmiName } };
+}
+
 /** A short wait, for "nothing more arrives" checks. */
 function settle(ms = 100): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Watches the VMIs of demo in the background; the watch runs until `controller` aborts. */
+function watchDemoVmis(
+  client: KubeClient,
+  options: Omit<ListOptions, "namespace" | "signal"> = {},
+): { controller: AbortController; updates: Collector<WatchUpdate<VirtualMachineInstance>> } {
+  const controller = new AbortController();
+  const updates = new Collector(
+    client.watch("vmi", { namespace: "demo", ...options, signal: controller.signal }),
+  );
+  return { controller, updates };
+}
+
+/** The summaries of the next `n` updates. */
+async function nextSummaries(updates: Collector<WatchUpdate<VirtualMachineInstance>>, n: number) {
+  return (await updates.take(n)).map(summary);
+}
+
+/** Fails if anything arrives within a short wait that was not taken yet. */
+async function expectNothingMore(collector: Collector<unknown>): Promise<void> {
+  await settle();
+  expect(collector.pending).toEqual([]);
 }
 
 /** A VMI status change made behind the API, as a controller would; returns the new resourceVersion. */
@@ -184,15 +215,25 @@ class Relay {
   }
 }
 
-/** A kubeconfig that reaches the cluster through `relay`, as the admin. */
-function relayKubeconfig(cluster: SimCluster, relay: Relay): string {
-  return writeKubeconfig(tempDir(), {
+/**
+ * The admin's client reaching the cluster through a relay the test can cut, and the requests
+ * it logs; the relay closes when the test ends.
+ */
+async function clientViaRelay(
+  cluster: SimCluster,
+): Promise<{ client: KubeClient; relay: Relay; log: string[] }> {
+  const relay = await Relay.start(cluster.port);
+  onTestFinished(() => relay.close());
+  const kubeconfig = writeKubeconfig(tempDir(), {
     server: `https://127.0.0.1:${relay.port}`,
     caPem: cluster.pki.caPem,
     token: cluster.token("sim-admin"),
     context: "via-relay",
     namespace: "demo",
   });
+  const log: string[] = [];
+  const client = await clientFor(cluster, { kubeconfig, log: (line) => log.push(line) });
+  return { client, relay, log };
 }
 
 /** The requests the client logged, split into lists and watches of VMIs. */
@@ -207,7 +248,7 @@ function vmiRequests(log: readonly string[]): { lists: string[]; watches: string
 }
 
 describe("versions and the KubeVirt installation", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
   it("serverVersion is Kubernetes v1.32; kubevirtVersion is virt-api's", async () => {
     const client = await clientFor(sim());
@@ -231,7 +272,7 @@ describe("versions and the KubeVirt installation", () => {
 });
 
 describe("get", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
   it("reads each kind the client knows, in the context's namespace by default", async () => {
     const cluster = sim();
@@ -279,10 +320,7 @@ describe("get", () => {
     expect([nad.kind, nad.metadata.namespace]).toEqual(["NetworkAttachmentDefinition", "demo"]);
     const policy = await client.get("migrationPolicy", "fast");
     expect([policy.kind, policy.spec.allowAutoConverge]).toEqual(["MigrationPolicy", true]);
-    const created = await client.createMigration("demo", {
-      metadata: { name: "mig-1" },
-      spec: { vmiName: "fedora-web" },
-    });
+    const created = await client.createMigration("demo", migrationOf("fedora-web", { name: "mig-1" }));
     const vmim = await client.get("vmim", "mig-1");
     expect([vmim.kind, vmim.metadata.uid, vmim.spec.vmiName]).toEqual([
       "VirtualMachineInstanceMigration",
@@ -305,7 +343,7 @@ describe("get", () => {
 });
 
 describe("list", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
   it("with a label selector: the VMIs still on the old launcher", async () => {
     const client = await clientFor(sim());
@@ -395,13 +433,12 @@ describe("list", () => {
 });
 
 describe("watch", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
   it("the list as ADDED, then SYNCED, then changes made in the cluster as MODIFIED and DELETED", async () => {
     const cluster = sim();
     const client = await clientFor(cluster);
-    const controller = new AbortController();
-    const updates = new Collector(client.watch("vmi", { namespace: "demo", signal: controller.signal }));
+    const { controller, updates } = watchDemoVmis(client);
 
     const initial = await updates.take(6);
     expect(initial.map((u) => u.type)).toEqual(["ADDED", "ADDED", "ADDED", "ADDED", "ADDED", "SYNCED"]);
@@ -428,8 +465,7 @@ describe("watch", () => {
     const [deleted] = await updates.take(1);
     expect(deleted?.type === "DELETED" && deleted.object.metadata.name).toBe("cirros-test");
 
-    await settle();
-    expect(updates.pending).toEqual([]);
+    await expectNothingMore(updates);
     controller.abort();
   });
 
@@ -448,133 +484,102 @@ describe("watch", () => {
     const cluster = sim();
     const client = await clientFor(cluster, { context: "sim-viewer" });
     expect(client.context).toBe("sim-viewer");
-    const controller = new AbortController();
-    const updates = new Collector(
-      client.watch("vmi", {
-        namespace: "demo",
-        labelSelector: "kubevirt.io/outdatedLauncherImage",
-        signal: controller.signal,
-      }),
-    );
-    expect((await updates.take(3)).map((u) => summary(u).replace(/@\d+$/, ""))).toEqual([
+    const { controller, updates } = watchDemoVmis(client, {
+      labelSelector: "kubevirt.io/outdatedLauncherImage",
+    });
+    expect((await nextSummaries(updates, 3)).map((s) => s.replace(/@\d+$/, ""))).toEqual([
       "ADDED cirros-test",
       "ADDED win-app",
       "SYNCED",
     ]);
     changeVmiStatus(cluster, "fedora-web", "node-3"); // not selected
     const rv = changeVmiStatus(cluster, "win-app", "node-1");
-    expect((await updates.take(1)).map(summary)).toEqual([`MODIFIED win-app@${rv}`]);
+    expect(await nextSummaries(updates, 1)).toEqual([`MODIFIED win-app@${rv}`]);
     controller.abort();
   });
 
   it("resumes a dropped stream from the last resourceVersion: nothing missed, nothing repeated", async () => {
     const cluster = sim();
-    const relay = await Relay.start(cluster.port);
-    try {
-      const log: string[] = [];
-      const client = await clientFor(cluster, {
-        kubeconfig: relayKubeconfig(cluster, relay),
-        log: (line) => log.push(line),
-      });
-      const controller = new AbortController();
-      const updates = new Collector(client.watch("vmi", { namespace: "demo", signal: controller.signal }));
-      await updates.take(6);
-      const a = changeVmiStatus(cluster, "fedora-web", "node-2");
-      expect((await updates.take(1)).map(summary)).toEqual([`MODIFIED fedora-web@${a}`]);
+    const { client, relay, log } = await clientViaRelay(cluster);
+    const { controller, updates } = watchDemoVmis(client);
+    await updates.take(6);
+    const a = changeVmiStatus(cluster, "fedora-web", "node-2");
+    expect(await nextSummaries(updates, 1)).toEqual([`MODIFIED fedora-web@${a}`]);
 
-      // Cut the stream, and change the cluster before the client can reconnect.
-      relay.dropAll();
-      const b = changeVmiStatus(cluster, "rhel-db", "node-1");
-      const c = changeVmiStatus(cluster, "fedora-web", "node-3");
-      expect((await updates.take(2)).map(summary)).toEqual([
-        `MODIFIED rhel-db@${b}`,
-        `MODIFIED fedora-web@${c}`,
-      ]);
-      const d = changeVmiStatus(cluster, "legacy-pvc", "node-1");
-      expect((await updates.take(1)).map(summary)).toEqual([`MODIFIED legacy-pvc@${d}`]);
-      await settle();
-      expect(updates.pending).toEqual([]);
+    // Cut the stream, and change the cluster before the client can reconnect.
+    relay.dropAll();
+    const b = changeVmiStatus(cluster, "rhel-db", "node-1");
+    const c = changeVmiStatus(cluster, "fedora-web", "node-3");
+    expect(await nextSummaries(updates, 2)).toEqual([`MODIFIED rhel-db@${b}`, `MODIFIED fedora-web@${c}`]);
+    const d = changeVmiStatus(cluster, "legacy-pvc", "node-1");
+    expect(await nextSummaries(updates, 1)).toEqual([`MODIFIED legacy-pvc@${d}`]);
+    await expectNothingMore(updates);
 
-      // One list; the second watch resumed from the change the first one delivered last.
-      const { lists, watches } = vmiRequests(log);
-      expect(lists).toHaveLength(1);
-      expect(watches).toHaveLength(2);
-      expect(watches[1]).toContain(`resourceVersion=${a}&`);
-      expect(log.some((line) => line.includes("410 Gone"))).toBe(false);
-      controller.abort();
-    } finally {
-      await relay.close();
-    }
+    // One list; the second watch resumed from the change the first one delivered last.
+    const { lists, watches } = vmiRequests(log);
+    expect(lists).toHaveLength(1);
+    expect(watches).toHaveLength(2);
+    expect(watches[1]).toContain(`resourceVersion=${a}&`);
+    expect(log.some((line) => line.includes("410 Gone"))).toBe(false);
+    controller.abort();
   });
 });
 
 describe("watch across a compacted history", () => {
-  const sim = simPerTest({ historyLimit: 5 });
+  const sim = simPerTest({ ...apiServerOnly, historyLimit: 5 });
 
   it("410 Gone on resume: lists again and delivers only the difference", async () => {
     const cluster = sim();
-    const relay = await Relay.start(cluster.port);
-    try {
-      const log: string[] = [];
-      const client = await clientFor(cluster, {
-        kubeconfig: relayKubeconfig(cluster, relay),
-        log: (line) => log.push(line),
-      });
-      const controller = new AbortController();
-      const updates = new Collector(client.watch("vmi", { namespace: "demo", signal: controller.signal }));
-      const initial = await updates.take(6);
-      const cirros = initial.find((u) => u.type === "ADDED" && u.object.metadata.name === "cirros-test");
-      const cirrosRv = cirros?.type === "ADDED" ? cirros.object.metadata.resourceVersion : undefined;
-      const a = changeVmiStatus(cluster, "fedora-web", "node-2");
-      expect((await updates.take(1)).map(summary)).toEqual([`MODIFIED fedora-web@${a}`]);
+    const { client, relay, log } = await clientViaRelay(cluster);
+    const { controller, updates } = watchDemoVmis(client);
+    const initial = await updates.take(6);
+    const cirros = initial.find((u) => u.type === "ADDED" && u.object.metadata.name === "cirros-test");
+    const cirrosRv = cirros?.type === "ADDED" ? cirros.object.metadata.resourceVersion : undefined;
+    const a = changeVmiStatus(cluster, "fedora-web", "node-2");
+    expect(await nextSummaries(updates, 1)).toEqual([`MODIFIED fedora-web@${a}`]);
 
-      // While the client is away, more changes than the history keeps.
-      relay.dropAll();
-      let last = "";
-      for (let i = 0; i < 10; i++) last = changeVmiStatus(cluster, "fedora-web", `node-${i}`);
-      deleteVmi(cluster, "cirros-test");
-      const template = cluster.store.get(vmis.storage, "demo", "rhel-db") as SimObject;
-      const extra = cluster.store.create(vmis, {
-        ...template,
-        metadata: { name: "extra-vm", namespace: "demo", labels: template.metadata.labels },
-      });
-      expect(cluster.store.oldestResourceVersion).toBeGreaterThan(Number(a));
+    // While the client is away, more changes than the history keeps.
+    relay.dropAll();
+    let last = "";
+    for (let i = 0; i < 10; i++) last = changeVmiStatus(cluster, "fedora-web", `node-${i}`);
+    deleteVmi(cluster, "cirros-test");
+    const template = cluster.store.get(vmis.storage, "demo", "rhel-db") as SimObject;
+    const extra = cluster.store.create(vmis, {
+      ...template,
+      metadata: { name: "extra-vm", namespace: "demo", labels: template.metadata.labels },
+    });
+    expect(cluster.store.oldestResourceVersion).toBeGreaterThan(Number(a));
 
-      // Key order of the new list (demo/extra-vm, demo/fedora-web), then what disappeared, as last seen.
-      expect((await updates.take(3)).map(summary)).toEqual([
-        `ADDED extra-vm@${extra.metadata.resourceVersion}`,
-        `MODIFIED fedora-web@${last}`,
-        `DELETED cirros-test@${cirrosRv}`,
-      ]);
-      // And the watch goes on from the new list.
-      const d = changeVmiStatus(cluster, "win-app", "node-1");
-      expect((await updates.take(1)).map(summary)).toEqual([`MODIFIED win-app@${d}`]);
-      await settle();
-      expect(updates.pending).toEqual([]);
+    // Key order of the new list (demo/extra-vm, demo/fedora-web), then what disappeared, as last seen.
+    expect(await nextSummaries(updates, 3)).toEqual([
+      `ADDED extra-vm@${extra.metadata.resourceVersion}`,
+      `MODIFIED fedora-web@${last}`,
+      `DELETED cirros-test@${cirrosRv}`,
+    ]);
+    // And the watch goes on from the new list.
+    const d = changeVmiStatus(cluster, "win-app", "node-1");
+    expect(await nextSummaries(updates, 1)).toEqual([`MODIFIED win-app@${d}`]);
+    await expectNothingMore(updates);
 
-      expect(
-        log.some((line) => line.includes(`resourceVersion ${a} expired (410 Gone); listing again`)),
-      ).toBe(true);
-      const { lists, watches } = vmiRequests(log);
-      expect(lists).toHaveLength(2);
-      expect(watches).toHaveLength(3);
-      controller.abort();
-    } finally {
-      await relay.close();
-    }
+    const expired = `resourceVersion ${a} expired (410 Gone); listing again`;
+    expect(log.some((line) => line.includes(expired))).toBe(true);
+    const { lists, watches } = vmiRequests(log);
+    expect(lists).toHaveLength(2);
+    expect(watches).toHaveLength(3);
+    controller.abort();
   });
 });
 
 describe("migrations", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
   it("createMigration: the server names it from generateName and gives it a uid", async () => {
     const cluster = sim();
     const client = await clientFor(cluster);
-    const created = await client.createMigration("demo", {
-      metadata: { generateName: "kvmig-fedora-web-" },
-      spec: { vmiName: "fedora-web" },
-    });
+    const created = await client.createMigration(
+      "demo",
+      migrationOf("fedora-web", { generateName: "kvmig-fedora-web-" }),
+    );
     expect(created.metadata.name).toMatch(/^kvmig-fedora-web-[a-z0-9]{5}$/);
     expect(created.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.metadata.namespace).toBe("demo");
@@ -590,7 +595,7 @@ describe("migrations", () => {
     const before = cluster.store.resourceVersion;
     const answer = await client.createMigration(
       "demo",
-      { metadata: { generateName: "kvmig-fedora-web-" }, spec: { vmiName: "fedora-web" } },
+      migrationOf("fedora-web", { generateName: "kvmig-fedora-web-" }),
       { dryRun: true },
     );
     expect(answer.metadata.name).toMatch(/^kvmig-fedora-web-/);
@@ -602,10 +607,7 @@ describe("migrations", () => {
   it("deleteMigration with the right uid deletes it", async () => {
     const cluster = sim();
     const client = await clientFor(cluster);
-    const created = await client.createMigration("demo", {
-      metadata: { generateName: "kvmig-" },
-      spec: { vmiName: "rhel-db" },
-    });
+    const created = await client.createMigration("demo", migrationOf("rhel-db", { generateName: "kvmig-" }));
     const name = created.metadata.name ?? "";
     await client.deleteMigration("demo", name, { uid: created.metadata.uid, dryRun: true });
     expect(cluster.store.get(vmims.storage, "demo", name)).toBeDefined();
@@ -617,24 +619,21 @@ describe("migrations", () => {
   it("deleteMigration of one with a finalizer: it stays, with a deletionTimestamp", async () => {
     const cluster = sim();
     const client = await clientFor(cluster);
-    const migration: VirtualMachineInstanceMigration = {
-      metadata: { name: "held", finalizers: ["kubevirt.io/migrationJobFinalize"] },
-      spec: { vmiName: "rhel-db" },
-    };
-    const created = await client.createMigration("demo", migration);
+    const finalizer = "kubevirt.io/migrationJobFinalize";
+    const created = await client.createMigration(
+      "demo",
+      migrationOf("rhel-db", { name: "held", finalizers: [finalizer] }),
+    );
     await client.deleteMigration("demo", "held", { uid: created.metadata.uid });
     const held = await client.get("vmim", "held");
     expect(held.metadata.deletionTimestamp).toEqual(expect.any(String));
-    expect(held.metadata.finalizers).toEqual(["kubevirt.io/migrationJobFinalize"]);
+    expect(held.metadata.finalizers).toEqual([finalizer]);
   });
 
   it("deleteMigration with a stale uid is a 409 and leaves the object alone", async () => {
     const cluster = sim();
     const client = await clientFor(cluster);
-    const created = await client.createMigration("demo", {
-      metadata: { name: "mig-1" },
-      spec: { vmiName: "rhel-db" },
-    });
+    const created = await client.createMigration("demo", migrationOf("rhel-db", { name: "mig-1" }));
     const error = await failure(client.deleteMigration("demo", "mig-1", { uid: "not-the-uid" }));
     expect(error.status).toBe(409);
     expect(error.message).toBe(
@@ -646,19 +645,26 @@ describe("migrations", () => {
 });
 
 describe("pod logs", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
-  async function launcher(client: KubeClient, vm: string): Promise<string> {
+  /** The admin's client, and the name of `vm`'s launcher pod as the client finds it. */
+  async function clientAndLauncher(
+    vm: string,
+  ): Promise<{ cluster: SimCluster; client: KubeClient; pod: string }> {
+    const cluster = sim();
+    const client = await clientFor(cluster);
     const pods = await client.list("pod", { namespace: "demo", labelSelector: "kubevirt.io=virt-launcher" });
-    const name = pods.map((p) => p.metadata.name ?? "").find((n) => n.startsWith(`virt-launcher-${vm}-`));
-    if (!name) throw new Error(`no launcher pod for ${vm}`);
-    return name;
+    const pod = pods.map((p) => p.metadata.name ?? "").find((n) => n.startsWith(`virt-launcher-${vm}-`));
+    if (!pod) throw new Error(`no launcher pod for ${vm}`);
+    return { cluster, client, pod };
+  }
+
+  function lastComputeLine(cluster: SimCluster, pod: string): string | undefined {
+    return cluster.logs.read("demo", pod, "compute", { tailLines: 1 })[0]?.text;
   }
 
   it("podLogs: the last lines, with the kubelet's timestamps", async () => {
-    const cluster = sim();
-    const client = await clientFor(cluster);
-    const pod = await launcher(client, "fedora-web");
+    const { cluster, client, pod } = await clientAndLauncher("fedora-web");
     const all = cluster.logs.read("demo", pod, "compute", {});
     expect(all.length).toBeGreaterThan(2);
 
@@ -678,19 +684,15 @@ describe("pod logs", () => {
   });
 
   it("podLogs of a container the pod does not have: 400 with the kubelet's message", async () => {
-    const cluster = sim();
-    const client = await clientFor(cluster);
-    const pod = await launcher(client, "rhel-db");
+    const { client, pod } = await clientAndLauncher("rhel-db");
     const error = await failure(client.podLogs("demo", pod, { container: "nope" }));
     expect(error.status).toBe(400);
     expect(error.message).toBe(`container nope is not valid for pod ${pod}`);
   });
 
   it("followPodLogs: lines appended after the follow began arrive in order; the container's end ends it", async () => {
-    const cluster = sim();
-    const client = await clientFor(cluster);
-    const pod = await launcher(client, "fedora-web");
-    const last = cluster.logs.read("demo", pod, "compute", { tailLines: 1 })[0]?.text;
+    const { cluster, client, pod } = await clientAndLauncher("fedora-web");
+    const last = lastComputeLine(cluster, pod);
     const controller = new AbortController();
     const seen: string[] = [];
     for await (const line of client.followPodLogs("demo", pod, {
@@ -700,7 +702,7 @@ describe("pod logs", () => {
     })) {
       seen.push(line);
       if (seen.length === 1) {
-        const time = cluster.clock.now();
+        const time = cluster.time.now();
         for (const text of ["one", "two", "three"])
           cluster.logs.append("demo", pod, "compute", { time, text });
         cluster.logs.end("demo", pod, "compute");
@@ -711,16 +713,14 @@ describe("pod logs", () => {
   });
 
   it("followPodLogs: lines arriving one by one, and the abort of the signal ends it", async () => {
-    const cluster = sim();
-    const client = await clientFor(cluster);
-    const pod = await launcher(client, "rhel-db");
-    const last = cluster.logs.read("demo", pod, "compute", { tailLines: 1 })[0]?.text;
+    const { cluster, client, pod } = await clientAndLauncher("rhel-db");
+    const last = lastComputeLine(cluster, pod);
     const controller = new AbortController();
     const follow = new Collector(
       client.followPodLogs("demo", pod, { container: "compute", tailLines: 1, signal: controller.signal }),
     );
     const append = (text: string) =>
-      cluster.logs.append("demo", pod, "compute", { time: cluster.clock.now(), text });
+      cluster.logs.append("demo", pod, "compute", { time: cluster.time.now(), text });
     // The last line came: the server follows the log from here on.
     expect(await follow.take(1)).toEqual([last]);
     append("first");
@@ -732,13 +732,12 @@ describe("pod logs", () => {
     expect(follow.done).toBe(true);
     expect(follow.error).toBeUndefined();
     append("after the abort");
-    await settle();
-    expect(follow.pending).toEqual([]);
+    await expectNothingMore(follow);
   });
 });
 
 describe("canI", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
   const createVmim = {
     verb: "create",
     group: "kubevirt.io",
@@ -776,16 +775,13 @@ describe("canI", () => {
 });
 
 describe("errors", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
   it("the viewer creating a migration: 403 with the server's message; exit code 4", async () => {
     const cluster = sim();
     const client = await clientFor(cluster, { context: "sim-viewer" });
     const error = await failure(
-      client.createMigration("demo", {
-        metadata: { generateName: "kvmig-" },
-        spec: { vmiName: "fedora-web" },
-      }),
+      client.createMigration("demo", migrationOf("fedora-web", { generateName: "kvmig-" })),
     );
     expect(error.status).toBe(403);
     expect(error.message).toBe(
@@ -801,7 +797,7 @@ describe("errors", () => {
   it("the viewer deleting a migration: 403 naming it", async () => {
     const cluster = sim();
     const admin = await clientFor(cluster);
-    await admin.createMigration("demo", { metadata: { name: "mig-1" }, spec: { vmiName: "fedora-web" } });
+    await admin.createMigration("demo", migrationOf("fedora-web", { name: "mig-1" }));
     const viewer = await clientFor(cluster, { context: "sim-viewer" });
     const error = await failure(viewer.deleteMigration("demo", "mig-1"));
     expect(error.message).toBe(
@@ -830,25 +826,43 @@ describe("errors", () => {
   });
 });
 
-describe("virt-api subresources (not simulated yet)", () => {
+describe("virt-api subresources", () => {
   const sim = simPerTest();
 
-  it("migrate and restart: 503 ServiceUnavailable with the server's message", async () => {
+  it("migrate: 202, and a VMIM with the added node selector; a second one is refused as in flight", async () => {
     const client = await clientFor(sim());
-    for (const [action, call] of [
-      [
-        "migrate",
-        client.migrate("demo", "fedora-web", { addedNodeSelector: { "kubernetes.io/hostname": "node-2" } }),
-      ],
-      ["restart", client.restart("demo", "fedora-web", { gracePeriodSeconds: 0 })],
-    ] as const) {
-      const error = await failure(call);
-      expect(error.status).toBe(503);
-      expect(error.reason).toBe("ServiceUnavailable");
-      expect(error.message).toBe(`the simulated virt-api does not handle ${action} requests`);
-      expect(exitCodeOf(error)).toBe(1);
-      expect(error.hint).toContain("virt-api");
-    }
+    await client.migrate("demo", "fedora-web", { addedNodeSelector: { "kubernetes.io/hostname": "node-2" } });
+    const created = await client.list("vmim", {
+      namespace: "demo",
+      labelSelector: "kubevirt.io/vmi-name=fedora-web",
+    });
+    expect(created).toHaveLength(1);
+    expect(created[0]?.metadata.generateName).toBe("kubevirt-migrate-vm-");
+    expect(created[0]?.spec?.addedNodeSelector).toEqual({ "kubernetes.io/hostname": "node-2" });
+    const error = await failure(client.migrate("demo", "fedora-web"));
+    expect(error.status).toBe(500);
+    expect(error.message).toBe(
+      `Internal error occurred: admission webhook "migration-create-validator.kubevirt.io" denied the request: in-flight migration detected. Active migration job (${created[0]?.metadata.uid}) is currently already in progress for VMI fedora-web.`,
+    );
+  });
+
+  it("restart: 202, and the VM asks its controller to stop the running VMI and start a new one", async () => {
+    const client = await clientFor(sim());
+    const vmi = await client.get("vmi", "win-app", "demo");
+    await client.restart("demo", "win-app", { dryRun: ["All"] });
+    expect((await client.get("vm", "win-app", "demo")).status?.stateChangeRequests).toBeUndefined();
+    await client.restart("demo", "win-app");
+    const vm = await client.get("vm", "win-app", "demo");
+    const requests = vm.status?.stateChangeRequests ?? [];
+    // The VM controller may already have acted on the Stop request.
+    if (requests.length === 2)
+      expect(requests).toEqual([{ action: "Stop", uid: vmi.metadata.uid }, { action: "Start" }]);
+    else expect((await client.get("vmi", "win-app", "demo")).metadata.deletionTimestamp).toBeDefined();
+    const error = await failure(client.restart("demo", "win-app", { gracePeriodSeconds: 5 }));
+    expect([error.status, error.message]).toEqual([
+      400,
+      "For force restart, only gracePeriod=0 is supported for now",
+    ]);
   });
 
   it("the viewer may not migrate: 403 naming the subresource", async () => {

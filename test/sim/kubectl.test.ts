@@ -4,10 +4,20 @@
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { vmimPhases } from "../../src/k8s/types.js";
 import type { SimCluster } from "../../src/sim/cluster.js";
 import type { SimObject } from "../../src/sim/store.js";
-import { fields, findKubectl, Kubectl, outputLines, parseTable, parseTables } from "../helpers/kubectl.js";
-import { simPerTest } from "../helpers/sim.js";
+import {
+  fields,
+  findKubectl,
+  Kubectl,
+  type KubectlOptions,
+  type KubectlResult,
+  outputLines,
+  parseTable,
+  parseTables,
+} from "../helpers/kubectl.js";
+import { apiServerOnly, simPerTest } from "../helpers/sim.js";
 
 const binary = findKubectl();
 if (!binary) console.warn("kubectl is neither on PATH nor at /usr/bin/kubectl: skipping the kubectl tests");
@@ -33,6 +43,56 @@ const vmimStorage = "virtualmachineinstancemigrations.kubevirt.io";
 /** kubectl's human-readable age: `11d`, `5h12m`, `2d7h`, `27h`, `3s`. */
 const age = /^(\d+[smhdy])+$/;
 
+const outdatedLabel = "kubevirt.io/outdatedLauncherImage";
+const vmiHeaderAllNamespaces = ["NAMESPACE", "NAME", "AGE", "PHASE", "IP", "NODENAME", "READY"];
+const vmimHeader = ["NAME", "PHASE", "VMI"];
+/** The phases of a migration that succeeds, in the order KubeVirt sets them. */
+const successPhases = vmimPhases.slice(vmimPhases.indexOf("Pending"), vmimPhases.indexOf("Succeeded") + 1);
+
+/** A clean success: exit code 0, and nothing on stderr. */
+function printed(stdout: string): KubectlResult {
+  return { stdout, stderr: "", code: 0 };
+}
+
+/** `kubectl get vmim -n demo` with no migrations: a success that says so on stderr. */
+const noMigrations: KubectlResult = {
+  stdout: "",
+  stderr: "No resources found in demo namespace.\n",
+  code: 0,
+};
+
+/** `kubectl auth can-i` answers: "no" is exit code 1. */
+const yes = printed("yes\n");
+const no: KubectlResult = { stdout: "no\n", stderr: "", code: 1 };
+
+/** kubectl gave up on an error from the server: exit code 1 and `message` on stderr. */
+function expectServerError(result: KubectlResult, message: string): void {
+  expect(result.code).toBe(1);
+  expect(result.stderr.trim()).toBe(message);
+}
+
+/** `kubectl auth whoami` rows, split at wide gaps only: the group list has single spaces. */
+function whoamiRows(stdout: string): string[][] {
+  return outputLines(stdout).map((line) => line.split(/\s{2,}/));
+}
+
+/** `kubectl patch` of a vmim's status subresource, as the migration controller writes it. */
+function patchVmimStatusArgs(name: string, status: Record<string, unknown>): string[] {
+  return [
+    "patch",
+    "vmim",
+    name,
+    "-n",
+    "demo",
+    "--type",
+    "merge",
+    "--subresource",
+    "status",
+    "-p",
+    JSON.stringify({ status }),
+  ];
+}
+
 /** A kubectl for the current cluster, made after it starts and closed before it stops. */
 function useKubectl(cluster: () => SimCluster, scope: "test" | "file"): () => Kubectl {
   let kubectl: Kubectl | undefined;
@@ -43,13 +103,9 @@ function useKubectl(cluster: () => SimCluster, scope: "test" | "file"): () => Ku
     await kubectl?.close();
     kubectl = undefined;
   };
-  if (scope === "test") {
-    beforeEach(open);
-    afterEach(close);
-  } else {
-    beforeAll(open);
-    afterAll(close);
-  }
+  const [setUp, tearDown] = scope === "test" ? [beforeEach, afterEach] : [beforeAll, afterAll];
+  setUp(open);
+  tearDown(close);
   return () => {
     if (!kubectl) throw new Error("kubectl is not set up");
     return kubectl;
@@ -89,9 +145,13 @@ ${extraMetadata}spec:
 `;
 }
 
-/** A core v1 Event about a VMI, as virt-handler records one; timestamps are the simulated now. */
-function eventManifest(cluster: SimCluster, name: string, vmiName: string, reason: string, message: string) {
-  const at = new Date(Math.floor(cluster.clock.now() / 1000) * 1000 - 1000).toISOString().replace(".000", "");
+/**
+ * A core v1 Event about a VMI, as virt-handler records one, named `<vmi>.<reason in lower case>`;
+ * timestamps are the simulated now.
+ */
+function eventManifest(cluster: SimCluster, vmiName: string, reason: string, message: string) {
+  const name = `${vmiName}.${reason.toLowerCase()}`;
+  const at = new Date(Math.floor(cluster.time.now() / 1000) * 1000 - 1000).toISOString().replace(".000", "");
   return `apiVersion: v1
 kind: Event
 metadata:
@@ -116,8 +176,12 @@ count: 1
 }
 
 describeKubectl("kubectl against the simulated cluster: reading", { timeout }, () => {
-  const sim = simPerTest({}, "file");
+  const sim = simPerTest(apiServerOnly, "file");
   const kubectl = useKubectl(sim, "file");
+  const getInDemo = (kind: string, ...flags: string[]) =>
+    kubectl().run(["get", kind, "-n", "demo", ...flags]);
+  const canI = (args: readonly string[], options?: KubectlOptions) =>
+    kubectl().run(["auth", "can-i", ...args, "-n", "demo"], options);
 
   it("kubectl get vmi -A lists the five VMIs of demo, Running, with their IP and node", async () => {
     const result = await kubectl().run(["get", "vmi", "-A"]);
@@ -125,7 +189,7 @@ describeKubectl("kubectl against the simulated cluster: reading", { timeout }, (
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     const table = parseTable(result.stdout);
-    expect(table.header).toEqual(["NAMESPACE", "NAME", "AGE", "PHASE", "IP", "NODENAME", "READY"]);
+    expect(table.header).toEqual(vmiHeaderAllNamespaces);
     expect(table.rows.map((row) => row[1])).toEqual(vmNames);
     for (const [namespace, name = "", rowAge, phase, ip, node, ready] of table.rows) {
       expect(namespace).toBe("demo");
@@ -138,24 +202,12 @@ describeKubectl("kubectl against the simulated cluster: reading", { timeout }, (
   });
 
   it("kubectl get vmi -l selects by the outdated-launcher label, and by its absence", async () => {
-    const withLabel = await kubectl().run([
-      "get",
-      "vmi",
-      "-l",
-      "kubevirt.io/outdatedLauncherImage",
-      "--all-namespaces",
-    ]);
-    const withoutLabel = await kubectl().run([
-      "get",
-      "vmi",
-      "-l",
-      "!kubevirt.io/outdatedLauncherImage",
-      "--all-namespaces",
-    ]);
+    const withLabel = await kubectl().run(["get", "vmi", "-l", outdatedLabel, "--all-namespaces"]);
+    const withoutLabel = await kubectl().run(["get", "vmi", "-l", `!${outdatedLabel}`, "--all-namespaces"]);
 
     expect(withLabel.code).toBe(0);
     const outdatedTable = parseTable(withLabel.stdout);
-    expect(outdatedTable.header).toEqual(["NAMESPACE", "NAME", "AGE", "PHASE", "IP", "NODENAME", "READY"]);
+    expect(outdatedTable.header).toEqual(vmiHeaderAllNamespaces);
     expect(outdatedTable.rows.map((row) => [row[0], row[1], row[5]])).toEqual([
       ["demo", "cirros-test", "node-3"],
       ["demo", "win-app", "node-2"],
@@ -199,9 +251,9 @@ describeKubectl("kubectl against the simulated cluster: reading", { timeout }, (
   it("kubectl get vmi of a missing name reports NotFound and exits 1", async () => {
     const result = await kubectl().run(["get", "vmi", "nope", "-n", "demo"]);
 
-    expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
-    expect(result.stderr.trim()).toBe(
+    expectServerError(
+      result,
       'Error from server (NotFound): virtualmachineinstances.kubevirt.io "nope" not found',
     );
   });
@@ -255,14 +307,7 @@ describeKubectl("kubectl against the simulated cluster: reading", { timeout }, (
   });
 
   it("kubectl get pods --field-selector spec.nodeName selects the pods of one node", async () => {
-    const result = await kubectl().run([
-      "get",
-      "pods",
-      "-n",
-      "demo",
-      "--field-selector",
-      "spec.nodeName=node-2",
-    ]);
+    const result = await getInDemo("pods", "--field-selector", "spec.nodeName=node-2");
 
     expect(result.code).toBe(0);
     const table = parseTable(result.stdout);
@@ -274,18 +319,11 @@ describeKubectl("kubectl against the simulated cluster: reading", { timeout }, (
   });
 
   it("kubectl get vmi --field-selector on a field KubeVirt's CRD does not select is a BadRequest", async () => {
-    const result = await kubectl().run([
-      "get",
-      "vmi",
-      "-n",
-      "demo",
-      "--field-selector",
-      "status.nodeName=node-1",
-    ]);
+    const result = await getInDemo("vmi", "--field-selector", "status.nodeName=node-1");
 
-    expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
-    expect(result.stderr.trim()).toBe(
+    expectServerError(
+      result,
       'Error from server (BadRequest): Unable to find "kubevirt.io/v1, Resource=virtualmachineinstances" that match label selector "", field selector "status.nodeName=node-1": field label not supported: status.nodeName',
     );
   });
@@ -356,46 +394,25 @@ describeKubectl("kubectl against the simulated cluster: reading", { timeout }, (
   });
 
   it("kubectl auth can-i: the admin may create migrations and migrate VMs", async () => {
-    const create = await kubectl().run([
-      "auth",
-      "can-i",
-      "create",
-      "virtualmachineinstancemigrations",
-      "-n",
-      "demo",
-    ]);
-    const migrate = await kubectl().run([
-      "auth",
-      "can-i",
-      "update",
-      "virtualmachines",
-      "--subresource=migrate",
-      "-n",
-      "demo",
-    ]);
+    const create = await canI(["create", "virtualmachineinstancemigrations"]);
+    const migrate = await canI(["update", "virtualmachines", "--subresource=migrate"]);
 
-    expect(create).toEqual({ stdout: "yes\n", stderr: "", code: 0 });
-    expect(migrate).toEqual({ stdout: "yes\n", stderr: "", code: 0 });
+    expect(create).toEqual(yes);
+    expect(migrate).toEqual(yes);
   });
 
   it("kubectl auth can-i: the viewer may list migrations and read pod logs, not create or migrate", async () => {
     const viewer = { context: "sim-viewer" } as const;
-    const create = await kubectl().run(["auth", "can-i", "create", "vmim", "-n", "demo"], viewer);
-    const migrate = await kubectl().run(
-      ["auth", "can-i", "update", "virtualmachines", "--subresource=migrate", "-n", "demo"],
-      viewer,
-    );
-    const list = await kubectl().run(["auth", "can-i", "list", "vmim", "-n", "demo"], viewer);
+    const create = await canI(["create", "vmim"], viewer);
+    const migrate = await canI(["update", "virtualmachines", "--subresource=migrate"], viewer);
+    const list = await canI(["list", "vmim"], viewer);
     // `pods/log` would ask about a pod named "log"; the subresource needs --subresource.
-    const logs = await kubectl().run(
-      ["auth", "can-i", "get", "pods", "--subresource=log", "-n", "demo"],
-      viewer,
-    );
+    const logs = await canI(["get", "pods", "--subresource=log"], viewer);
 
-    expect(create).toEqual({ stdout: "no\n", stderr: "", code: 1 });
-    expect(migrate).toEqual({ stdout: "no\n", stderr: "", code: 1 });
-    expect(list).toEqual({ stdout: "yes\n", stderr: "", code: 0 });
-    expect(logs).toEqual({ stdout: "yes\n", stderr: "", code: 0 });
+    expect(create).toEqual(no);
+    expect(migrate).toEqual(no);
+    expect(list).toEqual(yes);
+    expect(logs).toEqual(yes);
   });
 
   it("kubectl auth whoami names each user and their groups", async () => {
@@ -403,13 +420,13 @@ describeKubectl("kubectl against the simulated cluster: reading", { timeout }, (
     const viewer = await kubectl().run(["auth", "whoami"], { context: "sim-viewer" });
 
     expect(admin.code).toBe(0);
-    expect(outputLines(admin.stdout).map((line) => line.split(/\s{2,}/))).toEqual([
+    expect(whoamiRows(admin.stdout)).toEqual([
       ["ATTRIBUTE", "VALUE"],
       ["Username", "sim-admin"],
       ["Groups", "[system:masters system:authenticated]"],
     ]);
     expect(viewer.code).toBe(0);
-    expect(outputLines(viewer.stdout).map((line) => line.split(/\s{2,}/))).toEqual([
+    expect(whoamiRows(viewer.stdout)).toEqual([
       ["ATTRIBUTE", "VALUE"],
       ["Username", "sim-viewer"],
       ["Groups", "[system:authenticated]"],
@@ -418,52 +435,34 @@ describeKubectl("kubectl against the simulated cluster: reading", { timeout }, (
 });
 
 describeKubectl("kubectl against the simulated cluster: writing", { timeout }, () => {
-  const sim = simPerTest({}, "test");
+  const sim = simPerTest(apiServerOnly, "test");
   const kubectl = useKubectl(sim, "test");
+  /** Creates from a manifest file, as a user would; fails unless kubectl succeeds. */
+  const create = (manifest: string) => kubectl().ok(["create", "-f", kubectl().writeFile(manifest)]);
 
   it("kubectl get vmim: none at first, then the created migration with the phase patched into its status", async () => {
     const none = await kubectl().run(["get", "vmim", "-n", "demo"]);
-    expect(none).toEqual({ stdout: "", stderr: "No resources found in demo namespace.\n", code: 0 });
+    expect(none).toEqual(noMigrations);
 
     const manifest = kubectl().writeFile(migrationManifest("mig-fedora", "fedora-web"));
     const created = await kubectl().run(["create", "-f", manifest]);
-    expect(created).toEqual({
-      stdout: "virtualmachineinstancemigration.kubevirt.io/mig-fedora created\n",
-      stderr: "",
-      code: 0,
-    });
+    expect(created).toEqual(printed("virtualmachineinstancemigration.kubevirt.io/mig-fedora created\n"));
     const pending = parseTable(await kubectl().ok(["get", "vmim", "-n", "demo"]));
-    expect(pending).toEqual({ header: ["NAME", "PHASE", "VMI"], rows: [["mig-fedora", "", "fedora-web"]] });
+    expect(pending).toEqual({ header: vmimHeader, rows: [["mig-fedora", "", "fedora-web"]] });
 
-    const patched = await kubectl().run([
-      "patch",
-      "vmim",
-      "mig-fedora",
-      "-n",
-      "demo",
-      "--type",
-      "merge",
-      "--subresource",
-      "status",
-      "-p",
-      '{"status":{"phase":"Running"}}',
-    ]);
-    expect(patched).toEqual({
-      stdout: "virtualmachineinstancemigration.kubevirt.io/mig-fedora patched\n",
-      stderr: "",
-      code: 0,
-    });
+    const patched = await kubectl().run(patchVmimStatusArgs("mig-fedora", { phase: "Running" }));
+    expect(patched).toEqual(printed("virtualmachineinstancemigration.kubevirt.io/mig-fedora patched\n"));
     const running = await kubectl().run(["get", "vmim", "-n", "demo"]);
     expect(running.code).toBe(0);
     expect(running.stderr).toBe("");
     expect(parseTable(running.stdout)).toEqual({
-      header: ["NAME", "PHASE", "VMI"],
+      header: vmimHeader,
       rows: [["mig-fedora", "Running", "fedora-web"]],
     });
   });
 
   it("kubectl get vmim -o yaml prints a List whose item carries the server's metadata", async () => {
-    await kubectl().ok(["create", "-f", kubectl().writeFile(migrationManifest("mig-fedora", "fedora-web"))]);
+    await create(migrationManifest("mig-fedora", "fedora-web"));
 
     const result = await kubectl().run(["get", "vmim", "-n", "demo", "-o", "yaml"]);
 
@@ -489,19 +488,7 @@ describeKubectl("kubectl against the simulated cluster: writing", { timeout }, (
 
   it("kubectl get events --field-selector reason=Migrating --watch prints Migrating events only", async () => {
     // One Migrating event before the watch: its row shows kubectl has listed and is now watching.
-    await kubectl().ok([
-      "create",
-      "-f",
-      kubectl().writeFile(
-        eventManifest(
-          sim(),
-          "rhel-db.migrating",
-          "rhel-db",
-          "Migrating",
-          "VirtualMachineInstance is migrating.",
-        ),
-      ),
-    ]);
+    await create(eventManifest(sim(), "rhel-db", "Migrating", "VirtualMachineInstance is migrating."));
     const watch = kubectl().start([
       "get",
       "events",
@@ -518,29 +505,13 @@ describeKubectl("kubectl against the simulated cluster: writing", { timeout }, (
       "create",
       "-f",
       kubectl().writeFile(
-        eventManifest(
-          sim(),
-          "fedora-web.migrated",
-          "fedora-web",
-          "Migrated",
-          "The VirtualMachineInstance migrated.",
-        ),
+        eventManifest(sim(), "fedora-web", "Migrated", "The VirtualMachineInstance migrated."),
       ),
     ]);
     expect(other.stdout).toBe("event/fedora-web.migrated created\n");
-    await kubectl().ok([
-      "create",
-      "-f",
-      kubectl().writeFile(
-        eventManifest(
-          sim(),
-          "fedora-web.migrating",
-          "fedora-web",
-          "Migrating",
-          "VirtualMachineInstance is migrating to node-2.",
-        ),
-      ),
-    ]);
+    await create(
+      eventManifest(sim(), "fedora-web", "Migrating", "VirtualMachineInstance is migrating to node-2."),
+    );
     await watch.waitForLine((line) => line.includes("virtualmachineinstance/fedora-web"));
     await watch.stop();
 
@@ -561,73 +532,38 @@ describeKubectl("kubectl against the simulated cluster: writing", { timeout }, (
   });
 
   it("kubectl get vmim -w prints each phase as the status is patched, in order", async () => {
-    await kubectl().ok(["create", "-f", kubectl().writeFile(migrationManifest("mig-fedora", "fedora-web"))]);
+    await create(migrationManifest("mig-fedora", "fedora-web"));
     const watch = kubectl().start(["get", "vmim", "-n", "demo", "-w"]);
     // The listed row: from here kubectl watches from the list's resourceVersion, so no change is missed.
     await watch.waitForLine((line) => fields(line)[0] === "mig-fedora");
 
-    const phases = [
-      "Pending",
-      "Scheduling",
-      "Scheduled",
-      "PreparingTarget",
-      "TargetReady",
-      "Running",
-      "Succeeded",
-    ];
-    for (const phase of phases) {
-      await kubectl().ok([
-        "patch",
-        "vmim",
-        "mig-fedora",
-        "-n",
-        "demo",
-        "--type",
-        "merge",
-        "--subresource",
-        "status",
-        "-p",
-        JSON.stringify({ status: { phase } }),
-      ]);
-    }
+    for (const phase of successPhases) await kubectl().ok(patchVmimStatusArgs("mig-fedora", { phase }));
     await watch.waitForLine((line) => fields(line)[1] === "Succeeded");
     await watch.stop();
 
     const [header, ...rows] = watch.lines().map(fields);
-    expect(header).toEqual(["NAME", "PHASE", "VMI"]);
+    expect(header).toEqual(vmimHeader);
     expect(rows).toEqual([
       ["mig-fedora", "fedora-web"],
-      ...phases.map((phase) => ["mig-fedora", phase, "fedora-web"]),
+      ...successPhases.map((phase) => ["mig-fedora", phase, "fedora-web"]),
     ]);
     expect(watch.stderr).toBe("");
   });
 
   it("kubectl delete vmim removes it at once; with a finalizer it waits until the finalizer goes", async () => {
-    await kubectl().ok(["create", "-f", kubectl().writeFile(migrationManifest("mig-plain", "fedora-web"))]);
+    await create(migrationManifest("mig-plain", "fedora-web"));
     const deleted = await kubectl().run(["delete", "vmim", "mig-plain", "-n", "demo"]);
-    expect(deleted).toEqual({
-      stdout: 'virtualmachineinstancemigration.kubevirt.io "mig-plain" deleted\n',
-      stderr: "",
-      code: 0,
-    });
+    expect(deleted).toEqual(printed('virtualmachineinstancemigration.kubevirt.io "mig-plain" deleted\n'));
     const gone = await kubectl().run(["get", "vmim", "mig-plain", "-n", "demo"]);
-    expect(gone.code).toBe(1);
-    expect(gone.stderr.trim()).toBe(
+    expectServerError(
+      gone,
       'Error from server (NotFound): virtualmachineinstancemigrations.kubevirt.io "mig-plain" not found',
     );
 
     const finalizer = "kubevirt.io/migrationJobFinalizer";
-    await kubectl().ok([
-      "create",
-      "-f",
-      kubectl().writeFile(migrationManifest("mig-kept", "rhel-db", `  finalizers:\n  - ${finalizer}\n`)),
-    ]);
+    await create(migrationManifest("mig-kept", "rhel-db", `  finalizers:\n  - ${finalizer}\n`));
     const marked = await kubectl().run(["delete", "vmim", "mig-kept", "-n", "demo", "--wait=false"]);
-    expect(marked).toEqual({
-      stdout: 'virtualmachineinstancemigration.kubevirt.io "mig-kept" deleted\n',
-      stderr: "",
-      code: 0,
-    });
+    expect(marked).toEqual(printed('virtualmachineinstancemigration.kubevirt.io "mig-kept" deleted\n'));
     const kept = parse(await kubectl().ok(["get", "vmim", "mig-kept", "-n", "demo", "-o", "yaml"]));
     expect(kept.metadata.finalizers).toEqual([finalizer]);
     expect(kept.metadata.deletionTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -646,13 +582,9 @@ describeKubectl("kubectl against the simulated cluster: writing", { timeout }, (
       "-p",
       '[{"op":"remove","path":"/metadata/finalizers"}]',
     ]);
-    expect(unfinalized).toEqual({
-      stdout: "virtualmachineinstancemigration.kubevirt.io/mig-kept patched\n",
-      stderr: "",
-      code: 0,
-    });
+    expect(unfinalized).toEqual(printed("virtualmachineinstancemigration.kubevirt.io/mig-kept patched\n"));
     const after = await kubectl().run(["get", "vmim", "-n", "demo"]);
-    expect(after).toEqual({ stdout: "", stderr: "No resources found in demo namespace.\n", code: 0 });
+    expect(after).toEqual(noMigrations);
     expect(sim().store.get(vmimStorage, "demo", "mig-kept")).toBeUndefined();
   });
 
@@ -662,17 +594,17 @@ describeKubectl("kubectl against the simulated cluster: writing", { timeout }, (
     const viewer = { context: "sim-viewer" } as const;
 
     const deleted = await kubectl().run(["delete", "vmim", "mig-fedora", "-n", "demo"], viewer);
-    expect(deleted.code).toBe(1);
     expect(deleted.stdout).toBe("");
-    expect(deleted.stderr.trim()).toBe(
+    expectServerError(
+      deleted,
       'Error from server (Forbidden): virtualmachineinstancemigrations.kubevirt.io "mig-fedora" is forbidden: User "sim-viewer" cannot delete resource "virtualmachineinstancemigrations" in API group "kubevirt.io" in the namespace "demo"',
     );
 
     // A relative path (kubectl runs in its temp dir), as kubectl quotes it in the error.
     kubectl().writeFile(migrationManifest("mig-rhel", "rhel-db"), "mig-rhel.yaml");
     const created = await kubectl().run(["create", "-f", "mig-rhel.yaml"], viewer);
-    expect(created.code).toBe(1);
-    expect(created.stderr.trim()).toBe(
+    expectServerError(
+      created,
       'Error from server (Forbidden): error when creating "mig-rhel.yaml": virtualmachineinstancemigrations.kubevirt.io is forbidden: User "sim-viewer" cannot create resource "virtualmachineinstancemigrations" in API group "kubevirt.io" in the namespace "demo"',
     );
 

@@ -4,7 +4,14 @@
 import { describe, expect, it } from "vitest";
 import { findResource, type SimResource } from "../../src/sim/registry.js";
 import { validateKubeVirtObject } from "../helpers/openapi-schema.js";
-import { type SimResponse, simPerTest, simRequest, simWatch } from "../helpers/sim.js";
+import {
+  apiServerOnly,
+  type SimResponse,
+  simPerTest,
+  simRequest,
+  simWatch,
+  type WatchEvent,
+} from "../helpers/sim.js";
 
 type Json = Record<string, unknown>;
 
@@ -67,6 +74,14 @@ function resource(group: string, version: string, plural: string): SimResource {
 
 const vmis = resource("kubevirt.io", "v1", "virtualmachineinstances");
 
+function demoVmisPath(version: string): string {
+  return `/apis/kubevirt.io/${version}/namespaces/demo/virtualmachineinstances`;
+}
+const demoVmimsPath = "/apis/kubevirt.io/v1/namespaces/demo/virtualmachineinstancemigrations";
+
+/** The event types of a watch's start: one ADDED per VMI of the seed's demo. */
+const fiveAdded = ["ADDED", "ADDED", "ADDED", "ADDED", "ADDED"];
+
 function meta(object: Json): { name: string; namespace?: string } {
   return object.metadata as { name: string; namespace?: string };
 }
@@ -97,10 +112,30 @@ class Checker {
     const kind = String(object.kind);
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
   }
+
+  /** Checks the object of each event; a missing event means a watch ended before it came. */
+  checkEvents(events: readonly (WatchEvent | undefined)[], apiVersion: string): void {
+    for (const event of events) {
+      if (!event) throw new Error("a watch ended early");
+      this.check(event.object as Json, `watch ${event.type}`, apiVersion);
+    }
+  }
 }
 
 function expectOk(response: SimResponse, path: string): void {
   expect(response.status, `GET ${path}: ${response.text.slice(0, 300)}`).toBe(200);
+}
+
+/** Creates a migration in demo over HTTP and fails unless the server answers 201 Created. */
+async function postMigration(
+  cluster: Parameters<typeof simRequest>[0],
+  migration: { metadata: Json; spec: Json },
+): Promise<SimResponse> {
+  const created = await simRequest(cluster, "POST", demoVmimsPath, {
+    body: { apiVersion: "kubevirt.io/v1", kind: "VirtualMachineInstanceMigration", ...migration },
+  });
+  expect(created.status, created.text).toBe(201);
+  return created;
 }
 
 /** Lists one collection in `version` and reads each item on its own; validates all of them. */
@@ -132,7 +167,7 @@ async function checkCollection(
 }
 
 describe("KubeVirt objects served by a fresh cluster", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
   it("every list and every object of each list validates (kubevirt.io/v1, migrations.kubevirt.io/v1alpha1)", async () => {
     const cluster = sim();
@@ -167,17 +202,11 @@ describe("KubeVirt objects served by a fresh cluster", () => {
   it("migrations and policies created over HTTP validate as the server returns and lists them", async () => {
     const cluster = sim();
     const checker = new Checker();
-    const vmimPath = "/apis/kubevirt.io/v1/namespaces/demo/virtualmachineinstancemigrations";
-    const created = await simRequest(cluster, "POST", vmimPath, {
-      body: {
-        apiVersion: "kubevirt.io/v1",
-        kind: "VirtualMachineInstanceMigration",
-        metadata: { generateName: "kvmig-fedora-web-", labels: { "kvmig.io/run": "r1" } },
-        spec: { vmiName: "fedora-web", addedNodeSelector: { "kubernetes.io/hostname": "node-2" } },
-      },
+    const created = await postMigration(cluster, {
+      metadata: { generateName: "kvmig-fedora-web-", labels: { "kvmig.io/run": "r1" } },
+      spec: { vmiName: "fedora-web", addedNodeSelector: { "kubernetes.io/hostname": "node-2" } },
     });
-    expect(created.status, created.text).toBe(201);
-    checker.check(created.json as Json, `POST ${vmimPath}`, "kubevirt.io/v1");
+    checker.check(created.json as Json, `POST ${demoVmimsPath}`, "kubevirt.io/v1");
     const policyPath = "/apis/migrations.kubevirt.io/v1alpha1/migrationpolicies";
     const policy = await simRequest(cluster, "POST", policyPath, {
       body: {
@@ -204,23 +233,17 @@ describe("KubeVirt objects served by a fresh cluster", () => {
 });
 
 describe("KubeVirt objects in watch events", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
   it("the initial events, a VMI changed in the cluster, a migration created and deleted over HTTP", async () => {
     const cluster = sim();
     const checker = new Checker();
-    const vmiWatch = await simWatch(
-      cluster,
-      "/apis/kubevirt.io/v1/namespaces/demo/virtualmachineinstances?watch=1",
-    );
-    const vmimWatch = await simWatch(
-      cluster,
-      "/apis/kubevirt.io/v1/namespaces/demo/virtualmachineinstancemigrations?watch=1",
-    );
+    const vmiWatch = await simWatch(cluster, `${demoVmisPath("v1")}?watch=1`);
+    const vmimWatch = await simWatch(cluster, `${demoVmimsPath}?watch=1`);
     try {
       expect(vmiWatch.status).toBe(200);
       const initial = await vmiWatch.take(5);
-      expect(initial.map((e) => e.type)).toEqual(["ADDED", "ADDED", "ADDED", "ADDED", "ADDED"]);
+      expect(initial.map((e) => e.type)).toEqual(fiveAdded);
 
       // A status change behind the API, as virt-handler makes one.
       cluster.store.patch(vmis, "demo", "fedora-web", "merge", {
@@ -230,26 +253,17 @@ describe("KubeVirt objects in watch events", () => {
       expect(modified?.type).toBe("MODIFIED");
       expect(modified?.object.status.evacuationNodeName).toBe("node-1");
 
-      const vmimPath = "/apis/kubevirt.io/v1/namespaces/demo/virtualmachineinstancemigrations";
-      const created = await simRequest(cluster, "POST", vmimPath, {
-        body: {
-          apiVersion: "kubevirt.io/v1",
-          kind: "VirtualMachineInstanceMigration",
-          metadata: { generateName: "kvmig-fedora-web-" },
-          spec: { vmiName: "fedora-web" },
-        },
+      const created = await postMigration(cluster, {
+        metadata: { generateName: "kvmig-fedora-web-" },
+        spec: { vmiName: "fedora-web" },
       });
-      expect(created.status, created.text).toBe(201);
       // Without DeleteOptions: simRequest sets no Content-Length, and Node frames no body of a DELETE without one.
-      const deleted = await simRequest(cluster, "DELETE", `${vmimPath}/${created.json.metadata.name}`);
+      const deleted = await simRequest(cluster, "DELETE", `${demoVmimsPath}/${created.json.metadata.name}`);
       expect(deleted.status, deleted.text).toBe(200);
       const migrationEvents = await vmimWatch.take(2);
       expect(migrationEvents.map((e) => e.type)).toEqual(["ADDED", "DELETED"]);
 
-      for (const event of [...initial, modified, ...migrationEvents]) {
-        if (!event) throw new Error("a watch ended early");
-        checker.check(event.object as Json, `watch ${event.type}`, "kubevirt.io/v1");
-      }
+      checker.checkEvents([...initial, modified, ...migrationEvents], "kubevirt.io/v1");
       expect(checker.counts).toEqual({ VirtualMachineInstance: 6, VirtualMachineInstanceMigration: 2 });
     } finally {
       vmiWatch.close();
@@ -259,7 +273,7 @@ describe("KubeVirt objects in watch events", () => {
 });
 
 describe("the deprecated kubevirt.io/v1alpha3", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
   const kubevirtCollections = collections.filter((c) => c.group === "kubevirt.io");
 
   it("lists and objects come back in v1alpha3, valid, with the deprecation warning", async () => {
@@ -276,44 +290,28 @@ describe("the deprecated kubevirt.io/v1alpha3", () => {
   it("watch events come back in v1alpha3, valid, with the deprecation warning", async () => {
     const cluster = sim();
     const checker = new Checker();
-    const watch = await simWatch(
-      cluster,
-      "/apis/kubevirt.io/v1alpha3/namespaces/demo/virtualmachineinstances?watch=1",
-    );
+    const watch = await simWatch(cluster, `${demoVmisPath("v1alpha3")}?watch=1`);
     try {
       expect(watch.status).toBe(200);
       const initial = await watch.take(5);
       cluster.store.patch(vmis, "demo", "rhel-db", "merge", { status: { evacuationNodeName: "node-3" } });
       const changed = await watch.take(1);
-      expect([...initial, ...changed].map((e) => e.type)).toEqual([
-        "ADDED",
-        "ADDED",
-        "ADDED",
-        "ADDED",
-        "ADDED",
-        "MODIFIED",
-      ]);
-      for (const event of [...initial, ...changed]) {
-        checker.check(event.object as Json, `watch ${event.type}`, "kubevirt.io/v1alpha3");
-      }
+      expect([...initial, ...changed].map((e) => e.type)).toEqual([...fiveAdded, "MODIFIED"]);
+      checker.checkEvents([...initial, ...changed], "kubevirt.io/v1alpha3");
       expect(checker.counts).toEqual({ VirtualMachineInstance: 6 });
     } finally {
       watch.close();
     }
     // The warning is a response header: read a whole (short) watch to see it.
-    const short = await simRequest(
-      cluster,
-      "GET",
-      "/apis/kubevirt.io/v1alpha3/namespaces/demo/virtualmachineinstances?watch=1&timeoutSeconds=1",
-    );
+    const short = await simRequest(cluster, "GET", `${demoVmisPath("v1alpha3")}?watch=1&timeoutSeconds=1`);
     expect(short.status).toBe(200);
     expect(short.headers.warning).toContain(deprecation);
     const events = short.text
       .split("\n")
       .filter((line) => line !== "")
-      .map((line) => JSON.parse(line) as { type: string; object: Json });
-    expect(events.map((e) => e.type)).toEqual(["ADDED", "ADDED", "ADDED", "ADDED", "ADDED"]);
-    for (const event of events) checker.check(event.object, `watch ${event.type}`, "kubevirt.io/v1alpha3");
+      .map((line) => JSON.parse(line) as WatchEvent);
+    expect(events.map((e) => e.type)).toEqual(fiveAdded);
+    checker.checkEvents(events, "kubevirt.io/v1alpha3");
     expect(checker.counts).toEqual({ VirtualMachineInstance: 11 });
   });
 });

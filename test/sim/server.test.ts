@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { SimCluster } from "../../src/sim/cluster.js";
 import { findResource } from "../../src/sim/registry.js";
 import type { SimObject } from "../../src/sim/store.js";
-import { simPerTest, simRequest, simWatch } from "../helpers/sim.js";
+import { apiServerOnly, simPerTest, simRequest, simWatch } from "../helpers/sim.js";
 
 const vmimPath = "/apis/kubevirt.io/v1/namespaces/demo/virtualmachineinstancemigrations";
 const vmiPath = "/apis/kubevirt.io/v1/namespaces/demo/virtualmachineinstances";
@@ -34,7 +34,7 @@ function names(list: { items: SimObject[] }): string[] {
 }
 
 describe("authentication and authorization", () => {
-  const sim = simPerTest({}, "file");
+  const sim = simPerTest(apiServerOnly, "file");
 
   it("no token or a wrong one: 401 with the server's Status body", async () => {
     for (const token of [null, "not-a-token"]) {
@@ -106,7 +106,7 @@ describe("authentication and authorization", () => {
 });
 
 describe("discovery", () => {
-  const sim = simPerTest({}, "file");
+  const sim = simPerTest(apiServerOnly, "file");
 
   it("groups with their preferred versions, KubeVirt's resources with short names and categories", async () => {
     const groups = (await simRequest(sim(), "GET", "/apis")).json as {
@@ -178,7 +178,7 @@ describe("discovery", () => {
 });
 
 describe("selectors", () => {
-  const sim = simPerTest({}, "file");
+  const sim = simPerTest(apiServerOnly, "file");
 
   const listVmis = async (query: string) =>
     (await simRequest(sim(), "GET", `/apis/kubevirt.io/v1/virtualmachineinstances?${query}`)).json;
@@ -251,7 +251,7 @@ describe("selectors", () => {
 });
 
 describe("paging with limit and continue", () => {
-  const sim = simPerTest({ historyLimit: 20 });
+  const sim = simPerTest({ ...apiServerOnly, historyLimit: 20 });
 
   it("pages of two with a continue token and the remaining count, over one consistent state", async () => {
     const first = (await simRequest(sim(), "GET", `${vmiPath}?limit=2`)).json;
@@ -331,7 +331,7 @@ describe("paging with limit and continue", () => {
 });
 
 describe("watch", () => {
-  const sim = simPerTest({ historyLimit: 10, bookmarkIntervalMs: 50 });
+  const sim = simPerTest({ ...apiServerOnly, historyLimit: 10, bookmarkIntervalMs: 50 });
 
   it("from a resourceVersion: the changes after it, in order; a resumed watch replays what it missed", async () => {
     const list = (await simRequest(sim(), "GET", vmimPath)).json;
@@ -436,7 +436,7 @@ describe("watch", () => {
 });
 
 describe("writes", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
   it("Table output for kubectl: KubeVirt's printer columns, rows with object metadata", async () => {
     await create(sim(), "m1");
@@ -560,7 +560,7 @@ describe("writes", () => {
 });
 
 describe("pod logs", () => {
-  const sim = simPerTest();
+  const sim = simPerTest(apiServerOnly);
 
   async function launcherPod(cluster: SimCluster, vmi: string): Promise<string> {
     const pods = (

@@ -1,0 +1,78 @@
+// Faults a scenario injects into future migrations: a dropped libvirt connection (version skew,
+// a target virt-handler restart), a missing vif-cache on target pods. Each may be limited to a
+// VM, to VMIs on an outdated launcher, and to a number of occurrences.
+
+import { hashedPodInterfaceName, outdatedLauncherImageLabel } from "../objects.js";
+import type { SimObject } from "../store.js";
+import { dig } from "./runtime.js";
+
+export type FaultSpec =
+  | {
+      type: "connectionDrop";
+      /** `namespace/name` or `name`; any VM when unset. */
+      vm?: string;
+      /** Only when the source runs an outdated virt-launcher (version skew). */
+      outdatedSourceOnly?: boolean;
+      /** Fraction of the data sent when the connection drops, default 0.3. */
+      atProgress?: number;
+      /** How many migrations it hits; unlimited when unset. */
+      times?: number;
+    }
+  | { type: "vifCache"; vm?: string; times?: number };
+
+function matches(spec: { vm?: string }, vmi: SimObject): boolean {
+  if (!spec.vm) return true;
+  const { namespace, name } = vmi.metadata;
+  return spec.vm === name || spec.vm === `${namespace}/${name}`;
+}
+
+export class Faults {
+  private readonly used = new Map<FaultSpec, number>();
+  /** Migration uids already hit by a connection drop. */
+  private readonly dropped = new Set<string>();
+
+  constructor(private readonly specs: readonly FaultSpec[] = []) {}
+
+  private take(spec: FaultSpec): boolean {
+    const used = this.used.get(spec) ?? 0;
+    if (spec.times !== undefined && used >= spec.times) return false;
+    this.used.set(spec, used + 1);
+    return true;
+  }
+
+  /** Whether this poll loses the connection to the target, given the fraction sent so far. */
+  connectionDrop(vmi: SimObject, progress: number): boolean {
+    const uid = String(dig(vmi, "status", "migrationState", "migrationUid") ?? "");
+    if (this.dropped.has(uid)) return false;
+    for (const spec of this.specs) {
+      if (spec.type !== "connectionDrop" || !matches(spec, vmi)) continue;
+      if (spec.outdatedSourceOnly && vmi.metadata.labels?.[outdatedLauncherImageLabel] === undefined)
+        continue;
+      if (progress < (spec.atProgress ?? 0.3)) continue;
+      if (!this.take(spec)) continue;
+      this.dropped.add(uid);
+      return true;
+    }
+    return false;
+  }
+
+  /** The pod interface whose vif-cache the target misses, or undefined. */
+  vifCache(vmi: SimObject): string | undefined {
+    for (const spec of this.specs) {
+      if (spec.type !== "vifCache" || !matches(spec, vmi) || !this.take(spec)) continue;
+      const networks = (dig(vmi, "spec", "networks") ?? []) as {
+        name: string;
+        multus?: object;
+        pod?: object;
+      }[];
+      const interfaces = (dig(vmi, "spec", "domain", "devices", "interfaces") ?? []) as {
+        name: string;
+        bridge?: object;
+      }[];
+      const bridged = interfaces.find((i) => i.bridge !== undefined);
+      const network = networks.find((n) => n.name === bridged?.name);
+      return network?.multus ? hashedPodInterfaceName(network.name) : "eth0";
+    }
+    return undefined;
+  }
+}

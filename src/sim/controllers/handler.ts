@@ -1,0 +1,348 @@
+// virt-handler on the source and target nodes, and the source virt-launcher (facts §d, §f, §h,
+// §n): the target prepares and reports its address, the source starts the migration, the
+// launcher's monitor logs `Migration info for ...` about every 4 s from the data-transfer
+// model, and the end is written into `status.migrationState` by the side that owns each field.
+// Faults from the scenario make it fail the way real clusters do.
+
+import { MigrationModel, migrationInfoMessage } from "../migration-model.js";
+import { dirtyRateAnnotation, launcherLogLine, outdatedLauncherImageLabel } from "../objects.js";
+import type { SimObject } from "../store.js";
+import { quantity } from "./config.js";
+import type { Faults } from "./faults.js";
+import { migrationTargetNodeLabel } from "./migration.js";
+import { stopPod } from "./pods.js";
+import { type ControllerRuntime, dig, R, str } from "./runtime.js";
+
+const pollMs = 400;
+const logEveryPolls = 10;
+const targetPrepareMs = 1500;
+const abortMs = 1200;
+/** Without bandwidthPerMigration, what the pod network carries for one migration. */
+const linkBytesPerSecond = 1024 ** 3;
+/** v1.9's failureReason after any abort; the cause is only in the launcher's log (facts §m). */
+const abortedReason = "Live migration has been aborted";
+const clientSocketClosed = "virError(Code=1, Domain=10, Message='internal error: client socket is closed')";
+
+interface Running {
+  model: MigrationModel;
+  polls: number;
+  stop: boolean;
+}
+
+function stateOf(vmi: SimObject | undefined): Record<string, unknown> | undefined {
+  return dig(vmi, "status", "migrationState") as Record<string, unknown> | undefined;
+}
+
+export class VirtHandler {
+  private readonly running = new Map<string, Running>();
+  private readonly preparing = new Set<string>();
+
+  constructor(
+    private readonly rt: ControllerRuntime,
+    private readonly faults: Faults,
+  ) {
+    rt.onChange((change) => {
+      if (change.storage !== R.vmi.storage || change.type === "DELETED") return;
+      const { namespace = "", name = "" } = change.object.metadata;
+      if (stateOf(change.object))
+        rt.enqueue(`handler:${namespace}/${name}`, () => this.sync(namespace, name));
+    });
+    rt.onChange((change) => {
+      // A target pod that became Running may be waiting for its handler.
+      if (change.storage !== R.pod.storage || !change.object.metadata.labels?.["kubevirt.io/migrationJobUID"])
+        return;
+      const vmiName = change.object.metadata.annotations?.["kubevirt.io/domain"];
+      const namespace = change.object.metadata.namespace ?? "";
+      if (vmiName) rt.enqueue(`handler:${namespace}/${vmiName}`, () => this.sync(namespace, vmiName));
+    });
+  }
+
+  private source(vmi: SimObject): { component: string; host?: string } {
+    return { component: "virt-handler", host: str(vmi, "status", "migrationState", "sourceNode") };
+  }
+
+  private target(vmi: SimObject): { component: string; host?: string } {
+    return { component: "virt-handler", host: str(vmi, "status", "migrationState", "targetNode") };
+  }
+
+  private writeState(
+    vmi: SimObject,
+    change: (state: Record<string, unknown>, vmi: SimObject) => void,
+  ): SimObject | undefined {
+    const uid = stateOf(vmi)?.migrationUid;
+    return this.rt.mutate(R.vmi, vmi.metadata.namespace, vmi.metadata.name ?? "", (o) => {
+      const state = stateOf(o);
+      if (state && state.migrationUid === uid) change(state, o);
+    });
+  }
+
+  sync(namespace: string, name: string): void {
+    const vmi = this.rt.get(R.vmi, namespace, name);
+    const state = stateOf(vmi);
+    if (!vmi || !state?.migrationUid || state.completed === true) return;
+    const uid = String(state.migrationUid);
+    if (state.targetNode && !state.targetNodeAddress) {
+      this.prepareTarget(vmi, state);
+      return;
+    }
+    if (state.targetNodeAddress && !state.startTimestamp && state.abortRequested !== true) {
+      this.start(vmi, uid);
+      return;
+    }
+    const run = this.running.get(uid);
+    if (state.abortRequested === true && run && !run.stop) {
+      run.stop = true;
+      this.rt.event(
+        vmi,
+        "Normal",
+        "Migrating",
+        "VirtualMachineInstance is aborting migration.",
+        this.source(vmi),
+      );
+      this.rt.later(abortMs, `abort:${uid}`, () => this.end(namespace, name, uid, { aborted: true }));
+    } else if (state.abortRequested === true && !run && !state.startTimestamp) {
+      this.end(namespace, name, uid, { aborted: true });
+    }
+  }
+
+  private prepareTarget(vmi: SimObject, state: Record<string, unknown>): void {
+    const uid = String(state.migrationUid);
+    const namespace = vmi.metadata.namespace ?? "";
+    const pod = this.rt.get(R.pod, namespace, String(state.targetPod ?? ""));
+    if (!pod || str(pod, "status", "phase") !== "Running" || this.preparing.has(uid)) return;
+    this.preparing.add(uid);
+    const vifCache = this.faults.vifCache(vmi);
+    this.rt.later(targetPrepareMs, `prepare:${uid}`, () => {
+      const current = this.rt.get(R.vmi, namespace, vmi.metadata.name ?? "");
+      if (stateOf(current)?.migrationUid !== uid) return;
+      if (vifCache) {
+        // The target launcher finds no vif-cache for the bridge interface and gives up (facts §h).
+        const message = `syncing migration target failed: server error. command SyncMigrationTarget failed: "pre-start pod-setup failed: preparing the pod network failed: open /proc/self/root/var/run/kubevirt-private/vif-cache-${vifCache}.json: no such file or directory"`;
+        this.rt.event(
+          current as SimObject,
+          "Warning",
+          "SyncFailed",
+          message,
+          this.target(current as SimObject),
+        );
+        stopPod(this.rt, namespace, pod.metadata.name ?? "", true);
+        return;
+      }
+      const node = this.rt.get(R.node, undefined, String(state.targetNode));
+      const address =
+        ((dig(node, "status", "addresses") ?? []) as { type: string; address: string }[]).find(
+          (a) => a.type === "InternalIP",
+        )?.address ?? "127.0.0.1";
+      const updated = this.writeState(current as SimObject, (s) => {
+        s.targetNodeAddress = address;
+        s.targetDirectMigrationNodePorts = { "49152": 0, "49153": 0 };
+      });
+      if (!updated) return;
+      this.rt.event(
+        updated,
+        "Normal",
+        "PreparingTarget",
+        `Migration Target is listening at ${address}, on ports: 49152,49153`,
+        this.target(updated),
+      );
+      this.rt.event(
+        updated,
+        "Normal",
+        "PreparingTarget",
+        "VirtualMachineInstance Migration Target Prepared.",
+        this.target(updated),
+      );
+    });
+  }
+
+  private start(vmi: SimObject, uid: string): void {
+    if (this.running.has(uid)) return;
+    const namespace = vmi.metadata.namespace ?? "";
+    const name = vmi.metadata.name ?? "";
+    const config = (stateOf(vmi)?.migrationConfiguration ?? {}) as Record<string, unknown>;
+    const memory = quantity(
+      dig(vmi, "spec", "domain", "memory", "guest") ??
+        dig(vmi, "spec", "domain", "resources", "requests", "memory"),
+    );
+    const dirty = Number(vmi.metadata.annotations?.[dirtyRateAnnotation] ?? 30) * 1024 * 1024;
+    const bandwidth = quantity(config.bandwidthPerMigration) || linkBytesPerSecond;
+    const model = new MigrationModel({
+      memoryBytes: memory || 1024 ** 3,
+      dirtyRateBytesPerSecond: dirty,
+      bandwidthBytesPerSecond: bandwidth,
+      maxDowntimeMs: Number(config.maxDowntimeMs ?? 900),
+      completionTimeoutPerGiB: Number(config.completionTimeoutPerGiB ?? 150),
+      progressTimeoutSeconds: Number(config.progressTimeout ?? 150),
+      allowAutoConverge: config.allowAutoConverge === true,
+      allowPostCopy: config.allowPostCopy === true,
+      seed: this.rt.random.int(0, 2 ** 30),
+    });
+    this.running.set(uid, { model, polls: 0, stop: false });
+    const started = this.writeState(vmi, (s) => {
+      s.startTimestamp = this.rt.stamp();
+      s.mode = "PreCopy";
+    });
+    if (!started) return;
+    this.rt.event(
+      started,
+      "Normal",
+      "Migrating",
+      "VirtualMachineInstance is migrating.",
+      this.source(started),
+    );
+    this.launcherLog(started, "info", "Live migration started.", "live-migration-source.go:826");
+    this.rt.later(pollMs, `poll:${uid}`, () => this.poll(namespace, name, uid));
+  }
+
+  private launcherLog(vmi: SimObject, level: "info" | "warning" | "error", msg: string, pos: string): void {
+    const pod = str(vmi, "status", "migrationState", "sourcePod");
+    if (!pod) return;
+    const line = launcherLogLine({
+      time: this.rt.now(),
+      level,
+      msg,
+      pos,
+      object: {
+        namespace: vmi.metadata.namespace,
+        name: vmi.metadata.name ?? "",
+        kind: "",
+        uid: vmi.metadata.uid ?? "",
+      },
+    });
+    this.rt.containerLog(vmi.metadata.namespace ?? "", pod, "compute", line);
+  }
+
+  private poll(namespace: string, name: string, uid: string): void {
+    const run = this.running.get(uid);
+    const vmi = this.rt.get(R.vmi, namespace, name);
+    const state = stateOf(vmi);
+    if (!run || !vmi || state?.migrationUid !== uid || state.completed === true) {
+      this.running.delete(uid);
+      return;
+    }
+    if (run.stop) return;
+    const snapshot = run.model.advance(pollMs);
+    run.polls += 1;
+    const outcome = run.model.outcome;
+    if (run.polls % logEveryPolls === 0 || run.model.iterationChanged || outcome) {
+      const completed = outcome?.kind === "completed" ? { downtimeMs: outcome.downtimeMs } : undefined;
+      this.launcherLog(
+        vmi,
+        "info",
+        migrationInfoMessage(uid, snapshot, completed),
+        "live-migration-source.go:731",
+      );
+    }
+    const drop = this.faults.connectionDrop(
+      vmi,
+      snapshot.dataTotal > 0 ? snapshot.dataProcessed / snapshot.dataTotal : 0,
+    );
+    if (drop) {
+      this.launcherLog(vmi, "error", "Live migration failed.", "live-migration-source.go:872");
+      this.end(namespace, name, uid, { failureReason: clientSocketClosed });
+      return;
+    }
+    if (outcome?.kind === "completed") {
+      if (outcome.mode === "PostCopy") this.writeState(vmi, (s) => (s.mode = "PostCopy"));
+      this.end(namespace, name, uid, {});
+      return;
+    }
+    if (outcome?.kind === "aborted") {
+      const why =
+        outcome.why === "stuck"
+          ? `Aborting migration: stuck for ${outcome.afterSeconds} seconds`
+          : `Aborting migration: not completed after ${outcome.afterSeconds} seconds`;
+      this.launcherLog(vmi, "warning", why, "live-migration-source.go:682");
+      this.launcherLog(vmi, "error", "Live migration failed.", "live-migration-source.go:872");
+      this.end(namespace, name, uid, { failureReason: abortedReason });
+      return;
+    }
+    this.rt.later(pollMs, `poll:${uid}`, () => this.poll(namespace, name, uid));
+  }
+
+  /** The end of a migration, written by the source (result) and the target (node, labels). */
+  private end(
+    namespace: string,
+    name: string,
+    uid: string,
+    result: { failureReason?: string; aborted?: boolean },
+  ): void {
+    this.running.delete(uid);
+    this.preparing.delete(uid);
+    const vmi = this.rt.get(R.vmi, namespace, name);
+    const state = stateOf(vmi);
+    if (!vmi || !state || state.migrationUid !== uid || state.completed === true) return;
+    const now = this.rt.stamp();
+    const failed = result.aborted === true || result.failureReason !== undefined;
+    const sourcePod = String(state.sourcePod ?? "");
+    const targetPod = String(state.targetPod ?? "");
+    const targetNode = String(state.targetNode ?? "");
+    const targetPodObject = this.rt.get(R.pod, namespace, targetPod);
+    const sourcePodObject = this.rt.get(R.pod, namespace, sourcePod);
+    const updated = this.rt.mutate(R.vmi, namespace, name, (o) => {
+      const s = stateOf(o) as Record<string, unknown>;
+      const status = o.status as Record<string, unknown>;
+      const labels = { ...o.metadata.labels };
+      delete labels[migrationTargetNodeLabel];
+      s.completed = true;
+      s.endTimestamp = now;
+      if (failed) {
+        s.failed = true;
+        s.failureReason = result.failureReason ?? abortedReason;
+        if (result.aborted) s.abortStatus = "Succeeded";
+      } else {
+        s.targetNodeDomainDetected = true;
+        s.targetNodeDomainReadyTimestamp = now;
+        status.nodeName = targetNode;
+        labels["kubevirt.io/nodeName"] = targetNode;
+        delete labels[outdatedLauncherImageLabel];
+        status.migrationTransport = "Unix";
+        // The target handler clears it; the VMI controller sets it again from the new pod.
+        status.launcherContainerImageVersion = "";
+        const active = { ...(status.activePods as Record<string, string> | undefined) };
+        if (sourcePodObject?.metadata.uid) delete active[sourcePodObject.metadata.uid];
+        if (targetPodObject?.metadata.uid) active[targetPodObject.metadata.uid] = targetNode;
+        status.activePods = active;
+        const oldIp = str(sourcePodObject, "status", "podIP");
+        const newIp = str(targetPodObject, "status", "podIP");
+        for (const iface of (status.interfaces ?? []) as Record<string, unknown>[]) {
+          if (oldIp && newIp && iface.ipAddress === oldIp) {
+            iface.ipAddress = newIp;
+            iface.ipAddresses = [newIp];
+          }
+        }
+      }
+      o.metadata.labels = labels;
+    });
+    if (!updated) return;
+    if (failed) {
+      const reason = result.failureReason ?? abortedReason;
+      this.rt.event(
+        updated,
+        "Warning",
+        "Migrated",
+        `VirtualMachineInstance migration uid ${uid} failed. reason:${reason}`,
+        this.source(updated),
+      );
+      if (targetPodObject) stopPod(this.rt, namespace, targetPod, true);
+      return;
+    }
+    this.rt.event(
+      updated,
+      "Normal",
+      "Migrated",
+      `The VirtualMachineInstance migrated to node ${targetNode}.`,
+      {
+        component: "virt-handler",
+        host: targetNode,
+      },
+    );
+    if (sourcePodObject) {
+      // The source launcher exits once the domain left; its pod is removed after it.
+      stopPod(this.rt, namespace, sourcePod, false);
+      this.rt.later(2000, `cleanup:${namespace}/${sourcePod}`, () =>
+        this.rt.remove(R.pod, namespace, sourcePod),
+      );
+    }
+  }
+}

@@ -1,0 +1,554 @@
+// virt-controller's migration controller (facts §c, §f, §g): the VMIM phases with their
+// triggers, the target launcher pod, parallel limits, backoff for evacuation and workload-update
+// migrations, the unschedulable and pending timeouts, cancel before and after hand-off, the
+// finalizer, and garbage collection of finished migrations.
+
+import type { SimObject } from "../store.js";
+import { isFinalPhase, migrationFinalizer, vmiNameLabel } from "./admission.js";
+import { currentLauncherImage, effectiveConfig, matchingPolicy, migrationConfig } from "./config.js";
+import { type ControllerRuntime, dig, R, statusOf, str } from "./runtime.js";
+
+export const migrationJobLabel = "kubevirt.io/migrationJobUID";
+export const migrationTargetNodeLabel = "kubevirt.io/migrationTargetNodeName";
+const evacuationAnnotation = "kubevirt.io/evacuationMigration";
+const workloadUpdateAnnotation = "kubevirt.io/workloadUpdateMigration";
+const ignoreBackoffAnnotation = "kubevirt.io/func-test-ignore-migration-backoff";
+const controller = { component: "virtualmachine-controller" } as const;
+const unschedulableTimeoutMs = 300_000;
+const pendingTimeoutMs = 900_000;
+const finishedToKeep = 5;
+const backoffStartMs = 20_000;
+
+const runningPhases = new Set(["Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running"]);
+const beforeHandOff = new Set(["", "Pending", "Scheduling", "Scheduled"]);
+
+function phaseOf(vmim: SimObject): string {
+  return str(vmim, "status", "phase") ?? "";
+}
+
+function migrationStateOf(vmi: SimObject | undefined): Record<string, unknown> | undefined {
+  return dig(vmi, "status", "migrationState") as Record<string, unknown> | undefined;
+}
+
+export function targetPodOf(rt: ControllerRuntime, vmim: SimObject): SimObject | undefined {
+  return rt
+    .list(R.pod, vmim.metadata.namespace)
+    .find((pod) => pod.metadata.labels?.[migrationJobLabel] === vmim.metadata.uid);
+}
+
+function podCondition(pod: SimObject, type: string): { status?: string; reason?: string } | undefined {
+  return (
+    (dig(pod, "status", "conditions") ?? []) as { type: string; status?: string; reason?: string }[]
+  ).find((c) => c.type === type);
+}
+
+export class MigrationController {
+  constructor(private readonly rt: ControllerRuntime) {
+    rt.onChange((change) => {
+      const object = change.object;
+      const namespace = object.metadata.namespace ?? "";
+      if (change.storage === R.vmim.storage && change.type !== "DELETED")
+        this.enqueue(namespace, object.metadata.name ?? "");
+      if (change.storage === R.vmi.storage) {
+        for (const vmim of this.migrationsOf(namespace, object.metadata.name ?? "")) {
+          if (!isFinalPhase(phaseOf(vmim)) || vmim.metadata.deletionTimestamp)
+            this.enqueue(namespace, vmim.metadata.name ?? "");
+        }
+      }
+      if (change.storage === R.pod.storage) {
+        const uid = object.metadata.labels?.[migrationJobLabel];
+        const vmim = uid ? rt.list(R.vmim, namespace).find((m) => m.metadata.uid === uid) : undefined;
+        if (vmim) this.enqueue(namespace, vmim.metadata.name ?? "");
+      }
+    });
+  }
+
+  enqueue(namespace: string, name: string, afterMs?: number): void {
+    const key = `migration:${namespace}/${name}`;
+    const task = () => this.sync(namespace, name);
+    if (afterMs === undefined) this.rt.enqueue(key, task);
+    else this.rt.later(afterMs, key, task);
+  }
+
+  private migrationsOf(namespace: string, vmiName: string): readonly SimObject[] {
+    return this.rt.list(R.vmim, namespace).filter((m) => str(m, "spec", "vmiName") === vmiName);
+  }
+
+  private setPhase(
+    vmim: SimObject,
+    phase: string,
+    extra?: (status: Record<string, unknown>) => void,
+  ): SimObject | undefined {
+    const now = this.rt.stamp();
+    return this.rt.mutate(
+      R.vmim,
+      vmim.metadata.namespace,
+      vmim.metadata.name ?? "",
+      (m) => {
+        const status = statusOf(m);
+        status.phase = phase;
+        const stamps = (status.phaseTransitionTimestamps ?? []) as { phase: string }[];
+        if (!stamps.some((s) => s.phase === phase)) {
+          status.phaseTransitionTimestamps = [...stamps, { phase, phaseTransitionTimestamp: now }];
+        }
+        extra?.(status);
+      },
+      "status",
+    );
+  }
+
+  private fail(vmim: SimObject, message: string): void {
+    const namespace = vmim.metadata.namespace ?? "";
+    const pod = targetPodOf(this.rt, vmim);
+    const vmi = this.rt.get(R.vmi, namespace, str(vmim, "spec", "vmiName") ?? "");
+    this.setPhase(vmim, "Failed", (status) => this.copyState(status, vmim, vmi));
+    this.rt.event(vmim, "Warning", "FailedMigration", message, controller);
+    // The target of a failed migration is not needed any more.
+    if (pod)
+      this.rt.later(1000, `cleanup:${namespace}/${pod.metadata.name}`, () =>
+        this.rt.remove(R.pod, namespace, pod.metadata.name ?? ""),
+      );
+  }
+
+  /** A final VMIM keeps the VMI's record of the migration, when it is about this VMIM. */
+  private copyState(status: Record<string, unknown>, vmim: SimObject, vmi: SimObject | undefined): void {
+    const state = migrationStateOf(vmi);
+    if (state && state.migrationUid === vmim.metadata.uid) status.migrationState = structuredClone(state);
+  }
+
+  sync(namespace: string, name: string): void {
+    const vmim = this.rt.get(R.vmim, namespace, name);
+    if (!vmim) return;
+    const vmiName = str(vmim, "spec", "vmiName") ?? "";
+    const vmi = this.rt.get(R.vmi, namespace, vmiName);
+    if (vmim.metadata.labels?.[vmiNameLabel] !== vmiName) {
+      this.rt.mutate(R.vmim, namespace, name, (m) => {
+        m.metadata.labels = { ...m.metadata.labels, [vmiNameLabel]: vmiName };
+      });
+      return;
+    }
+    if (vmim.metadata.deletionTimestamp) {
+      this.cancel(vmim, vmi);
+      return;
+    }
+    const phase = phaseOf(vmim);
+    if (isFinalPhase(phase)) {
+      this.finish(vmim);
+      return;
+    }
+    if (!vmi) {
+      this.fail(vmim, "Migration failed because vmi does not exist.");
+      return;
+    }
+    if (str(vmi, "status", "phase") === "Succeeded" || str(vmi, "status", "phase") === "Failed") {
+      this.fail(vmim, "Migration failed vmi shutdown during migration.");
+      return;
+    }
+    const state = migrationStateOf(vmi);
+    const handedOff = state?.migrationUid === vmim.metadata.uid;
+    switch (phase) {
+      case "": {
+        if (
+          state &&
+          state.migrationUid !== vmim.metadata.uid &&
+          state.completed !== true &&
+          state.migrationUid
+        ) {
+          this.fail(vmim, "VMI is not eligible for migration because another migration job is in progress.");
+          return;
+        }
+        this.setPhase(vmim, "Pending", (status) => {
+          status.migrationState = {
+            sourceNode: str(vmi, "status", "nodeName"),
+            sourcePod: this.sourcePodName(vmi),
+          };
+        });
+        return;
+      }
+      case "Pending":
+        this.pending(vmim, vmi);
+        return;
+      case "Scheduling":
+        this.scheduling(vmim);
+        return;
+      case "Scheduled":
+        if (!this.checkTargetPod(vmim)) return;
+        if (!handedOff) this.handOff(vmim, vmi);
+        else if (state?.targetNode) this.setPhase(vmim, "PreparingTarget");
+        return;
+      default:
+        this.followHandler(vmim, vmi, phase);
+    }
+  }
+
+  /** The running launcher pod on the VMI's node. */
+  private sourcePodName(vmi: SimObject): string | undefined {
+    const node = str(vmi, "status", "nodeName");
+    return this.rt
+      .list(R.pod, vmi.metadata.namespace)
+      .find(
+        (p) =>
+          p.metadata.labels?.["kubevirt.io/created-by"] === vmi.metadata.uid &&
+          str(p, "spec", "nodeName") === node &&
+          str(p, "status", "phase") === "Running",
+      )?.metadata.name;
+  }
+
+  private pending(vmim: SimObject, vmi: SimObject): void {
+    const namespace = vmim.metadata.namespace ?? "";
+    const delay = this.backoffRemaining(vmim);
+    if (delay > 0) {
+      this.rt.event(
+        vmi,
+        "Warning",
+        "MigrationBackoff",
+        `backoff migrating vmi ${namespace}/${vmi.metadata.name}`,
+        controller,
+      );
+      this.enqueue(namespace, vmim.metadata.name ?? "", delay);
+      return;
+    }
+    const config = migrationConfig(this.rt);
+    const running = this.rt.list(R.vmim).filter((m) => runningPhases.has(phaseOf(m)));
+    const sourceNode = str(vmi, "status", "nodeName");
+    const outbound = running.filter((m) => str(m, "status", "migrationState", "sourceNode") === sourceNode);
+    if (
+      running.length >= config.parallelMigrationsPerCluster ||
+      outbound.length >= config.parallelOutboundMigrationsPerNode
+    ) {
+      // No event: KubeVirt only logs this, and retries a few seconds later.
+      this.rt.debug(
+        `Waiting to schedule target pod for vmi [${namespace}/${vmi.metadata.name}] migration because total running parallel migration count [${running.length}] is currently at the global cluster limit.`,
+      );
+      this.enqueue(namespace, vmim.metadata.name ?? "", 3000);
+      return;
+    }
+    if (!targetPodOf(this.rt, vmim)) {
+      const pod = this.createTargetPod(vmim, vmi);
+      if (!pod) return;
+      this.rt.event(
+        vmim,
+        "Normal",
+        "SuccessfulCreate",
+        `Created migration target pod ${namespace}/${pod.metadata.name}`,
+        controller,
+      );
+    }
+    this.setPhase(vmim, "Scheduling");
+  }
+
+  /** Past failed evacuation/workload-update attempts delay the next one: 20 s, doubling (facts §g). */
+  private backoffRemaining(vmim: SimObject): number {
+    const eligible = (m: SimObject) =>
+      m.metadata.annotations?.[evacuationAnnotation] !== undefined ||
+      m.metadata.annotations?.[workloadUpdateAnnotation] !== undefined;
+    if (!eligible(vmim) || vmim.metadata.annotations?.[ignoreBackoffAnnotation] !== undefined) return 0;
+    const history = this.migrationsOf(vmim.metadata.namespace ?? "", str(vmim, "spec", "vmiName") ?? "")
+      .filter(eligible)
+      .sort((a, b) => (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? ""));
+    if (history.length < 2 || history[0]?.metadata.uid !== vmim.metadata.uid) return 0;
+    let delay = 0;
+    let lastFailure: number | undefined;
+    for (const previous of history.slice(1)) {
+      if (previous.metadata.deletionTimestamp) continue;
+      const phase = phaseOf(previous);
+      if (phase === "Succeeded") break;
+      if (phase !== "Failed") continue;
+      delay = delay === 0 ? backoffStartMs : delay * 2;
+      if (lastFailure === undefined) {
+        const stamps = (dig(previous, "status", "phaseTransitionTimestamps") ?? []) as {
+          phase: string;
+          phaseTransitionTimestamp: string;
+        }[];
+        const failed = stamps.find((s) => s.phase === "Failed");
+        lastFailure = failed ? Date.parse(failed.phaseTransitionTimestamp) : undefined;
+      }
+    }
+    if (lastFailure === undefined) return 0;
+    return Math.max(0, lastFailure + delay - this.rt.now());
+  }
+
+  private createTargetPod(vmim: SimObject, vmi: SimObject): SimObject | undefined {
+    const namespace = vmim.metadata.namespace ?? "";
+    const sourceName = str(vmim, "status", "migrationState", "sourcePod") ?? this.sourcePodName(vmi);
+    const source = sourceName ? this.rt.get(R.pod, namespace, sourceName) : undefined;
+    if (!source) {
+      this.rt.event(vmi, "Warning", "FailedCreate", "Error creating pod: source pod not found", controller);
+      return undefined;
+    }
+    const image = currentLauncherImage(this.rt);
+    const spec = structuredClone(source.spec ?? {}) as Record<string, unknown>;
+    delete spec.nodeName;
+    const added = (dig(vmim, "spec", "addedNodeSelector") ?? {}) as Record<string, string>;
+    spec.nodeSelector = { ...added, ...(spec.nodeSelector as Record<string, string> | undefined) };
+    // The target never lands beside the source.
+    spec.affinity = {
+      ...(spec.affinity as object | undefined),
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: { matchLabels: { "kubevirt.io/created-by": vmi.metadata.uid ?? "" } },
+            topologyKey: "kubernetes.io/hostname",
+          },
+        ],
+      },
+    };
+    if (image) {
+      for (const list of ["containers", "initContainers"]) {
+        for (const container of (spec[list] ?? []) as { name: string; image?: string }[]) {
+          if (
+            container.image === str(source, "spec", "containers", "0", "image") ||
+            container.name === "compute"
+          ) {
+            container.image = image;
+          }
+        }
+      }
+      const compute = ((spec.containers ?? []) as { name: string; image?: string }[]).find(
+        (c) => c.name === "compute",
+      );
+      if (compute) compute.image = image;
+    }
+    const labels: Record<string, string> = {
+      ...source.metadata.labels,
+      [migrationJobLabel]: vmim.metadata.uid ?? "",
+    };
+    delete labels["kubevirt.io/nodeName"];
+    delete labels["kubevirt.io/outdatedLauncherImage"];
+    return this.rt.create(R.pod, {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        generateName: `virt-launcher-${vmi.metadata.name}-`,
+        namespace,
+        labels,
+        annotations: {
+          ...source.metadata.annotations,
+          "kubevirt.io/migrationJobName": vmim.metadata.name ?? "",
+        },
+        ownerReferences: source.metadata.ownerReferences,
+      },
+      spec,
+      status: { phase: "Pending", qosClass: str(source, "status", "qosClass") },
+    });
+  }
+
+  /** False (and the VMIM failed) when the target pod went away or died. */
+  private checkTargetPod(vmim: SimObject): boolean {
+    const pod = targetPodOf(this.rt, vmim);
+    if (!pod) {
+      this.fail(vmim, "Migration target pod was removed during active migration.");
+      return false;
+    }
+    if (str(pod, "status", "phase") === "Failed") {
+      this.fail(vmim, "Migration failed because target pod shutdown during migration");
+      return false;
+    }
+    return true;
+  }
+
+  private scheduling(vmim: SimObject): void {
+    if (!this.checkTargetPod(vmim)) return;
+    const pod = targetPodOf(this.rt, vmim) as SimObject;
+    const namespace = vmim.metadata.namespace ?? "";
+    const podName = pod.metadata.name ?? "";
+    if (podCondition(pod, "Ready")?.status === "True") {
+      this.setPhase(vmim, "Scheduled");
+      return;
+    }
+    const unschedulable = podCondition(pod, "PodScheduled")?.reason === "Unschedulable";
+    const annotation = unschedulable
+      ? "kubevirt.io/migrationUnschedulablePodTimeoutSeconds"
+      : "kubevirt.io/migrationPendingPodTimeoutSeconds";
+    const override = Number(vmim.metadata.annotations?.[annotation]);
+    const timeout =
+      Number.isFinite(override) && override > 0
+        ? override * 1000
+        : unschedulable
+          ? unschedulableTimeoutMs
+          : pendingTimeoutMs;
+    const age = this.rt.now() - Date.parse(pod.metadata.creationTimestamp ?? "");
+    if (age >= timeout) {
+      this.rt.remove(R.pod, namespace, podName);
+      this.rt.event(
+        vmim,
+        "Normal",
+        "SuccessfulDelete",
+        `${unschedulable ? "unschedulable" : "pending"} pod ${namespace}/${podName} timeout period exceeded`,
+        controller,
+      );
+      return;
+    }
+    if (unschedulable) {
+      this.rt.event(
+        vmim,
+        "Warning",
+        "migrationTargetPodUnschedulable",
+        `Migration target pod for VMI [${namespace}/${str(vmim, "spec", "vmiName")}] is currently unschedulable.`,
+        controller,
+      );
+    }
+    // Checked again at the timeout, or sooner when the pod changes.
+    this.enqueue(namespace, vmim.metadata.name ?? "", Math.min(timeout - age, 30_000));
+  }
+
+  private handOff(vmim: SimObject, vmi: SimObject): void {
+    const pod = targetPodOf(this.rt, vmim) as SimObject;
+    const targetNode = str(pod, "spec", "nodeName") ?? "";
+    const policy = matchingPolicy(this.rt, vmi);
+    const config = effectiveConfig(this.rt, policy);
+    this.rt.mutate(R.vmi, vmi.metadata.namespace, vmi.metadata.name ?? "", (o) => {
+      o.metadata.labels = { ...o.metadata.labels, [migrationTargetNodeLabel]: targetNode };
+      const status = statusOf(o);
+      status.migrationState = {
+        migrationUid: vmim.metadata.uid,
+        targetNode,
+        targetPod: pod.metadata.name,
+        sourceNode: str(vmi, "status", "nodeName"),
+        sourcePod: str(vmim, "status", "migrationState", "sourcePod"),
+        migrationPolicyName: policy?.metadata.name ?? null,
+        migrationConfiguration: {
+          allowAutoConverge: config.allowAutoConverge,
+          allowPostCopy: config.allowPostCopy,
+          allowWorkloadDisruption: config.allowPostCopy,
+          bandwidthPerMigration:
+            config.bandwidthPerMigration === 0 ? "0" : String(config.bandwidthPerMigration),
+          completionTimeoutPerGiB: config.completionTimeoutPerGiB,
+          nodeDrainTaintKey: config.nodeDrainTaintKey,
+          parallelMigrationsPerCluster: config.parallelMigrationsPerCluster,
+          parallelOutboundMigrationsPerNode: config.parallelOutboundMigrationsPerNode,
+          progressTimeout: config.progressTimeout,
+          maxDowntimeMs: config.maxDowntimeMs,
+          unsafeMigrationOverride: false,
+        },
+        mode: "PreCopy",
+      };
+    });
+    this.rt.event(
+      vmim,
+      "Normal",
+      "SuccessfulHandOver",
+      "Migration target pod is ready for preparation by virt-handler.",
+      controller,
+    );
+  }
+
+  private followHandler(vmim: SimObject, vmi: SimObject, phase: string): void {
+    const state = migrationStateOf(vmi);
+    if (!state || state.migrationUid !== vmim.metadata.uid) {
+      this.fail(
+        vmim,
+        "VMI's migration state was taken over by another migration job during active migration.",
+      );
+      return;
+    }
+    if (state.failed === true) {
+      this.fail(vmim, "source node reported migration failed");
+      return;
+    }
+    if (state.completed === true) {
+      this.setPhase(vmim, "Succeeded", (status) => this.copyState(status, vmim, vmi));
+      this.rt.event(
+        vmim,
+        "Normal",
+        "SuccessfulMigration",
+        "Source node reported migration succeeded",
+        controller,
+      );
+      return;
+    }
+    if (phase !== "Running" && !this.checkTargetPod(vmim)) return;
+    if (phase === "Running" && !targetPodOf(this.rt, vmim)) {
+      this.fail(vmim, "Migration target pod was removed during active migration.");
+      return;
+    }
+    if (phase === "PreparingTarget" && state.targetNodeAddress) this.setPhase(vmim, "TargetReady");
+    else if (phase === "TargetReady" && state.startTimestamp) this.setPhase(vmim, "Running");
+  }
+
+  private cancel(vmim: SimObject, vmi: SimObject | undefined): void {
+    const namespace = vmim.metadata.namespace ?? "";
+    const phase = phaseOf(vmim);
+    if (isFinalPhase(phase)) {
+      this.finish(vmim);
+      return;
+    }
+    const state = migrationStateOf(vmi);
+    const handedOff = state?.migrationUid === vmim.metadata.uid;
+    const abortCondition = (status: Record<string, unknown>) => {
+      const conditions = (status.conditions ?? []) as { type: string }[];
+      if (conditions.some((c) => c.type === "migrationAbortRequested")) return;
+      const now = this.rt.stamp();
+      status.conditions = [
+        ...conditions,
+        { type: "migrationAbortRequested", status: "True", lastProbeTime: now, lastTransitionTime: now },
+      ];
+    };
+    if (!handedOff && beforeHandOff.has(phase)) {
+      const pod = targetPodOf(this.rt, vmim);
+      if (pod) {
+        this.rt.remove(R.pod, namespace, pod.metadata.name ?? "");
+        this.rt.event(
+          vmim,
+          "Normal",
+          "SuccessfulDelete",
+          `migration canceled and pod ${namespace}/${pod.metadata.name} is deleted`,
+          controller,
+        );
+      }
+      this.setPhase(vmim, "Failed", abortCondition);
+      this.rt.event(vmim, "Warning", "FailedMigration", "Migration failed due to being canceled", controller);
+      return;
+    }
+    if (state && state.failed === true) {
+      this.fail(vmim, "source node reported migration failed");
+      return;
+    }
+    if (state && state.completed === true) {
+      this.setPhase(vmim, "Succeeded", (status) => this.copyState(status, vmim, vmi));
+      return;
+    }
+    if (vmi && state && state.abortRequested !== true) {
+      this.rt.mutate(R.vmi, namespace, vmi.metadata.name ?? "", (o) => {
+        (dig(o, "status", "migrationState") as Record<string, unknown>).abortRequested = true;
+      });
+      this.rt.mutate(
+        R.vmim,
+        namespace,
+        vmim.metadata.name ?? "",
+        (m) => abortCondition(statusOf(m)),
+        "status",
+      );
+      this.rt.event(
+        vmim,
+        "Normal",
+        "SuccessfulAbortMigration",
+        "Migration is ready to be canceled by virt-handler.",
+        controller,
+      );
+    }
+  }
+
+  /** A final VMIM: the finalizer goes, and only the newest five finished ones per VMI stay. */
+  private finish(vmim: SimObject): void {
+    const namespace = vmim.metadata.namespace ?? "";
+    if ((vmim.metadata.finalizers ?? []).includes(migrationFinalizer)) {
+      this.rt.mutate(R.vmim, namespace, vmim.metadata.name ?? "", (m) => {
+        m.metadata.finalizers = (m.metadata.finalizers ?? []).filter((f) => f !== migrationFinalizer);
+        if (m.metadata.finalizers.length === 0) delete m.metadata.finalizers;
+      });
+    }
+    const finished = this.migrationsOf(namespace, str(vmim, "spec", "vmiName") ?? "")
+      .filter((m) => isFinalPhase(phaseOf(m)) && !m.metadata.deletionTimestamp)
+      .sort(
+        (a, b) =>
+          (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? "") ||
+          (b.metadata.name ?? "").localeCompare(a.metadata.name ?? ""),
+      );
+    for (const old of finished.slice(finishedToKeep)) {
+      const pod = targetPodOf(this.rt, old);
+      if (pod && phaseOf(old) === "Failed") this.rt.remove(R.pod, namespace, pod.metadata.name ?? "");
+      this.rt.remove(R.vmim, namespace, old.metadata.name ?? "");
+    }
+  }
+}

@@ -1,0 +1,256 @@
+// The scheduler and the kubelet, as much as launcher pods need: a pending pod is bound to a
+// Ready, schedulable node that matches its node selector, tolerates the node's taints, keeps
+// the pod anti-affinity and has the memory; otherwise it stays Pending with the scheduler's
+// FailedScheduling message. A bound pod starts its containers a moment later.
+
+import type { SimObject } from "../store.js";
+import { quantity } from "./config.js";
+import { type ControllerRuntime, dig, R, statusOf, str } from "./runtime.js";
+
+const scheduleRetryMs = 10_000;
+const containerStartMs = 2_000;
+
+interface PodSpec {
+  nodeName?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: { key?: string; operator?: string; effect?: string }[];
+  containers?: { name: string; image?: string; resources?: { requests?: Record<string, string> } }[];
+  initContainers?: { name: string; image?: string; restartPolicy?: string }[];
+  affinity?: {
+    podAntiAffinity?: {
+      requiredDuringSchedulingIgnoredDuringExecution?: {
+        labelSelector?: { matchLabels?: Record<string, string> };
+      }[];
+    };
+  };
+}
+
+function specOf(pod: SimObject): PodSpec {
+  return (pod.spec ?? {}) as PodSpec;
+}
+
+export function podMemoryRequest(pod: SimObject): number {
+  return (specOf(pod).containers ?? []).reduce((sum, c) => sum + quantity(c.resources?.requests?.memory), 0);
+}
+
+function isTerminal(pod: SimObject): boolean {
+  const phase = str(pod, "status", "phase");
+  return phase === "Succeeded" || phase === "Failed";
+}
+
+function nodeReady(node: SimObject): boolean {
+  const conditions = (dig(node, "status", "conditions") ?? []) as { type: string; status: string }[];
+  return conditions.some((c) => c.type === "Ready" && c.status === "True");
+}
+
+function tolerates(pod: SimObject, taint: { key: string; effect: string }): boolean {
+  return (specOf(pod).tolerations ?? []).some(
+    (t) => (t.operator === "Exists" && (t.key === undefined || t.key === taint.key)) || t.key === taint.key,
+  );
+}
+
+/** Why a node does not fit, in the scheduler's words; undefined when it fits. */
+function misfit(rt: ControllerRuntime, pod: SimObject, node: SimObject): string | undefined {
+  const name = node.metadata.name ?? "";
+  const labels = node.metadata.labels ?? {};
+  if (!nodeReady(node)) return "node(s) had untolerated taint {node.kubernetes.io/not-ready: }";
+  if (dig(node, "spec", "unschedulable") === true) return "node(s) were unschedulable";
+  const taints = (dig(node, "spec", "taints") ?? []) as { key: string; value?: string; effect: string }[];
+  const blocking = taints.find(
+    (t) => (t.effect === "NoSchedule" || t.effect === "NoExecute") && !tolerates(pod, t),
+  );
+  if (blocking) return `node(s) had untolerated taint {${blocking.key}: ${blocking.value ?? ""}}`;
+  const selector = specOf(pod).nodeSelector ?? {};
+  if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) {
+    return "node(s) didn't match Pod's node affinity/selector";
+  }
+  const podsOnNode = rt.list(R.pod).filter((p) => specOf(p).nodeName === name && !isTerminal(p));
+  for (const term of specOf(pod).affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ??
+    []) {
+    const match = Object.entries(term.labelSelector?.matchLabels ?? {});
+    if (podsOnNode.some((p) => match.every(([k, v]) => p.metadata.labels?.[k] === v))) {
+      return "node(s) didn't match pod anti-affinity rules";
+    }
+  }
+  const used = podsOnNode.reduce((sum, p) => sum + podMemoryRequest(p), 0);
+  if (used + podMemoryRequest(pod) > quantity(dig(node, "status", "allocatable", "memory")))
+    return "Insufficient memory";
+  return undefined;
+}
+
+function unschedulableMessage(total: number, reasons: Map<string, number>): string {
+  const parts = [...reasons.entries()].map(([why, n]) => `${n} ${why}`).sort();
+  const victims = [...reasons.entries()].map(([why, n]) =>
+    why.startsWith("Insufficient")
+      ? `${n} No preemption victims found for incoming pod`
+      : `${n} Preemption is not helpful for scheduling`,
+  );
+  const preemption = victims.sort().join(", ");
+  return `0/${total} nodes are available: ${parts.join(", ")}. preemption: 0/${total} nodes are available: ${preemption}.`;
+}
+
+function setCondition(
+  pod: SimObject,
+  type: string,
+  status: string,
+  extra: Record<string, unknown> = {},
+  now = "",
+): void {
+  const statusObject = statusOf(pod);
+  const conditions = ((statusObject.conditions ?? []) as Record<string, unknown>[]).filter(
+    (c) => c.type !== type,
+  );
+  conditions.push({ type, status, lastProbeTime: null, lastTransitionTime: now, ...extra });
+  statusObject.conditions = conditions;
+}
+
+export function schedulePod(rt: ControllerRuntime, namespace: string, name: string): void {
+  const pod = rt.get(R.pod, namespace, name);
+  if (!pod || pod.metadata.deletionTimestamp || specOf(pod).nodeName || isTerminal(pod)) return;
+  const nodes = [...rt.list(R.node)];
+  const reasons = new Map<string, number>();
+  const fits: SimObject[] = [];
+  for (const node of nodes) {
+    const why = misfit(rt, pod, node);
+    if (why) reasons.set(why, (reasons.get(why) ?? 0) + 1);
+    else fits.push(node);
+  }
+  const now = rt.stamp();
+  if (fits.length === 0) {
+    const message = unschedulableMessage(nodes.length, reasons);
+    rt.mutate(R.pod, namespace, name, (p) => {
+      setCondition(p, "PodScheduled", "False", { reason: "Unschedulable", message }, now);
+    });
+    rt.event(pod, "Warning", "FailedScheduling", message, { component: "default-scheduler" });
+    rt.later(scheduleRetryMs, `schedule:${namespace}/${name}`, () => schedulePod(rt, namespace, name));
+    return;
+  }
+  // The least loaded node wins, as the default scoring spreads pods.
+  const load = (node: SimObject) =>
+    rt
+      .list(R.pod)
+      .filter((p) => specOf(p).nodeName === node.metadata.name && !isTerminal(p))
+      .reduce((sum, p) => sum + podMemoryRequest(p), 0);
+  const chosen = fits.sort(
+    (a, b) => load(a) - load(b) || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""),
+  )[0];
+  if (!chosen) return;
+  const nodeName = chosen.metadata.name ?? "";
+  rt.mutate(R.pod, namespace, name, (p) => {
+    (p.spec as PodSpec).nodeName = nodeName;
+    setCondition(p, "PodScheduled", "True", {}, now);
+  });
+  rt.event(pod, "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${nodeName}`, {
+    component: "default-scheduler",
+  });
+  rt.later(containerStartMs, `kubelet:${namespace}/${name}`, () => startContainers(rt, namespace, name));
+}
+
+function podIp(rt: ControllerRuntime, node: SimObject | undefined): string {
+  const cidr = str(node, "spec", "podCIDR") ?? "10.244.9.0/24";
+  const base = cidr.split("/")[0]?.split(".").slice(0, 3).join(".") ?? "10.244.9";
+  return `${base}.${rt.random.int(2, 250)}`;
+}
+
+/** The kubelet: containers of a bound pod start; init containers ran; the pod is Ready. */
+export function startContainers(rt: ControllerRuntime, namespace: string, name: string): void {
+  const pod = rt.get(R.pod, namespace, name);
+  if (!pod || pod.metadata.deletionTimestamp || str(pod, "status", "phase") !== "Pending") return;
+  const nodeName = specOf(pod).nodeName;
+  if (!nodeName) return;
+  const node = rt.get(R.node, undefined, nodeName);
+  const now = rt.stamp();
+  const hostIP = ((dig(node, "status", "addresses") ?? []) as { type: string; address: string }[]).find(
+    (a) => a.type === "InternalIP",
+  )?.address;
+  const ip = podIp(rt, node);
+  const imageId = (image = "") => `${image.split(":")[0]}@sha256:${rt.random.hex(64)}`;
+  rt.mutate(R.pod, namespace, name, (p) => {
+    const spec = specOf(p);
+    const status = statusOf(p);
+    status.phase = "Running";
+    status.hostIP = hostIP;
+    status.hostIPs = hostIP ? [{ ip: hostIP }] : undefined;
+    status.podIP = ip;
+    status.podIPs = [{ ip }];
+    status.startTime = now;
+    status.initContainerStatuses = (spec.initContainers ?? []).map((c) => ({
+      name: c.name,
+      image: c.image,
+      imageID: imageId(c.image),
+      ready: c.restartPolicy === "Always",
+      restartCount: 0,
+      started: c.restartPolicy === "Always",
+      state:
+        c.restartPolicy === "Always"
+          ? { running: { startedAt: now } }
+          : { terminated: { exitCode: 0, reason: "Completed", startedAt: now, finishedAt: now } },
+    }));
+    status.containerStatuses = (spec.containers ?? []).map((c) => ({
+      name: c.name,
+      image: c.image,
+      imageID: imageId(c.image),
+      ready: true,
+      restartCount: 0,
+      started: true,
+      state: { running: { startedAt: now } },
+    }));
+    for (const type of ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"]) {
+      setCondition(p, type, "True", {}, now);
+    }
+  });
+  for (const container of specOf(pod).containers ?? []) {
+    rt.event(pod, "Normal", "Started", `Started container ${container.name}`, {
+      component: "kubelet",
+      host: nodeName,
+    });
+  }
+}
+
+/** A pod's containers stop: Succeeded (exit 0) or Failed (exit 1, with the reason). */
+export function stopPod(rt: ControllerRuntime, namespace: string, name: string, failed: boolean): void {
+  const now = rt.stamp();
+  rt.mutate(R.pod, namespace, name, (p) => {
+    const status = statusOf(p);
+    status.phase = failed ? "Failed" : "Succeeded";
+    const statuses = (status.containerStatuses ?? []) as Record<string, unknown>[];
+    status.containerStatuses = statuses.map((s) => ({
+      ...s,
+      ready: false,
+      started: false,
+      state: {
+        terminated: {
+          exitCode: failed ? 1 : 0,
+          reason: failed ? "Error" : "Completed",
+          startedAt: dig(s, "state", "running", "startedAt") ?? now,
+          finishedAt: now,
+        },
+      },
+    }));
+    for (const type of ["Ready", "ContainersReady"])
+      setCondition(p, type, "False", { reason: "PodCompleted" }, now);
+  });
+  for (const container of specOf(rt.get(R.pod, namespace, name) ?? { metadata: {} }).containers ?? []) {
+    rt.logs.end(namespace, name, container.name);
+  }
+}
+
+export function installPodControllers(rt: ControllerRuntime): void {
+  rt.onChange((change) => {
+    if (change.storage === R.pod.storage && change.type !== "DELETED") {
+      const { namespace = "", name = "" } = change.object.metadata;
+      if (!specOf(change.object).nodeName)
+        rt.enqueue(`schedule:${namespace}/${name}`, () => schedulePod(rt, namespace, name));
+    }
+    if (change.storage === R.pod.storage && change.type === "DELETED") {
+      rt.logs.dropPod(change.object.metadata.namespace ?? "", change.object.metadata.name ?? "");
+    }
+    if (change.storage === R.node.storage) {
+      for (const pod of rt.list(R.pod)) {
+        if (specOf(pod).nodeName || pod.metadata.deletionTimestamp || isTerminal(pod)) continue;
+        const { namespace = "", name = "" } = pod.metadata;
+        rt.enqueue(`schedule:${namespace}/${name}`, () => schedulePod(rt, namespace, name));
+      }
+    }
+  });
+}

@@ -1,0 +1,258 @@
+// What the simulated controllers share: a work queue drained after each change (like an
+// informer and a workqueue: keyed, deduplicated, single-threaded), timers in simulated time,
+// an event recorder that aggregates repeats as client-go's does, and small write helpers.
+
+import type { LogStore } from "../logs.js";
+import type { Random } from "../random.js";
+import { findResource, type SimResource } from "../registry.js";
+import { type Change, type SimObject, type Store, timestamp } from "../store.js";
+import type { SimTime } from "../time.js";
+
+export const controllerUser = "system:serviceaccount:kubevirt:kubevirt-controller";
+export const handlerUser = "system:serviceaccount:kubevirt:kubevirt-handler";
+
+function mustFind(group: string, version: string, plural: string): SimResource {
+  const res = findResource(group, version, plural);
+  if (!res) throw new Error(`no resource ${plural}`);
+  return res;
+}
+
+export const R = {
+  vm: mustFind("kubevirt.io", "v1", "virtualmachines"),
+  vmi: mustFind("kubevirt.io", "v1", "virtualmachineinstances"),
+  vmim: mustFind("kubevirt.io", "v1", "virtualmachineinstancemigrations"),
+  kubevirt: mustFind("kubevirt.io", "v1", "kubevirts"),
+  policy: mustFind("migrations.kubevirt.io", "v1alpha1", "migrationpolicies"),
+  pod: mustFind("", "v1", "pods"),
+  node: mustFind("", "v1", "nodes"),
+  event: mustFind("", "v1", "events"),
+  deployment: mustFind("apps", "v1", "deployments"),
+};
+
+export interface EventSource {
+  component: string;
+  host?: string | undefined;
+}
+
+type Task = () => void;
+
+export class ControllerRuntime {
+  private readonly queue = new Map<string, Task>();
+  private draining = false;
+  private scheduled = false;
+  private readonly cancels = new Set<() => void>();
+  private stopped = false;
+  private readonly eventIndex = new Map<string, string>();
+  private readonly handlers: ((change: Change) => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly store: Store,
+    readonly logs: LogStore,
+    readonly time: SimTime,
+    readonly random: Random,
+    private readonly log: (line: string) => void = () => {},
+  ) {
+    store.subscribe((change) => {
+      if (this.stopped) return;
+      for (const handler of this.handlers) handler(change);
+    });
+  }
+
+  /** Calls `handler` for every stored change (it should only enqueue work). */
+  onChange(handler: (change: Change) => void): void {
+    this.handlers.push(handler);
+  }
+
+  now(): number {
+    return this.time.now();
+  }
+
+  stamp(): string {
+    return timestamp(this.time.now());
+  }
+
+  /** Queues `task` under `key`; a key already queued runs once. */
+  enqueue(key: string, task: Task): void {
+    if (this.stopped) return;
+    this.queue.set(key, task);
+    if (!this.scheduled && !this.draining) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  /** Queues `task` after `ms` of simulated time. */
+  later(ms: number, key: string, task: Task): void {
+    if (this.stopped) return;
+    const cancel = this.time.after(ms, () => {
+      this.cancels.delete(cancel);
+      this.enqueue(key, task);
+    });
+    this.cancels.add(cancel);
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    this.draining = true;
+    try {
+      let guard = 0;
+      while (this.queue.size > 0 && !this.stopped) {
+        const [key, task] = this.queue.entries().next().value as [string, Task];
+        this.queue.delete(key);
+        try {
+          task();
+        } catch (error) {
+          this.log(`controller ${key}: ${(error as Error).stack ?? error}`);
+        }
+        if (++guard > 100_000) {
+          this.log("controllers: work queue did not settle; dropping the rest");
+          this.queue.clear();
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Resolves once the work queue is empty (for tests driving simulated time by hand). */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      if (this.queue.size === 0 && !this.scheduled && !this.draining) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.queue.size === 0 && !this.scheduled) return;
+      }
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const cancel of this.cancels) cancel();
+    this.cancels.clear();
+    this.queue.clear();
+  }
+
+  get(res: SimResource, namespace: string | undefined, name: string): SimObject | undefined {
+    return this.store.get(res.storage, namespace, name);
+  }
+
+  list(res: SimResource, namespace?: string): readonly SimObject[] {
+    return this.store.list(res.storage, namespace);
+  }
+
+  create(res: SimResource, object: SimObject): SimObject {
+    return this.store.create(res, object, { user: controllerUser });
+  }
+
+  /** Reads, changes and writes an object; undefined when it is gone. */
+  mutate(
+    res: SimResource,
+    namespace: string | undefined,
+    name: string,
+    change: (object: SimObject) => void,
+    subresource?: "status",
+  ): SimObject | undefined {
+    const object = this.get(res, namespace, name);
+    if (!object) return undefined;
+    change(object);
+    const updated = this.store.update(res, object, { subresource, user: controllerUser });
+    // Where status is a subresource, a change to both needs both writes (as a binding does).
+    if (subresource === undefined && res.subresources.includes("status")) {
+      if (JSON.stringify(updated.status) !== JSON.stringify(object.status)) {
+        return this.store.update(
+          res,
+          { ...updated, status: object.status },
+          { subresource: "status", user: controllerUser },
+        );
+      }
+    }
+    return updated;
+  }
+
+  remove(res: SimResource, namespace: string | undefined, name: string): void {
+    if (this.store.peek(res.storage, namespace, name)) this.store.delete(res, namespace, name);
+  }
+
+  /** A core v1 Event as client-go's recorder writes it; a repeat bumps count and lastTimestamp. */
+  event(
+    object: SimObject,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+    source: EventSource,
+  ): void {
+    const meta = object.metadata;
+    const namespace = meta.namespace ?? "default";
+    const key = [meta.uid, type, reason, message, source.component, source.host ?? ""].join("\u0000");
+    const now = this.stamp();
+    const existing = this.eventIndex.get(key);
+    if (existing && this.store.peek(R.event.storage, namespace, existing)) {
+      this.mutate(R.event, namespace, existing, (event) => {
+        event.count = ((event.count as number | undefined) ?? 1) + 1;
+        event.lastTimestamp = now;
+      });
+      return;
+    }
+    const name = `${meta.name}.${(this.time.now() * 1_000_000 + this.random.int(0, 999_999)).toString(16)}`;
+    this.eventIndex.set(key, name);
+    this.store.create(R.event, {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name, namespace },
+      involvedObject: {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: meta.name,
+        namespace: meta.namespace,
+        uid: meta.uid,
+        resourceVersion: meta.resourceVersion,
+      },
+      reason,
+      message,
+      source: source.host
+        ? { component: source.component, host: source.host }
+        : { component: source.component },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type,
+      eventTime: null,
+      reportingComponent: source.component,
+      reportingInstance: source.host ?? "",
+    });
+  }
+
+  /** A line in a container's log, stamped with simulated time. */
+  containerLog(namespace: string, pod: string, container: string, text: string): void {
+    this.logs.append(namespace, pod, container, { time: this.time.now(), text });
+  }
+
+  debug(line: string): void {
+    this.log(line);
+  }
+}
+
+/** A field deep in an object, read without a type for each shape. */
+export function dig(object: unknown, ...path: string[]): unknown {
+  let value = object;
+  for (const part of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+export function str(object: unknown, ...path: string[]): string | undefined {
+  const value = dig(object, ...path);
+  return typeof value === "string" ? value : undefined;
+}
+
+/** An object's status, created empty when it has none yet. */
+export function statusOf(object: SimObject): Record<string, unknown> {
+  if (object.status === undefined || object.status === null) object.status = {};
+  return object.status as Record<string, unknown>;
+}
