@@ -297,6 +297,8 @@ export class VirtHandler {
         labels["kubevirt.io/nodeName"] = targetNode;
         delete labels[outdatedLauncherImageLabel];
         status.migrationTransport = "Unix";
+        // The VMI left the node it was evacuated from.
+        delete status.evacuationNodeName;
         // The target handler clears it; the VMI controller sets it again from the new pod.
         status.launcherContainerImageVersion = "";
         const active = { ...(status.activePods as Record<string, string> | undefined) };

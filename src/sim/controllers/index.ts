@@ -7,6 +7,7 @@ import type { KubevirtActions } from "../server.js";
 import type { Store } from "../store.js";
 import type { SimTime } from "../time.js";
 import { kubevirtAdmission } from "./admission.js";
+import { EvacuationController } from "./evacuation.js";
 import { type FaultSpec, Faults } from "./faults.js";
 import { VirtHandler } from "./handler.js";
 import { LifecycleControllers } from "./lifecycle.js";
@@ -49,6 +50,7 @@ export function installControllers(options: {
   new MigrationController(runtime);
   new VirtHandler(runtime, new Faults(options.faults ?? []));
   new LifecycleControllers(runtime);
+  new EvacuationController(runtime);
   return {
     runtime,
     actions: virtApi(runtime),

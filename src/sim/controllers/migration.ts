@@ -406,7 +406,7 @@ export class MigrationController {
         targetPod: pod.metadata.name,
         sourceNode: str(vmi, "status", "nodeName"),
         sourcePod: str(vmim, "status", "migrationState", "sourcePod"),
-        migrationPolicyName: policy?.metadata.name ?? null,
+        ...(policy ? { migrationPolicyName: policy.metadata.name } : {}),
         migrationConfiguration: {
           allowAutoConverge: config.allowAutoConverge,
           allowPostCopy: config.allowPostCopy,
