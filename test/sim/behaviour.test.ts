@@ -336,3 +336,106 @@ describe("schema", () => {
     expect(checked).toBeGreaterThan(30);
   });
 });
+
+describe("virt-api's other subresources and the launcher image", () => {
+  const sim = simPerTest({ manualTime: true });
+
+  it("stop, then start: the VMI goes away and comes back; each is refused in the wrong state", async () => {
+    const cluster = sim();
+    const stopped = await simRequest(cluster, "PUT", `${sub}/cirros-test/stop`, { body: {} });
+    expect(stopped.status).toBe(202);
+    await runUntil(cluster, () => get(cluster, R.vmi.storage, "cirros-test") === undefined, 60_000);
+    expect(get(cluster, R.vm.storage, "cirros-test").spec.runStrategy).toBe("Halted");
+    const migrateStopped = await simRequest(cluster, "PUT", `${sub}/cirros-test/migrate`, { body: {} });
+    expect([migrateStopped.status, migrateStopped.json.message]).toEqual([
+      404,
+      'virtualmachineinstance.kubevirt.io "cirros-test" not found',
+    ]);
+    const started = await simRequest(cluster, "PUT", `${sub}/cirros-test/start`, { body: {} });
+    expect(started.status).toBe(202);
+    await runUntil(
+      cluster,
+      () => get(cluster, R.vmi.storage, "cirros-test")?.status?.phase === "Running",
+      60_000,
+    );
+    const again = await simRequest(cluster, "PUT", `${sub}/cirros-test/start`, { body: {} });
+    expect([again.status, again.json.message]).toEqual([
+      409,
+      'Operation cannot be fulfilled on virtualmachine.kubevirt.io "cirros-test": VM is already running',
+    ]);
+    // Started again on the current launcher: no longer outdated.
+    expect(
+      get(cluster, R.vmi.storage, "cirros-test").metadata.labels["kubevirt.io/outdatedLauncherImage"],
+    ).toBeUndefined();
+  });
+
+  it("evacuate/cancel clears the VMI's evacuation node; a drain-tainted node refuses it", async () => {
+    const cluster = sim();
+    const node = get(cluster, R.vmi.storage, "legacy-pvc").status.nodeName;
+    cluster.store.patch(R.vmi, "demo", "legacy-pvc", "merge", { status: { evacuationNodeName: node } });
+    const cancel = (body: object) =>
+      simRequest(cluster, "PUT", `${sub}/legacy-pvc/evacuate/cancel`, { body });
+    const missing = await cancel({});
+    expect([missing.status, missing.json.message]).toEqual([400, "evacuationNodeName is required"]);
+    cluster.store.patch(R.node, undefined, node, "merge", {
+      spec: { taints: [{ key: "kubevirt.io/drain", effect: "NoSchedule" }] },
+    });
+    const tainted = await cancel({ evacuationNodeName: node });
+    expect([tainted.status, tainted.json.message]).toEqual([
+      400,
+      `Node "${node}" has NodeDrainTaintKey "kubevirt.io/drain"`,
+    ]);
+    cluster.store.patch(R.node, undefined, node, "merge", { spec: { taints: null } });
+    expect((await cancel({ evacuationNodeName: node })).status).toBe(200);
+    expect(get(cluster, R.vmi.storage, "legacy-pvc").status.evacuationNodeName).toBeUndefined();
+  });
+
+  it("a new --launcher-image on virt-controller makes every running VMI outdated, on the VMI and its pod", async () => {
+    const cluster = sim();
+    const controller = cluster.store.get(R.deployment.storage, "kubevirt", "virt-controller") as Any;
+    const container = controller.spec.template.spec.containers[0];
+    const args: string[] = [...(container.args ?? [])];
+    const at = args.indexOf("--launcher-image");
+    expect(at).toBeGreaterThanOrEqual(0);
+    args[at + 1] = "quay.io/kubevirt/virt-launcher:v1.9.1";
+    container.args = args;
+    cluster.store.update(R.deployment, controller);
+    await runFor(cluster, 1000);
+    const outdated = (cluster.store.list(R.vmi.storage, "demo") as Any[]).filter(
+      (v) => v.metadata.labels["kubevirt.io/outdatedLauncherImage"] === "",
+    );
+    expect(outdated.map((v) => v.metadata.name).sort()).toEqual([
+      "cirros-test",
+      "fedora-web",
+      "legacy-pvc",
+      "rhel-db",
+      "win-app",
+    ]);
+    const pods = (cluster.store.list(R.pod.storage, "demo") as Any[]).filter(
+      (p) => p.metadata.labels?.["kubevirt.io"] === "virt-launcher",
+    );
+    expect(pods.every((p) => p.metadata.labels["kubevirt.io/outdatedLauncherImage"] === "")).toBe(true);
+  });
+});
+
+describe("reproducibility", () => {
+  const first = simPerTest({ manualTime: true, seed: 42 });
+  const second = simPerTest({ manualTime: true, seed: 42 });
+
+  it("the same seed and the same requests give the same migration: names, nodes, events", async () => {
+    const summaries: string[][] = [];
+    for (const cluster of [first(), second()]) {
+      const m = await migrate(cluster, "rhel-db");
+      await runUntil(cluster, () => phaseOf(cluster, m) === "Succeeded", 120_000);
+      const vmi = get(cluster, R.vmi.storage, "rhel-db");
+      summaries.push([
+        m.metadata.name,
+        m.metadata.uid,
+        vmi.status.nodeName,
+        vmi.status.migrationState.targetPod,
+        ...eventsOf(cluster, m.metadata.uid).map((e) => `${e.reason}: ${e.message}`),
+      ]);
+    }
+    expect(summaries[1]).toEqual(summaries[0]);
+  });
+});
