@@ -2,7 +2,7 @@
 // dist/kvmig.js. What only some commands need (the Kubernetes client, ora, inquirer, yaml) is
 // split into dist/chunks/ and loaded with import() on first use, so `kvmig --help` parses
 // about 60 KiB instead of 2 MiB.
-import { chmod, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readdir, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -44,9 +44,19 @@ const result = await build({
 
 // The shebang goes on the entry only; esbuild keeps the one in src/cli.ts.
 await chmod(entry, 0o755);
+
+// The simulator's scenarios are data files it reads at run time, next to its code: the sim
+// modules are bundled into dist/chunks/, so they look in dist/chunks/scenarios/.
+const scenarioSource = "src/sim/scenarios";
+const scenarioTarget = `${outdir}/chunks/scenarios`;
+await mkdir(scenarioTarget, { recursive: true });
+const scenarioFiles = (await readdir(scenarioSource)).filter((file) => file.endsWith(".yaml"));
+await Promise.all(
+  scenarioFiles.map((file) => copyFile(`${scenarioSource}/${file}`, `${scenarioTarget}/${file}`)),
+);
 const sizes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith(".js"))
   .map(([file, output]) => `${file.replace(`${outdir}/`, "")} ${(output.bytes / 1024).toFixed(0)} KiB`);
 console.log(
-  `built ${entry} (${sizes.length} files: ${sizes.slice(0, 4).join(", ")}${sizes.length > 4 ? ", ..." : ""})`,
+  `built ${entry} (${sizes.length} files: ${sizes.slice(0, 4).join(", ")}${sizes.length > 4 ? ", ..." : ""}; ${scenarioFiles.length} scenarios)`,
 );

@@ -17,6 +17,7 @@ export interface SimOptions {
   kubeconfigOut?: string | undefined;
   speed: number;
   seed?: number | undefined;
+  vms?: number | undefined;
 }
 
 async function loadSimulator() {
@@ -26,9 +27,15 @@ async function loadSimulator() {
 export async function startSimulator(options: SimClusterOptions): Promise<SimCluster> {
   const { startSimCluster, scenarioNames } = await loadSimulator();
   const scenario = options.scenario ?? "default";
-  if (!(scenarioNames as readonly string[]).includes(scenario)) {
+  const names = scenarioNames();
+  if (!names.includes(scenario)) {
     throw new UsageError(`unknown scenario "${scenario}"`, {
-      hint: `the scenarios are: ${scenarioNames.join(", ")} (kvmig sim --list-scenarios)`,
+      hint: `the scenarios are: ${names.join(", ")} (kvmig sim --list-scenarios)`,
+    });
+  }
+  if (options.vms !== undefined && scenario !== "scale") {
+    throw new UsageError("--vms applies to the scale scenario only", {
+      hint: "kvmig sim --scenario scale --vms 1000",
     });
   }
   try {
@@ -61,6 +68,7 @@ export async function runSim(options: SimOptions, ctx: CommandContext): Promise<
     port: options.port,
     speed: options.speed,
     seed: options.seed,
+    vms: options.vms,
     log: ctx.options.verbose ? (line) => ctx.io.err(ctx.io.errColors.dim(line)) : undefined,
   });
   try {
@@ -127,11 +135,6 @@ function parseNumber(flag: string, integer: boolean, min: number, max = Number.M
   };
 }
 
-export const scenarioDescriptions: Readonly<Record<string, string>> = {
-  default:
-    "three nodes; namespace demo with five VMs (one on a Multus VLAN, one not live-migratable, two outdated)",
-};
-
 export function simCommand(run: Runner, programName: string) {
   return new Command("sim")
     .description(
@@ -158,6 +161,11 @@ export function simCommand(run: Runner, programName: string) {
         "seed for names and numbers, for a reproducible run (default: random)",
       ).argParser(parseNumber("--seed", true, 0, 2 ** 31 - 1)),
     )
+    .addOption(
+      new Option("--vms <n>", "the scale scenario's number of VMs (default 200)").argParser(
+        parseNumber("--vms", true, 1, 20_000),
+      ),
+    )
     .option("--list-scenarios", "list the scenarios and exit", false)
     .addHelpText(
       "after",
@@ -165,6 +173,8 @@ export function simCommand(run: Runner, programName: string) {
         [
           ["sim", "serve the default scenario; then export the KUBECONFIG line it prints"],
           ["sim --port 6443 --kubeconfig-out ./sim.kubeconfig --seed 7", "a fixed port, file and seed"],
+          ["sim --scenario version-skew --speed 10", "an upgrade gone wrong, ten times as fast"],
+          ["sim --scenario scale --vms 10000", "ten thousand VMIs over many namespaces"],
         ],
         programName,
       ),
@@ -172,8 +182,9 @@ export function simCommand(run: Runner, programName: string) {
     .action((flags) =>
       run(async (ctx) => {
         if (flags.listScenarios) {
-          for (const [name, what] of Object.entries(scenarioDescriptions))
-            ctx.io.out(`${name.padEnd(16)}${what}`);
+          const { listScenarios } = await import("../sim/scenario.js");
+          for (const scenario of listScenarios())
+            ctx.io.out(`${scenario.name.padEnd(16)}${scenario.description}`);
           return;
         }
         await runSim(
@@ -183,6 +194,7 @@ export function simCommand(run: Runner, programName: string) {
             kubeconfigOut: flags.kubeconfigOut,
             speed: flags.speed,
             seed: flags.seed,
+            vms: flags.vms,
           },
           ctx,
         );

@@ -8,7 +8,8 @@ import { LogStore } from "./logs.js";
 import { createPki, type Pki } from "./pki.js";
 import { Random } from "./random.js";
 import { simResources, storageOfKind } from "./registry.js";
-import { defaultSeed, type SeedData } from "./seed.js";
+import { listScenarios, loadScenario } from "./scenario.js";
+import type { SeedData } from "./seed.js";
 import { type KubevirtActions, SimServer } from "./server.js";
 import { type SimObject, Store } from "./store.js";
 import { ManualSimTime, RealtimeSimTime, type SimTime } from "./time.js";
@@ -35,7 +36,10 @@ export const simKubevirtVersion = {
   platform: "linux/amd64",
 };
 
-export const scenarioNames = ["default"] as const;
+/** The scenarios' names, `default` first. */
+export function scenarioNames(): string[] {
+  return listScenarios().map((s) => s.name);
+}
 
 export interface SimClusterOptions {
   /** 0 (the default) picks any free port. */
@@ -47,6 +51,8 @@ export interface SimClusterOptions {
   /** How many changes a watch can resume across (default 10,000). */
   historyLimit?: number | undefined;
   bookmarkIntervalMs?: number | undefined;
+  /** The `scale` scenario's number of VMs. */
+  vms?: number | undefined;
   /** Replaces virt-api's handlers (tests of the API server alone). */
   kubevirtActions?: KubevirtActions | undefined;
   /** False: the API server alone, without KubeVirt's webhooks and controllers (its own tests). */
@@ -81,8 +87,8 @@ export function loadSeed(store: Store, logs: LogStore, data: SeedData): void {
     const storage = storageOfKind(String(object.apiVersion), String(object.kind));
     const res = simResources.find((r) => r.storage === storage);
     if (!res) throw new Error(`no resource for ${storage}`);
-    store.create(res, object as SimObject, { keepIdentity: true });
     if (!meta) throw new Error("seed object without metadata");
+    store.load(res, object as SimObject);
   }
   for (const log of data.logs) {
     for (const line of log.lines) logs.append(log.namespace, log.pod, log.container, line);
@@ -90,25 +96,23 @@ export function loadSeed(store: Store, logs: LogStore, data: SeedData): void {
 }
 
 export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
-  const scenario = options.scenario ?? "default";
-  if (!(scenarioNames as readonly string[]).includes(scenario)) {
-    throw new Error(`unknown scenario "${scenario}"`);
-  }
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const start = Date.now();
+  const scenario = loadScenario(options.scenario ?? "default", { seed, now: start, vms: options.vms });
   const time: SimTime = options.manualTime
-    ? new ManualSimTime(Date.now())
-    : new RealtimeSimTime(Date.now(), options.speed ?? 1);
+    ? new ManualSimTime(start)
+    : new RealtimeSimTime(start, options.speed ?? 1);
   const random = new Random(seed);
   const store = new Store({ now: () => time.now(), random, historyLimit: options.historyLimit });
   const logs = new LogStore();
-  loadSeed(store, logs, defaultSeed({ seed, now: time.now() }));
+  loadSeed(store, logs, scenario.data);
   const controllers = installControllers({
     enabled: options.controllers !== false,
     store,
     logs,
     time,
     random: random.derive("controllers"),
-    faults: options.faults,
+    faults: [...scenario.faults, ...(options.faults ?? [])],
     log: options.log,
   });
   const [pki] = await Promise.all([createPki()]);

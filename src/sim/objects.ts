@@ -16,6 +16,7 @@
 // - Every random choice comes from the `Random` passed in, so a seed reproduces the same objects.
 
 import { createHash } from "node:crypto";
+import { MigrationModel, migrationAbortLogMessage, migrationInfoMessage } from "./migration-model.js";
 import type { Random } from "./random.js";
 
 export type Json = Record<string, unknown>;
@@ -237,6 +238,12 @@ export interface NodeDescription {
   schedulable?: boolean;
   /** Cordoned (`spec.unschedulable`). */
   cordoned?: boolean;
+  /** More taints, e.g. KubeVirt's drain taint `kubevirt.io/drain:NoSchedule`. */
+  taints?: readonly {
+    key: string;
+    value?: string;
+    effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+  }[];
   role?: "worker" | "control-plane";
   labels?: Record<string, string>;
   cpuModels?: readonly string[];
@@ -390,6 +397,9 @@ export function node(desc: NodeDescription, random: Random): Json {
       effect: "NoSchedule",
       timeAdded: rfc3339(heartbeat),
     });
+  }
+  for (const taint of desc.taints ?? []) {
+    taints.push(compact({ key: taint.key, value: taint.value, effect: taint.effect }));
   }
   if (!ready) {
     taints.push({
@@ -1195,6 +1205,13 @@ export interface VmDescription {
   annotations?: Record<string, string>;
   /** Default 180. */
   terminationGracePeriodSeconds?: number;
+  /** VMI `status.evacuationNodeName`: the eviction webhook marked it for evacuation from that node (facts §e). */
+  evacuationNodeName?: string;
+  /**
+   * Node selector entries only the launcher pod carries (not the VM template), as virt-controller
+   * adds them, e.g. `host-model-cpu.node.kubevirt.io/<model>: "true"` for a host-model CPU.
+   */
+  launcherNodeSelector?: Record<string, string>;
 }
 
 interface GuestOsPreset {
@@ -1739,6 +1756,7 @@ export function vmi(desc: VmDescription, plan: VmPlan): Json {
       activePods: { [plan.podUid]: desc.node },
       conditions: vmiConditions(desc, plan),
       currentCPUTopology: { cores: r.cores, sockets: 1, threads: 1 },
+      evacuationNodeName: desc.evacuationNodeName,
       guestOSInfo: r.agent && r.os.info ? { ...r.os.info } : {},
       interfaces: interfaceStatuses(desc, plan),
       launcherContainerImageVersion: desc.launcherImage,
@@ -2062,6 +2080,7 @@ export function launcherPod(desc: VmDescription, plan: VmPlan): Json {
 
   const nodeSelector: Record<string, string> = {
     ...desc.nodeSelector,
+    ...desc.launcherNodeSelector,
     "kubevirt.io/schedulable": "true",
     "machine-type.node.kubevirt.io/q35": "true",
   };
@@ -2356,6 +2375,790 @@ export function vmBundle(desc: VmDescription, context: VmContext): VmBundle {
       pod: plan.podName,
       container: "compute",
       lines: launcherStartupLogLines(desc, plan),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Past migrations: what earlier VMIMs left behind (scenario history)
+// ---------------------------------------------------------------------------------------------
+
+export const evacuationMigrationAnnotation = "kubevirt.io/evacuationMigration";
+export const workloadUpdateMigrationAnnotation = "kubevirt.io/workloadUpdateMigration";
+/** libvirt's error when the connection to the target drops, as v1.9 stores it in `failureReason` (facts §h). */
+export const clientSocketClosedReason =
+  "virError(Code=1, Domain=10, Message='internal error: client socket is closed')";
+/** v1.9's `failureReason` after the launcher's monitor aborted a migration (facts §m). */
+export const migrationAbortedReason = "Live migration has been aborted";
+
+/** The target handler's SyncFailed message when the launcher finds no vif-cache file (facts §h, v1.9). */
+export function vifCacheSyncFailedMessage(podInterface: string): string {
+  return `syncing migration target failed: server error. command SyncMigrationTarget failed: "pre-start pod-setup failed: preparing the pod network failed: open /proc/self/root/var/run/kubevirt-private/vif-cache-${podInterface}.json: no such file or directory"`;
+}
+
+/** The pod interface of the VM's first bridge-bound network (`eth0`, or `pod<hash>` for Multus); undefined without one. */
+export function bridgePodInterface(desc: VmDescription): string | undefined {
+  const network = resolved(desc).networks.find((n) => n.binding === "bridge");
+  if (!network) return undefined;
+  return network.multus ? hashedPodInterfaceName(network.name) : "eth0";
+}
+
+export type MigrationTrigger = "user" | "evacuation" | "workloadUpdate";
+export type PastMigrationFailure = "connectionDrop" | "vifCache" | "aborted" | "unschedulable";
+
+/** generateName of the VMIMs each creator makes (facts §c). */
+export const migrationGenerateNames: Readonly<Record<MigrationTrigger, string>> = {
+  user: "kubevirt-migrate-vm-",
+  evacuation: "kubevirt-evacuation-",
+  workloadUpdate: "kubevirt-workload-update-",
+};
+
+export interface PastMigrationDescription {
+  /** Who created it: virtctl / the migrate subresource, the evacuation controller, the workload updater. */
+  trigger?: MigrationTrigger;
+  createdAt: number;
+  /** The node of the target pod; for a Succeeded one, the VM's node now. */
+  targetNode: string;
+  /** Succeeded only: the node the VM left. */
+  sourceNode?: string;
+  result: "Succeeded" | "Failed";
+  /** How a Failed one failed (required then). */
+  failure?: PastMigrationFailure;
+  /** connectionDrop: the failure reason; default libvirt's `client socket is closed`. */
+  failureReason?: string;
+  /** connectionDrop: fraction of the data sent when the connection dropped (default 0.3). */
+  atProgress?: number;
+  /** evacuation: the node being drained (the annotation's value); default the source node. */
+  evacuationNode?: string;
+  /** The end of a backoff: the controller keeps it Pending until then (facts §g). */
+  notBefore?: number;
+}
+
+export interface PastMigrationContext {
+  random: Random;
+  plan: VmPlan;
+  nodes: readonly NodeNetwork[];
+  /** The effective `VMIMConfigurationOptions` at hand-off (cluster config with a policy over it). */
+  migrationConfiguration: Json;
+  migrationPolicyName: string | null;
+}
+
+export interface PastMigration {
+  vmim: Json;
+  /** Not yet built: repeats of one event are aggregated by the caller, as client-go's recorder does. */
+  events: EventDescription[];
+  /** The source launcher's compute log lines about it. */
+  log: { pod: string; lines: { time: number; text: string }[] };
+  /** The VMI's `status.migrationState` it left; undefined when it never got past Scheduling. */
+  vmiState: Json | undefined;
+  /** When it left Pending. */
+  startedAt: number;
+  /** Its Succeeded or Failed phase transition. */
+  endedAt: number;
+}
+
+const controllerSource = { component: "virtualmachine-controller" } as const;
+const gib = 1024 ** 3;
+
+/**
+ * A finished migration of a running VM as virt-controller, virt-handler and virt-launcher leave
+ * it: the VMIM with its phases, the events on it and on the VMI, the launcher's progress lines,
+ * and the VMI's migration state. Timings follow the simulated controllers; the transfer follows
+ * the migration model, so a connection drop happens at the given progress and an abort happens
+ * only to a migration that does not converge.
+ */
+export function pastMigration(
+  vmDesc: VmDescription,
+  desc: PastMigrationDescription,
+  ctx: PastMigrationContext,
+): PastMigration {
+  const { random, plan } = ctx;
+  const trigger = desc.trigger ?? "user";
+  const succeeded = desc.result === "Succeeded";
+  const failure = succeeded ? undefined : desc.failure;
+  const where = `past migration of ${vmDesc.namespace}/${vmDesc.name}`;
+  if (!succeeded && failure === undefined) throw new Error(`${where}: a Failed migration needs a failure`);
+  if (succeeded && !desc.sourceNode) throw new Error(`${where}: a Succeeded migration needs its source node`);
+  const generateName = migrationGenerateNames[trigger];
+  const name = generatedName(generateName, random);
+  const uid = random.uid();
+  const ns = vmDesc.namespace;
+  const sourceNode = succeeded ? (desc.sourceNode as string) : vmDesc.node;
+  const targetNode = desc.targetNode;
+  const otherPod = generatedName(`virt-launcher-${vmDesc.name}-`, random);
+  const sourcePod = succeeded ? otherPod : plan.podName;
+  const targetPod = succeeded ? plan.podName : otherPod;
+  const target = ctx.nodes.find((n) => n.name === targetNode);
+  if (!target) throw new Error(`${where}: unknown target node ${targetNode}`);
+
+  const vmiRef: ObjectReference = {
+    apiVersion: kubevirtApiVersion,
+    kind: "VirtualMachineInstance",
+    name: vmDesc.name,
+    namespace: ns,
+    uid: plan.vmiUid,
+  };
+  const vmimRef: ObjectReference = {
+    apiVersion: kubevirtApiVersion,
+    kind: "VirtualMachineInstanceMigration",
+    name,
+    namespace: ns,
+    uid,
+  };
+  const events: EventDescription[] = [];
+  const note = (
+    ref: ObjectReference,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+    at: number,
+    source: { component: string; host?: string } = controllerSource,
+  ) => {
+    events.push({
+      involvedObject: ref,
+      type,
+      reason,
+      message,
+      component: source.component,
+      host: source.host,
+      firstTimestamp: at,
+    });
+  };
+  const sourceHandler = { component: "virt-handler", host: sourceNode };
+  const targetHandler = { component: "virt-handler", host: targetNode };
+  const lines: { time: number; text: string }[] = [];
+  const log = (time: number, level: "info" | "warning" | "error", msg: string, pos: string) => {
+    lines.push({
+      time: Math.floor(time),
+      text: launcherLogLine({
+        time,
+        level,
+        msg,
+        pos,
+        object: { namespace: ns, name: vmDesc.name, kind: "", uid: plan.vmiUid },
+      }),
+    });
+  };
+
+  const phases: { phase: string; at: number }[] = [];
+  const created = desc.createdAt;
+  if (trigger === "evacuation")
+    note(vmiRef, "Normal", "SuccessfulCreate", `Created Migration ${name}`, created);
+  if (trigger === "workloadUpdate") {
+    note(
+      vmiRef,
+      "Normal",
+      "SuccessfulCreate",
+      `Created Migration ${name} for automated workload update`,
+      created,
+    );
+  }
+  let t = created + random.int(20, 120);
+  phases.push({ phase: "Pending", at: t });
+  if (desc.notBefore !== undefined && desc.notBefore > t) {
+    note(vmiRef, "Warning", "MigrationBackoff", `backoff migrating vmi ${ns}/${vmDesc.name}`, t);
+  }
+  t = Math.max(t + random.int(30, 200), desc.notBefore ?? 0);
+  const startedAt = t;
+  phases.push({ phase: "Scheduling", at: t });
+  note(vmimRef, "Normal", "SuccessfulCreate", `Created migration target pod ${ns}/${targetPod}`, t);
+
+  let state: Json | undefined;
+  let endedAt: number;
+  if (failure === "unschedulable") {
+    const timeoutAt = t + 300_000;
+    for (let at = t + random.int(50, 300); at < timeoutAt; at += 30_000) {
+      note(
+        vmimRef,
+        "Warning",
+        "migrationTargetPodUnschedulable",
+        `Migration target pod for VMI [${ns}/${vmDesc.name}] is currently unschedulable.`,
+        at,
+      );
+    }
+    note(
+      vmimRef,
+      "Normal",
+      "SuccessfulDelete",
+      `unschedulable pod ${ns}/${targetPod} timeout period exceeded`,
+      timeoutAt,
+    );
+    endedAt = timeoutAt + random.int(20, 200);
+    phases.push({ phase: "Failed", at: endedAt });
+    note(
+      vmimRef,
+      "Warning",
+      "FailedMigration",
+      "Migration target pod was removed during active migration.",
+      endedAt,
+    );
+  } else {
+    t += random.int(2_500, 6_000);
+    phases.push({ phase: "Scheduled", at: t });
+    t += random.int(50, 300);
+    phases.push({ phase: "PreparingTarget", at: t });
+    note(
+      vmimRef,
+      "Normal",
+      "SuccessfulHandOver",
+      "Migration target pod is ready for preparation by virt-handler.",
+      t,
+    );
+    state = {
+      migrationConfiguration: ctx.migrationConfiguration,
+      // A *string with omitempty: absent when no policy matched.
+      migrationPolicyName: ctx.migrationPolicyName ?? undefined,
+      migrationUid: uid,
+      sourceNode,
+      sourcePod,
+      targetNode,
+      targetPod,
+    };
+    if (failure === "vifCache") {
+      const iface = bridgePodInterface(vmDesc);
+      if (!iface) throw new Error(`${where}: a vif-cache failure needs a bridge-bound interface`);
+      const at = t + random.int(1_200, 1_800);
+      note(vmiRef, "Warning", "SyncFailed", vifCacheSyncFailedMessage(iface), at, targetHandler);
+      endedAt = at + random.int(300, 1_200);
+      phases.push({ phase: "Failed", at: endedAt });
+      note(
+        vmimRef,
+        "Warning",
+        "FailedMigration",
+        "Migration failed because target pod shutdown during migration",
+        endedAt,
+      );
+      note(
+        vmiRef,
+        "Warning",
+        "FailedMigration",
+        `VirtualMachineInstance migration uid ${uid} failed. reason: Target pod is down`,
+        endedAt,
+      );
+      // virt-controller marks a migration the handler never started as done (handleMarkMigrationFailedOnVMI).
+      Object.assign(state, {
+        completed: true,
+        endTimestamp: rfc3339(endedAt),
+        failed: true,
+        startTimestamp: rfc3339(endedAt),
+      });
+    } else {
+      t += random.int(1_400, 1_700);
+      Object.assign(state, {
+        targetDirectMigrationNodePorts: { "49152": 0, "49153": 0 },
+        targetNodeAddress: target.internalIP,
+      });
+      note(
+        vmiRef,
+        "Normal",
+        "PreparingTarget",
+        `Migration Target is listening at ${target.internalIP}, on ports: 49152,49153`,
+        t,
+        targetHandler,
+      );
+      note(
+        vmiRef,
+        "Normal",
+        "PreparingTarget",
+        "VirtualMachineInstance Migration Target Prepared.",
+        t,
+        targetHandler,
+      );
+      t += random.int(20, 150);
+      phases.push({ phase: "TargetReady", at: t });
+      const start = t + random.int(50, 300);
+      Object.assign(state, { mode: "PreCopy", startTimestamp: rfc3339(start) });
+      note(vmiRef, "Normal", "Migrating", "VirtualMachineInstance is migrating.", start, sourceHandler);
+      phases.push({ phase: "Running", at: start + random.int(20, 200) });
+      log(start + random.int(1, 30), "info", "Live migration started.", "live-migration-source.go:826");
+
+      const config = ctx.migrationConfiguration;
+      const model = new MigrationModel({
+        memoryBytes: quantityBytes(resolved(vmDesc).memory),
+        dirtyRateBytesPerSecond: (vmDesc.dirtyRateMiBps ?? 30) * 1024 * 1024,
+        bandwidthBytesPerSecond: quantityBytes(String(config.bandwidthPerMigration ?? "0")) || gib,
+        maxDowntimeMs: Number(config.maxDowntimeMs ?? 900),
+        completionTimeoutPerGiB: Number(config.completionTimeoutPerGiB ?? 150),
+        progressTimeoutSeconds: Number(config.progressTimeout ?? 150),
+        allowAutoConverge: config.allowAutoConverge === true,
+        allowPostCopy: config.allowPostCopy === true,
+        seed: random.int(0, 2 ** 30),
+      });
+      const atProgress = desc.atProgress ?? 0.3;
+      let polls = 0;
+      let end: number | undefined;
+      while (end === undefined) {
+        if (++polls > 200_000) throw new Error(`${where}: the migration does not end`);
+        const snapshot = model.advance(400);
+        const at = start + polls * 400;
+        const outcome = model.outcome;
+        if (polls % 10 === 0 || model.iterationChanged || outcome) {
+          const done = outcome?.kind === "completed" ? { downtimeMs: outcome.downtimeMs } : undefined;
+          log(at, "info", migrationInfoMessage(uid, snapshot, done), "live-migration-source.go:731");
+        }
+        const sent = snapshot.dataTotal > 0 ? snapshot.dataProcessed / snapshot.dataTotal : 0;
+        if (failure === "connectionDrop" && sent >= atProgress) {
+          log(at + 0.5, "error", "Live migration failed.", "live-migration-source.go:872");
+          Object.assign(state, { failureReason: desc.failureReason ?? clientSocketClosedReason });
+          end = at;
+        } else if (outcome?.kind === "completed") {
+          if (!succeeded) {
+            throw new Error(
+              `${where}: the migration converges (it would have succeeded); a ${failure} failure needs a higher dirty rate or lower bandwidth`,
+            );
+          }
+          if (outcome.mode === "PostCopy") state.mode = "PostCopy";
+          end = at;
+        } else if (outcome?.kind === "aborted") {
+          if (failure !== "aborted") {
+            throw new Error(`${where}: the migration does not converge and would have been aborted`);
+          }
+          log(at + 0.25, "warning", migrationAbortLogMessage(outcome), "live-migration-source.go:682");
+          log(at + 0.5, "error", "Live migration failed.", "live-migration-source.go:872");
+          Object.assign(state, { failureReason: migrationAbortedReason });
+          end = at;
+        }
+      }
+      const stamp = rfc3339(end);
+      if (succeeded) {
+        Object.assign(state, {
+          completed: true,
+          endTimestamp: stamp,
+          targetNodeDomainDetected: true,
+          targetNodeDomainReadyTimestamp: stamp,
+        });
+        note(
+          vmiRef,
+          "Normal",
+          "Migrated",
+          `The VirtualMachineInstance migrated to node ${targetNode}.`,
+          end,
+          targetHandler,
+        );
+        endedAt = end + random.int(100, 600);
+        phases.push({ phase: "Succeeded", at: endedAt });
+        note(vmimRef, "Normal", "SuccessfulMigration", "Source node reported migration succeeded", endedAt);
+      } else {
+        Object.assign(state, { completed: true, endTimestamp: stamp, failed: true });
+        note(
+          vmiRef,
+          "Warning",
+          "Migrated",
+          `VirtualMachineInstance migration uid ${uid} failed. reason:${String(state.failureReason)}`,
+          end,
+          sourceHandler,
+        );
+        endedAt = end + random.int(100, 600);
+        phases.push({ phase: "Failed", at: endedAt });
+        note(vmimRef, "Warning", "FailedMigration", "source node reported migration failed", endedAt);
+      }
+    }
+  }
+
+  const annotations: Record<string, string> = {};
+  if (trigger === "evacuation")
+    annotations[evacuationMigrationAnnotation] = desc.evacuationNode ?? sourceNode;
+  if (trigger === "workloadUpdate") annotations[workloadUpdateMigrationAnnotation] = "";
+  const vmim = sortKeysDeep({
+    apiVersion: kubevirtApiVersion,
+    kind: "VirtualMachineInstanceMigration",
+    metadata: {
+      name,
+      generateName,
+      namespace: ns,
+      uid,
+      creationTimestamp: rfc3339(created),
+      labels: { "kubevirt.io/vmi-name": vmDesc.name },
+      annotations: Object.keys(annotations).length > 0 ? annotations : undefined,
+    },
+    spec: { vmiName: vmDesc.name, priority: trigger === "user" ? undefined : "system-critical" },
+    status: {
+      phase: succeeded ? "Succeeded" : "Failed",
+      phaseTransitionTimestamps: phases.map((p) => ({
+        phase: p.phase,
+        phaseTransitionTimestamp: rfc3339(p.at),
+      })),
+      // Final: the controller copied the VMI's state, when it got that far (facts §c).
+      migrationState: state ? structuredClone(state) : { sourceNode, sourcePod },
+    },
+  });
+  return {
+    vmim,
+    events,
+    log: { pod: sourcePod, lines },
+    vmiState: state && sortKeysDeep(state),
+    startedAt,
+    endedAt,
+  };
+}
+
+/** Same involved object, type, reason, message and source: one Event with a count, as client-go's recorder keeps it. */
+export function aggregateEvents(descs: readonly EventDescription[]): EventDescription[] {
+  const byKey = new Map<string, EventDescription>();
+  for (const desc of descs) {
+    const key = [
+      desc.involvedObject.uid,
+      desc.type ?? "Normal",
+      desc.reason,
+      desc.message,
+      desc.component,
+      desc.host ?? "",
+    ].join("\u0000");
+    const seen = byKey.get(key);
+    if (!seen) {
+      byKey.set(key, { ...desc });
+      continue;
+    }
+    const first = Math.min(seen.firstTimestamp, desc.firstTimestamp);
+    const last = Math.max(
+      seen.lastTimestamp ?? seen.firstTimestamp,
+      desc.lastTimestamp ?? desc.firstTimestamp,
+    );
+    seen.count = (seen.count ?? 1) + (desc.count ?? 1);
+    seen.firstTimestamp = first;
+    seen.lastTimestamp = last;
+  }
+  return [...byKey.values()];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many VMs of one shape, fast: build a bundle once and stamp copies with new names and identities
+// ---------------------------------------------------------------------------------------------
+
+/** What makes one stamped VM: everything else comes from the template. */
+export interface VmStampInstance {
+  name: string;
+  namespace: string;
+  node: NodeNetwork;
+  /** VM creation time; the stamp moves all of the template's times by whole seconds. */
+  createdAt: number;
+  podIP: string;
+  /** Draws the uids, pod name suffix, MACs and container ids. */
+  random: Random;
+}
+
+export interface StampedVm {
+  vm: Json;
+  vmi: Json;
+  pod: Json;
+  log: VmBundle["log"];
+}
+
+export interface VmStamper {
+  /** Whether its VMs run an outdated launcher. */
+  readonly outdated: boolean;
+  stamp(instance: VmStampInstance): StampedVm;
+}
+
+type StampNode =
+  | { kind: "const"; value: unknown }
+  | { kind: "string"; parts: readonly StampPart[] }
+  | { kind: "object"; keys: readonly StampNode[]; values: readonly StampNode[] }
+  | { kind: "array"; items: readonly StampNode[] };
+
+/** A literal, a value slot, or a timestamp to move. */
+type StampPart = string | { slot: number } | { time: string; seconds: number; fraction: string };
+
+const stampTimePattern = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g;
+const stampTemplateShift = 86_400_000;
+
+const stampDays = new Map<number, string>();
+
+/** An RFC 3339 time (its fraction kept) `shiftMs` (whole seconds) later; days are formatted once. */
+function shiftTimestamp(time: { seconds: number; fraction: string }, shiftMs: number): string {
+  const seconds = time.seconds + Math.round(shiftMs / 1000);
+  const day = Math.floor(seconds / 86_400);
+  let date = stampDays.get(day);
+  if (date === undefined) {
+    date = new Date(day * 86_400_000).toISOString().slice(0, 11);
+    stampDays.set(day, date);
+  }
+  const rest = seconds - day * 86_400;
+  const h = Math.floor(rest / 3600);
+  const m = Math.floor((rest % 3600) / 60);
+  const sec = rest % 60;
+  return `${date}${h < 10 ? "0" : ""}${h}:${m < 10 ? "0" : ""}${m}:${sec < 10 ? "0" : ""}${sec}${time.fraction}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+const stampSlotNames = [
+  "name",
+  "namespace",
+  "node",
+  "hostIP",
+  "vmUid",
+  "vmiUid",
+  "podUid",
+  "podName",
+  "podIP",
+  "firmwareUuid",
+] as const;
+
+/**
+ * Compiles a stamper for VMs described like `template` (its name, namespace, node and times are
+ * placeholders). The template is built twice with different identities and times one day apart;
+ * what is equal in both is shared by every stamped copy (stored objects are never changed in
+ * place), and every string that differs must be the template's with the identities replaced and
+ * the timestamps moved, or compiling fails. So a stamped VM is what `vmBundle` would build, minus
+ * the start events (an API server keeps events for an hour; stamped VMs are older).
+ */
+export function vmStamper(
+  template: VmDescription,
+  context: { currentLauncherImage: string; random: Random },
+): VmStamper {
+  const r = resolved(template);
+  const multus = r.networks.filter((n) => n.multus !== undefined);
+  const names = launcherContainerNames(template);
+  const containers = [...names.init, ...names.main];
+  const slotNames: string[] = [
+    ...stampSlotNames,
+    ...r.networks.map((n) => `mac:${n.name}`),
+    "podMac:eth0",
+    ...multus.map((n) => `podMac:${n.name}`),
+    ...multus.map((n) => `secondaryIP:${n.name}`),
+    ...containers.map((c) => `container:${c}`),
+  ];
+  const slot = (name: string) => slotNames.indexOf(name);
+  const tokens = (variant: string) => slotNames.map((_, i) => `zq${variant}${String(i).padStart(3, "0")}zq`);
+  const tokensA = tokens("a");
+  const tokensB = tokens("b");
+  // The firmware uuid is a hash of the name: its own slot, filled from the name.
+  tokensA[slot("firmwareUuid")] = firmwareUuid(tokensA[slot("name")] as string);
+  tokensB[slot("firmwareUuid")] = firmwareUuid(tokensB[slot("name")] as string);
+
+  const base = planVm(
+    { ...template, node: "template-node" },
+    {
+      random: context.random,
+      currentLauncherImage: context.currentLauncherImage,
+      nodes: [{ name: "template-node", internalIP: "192.0.2.1", podCIDR: "10.0.0.0/24" }],
+    },
+  );
+  const variant = (values: readonly string[], shift: number) => {
+    const v = (name: string) => values[slot(name)] as string;
+    const pick = (prefix: string, keys: readonly string[]) =>
+      Object.fromEntries(keys.map((key) => [key, v(`${prefix}:${key}`)]));
+    const desc: VmDescription = {
+      ...template,
+      name: v("name"),
+      namespace: v("namespace"),
+      node: v("node"),
+      createdAt: template.createdAt + shift,
+      startedAt: template.startedAt === undefined ? undefined : template.startedAt + shift,
+    };
+    const times = Object.fromEntries(
+      Object.entries(base.times).map(([key, value]) => [key, value + shift]),
+    ) as VmPlan["times"];
+    const plan: VmPlan = {
+      ...base,
+      vmUid: v("vmUid"),
+      vmiUid: v("vmiUid"),
+      podUid: v("podUid"),
+      podName: v("podName"),
+      node: { name: v("node"), internalIP: v("hostIP"), podCIDR: "10.0.0.0/24" },
+      podIP: v("podIP"),
+      macs: pick(
+        "mac",
+        r.networks.map((n) => n.name),
+      ),
+      secondaryIPs: pick(
+        "secondaryIP",
+        multus.map((n) => n.name),
+      ),
+      podMacs: pick("podMac", ["eth0", ...multus.map((n) => n.name)]),
+      containerIds: pick("container", containers),
+      times,
+    };
+    return {
+      vm: vm(desc, plan),
+      vmi: vmi(desc, plan),
+      pod: launcherPod(desc, plan),
+      lines: launcherStartupLogLines(desc, plan),
+    };
+  };
+  const a = variant(tokensA, 0);
+  const b = variant(tokensB, stampTemplateShift);
+
+  const literal = new RegExp(
+    `${[...tokensA]
+      .sort((x, y) => y.length - x.length)
+      .map(escapeRegExp)
+      .join("|")}|${stampTimePattern.source}`,
+    "g",
+  );
+  const slotOf = new Map(tokensA.map((token, i) => [token, i]));
+  const fill = (parts: readonly StampPart[], values: readonly string[], shift: number) => {
+    let out = "";
+    for (const part of parts) {
+      if (typeof part === "string") out += part;
+      else if ("slot" in part) out += values[part.slot];
+      else out += shiftTimestamp(part, shift);
+    }
+    return out;
+  };
+  const compileString = (sa: string, sb: string, path: string): StampNode => {
+    if (sa === sb) return { kind: "const", value: sa };
+    const parts: StampPart[] = [];
+    let last = 0;
+    for (const match of sa.matchAll(literal)) {
+      if (match.index > last) parts.push(sa.slice(last, match.index));
+      const index = slotOf.get(match[0]);
+      const text = match[0];
+      parts.push(
+        index === undefined
+          ? { time: text, seconds: Date.parse(`${text.slice(0, 19)}Z`) / 1000, fraction: text.slice(19) }
+          : { slot: index },
+      );
+      last = match.index + match[0].length;
+    }
+    if (last < sa.length) parts.push(sa.slice(last));
+    if (fill(parts, tokensB, stampTemplateShift) !== sb) {
+      throw new Error(`vmStamper: ${path} is not the template's with identities and times replaced`);
+    }
+    return { kind: "string", parts };
+  };
+  const compile = (va: unknown, vb: unknown, path: string): StampNode => {
+    if (typeof va === "string" && typeof vb === "string") return compileString(va, vb, path);
+    if (Array.isArray(va) && Array.isArray(vb) && va.length === vb.length) {
+      const items = va.map((item, i) => compile(item, vb[i], `${path}[${i}]`));
+      return items.every((item) => item.kind === "const")
+        ? { kind: "const", value: va }
+        : { kind: "array", items };
+    }
+    if (
+      typeof va === "object" &&
+      va !== null &&
+      typeof vb === "object" &&
+      vb !== null &&
+      !Array.isArray(va)
+    ) {
+      const ka = Object.keys(va);
+      const kb = Object.keys(vb);
+      if (ka.length === kb.length) {
+        const keys = ka.map((key, i) => compileString(key, kb[i] as string, `${path}.${key}`));
+        const values = ka.map((key, i) =>
+          compile((va as Json)[key], (vb as Json)[kb[i] as string], `${path}.${key}`),
+        );
+        if (keys.every((k) => k.kind === "const") && values.every((v) => v.kind === "const")) {
+          return { kind: "const", value: va };
+        }
+        return { kind: "object", keys, values };
+      }
+    }
+    if (va === vb) return { kind: "const", value: va };
+    throw new Error(`vmStamper: ${path} differs between two stamps in a way a stamp cannot reproduce`);
+  };
+  // The compiled tree becomes one function that builds a stamp with object and array literals:
+  // several times faster than walking the tree, which matters at ten thousand VMs. It only
+  // references the shared constants (`c`), the stamp's values (`v`) and moved times (`m`).
+  const constants: unknown[] = [];
+  const times: { seconds: number; fraction: string }[] = [];
+  const timeIndex = new Map<string, number>();
+  const emitString = (parts: readonly StampPart[]) =>
+    `(""${parts
+      .map((part) => {
+        if (typeof part === "string") return `+${JSON.stringify(part)}`;
+        if ("slot" in part) return `+v[${part.slot}]`;
+        let index = timeIndex.get(part.time);
+        if (index === undefined) {
+          index = times.length;
+          times.push(part);
+          timeIndex.set(part.time, index);
+        }
+        return `+m[${index}]`;
+      })
+      .join("")})`;
+  const emit = (node: StampNode): string => {
+    switch (node.kind) {
+      case "const":
+        if (typeof node.value === "object" && node.value !== null) {
+          constants.push(node.value);
+          return `c[${constants.length - 1}]`;
+        }
+        return node.value === undefined ? "undefined" : JSON.stringify(node.value);
+      case "string":
+        return emitString(node.parts);
+      case "array":
+        return `[${node.items.map(emit).join(",")}]`;
+      case "object":
+        return `{${node.keys
+          .map((key, i) => {
+            const value = emit(node.values[i] as StampNode);
+            return key.kind === "const" ? `${JSON.stringify(key.value)}:${value}` : `[${emit(key)}]:${value}`;
+          })
+          .join(",")}}`;
+    }
+  };
+  const body = [
+    `vm:${emit(compile(a.vm, b.vm, "vm"))}`,
+    `vmi:${emit(compile(a.vmi, b.vmi, "vmi"))}`,
+    `pod:${emit(compile(a.pod, b.pod, "pod"))}`,
+    `lines:[${a.lines.map((line, i) => emit(compileString(line.text, b.lines[i]?.text ?? "", `log[${i}]`))).join(",")}]`,
+  ].join(",");
+  const build = new Function("c", "v", "m", `"use strict";return {${body}};`) as (
+    c: readonly unknown[],
+    v: readonly string[],
+    m: readonly string[],
+  ) => { vm: Json; vmi: Json; pod: Json; lines: string[] };
+  const lineTimes = a.lines.map((line) => line.time);
+  const octets = (random: Random) =>
+    `${random.int(0, 255).toString(16).padStart(2, "0")}:${random.int(0, 255).toString(16).padStart(2, "0")}:${random.int(0, 255).toString(16).padStart(2, "0")}`;
+
+  return {
+    outdated: base.outdated,
+    stamp(instance) {
+      if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(instance.name)) {
+        throw new Error(`vmStamper: ${JSON.stringify(instance.name)} is not a stampable VM name`);
+      }
+      const random = instance.random;
+      const values: string[] = new Array(slotNames.length).fill("");
+      const set = (name: string, value: string) => {
+        values[slot(name)] = value;
+      };
+      set("name", instance.name);
+      set("namespace", instance.namespace);
+      set("node", instance.node.name);
+      set("hostIP", instance.node.internalIP);
+      set("firmwareUuid", firmwareUuid(instance.name));
+      set("vmUid", random.uid());
+      set("vmiUid", random.uid());
+      set("podUid", random.uid());
+      set("podName", generatedName(`virt-launcher-${instance.name}-`, random));
+      set("podIP", instance.podIP);
+      for (const network of r.networks)
+        set(`mac:${network.name}`, network.macAddress ?? `52:54:00:${octets(random)}`);
+      set("podMac:eth0", `0a:58:0a:${octets(random)}`);
+      for (const network of multus) {
+        set(`podMac:${network.name}`, `02:9c:1e:${octets(random)}`);
+        const n = /(\d+)$/.exec(network.multus ?? "");
+        set(`secondaryIP:${network.name}`, `10.${(n ? Number(n[1]) : 0) % 256}.0.${random.int(10, 250)}`);
+      }
+      for (const container of containers) {
+        // 64 hex digits, 8 per draw (Random.hex draws one per digit).
+        let id = "";
+        for (let k = 0; k < 8; k++) id += random.int(0, 0xffffffff).toString(16).padStart(8, "0");
+        set(`container:${container}`, id);
+      }
+      const shift = Math.round((instance.createdAt - template.createdAt) / 1000) * 1000;
+      const built = build(
+        constants,
+        values,
+        times.map((time) => shiftTimestamp(time, shift)),
+      );
+      return {
+        vm: built.vm,
+        vmi: built.vmi,
+        pod: built.pod,
+        log: {
+          namespace: instance.namespace,
+          pod: values[slot("podName")] as string,
+          container: "compute",
+          lines: built.lines.map((text, i) => ({ time: (lineTimes[i] ?? 0) + shift, text })),
+        },
+      };
     },
   };
 }

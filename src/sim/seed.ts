@@ -6,25 +6,36 @@
 // turned into objects by `buildSeed`; the same seed always gives the same uids, names and addresses.
 
 import {
+  aggregateEvents,
   type ComponentDeploymentDescription,
+  type EventDescription,
+  event,
   type Json,
   type KubeVirtInstallDescription,
   kubevirtCR,
   launcherImageFor,
+  launcherLogLine,
   type MigrationPolicyDescription,
   migrationPolicy,
   type NamespaceDescription,
   type NetworkAttachmentDefinitionDescription,
   type NodeDescription,
+  type NodeNetwork,
   namespace,
   networkAttachmentDefinition,
   node,
   nodeNetwork,
+  type PastMigrationDescription,
+  pastMigration,
+  referenceTo,
+  sortKeysDeep,
   type VmDescription,
+  type VmStamper,
   virtApiDeployment,
   virtControllerDeployment,
   virtOperatorDeployment,
   vmBundle,
+  vmStamper,
 } from "./objects.js";
 import { Random } from "./random.js";
 
@@ -56,6 +67,133 @@ export interface ClusterDescription {
   networkAttachmentDefinitions?: NetworkAttachmentDefinitionDescription[];
   migrationPolicies?: MigrationPolicyDescription[];
   vms: VmDescription[];
+  /** What happened before: earlier migrations, events and launcher log lines. */
+  history?: HistoryDescription;
+  /** Many generated VMs (the `scale` scenario), built by stamping one bundle per shape. */
+  scale?: ScaleDescription;
+}
+
+/** An earlier migration of one of the cluster's VMs. Times are epoch ms. */
+export interface HistoryMigrationDescription
+  extends Omit<PastMigrationDescription, "createdAt" | "targetNode" | "notBefore"> {
+  namespace: string;
+  vm: string;
+  /** Unset: a retry, created just after the previous one of this VM ended (what the evacuation controller does). */
+  createdAt?: number;
+  /** Default: the first other Ready node, by name. */
+  targetNode?: string;
+}
+
+export interface HistoryEventDescription extends Omit<EventDescription, "involvedObject"> {
+  /** Kind and name (and namespace) of an object of the cluster. */
+  object: {
+    kind: "VirtualMachine" | "VirtualMachineInstance" | "Node" | "KubeVirt";
+    namespace?: string;
+    name: string;
+  };
+}
+
+export interface HistoryLogDescription {
+  namespace: string;
+  /** The VM whose launcher pod logged the lines (its compute container unless `container`). */
+  vm: string;
+  container?: string;
+  lines: { time: number; level: "info" | "warning" | "error"; pos: string; msg: string }[];
+}
+
+export interface HistoryDescription {
+  migrations?: HistoryMigrationDescription[];
+  events?: HistoryEventDescription[];
+  logs?: HistoryLogDescription[];
+}
+
+export type VmShape = Omit<
+  VmDescription,
+  "name" | "namespace" | "node" | "createdAt" | "startedAt" | "launcherImage"
+>;
+
+export interface ScaleDescription {
+  /** How many VMs. */
+  count: number;
+  /** VM `i` (from 1) is `<namePrefix><i>`, zero-padded to the width of `count`. */
+  namePrefix: string;
+  /** Namespaces the VMs go to, in turn (they must be among the cluster's namespaces). */
+  namespaces: readonly string[];
+  /** Nodes the VMs go to, in turn. */
+  nodes: readonly string[];
+  /** Every n-th VM runs `outdatedLauncherImage`; 0: none. */
+  outdatedEvery: number;
+  outdatedLauncherImage?: string;
+  /** Picked at random by weight. */
+  shapes: readonly { weight: number; vm: VmShape }[];
+  /** VM creation times are spread between these (epoch ms). */
+  createdBetween: { from: number; to: number };
+}
+
+/** KubeVirt's MigrationConfiguration defaults (facts §i), as `migrationState.migrationConfiguration` spells them. */
+const migrationConfigurationDefaults: Json = {
+  allowAutoConverge: false,
+  allowPostCopy: false,
+  bandwidthPerMigration: "0Mi",
+  completionTimeoutPerGiB: 150,
+  maxDowntimeMs: 900,
+  nodeDrainTaintKey: "kubevirt.io/drain",
+  parallelMigrationsPerCluster: 5,
+  parallelOutboundMigrationsPerNode: 2,
+  progressTimeout: 150,
+  unsafeMigrationOverride: false,
+  utilityVolumesTimeout: 150,
+};
+
+const policySettings = [
+  "allowAutoConverge",
+  "allowPostCopy",
+  "allowWorkloadDisruption",
+  "bandwidthPerMigration",
+  "completionTimeoutPerGiB",
+  "maxDowntimeMs",
+] as const;
+
+/** The policy virt-controller matches to a VMI: most matched labels, then most VMI labels, then the smallest name. */
+export function matchMigrationPolicy(
+  policies: readonly MigrationPolicyDescription[],
+  namespaceLabels: Record<string, string>,
+  vmiLabels: Record<string, string>,
+): MigrationPolicyDescription | undefined {
+  let best: { policy: MigrationPolicyDescription; total: number; vmi: number } | undefined;
+  for (const policy of policies) {
+    const ns = Object.entries(policy.namespaceSelector ?? {});
+    const vmi = Object.entries(policy.virtualMachineInstanceSelector ?? {});
+    if (!ns.every(([k, v]) => namespaceLabels[k] === v) || !vmi.every(([k, v]) => vmiLabels[k] === v))
+      continue;
+    const total = ns.length + vmi.length;
+    if (
+      !best ||
+      total > best.total ||
+      (total === best.total && vmi.length > best.vmi) ||
+      (total === best.total && vmi.length === best.vmi && policy.name < best.policy.name)
+    ) {
+      best = { policy, total, vmi: vmi.length };
+    }
+  }
+  return best?.policy;
+}
+
+/** The effective migration settings at hand-off: defaults, the KubeVirt CR's, then a policy's (facts §i). */
+export function effectiveMigrationConfiguration(
+  clusterMigrations: Json | undefined,
+  policy: MigrationPolicyDescription | undefined,
+): Json {
+  const config: Json = { ...migrationConfigurationDefaults, ...clusterMigrations };
+  if (clusterMigrations?.allowWorkloadDisruption === undefined)
+    config.allowWorkloadDisruption = config.allowPostCopy;
+  if (policy) {
+    for (const key of policySettings) if (policy[key] !== undefined) config[key] = policy[key];
+    if (policy.allowWorkloadDisruption === undefined && policy.allowPostCopy !== undefined) {
+      config.allowWorkloadDisruption = policy.allowPostCopy;
+    }
+  }
+  return sortKeysDeep(config);
 }
 
 const second = 1_000;
@@ -246,7 +384,12 @@ export function buildSeed(cluster: ClusterDescription, seed: number): SeedData {
 
   const kv = cluster.kubevirt;
   const launcherImage = kv.launcherImage ?? launcherImageFor(kv);
-  const outdated = cluster.vms.filter((vm) => vm.launcherImage !== launcherImage).length;
+  const scale = cluster.scale;
+  const scaleOutdated =
+    scale && scale.outdatedEvery > 0 && scale.outdatedLauncherImage !== undefined
+      ? Math.floor(scale.count / scale.outdatedEvery)
+      : 0;
+  const outdated = cluster.vms.filter((vm) => vm.launcherImage !== launcherImage).length + scaleOutdated;
   objects.push(
     kubevirtCR({ ...kv, outdatedWorkloads: kv.outdatedWorkloads ?? outdated }, root.derive("kubevirt")),
   );
@@ -275,6 +418,7 @@ export function buildSeed(cluster: ClusterDescription, seed: number): SeedData {
 
   const nodes = cluster.nodes.map(nodeNetwork);
   const usedIPs = new Set<string>();
+  const bundles = new Map<string, { desc: VmDescription; bundle: ReturnType<typeof vmBundle> }>();
   for (const desc of cluster.vms) {
     const bundle = vmBundle(desc, {
       random: root.derive(`vm/${desc.namespace}/${desc.name}`),
@@ -282,15 +426,224 @@ export function buildSeed(cluster: ClusterDescription, seed: number): SeedData {
       nodes,
       usedIPs,
     });
+    bundles.set(`${desc.namespace}/${desc.name}`, { desc, bundle });
     objects.push(bundle.vm, bundle.vmi, bundle.pod);
     events.push(...bundle.events);
     logs.push(bundle.log);
+  }
+
+  if (cluster.history) {
+    const history = buildHistory(cluster, cluster.history, { root, nodes, bundles, objects });
+    objects.push(...history.objects);
+    events.push(...history.events);
+  }
+  for (const log of logs) log.lines.sort((a, b) => a.time - b.time);
+  if (scale) {
+    const stamped = stampScale(scale, { root: root.derive("scale"), launcherImage, nodes, usedIPs });
+    objects.push(...stamped.objects);
+    logs.push(...stamped.logs);
   }
 
   events.sort((a, b) => String(a.firstTimestamp).localeCompare(String(b.firstTimestamp)));
   return { objects: [...objects, ...events], logs };
 }
 
+interface HistoryContext {
+  root: Random;
+  nodes: readonly NodeNetwork[];
+  bundles: ReadonlyMap<string, { desc: VmDescription; bundle: ReturnType<typeof vmBundle> }>;
+  objects: readonly Json[];
+}
+
+const backoffStartMs = 20_000;
+
+/** Earlier migrations, events and log lines, consistent with the VMs they are about. */
+function buildHistory(
+  cluster: ClusterDescription,
+  history: HistoryDescription,
+  ctx: HistoryContext,
+): { objects: Json[]; events: Json[] } {
+  const objects: Json[] = [];
+  const eventDescs: EventDescription[] = [];
+  const random = ctx.root.derive("history");
+  const policies = cluster.migrationPolicies ?? [];
+  const nsLabels = new Map(
+    cluster.namespaces.map((ns) => [ns.name, { ...ns.labels, "kubernetes.io/metadata.name": ns.name }]),
+  );
+  const lookup = (namespace: string, name: string, where: string) => {
+    const found = ctx.bundles.get(`${namespace}/${name}`);
+    if (!found) throw new Error(`${where}: no VM ${namespace}/${name}`);
+    return found;
+  };
+  /** Per VM: earlier attempts in order, for retries, backoff and the VMI's last migration state. */
+  const attempts = new Map<string, { trigger: string; result: string; endedAt: number; state?: Json }[]>();
+  (history.migrations ?? []).forEach((m, index) => {
+    const where = `history.migrations[${index}]`;
+    const { desc, bundle } = lookup(m.namespace, m.vm, where);
+    const key = `${m.namespace}/${m.vm}`;
+    const previous = attempts.get(key) ?? [];
+    const last = previous[previous.length - 1];
+    const createdAt = m.createdAt ?? (last ? last.endedAt + 300 + (index % 7) * 90 : undefined);
+    if (createdAt === undefined) throw new Error(`${where}: a retry needs an earlier migration of ${key}`);
+    const trigger = m.trigger ?? "user";
+    let notBefore: number | undefined;
+    if (trigger !== "user") {
+      // Backoff (facts §g): 20 s for the first failure of the eligible ones before it, doubling.
+      let delay = 0;
+      let lastFailure: number | undefined;
+      for (const earlier of [...previous].reverse()) {
+        if (earlier.trigger === "user") continue;
+        if (earlier.result === "Succeeded") break;
+        delay = delay === 0 ? backoffStartMs : delay * 2;
+        lastFailure ??= earlier.endedAt;
+      }
+      if (lastFailure !== undefined) notBefore = lastFailure + delay;
+    }
+    const targetNode =
+      m.targetNode ??
+      cluster.nodes.find((n) => n.name !== (m.sourceNode ?? desc.node) && (n.ready ?? true) && !n.cordoned)
+        ?.name;
+    if (!targetNode) throw new Error(`${where}: no node to migrate ${key} to`);
+    const vmiLabels = (bundle.vmi.metadata as { labels?: Record<string, string> }).labels ?? {};
+    const policy = matchMigrationPolicy(policies, nsLabels.get(m.namespace) ?? {}, vmiLabels);
+    const past = pastMigration(
+      desc,
+      { ...m, createdAt, targetNode, notBefore },
+      {
+        random: random.derive(`${key}/${index}`),
+        plan: bundle.plan,
+        nodes: ctx.nodes,
+        migrationConfiguration: effectiveMigrationConfiguration(cluster.kubevirt.migrations, policy),
+        migrationPolicyName: policy?.name ?? null,
+      },
+    );
+    if (past.startedAt < bundle.plan.times.vmiRunning) {
+      throw new Error(`${where}: starts before ${key} was running`);
+    }
+    objects.push(past.vmim);
+    eventDescs.push(...past.events);
+    if (m.result !== "Succeeded") bundle.log.lines.push(...past.log.lines);
+    previous.push({ trigger, result: m.result, endedAt: past.endedAt, state: past.vmiState });
+    attempts.set(key, previous);
+  });
+  for (const [key, list] of attempts) {
+    // The VMI keeps the state of the last migration that got as far as the hand-off.
+    const state = [...list].reverse().find((a) => a.state !== undefined)?.state;
+    const vmi = ctx.bundles.get(key)?.bundle.vmi;
+    if (state && vmi) vmi.status = sortKeysDeep({ ...(vmi.status as Json), migrationState: state });
+  }
+
+  (history.events ?? []).forEach((e, index) => {
+    const where = `history.events[${index}]`;
+    const { object, ...rest } = e;
+    const target = ctx.objects.find((candidate) => {
+      const meta = candidate.metadata as { name?: string; namespace?: string };
+      return (
+        candidate.kind === object.kind && meta.name === object.name && meta.namespace === object.namespace
+      );
+    });
+    if (!target)
+      throw new Error(
+        `${where}: no ${object.kind} ${object.namespace ? `${object.namespace}/` : ""}${object.name}`,
+      );
+    eventDescs.push({ ...rest, involvedObject: referenceTo(target) });
+  });
+
+  (history.logs ?? []).forEach((l, index) => {
+    const { bundle } = lookup(l.namespace, l.vm, `history.logs[${index}]`);
+    const container = l.container ?? "compute";
+    if (container !== "compute") throw new Error(`history.logs[${index}].container: only compute is kept`);
+    for (const line of l.lines) {
+      bundle.log.lines.push({
+        time: Math.floor(line.time),
+        text: launcherLogLine({
+          time: line.time,
+          level: line.level,
+          pos: line.pos,
+          msg: line.msg,
+          object: { namespace: l.namespace, name: l.vm, kind: "", uid: bundle.plan.vmiUid },
+        }),
+      });
+    }
+  });
+
+  const events = aggregateEvents(eventDescs).map((desc, i) => event(desc, random.derive(`event/${i}`)));
+  return { objects, events };
+}
+
+/** Generated VMs: one stamper per shape and launcher, pod IPs handed out in order per node. */
+function stampScale(
+  scale: ScaleDescription,
+  ctx: { root: Random; launcherImage: string; nodes: readonly NodeNetwork[]; usedIPs: Set<string> },
+): { objects: Json[]; logs: SeedLog[] } {
+  const objects: Json[] = [];
+  const logs: SeedLog[] = [];
+  if (scale.shapes.length === 0) throw new Error("scale: no VM shapes");
+  if (scale.namespaces.length === 0 || scale.nodes.length === 0)
+    throw new Error("scale: no namespaces or nodes");
+  const totalWeight = scale.shapes.reduce((sum, shape) => sum + shape.weight, 0);
+  const stampers = new Map<string, VmStamper>();
+  const stamperFor = (shape: number, outdated: boolean) => {
+    const key = `${shape}/${outdated}`;
+    let stamper = stampers.get(key);
+    if (!stamper) {
+      const vm = scale.shapes[shape]?.vm as VmShape;
+      stamper = vmStamper(
+        {
+          ...vm,
+          name: "template",
+          namespace: "template",
+          node: "template-node",
+          createdAt: scale.createdBetween.from,
+          launcherImage: outdated ? (scale.outdatedLauncherImage ?? ctx.launcherImage) : ctx.launcherImage,
+        },
+        { currentLauncherImage: ctx.launcherImage, random: ctx.root.derive(`template/${key}`) },
+      );
+      stampers.set(key, stamper);
+    }
+    return stamper;
+  };
+  const nodeByName = new Map(ctx.nodes.map((n) => [n.name, n]));
+  const nextHost = new Map<string, number>();
+  const podIP = (node: NodeNetwork) => {
+    const prefix = node.podCIDR.split("/")[0]?.split(".").slice(0, 3).join(".") ?? "10.244.0";
+    let host = nextHost.get(node.name) ?? 2;
+    while (ctx.usedIPs.has(`${prefix}.${host}`)) host++;
+    if (host > 254) throw new Error(`scale: no free address left in ${node.podCIDR} of ${node.name}`);
+    nextHost.set(node.name, host + 1);
+    const ip = `${prefix}.${host}`;
+    ctx.usedIPs.add(ip);
+    return ip;
+  };
+  const width = String(scale.count).length;
+  const random = ctx.root.derive("vms");
+  const span = Math.max(0, scale.createdBetween.to - scale.createdBetween.from);
+  for (let i = 1; i <= scale.count; i++) {
+    let pick = random.next() * totalWeight;
+    let shape = 0;
+    while (shape < scale.shapes.length - 1 && pick >= (scale.shapes[shape]?.weight ?? 0)) {
+      pick -= scale.shapes[shape]?.weight ?? 0;
+      shape++;
+    }
+    const outdated = scale.outdatedEvery > 0 && i % scale.outdatedEvery === 0;
+    const nodeName = scale.nodes[(i - 1) % scale.nodes.length] as string;
+    const node = nodeByName.get(nodeName);
+    if (!node) throw new Error(`scale: unknown node ${nodeName}`);
+    const stamped = stamperFor(shape, outdated).stamp({
+      name: `${scale.namePrefix}${String(i).padStart(width, "0")}`,
+      namespace: scale.namespaces[(i - 1) % scale.namespaces.length] as string,
+      node,
+      createdAt: scale.createdBetween.from + Math.floor(random.next() * span),
+      podIP: podIP(node),
+      random,
+    });
+    objects.push(stamped.vm, stamped.vmi, stamped.pod);
+    logs.push(stamped.log);
+  }
+  return { objects, logs };
+}
+
+/** Today's default cluster, built from code (the `default` scenario file is the same cluster, without workload updates). */
 export function defaultSeed(options: { seed: number; now: number }): SeedData {
   return buildSeed(defaultCluster(options.now), options.seed);
 }

@@ -325,6 +325,24 @@ export class Store {
     return copy(object);
   }
 
+  /**
+   * Puts a seed object in place as it is, before anyone watches: no copy (the caller hands it
+   * over), no admission, no history. What a cluster already had when the simulation starts.
+   */
+  load(res: SimResource, object: SimObject): void {
+    const meta = object.metadata;
+    if (!res.namespaced) delete meta.namespace;
+    const key = keyOf(meta.namespace, meta.name ?? "");
+    const bucket = this.bucket(res.storage);
+    if (bucket.objects.has(key)) throw alreadyExists(res, meta.name ?? "");
+    meta.uid ??= this.options.random.uid();
+    meta.creationTimestamp ??= timestamp(this.options.now());
+    if (res.generation) meta.generation ??= 1;
+    meta.resourceVersion = this.nextVersion();
+    bucket.set(key, object);
+    this.trackOwners(res.storage, key, undefined, object);
+  }
+
   /** Replaces an object (PUT): 409 on a stale resourceVersion; server-owned metadata is kept. */
   update(res: SimResource, input: SimObject, options: UpdateOptions = {}): SimObject {
     const incoming = copy(input);

@@ -42,11 +42,11 @@ export class EvacuationController {
   }
 
   private sync(namespace: string, name: string): void {
-    const vmi = this.rt.get(R.vmi, namespace, name);
+    const vmi = this.rt.peek(R.vmi, namespace, name);
     if (!vmi || vmi.metadata.deletionTimestamp || str(vmi, "status", "phase") !== "Running") return;
     const nodeName = str(vmi, "status", "nodeName");
     const marked = str(vmi, "status", "evacuationNodeName");
-    const node = nodeName ? this.rt.get(R.node, undefined, nodeName) : undefined;
+    const node = nodeName ? this.rt.peek(R.node, undefined, nodeName) : undefined;
     const evacuate =
       marked ?? (drainTainted(node, migrationConfig(this.rt).nodeDrainTaintKey) ? nodeName : undefined);
     if (!evacuate || evacuate !== nodeName) return;

@@ -77,7 +77,7 @@ export class VirtHandler {
   }
 
   sync(namespace: string, name: string): void {
-    const vmi = this.rt.get(R.vmi, namespace, name);
+    const vmi = this.rt.peek(R.vmi, namespace, name);
     const state = stateOf(vmi);
     if (!vmi || !state?.migrationUid || state.completed === true) return;
     const uid = String(state.migrationUid);
@@ -269,7 +269,7 @@ export class VirtHandler {
   ): void {
     this.running.delete(uid);
     this.preparing.delete(uid);
-    const vmi = this.rt.get(R.vmi, namespace, name);
+    const vmi = this.rt.peek(R.vmi, namespace, name);
     const state = stateOf(vmi);
     if (!vmi || !state || state.migrationUid !== uid || state.completed === true) return;
     const now = this.rt.stamp();

@@ -51,6 +51,7 @@ export function installControllers(options: {
   new VirtHandler(runtime, new Faults(options.faults ?? []));
   new LifecycleControllers(runtime);
   new EvacuationController(runtime);
+  runtime.replay();
   return {
     runtime,
     actions: virtApi(runtime),

@@ -41,7 +41,6 @@ export class LifecycleControllers {
   private readonly shuttingDown = new Set<string>();
 
   constructor(private readonly rt: ControllerRuntime) {
-    for (const vmi of rt.list(R.vmi)) this.remember(vmi);
     rt.onChange((change) => {
       const object = change.object;
       const namespace = object.metadata.namespace ?? "";
@@ -84,10 +83,9 @@ export class LifecycleControllers {
   private activePod(vmi: SimObject): SimObject | undefined {
     const node = str(vmi, "status", "nodeName");
     return this.rt
-      .list(R.pod, vmi.metadata.namespace)
+      .podsOf(vmi.metadata.uid)
       .find(
         (p) =>
-          p.metadata.labels?.[createdBy] === vmi.metadata.uid &&
           (node === undefined || str(p, "spec", "nodeName") === node) &&
           str(p, "status", "phase") === "Running",
       );
@@ -96,9 +94,9 @@ export class LifecycleControllers {
   // ---- VM controller -------------------------------------------------------------------------
 
   private syncVm(namespace: string, name: string): void {
-    const vm = this.rt.get(R.vm, namespace, name);
+    const vm = this.rt.peek(R.vm, namespace, name);
     if (!vm || vm.metadata.deletionTimestamp) return;
-    const vmi = this.rt.get(R.vmi, namespace, name);
+    const vmi = this.rt.peek(R.vmi, namespace, name);
     const requests = (dig(vm, "status", "stateChangeRequests") ?? []) as { action: string; uid?: string }[];
     const first = requests[0];
     if (first?.action === "Stop") {
@@ -236,7 +234,7 @@ export class LifecycleControllers {
   // ---- VMI controller and virt-handler --------------------------------------------------------
 
   private syncVmi(namespace: string, name: string): void {
-    const vmi = this.rt.get(R.vmi, namespace, name);
+    const vmi = this.rt.peek(R.vmi, namespace, name);
     if (!vmi) return;
     if (vmi.metadata.deletionTimestamp) {
       this.shutDown(vmi);
@@ -245,16 +243,14 @@ export class LifecycleControllers {
     const phase = str(vmi, "status", "phase");
     if (phase === "Pending") this.startLauncher(vmi);
     else if (phase === "Scheduling" || phase === "Scheduled") this.followLauncher(vmi);
-    else if (phase === "Running") {
-      this.launcherImage(vmi);
-      this.remember(vmi);
-    }
+    else if (phase === "Running") this.launcherImage(vmi);
   }
 
   private shutDown(vmi: SimObject): void {
     const key = `${vmi.metadata.namespace}/${vmi.metadata.name}/${vmi.metadata.uid}`;
     if (this.shuttingDown.has(key)) return;
     this.shuttingDown.add(key);
+    this.remember(vmi);
     const namespace = vmi.metadata.namespace ?? "";
     const node = str(vmi, "status", "nodeName");
     const handler = { component: "virt-handler", host: node };
@@ -268,8 +264,7 @@ export class LifecycleControllers {
       const current = this.rt.get(R.vmi, namespace, vmi.metadata.name ?? "");
       if (!current || current.metadata.uid !== vmi.metadata.uid) return;
       this.rt.event(current, "Normal", "Stopped", "The VirtualMachineInstance was shut down.", handler);
-      for (const pod of this.rt.list(R.pod, namespace)) {
-        if (pod.metadata.labels?.[createdBy] !== vmi.metadata.uid) continue;
+      for (const pod of this.rt.podsOf(vmi.metadata.uid)) {
         stopPod(this.rt, namespace, pod.metadata.name ?? "", false);
         this.rt.remove(R.pod, namespace, pod.metadata.name ?? "");
         this.rt.event(

@@ -100,7 +100,26 @@ export class MigrationController {
   private fail(vmim: SimObject, message: string): void {
     const namespace = vmim.metadata.namespace ?? "";
     const pod = targetPodOf(this.rt, vmim);
-    const vmi = this.rt.get(R.vmi, namespace, str(vmim, "spec", "vmiName") ?? "");
+    let vmi = this.rt.get(R.vmi, namespace, str(vmim, "spec", "vmiName") ?? "");
+    const state = migrationStateOf(vmi);
+    if (vmi && state && state.migrationUid === vmim.metadata.uid && state.completed !== true) {
+      // Handed off, but the target died: the controller closes the VMI's record itself.
+      vmi =
+        this.rt.mutate(R.vmi, namespace, vmi.metadata.name ?? "", (o) => {
+          const s = migrationStateOf(o) as Record<string, unknown>;
+          Object.assign(s, { completed: true, failed: true, endTimestamp: this.rt.stamp() });
+          const labels = { ...o.metadata.labels };
+          delete labels[migrationTargetNodeLabel];
+          o.metadata.labels = labels;
+        }) ?? vmi;
+      this.rt.event(
+        vmi,
+        "Warning",
+        "FailedMigration",
+        `VirtualMachineInstance migration uid ${vmim.metadata.uid} failed. reason: Target pod is down`,
+        controller,
+      );
+    }
     this.setPhase(vmim, "Failed", (status) => this.copyState(status, vmim, vmi));
     this.rt.event(vmim, "Warning", "FailedMigration", message, controller);
     // The target of a failed migration is not needed any more.
@@ -185,13 +204,9 @@ export class MigrationController {
   private sourcePodName(vmi: SimObject): string | undefined {
     const node = str(vmi, "status", "nodeName");
     return this.rt
-      .list(R.pod, vmi.metadata.namespace)
-      .find(
-        (p) =>
-          p.metadata.labels?.["kubevirt.io/created-by"] === vmi.metadata.uid &&
-          str(p, "spec", "nodeName") === node &&
-          str(p, "status", "phase") === "Running",
-      )?.metadata.name;
+      .podsOf(vmi.metadata.uid)
+      .find((p) => str(p, "spec", "nodeName") === node && str(p, "status", "phase") === "Running")?.metadata
+      .name;
   }
 
   private pending(vmim: SimObject, vmi: SimObject): void {

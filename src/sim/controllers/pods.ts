@@ -105,7 +105,7 @@ function setCondition(
 }
 
 export function schedulePod(rt: ControllerRuntime, namespace: string, name: string): void {
-  const pod = rt.get(R.pod, namespace, name);
+  const pod = rt.peek(R.pod, namespace, name);
   if (!pod || pod.metadata.deletionTimestamp || specOf(pod).nodeName || isTerminal(pod)) return;
   const nodes = [...rt.list(R.node)];
   const reasons = new Map<string, number>();

@@ -36,6 +36,9 @@ export interface EventSource {
 
 type Task = () => void;
 
+/** Tasks per turn of the event loop. */
+const drainSlice = 500;
+
 export class ControllerRuntime {
   private readonly queue = new Map<string, Task>();
   private draining = false;
@@ -45,6 +48,8 @@ export class ControllerRuntime {
   private readonly eventIndex = new Map<string, string>();
   private readonly handlers: ((change: Change) => void)[] = [];
   private idleWaiters: (() => void)[] = [];
+  /** Launcher pods by the VMI uid in their `kubevirt.io/created-by` label. */
+  private readonly podIndex = new Map<string, Set<string>>();
 
   constructor(
     readonly store: Store,
@@ -53,10 +58,64 @@ export class ControllerRuntime {
     readonly random: Random,
     private readonly log: (line: string) => void = () => {},
   ) {
+    for (const pod of store.list(R.pod.storage)) this.indexPod(pod, true);
     store.subscribe((change) => {
+      if (change.storage === R.pod.storage) {
+        if (change.previous) this.indexPod(change.previous, false);
+        if (change.type !== "DELETED") this.indexPod(change.object, true);
+      }
       if (this.stopped) return;
       for (const handler of this.handlers) handler(change);
     });
+  }
+
+  private indexPod(pod: SimObject, add: boolean): void {
+    const uid = pod.metadata.labels?.["kubevirt.io/created-by"];
+    if (!uid) return;
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    let set = this.podIndex.get(uid);
+    if (add) {
+      if (!set) {
+        set = new Set();
+        this.podIndex.set(uid, set);
+      }
+      set.add(key);
+    } else {
+      set?.delete(key);
+      if (set?.size === 0) this.podIndex.delete(uid);
+    }
+  }
+
+  /** The launcher pods of a VMI (read-only, as stored). */
+  podsOf(vmiUid: string | undefined): SimObject[] {
+    const out: SimObject[] = [];
+    for (const key of this.podIndex.get(vmiUid ?? "") ?? []) {
+      const [namespace = "", name = ""] = key.split("/");
+      const pod = this.store.peek(R.pod.storage, namespace, name);
+      if (pod) out.push(pod);
+    }
+    return out;
+  }
+
+  /**
+   * Hands every existing object to the controllers once, as informers do at start, so that a
+   * scenario's state (a drained node, a pending migration) is acted on without a first change.
+   */
+  replay(): void {
+    // Nodes are left out: what they gate (pending pods, drains) is replayed through the pods and VMIs.
+    for (const res of [R.vm, R.vmi, R.vmim, R.pod]) {
+      for (const object of this.store.list(res.storage)) {
+        const change: Change = {
+          rv: this.store.resourceVersion,
+          storage: res.storage,
+          key: "",
+          type: "ADDED",
+          object,
+          previous: undefined,
+        };
+        for (const handler of this.handlers) handler(change);
+      }
+    }
   }
 
   /** Calls `handler` for every stored change (it should only enqueue work). */
@@ -92,12 +151,13 @@ export class ControllerRuntime {
     this.cancels.add(cancel);
   }
 
+  /** Runs queued work in slices, so that the API server keeps answering while controllers catch up. */
   private drain(): void {
     this.scheduled = false;
     this.draining = true;
     try {
-      let guard = 0;
-      while (this.queue.size > 0 && !this.stopped) {
+      let slice = 0;
+      while (this.queue.size > 0 && !this.stopped && slice < drainSlice) {
         const [key, task] = this.queue.entries().next().value as [string, Task];
         this.queue.delete(key);
         try {
@@ -105,13 +165,15 @@ export class ControllerRuntime {
         } catch (error) {
           this.log(`controller ${key}: ${(error as Error).stack ?? error}`);
         }
-        if (++guard > 100_000) {
-          this.log("controllers: work queue did not settle; dropping the rest");
-          this.queue.clear();
-        }
+        slice += 1;
       }
     } finally {
       this.draining = false;
+    }
+    if (this.queue.size > 0 && !this.stopped) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+      return;
     }
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
@@ -138,6 +200,11 @@ export class ControllerRuntime {
 
   get(res: SimResource, namespace: string | undefined, name: string): SimObject | undefined {
     return this.store.get(res.storage, namespace, name);
+  }
+
+  /** The stored object itself, for reading only (no copy): what a sync checks before it acts. */
+  peek(res: SimResource, namespace: string | undefined, name: string): SimObject | undefined {
+    return this.store.peek(res.storage, namespace, name);
   }
 
   list(res: SimResource, namespace?: string): readonly SimObject[] {
