@@ -99,8 +99,7 @@ describe("failure scenarios, live", () => {
       await runUntil(cluster, () => phase(cluster, m) === "Failed", 300_000);
       targets.add(
         String(
-          (events(cluster, "telco", m.metadata.uid).find((e) => e.reason === "SuccessfulCreate") ?? {})
-            .message,
+          events(cluster, "telco", m.metadata.uid).find((e) => e.reason === "SuccessfulCreate")?.message,
         ),
       );
     }
