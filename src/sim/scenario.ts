@@ -32,6 +32,7 @@ import {
   type HistoryEventDescription,
   type HistoryLogDescription,
   type HistoryMigrationDescription,
+  policySettings,
   type ScaleDescription,
   type SeedData,
   type VmShape,
@@ -555,12 +556,7 @@ function readPolicy(field: Field, now: number): MigrationPolicyDescription {
     "createdAt",
     "namespaceSelector",
     "virtualMachineInstanceSelector",
-    "allowAutoConverge",
-    "allowPostCopy",
-    "allowWorkloadDisruption",
-    "bandwidthPerMigration",
-    "completionTimeoutPerGiB",
-    "maxDowntimeMs",
+    ...policySettings,
   ]);
   return {
     name: name(obj.get("name"), dnsSubdomain),

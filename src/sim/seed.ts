@@ -145,7 +145,7 @@ const migrationConfigurationDefaults: Json = {
   utilityVolumesTimeout: 150,
 };
 
-const policySettings = [
+export const policySettings = [
   "allowAutoConverge",
   "allowPostCopy",
   "allowWorkloadDisruption",

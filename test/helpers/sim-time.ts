@@ -1,8 +1,16 @@
 // Driving a simulated cluster on manual time: simulated seconds pass only when a test says so,
 // timers fire in order, and the controllers settle after each one, so a 300 s timeout or a 40 s
 // backoff takes no wall time.
+
+import { vmimPhases } from "../../src/k8s/types.js";
 import type { SimCluster } from "../../src/sim/cluster.js";
 import { ManualSimTime } from "../../src/sim/time.js";
+
+/** The phases of a migration that succeeds, in KubeVirt's order. */
+export const successfulPhases: readonly string[] = vmimPhases.slice(
+  vmimPhases.indexOf("Pending"),
+  vmimPhases.indexOf("Succeeded") + 1,
+);
 
 function manual(cluster: SimCluster): ManualSimTime {
   if (!(cluster.time instanceof ManualSimTime)) throw new Error("start the cluster with manualTime: true");

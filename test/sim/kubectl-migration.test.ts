@@ -3,20 +3,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { fields, findKubectl, Kubectl } from "../helpers/kubectl.js";
 import { simPerTest, simRequest } from "../helpers/sim.js";
+import { successfulPhases } from "../helpers/sim-time.js";
 
 const binary = findKubectl();
 if (!binary)
   console.warn("kubectl not found on PATH or in /usr/bin: the kubectl migration tests are skipped");
-
-const phases = [
-  "Pending",
-  "Scheduling",
-  "Scheduled",
-  "PreparingTarget",
-  "TargetReady",
-  "Running",
-  "Succeeded",
-];
 
 describe.skipIf(!binary)("kubectl watching a simulated migration", () => {
   const sim = simPerTest({ speed: 10 });
@@ -53,7 +44,7 @@ describe.skipIf(!binary)("kubectl watching a simulated migration", () => {
     const seen = rows
       .map((row) => fields(row)[1])
       .filter((phase, i, all) => phase !== all[i - 1] && phase !== "fedora-web");
-    const order = seen.map((phase) => phases.indexOf(phase ?? ""));
+    const order = seen.map((phase) => successfulPhases.indexOf(phase ?? ""));
     expect(order.every((index) => index >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(seen.at(-1)).toBe("Succeeded");
