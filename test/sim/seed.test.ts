@@ -4,7 +4,12 @@
 import { describe, expect, it } from "vitest";
 import { launcherLogLine, vmBundle } from "../../src/sim/objects.js";
 import { Random } from "../../src/sim/random.js";
-import { defaultSeed, type SeedData } from "../../src/sim/seed.js";
+import { loadScenario } from "../../src/sim/scenario.js";
+import type { SeedData } from "../../src/sim/seed.js";
+
+const defaultSeed = (options: { seed: number; now: number }): SeedData =>
+  loadScenario("default", options).data;
+
 import { kubeVirtDefinition, validateKubeVirtObject } from "../helpers/openapi-schema.js";
 
 type Json = Record<string, unknown>;
@@ -315,7 +320,7 @@ describe("defaultSeed", () => {
     expect(at(kv, "spec.workloadUpdateStrategy")).toEqual({
       batchEvictionInterval: "1m0s",
       batchEvictionSize: 10,
-      workloadUpdateMethods: ["LiveMigrate"],
+      workloadUpdateMethods: [],
     });
   });
 
