@@ -3,6 +3,7 @@
 // exit 0 on SIGINT or SIGTERM, and rejects bad flags with one line and a hint.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -99,10 +100,57 @@ describe("kvmig sim", () => {
     expect(await sim.exited).toBe(0);
   });
 
-  it("--list-scenarios lists each scenario on one line", async () => {
+  it("--list-scenarios lists each scenario on one line, from the scenario files shipped in dist/", async () => {
     const result = await runKvmig(["sim", "--list-scenarios"], cliEnv(tempDir()));
     expect(result.code).toBe(0);
-    expect(lines(result.stdout)[0]).toMatch(/^default\s+three nodes; namespace demo/);
+    const listed = lines(result.stdout);
+    expect(listed[0]).toMatch(/^default\s+three nodes; namespace demo/);
+    expect(listed.map((line) => line.split(/\s+/)[0]).sort()).toEqual([
+      "backoff-loop",
+      "connection-lost",
+      "cpu-mismatch",
+      "default",
+      "not-converging",
+      "queued",
+      "scale",
+      "unschedulable",
+      "version-skew",
+      "vif-cache",
+    ]);
+  });
+
+  it("--scenario scale --vms N serves N VMIs", async () => {
+    const home = tempDir();
+    const sim = startSim(["--scenario", "scale", "--vms", "60", "--seed", "3"], home);
+    const path = await ready(sim);
+    const config = parseYaml(readFileSync(path, "utf8")) as {
+      clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
+      users: { name: string; user: { token: string } }[];
+    };
+    const cluster = config.clusters[0]?.cluster;
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpsGet(
+        `${cluster?.server}/apis/kubevirt.io/v1/virtualmachineinstances`,
+        {
+          ca: Buffer.from(cluster?.["certificate-authority-data"] ?? "", "base64"),
+          headers: { Authorization: `Bearer ${config.users[0]?.user.token}` },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => {
+            text += chunk.toString("utf8");
+          });
+          res.on("end", () => resolve(text));
+        },
+      );
+      req.on("error", reject);
+    });
+    const items = (JSON.parse(body) as { items: { metadata: { namespace: string } }[] }).items;
+    expect(items).toHaveLength(60);
+    expect(new Set(items.map((i) => i.metadata.namespace)).size).toBeGreaterThan(1);
+    expect(sim.stderr()).toMatch(/\(scenario scale, seed 3, speed 1x\)/);
+    sim.child.kill("SIGINT");
+    expect(await sim.exited).toBe(0);
   });
 
   it.each([
@@ -110,6 +158,8 @@ describe("kvmig sim", () => {
     [["--speed", "fast"], '--speed must be a number from 0.01 to 1000, not "fast"'],
     [["--seed", "-1"], '--seed must be an integer from 0 to 2147483647, not "-1"'],
     [["--scenario", "nope"], 'unknown scenario "nope"'],
+    [["--vms", "50"], "--vms applies to the scale scenario only"],
+    [["--scenario", "scale", "--vms", "0"], '--vms must be an integer from 1 to 20000, not "0"'],
   ])("bad input %j: one line, a hint, exit 2", async (args, message) => {
     const result = await runKvmig(["sim", ...args], cliEnv(tempDir()));
     expect(result.code).toBe(2);
