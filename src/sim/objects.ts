@@ -1993,11 +1993,12 @@ export function launcherPod(desc: VmDescription, plan: VmPlan): Json {
     requests: { cpu: "1m", "ephemeral-storage": "50M", memory: "1M" },
   };
   const diskImage = (volume: VmVolumeDescription) => volume.image ?? r.os.containerDisk;
-  const diskContainers = containerDisks.map((volume) => ({
-    name: containerDiskContainerName(volume.name),
+  // The copier container of a containerDisk, and its init twin, differ only in name and args.
+  const diskContainer = (volume: VmVolumeDescription, name: string, args: string[]): Json => ({
+    name,
     image: diskImage(volume),
     command: ["/usr/bin/container-disk"],
-    args: ["--copy-path", `${diskDataDir}/disk_${r.volumes.indexOf(volume)}`],
+    args,
     resources: diskResources,
     volumeMounts: [
       { name: "container-disks", mountPath: diskDataDir },
@@ -2007,7 +2008,13 @@ export function launcherPod(desc: VmDescription, plan: VmPlan): Json {
     terminationMessagePolicy: "File",
     imagePullPolicy: "IfNotPresent",
     securityContext: restrictedSecurityContext,
-  }));
+  });
+  const diskContainers = containerDisks.map((volume) =>
+    diskContainer(volume, containerDiskContainerName(volume.name), [
+      "--copy-path",
+      `${diskDataDir}/disk_${r.volumes.indexOf(volume)}`,
+    ]),
+  );
 
   const initContainers: Json[] = [
     {
@@ -2044,21 +2051,9 @@ export function launcherPod(desc: VmDescription, plan: VmPlan): Json {
       securityContext: { ...restrictedSecurityContext, privileged: false },
     });
     for (const volume of containerDisks) {
-      initContainers.push({
-        name: `${containerDiskContainerName(volume.name)}-init`,
-        image: diskImage(volume),
-        command: ["/usr/bin/container-disk"],
-        args: ["--no-op"],
-        resources: diskResources,
-        volumeMounts: [
-          { name: "container-disks", mountPath: diskDataDir },
-          { name: "virt-bin-share-dir", mountPath: "/usr/bin" },
-        ],
-        terminationMessagePath: "/dev/termination-log",
-        terminationMessagePolicy: "File",
-        imagePullPolicy: "IfNotPresent",
-        securityContext: restrictedSecurityContext,
-      });
+      initContainers.push(
+        diskContainer(volume, `${containerDiskContainerName(volume.name)}-init`, ["--no-op"]),
+      );
     }
   }
 

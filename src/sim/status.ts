@@ -94,7 +94,7 @@ export function invalid(res: SimResource, name: string, causes: StatusCause[]): 
     name,
     group: res.group,
     kind: res.kind,
-    causes: causes.map((c) => ({ ...c, message: `${c.message}` })),
+    causes,
   });
 }
 

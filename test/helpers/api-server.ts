@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, expect } from "vitest";
+import { statusError } from "../../src/sim/status.js";
 import { createTestPki, type TestPki } from "./tls.js";
 
 export interface RecordedRequest {
@@ -109,16 +110,7 @@ export function sendStatus(
   message: string,
   details?: Record<string, unknown>,
 ): void {
-  sendJson(res, code, {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason,
-    code,
-    ...(details ? { details } : {}),
-  });
+  sendJson(res, code, statusError(code, reason, message, details).status);
 }
 
 /** Starts a chunked watch answer; write events with `writeEvent`, then end or destroy. */
