@@ -439,3 +439,37 @@ describe("reproducibility", () => {
     expect(summaries[1]).toEqual(summaries[0]);
   });
 });
+
+describe("workload updates", () => {
+  const sim = simPerTest({ manualTime: true });
+
+  it("with LiveMigrate listed, the outdated VMs are migrated onto the current launcher and the CR's count drops to 0", async () => {
+    const cluster = sim();
+    const kubevirt = () => cluster.store.get(R.kubevirt.storage, "kubevirt", "kubevirt") as Any;
+    await runFor(cluster, 1000);
+    expect(kubevirt().status.outdatedVirtualMachineInstanceWorkloads).toBe(2);
+    // Off by default: nothing moves.
+    await runFor(cluster, 60_000);
+    expect(cluster.store.list(R.vmim.storage, "demo")).toEqual([]);
+    cluster.store.patch(R.kubevirt, "kubevirt", "kubevirt", "merge", {
+      spec: { workloadUpdateStrategy: { workloadUpdateMethods: ["LiveMigrate"] } },
+    });
+    await runUntil(cluster, () => kubevirt().status.outdatedVirtualMachineInstanceWorkloads === 0, 600_000);
+    const made = cluster.store.list(R.vmim.storage, "demo") as Any[];
+    expect(made.map((m) => m.spec.vmiName).sort()).toEqual(["cirros-test", "win-app"]);
+    for (const m of made) {
+      expect(m.metadata.generateName).toBe("kubevirt-workload-update-");
+      expect(m.metadata.annotations).toEqual({ "kubevirt.io/workloadUpdateMigration": "" });
+      expect(m.status.phase).toBe("Succeeded");
+    }
+    const event = eventsOf(cluster, get(cluster, R.vmi.storage, "win-app").metadata.uid).find(
+      (e) => e.reason === "SuccessfulCreate" && e.message.includes("automated workload update"),
+    );
+    expect(event.message).toMatch(
+      /^Created Migration kubevirt-workload-update-\w{5} for automated workload update$/,
+    );
+    expect(
+      get(cluster, R.vmi.storage, "win-app").metadata.labels["kubevirt.io/outdatedLauncherImage"],
+    ).toBeUndefined();
+  });
+});

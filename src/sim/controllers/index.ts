@@ -18,6 +18,7 @@ import { ControllerRuntime } from "./runtime.js";
 export type { ControllerRuntime };
 
 import { virtApi } from "./virt-api.js";
+import { WorkloadUpdater } from "./workload-updater.js";
 
 export type { FaultSpec };
 
@@ -51,6 +52,7 @@ export function installControllers(options: {
   new VirtHandler(runtime, new Faults(options.faults ?? []));
   new LifecycleControllers(runtime);
   new EvacuationController(runtime);
+  new WorkloadUpdater(runtime);
   runtime.replay();
   return {
     runtime,
