@@ -127,6 +127,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     serverVersion: simKubernetesVersion,
     kubevirtVersion: simKubevirtVersion,
     kubevirtActions: options.kubevirtActions ?? controllers.actions,
+    evictionWebhook: controllers.evictionWebhook,
     watch:
       options.bookmarkIntervalMs === undefined
         ? undefined

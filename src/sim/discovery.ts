@@ -77,12 +77,18 @@ export function apiResourceList(group: string, version: string): object | undefi
         : { storageVersionHash: storageVersionHash(group, res.versions[0] ?? version, res.kind) }),
     });
     for (const sub of res.subresources) {
+      // An eviction is a policy/v1 Eviction posted to the pod (kubectl drain looks for this entry).
+      const eviction =
+        sub === "eviction"
+          ? { group: "policy", version: "v1", kind: "Eviction", verbs: ["create"] }
+          : undefined;
       resources.push({
         name: `${res.plural}/${sub}`,
         singularName: "",
         namespaced: res.namespaced,
-        kind: res.kind,
-        verbs: sub === "log" ? ["get"] : ["get", "patch", "update"],
+        ...(eviction ? { group: eviction.group, version: eviction.version } : {}),
+        kind: eviction?.kind ?? res.kind,
+        verbs: eviction?.verbs ?? (sub === "log" ? ["get"] : ["get", "patch", "update"]),
       });
     }
   }

@@ -35,6 +35,13 @@ const resourceAttributes: Schema = {
 };
 const nonResourceAttributes: Schema = { 1: ["path", "string"], 2: ["verb", "string"] };
 
+const deleteOptions: Schema = {
+  1: ["gracePeriodSeconds", "int"],
+  2: ["preconditions", { 1: ["uid", "string"], 2: ["resourceVersion", "string"] }],
+  3: ["orphanDependents", "bool"],
+  4: ["propagationPolicy", "string"],
+};
+
 const bodies: Record<string, Schema> = {
   SelfSubjectAccessReview: {
     1: ["metadata", objectMeta],
@@ -45,12 +52,9 @@ const bodies: Record<string, Schema> = {
   },
   SelfSubjectRulesReview: { 1: ["metadata", objectMeta], 2: ["spec", { 1: ["namespace", "string"] }] },
   SelfSubjectReview: { 1: ["metadata", objectMeta] },
-  DeleteOptions: {
-    1: ["gracePeriodSeconds", "int"],
-    2: ["preconditions", { 1: ["uid", "string"], 2: ["resourceVersion", "string"] }],
-    3: ["orphanDependents", "bool"],
-    4: ["propagationPolicy", "string"],
-  },
+  DeleteOptions: deleteOptions,
+  // kubectl drain posts these to pods/{name}/eviction.
+  Eviction: { 1: ["metadata", objectMeta], 2: ["deleteOptions", deleteOptions] },
 };
 
 class Reader {

@@ -67,7 +67,7 @@ export const simResources: readonly SimResource[] = [
     kind: "Pod",
     shortNames: ["po"],
     categories: ["all"],
-    subresources: ["status", "log"],
+    subresources: ["status", "log", "eviction"],
     fieldLabels: [
       "spec.nodeName",
       "spec.restartPolicy",
@@ -121,6 +121,14 @@ export const simResources: readonly SimResource[] = [
     kind: "Deployment",
     shortNames: ["deploy"],
     categories: ["all"],
+    subresources: ["status"],
+    generation: true,
+  }),
+  resource({
+    group: "policy",
+    plural: "poddisruptionbudgets",
+    kind: "PodDisruptionBudget",
+    shortNames: ["pdb"],
     subresources: ["status"],
     generation: true,
   }),

@@ -18,7 +18,7 @@ import {
   selfSubjectRulesReview,
 } from "./auth.js";
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from "./discovery.js";
-import { negotiate, parseBody, queryFlag, readBody, sendError, sendJson } from "./http.js";
+import { dryRunOf, negotiate, parseBody, queryFlag, readBody, sendError, sendJson } from "./http.js";
 import type { LogStore } from "./logs.js";
 import { openApiDocument, openApiRoot } from "./openapi.js";
 import type { Pki } from "./pki.js";
@@ -26,7 +26,7 @@ import { servePodLog } from "./pod-logs.js";
 import { apiVersionOf, deprecatedVersions } from "./registry.js";
 import { parseRoute, type Route } from "./routes.js";
 import { methodNotAllowed, pathNotFound, statusError, unauthorized } from "./status.js";
-import type { Store } from "./store.js";
+import type { SimObject, Store } from "./store.js";
 import { serveWatch, type WatchSettings } from "./watch-stream.js";
 
 export interface KubevirtActionRequest {
@@ -56,6 +56,8 @@ export interface SimServerOptions {
   serverVersion: object;
   kubevirtVersion: object;
   kubevirtActions?: KubevirtActions | undefined;
+  /** KubeVirt's pod-eviction webhook: throws the 429 that refuses an eviction it turns into a migration. */
+  evictionWebhook?: ((pod: SimObject, dryRun: boolean) => void) | undefined;
   watch?: Partial<WatchSettings> | undefined;
   /** One line per request (method, path, user, status), for `kvmig sim -v`. */
   log?: ((line: string) => void) | undefined;
@@ -191,7 +193,11 @@ export class SimServer {
     const watch = route.watchPath || queryFlag(params.get("watch"));
     if (subresource !== undefined && !resource.subresources.includes(subresource)) throw pathNotFound();
     if (resource.namespaced && route.namespace === undefined && name !== undefined) throw pathNotFound();
-    const verb = verbOf(method, name !== undefined && !route.watchPath, watch);
+    // POST pods/{name}/eviction creates an Eviction: the one subresource that is posted to.
+    const verb =
+      subresource === "eviction" && method === "POST"
+        ? "create"
+        : verbOf(method, name !== undefined && !route.watchPath, watch);
     if (verb === undefined) throw methodNotAllowed();
     const attributes: RequestAttributes = {
       verb,
@@ -247,6 +253,10 @@ export class SimServer {
         this.api.get(request, res, headers);
         return;
       case "create":
+        if (subresource === "eviction") {
+          this.evict(request, body, res, headers);
+          return;
+        }
         this.api.create(request, body, res, headers);
         return;
       case "update":
@@ -262,6 +272,29 @@ export class SimServer {
         this.api.deleteCollection(request, body, res, headers);
         return;
     }
+  }
+
+  /** policy/v1 Eviction: KubeVirt's webhook may refuse it for a launcher pod; otherwise the pod goes. */
+  private evict(
+    request: ResourceRequest,
+    body: unknown,
+    res: ServerResponse,
+    headers: Record<string, string>,
+  ): void {
+    const pod = this.options.store.peek(request.res.storage, request.namespace, request.name ?? "");
+    if (!pod) throw notFoundFor(request);
+    const dryRun = dryRunOf(
+      request.params,
+      (body as { deleteOptions?: { dryRun?: unknown } } | undefined)?.deleteOptions,
+    );
+    this.options.evictionWebhook?.(pod, dryRun);
+    if (!dryRun) this.options.store.delete(request.res, request.namespace, request.name ?? "");
+    sendJson(
+      res,
+      201,
+      { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 },
+      headers,
+    );
   }
 
   private async kubevirtAction(

@@ -4,10 +4,11 @@
 import type { LogStore } from "../logs.js";
 import type { Random } from "../random.js";
 import type { KubevirtActions } from "../server.js";
-import type { Store } from "../store.js";
+import type { SimObject, Store } from "../store.js";
 import type { SimTime } from "../time.js";
 import { kubevirtAdmission } from "./admission.js";
 import { EvacuationController } from "./evacuation.js";
+import { evictionWebhook } from "./eviction.js";
 import { type FaultSpec, Faults } from "./faults.js";
 import { VirtHandler } from "./handler.js";
 import { LifecycleControllers } from "./lifecycle.js";
@@ -25,6 +26,7 @@ export type { FaultSpec };
 export interface Controllers {
   readonly runtime: ControllerRuntime;
   readonly actions: KubevirtActions | undefined;
+  readonly evictionWebhook: ((pod: SimObject, dryRun: boolean) => void) | undefined;
   stop(): void;
 }
 
@@ -45,7 +47,9 @@ export function installControllers(options: {
     options.random,
     options.log,
   );
-  if (options.enabled === false) return { runtime, actions: undefined, stop: () => runtime.stop() };
+  if (options.enabled === false) {
+    return { runtime, actions: undefined, evictionWebhook: undefined, stop: () => runtime.stop() };
+  }
   options.store.setAdmission(kubevirtAdmission(options.store));
   installPodControllers(runtime);
   new MigrationController(runtime);
@@ -57,6 +61,7 @@ export function installControllers(options: {
   return {
     runtime,
     actions: virtApi(runtime),
+    evictionWebhook: evictionWebhook(runtime),
     stop: () => {
       runtime.stop();
       options.store.setAdmission(undefined);
