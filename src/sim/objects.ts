@@ -59,6 +59,7 @@ export {
   evacuationMigrationAnnotation,
   migrationAbortedReason,
   migrationGenerateNames,
+  migrationListenerPorts,
   pastMigration,
   vifCacheSyncFailedMessage,
   workloadUpdateMigrationAnnotation,

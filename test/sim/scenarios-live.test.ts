@@ -193,6 +193,13 @@ describe("failure scenarios, live", () => {
       (e) => e.reason === "FailedScheduling",
     );
     expect(failed.message).toContain("didn't match Pod's node affinity/selector");
+    const warning = events(cluster, "erp", vmi(cluster, "erp", "legacy-erp").metadata.uid).find(
+      (e) => e.reason === "NoSuitableNodesForHostModelMigration",
+    );
+    expect(warning.type).toBe("Warning");
+    expect(warning.message).toMatch(
+      /^Migration cannot proceed since no node is suitable to run the required CPU model \/ required features: map\[host-model-cpu\.node\.kubevirt\.io\/[\w-]+:true\]$/,
+    );
   });
 
   it("scale: N VMIs over several namespaces, a tenth outdated, all valid", async () => {

@@ -5,7 +5,15 @@
 // Faults from the scenario make it fail the way real clusters do.
 
 import { MigrationModel, migrationInfoMessage } from "../migration-model.js";
-import { dirtyRateAnnotation, launcherLogLine, outdatedLauncherImageLabel } from "../objects.js";
+import {
+  clientSocketClosedReason,
+  dirtyRateAnnotation,
+  launcherLogLine,
+  migrationAbortedReason,
+  migrationListenerPorts,
+  outdatedLauncherImageLabel,
+  vifCacheSyncFailedMessage,
+} from "../objects.js";
 import type { SimObject } from "../store.js";
 import { quantity } from "./config.js";
 import type { Faults } from "./faults.js";
@@ -19,9 +27,6 @@ const targetPrepareMs = 1500;
 const abortMs = 1200;
 /** Without bandwidthPerMigration, what the pod network carries for one migration. */
 const linkBytesPerSecond = 1024 ** 3;
-/** v1.9's failureReason after any abort; the cause is only in the launcher's log (facts §m). */
-const abortedReason = "Live migration has been aborted";
-const clientSocketClosed = "virError(Code=1, Domain=10, Message='internal error: client socket is closed')";
 
 interface Running {
   model: MigrationModel;
@@ -117,7 +122,7 @@ export class VirtHandler {
       if (stateOf(current)?.migrationUid !== uid) return;
       if (vifCache) {
         // The target launcher finds no vif-cache for the bridge interface and gives up (facts §h).
-        const message = `syncing migration target failed: server error. command SyncMigrationTarget failed: "pre-start pod-setup failed: preparing the pod network failed: open /proc/self/root/var/run/kubevirt-private/vif-cache-${vifCache}.json: no such file or directory"`;
+        const message = vifCacheSyncFailedMessage(vifCache);
         this.rt.event(
           current as SimObject,
           "Warning",
@@ -133,16 +138,17 @@ export class VirtHandler {
         ((dig(node, "status", "addresses") ?? []) as { type: string; address: string }[]).find(
           (a) => a.type === "InternalIP",
         )?.address ?? "127.0.0.1";
+      const ports = migrationListenerPorts(this.rt.random);
       const updated = this.writeState(current as SimObject, (s) => {
         s.targetNodeAddress = address;
-        s.targetDirectMigrationNodePorts = { "49152": 0, "49153": 0 };
+        s.targetDirectMigrationNodePorts = ports;
       });
       if (!updated) return;
       this.rt.event(
         updated,
         "Normal",
         "PreparingTarget",
-        `Migration Target is listening at ${address}, on ports: 49152,49153`,
+        `Migration Target is listening at ${address}, on ports: ${Object.keys(ports).join(",")}`,
         this.target(updated),
       );
       this.rt.event(
@@ -239,7 +245,7 @@ export class VirtHandler {
     );
     if (drop) {
       this.launcherLog(vmi, "error", "Live migration failed.", "live-migration-source.go:872");
-      this.end(namespace, name, uid, { failureReason: clientSocketClosed });
+      this.end(namespace, name, uid, { failureReason: clientSocketClosedReason });
       return;
     }
     if (outcome?.kind === "completed") {
@@ -254,7 +260,7 @@ export class VirtHandler {
           : `Aborting migration: not completed after ${outcome.afterSeconds} seconds`;
       this.launcherLog(vmi, "warning", why, "live-migration-source.go:682");
       this.launcherLog(vmi, "error", "Live migration failed.", "live-migration-source.go:872");
-      this.end(namespace, name, uid, { failureReason: abortedReason });
+      this.end(namespace, name, uid, { failureReason: migrationAbortedReason });
       return;
     }
     this.rt.later(pollMs, `poll:${uid}`, () => this.poll(namespace, name, uid));
@@ -288,7 +294,7 @@ export class VirtHandler {
       s.endTimestamp = now;
       if (failed) {
         s.failed = true;
-        s.failureReason = result.failureReason ?? abortedReason;
+        s.failureReason = result.failureReason ?? migrationAbortedReason;
         if (result.aborted) s.abortStatus = "Succeeded";
       } else {
         s.targetNodeDomainDetected = true;
@@ -318,7 +324,7 @@ export class VirtHandler {
     });
     if (!updated) return;
     if (failed) {
-      const reason = result.failureReason ?? abortedReason;
+      const reason = result.failureReason ?? migrationAbortedReason;
       this.rt.event(
         updated,
         "Warning",

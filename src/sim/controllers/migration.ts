@@ -245,7 +245,7 @@ export class MigrationController {
         vmim,
         "Normal",
         "SuccessfulCreate",
-        `Created migration target pod ${namespace}/${pod.metadata.name}`,
+        `Created migration target pod ${pod.metadata.name}`,
         controller,
       );
     }
@@ -324,6 +324,7 @@ export class MigrationController {
       );
       if (compute) compute.image = image;
     }
+    this.checkHostModel(vmi, (spec.nodeSelector ?? {}) as Record<string, string>);
     const labels: Record<string, string> = {
       ...source.metadata.labels,
       [migrationJobLabel]: vmim.metadata.uid ?? "",
@@ -346,6 +347,35 @@ export class MigrationController {
       spec,
       status: { phase: "Pending", qosClass: str(source, "status", "qosClass") },
     });
+  }
+
+  /** A host-model CPU (or required CPU features) that no other node offers: KubeVirt warns on the VMI. */
+  private checkHostModel(vmi: SimObject, selector: Record<string, string>): void {
+    const required = Object.entries(selector)
+      .filter(
+        ([key]) =>
+          key.startsWith("host-model-cpu.node.kubevirt.io/") ||
+          key.startsWith("cpu-feature.node.kubevirt.io/"),
+      )
+      .sort(([a], [b]) => a.localeCompare(b));
+    if (required.length === 0) return;
+    const source = str(vmi, "status", "nodeName");
+    const fits = this.rt
+      .list(R.node)
+      .some(
+        (node) =>
+          node.metadata.name !== source && required.every(([k, v]) => node.metadata.labels?.[k] === v),
+      );
+    if (fits) return;
+    // Go prints the map of required labels as map[key:value ...], keys sorted.
+    const map = `map[${required.map(([k, v]) => `${k}:${v}`).join(" ")}]`;
+    this.rt.event(
+      vmi,
+      "Warning",
+      "NoSuitableNodesForHostModelMigration",
+      `Migration cannot proceed since no node is suitable to run the required CPU model / required features: ${map}`,
+      controller,
+    );
   }
 
   /** False (and the VMIM failed) when the target pod went away or died. */

@@ -18,6 +18,21 @@ import {
 } from "./format.js";
 import { launcherLogLine } from "./logs.js";
 import { resolved, type VmDescription, type VmPlan } from "./vm-plan.js";
+
+/**
+ * The target's migration proxy listeners: a random port for the main connection (mapped to 0)
+ * and one each for libvirt's direct and block migration ports (49152, 49153).
+ */
+export function migrationListenerPorts(random: Random): Record<string, number> {
+  const ports: Record<string, number> = {};
+  for (const libvirtPort of [0, 49152, 49153]) {
+    let port = random.int(32768, 60999);
+    while (String(port) in ports) port += 1;
+    ports[String(port)] = libvirtPort;
+  }
+  return ports;
+}
+
 export const evacuationMigrationAnnotation = "kubevirt.io/evacuationMigration";
 export const workloadUpdateMigrationAnnotation = "kubevirt.io/workloadUpdateMigration";
 /** libvirt's error when the connection to the target drops, as v1.9 stores it in `failureReason` (facts §h). */
@@ -196,7 +211,7 @@ export function pastMigration(
   t = Math.max(t + random.int(30, 200), desc.notBefore ?? 0);
   const startedAt = t;
   phases.push({ phase: "Scheduling", at: t });
-  note(vmimRef, "Normal", "SuccessfulCreate", `Created migration target pod ${ns}/${targetPod}`, t);
+  note(vmimRef, "Normal", "SuccessfulCreate", `Created migration target pod ${targetPod}`, t);
 
   let state: Json | undefined;
   let endedAt: number;
@@ -279,15 +294,16 @@ export function pastMigration(
       });
     } else {
       t += random.int(1_400, 1_700);
+      const ports = migrationListenerPorts(random);
       Object.assign(state, {
-        targetDirectMigrationNodePorts: { "49152": 0, "49153": 0 },
+        targetDirectMigrationNodePorts: ports,
         targetNodeAddress: target.internalIP,
       });
       note(
         vmiRef,
         "Normal",
         "PreparingTarget",
-        `Migration Target is listening at ${target.internalIP}, on ports: 49152,49153`,
+        `Migration Target is listening at ${target.internalIP}, on ports: ${Object.keys(ports).join(",")}`,
         t,
         targetHandler,
       );
