@@ -13,12 +13,22 @@ export const migrationFinalizer = "kubevirt.io/migrationJobFinalize";
 const createValidator = "migration-create-validator.kubevirt.io";
 const updateValidator = "migration-update-validator.kubevirt.io";
 
-/** The API server's answer when a webhook denies a request (422 with the webhook's causes). */
+/** A webhook's denial with field causes (KubeVirt's ToAdmissionResponse): 422 Invalid. */
 function denied(webhook: string, causes: StatusCause[]): Error {
   const message = causes.map((c) => c.message).join(", ");
   return statusError(422, "Invalid", `admission webhook "${webhook}" denied the request: ${message}`, {
     causes,
   });
+}
+
+/**
+ * A webhook's denial from a plain error (KubeVirt's ToAdmissionResponseError): 400 with no
+ * reason, which kubectl prints as `Error from server: admission webhook ... denied the request: ...`.
+ */
+function refused(webhook: string, message: string): Error {
+  const error = statusError(400, "", `admission webhook "${webhook}" denied the request: ${message}`);
+  delete (error.status as { reason?: string }).reason;
+  return error;
 }
 
 export function isFinalPhase(phase: unknown): boolean {
@@ -28,29 +38,26 @@ export function isFinalPhase(phase: unknown): boolean {
 function validateCreate(store: Store, migration: SimObject, user: string | undefined): void {
   const namespace = migration.metadata.namespace ?? "";
   const vmiName = str(migration, "spec", "vmiName") ?? "";
-  const spec = { field: "spec" };
   if (vmiName === "")
-    throw denied(createValidator, [{ reason: "FieldValueInvalid", ...spec, message: "vmiName is missing" }]);
+    throw denied(createValidator, [
+      { reason: "FieldValueRequired", field: "spec.vmiName", message: "vmiName is missing" },
+    ]);
   if (dig(migration, "spec", "priority") !== undefined && user !== controllerUser) {
     throw denied(createValidator, [
       {
-        reason: "FieldValueInvalid",
-        field: "spec.priority",
+        reason: "FieldValueForbidden",
+        field: "spec.migrationPriority",
         message: "Migration priority queue, only virt-controller is allowed to set priority field",
       },
     ]);
   }
   const vmi = store.peek(R.vmi.storage, namespace, vmiName);
   if (!vmi) {
-    throw denied(createValidator, [
-      { reason: "FieldValueInvalid", ...spec, message: `the VMI "${namespace}/${vmiName}" does not exist` },
-    ]);
+    throw refused(createValidator, `the VMI "${namespace}/${vmiName}" does not exist`);
   }
   const phase = str(vmi, "status", "phase");
   if (phase === "Succeeded" || phase === "Failed") {
-    throw denied(createValidator, [
-      { reason: "FieldValueInvalid", ...spec, message: "Cannot migrate VMI in finalized state." },
-    ]);
+    throw refused(createValidator, "Cannot migrate VMI in finalized state.");
   }
   const conditions = (dig(vmi, "status", "conditions") ?? []) as {
     type: string;
@@ -60,24 +67,18 @@ function validateCreate(store: Store, migration: SimObject, user: string | undef
   }[];
   const migratable = conditions.find((c) => c.type === "LiveMigratable");
   if (migratable?.status === "False") {
-    throw denied(createValidator, [
-      {
-        reason: "FieldValueInvalid",
-        ...spec,
-        message: `Cannot migrate VMI, Reason: ${migratable.reason ?? ""}, Message: ${migratable.message ?? ""}`,
-      },
-    ]);
+    throw refused(
+      createValidator,
+      `Cannot migrate VMI, Reason: ${migratable.reason ?? ""}, Message: ${migratable.message ?? ""}`,
+    );
   }
   for (const other of store.list(R.vmim.storage, namespace)) {
     if (other.metadata.labels?.[vmiNameLabel] !== vmiName) continue;
     if (isFinalPhase(str(other, "status", "phase"))) continue;
-    throw denied(createValidator, [
-      {
-        reason: "FieldValueInvalid",
-        ...spec,
-        message: `in-flight migration detected. Active migration job (${other.metadata.uid}) is currently already in progress for VMI ${vmiName}.`,
-      },
-    ]);
+    throw refused(
+      createValidator,
+      `in-flight migration detected. Active migration job (${other.metadata.uid}) is currently already in progress for VMI ${vmiName}.`,
+    );
   }
 }
 
