@@ -6,7 +6,7 @@
 import type { SimObject } from "../store.js";
 import { isFinalPhase, vmiNameLabel } from "./admission.js";
 import { migrationConfig } from "./config.js";
-import { type ControllerRuntime, controllerUser, dig, R, str } from "./runtime.js";
+import { type ControllerRuntime, createControllerMigration, dig, R, str } from "./runtime.js";
 
 export const evacuationAnnotation = "kubevirt.io/evacuationMigration";
 const source = { component: "virtualmachine-controller" } as const;
@@ -57,20 +57,9 @@ export class EvacuationController {
       .some((m) => m.metadata.labels?.[vmiNameLabel] === name && !isFinalPhase(str(m, "status", "phase")));
     if (unfinished) return;
     try {
-      const created = this.rt.store.create(
-        R.vmim,
-        {
-          apiVersion: "kubevirt.io/v1",
-          kind: "VirtualMachineInstanceMigration",
-          metadata: {
-            generateName: "kubevirt-evacuation-",
-            namespace,
-            annotations: { [evacuationAnnotation]: evacuate },
-          },
-          spec: { vmiName: name, priority: "system-critical" },
-        },
-        { user: controllerUser },
-      );
+      const created = createControllerMigration(this.rt, vmi, "kubevirt-evacuation-", {
+        [evacuationAnnotation]: evacuate,
+      });
       this.rt.event(vmi, "Normal", "SuccessfulCreate", `Created Migration ${created.metadata.name}`, source);
     } catch (error) {
       this.rt.event(

@@ -323,3 +323,25 @@ export function statusOf(object: SimObject): Record<string, unknown> {
   if (object.status === undefined || object.status === null) object.status = {};
   return object.status as Record<string, unknown>;
 }
+
+/**
+ * A migration virt-controller starts on its own (evacuation, workload update): system-critical
+ * priority, which only virt-controller may set, and the annotation that makes it subject to backoff.
+ */
+export function createControllerMigration(
+  rt: ControllerRuntime,
+  vmi: SimObject,
+  generateName: string,
+  annotations: Record<string, string>,
+): SimObject {
+  return rt.store.create(
+    R.vmim,
+    {
+      apiVersion: "kubevirt.io/v1",
+      kind: "VirtualMachineInstanceMigration",
+      metadata: { generateName, namespace: vmi.metadata.namespace, annotations },
+      spec: { vmiName: vmi.metadata.name ?? "", priority: "system-critical" },
+    },
+    { user: controllerUser },
+  );
+}

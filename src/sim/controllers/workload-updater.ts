@@ -6,7 +6,7 @@
 import type { SimObject } from "../store.js";
 import { isFinalPhase, vmiNameLabel } from "./admission.js";
 import { currentLauncherImage, findKubeVirt, migrationConfig } from "./config.js";
-import { type ControllerRuntime, controllerUser, dig, R, str } from "./runtime.js";
+import { type ControllerRuntime, createControllerMigration, dig, R, str } from "./runtime.js";
 
 export const workloadUpdateAnnotation = "kubevirt.io/workloadUpdateMigration";
 const passEveryMs = 30_000;
@@ -89,20 +89,9 @@ export class WorkloadUpdater {
     for (const vmi of candidates) {
       if (slots <= 0) break;
       try {
-        const created = this.rt.store.create(
-          R.vmim,
-          {
-            apiVersion: "kubevirt.io/v1",
-            kind: "VirtualMachineInstanceMigration",
-            metadata: {
-              generateName: "kubevirt-workload-update-",
-              namespace: vmi.metadata.namespace,
-              annotations: { [workloadUpdateAnnotation]: "" },
-            },
-            spec: { vmiName: vmi.metadata.name ?? "", priority: "system-critical" },
-          },
-          { user: controllerUser },
-        );
+        const created = createControllerMigration(this.rt, vmi, "kubevirt-workload-update-", {
+          [workloadUpdateAnnotation]: "",
+        });
         slots -= 1;
         this.rt.event(
           vmi,
