@@ -287,13 +287,9 @@ export class Store {
 
   /**
    * Stores a new object: name from generateName, uid, timestamps, generation and
-   * resourceVersion are the server's. A seeded object may bring its own uid and creation time.
+   * resourceVersion are the server's (seed objects that bring their own go through `load`).
    */
-  create(
-    res: SimResource,
-    input: SimObject,
-    options: WriteOptions & { keepIdentity?: boolean } = {},
-  ): SimObject {
+  create(res: SimResource, input: SimObject, options: WriteOptions = {}): SimObject {
     const object = copy(input);
     const meta = object.metadata ?? ({} as SimMeta);
     object.metadata = meta;
@@ -306,10 +302,9 @@ export class Store {
     const bucket = this.bucket(res.storage);
     const key = keyOf(meta.namespace, name);
     if (bucket.objects.has(key)) throw alreadyExists(res, name);
-    if (!options.keepIdentity) this.admission?.({ operation: "CREATE", res, object, user: options.user });
-    if (!options.keepIdentity || !meta.uid) meta.uid = this.options.random.uid();
-    if (!options.keepIdentity || !meta.creationTimestamp)
-      meta.creationTimestamp = timestamp(this.options.now());
+    this.admission?.({ operation: "CREATE", res, object, user: options.user });
+    meta.uid = this.options.random.uid();
+    meta.creationTimestamp = timestamp(this.options.now());
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     if (res.generation) meta.generation = 1;
