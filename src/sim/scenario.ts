@@ -874,7 +874,7 @@ function readFault(field: Field, findVm: VmResolver): FaultSpec {
   const type = field
     .object()
     .get("type")
-    .oneOf(["connectionDrop", "vifCache"] as const);
+    .oneOf(["connectionDrop", "vifCache", "targetNetworkSetup"] as const);
   const vmRef = (obj: Obj) => {
     const f = obj.get("vm");
     if (!f.present) return undefined;
@@ -884,6 +884,15 @@ function readFault(field: Field, findVm: VmResolver): FaultSpec {
   if (type === "vifCache") {
     const obj = field.object(["type", "vm", "times"]);
     return { type, vm: vmRef(obj), times: obj.get("times").optNumber({ integer: true, min: 1 }) };
+  }
+  if (type === "targetNetworkSetup") {
+    const obj = field.object(["type", "vm", "times", "message"]);
+    return {
+      type,
+      vm: vmRef(obj),
+      times: obj.get("times").optNumber({ integer: true, min: 1 }),
+      message: obj.get("message").optString(),
+    };
   }
   const obj = field.object(["type", "vm", "outdatedSourceOnly", "atProgress", "times"]);
   return {

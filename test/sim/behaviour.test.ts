@@ -473,3 +473,36 @@ describe("workload updates", () => {
     ).toBeUndefined();
   });
 });
+
+describe("a target whose network cannot be set up", () => {
+  const sim = simPerTest({ manualTime: true, faults: [{ type: "targetNetworkSetup", vm: "win-app" }] });
+
+  it("the target stays ContainerCreating with FailedCreatePodSandBox; after 900 s the pending pod goes and the migration fails", async () => {
+    const cluster = sim();
+    const source = get(cluster, R.vmi.storage, "win-app").status.nodeName;
+    const m = await migrate(cluster, "win-app");
+    await runUntil(cluster, () => phaseOf(cluster, m) === "Scheduling");
+    await runFor(cluster, 60_000);
+    const pod = (cluster.store.list(R.pod.storage, "demo") as Any[]).find(
+      (p) => p.metadata.labels?.["kubevirt.io/migrationJobUID"] === m.metadata.uid,
+    );
+    expect(pod.status.phase).toBe("Pending");
+    expect(pod.status.containerStatuses[0].state.waiting.reason).toBe("ContainerCreating");
+    const sandbox = eventsOf(cluster, pod.metadata.uid).find((e) => e.reason === "FailedCreatePodSandBox");
+    expect(sandbox.type).toBe("Warning");
+    expect(sandbox.source).toEqual({ component: "kubelet", host: pod.spec.nodeName });
+    expect(sandbox.message).toMatch(
+      /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": .*error adding container to network "vlan-13": failed to find bridge br-vlan-13$/,
+    );
+    await runUntil(cluster, () => phaseOf(cluster, m) === "Failed", 1_000_000);
+    const failed = get(cluster, R.vmim.storage, m.metadata.name);
+    const waited = stamp(failed, "Failed") - stamp(failed, "Scheduling");
+    expect(waited).toBeGreaterThanOrEqual(900_000);
+    expect(waited).toBeLessThan(932_000);
+    const messages = eventsOf(cluster, m.metadata.uid).map((e) => e.message);
+    expect(messages).toContain(`pending pod demo/${pod.metadata.name} timeout period exceeded`);
+    expect(messages).toContain("Migration target pod was removed during active migration.");
+    // The VM never left its node.
+    expect(get(cluster, R.vmi.storage, "win-app").status.nodeName).toBe(source);
+  });
+});

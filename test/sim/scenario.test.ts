@@ -614,6 +614,14 @@ describe("loadScenario errors", () => {
     expect(error?.message).toContain(message);
   });
 
+  it("reads a targetNetworkSetup fault, with the VM resolved and an optional CNI message", () => {
+    const text = `${base}\nfaults:\n  - { type: targetNetworkSetup, vm: win-app, times: 2, message: "no bridge" }\n`;
+    const { faults } = loadScenario("broken", { seed: 1, now, dir: withFile(text) });
+    expect(faults).toEqual([
+      { type: "targetNetworkSetup", vm: "demo/win-app", times: 2, message: "no bridge" },
+    ]);
+  });
+
   it("checks history against the VMs: a migration that would have succeeded cannot be an abort", () => {
     const text = `${base}\nhistory:\n  migrations:\n    - { vm: demo/fedora-web, createdAt: 1h, result: Failed, failure: aborted }\n`;
     expect(() => loadScenario("broken", { seed: 1, now, dir: withFile(text) })).toThrow(/converges/);

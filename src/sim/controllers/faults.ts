@@ -4,7 +4,7 @@
 
 import { hashedPodInterfaceName, outdatedLauncherImageLabel } from "../objects.js";
 import type { SimObject } from "../store.js";
-import { dig } from "./runtime.js";
+import { dig } from "./fields.js";
 
 export type FaultSpec =
   | {
@@ -18,7 +18,14 @@ export type FaultSpec =
       /** How many migrations it hits; unlimited when unset. */
       times?: number;
     }
-  | { type: "vifCache"; vm?: string; times?: number };
+  | { type: "vifCache"; vm?: string; times?: number }
+  | {
+      type: "targetNetworkSetup";
+      vm?: string;
+      times?: number;
+      /** The CNI's error; by default a missing bridge for the VM's first Multus network. */
+      message?: string;
+    };
 
 function matches(spec: { vm?: string }, vmi: SimObject): boolean {
   if (!spec.vm) return true;
@@ -54,6 +61,25 @@ export class Faults {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The CNI error that keeps a migration target pod of this VMI from getting its network, or
+   * undefined. Asked once per target pod.
+   */
+  targetNetworkSetup(vmi: SimObject): string | undefined {
+    for (const spec of this.specs) {
+      if (spec.type !== "targetNetworkSetup" || !matches(spec, vmi) || !this.take(spec)) continue;
+      if (spec.message) return spec.message;
+      const networks = (dig(vmi, "spec", "networks") ?? []) as {
+        name: string;
+        multus?: { networkName?: string };
+      }[];
+      const multus = networks.find((n) => n.multus)?.multus?.networkName ?? "default";
+      const network = multus.includes("/") ? multus.split("/")[1] : multus;
+      return `error adding container to network "${network}": failed to find bridge br-${network}`;
+    }
+    return undefined;
   }
 
   /** The pod interface whose vif-cache the target misses, or undefined. */

@@ -53,7 +53,8 @@ export function installControllers(options: {
   options.store.setAdmission(kubevirtAdmission(options.store));
   installPodControllers(runtime);
   new MigrationController(runtime);
-  new VirtHandler(runtime, new Faults(options.faults ?? []));
+  runtime.faults = new Faults(options.faults ?? []);
+  new VirtHandler(runtime, runtime.faults);
   new LifecycleControllers(runtime);
   new EvacuationController(runtime);
   new WorkloadUpdater(runtime);

@@ -8,6 +8,7 @@ import { quantity } from "./config.js";
 import { type ControllerRuntime, dig, R, statusOf, str } from "./runtime.js";
 
 const scheduleRetryMs = 10_000;
+const sandboxRetryMs = 30_000;
 const containerStartMs = 2_000;
 
 interface PodSpec {
@@ -143,7 +144,13 @@ export function schedulePod(rt: ControllerRuntime, namespace: string, name: stri
   rt.event(pod, "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${nodeName}`, {
     component: "default-scheduler",
   });
-  rt.later(containerStartMs, `kubelet:${namespace}/${name}`, () => startContainers(rt, namespace, name));
+  const vmi = pod.metadata.labels?.["kubevirt.io/migrationJobUID"]
+    ? rt.peek(R.vmi, namespace, pod.metadata.annotations?.["kubevirt.io/domain"] ?? "")
+    : undefined;
+  const cniError = vmi ? rt.faults.targetNetworkSetup(vmi) : undefined;
+  rt.later(containerStartMs, `kubelet:${namespace}/${name}`, () =>
+    cniError ? sandboxFails(rt, namespace, name, cniError) : startContainers(rt, namespace, name),
+  );
 }
 
 function podIp(rt: ControllerRuntime, node: SimObject | undefined): string {
@@ -233,6 +240,38 @@ export function stopPod(rt: ControllerRuntime, namespace: string, name: string, 
   for (const container of specOf(rt.get(R.pod, namespace, name) ?? { metadata: {} }).containers ?? []) {
     rt.logs.end(namespace, name, container.name);
   }
+}
+
+/**
+ * The kubelet cannot set up the pod's network (a scenario fault): the pod stays
+ * ContainerCreating and the kubelet reports FailedCreatePodSandBox again and again.
+ */
+function sandboxFails(rt: ControllerRuntime, namespace: string, name: string, cniError: string): void {
+  const pod = rt.peek(R.pod, namespace, name);
+  if (!pod || pod.metadata.deletionTimestamp || str(pod, "status", "phase") !== "Pending") return;
+  const node = specOf(pod).nodeName ?? "";
+  if (str(pod, "status", "containerStatuses", "0", "state", "waiting", "reason") !== "ContainerCreating") {
+    rt.mutate(R.pod, namespace, name, (p) => {
+      statusOf(p).containerStatuses = (specOf(p).containers ?? []).map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: "",
+        ready: false,
+        restartCount: 0,
+        started: false,
+        state: { waiting: { reason: "ContainerCreating" } },
+      }));
+    });
+  }
+  const sandbox = rt.random.hex(64);
+  rt.event(
+    pod,
+    "Warning",
+    "FailedCreatePodSandBox",
+    `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${sandbox}": plugin type="multus-shim" name="multus-cni-network" failed (add): [${namespace}/${name}/${pod.metadata.uid}:${cniError.match(/network "([^"]+)"/)?.[1] ?? "default"}]: ${cniError}`,
+    { component: "kubelet", host: node },
+  );
+  rt.later(sandboxRetryMs, `kubelet:${namespace}/${name}`, () => sandboxFails(rt, namespace, name, cniError));
 }
 
 export function installPodControllers(rt: ControllerRuntime): void {

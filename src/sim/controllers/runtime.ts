@@ -7,6 +7,10 @@ import type { Random } from "../random.js";
 import { findResource, type SimResource } from "../registry.js";
 import { type Change, type SimObject, type Store, timestamp } from "../store.js";
 import type { SimTime } from "../time.js";
+import { Faults } from "./faults.js";
+import { dig, str } from "./fields.js";
+
+export { dig, str };
 
 export const controllerUser = "system:serviceaccount:kubevirt:kubevirt-controller";
 export const handlerUser = "system:serviceaccount:kubevirt:kubevirt-handler";
@@ -48,6 +52,8 @@ export class ControllerRuntime {
   private readonly eventIndex = new Map<string, string>();
   private readonly handlers: ((change: Change) => void)[] = [];
   private idleWaiters: (() => void)[] = [];
+  /** The scenario's faults for future migrations. */
+  faults: Faults = new Faults();
   /** Launcher pods by the VMI uid in their `kubevirt.io/created-by` label. */
   private readonly podIndex = new Map<string, Set<string>>();
 
@@ -301,21 +307,6 @@ export class ControllerRuntime {
   debug(line: string): void {
     this.log(line);
   }
-}
-
-/** A field deep in an object, read without a type for each shape. */
-export function dig(object: unknown, ...path: string[]): unknown {
-  let value = object;
-  for (const part of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
-export function str(object: unknown, ...path: string[]): string | undefined {
-  const value = dig(object, ...path);
-  return typeof value === "string" ? value : undefined;
 }
 
 /** An object's status, created empty when it has none yet. */
