@@ -2,6 +2,7 @@
 // KubeVirt's defaults (facts §i), a MigrationPolicy that matches a VMI, and the current
 // launcher image from virt-controller's `--launcher-image` argument (facts §l).
 
+import { quantityBytes } from "../objects.js";
 import type { SimObject } from "../store.js";
 import { type ControllerRuntime, dig, R } from "./runtime.js";
 
@@ -30,25 +31,15 @@ export const migrationDefaults: MigrationConfig = {
   nodeDrainTaintKey: "kubevirt.io/drain",
 };
 
-const units: Record<string, number> = {
-  "": 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  Ti: 1024 ** 4,
-};
-
-/** A Kubernetes quantity (`4Gi`, `64Mi`, `500M`, `1e9`) in its base unit. */
+/** A Kubernetes quantity (`4Gi`, `64Mi`, `500M`) in its base unit; 0 when absent or unreadable. */
 export function quantity(value: unknown): number {
   if (typeof value === "number") return value;
   if (typeof value !== "string") return 0;
-  const match = /^([0-9.eE+-]+?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(value.trim());
-  if (!match) return 0;
-  return Number(match[1]) * (units[match[2] ?? ""] ?? 1);
+  try {
+    return quantityBytes(value);
+  } catch {
+    return 0;
+  }
 }
 
 export function findKubeVirt(rt: ControllerRuntime): SimObject | undefined {
