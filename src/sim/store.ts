@@ -5,6 +5,7 @@
 // and consistent snapshots for paged lists.
 
 import type { ObjectMeta, OwnerReference } from "../k8s/meta.js";
+import { rfc3339 } from "./objects/format.js";
 import { applyPatch, PatchError, type PatchType } from "./patch.js";
 import type { Random } from "./random.js";
 import { type SimResource, storageResource } from "./registry.js";
@@ -91,9 +92,8 @@ export function keyOf(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
-export function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
+/** metav1.Time: RFC 3339 in whole seconds, the same formatting the object builders use. */
+export const timestamp = rfc3339;
 
 /** Objects go in and out as copies: nobody holds a reference into the store. */
 function copy<T>(value: T): T {
