@@ -14,14 +14,7 @@ export class SimApiError extends Error {
   }
 }
 
-interface Details {
-  name?: string;
-  group?: string;
-  kind?: string;
-  uid?: string;
-  causes?: StatusCause[];
-  retryAfterSeconds?: number;
-}
+type Details = NonNullable<Status["details"]>;
 
 export function statusError(code: number, reason: string, message: string, details?: Details): SimApiError {
   const status: Status & { code: number } = {

@@ -42,6 +42,27 @@ async function migrate(cluster: SimCluster, vm: string, body: object = {}): Prom
   return all[all.length - 1];
 }
 
+/**
+ * The migration fails because its target pod was deleted at a timeout: between `atLeast` and
+ * `below` simulated ms after Scheduling, with the controller's two events.
+ */
+async function expectTargetTimedOut(
+  cluster: SimCluster,
+  m: Any,
+  pod: string,
+  atLeast: number,
+  below: number,
+) {
+  await runUntil(cluster, () => phaseOf(cluster, m) === "Failed", below + 100_000);
+  const failed = get(cluster, R.vmim.storage, m.metadata.name);
+  const waited = stamp(failed, "Failed") - stamp(failed, "Scheduling");
+  expect(waited).toBeGreaterThanOrEqual(atLeast);
+  expect(waited).toBeLessThan(below);
+  const messages = eventsOf(cluster, m.metadata.uid).map((e) => e.message);
+  expect(messages).toContain(`${pod} timeout period exceeded`);
+  expect(messages).toContain("Migration target pod was removed during active migration.");
+}
+
 const phaseOf = (cluster: SimCluster, m: Any) => get(cluster, R.vmim.storage, m.metadata.name)?.status?.phase;
 
 describe("restart", () => {
@@ -119,7 +140,6 @@ describe("scheduling the target", () => {
       addedNodeSelector: { "kubernetes.io/hostname": "node-9" },
     });
     await runUntil(cluster, () => phaseOf(cluster, m) === "Scheduling");
-    const created = get(cluster, R.vmim.storage, m.metadata.name);
     await runFor(cluster, 20_000);
     const pod = (cluster.store.list(R.pod.storage, "demo") as Any[]).find(
       (p) => p.metadata.labels?.["kubevirt.io/migrationJobUID"] === m.metadata.uid,
@@ -137,14 +157,7 @@ describe("scheduling the target", () => {
     expect(eventsOf(cluster, m.metadata.uid).map((e) => e.reason)).toContain(
       "migrationTargetPodUnschedulable",
     );
-    await runUntil(cluster, () => phaseOf(cluster, m) === "Failed", 400_000);
-    const failed = get(cluster, R.vmim.storage, m.metadata.name);
-    const waited = stamp(failed, "Failed") - stamp(created, "Scheduling");
-    expect(waited).toBeGreaterThanOrEqual(300_000);
-    expect(waited).toBeLessThan(302_000);
-    const messages = eventsOf(cluster, m.metadata.uid).map((e) => e.message);
-    expect(messages).toContain(`unschedulable pod demo/${pod.metadata.name} timeout period exceeded`);
-    expect(messages).toContain("Migration target pod was removed during active migration.");
+    await expectTargetTimedOut(cluster, m, `unschedulable pod demo/${pod.metadata.name}`, 300_000, 302_000);
   });
 
   it("parallel limits: with one migration allowed, the second waits in Pending without an event, then runs", async () => {
@@ -494,14 +507,7 @@ describe("a target whose network cannot be set up", () => {
     expect(sandbox.message).toMatch(
       /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": .*error adding container to network "vlan-13": failed to find bridge br-vlan-13$/,
     );
-    await runUntil(cluster, () => phaseOf(cluster, m) === "Failed", 1_000_000);
-    const failed = get(cluster, R.vmim.storage, m.metadata.name);
-    const waited = stamp(failed, "Failed") - stamp(failed, "Scheduling");
-    expect(waited).toBeGreaterThanOrEqual(900_000);
-    expect(waited).toBeLessThan(932_000);
-    const messages = eventsOf(cluster, m.metadata.uid).map((e) => e.message);
-    expect(messages).toContain(`pending pod demo/${pod.metadata.name} timeout period exceeded`);
-    expect(messages).toContain("Migration target pod was removed during active migration.");
+    await expectTargetTimedOut(cluster, m, `pending pod demo/${pod.metadata.name}`, 900_000, 932_000);
     // The VM never left its node.
     expect(get(cluster, R.vmi.storage, "win-app").status.nodeName).toBe(source);
   });
