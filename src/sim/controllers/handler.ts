@@ -4,7 +4,7 @@
 // model, and the end is written into `status.migrationState` by the side that owns each field.
 // Faults from the scenario make it fail the way real clusters do.
 
-import { MigrationModel, migrationInfoMessage } from "../migration-model.js";
+import { DEFAULT_STREAM_BYTES_PER_SECOND, MigrationModel, migrationInfoMessage } from "../migration-model.js";
 import {
   clientSocketClosedReason,
   dirtyRateAnnotation,
@@ -25,8 +25,6 @@ const pollMs = 400;
 const logEveryPolls = 10;
 const targetPrepareMs = 1500;
 const abortMs = 1200;
-/** Without bandwidthPerMigration, what the pod network carries for one migration. */
-const linkBytesPerSecond = 1024 ** 3;
 
 interface Running {
   model: MigrationModel;
@@ -171,7 +169,7 @@ export class VirtHandler {
         dig(vmi, "spec", "domain", "resources", "requests", "memory"),
     );
     const dirty = Number(vmi.metadata.annotations?.[dirtyRateAnnotation] ?? 30) * 1024 * 1024;
-    const bandwidth = quantity(config.bandwidthPerMigration) || linkBytesPerSecond;
+    const bandwidth = quantity(config.bandwidthPerMigration) || DEFAULT_STREAM_BYTES_PER_SECOND;
     const model = new MigrationModel({
       memoryBytes: memory || 1024 ** 3,
       dirtyRateBytesPerSecond: dirty,

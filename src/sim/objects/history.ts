@@ -3,7 +3,12 @@
 // state; the constants are the annotations, generateNames and failure reasons and messages v1.9
 // writes for them.
 
-import { MigrationModel, migrationAbortLogMessage, migrationInfoMessage } from "../migration-model.js";
+import {
+  DEFAULT_STREAM_BYTES_PER_SECOND,
+  MigrationModel,
+  migrationAbortLogMessage,
+  migrationInfoMessage,
+} from "../migration-model.js";
 import type { Random } from "../random.js";
 import type { NodeNetwork } from "./cluster.js";
 import { kubevirtApiVersion } from "./constants.js";
@@ -108,7 +113,6 @@ export interface PastMigration {
 }
 
 const controllerSource = { component: "virtualmachine-controller" } as const;
-const gib = 1024 ** 3;
 
 /**
  * A finished migration of a running VM as virt-controller, virt-handler and virt-launcher leave
@@ -327,7 +331,8 @@ export function pastMigration(
       const model = new MigrationModel({
         memoryBytes: quantityBytes(resolved(vmDesc).memory),
         dirtyRateBytesPerSecond: (vmDesc.dirtyRateMiBps ?? 30) * 1024 * 1024,
-        bandwidthBytesPerSecond: quantityBytes(String(config.bandwidthPerMigration ?? "0")) || gib,
+        bandwidthBytesPerSecond:
+          quantityBytes(String(config.bandwidthPerMigration ?? "0")) || DEFAULT_STREAM_BYTES_PER_SECOND,
         maxDowntimeMs: Number(config.maxDowntimeMs ?? 900),
         completionTimeoutPerGiB: Number(config.completionTimeoutPerGiB ?? 150),
         progressTimeoutSeconds: Number(config.progressTimeout ?? 150),
