@@ -151,8 +151,9 @@ function terminalStream(out: OutStream): NodeJS.WritableStream {
   };
   const stream = {
     isTTY: true,
+    // A pseudo-terminal may report 0 columns (script(1), some CI runners); ora divides by this.
     get columns() {
-      return out.columns ?? 80;
+      return out.columns !== undefined && out.columns > 0 ? out.columns : 80;
     },
     // Always true: ora's back-pressure path needs an EventEmitter, and stderr buffers anyway.
     write(chunk: string | Uint8Array) {
