@@ -1,7 +1,12 @@
 // Reading a Snapshot: the accessors every rule needs, so that rules stay short and agree on
 // what "the latest migration", "the target pod" or "an event's time" means.
 
-import type { Event, Pod, VirtualMachineInstanceMigration } from "../k8s/types.js";
+import type {
+  Event,
+  Pod,
+  VirtualMachineInstanceMigration,
+  VirtualMachineInstanceMigrationState,
+} from "../k8s/types.js";
 import type { ContainerLog, Evidence, Snapshot } from "./types.js";
 
 export const migrationJobLabel = "kubevirt.io/migrationJobUID";
@@ -162,4 +167,326 @@ export function vmiObject(s: Snapshot): string {
 
 export function migrationObject(migration: VirtualMachineInstanceMigration): string {
   return `VirtualMachineInstanceMigration/${migration.metadata.name ?? "?"}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who created a migration, and what its failure left behind
+// ---------------------------------------------------------------------------------------------
+
+export const evacuationMigrationAnnotation = "kubevirt.io/evacuationMigration";
+export const workloadUpdateMigrationAnnotation = "kubevirt.io/workloadUpdateMigration";
+
+/** Who created a VMIM: the evacuation controller and the workload updater annotate theirs. */
+export type MigrationTrigger = "evacuation" | "workload-update" | "user";
+
+export function migrationTrigger(migration: VirtualMachineInstanceMigration): MigrationTrigger {
+  const annotations = migration.metadata.annotations ?? {};
+  if (evacuationMigrationAnnotation in annotations) return "evacuation";
+  if (workloadUpdateMigrationAnnotation in annotations) return "workload-update";
+  return "user";
+}
+
+/**
+ * The migration state recorded for a VMIM: the VMI's while it is about this VMIM (same
+ * `migrationUid`), else the copy a final VMIM keeps.
+ */
+export function migrationStateOf(
+  s: Snapshot,
+  migration: VirtualMachineInstanceMigration,
+): VirtualMachineInstanceMigrationState | undefined {
+  const uid = migration.metadata.uid;
+  const vmiState = s.vmi?.status?.migrationState;
+  if (uid !== undefined && vmiState?.migrationUid === uid) return vmiState;
+  return migration.status?.migrationState;
+}
+
+/** When a VMIM ended: its Succeeded/Failed phase transition, else the recorded end of the migration. */
+export function migrationEndTime(
+  s: Snapshot,
+  migration: VirtualMachineInstanceMigration,
+): string | undefined {
+  return (
+    phaseTime(migration, "Failed") ??
+    phaseTime(migration, "Succeeded") ??
+    migrationStateOf(s, migration)?.endTimestamp ??
+    undefined
+  );
+}
+
+/**
+ * What a failed migration left behind about why: `failureReason` on the VMIM and on the VMI
+ * (when the VMI's state is about this VMIM), Warning events on the VMIM, and Warning events on
+ * the VMI that name the migration's uid (`Migrated`, `FailedMigration`).
+ */
+export function failureEvidence(s: Snapshot, migration: VirtualMachineInstanceMigration): Evidence[] {
+  const found: Evidence[] = [];
+  const uid = migration.metadata.uid;
+  const own = migration.status?.migrationState;
+  if (own?.failureReason) {
+    found.push({
+      object: migrationObject(migration),
+      field: "status.migrationState.failureReason",
+      time: own.endTimestamp ?? phaseTime(migration, "Failed"),
+      text: own.failureReason,
+    });
+  }
+  const vmiState = s.vmi?.status?.migrationState;
+  if (uid !== undefined && vmiState?.migrationUid === uid && vmiState.failureReason) {
+    if (vmiState.failureReason !== own?.failureReason) {
+      found.push({
+        object: vmiObject(s),
+        field: "status.migrationState.failureReason",
+        time: vmiState.endTimestamp,
+        text: vmiState.failureReason,
+      });
+    }
+  }
+  for (const event of s.events) {
+    if (event.type !== "Warning") continue;
+    const io = event.involvedObject;
+    const onMigration = io.kind === "VirtualMachineInstanceMigration" && io.name === migration.metadata.name;
+    const onVmiNamingIt =
+      io.kind === "VirtualMachineInstance" && uid !== undefined && (event.message ?? "").includes(uid);
+    if (onMigration || onVmiNamingIt) found.push(eventEvidence(event));
+  }
+  return found;
+}
+
+/** Events between a VMIM's creation and its end (plus `slackSeconds`), matching the query. */
+export function eventsDuring(
+  s: Snapshot,
+  migration: VirtualMachineInstanceMigration,
+  query: EventQuery,
+  slackSeconds = 60,
+): Event[] {
+  const start = Date.parse(migration.metadata.creationTimestamp ?? "");
+  const endText = migrationEndTime(s, migration);
+  const end = endText === undefined ? Number.POSITIVE_INFINITY : Date.parse(endText) + slackSeconds * 1000;
+  return findEvents(s, query).filter((event) => {
+    const at = Date.parse(eventTime(event) ?? "");
+    if (Number.isNaN(at)) return false;
+    return (Number.isNaN(start) || at >= start - slackSeconds * 1000) && at <= end;
+  });
+}
+
+/** The source launcher pod of a migration: by the name its state records, else the VMI's own pod. */
+export function sourcePodOf(s: Snapshot, migration: VirtualMachineInstanceMigration): Pod | undefined {
+  const name = migrationStateOf(s, migration)?.sourcePod ?? migration.status?.migrationState?.sourcePod;
+  if (name) {
+    const byName = s.pods.find((p) => p.metadata.name === name);
+    if (byName) return byName;
+  }
+  const created = Date.parse(migration.metadata.creationTimestamp ?? "");
+  // A pod without a migration-job label was created for the VMI itself; the newest one before the migration.
+  const own = s.pods.filter(
+    (p) =>
+      p.metadata.labels?.[migrationJobLabel] === undefined &&
+      (Number.isNaN(created) || Date.parse(p.metadata.creationTimestamp ?? "") <= created),
+  );
+  return own.at(-1);
+}
+
+/** The target launcher pods of a migration: labelled with its uid, or named in its state. */
+export function targetPodsOf(s: Snapshot, migration: VirtualMachineInstanceMigration): Pod[] {
+  const pods = podsOfMigration(s, migration);
+  const name = migrationStateOf(s, migration)?.targetPod;
+  if (name && !pods.some((p) => p.metadata.name === name)) {
+    const byName = s.pods.find((p) => p.metadata.name === name);
+    if (byName) pods.push(byName);
+  }
+  return pods;
+}
+
+/** The cluster-wide migration settings of the KubeVirt CR, with KubeVirt's defaults where unset. */
+export interface MigrationSettings {
+  parallelMigrationsPerCluster: number;
+  parallelOutboundMigrationsPerNode: number;
+  progressTimeout: number;
+  completionTimeoutPerGiB: number;
+  bandwidthPerMigration?: string | undefined;
+  allowAutoConverge: boolean;
+  allowPostCopy: boolean;
+  /** Which of the fields above the CR sets itself (the others are KubeVirt's defaults). */
+  explicit: ReadonlySet<string>;
+}
+
+export function migrationSettings(s: Snapshot): MigrationSettings {
+  const m = s.kubevirt?.spec.configuration?.migrations ?? {};
+  const explicit = new Set(Object.keys(m).filter((k) => (m as Record<string, unknown>)[k] !== undefined));
+  return {
+    parallelMigrationsPerCluster: m.parallelMigrationsPerCluster ?? 5,
+    parallelOutboundMigrationsPerNode: m.parallelOutboundMigrationsPerNode ?? 2,
+    progressTimeout: m.progressTimeout ?? 150,
+    completionTimeoutPerGiB: m.completionTimeoutPerGiB ?? 150,
+    bandwidthPerMigration: m.bandwidthPerMigration,
+    allowAutoConverge: m.allowAutoConverge ?? false,
+    allowPostCopy: m.allowPostCopy ?? false,
+    explicit,
+  };
+}
+
+/** The numbers of one virt-launcher `Migration info for <uid>: ...` progress line. */
+export interface MigrationInfo {
+  /** The migration (VMIM) UID the line is about. */
+  uid: string;
+  elapsedMs?: number | undefined;
+  dataProcessedMiB?: number | undefined;
+  dataRemainingMiB?: number | undefined;
+  dataTotalMiB?: number | undefined;
+  memoryBandwidthMbps?: number | undefined;
+  dirtyRateMbps?: number | undefined;
+  iteration?: number | undefined;
+}
+
+/** Reads a `Migration info for ...` line (the launcher's progress log); undefined for other text. */
+export function parseMigrationInfo(text: string): MigrationInfo | undefined {
+  const head = /Migration info for ([^:\s]+): (.*)$/.exec(text);
+  if (!head?.[1]) return undefined;
+  const fields = new Map<string, number>();
+  for (const [, key, value] of (head[2] ?? "").matchAll(/([A-Za-z]+):(\d+(?:\.\d+)?)/g)) {
+    if (key !== undefined && value !== undefined) fields.set(key, Number(value));
+  }
+  return {
+    uid: head[1],
+    elapsedMs: fields.get("TimeElapsed"),
+    dataProcessedMiB: fields.get("DataProcessed"),
+    dataRemainingMiB: fields.get("DataRemaining"),
+    dataTotalMiB: fields.get("DataTotal"),
+    memoryBandwidthMbps: fields.get("MemoryBandwidth"),
+    dirtyRateMbps: fields.get("DirtyRate"),
+    iteration: fields.get("Iteration"),
+  };
+}
+
+/** The `kubectl` / `kvmig` namespace flag words for the snapshot's namespace. */
+export function namespaceArgs(s: Snapshot): string[] {
+  return ["-n", s.namespace];
+}
+
+// --- Target pods, conditions, relevance and missing evidence -------------------------------
+
+type PodConditionOf = NonNullable<NonNullable<Pod["status"]>["conditions"]>[number];
+
+/** A pod condition by type (`PodScheduled`, `Ready`, ...). */
+export function podCondition(pod: Pod, type: string): PodConditionOf | undefined {
+  return pod.status?.conditions?.find((c) => c.type === type);
+}
+
+/** A VMI condition by type (`LiveMigratable`, ...), when the VMI was read. */
+export function vmiCondition(
+  s: Snapshot,
+  type: string,
+): NonNullable<NonNullable<NonNullable<Snapshot["vmi"]>["status"]>["conditions"]>[number] | undefined {
+  return s.vmi?.status?.conditions?.find((c) => c.type === type);
+}
+
+/** Whether a launcher pod is a migration target (it carries `kubevirt.io/migrationJobUID`). */
+export function isTargetPod(pod: Pod): boolean {
+  return pod.metadata.labels?.[migrationJobLabel] !== undefined;
+}
+
+/** The VMIM a target pod was created for: by the job UID label, else the job name annotation. */
+export function migrationOfPod(s: Snapshot, pod: Pod): VirtualMachineInstanceMigration | undefined {
+  const uid = pod.metadata.labels?.[migrationJobLabel];
+  const name = pod.metadata.annotations?.["kubevirt.io/migrationJobName"];
+  return (
+    s.migrations.find((m) => uid !== undefined && m.metadata.uid === uid) ??
+    s.migrations.find((m) => name !== undefined && m.metadata.name === name)
+  );
+}
+
+/**
+ * The names of the target pods a migration had, whether or not the pods still exist: pods
+ * labelled with its UID, `Created migration target pod X` events on it, and the target pod
+ * recorded in its (or the VMI's) migrationState.
+ */
+export function targetPodNamesOf(s: Snapshot, migration: VirtualMachineInstanceMigration): string[] {
+  const names = new Set<string>(podsOfMigration(s, migration).map((p) => p.metadata.name ?? ""));
+  const created = /^Created migration target pod (?:[^/\s]+\/)?(\S+)$/;
+  for (const e of findEvents(s, { kind: "VirtualMachineInstanceMigration", name: migration.metadata.name })) {
+    const m = created.exec(e.message ?? "");
+    if (m?.[1]) names.add(m[1]);
+  }
+  const own = migration.status?.migrationState?.targetPod;
+  if (own) names.add(own);
+  const vmiState = s.vmi?.status?.migrationState;
+  if (
+    vmiState?.targetPod &&
+    vmiState.migrationUid !== undefined &&
+    vmiState.migrationUid === migration.metadata.uid
+  )
+    names.add(vmiState.targetPod);
+  names.delete("");
+  return [...names];
+}
+
+/**
+ * The migrations whose outcome is still news: every unfinished one and the newest. An older
+ * failure that a later migration superseded is history, not a current problem.
+ */
+export function relevantMigrations(s: Snapshot): VirtualMachineInstanceMigration[] {
+  const latest = latestMigration(s);
+  return s.migrations.filter((m) => m === latest || !isFinal(m));
+}
+
+/** When the oldest relevant migration was created; evidence older than this is history. */
+export function relevantSince(s: Snapshot): string | undefined {
+  const times = relevantMigrations(s)
+    .map((m) => m.metadata.creationTimestamp)
+    .filter((t): t is string => typeof t === "string" && !Number.isNaN(Date.parse(t)))
+    .sort((a, b) => Date.parse(a) - Date.parse(b));
+  return times[0];
+}
+
+/** Whether an event happened at or after `since` (always true when either time is unknown). */
+export function eventAtOrAfter(event: Event, since: string | undefined): boolean {
+  const at = eventTime(event);
+  if (!since || !at) return true;
+  return Date.parse(at) >= Date.parse(since);
+}
+
+/** What diagnose could not read whose description matches, e.g. /events/i. */
+export function missingAbout(s: Snapshot, pattern: RegExp): Snapshot["missing"][number][] {
+  return s.missing.filter((m) => pattern.test(m.what));
+}
+
+/** One step lower: high → medium → low. */
+export function lowerConfidence(confidence: "high" | "medium" | "low", steps = 1): "high" | "medium" | "low" {
+  const order = ["high", "medium", "low"] as const;
+  return order[Math.min(order.indexOf(confidence) + steps, order.length - 1)] ?? "low";
+}
+
+/**
+ * Evidence whose text matches `pattern` about the relevant migrations going wrong: their
+ * failure evidence (failureReason, Warning events on the VMIM, VMI events naming its uid), the
+ * VMI's own failureReason, Warning events on the VMI and its pods since the oldest relevant
+ * migration, and launcher log lines. Each text appears once per object.
+ */
+export function failureTextsMatching(s: Snapshot, pattern: RegExp): Evidence[] {
+  const found: Evidence[] = [];
+  const seen = new Set<string>();
+  const add = (e: Evidence) => {
+    const key = `${e.object}\u0000${e.text}`;
+    if (seen.has(key) || !pattern.test(e.text)) return;
+    seen.add(key);
+    found.push(e);
+  };
+  for (const migration of relevantMigrations(s)) for (const e of failureEvidence(s, migration)) add(e);
+  const state = s.vmi?.status?.migrationState;
+  if (state?.failureReason) {
+    add({
+      object: vmiObject(s),
+      field: "status.migrationState.failureReason",
+      time: state.endTimestamp,
+      text: state.failureReason,
+    });
+  }
+  const since = relevantSince(s);
+  for (const event of s.events) {
+    const kind = event.involvedObject.kind;
+    if (event.type !== "Warning" || (kind !== "VirtualMachineInstance" && kind !== "Pod")) continue;
+    if (eventAtOrAfter(event, since)) add(eventEvidence(event));
+  }
+  for (const entry of logEntries(s)) add(logEvidence(entry));
+  return found;
 }

@@ -1,0 +1,176 @@
+// kvmig diagnose VM: gathers everything about the VM's migrations once (live, or from a
+// directory), runs every failure-mode rule over it, and prints the findings with their
+// evidence and fix. The diagnose modules load on first use, so `kvmig --help` stays fast.
+
+import { Command, Option } from "@commander-js/extra-typings";
+import type { CommandContext } from "../context.js";
+import type { DiagnoseReport, FailOn } from "../diagnose/engine.js";
+import type { ApiRejection, Snapshot } from "../diagnose/types.js";
+import { ProblemsFoundError, UsageError } from "../errors.js";
+import { writeData } from "../io/output.js";
+import type { KubeClient } from "../k8s/kube-client.js";
+import { examples, type Runner } from "./command.js";
+
+export interface DiagnoseOptions {
+  vmName?: string | undefined;
+  /** Diagnose offline from this directory instead of the cluster. */
+  from?: string | undefined;
+  /** Also write the gathered snapshot to this directory. */
+  dump?: string | undefined;
+  only?: string[] | undefined;
+  skip?: string[] | undefined;
+  failOn: FailOn;
+}
+
+export interface Diagnosis {
+  snapshot: Snapshot;
+  report: DiagnoseReport;
+  /** How many rules ran (after --only/--skip). */
+  rulesRun: number;
+}
+
+export interface LiveTarget {
+  namespace: string;
+  vmName: string;
+  /** Failed calls the caller saw, e.g. a 403 on the migrate subresource. */
+  rejections?: ApiRejection[] | undefined;
+}
+
+/**
+ * The live diagnosis of one VM with every rule, for migrate and watch to call after a failure
+ * (`now` is the snapshot's time, from the caller's clock).
+ */
+export async function diagnoseLive(
+  kube: KubeClient,
+  target: LiveTarget,
+  now: string,
+): Promise<{ snapshot: Snapshot; report: DiagnoseReport }> {
+  const [{ gatherSnapshot }, { runRules }, { selectRules }] = await Promise.all([
+    import("../diagnose/gather.js"),
+    import("../diagnose/engine.js"),
+    import("../diagnose/registry.js"),
+  ]);
+  const snapshot = await gatherSnapshot(kube, target, now);
+  return { snapshot, report: runRules(snapshot, selectRules({})) };
+}
+
+async function chooseVm(ctx: CommandContext, kube: KubeClient, namespace: string): Promise<string> {
+  if (!ctx.prompter.interactive) {
+    throw new UsageError("missing the VM to diagnose", {
+      hint: `${ctx.programName} diagnose VM [-n NAMESPACE], or --from DIR for a saved directory`,
+    });
+  }
+  const vmis = await kube.list("vmi", { namespace });
+  if (vmis.length === 0) {
+    throw new UsageError(`no running VMs in namespace ${namespace} to choose from`, {
+      hint: `name the VM: ${ctx.programName} diagnose VM -n NAMESPACE`,
+    });
+  }
+  return ctx.prompter.search({
+    message: "VM to diagnose",
+    flag: "the VM argument",
+    choices: vmis.map((vmi) => ({
+      name: vmi.metadata.name ?? "",
+      value: vmi.metadata.name ?? "",
+      description: `${vmi.status?.phase ?? "?"} on ${vmi.status?.nodeName ?? "?"}`,
+    })),
+  });
+}
+
+export async function runDiagnose(options: DiagnoseOptions, ctx: CommandContext): Promise<Diagnosis> {
+  const [{ runRules }, { selectRules }] = await Promise.all([
+    import("../diagnose/engine.js"),
+    import("../diagnose/registry.js"),
+  ]);
+  // Unknown ids fail before anything is read.
+  const rules = selectRules({ only: options.only, skip: options.skip });
+  let snapshot: Snapshot;
+  if (options.from !== undefined) {
+    if (options.dump !== undefined) {
+      throw new UsageError("--dump cannot be combined with --from", {
+        hint: "--from already reads a saved directory; copy that directory instead",
+      });
+    }
+    const { loadSnapshotFromDir } = await import("../diagnose/offline.js");
+    snapshot = await loadSnapshotFromDir(options.from, {
+      vmName: options.vmName,
+      namespace: ctx.options.namespace,
+    });
+  } else {
+    const kube = await ctx.kube();
+    const namespace = kube.namespace;
+    const vmName = options.vmName ?? (await chooseVm(ctx, kube, namespace));
+    const { gatherSnapshot } = await import("../diagnose/gather.js");
+    snapshot = await gatherSnapshot(kube, { namespace, vmName }, new Date(ctx.clock.now()).toISOString());
+    if (options.dump !== undefined) {
+      const { dumpSnapshot } = await import("../diagnose/dump.js");
+      const files = await dumpSnapshot(options.dump, snapshot);
+      ctx.io.err(`wrote ${files.length} files to ${options.dump} (secrets and tokens left out)`);
+    }
+  }
+  return { snapshot, report: runRules(snapshot, rules), rulesRun: rules.length };
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function diagnoseCommand(run: Runner, programName: string) {
+  return new Command("diagnose")
+    .description("Explain why a VM's migration is slow, queued or failing, and what to do about it")
+    .argument("[vm]", "the VM (or standalone VMI); with --from, optional when the directory holds one VM")
+    .option(
+      "--from <dir>",
+      "diagnose offline from a directory of manifests and logs (kubectl -o yaml, must-gather)",
+    )
+    .option("--dump <dir>", "also write what was gathered to this directory, in the layout --from reads")
+    .option("--only <ids>", "run only these failure modes (comma-separated; may repeat)", collect)
+    .option("--skip <ids>", "skip these failure modes (comma-separated; may repeat)", collect)
+    .addOption(
+      new Option("--fail-on <level>", "exit 7 when a finding of this severity or worse is found")
+        .choices(["error", "warning", "never"] as const)
+        .default("error" as const),
+    )
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["diagnose db-1 -n prod", "what went wrong with db-1's migrations, and the fix"],
+          ["diagnose db-1 --dump ./db-1-evidence", "the same, and save the evidence to attach to a ticket"],
+          ["diagnose --from ./db-1-evidence", "diagnose saved evidence offline"],
+          ["diagnose db-1 --only version-skew,vif-cache -o json", "two failure modes, as JSON"],
+        ],
+        programName,
+      ),
+    )
+    .action((vm, flags) =>
+      run(async (ctx) => {
+        const { parseRuleIds } = await import("../diagnose/registry.js");
+        const diagnosis = await runDiagnose(
+          {
+            vmName: vm,
+            from: flags.from,
+            dump: flags.dump,
+            only: parseRuleIds(flags.only),
+            skip: parseRuleIds(flags.skip),
+            failOn: flags.failOn,
+          },
+          ctx,
+        );
+        await writeData(ctx.io, ctx.options.output, diagnosis.report, async () => {
+          const { formatDiagnosis } = await import("../diagnose/render.js");
+          const lines = formatDiagnosis(diagnosis.report, diagnosis.snapshot, diagnosis, ctx.io.colors);
+          for (const line of lines) ctx.io.out(line);
+        });
+        const { findingsAtOrAbove } = await import("../diagnose/engine.js");
+        const serious = findingsAtOrAbove(diagnosis.report, flags.failOn);
+        if (serious.length > 0) {
+          const n = serious.length;
+          throw new ProblemsFoundError(
+            `${n} finding${n === 1 ? "" : "s"} at or above --fail-on ${flags.failOn} (${[...new Set(serious.map((f) => f.id))].join(", ")})`,
+            { hint: "each finding above says what to do; --fail-on never makes this exit 0" },
+          );
+        }
+      }),
+    );
+}

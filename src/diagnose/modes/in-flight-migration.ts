@@ -1,0 +1,140 @@
+// in-flight-migration: a new migration was refused because KubeVirt believes another one of the
+// same VMI is unfinished. The create webhook says "in-flight migration detected. Active migration
+// job (<uid>) is currently already in progress for VMI <name>." (through virt-api's migrate
+// subresource it arrives wrapped in a 500 "Internal error occurred: ..."); the workload updater
+// and the evacuation controller report it in FailedCreate events; a VMIM that lost the race fails
+// with "VMI is not eligible for migration because another migration job is in progress." The
+// finding names the blocking migration, and says so when it no longer exists (a stale record).
+
+import type { VirtualMachineInstanceMigration } from "../../k8s/types.js";
+import { commandLine } from "../../util/shell.js";
+import { eventEvidence, findEvents, isFinal, migrationObject, vmiObject } from "../evidence.js";
+import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
+
+const id = "in-flight-migration";
+const title = "Migration refused: another migration is in flight";
+const docs = "https://kubevirt.io/user-guide/compute/live_migration/";
+const inFlight =
+  /in-flight migration detected\. Active migration job \(([^)]+)\) is currently already in progress for VMI ([^\s.]+)/;
+const notEligible = /VMI is not eligible for migration because another migration job is in progress/;
+
+function migrationsUnread(s: Snapshot): boolean {
+  return s.missing.some((m) => /VirtualMachineInstanceMigration/.test(m.what));
+}
+
+export const inFlightMigration: Rule = {
+  id,
+  title,
+  severity: "warning",
+  detect(s: Snapshot): Finding[] {
+    const evidence: Evidence[] = [];
+    let blockingUid: string | undefined;
+    for (const r of s.rejections) {
+      const m = inFlight.exec(r.message);
+      if (!m || (m[2] !== undefined && m[2] !== s.vmName && m[2] !== s.vmi?.metadata.name)) continue;
+      blockingUid = m[1];
+      evidence.push({
+        object: r.request,
+        field: `HTTP ${r.status}${r.reason ? ` ${r.reason}` : ""}`,
+        time: r.at,
+        text: r.message,
+      });
+    }
+    const events = findEvents(s, { message: inFlight }).filter((e) => {
+      const m = inFlight.exec(e.message ?? "");
+      return m?.[2] === s.vmName || m?.[2] === s.vmi?.metadata.name;
+    });
+    const last = events.at(-1);
+    if (last) {
+      evidence.push(eventEvidence(last));
+      blockingUid ??= inFlight.exec(last.message ?? "")?.[1];
+    }
+    const lost = findEvents(s, { kind: "VirtualMachineInstanceMigration", message: notEligible }).at(-1);
+    if (lost) evidence.push(eventEvidence(lost));
+    if (evidence.length === 0) return [];
+
+    const state = s.vmi?.status?.migrationState;
+    blockingUid ??= state?.migrationUid;
+    const blocking: VirtualMachineInstanceMigration | undefined =
+      (blockingUid ? s.migrations.find((m) => m.metadata.uid === blockingUid) : undefined) ??
+      s.migrations.filter((m) => !isFinal(m) && m.metadata.name !== lost?.involvedObject.name).at(-1);
+    const unread = migrationsUnread(s);
+    const notChecked: string[] = [];
+    let confidence: Confidence = "high";
+    let summary: string;
+    let fix: Finding["fix"];
+    let causedBy: string | undefined;
+    if (blocking && !isFinal(blocking)) {
+      evidence.push({
+        object: migrationObject(blocking),
+        field: "status.phase",
+        text: `${blocking.status?.phase || "unset"} (UID ${blocking.metadata.uid ?? "?"})`,
+      });
+      summary = `A new migration of ${s.vmName} was refused because ${migrationObject(blocking)} is still ${blocking.status?.phase || "unset"}. KubeVirt allows one unfinished migration per VMI.`;
+      fix = {
+        explanation: "Follow the migration that is already under way, or cancel it and start again.",
+        commands: [
+          commandLine(["kvmig", "watch", s.vmName, "-n", s.namespace]),
+          commandLine(["kvmig", "cancel", s.vmName, "-n", s.namespace]),
+        ],
+      };
+    } else {
+      const openState =
+        state?.migrationUid !== undefined &&
+        state.migrationUid === blockingUid &&
+        state.completed !== true &&
+        state.failed !== true;
+      if (openState) {
+        evidence.push({
+          object: vmiObject(s),
+          field: "status.migrationState",
+          text: `migrationUid: ${state?.migrationUid}, completed and failed not set`,
+        });
+      }
+      if (unread) {
+        confidence = "medium";
+        notChecked.push(
+          "the VMIMs of this VM (not in the snapshot), so whether the blocking migration still runs",
+        );
+      }
+      summary =
+        `A new migration of ${s.vmName} was refused as in flight, but ${blocking ? `the blocking ${migrationObject(blocking)} is already ${blocking.status?.phase}` : `no VMIM with UID ${blockingUid ?? "?"} exists`}` +
+        (openState
+          ? ": the VMI still carries that migration's unfinished record, which is what the webhook checks."
+          : ".");
+      causedBy = openState ? "stale-migration-state" : undefined;
+      fix = {
+        explanation: openState
+          ? "The record will not clear by itself: restart the VM (downtime) to start a fresh VMI, then migrate."
+          : "Retry once the VMI's migration state is final; if the refusal repeats, restart the VM (downtime).",
+        commands: [
+          commandLine([
+            "kubectl",
+            "get",
+            "vmi",
+            s.vmName,
+            "-n",
+            s.namespace,
+            "-o",
+            "jsonpath={.status.migrationState}",
+          ]),
+          commandLine(["kvmig", "restart", s.vmName, "-n", s.namespace]),
+        ],
+      };
+    }
+    return [
+      {
+        id,
+        title,
+        severity: causedBy ? "error" : "warning",
+        confidence,
+        summary,
+        evidence,
+        fix,
+        docs: causedBy ? "https://github.com/kubevirt/kubevirt/issues/2495" : docs,
+        notChecked: notChecked.length > 0 ? notChecked : undefined,
+        causedBy,
+      },
+    ];
+  },
+};

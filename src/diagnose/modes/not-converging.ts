@@ -1,0 +1,283 @@
+// not-converging: the guest dirties memory faster than the migration sends it, so the remaining
+// data stops shrinking and virt-launcher's monitor aborts the migration (no progress for
+// `progressTimeout`, or over the completion time `completionTimeoutPerGiB` × size).
+// v1.8 and earlier say so in failureReason ("Live migration stuck for N seconds and has been
+// aborted", "... is not completed after N seconds ..."; v0.x wrote "sec"); v1.9 and later only
+// write "Live migration has been aborted" and put the detail in the launcher log ("Aborting
+// migration: stuck for N seconds") (facts §m, §n). The launcher's `Migration info` lines show
+// the dirty rate against the bandwidth when they were read.
+
+import type {
+  VirtualMachineInstanceMigration,
+  VirtualMachineInstanceMigrationState,
+} from "../../k8s/types.js";
+import { commandLine } from "../../util/shell.js";
+import {
+  ageSeconds,
+  eventEvidence,
+  findEvents,
+  findLogLines,
+  hasLogs,
+  isFinal,
+  type LogEntry,
+  logEvidence,
+  type MigrationInfo,
+  migrationObject,
+  migrationSettings,
+  parseMigrationInfo,
+  phaseTime,
+  vmiObject,
+} from "../evidence.js";
+import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
+
+const id = "not-converging";
+const title = "Migration does not converge";
+const docs = "https://kubevirt.io/user-guide/compute/live_migration/";
+const oldReason =
+  /Live migration (stuck for (\d+) (?:seconds|sec)|is not completed after (\d+) (?:seconds|sec)) and has been aborted/;
+const newReason = /^Live migration has been aborted$/;
+/** libvirt's own text when the monitor's abort wins the race to write the reason (v1.9+). */
+const libvirtAbort = /operation aborted: job '?migration out'? canceled by client/;
+const abortLog = /Aborting migration: (stuck for (\d+) seconds|not completed after (\d+) seconds)/;
+/** A running migration whose remaining data has not reached a new low for this long is stalling. */
+const stallSeconds = 60;
+
+interface Attempt {
+  migration?: VirtualMachineInstanceMigration | undefined;
+  uid?: string | undefined;
+  state?: VirtualMachineInstanceMigrationState | undefined;
+  stateObject: string;
+}
+
+/** Failed migrations not followed by a successful one, newest last, with the state that records their end. */
+function failedAttempts(s: Snapshot): Attempt[] {
+  const lastSuccess = s.migrations.findLastIndex((m) => m.status?.phase === "Succeeded");
+  const attempts: Attempt[] = [];
+  for (const m of s.migrations.slice(lastSuccess + 1)) {
+    if (m.status?.phase !== "Failed") continue;
+    const vmiState = s.vmi?.status?.migrationState;
+    const own = vmiState?.migrationUid !== undefined && vmiState.migrationUid === m.metadata.uid;
+    attempts.push({
+      migration: m,
+      uid: m.metadata.uid,
+      state: own ? vmiState : m.status?.migrationState,
+      stateObject: own ? vmiObject(s) : migrationObject(m),
+    });
+  }
+  // A cancelled or deleted VMIM leaves only the VMI's record (facts §m).
+  const vmiState = s.vmi?.status?.migrationState;
+  if (
+    vmiState?.failed &&
+    !s.migrations.some((m) => m.metadata.uid === vmiState.migrationUid) &&
+    lastSuccess < 0
+  ) {
+    attempts.push({ uid: vmiState.migrationUid, state: vmiState, stateObject: vmiObject(s) });
+  }
+  return attempts;
+}
+
+function infoLines(s: Snapshot, uid: string | undefined): { entry: LogEntry; info: MigrationInfo }[] {
+  const out: { entry: LogEntry; info: MigrationInfo }[] = [];
+  for (const entry of findLogLines(s, /Migration info for /)) {
+    const info = parseMigrationInfo(entry.text);
+    if (info && (uid === undefined || info.uid === uid)) out.push({ entry, info });
+  }
+  return out;
+}
+
+/** The dirty rate against the bandwidth in the last progress lines; undefined without lines. */
+function rateEvidence(
+  lines: { entry: LogEntry; info: MigrationInfo }[],
+): { evidence: Evidence; dirtyAbove: boolean } | undefined {
+  const running = lines.filter(
+    (l) => l.info.memoryBandwidthMbps !== undefined && l.info.dirtyRateMbps !== undefined,
+  );
+  const last = running.at(-1);
+  if (!last) return undefined;
+  const recent = running.slice(-3);
+  const dirtyAbove = recent.every(
+    (l) =>
+      (l.info.dirtyRateMbps ?? 0) >= (l.info.memoryBandwidthMbps ?? 0) && (l.info.dirtyRateMbps ?? 0) > 0,
+  );
+  return { evidence: logEvidence(last.entry), dirtyAbove };
+}
+
+function fix(s: Snapshot): Finding["fix"] {
+  const settings = migrationSettings(s);
+  const kvName = s.kubevirt?.metadata.name ?? "kubevirt";
+  const kvNamespace = s.kubevirt?.metadata.namespace ?? "kubevirt";
+  const patch = (migrations: Record<string, unknown>) =>
+    commandLine([
+      "kubectl",
+      "patch",
+      "kubevirt",
+      kvName,
+      "-n",
+      kvNamespace,
+      "--type",
+      "merge",
+      "-p",
+      JSON.stringify({ spec: { configuration: { migrations } } }),
+    ]);
+  const commands: string[] = [];
+  if (!settings.allowAutoConverge) commands.push(patch({ allowAutoConverge: true }));
+  const limited =
+    settings.bandwidthPerMigration !== undefined && !/^0[A-Za-z]*$/.test(settings.bandwidthPerMigration);
+  if (limited) commands.push(patch({ bandwidthPerMigration: "0Mi" }));
+  if (!settings.allowPostCopy) commands.push(patch({ allowPostCopy: true }));
+  commands.push(commandLine(["kvmig", "migrate", s.vmName, "-n", s.namespace]));
+  return {
+    explanation:
+      "The guest writes memory faster than it can be copied. Let KubeVirt throttle the guest (allowAutoConverge), " +
+      (limited ? `lift the per-migration bandwidth cap (${settings.bandwidthPerMigration}), ` : "") +
+      "or switch to post-copy (allowPostCopy: the guest briefly runs on the target with its memory fetched on demand; a network failure then loses the VM). " +
+      "To change only this VM, put the same settings in a MigrationPolicy that selects its labels; a dedicated migration network (spec.configuration.migrations.network) adds bandwidth. Then migrate again, ideally when the guest is less busy.",
+    commands,
+  };
+}
+
+function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding | undefined {
+  const reason = attempt.state?.failureReason ?? "";
+  const evidence: Evidence[] = [];
+  const notChecked: string[] = [];
+  const at =
+    attempt.state?.endTimestamp ?? (attempt.migration ? phaseTime(attempt.migration, "Failed") : undefined);
+  let cause: string | undefined;
+  let confidence: Confidence;
+  const old = oldReason.exec(reason);
+  const uidEvents = findEvents(s, {
+    reason: "Migrated",
+    type: "Warning",
+    message: /failed\. reason:/,
+  }).filter((e) => attempt.uid === undefined || (e.message ?? "").includes(attempt.uid));
+  const sourcePod = attempt.state?.sourcePod;
+  const logs = findLogLines(s, abortLog).filter((l) => sourcePod === undefined || l.pod === sourcePod);
+  const infos = infoLines(s, attempt.uid);
+  const rates = rateEvidence(infos);
+  if (old) {
+    evidence.push({
+      object: attempt.stateObject,
+      field: "status.migrationState.failureReason",
+      time: at,
+      text: reason,
+    });
+    cause = old[2] ? `no progress for ${old[2]} seconds` : `not completed within ${old[3]} seconds`;
+    confidence = "high";
+  } else if (newReason.test(reason) || libvirtAbort.test(reason)) {
+    if (attempt.state?.abortRequested === true) return undefined; // a user's cancel, not the monitor
+    evidence.push({
+      object: attempt.stateObject,
+      field: "status.migrationState.failureReason",
+      time: at,
+      text: reason,
+    });
+    const line = logs.at(-1);
+    if (line) {
+      evidence.push(logEvidence(line));
+      const m = abortLog.exec(line.text);
+      cause = m?.[2] ? `no progress for ${m[2]} seconds` : `not completed within ${m?.[3]} seconds`;
+      confidence = "high";
+    } else {
+      confidence = rates?.dirtyAbove ? "medium" : "low";
+      if (!hasLogs(s))
+        notChecked.push(
+          "the source virt-launcher log, which says whether the abort was for no progress or for the completion timeout",
+        );
+      else
+        notChecked.push(
+          'an "Aborting migration:" line in the launcher logs that were read (the log tail may not reach back to the abort)',
+        );
+    }
+    if (
+      !libvirtAbort.test(reason) &&
+      attempt.state?.abortStatus !== undefined &&
+      attempt.state.abortStatus !== "Succeeded"
+    )
+      return undefined;
+  } else {
+    return undefined;
+  }
+  for (const e of uidEvents.slice(-1)) evidence.push(eventEvidence(e));
+  if (rates) {
+    evidence.push(rates.evidence);
+    if (rates.dirtyAbove && confidence === "low") confidence = "medium";
+  } else if (hasLogs(s)) {
+    notChecked.push("the launcher's Migration info lines for this migration (dirty rate against bandwidth)");
+  }
+  const rateText = rates
+    ? rates.dirtyAbove
+      ? " The launcher's last progress lines show the guest dirtying memory at least as fast as the migration sends it."
+      : " The launcher's last progress lines do not show the dirty rate above the bandwidth, so a slow or congested migration network is as likely as a busy guest."
+    : "";
+  const repeated = count > 1 ? ` ${count} attempts since the last successful migration ended this way.` : "";
+  return {
+    id,
+    title,
+    severity: "error",
+    confidence,
+    summary:
+      `${attempt.migration ? migrationObject(attempt.migration) : "The last migration"} was aborted by virt-launcher's migration monitor` +
+      (cause ? ` (${cause})` : "") +
+      `: the remaining data stopped shrinking, so the copy could not catch up with the guest.${rateText}${repeated}`,
+    evidence,
+    fix: fix(s),
+    docs,
+    notChecked: notChecked.length > 0 ? notChecked : undefined,
+  };
+}
+
+/** A running migration whose progress lines show it losing the race right now. */
+function stallingFinding(s: Snapshot): Finding | undefined {
+  const running = s.migrations.filter((m) => m.status?.phase === "Running" && !isFinal(m)).at(-1);
+  if (!running) return undefined;
+  const lines = infoLines(s, running.metadata.uid);
+  const rates = rateEvidence(lines);
+  const last = lines.at(-1);
+  if (!rates?.dirtyAbove || !last) return undefined;
+  // When did the remaining data last reach a new low?
+  let low = Number.POSITIVE_INFINITY;
+  let lowAt: string | undefined;
+  for (const l of lines) {
+    const remaining = l.info.dataRemainingMiB;
+    if (remaining !== undefined && remaining < low) {
+      low = remaining;
+      lowAt = l.entry.time;
+    }
+  }
+  const stalled = ageSeconds(s, lowAt);
+  if (stalled === undefined || stalled < stallSeconds) return undefined;
+  const settings = migrationSettings(s);
+  return {
+    id,
+    title: "Migration is not converging",
+    severity: "warning",
+    confidence: "medium",
+    summary:
+      `${migrationObject(running)} is Running but its remaining data has not reached a new low for ${stalled} s and the guest dirties memory at least as fast as it is sent; ` +
+      `virt-launcher aborts it after ${settings.progressTimeout} s without progress.`,
+    evidence: [rates.evidence],
+    fix: fix(s),
+    docs,
+  };
+}
+
+export const notConverging: Rule = {
+  id,
+  title,
+  severity: "error",
+  detect(s: Snapshot): Finding[] {
+    const attempts = failedAttempts(s);
+    const findings: Finding[] = [];
+    const aborted = attempts
+      .map((a) => ({ a, f: abortedFinding(s, a, 1) }))
+      .filter((x): x is { a: Attempt; f: Finding } => x.f !== undefined);
+    const newest = aborted.at(-1);
+    if (newest) {
+      const again = abortedFinding(s, newest.a, aborted.length);
+      if (again) findings.push(again);
+    }
+    const stalling = stallingFinding(s);
+    if (stalling) findings.push(stalling);
+    return findings;
+  },
+};

@@ -1,0 +1,263 @@
+// stuck-migration: a migration that stays unfinished with nothing moving: no phase change and no
+// progress for far longer than KubeVirt's own timeouts allow, or a cancel (the VMIM deleted, the
+// abort requested) that never completes (kubevirt/kubevirt#2228). Pending is left to
+// migration-queued and an unschedulable target to target-pod-unschedulable: both have their own
+// timeouts and explanations.
+
+import type { VirtualMachineInstanceMigration } from "../../k8s/types.js";
+import { commandLine } from "../../util/shell.js";
+import {
+  ageSeconds,
+  findLogLines,
+  hasLogs,
+  isFinal,
+  type LogEntry,
+  logEvidence,
+  migrationObject,
+  migrationSettings,
+  parseMigrationInfo,
+  podsOfMigration,
+  vmiObject,
+} from "../evidence.js";
+import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
+import { handlerDisruptionSignals } from "./handler-disruption.js";
+
+const id = "stuck-migration";
+const title = "Migration is stuck";
+const docs = "https://kubevirt.io/user-guide/compute/live_migration/";
+/** An abort that has not finished after this long is stuck (virt-handler acts within seconds). */
+const abortStuckSeconds = 120;
+/** Phases between hand-off and start: virt-handler prepares the target within seconds to a minute. */
+const preparePhases = new Set(["Scheduled", "PreparingTarget", "TargetReady"]);
+const prepareStuckSeconds = 600;
+/** Launcher progress lines come every few seconds; none for this long means nothing is moving. */
+const silentLogSeconds = 300;
+
+function fmt(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function lastTransition(m: VirtualMachineInstanceMigration): { phase: string; at?: string | undefined } {
+  const stamps = m.status?.phaseTransitionTimestamps ?? [];
+  const phase = m.status?.phase ?? "";
+  const own = stamps.filter((t) => t.phase === phase).at(-1) ?? stamps.at(-1);
+  return { phase, at: own?.phaseTransitionTimestamp ?? m.metadata.creationTimestamp };
+}
+
+function quantityBytes(q: string | undefined): number | undefined {
+  if (!q) return undefined;
+  const m = /^(\d+(?:\.\d+)?)([KMGTPE]i?)?$/.exec(q.trim());
+  if (!m) return undefined;
+  const units: Record<string, number> = {
+    K: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
+  };
+  return Number(m[1]) * (m[2] ? (units[m[2]] ?? 1) : 1);
+}
+
+/** How long KubeVirt lets a running migration go before its monitor aborts it (completion timeout + progress timeout). */
+function allowedRunningSeconds(s: Snapshot): number | undefined {
+  const domain = s.vmi?.spec.domain;
+  const bytes = quantityBytes(domain?.memory?.guest ?? domain?.resources?.requests?.memory);
+  if (bytes === undefined) return undefined;
+  const st = migrationSettings(s);
+  const conf = s.vmi?.status?.migrationState?.migrationConfiguration;
+  const perGiB = conf?.completionTimeoutPerGiB ?? st.completionTimeoutPerGiB;
+  const progress = conf?.progressTimeout ?? st.progressTimeout;
+  return perGiB * Math.ceil(bytes / 1e9) + progress;
+}
+
+function abortFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding | undefined {
+  const state = s.vmi?.status?.migrationState;
+  const handedOff = state?.migrationUid !== undefined && state.migrationUid === m.metadata.uid;
+  const condition = m.status?.conditions?.find(
+    (c) => c.type === "migrationAbortRequested" && c.status === "True",
+  );
+  const requestedAt =
+    m.metadata.deletionTimestamp ?? condition?.lastTransitionTime ?? condition?.lastProbeTime ?? undefined;
+  const requested =
+    m.metadata.deletionTimestamp !== undefined ||
+    condition !== undefined ||
+    (handedOff && state?.abortRequested === true);
+  if (!requested) return undefined;
+  const age = ageSeconds(s, requestedAt);
+  if (age === undefined || age < abortStuckSeconds) return undefined;
+  const evidence: Evidence[] = [];
+  if (m.metadata.deletionTimestamp) {
+    evidence.push({
+      object: migrationObject(m),
+      field: "metadata.deletionTimestamp",
+      time: m.metadata.deletionTimestamp,
+      text: `deleted (cancel requested) ${fmt(age)} ago; finalizer ${m.metadata.finalizers?.join(", ") ?? "none"} still holds it`,
+    });
+  }
+  if (condition) {
+    evidence.push({
+      object: migrationObject(m),
+      field: "status.conditions[migrationAbortRequested]",
+      time: condition.lastProbeTime ?? condition.lastTransitionTime ?? undefined,
+      text: `True; phase still ${m.status?.phase ?? "unset"}`,
+    });
+  } else {
+    evidence.push({ object: migrationObject(m), field: "status.phase", text: m.status?.phase ?? "unset" });
+  }
+  if (handedOff) {
+    evidence.push({
+      object: vmiObject(s),
+      field: "status.migrationState",
+      text: `abortRequested: ${state?.abortRequested === true}, abortStatus: ${state?.abortStatus ?? "unset"}, completed: ${state?.completed === true}`,
+    });
+  }
+  const target = podsOfMigration(s, m).at(-1);
+  if (target)
+    evidence.push({
+      object: `Pod/${target.metadata.name}`,
+      field: "status.phase",
+      text: `${target.status?.phase ?? "unknown"}${target.spec?.nodeName ? ` on ${target.spec.nodeName}` : ", not scheduled"}`,
+    });
+  const beforeHandOff =
+    !handedOff && ["", "Pending", "Scheduling", "Scheduled"].includes(m.status?.phase ?? "");
+  const commands: string[] = [];
+  if (beforeHandOff && target && target.status?.phase !== "Running") {
+    commands.push(commandLine(["kubectl", "delete", "pod", target.metadata.name ?? "", "-n", s.namespace]));
+  }
+  commands.push(commandLine(["kvmig", "watch", s.vmName, "-n", s.namespace]));
+  commands.push(commandLine(["kvmig", "restart", s.vmName, "-n", s.namespace]));
+  return {
+    id,
+    title: "Migration cancel does not complete",
+    severity: "error",
+    confidence: "high",
+    summary:
+      `The cancel of ${migrationObject(m)} was requested ${fmt(age)} ago and the migration is still ${m.status?.phase || "unset"}` +
+      (beforeHandOff
+        ? ": it was cancelled before the target took over, a case KubeVirt before v0.53 could not abort (kubevirt/kubevirt#2228)."
+        : handedOff && state?.abortStatus === "Aborting"
+          ? ": virt-handler reports the abort as still Aborting."
+          : ": the source virt-handler has not reported the abort result."),
+    evidence,
+    fix: {
+      explanation: beforeHandOff
+        ? "Delete the migration's target pod so that the controller can finish the cancel; if the VMIM still hangs, restart the VM (downtime) and upgrade KubeVirt."
+        : "Check virt-handler on the source node; if the abort still does not finish, restart the VM (downtime) to clear the migration.",
+      commands,
+    },
+    docs,
+  };
+}
+
+function progressLines(s: Snapshot, uid: string | undefined): LogEntry[] {
+  return findLogLines(s, /Migration info for /).filter(
+    (l) => uid === undefined || parseMigrationInfo(l.text)?.uid === uid,
+  );
+}
+
+function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding | undefined {
+  const { phase, at } = lastTransition(m);
+  const age = ageSeconds(s, at);
+  if (age === undefined) return undefined;
+  const evidence: Evidence[] = [
+    {
+      object: migrationObject(m),
+      field: "status.phaseTransitionTimestamps",
+      time: at,
+      text: `${phase} since ${fmt(age)} before the snapshot, no later phase`,
+    },
+  ];
+  const notChecked: string[] = [];
+  let confidence: Confidence;
+  let why: string;
+  if (phase === "Running") {
+    const lines = progressLines(s, m.metadata.uid);
+    const last = lines.at(-1);
+    const allowed = allowedRunningSeconds(s);
+    if (last) {
+      const silent = ageSeconds(s, last.time);
+      if (silent === undefined || silent < silentLogSeconds) return undefined; // still reporting progress
+      evidence.push(logEvidence(last));
+      confidence = "high";
+      why = `the source launcher's last progress line is ${fmt(silent)} old`;
+    } else {
+      if (allowed === undefined ? age < 3600 : age < allowed + 300) return undefined;
+      if (hasLogs(s)) {
+        confidence = "medium";
+        why = "the launcher logs that were read hold no progress line for it";
+      } else {
+        confidence = allowed === undefined ? "low" : "medium";
+        why = "its launcher log was not read";
+        notChecked.push("the source virt-launcher log (whether the migration still reports progress)");
+      }
+    }
+    if (allowed !== undefined && age > allowed) {
+      why += `, and it has run longer than the ${fmt(allowed)} after which virt-launcher aborts a migration by itself`;
+    }
+    const state = s.vmi?.status?.migrationState;
+    if (state && state.migrationUid === m.metadata.uid) {
+      evidence.push({
+        object: vmiObject(s),
+        field: "status.migrationState",
+        text: `startTimestamp: ${state.startTimestamp ?? "unset"}, completed: ${state.completed === true}, failed: ${state.failed === true}, mode: ${state.mode ?? "unset"}`,
+      });
+    }
+  } else if (preparePhases.has(phase)) {
+    if (age < prepareStuckSeconds) return undefined;
+    confidence = "medium";
+    why = "virt-handler normally prepares the target and starts the transfer within a minute";
+    const target = podsOfMigration(s, m).at(-1);
+    if (target)
+      evidence.push({
+        object: `Pod/${target.metadata.name}`,
+        field: "status.phase",
+        text: `${target.status?.phase ?? "unknown"} on ${target.spec?.nodeName ?? "?"}`,
+      });
+  } else {
+    return undefined;
+  }
+  const handler = handlerDisruptionSignals(s);
+  return {
+    id,
+    title,
+    severity: "error",
+    confidence,
+    summary: `${migrationObject(m)} has been ${phase} for ${fmt(age)} with nothing moving: ${why}.`,
+    evidence,
+    fix: {
+      explanation:
+        "Cancel the migration (the VM stays on its source node); if the cancel does not complete either, restart the VM (downtime). Then look at virt-handler and virt-launcher on both nodes before migrating again.",
+      commands: [
+        commandLine(["kvmig", "cancel", s.vmName, "-n", s.namespace]),
+        commandLine(["kvmig", "restart", s.vmName, "-n", s.namespace]),
+      ],
+    },
+    docs,
+    notChecked: notChecked.length > 0 ? notChecked : undefined,
+    causedBy: handler ? "handler-disruption" : undefined,
+  };
+}
+
+export const stuckMigration: Rule = {
+  id,
+  title,
+  severity: "error",
+  detect(s: Snapshot): Finding[] {
+    const m = s.migrations.filter((x) => !isFinal(x)).at(-1);
+    if (!m) return [];
+    const abort = abortFinding(s, m);
+    if (abort) return [abort];
+    if (m.metadata.deletionTimestamp) return [];
+    const silent = silentFinding(s, m);
+    return silent ? [silent] : [];
+  },
+};

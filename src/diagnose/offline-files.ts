@@ -1,0 +1,186 @@
+// Reading a directory of evidence as people actually have it: `kubectl get -o yaml` output,
+// must-gather trees, `kubectl logs` saved to files. Every file is read on its own, and a file
+// that cannot be read becomes a note instead of stopping the diagnosis.
+
+import { readdir, readFile, stat } from "node:fs/promises";
+import { basename, dirname, extname, join, relative, sep } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { NotFoundError, UsageError } from "../errors.js";
+import type { KubeObject } from "../k8s/meta.js";
+import type { MissingEvidence } from "./types.js";
+
+/** An object found in a file, with the file it came from (for messages). */
+export interface FoundObject {
+  object: KubeObject & Record<string, unknown>;
+  file: string;
+}
+
+/** A `.log` file, with the pod and container its path names. */
+export interface FoundLog {
+  /** From a must-gather path (`namespaces/<ns>/pods/...`), else unknown. */
+  namespace?: string | undefined;
+  pod: string;
+  container: string;
+  lines: string[];
+  file: string;
+}
+
+export interface DirectoryContents {
+  objects: FoundObject[];
+  logs: FoundLog[];
+  /** Files that could not be used, and why. */
+  skipped: MissingEvidence[];
+  /** How many files were looked at, including ignored ones. */
+  fileCount: number;
+}
+
+const manifestExtensions = new Set([".yaml", ".yml", ".json"]);
+// Directories that never hold evidence but can be huge.
+const ignoredDirectories = new Set([".git", "node_modules"]);
+
+export async function readEvidenceDirectory(dir: string): Promise<DirectoryContents> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) {
+    throw new NotFoundError(`directory "${dir}" not found`, {
+      hint: "give --from the directory that holds the manifests and logs",
+    });
+  }
+  if (!info.isDirectory()) {
+    throw new UsageError(`--from needs a directory, and "${dir}" is a file`, {
+      hint: `put the file in a directory of its own: mkdir evidence && mv ${dir} evidence/`,
+    });
+  }
+  const files = await listFiles(dir);
+  const contents: DirectoryContents = { objects: [], logs: [], skipped: [], fileCount: files.length };
+  for (const file of files) {
+    const name = relative(dir, file) || basename(file);
+    const ext = extname(file).toLowerCase();
+    if (manifestExtensions.has(ext)) await readManifestFile(file, name, contents);
+    else if (ext === ".log") await readLogFile(dir, file, name, contents);
+  }
+  return contents;
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  // Sorted, so that the same directory always yields the same snapshot.
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!ignoredDirectories.has(entry.name)) files.push(...(await listFiles(path)));
+    } else if (entry.isFile()) {
+      files.push(path);
+    }
+  }
+  return files;
+}
+
+/** Text, or undefined for a binary file (a NUL byte in the first 8 KiB, as git decides). */
+async function readText(file: string): Promise<string | undefined> {
+  const bytes = await readFile(file);
+  if (bytes.subarray(0, 8192).includes(0)) return undefined;
+  return bytes.toString("utf8");
+}
+
+async function readManifestFile(file: string, name: string, contents: DirectoryContents): Promise<void> {
+  const text = await readText(file).catch(() => undefined);
+  if (text === undefined) {
+    contents.skipped.push({ what: `file ${name}`, why: "not a text file, or unreadable" });
+    return;
+  }
+  const documents = parseDocuments(text, file.toLowerCase().endsWith(".json"));
+  let usable = 0;
+  for (const doc of documents) {
+    if (doc.error !== undefined) {
+      contents.skipped.push({ what: `file ${name}`, why: `not valid YAML or JSON: ${doc.error}` });
+      continue;
+    }
+    for (const object of expandLists(doc.value)) {
+      contents.objects.push({ object, file: name });
+      usable++;
+    }
+  }
+  if (usable === 0 && documents.every((d) => d.error === undefined) && text.trim() !== "") {
+    contents.skipped.push({
+      what: `file ${name}`,
+      why: "holds no Kubernetes objects (no kind and metadata)",
+    });
+  }
+}
+
+interface ParsedDocument {
+  value?: unknown;
+  error?: string;
+}
+
+function parseDocuments(text: string, isJson: boolean): ParsedDocument[] {
+  if (isJson) {
+    try {
+      return [{ value: JSON.parse(text) as unknown }];
+    } catch {
+      // Files named .json are sometimes YAML (kubectl -o yaml > x.json); YAML reads JSON too.
+    }
+  }
+  return parseAllDocuments(text, { uniqueKeys: false }).map((doc) => {
+    const first = doc.errors[0];
+    if (first) return { error: first.message.split("\n")[0] ?? first.code };
+    return { value: doc.toJS({ maxAliasCount: 1000 }) as unknown };
+  });
+}
+
+type LooseObject = KubeObject & Record<string, unknown>;
+
+function isKubeObject(value: unknown): value is LooseObject {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.kind === "string" && v.metadata !== null && typeof v.metadata === "object";
+}
+
+/** One object, or the items of a List (`kind: List`, `PodList`, ... from kubectl). */
+function expandLists(value: unknown): LooseObject[] {
+  if (value === null || typeof value !== "object") return [];
+  const v = value as Record<string, unknown>;
+  if (Array.isArray(v.items) && (typeof v.kind !== "string" || v.kind.endsWith("List"))) {
+    const listKind = typeof v.kind === "string" ? v.kind.replace(/List$/, "") : "";
+    return v.items.flatMap((item) => {
+      // `kubectl get pods -o yaml` items carry their kind; typed lists from the API may not.
+      if (item && typeof item === "object" && !("kind" in item) && listKind !== "") {
+        return expandLists({ kind: listKind, ...(item as object) });
+      }
+      return expandLists(item);
+    });
+  }
+  return isKubeObject(value) ? [value] : [];
+}
+
+async function readLogFile(root: string, file: string, name: string, contents: DirectoryContents) {
+  const text = await readText(file).catch(() => undefined);
+  if (text === undefined) {
+    contents.skipped.push({ what: `log ${name}`, why: "not a text file, or unreadable" });
+    return;
+  }
+  const lines = text.split(/\r?\n/);
+  if (lines.at(-1) === "") lines.pop();
+  contents.logs.push({ ...logOwner(root, file), lines, file: name });
+}
+
+/**
+ * The pod and container a log belongs to, from its path: the must-gather layout
+ * `namespaces/<ns>/pods/<pod>/<container>/<container>/logs/current.log`, else
+ * `<pod>/<container>.log`. A log directly in the root is taken as the pod's default
+ * container, which for a virt-launcher pod is `compute` (its default-container annotation).
+ */
+function logOwner(root: string, file: string): { namespace?: string; pod: string; container: string } {
+  const parts = relative(root, file).split(sep);
+  const podsAt = parts.lastIndexOf("pods");
+  if (podsAt >= 0 && parts.at(-2) === "logs" && parts.length - podsAt >= 5) {
+    const pod = parts[podsAt + 1] ?? "";
+    const container = parts[podsAt + 2] ?? "";
+    const namespace = parts[podsAt - 2] === "namespaces" ? parts[podsAt - 1] : undefined;
+    return { namespace, pod, container };
+  }
+  const stem = basename(file, extname(file));
+  if (parts.length === 1) return { pod: stem, container: "compute" };
+  return { pod: basename(dirname(file)), container: stem };
+}

@@ -1,0 +1,333 @@
+// `diagnose --from DIR`: a Snapshot of one VM built from a directory of manifests and logs
+// (product spec §5). The directory may hold many VMs; only what concerns the subject is kept.
+
+import { NotFoundError, UsageError } from "../errors.js";
+import type { KubeObject } from "../k8s/meta.js";
+import type {
+  Deployment,
+  Event,
+  KubeVirt,
+  MigrationPolicy,
+  NetworkAttachmentDefinition,
+  Node,
+  Pod,
+  VirtualMachine,
+  VirtualMachineInstance,
+  VirtualMachineInstanceMigration,
+} from "../k8s/types.js";
+import { eventTime, logEntries } from "./evidence.js";
+import { type FoundLog, type FoundObject, readEvidenceDirectory } from "./offline-files.js";
+import {
+  eventsAbout,
+  launcherImageOf,
+  launcherPodPattern,
+  newestTimestamp,
+  type SnapshotInfo,
+  snapshotInfoApiVersion,
+  snapshotInfoKind,
+  sortByTime,
+  toCoreEvent,
+} from "./snapshot-parts.js";
+import type { ContainerLog, MissingEvidence, Snapshot } from "./types.js";
+
+export interface OfflineOptions {
+  /** The VM (or standalone VMI); may be omitted when the directory holds exactly one. */
+  vmName?: string | undefined;
+  namespace?: string | undefined;
+  /** RFC 3339: the time to diagnose at; default: the newest time found in the evidence. */
+  at?: string | undefined;
+}
+
+interface ByKind {
+  vms: VirtualMachine[];
+  vmis: VirtualMachineInstance[];
+  migrations: VirtualMachineInstanceMigration[];
+  pods: Pod[];
+  events: Event[];
+  nodes: Node[];
+  kubevirts: KubeVirt[];
+  deployments: Deployment[];
+  nads: NetworkAttachmentDefinition[];
+  policies: MigrationPolicy[];
+  infos: SnapshotInfo[];
+}
+
+function sortByKind(found: readonly FoundObject[]): ByKind {
+  const by: ByKind = {
+    vms: [],
+    vmis: [],
+    migrations: [],
+    pods: [],
+    events: [],
+    nodes: [],
+    kubevirts: [],
+    deployments: [],
+    nads: [],
+    policies: [],
+    infos: [],
+  };
+  const seen = new Set<string>();
+  for (const { object } of found) {
+    // The same object in two files (a list and a single get) counts once.
+    const key = `${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name ?? ""}/${object.metadata.uid ?? ""}`;
+    if (object.metadata.name !== undefined && seen.has(key)) continue;
+    seen.add(key);
+    const group = (object.apiVersion ?? "").split("/")[0] ?? "";
+    switch (object.kind) {
+      case "VirtualMachine":
+        by.vms.push(object as unknown as VirtualMachine);
+        break;
+      case "VirtualMachineInstance":
+        by.vmis.push(object as unknown as VirtualMachineInstance);
+        break;
+      case "VirtualMachineInstanceMigration":
+        by.migrations.push(object as unknown as VirtualMachineInstanceMigration);
+        break;
+      case "Pod":
+        by.pods.push(object as unknown as Pod);
+        break;
+      case "Event":
+        by.events.push(group === "events.k8s.io" ? toCoreEvent(object) : (object as unknown as Event));
+        break;
+      case "Node":
+        by.nodes.push(object as unknown as Node);
+        break;
+      case "KubeVirt":
+        by.kubevirts.push(object as unknown as KubeVirt);
+        break;
+      case "Deployment":
+        by.deployments.push(object as unknown as Deployment);
+        break;
+      case "NetworkAttachmentDefinition":
+        by.nads.push(object as unknown as NetworkAttachmentDefinition);
+        break;
+      case "MigrationPolicy":
+        by.policies.push(object as unknown as MigrationPolicy);
+        break;
+      case snapshotInfoKind:
+        if (object.apiVersion === snapshotInfoApiVersion) by.infos.push(object as unknown as SnapshotInfo);
+        break;
+      default:
+      // Other kinds (Services, PVCs, ...) are not read by any rule.
+    }
+  }
+  return by;
+}
+
+export async function loadSnapshotFromDir(dir: string, options: OfflineOptions = {}): Promise<Snapshot> {
+  const at = options.at;
+  if (at !== undefined && Number.isNaN(Date.parse(at))) {
+    throw new UsageError(`"${at}" is not a time`, {
+      hint: "give an RFC 3339 time, like 2025-03-01T12:00:00Z",
+    });
+  }
+  const contents = await readEvidenceDirectory(dir);
+  if (contents.objects.length === 0 && contents.logs.length === 0) {
+    const looked = contents.fileCount === 0 ? "is empty" : "holds no readable manifests or logs";
+    const skipped = contents.skipped[0];
+    throw new UsageError(
+      `directory "${dir}" ${looked}${skipped ? ` (${skipped.what}: ${skipped.why})` : ""}`,
+      {
+        hint: "save the evidence first, e.g. kubectl get vm,vmi,vmim,pods,events -n NS -o yaml > DIR/objects.yaml",
+      },
+    );
+  }
+  const by = sortByKind(contents.objects);
+  const subject = chooseSubject(dir, by, options);
+  return buildSnapshot(by, contents.logs, contents.skipped, subject, at);
+}
+
+interface Subject {
+  vmName: string;
+  namespace: string;
+  vm?: VirtualMachine | undefined;
+  vmi?: VirtualMachineInstance | undefined;
+}
+
+function inNamespace(object: KubeObject, namespace: string | undefined): boolean {
+  return (
+    namespace === undefined ||
+    object.metadata.namespace === undefined ||
+    object.metadata.namespace === namespace
+  );
+}
+
+function chooseSubject(dir: string, by: ByKind, options: OfflineOptions): Subject {
+  const ns = options.namespace;
+  const vms = by.vms.filter((o) => inNamespace(o, ns));
+  const vmis = by.vmis.filter((o) => inNamespace(o, ns));
+  const known = [...new Set([...vmis, ...vms].map((o) => qualified(o)))].sort();
+  let name = options.vmName;
+  if (name === undefined) {
+    const only = vmis.length === 1 ? vmis[0] : vms.length === 1 && vmis.length === 0 ? vms[0] : undefined;
+    if (!only?.metadata.name) {
+      const listing = known.length > 0 ? `: ${known.join(", ")}` : "";
+      throw new UsageError(
+        known.length === 0
+          ? `no VirtualMachine or VirtualMachineInstance in "${dir}"; name the VM to diagnose`
+          : `"${dir}" holds ${known.length} VMs${listing}; name the one to diagnose`,
+        { hint: "kvmig diagnose VM --from DIR" },
+      );
+    }
+    name = only.metadata.name;
+  }
+  const vmi = vmis.find((o) => o.metadata.name === name);
+  const vm = vms.find((o) => o.metadata.name === name);
+  const namespace = ns ?? vmi?.metadata.namespace ?? vm?.metadata.namespace;
+  if (!vm && !vmi) {
+    const mentioned =
+      by.migrations.some((m) => vmiNameOf(m) === name && inNamespace(m, ns)) ||
+      by.pods.some((p) => podBelongsByName(p, name) && inNamespace(p, ns)) ||
+      by.events.some(
+        (e) =>
+          e.involvedObject.name === name &&
+          (ns === undefined || e.involvedObject.namespace === undefined || e.involvedObject.namespace === ns),
+      );
+    if (!mentioned) {
+      const where = ns === undefined ? "" : ` in namespace ${ns}`;
+      throw new NotFoundError(`VM "${name}" not found${where} in "${dir}"`, {
+        hint:
+          known.length > 0
+            ? `the directory holds: ${known.join(", ")}`
+            : "the directory holds no VMs or VMIs",
+      });
+    }
+  }
+  return { vmName: name, namespace: namespace ?? inferNamespace(by, name) ?? "default", vm, vmi };
+}
+
+function qualified(object: KubeObject): string {
+  return object.metadata.namespace
+    ? `${object.metadata.namespace}/${object.metadata.name}`
+    : `${object.metadata.name}`;
+}
+
+function inferNamespace(by: ByKind, name: string): string | undefined {
+  return (
+    by.migrations.find((m) => vmiNameOf(m) === name)?.metadata.namespace ??
+    by.pods.find((p) => podBelongsByName(p, name))?.metadata.namespace ??
+    by.events.find((e) => e.involvedObject.name === name)?.involvedObject.namespace
+  );
+}
+
+function vmiNameOf(m: VirtualMachineInstanceMigration): string | undefined {
+  return m.metadata.labels?.["kubevirt.io/vmi-name"] ?? m.spec?.vmiName;
+}
+
+function podBelongsByName(pod: Pod, vmiName: string): boolean {
+  const labels = pod.metadata.labels ?? {};
+  return (
+    labels["vm.kubevirt.io/name"] === vmiName ||
+    labels["vmi.kubevirt.io/id"] === vmiName ||
+    pod.metadata.annotations?.["kubevirt.io/domain"] === vmiName
+  );
+}
+
+function buildSnapshot(
+  by: ByKind,
+  foundLogs: readonly FoundLog[],
+  skipped: readonly MissingEvidence[],
+  subject: Subject,
+  at: string | undefined,
+): Snapshot {
+  const { vmName, namespace, vm, vmi } = subject;
+  const here = (o: KubeObject) => inNamespace(o, namespace);
+  const uid = vmi?.metadata.uid;
+  const migrations = sortByTime(
+    by.migrations.filter((m) => here(m) && vmiNameOf(m) === vmName),
+    (m) => m.metadata.creationTimestamp,
+  );
+  const pods = sortByTime(
+    by.pods.filter(
+      (p) =>
+        here(p) &&
+        ((uid !== undefined && p.metadata.labels?.["kubevirt.io/created-by"] === uid) ||
+          podBelongsByName(p, vmName)),
+    ),
+    (p) => p.metadata.creationTimestamp,
+  );
+  const events = eventsAbout(by.events, {
+    namespace,
+    vmName,
+    migrationNames: migrations.map((m) => m.metadata.name),
+    podNames: pods.map((p) => p.metadata.name),
+  });
+  const podNames = new Set(pods.map((p) => p.metadata.name));
+  const allPodNames = new Set(by.pods.map((p) => p.metadata.name));
+  const launcherPattern = launcherPodPattern(vmName);
+  const logs: ContainerLog[] = foundLogs
+    .filter(
+      (log) =>
+        (log.namespace === undefined || log.namespace === namespace) &&
+        (podNames.has(log.pod) || (!allPodNames.has(log.pod) && launcherPattern.test(log.pod))),
+    )
+    .map((log) => ({
+      namespace: log.namespace ?? namespace,
+      pod: log.pod,
+      container: log.container,
+      lines: log.lines,
+    }));
+  const virtController = by.deployments.find(
+    (d) => d.metadata.name === "virt-controller" || d.metadata.labels?.["kubevirt.io"] === "virt-controller",
+  );
+  const referenced = new Set(
+    (vm?.spec.template?.spec?.networks ?? vmi?.spec.networks ?? [])
+      .flatMap((n) => (n.multus?.networkName ? [n.multus.networkName] : []))
+      .map((ref) => (ref.includes("/") ? ref : `${namespace}/${ref}`)),
+  );
+  const nads = by.nads.filter(
+    (n) => here(n) || referenced.has(`${n.metadata.namespace ?? namespace}/${n.metadata.name}`),
+  );
+
+  // A kvmig dump says itself what it could not read; anything else is judged by what is here.
+  const info = by.infos.find(
+    (i) => i.metadata.name === vmName && (i.metadata.namespace ?? namespace) === namespace,
+  );
+  const missing: MissingEvidence[] = [...skipped];
+  const absent = (what: string) => {
+    if (!info) missing.push({ what, why: "not in the directory" });
+  };
+  missing.push(...(info?.missing ?? []));
+  if (!vm) absent(`VirtualMachine ${namespace}/${vmName}`);
+  if (!vmi) absent(`VirtualMachineInstance ${namespace}/${vmName}`);
+  if (by.migrations.length === 0) absent("VirtualMachineInstanceMigrations");
+  if (by.pods.length === 0) absent("pods");
+  if (by.events.length === 0) absent("events");
+  if (logs.length === 0) absent(`logs of the virt-launcher pods of ${vmName}`);
+  if (by.nodes.length === 0) absent("nodes");
+  if (by.kubevirts.length === 0) absent("KubeVirt resource");
+  if (!virtController) absent("virt-controller Deployment (the current launcher image)");
+  if (referenced.size > 0 && by.nads.length === 0) absent("NetworkAttachmentDefinitions");
+  if (by.policies.length === 0) absent("MigrationPolicies");
+  if (info?.canMigrate === undefined) absent("permission to migrate (SelfSubjectAccessReview)");
+
+  // logEntries reads only the logs of the snapshot it is given.
+  const logTimes = logEntries({ logs } as Pick<Snapshot, "logs"> as Snapshot).map((e) => e.time);
+  const takenAt =
+    at ??
+    info?.takenAt ??
+    newestTimestamp([vm, vmi, ...migrations, ...pods], [...events.map(eventTime), ...logTimes]) ??
+    new Date().toISOString();
+
+  return {
+    source: "directory",
+    takenAt,
+    namespace,
+    vmName,
+    vm,
+    vmi,
+    migrations,
+    pods,
+    events,
+    logs,
+    nodes: by.nodes,
+    kubevirt: by.kubevirts[0],
+    virtController,
+    currentLauncherImage: launcherImageOf(virtController),
+    networkAttachmentDefinitions: nads,
+    migrationPolicies: by.policies,
+    rejections: info?.rejections ?? [],
+    canMigrate: info?.canMigrate,
+    missing,
+  };
+}

@@ -1,0 +1,151 @@
+// The text form of a diagnosis: each finding with what was seen, why it matters and what to do;
+// when nothing is wrong, what was looked at, so that "no problems" means something.
+
+import type { ColorScheme } from "../io/io.js";
+import type { DiagnoseReport } from "./engine.js";
+import type { Evidence, Finding, Severity, Snapshot } from "./types.js";
+
+const identity = (text: string) => text;
+
+/** No colours: for callers that render to a string for a pipe or a log. */
+export const plainColors: ColorScheme = {
+  enabled: false,
+  bold: identity,
+  dim: identity,
+  ok: identity,
+  warn: identity,
+  error: identity,
+  accent: identity,
+  phase: identity,
+};
+
+function severityLabel(severity: Severity, c: ColorScheme): string {
+  switch (severity) {
+    case "error":
+      return c.error("ERROR");
+    case "warning":
+      return c.warn("WARNING");
+    default:
+      return c.accent("INFO");
+  }
+}
+
+function indent(text: string, prefix: string): string[] {
+  return text.split("\n").map((line) => `${prefix}${line}`);
+}
+
+function evidenceLines(evidence: Evidence, c: ColorScheme): string[] {
+  const where = [evidence.object, evidence.field, evidence.time].filter((part) => part).join(", ");
+  return [`    ${c.dim(`${where}:`)}`, ...indent(evidence.text, "      ")];
+}
+
+/** One finding in full: title, evidence, why it matters, the fix, the docs link. */
+export function formatFinding(finding: Finding, c: ColorScheme = plainColors): string[] {
+  const cause = finding.causedBy ? c.dim(` (caused by ${finding.causedBy})`) : "";
+  const lines = [
+    `${severityLabel(finding.severity, c)} ${c.bold(finding.title)} ${c.dim(`[${finding.id}, confidence ${finding.confidence}]`)}${cause}`,
+    ...indent(finding.summary, "  "),
+  ];
+  if (finding.evidence.length > 0) {
+    lines.push("  Seen:");
+    for (const evidence of finding.evidence) lines.push(...evidenceLines(evidence, c));
+  }
+  lines.push(`  ${c.bold("Fix:")} ${finding.fix.explanation}`);
+  for (const command of finding.fix.commands) lines.push(`    ${c.accent(command)}`);
+  if (finding.notChecked && finding.notChecked.length > 0) {
+    lines.push(`  Not checked: ${finding.notChecked.join("; ")}`);
+  }
+  lines.push(`  Docs: ${finding.docs}`);
+  return lines;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** What the snapshot held, in one line per kind of evidence. */
+export function describeChecked(s: Snapshot): string[] {
+  const lines: string[] = [];
+  const vmi = s.vmi
+    ? `VMI ${s.vmi.status?.phase ?? "without status"}${s.vmi.status?.nodeName ? ` on ${s.vmi.status.nodeName}` : ""}`
+    : "no VMI";
+  lines.push(`${s.vm ? "VM" : "no VM"}, ${vmi}`);
+  lines.push(
+    `${plural(s.migrations.length, "migration")}, ${plural(s.pods.length, "launcher pod")}, ${plural(s.events.length, "event")}`,
+  );
+  const logLines = s.logs.reduce((sum, log) => sum + log.lines.length, 0);
+  lines.push(`${plural(logLines, "log line")} from ${plural(s.logs.length, "container log")}`);
+  const cluster = [
+    plural(s.nodes.length, "node"),
+    s.kubevirt ? "the KubeVirt resource" : undefined,
+    s.currentLauncherImage ? `current launcher ${s.currentLauncherImage}` : undefined,
+    plural(s.networkAttachmentDefinitions.length, "NetworkAttachmentDefinition"),
+    plural(s.migrationPolicies.length, "MigrationPolicy", "MigrationPolicies"),
+  ].filter((part) => part !== undefined);
+  lines.push(cluster.join(", "));
+  if (s.canMigrate !== undefined) lines.push(`permission to migrate: ${s.canMigrate ? "yes" : "no"}`);
+  return lines;
+}
+
+export interface RenderOptions {
+  /** How many rules ran (after --only/--skip). */
+  rulesRun: number;
+}
+
+/** The whole diagnosis as text lines, for stdout. */
+export function formatDiagnosis(
+  report: DiagnoseReport,
+  snapshot: Snapshot,
+  options: RenderOptions,
+  c: ColorScheme = plainColors,
+): string[] {
+  const subject = `${snapshot.namespace}/${snapshot.vmName}`;
+  const from = snapshot.source === "live" ? "live cluster" : "directory";
+  const lines: string[] = [];
+  if (report.problems > 0) {
+    lines.push(
+      `${c.bold(`${subject}:`)} ${c.error(plural(report.problems, "problem"))} found ${c.dim(`(${from}, at ${snapshot.takenAt})`)}`,
+    );
+  } else {
+    lines.push(
+      `${c.bold(`${subject}:`)} ${c.ok("no problems found")} ${c.dim(`(${from}, at ${snapshot.takenAt})`)}`,
+    );
+  }
+  for (const finding of report.findings) lines.push("", ...formatFinding(finding, c));
+  if (report.problems === 0) {
+    lines.push("", `Checked ${plural(options.rulesRun, "failure mode")} against:`);
+    for (const line of describeChecked(snapshot)) lines.push(`  ${line}`);
+  }
+  if (snapshot.missing.length > 0) {
+    lines.push("", "Could not check:");
+    for (const m of snapshot.missing) lines.push(`  ${m.what}: ${m.why}`);
+  }
+  if (report.errors.length > 0) {
+    lines.push("", c.warn("Rules that failed (a bug in kvmig; the other rules ran):"));
+    for (const e of report.errors) lines.push(`  ${e.rule}: ${e.message}`);
+  }
+  return lines;
+}
+
+/**
+ * The first `n` findings in a few lines each, for migrate and watch to print after a failure:
+ * title, the first piece of evidence, the first fix command.
+ */
+export function renderTopFindings(
+  findings: readonly Finding[],
+  n: number,
+  c: ColorScheme = plainColors,
+): string[] {
+  const lines: string[] = [];
+  for (const finding of findings.slice(0, Math.max(0, n))) {
+    lines.push(`${severityLabel(finding.severity, c)} ${c.bold(finding.title)} ${c.dim(`[${finding.id}]`)}`);
+    const first = finding.evidence[0];
+    if (first) lines.push(`  ${c.dim(`${first.object}:`)} ${first.text.split("\n")[0] ?? ""}`);
+    lines.push(`  ${c.bold("Fix:")} ${finding.fix.explanation}`);
+    const command = finding.fix.commands[0];
+    if (command) lines.push(`    ${c.accent(command)}`);
+  }
+  const more = findings.length - Math.max(0, n);
+  if (more > 0) lines.push(c.dim(`(${plural(more, "more finding")}: kvmig diagnose)`));
+  return lines;
+}

@@ -1,0 +1,168 @@
+import { describe, expect, it } from "vitest";
+import { targetNetworkSetupFailed } from "../../../src/diagnose/modes/target-network-setup-failed.js";
+import { targetPodFailed } from "../../../src/diagnose/modes/target-pod-failed.js";
+import { targetPodUnschedulable } from "../../../src/diagnose/modes/target-pod-unschedulable.js";
+import type { Snapshot } from "../../../src/diagnose/types.js";
+import type { Event, Node, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
+import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+
+const id = "target-network-setup-failed";
+
+const hits: Record<string, { evidence: string; command: string }> = {
+  "kube-ovn-6220-ovs-port-not-ready": {
+    evidence:
+      "configure nic pod47c8e816dc4 for pod vm1/cilium-kube-ovn-test failed: ovs interface e19e7_47c8e81_h is not ready after 30s",
+    command: "kubectl describe pod virt-launcher-vm1-c4c8h -n cilium-kube-ovn-test",
+  },
+  "kube-ovn-6823-primary-cni-stuck": {
+    evidence: "ovs interface 4c1f0e9d8c7b_h is not ready after 30s",
+    command: "kubectl get pods -A -o wide --field-selector spec.nodeName=node-b",
+  },
+};
+
+describe("target-network-setup-failed on fixtures", () => {
+  const cases = fixtureCases(id);
+  it("covers every hit fixture", () => {
+    expect(cases.hits.sort()).toEqual(Object.keys(hits).sort());
+    expect(cases.nearMisses.length).toBeGreaterThan(0);
+  });
+  for (const [name, want] of Object.entries(hits)) {
+    it(`fires on ${name}, and the other target-pod rules do not`, async () => {
+      const s = await fixtureSnapshot(id, name);
+      const findings = targetNetworkSetupFailed.detect(s);
+      expect(findings).toHaveLength(1);
+      const [f] = findings;
+      expect(f?.id).toBe(id);
+      expect(f?.severity).toBe("error");
+      expect(f?.confidence).toBe("high");
+      expect(f?.evidence.some((e) => e.text.includes(want.evidence))).toBe(true);
+      expect(f?.fix.commands).toContain(want.command);
+      expect(targetPodUnschedulable.detect(s)).toEqual([]);
+      expect(targetPodFailed.detect(s)).toEqual([]);
+    });
+  }
+  for (const name of cases.nearMisses) {
+    it(`stays silent on ${name}`, async () => {
+      expect(targetNetworkSetupFailed.detect(await fixtureSnapshot(id, name))).toEqual([]);
+    });
+  }
+  it("offers a node other than the failing one", async () => {
+    const [f] = targetNetworkSetupFailed.detect(
+      await fixtureSnapshot(id, "kube-ovn-6220-ovs-port-not-ready"),
+    );
+    expect(f?.fix.commands).toContain("kvmig migrate vm1 -n cilium-kube-ovn-test --target-node k8s-worker-3");
+    expect(f?.fix.commands).toContain("kvmig cancel vm1 -n cilium-kube-ovn-test");
+  });
+});
+
+// What the simulated cluster's targetNetworkSetup fault writes (src/sim/controllers/pods.ts).
+function simSnapshot(parts: Partial<Snapshot> = {}): Snapshot {
+  const vmim: VirtualMachineInstanceMigration = {
+    metadata: {
+      name: "kubevirt-migrate-vm-9xk2p",
+      namespace: "demo",
+      uid: "m-7",
+      creationTimestamp: "2024-05-01T12:00:00Z",
+    },
+    spec: { vmiName: "win-app" },
+    status: { phase: "Scheduling" },
+  };
+  const pod: Pod = {
+    metadata: {
+      name: "virt-launcher-win-app-7hx2k",
+      namespace: "demo",
+      uid: "p-7",
+      labels: { "kubevirt.io/migrationJobUID": "m-7" },
+    },
+    spec: { nodeName: "node-3" },
+    status: {
+      phase: "Pending",
+      containerStatuses: [
+        { name: "compute", ready: false, state: { waiting: { reason: "ContainerCreating" } } },
+      ],
+    },
+  };
+  const sandbox: Event = {
+    metadata: { name: "s1", namespace: "demo" },
+    involvedObject: { kind: "Pod", name: "virt-launcher-win-app-7hx2k", namespace: "demo" },
+    reason: "FailedCreatePodSandBox",
+    type: "Warning",
+    message:
+      'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "0a1b2c": plugin type="multus-shim" name="multus-cni-network" failed (add): [demo/virt-launcher-win-app-7hx2k/p-7:vlan-13]: error adding container to network "vlan-13": failed to find bridge br-vlan-13',
+    lastTimestamp: "2024-05-01T12:01:00Z",
+    count: 3,
+  };
+  const nodes: Node[] = ["node-1", "node-2", "node-3"].map((name) => ({
+    metadata: { name },
+    status: { conditions: [{ type: "Ready", status: "True" }] },
+  }));
+  return {
+    source: "live",
+    takenAt: "2024-05-01T12:02:00Z",
+    namespace: "demo",
+    vmName: "win-app",
+    vmi: {
+      metadata: { name: "win-app", namespace: "demo" },
+      spec: {},
+      status: { phase: "Running", nodeName: "node-2" },
+    },
+    migrations: [vmim],
+    pods: [pod],
+    events: [sandbox],
+    logs: [],
+    nodes,
+    networkAttachmentDefinitions: [],
+    migrationPolicies: [],
+    rejections: [],
+    missing: [],
+    ...parts,
+  };
+}
+
+describe("what the simulator writes", () => {
+  it("names the missing bridge, the network and the node", () => {
+    const [f] = targetNetworkSetupFailed.detect(simSnapshot());
+    expect(f?.summary).toContain("the bridge br-vlan-13 for network vlan-13 does not exist on node-3");
+    expect(f?.fix.commands).toContain("kubectl get network-attachment-definitions vlan-13 -n demo -o yaml");
+    expect(f?.fix.commands).toContain("kvmig migrate win-app -n demo --target-node node-1");
+  });
+
+  it("has medium confidence once the pod is gone, and says so", () => {
+    const s = simSnapshot();
+    const timeout: Event = {
+      metadata: { name: "t1", namespace: "demo" },
+      involvedObject: {
+        kind: "VirtualMachineInstanceMigration",
+        name: "kubevirt-migrate-vm-9xk2p",
+        namespace: "demo",
+      },
+      reason: "SuccessfulDelete",
+      type: "Normal",
+      message: "pending pod demo/virt-launcher-win-app-7hx2k timeout period exceeded",
+      lastTimestamp: "2024-05-01T12:15:01Z",
+    };
+    const failed = {
+      ...s.migrations[0],
+      status: { phase: "Failed" as const },
+    } as VirtualMachineInstanceMigration;
+    const [f] = targetNetworkSetupFailed.detect({
+      ...s,
+      pods: [],
+      migrations: [failed],
+      events: [...s.events, timeout],
+    });
+    expect(f?.confidence).toBe("medium");
+    expect(f?.notChecked?.some((n) => n.includes("deleted"))).toBe(true);
+    expect(f?.summary).toContain("15-minute pending timeout");
+    expect(
+      targetPodFailed.detect({ ...s, pods: [], migrations: [failed], events: [...s.events, timeout] }),
+    ).toEqual([]);
+  });
+
+  it("is lower again when events were incomplete", () => {
+    const [f] = targetNetworkSetupFailed.detect(
+      simSnapshot({ missing: [{ what: "events in demo", why: "forbidden" }] }),
+    );
+    expect(f?.confidence).toBe("medium");
+  });
+});

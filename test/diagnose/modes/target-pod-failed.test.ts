@@ -1,0 +1,182 @@
+import { describe, expect, it } from "vitest";
+import { targetNetworkSetupFailed } from "../../../src/diagnose/modes/target-network-setup-failed.js";
+import { targetPodFailed } from "../../../src/diagnose/modes/target-pod-failed.js";
+import { targetPodUnschedulable } from "../../../src/diagnose/modes/target-pod-unschedulable.js";
+import type { Snapshot } from "../../../src/diagnose/types.js";
+import type { Event, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
+import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+
+const id = "target-pod-failed";
+
+const hits: Record<string, { evidence: string; summary: string; command: string }> = {
+  "kubevirt-18946-target-on-source-node": {
+    evidence: "Migration failed because target pod shutdown during migration",
+    summary: "scheduled onto worker-1, the node the VM already runs on",
+    command: "kvmig migrate fedora-local -n default --target-node worker-2",
+  },
+  "source-texts-oom-killed-target": {
+    evidence: "terminated: OOMKilled (exit code 137)",
+    summary: "OOM-killed on worker-2",
+    command: "kubectl describe pod virt-launcher-db-1-t6y7u -n demo",
+  },
+};
+
+describe("target-pod-failed on fixtures", () => {
+  const cases = fixtureCases(id);
+  it("covers every hit fixture", () => {
+    expect(cases.hits.sort()).toEqual(Object.keys(hits).sort());
+    expect(cases.nearMisses.length).toBeGreaterThanOrEqual(2);
+  });
+  for (const [name, want] of Object.entries(hits)) {
+    it(`fires on ${name}, and the other target-pod rules do not`, async () => {
+      const s = await fixtureSnapshot(id, name);
+      const findings = targetPodFailed.detect(s);
+      expect(findings).toHaveLength(1);
+      const [f] = findings;
+      expect(f?.id).toBe(id);
+      expect(f?.severity).toBe("error");
+      expect(f?.confidence).toBe("high");
+      expect(f?.evidence.some((e) => e.text.includes(want.evidence))).toBe(true);
+      expect(f?.summary).toContain(want.summary);
+      expect(f?.fix.commands).toContain(want.command);
+      expect(targetPodUnschedulable.detect(s)).toEqual([]);
+      expect(targetNetworkSetupFailed.detect(s)).toEqual([]);
+    });
+  }
+  for (const name of cases.nearMisses) {
+    it(`stays silent on ${name}`, async () => {
+      expect(targetPodFailed.detect(await fixtureSnapshot(id, name))).toEqual([]);
+    });
+  }
+  it("leaves an unschedulable timeout to target-pod-unschedulable", async () => {
+    const s = await fixtureSnapshot(id, "near-miss-unschedulable-timeout");
+    expect(targetPodUnschedulable.detect(s).map((f) => f.id)).toEqual(["target-pod-unschedulable"]);
+  });
+});
+
+function snapshot(parts: Partial<Snapshot>): Snapshot {
+  return {
+    source: "live",
+    takenAt: "2024-05-01T12:20:00Z",
+    namespace: "demo",
+    vmName: "db-1",
+    vmi: {
+      metadata: { name: "db-1", namespace: "demo" },
+      spec: {},
+      status: { phase: "Running", nodeName: "worker-1" },
+    },
+    migrations: [vmim],
+    pods: [],
+    events: [],
+    logs: [],
+    nodes: [],
+    networkAttachmentDefinitions: [],
+    migrationPolicies: [],
+    rejections: [],
+    missing: [],
+    ...parts,
+  };
+}
+const vmim: VirtualMachineInstanceMigration = {
+  metadata: {
+    name: "kubevirt-migrate-vm-c3",
+    namespace: "demo",
+    uid: "m-3",
+    creationTimestamp: "2024-05-01T12:00:00Z",
+  },
+  spec: { vmiName: "db-1" },
+  status: { phase: "Failed" },
+};
+function vmimEvent(reason: string, message: string): Event {
+  return {
+    metadata: { name: reason, namespace: "demo" },
+    involvedObject: {
+      kind: "VirtualMachineInstanceMigration",
+      name: "kubevirt-migrate-vm-c3",
+      namespace: "demo",
+    },
+    reason,
+    type: reason === "SuccessfulDelete" ? "Normal" : "Warning",
+    message,
+    lastTimestamp: "2024-05-01T12:15:02Z",
+  };
+}
+const evicted: Pod = {
+  metadata: {
+    name: "virt-launcher-db-1-e4r5t",
+    namespace: "demo",
+    labels: { "kubevirt.io/migrationJobUID": "m-3" },
+  },
+  spec: { nodeName: "worker-2" },
+  status: { phase: "Failed", reason: "Evicted", message: "The node was low on resource: memory." },
+};
+
+describe("hand-built cases", () => {
+  it("reports an evicted target pod with the kubelet's message", () => {
+    const [f] = targetPodFailed.detect(
+      snapshot({
+        pods: [evicted],
+        events: [
+          vmimEvent("FailedMigration", "Migration failed because target pod shutdown during migration"),
+        ],
+      }),
+    );
+    expect(f?.summary).toContain("evicted on worker-2");
+    expect(f?.evidence[0]?.text).toBe("Evicted: The node was low on resource: memory.");
+    expect(f?.confidence).toBe("high");
+  });
+
+  it("reports QEMU failing to start from the target launcher's log", () => {
+    const running: Pod = { ...evicted, status: { phase: "Running" } };
+    const logs = [
+      {
+        namespace: "demo",
+        pod: "virt-launcher-db-1-e4r5t",
+        container: "compute",
+        lines: [
+          '{"component":"virt-launcher","level":"error","msg":"internal error: qemu unexpectedly closed the monitor: 2024-05-01T12:01:29.495586Z qemu-kvm: unable to map backing store for guest RAM: Cannot allocate memory","pos":"qemuProcessReportLogError:2051","subcomponent":"libvirt","timestamp":"2024-05-01T12:01:29.572000Z"}',
+        ],
+      },
+    ];
+    const [f] = targetPodFailed.detect(snapshot({ pods: [running], logs }));
+    expect(f?.summary).toContain("QEMU could not start");
+    expect(f?.evidence[0]?.text).toContain("unable to map backing store for guest RAM");
+    expect(f?.fix.commands).toContain("kubectl logs virt-launcher-db-1-e4r5t -n demo -c compute");
+  });
+
+  it("reports only the symptom, with medium confidence, when the pod is gone", () => {
+    const [f] = targetPodFailed.detect(
+      snapshot({
+        events: [vmimEvent("FailedMigration", "Migration target pod was removed during active migration.")],
+      }),
+    );
+    expect(f?.confidence).toBe("medium");
+    expect(f?.summary).toContain("was removed during the migration");
+  });
+
+  it("lowers confidence again when events were incomplete", () => {
+    const [f] = targetPodFailed.detect(
+      snapshot({
+        events: [vmimEvent("FailedMigration", "Migration target pod was removed during active migration.")],
+        missing: [{ what: "events in demo", why: "forbidden" }],
+      }),
+    );
+    expect(f?.confidence).toBe("low");
+  });
+
+  it("says nothing about a cancelled migration", () => {
+    expect(
+      targetPodFailed.detect(
+        snapshot({
+          pods: [evicted],
+          events: [
+            vmimEvent(
+              "SuccessfulDelete",
+              "migration canceled and pod demo/virt-launcher-db-1-e4r5t is deleted",
+            ),
+          ],
+        }),
+      ),
+    ).toEqual([]);
+  });
+});
