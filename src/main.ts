@@ -3,9 +3,13 @@
 // table in errors.ts, which cli.ts hands to the process.
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { cancelCommand } from "./commands/cancel.js";
 import { examples, type Runner } from "./commands/command.js";
+import { diagnoseCommand } from "./commands/diagnose.js";
+import { migrateCommand } from "./commands/migrate.js";
 import { simCommand, withEmbeddedSim } from "./commands/sim.js";
 import { versionCommand } from "./commands/version.js";
+import { watchCommand } from "./commands/watch.js";
 import type { CommandContext, Context, GlobalOptions } from "./context.js";
 import { parseDuration } from "./duration.js";
 import { describeError, ExitCode, exitCodeOf, type KvmigError, UsageError } from "./errors.js";
@@ -112,7 +116,14 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
   };
 
   // Subcommands inherit the root's settings: exitOverride and the output redirection above.
-  for (const command of [versionCommand(run, ctx.programName), simCommand(run, ctx.programName)]) {
+  for (const command of [
+    migrateCommand(run, ctx.programName),
+    watchCommand(run, ctx.programName),
+    cancelCommand(run, ctx.programName),
+    versionCommand(run, ctx.programName),
+    diagnoseCommand(run, ctx.programName),
+    simCommand(run, ctx.programName),
+  ]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
   return program;

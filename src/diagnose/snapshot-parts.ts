@@ -2,9 +2,11 @@
 // the order of things, the snapshot's time, the current launcher image.
 
 import type { ObjectMeta } from "../k8s/meta.js";
-import type { Deployment, Event } from "../k8s/types.js";
+import type { Event } from "../k8s/types.js";
 import { eventTime } from "./evidence.js";
 import type { ApiRejection, MissingEvidence } from "./types.js";
+
+export { launcherImageOf } from "../k8s/launcher-image.js";
 
 /**
  * What a dump (`--dump`) records beyond the objects and logs: when the snapshot was taken, what
@@ -125,18 +127,6 @@ export function newestTimestamp(
     }
   }
   return newest;
-}
-
-/** virt-controller's `--launcher-image` argument: the image new launcher pods get. */
-export function launcherImageOf(deployment: Deployment | undefined): string | undefined {
-  for (const container of deployment?.spec?.template?.spec?.containers ?? []) {
-    const words = [...(container.command ?? []), ...(container.args ?? [])];
-    for (const [i, word] of words.entries()) {
-      if (word === "--launcher-image") return words[i + 1];
-      if (word.startsWith("--launcher-image=")) return word.slice("--launcher-image=".length);
-    }
-  }
-  return undefined;
 }
 
 function escapeRegExp(text: string): string {

@@ -1,0 +1,199 @@
+// kvmig cancel VM: there is no cancel endpoint; deleting the unfinished VMIM is the abort
+// request (facts §c). Only that VMIM is deleted, with a uid precondition, and the outcome is
+// read from the VMI: aborted on the source node, completed first, or the abort failed.
+
+import { Command } from "@commander-js/extra-typings";
+import type { CommandContext } from "../context.js";
+import { parseDuration } from "../duration.js";
+import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
+import { writeData } from "../io/output.js";
+import { isNotFound } from "../k8s/api-errors.js";
+import { unfinishedMigration } from "../migration/preflight.js";
+import { commandLine } from "../util/shell.js";
+import { examples, type Runner } from "./command.js";
+import { followMigration } from "./follow.js";
+import { listMigrationsOf, readVm } from "./migrate.js";
+
+export interface CancelFlags {
+  vm: string;
+  yes: boolean;
+  dryRun: boolean;
+  wait: boolean;
+  timeoutMs: number;
+}
+
+export type CancelOutcome =
+  | "aborted"
+  | "completed"
+  | "abort-failed"
+  | "requested"
+  | "nothing-to-cancel"
+  | "dry-run";
+
+export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promise<void> {
+  const kube = await ctx.kube();
+  const namespace = kube.namespace;
+  const [migrations, { vmi }] = await Promise.all([
+    listMigrationsOf(kube, namespace, flags.vm),
+    readVm(kube, namespace, flags.vm),
+  ]);
+  const evacuation = vmi?.status?.evacuationNodeName;
+  const evacuationHint = () => {
+    if (!evacuation) return;
+    ctx.io.err(
+      `note: ${namespace}/${flags.vm} is being evacuated from ${evacuation} (a drain); KubeVirt will create new migrations until the evacuation is cancelled: ${commandLine(["virtctl", "evacuate-cancel", "vmi", flags.vm, "-n", namespace])}`,
+    );
+  };
+  const result = (outcome: CancelOutcome, extra: Record<string, unknown> = {}) => ({
+    vm: flags.vm,
+    namespace,
+    outcome,
+    evacuationNodeName: evacuation ?? null,
+    ...extra,
+  });
+
+  const target = unfinishedMigration(migrations);
+  if (!target) {
+    await writeData(ctx.io, ctx.io.mode, result("nothing-to-cancel", { migration: null }), () =>
+      ctx.io.out(`nothing to cancel: ${namespace}/${flags.vm} has no unfinished migration`),
+    );
+    evacuationHint();
+    return;
+  }
+  const name = target.metadata.name ?? "";
+  const phase = target.status?.phase || "Pending";
+  const state = vmi?.status?.migrationState;
+  const ours = state?.migrationUid === target.metadata.uid;
+  const route =
+    ours && state?.targetNode
+      ? `${state.sourceNode ?? vmi?.status?.nodeName} → ${state.targetNode}`
+      : `on ${vmi?.status?.nodeName ?? "?"}`;
+
+  if (!flags.yes) {
+    const ok = await ctx.prompter.confirm({
+      message: `Cancel migration ${name} of ${namespace}/${flags.vm} (${phase}, ${route})?`,
+      flag: "--yes",
+      default: false,
+    });
+    if (!ok) throw new InterruptedError("cancel declined; nothing was changed");
+  }
+
+  try {
+    await kube.deleteMigration(namespace, name, { uid: target.metadata.uid, dryRun: flags.dryRun });
+  } catch (error) {
+    // Already gone: it ended (or was cancelled) meanwhile; the VMI still tells how.
+    if (!isNotFound(error)) throw error;
+  }
+  if (flags.dryRun) {
+    await writeData(ctx.io, ctx.io.mode, result("dry-run", { migration: name, phase }), () =>
+      ctx.io.out(`dry run: would delete migration ${name} (${phase}) to cancel it; nothing was changed`),
+    );
+    return;
+  }
+  if (!flags.wait) {
+    await writeData(ctx.io, ctx.io.mode, result("requested", { migration: name, phase }), () =>
+      ctx.io.out(`abort requested: migration ${name} (${phase}) is being cancelled`),
+    );
+    evacuationHint();
+    return;
+  }
+  if (ctx.io.mode === "text")
+    ctx.io.err(`abort requested for migration ${name} (${phase}); waiting for the outcome`);
+  const end = await followMigration(kube, {
+    namespace,
+    vmName: flags.vm,
+    migration: target,
+    signal: ctx.signal,
+    timeoutMs: flags.timeoutMs,
+    clock: ctx.clock,
+    onChange: () => {},
+    debug: ctx.debug,
+  });
+  const view = end.view;
+  const node = view.vmiNode ?? vmi?.status?.nodeName ?? null;
+  const outcome: CancelOutcome | undefined =
+    view.outcome === "succeeded"
+      ? "completed"
+      : view.outcome === "failed"
+        ? view.abortStatus === "Failed"
+          ? "abort-failed"
+          : "aborted"
+        : undefined;
+  if (outcome === undefined) {
+    const watch = commandLine(["kvmig", "watch", flags.vm, "-n", namespace]);
+    if (end.kind === "interrupted")
+      throw new InterruptedError(`stopped waiting; the abort of ${name} goes on`, {
+        hint: `follow it with: ${watch}`,
+      });
+    throw new TimeoutError(
+      `the abort of migration ${name} has not finished within the --timeout (abort status: ${view.abortStatus ?? "none yet"})`,
+      {
+        hint: `follow it with: ${watch}; a migration that cannot be cancelled may need: ${commandLine(["kvmig", "restart", flags.vm, "-n", namespace])}`,
+      },
+    );
+  }
+  await writeData(
+    ctx.io,
+    ctx.io.mode,
+    result(outcome, { migration: name, phase, abortStatus: view.abortStatus ?? null, node }),
+    () => {
+      if (outcome === "aborted")
+        ctx.io.out(
+          `aborted: migration ${name} was cancelled; ${namespace}/${flags.vm} is still on ${node ?? "its source node"}`,
+        );
+      if (outcome === "completed")
+        ctx.io.out(
+          `completed: migration ${name} finished before the abort took effect; ${namespace}/${flags.vm} is now on ${node}`,
+        );
+      if (outcome === "abort-failed")
+        ctx.io.out(
+          `abort failed: migration ${name} could not be cancelled (${view.failureReason ?? "abortStatus Failed"})`,
+        );
+    },
+  );
+  evacuationHint();
+  if (outcome === "completed") {
+    throw new OperationFailedError(`the migration completed before the abort took effect`, {
+      hint: `the VM now runs on ${node}; migrate it back with: ${commandLine(["kvmig", "migrate", flags.vm, "-n", namespace])}`,
+    });
+  }
+  if (outcome === "abort-failed") {
+    throw new OperationFailedError(`the abort of migration ${name} failed`, {
+      hint: `see why with: ${commandLine(["kvmig", "diagnose", flags.vm, "-n", namespace])}`,
+    });
+  }
+}
+
+export function cancelCommand(run: Runner, programName: string) {
+  return new Command("cancel")
+    .description("Abort a VM's unfinished migration and report whether it stayed on its source node")
+    .argument("<vm>", "the VM whose migration to cancel")
+    .option("-y, --yes", "do not ask for confirmation", false)
+    .option("--dry-run", "show what would be deleted; change nothing", false)
+    .option("--no-wait", "request the abort and return without waiting for the outcome")
+    .option("--timeout <duration>", "how long to wait for the outcome, e.g. 5m; 0 for no limit", "5m")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["cancel rhel-db -n demo", "abort the migration after confirming"],
+          ["cancel rhel-db -n demo --yes -o json", "in a script, with the outcome as JSON"],
+        ],
+        programName,
+      ),
+    )
+    .action((vm, options) =>
+      run(async (ctx) => {
+        await runCancel(
+          {
+            vm,
+            yes: options.yes,
+            dryRun: options.dryRun,
+            wait: options.wait,
+            timeoutMs: parseDuration(options.timeout, "--timeout"),
+          },
+          ctx,
+        );
+      }),
+    );
+}

@@ -1,0 +1,350 @@
+// Following one migration to its end: watches on the VMIM, the VMI and the namespace's events,
+// the source launcher's `compute` log (or Prometheus) for progress, and a periodic "why is it
+// Pending" look. Everything flows into the pure reducer (migration/state.ts); the caller renders.
+// Ctrl-C and --timeout stop the following only; the migration itself is never touched here.
+
+import type { Clock } from "../clock.js";
+import { describeError, KvmigError } from "../errors.js";
+import type { KubeClient } from "../k8s/kube-client.js";
+import type { Event, KubeVirt, Pod, VirtualMachineInstanceMigration } from "../k8s/types.js";
+import { explainPending, type PendingReason } from "../migration/pending.js";
+import { limitsOf } from "../migration/preflight.js";
+import { parseAbortLine, parseMigrationInfo } from "../migration/progress-line.js";
+import { type FollowInput, initialView, type MigrationView, reduce } from "../migration/state.js";
+
+export type FollowChange =
+  | { kind: "phase"; from: string; to: string }
+  | { kind: "progress" }
+  | { kind: "pending"; reasons: PendingReason[] }
+  | { kind: "event"; event: Event }
+  | { kind: "note"; text: string };
+
+export interface FollowOptions {
+  namespace: string;
+  vmName: string;
+  migration: VirtualMachineInstanceMigration;
+  signal: AbortSignal;
+  /** 0: no limit. */
+  timeoutMs: number;
+  clock: Clock;
+  prometheusUrl?: string | undefined;
+  /** Explain a Pending phase once it lasted this long. */
+  pendingAfterMs?: number | undefined;
+  onChange(view: MigrationView, change: FollowChange): void;
+  debug?: ((line: string) => void) | undefined;
+}
+
+export type FollowEnd = { kind: "done" | "timeout" | "interrupted"; view: MigrationView };
+
+const pendingPollMs = 5000;
+const settleMs = 400;
+const migrationJobLabel = "kubevirt.io/migrationJobUID";
+
+/** A queue many producers push into and one consumer iterates. */
+class Channel<T> {
+  #items: T[] = [];
+  #wake: (() => void) | undefined;
+  #closed = false;
+
+  push(item: T): void {
+    if (this.#closed) return;
+    this.#items.push(item);
+    this.#wake?.();
+  }
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for (;;) {
+      const item = this.#items.shift();
+      if (item !== undefined) {
+        yield item;
+        continue;
+      }
+      if (this.#closed) return;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = undefined;
+    }
+  }
+}
+
+type Signal =
+  | FollowInput
+  | { kind: "tick" }
+  | { kind: "stop"; why: "timeout" | "interrupted" }
+  | { kind: "failed"; error: unknown };
+
+export async function followMigration(kube: KubeClient, options: FollowOptions): Promise<FollowEnd> {
+  const { namespace, vmName, clock } = options;
+  const stop = new AbortController();
+  const onAbort = () => channel.push({ kind: "stop", why: "interrupted" });
+  const channel = new Channel<Signal>();
+  options.signal.addEventListener("abort", onAbort, { once: true });
+  if (options.signal.aborted) onAbort();
+
+  let view = initialView(options.migration, vmName);
+  let current = options.migration;
+  let currentVmi: Parameters<typeof explainPending>[0]["vmi"];
+  // The server's clock may run ahead of ours (skew, or a simulated cluster running faster):
+  // "now" is never earlier than the newest server timestamp seen.
+  let serverTime = 0;
+  const observe = (time: string | null | undefined) => {
+    const ms = Date.parse(time ?? "");
+    if (!Number.isNaN(ms) && ms > serverTime) serverTime = ms;
+  };
+  const now = () => Math.max(clock.now(), serverTime);
+  const iso = () => new Date(now()).toISOString();
+  const events: Event[] = [];
+  const relevant = (e: Event) => {
+    const name = e.involvedObject.name;
+    return (
+      name === vmName ||
+      name === view.name ||
+      (name !== undefined && name === view.targetPod) ||
+      name === view.sourcePod
+    );
+  };
+  const since = Date.parse(view.createdAt ?? "") - 1000;
+  let seen = false;
+
+  const pump = async <T>(source: AsyncIterable<T>, map: (item: T) => Signal | undefined, what: string) => {
+    try {
+      for await (const item of source) {
+        const signal = map(item);
+        if (signal) channel.push(signal);
+      }
+    } catch (error) {
+      if (!stop.signal.aborted)
+        channel.push({
+          kind: "failed",
+          error: new KvmigError(`${what}: ${describeError(error).message}`, { cause: error }),
+        });
+    }
+  };
+
+  const watchOptions = { namespace, signal: stop.signal };
+  const tasks: Promise<void>[] = [
+    pump(
+      kube.watch("vmim", { ...watchOptions, labelSelector: `kubevirt.io/vmi-name=${vmName}` }),
+      (u) => {
+        if (u.type !== "SYNCED") {
+          if (u.object.metadata.uid === view.uid) seen = true;
+          return { kind: "migration", type: u.type, object: u.object };
+        }
+        // Gone before the watch began (a cancel that finished at once): say so to the reducer.
+        return seen ? undefined : { kind: "migration", type: "DELETED", object: current };
+      },
+      "watching migrations",
+    ),
+    pump(
+      kube.watch("vmi", { ...watchOptions, fieldSelector: `metadata.name=${vmName}` }),
+      (u) => (u.type === "SYNCED" ? undefined : { kind: "vmi", type: u.type, object: u.object }),
+      "watching the VMI",
+    ),
+    // Events are context, not essential: a user who may not list them still gets the rest.
+    (async () => {
+      try {
+        for await (const u of kube.watch("event", watchOptions)) {
+          if (u.type === "SYNCED" || u.type === "DELETED") continue;
+          const time = Date.parse(
+            u.object.lastTimestamp ?? u.object.eventTime ?? u.object.firstTimestamp ?? "",
+          );
+          if (!Number.isNaN(since) && time < since) continue;
+          channel.push({ kind: "event", object: u.object });
+        }
+      } catch (error) {
+        if (!stop.signal.aborted) options.debug?.(`events not followed: ${describeError(error).message}`);
+      }
+    })(),
+  ];
+
+  if (options.timeoutMs > 0) {
+    tasks.push(
+      clock.sleep(options.timeoutMs, stop.signal).then(
+        () => channel.push({ kind: "stop", why: "timeout" }),
+        () => {},
+      ),
+    );
+  }
+  // A tick drives the pending explanation and the Prometheus poll.
+  tasks.push(
+    (async () => {
+      try {
+        await clock.sleep(options.pendingAfterMs ?? 3000, stop.signal);
+        for (;;) {
+          channel.push({ kind: "tick" });
+          await clock.sleep(pendingPollMs, stop.signal);
+        }
+      } catch {
+        // Stopped.
+      }
+    })(),
+  );
+
+  let logsFrom: string | undefined;
+  let kubevirt: Promise<KubeVirt | undefined> | undefined;
+  let lastPending = "";
+  let ended: FollowEnd["kind"] | undefined;
+  let settleUntil: number | undefined;
+
+  const followLogs = (pod: string) => {
+    logsFrom = pod;
+    tasks.push(
+      (async () => {
+        for (let attempt = 0; !stop.signal.aborted && attempt < 5; attempt++) {
+          try {
+            for await (const line of kube.followPodLogs(namespace, pod, {
+              container: "compute",
+              tailLines: 20,
+              signal: stop.signal,
+            })) {
+              const progress = parseMigrationInfo(line);
+              if (progress) channel.push({ kind: "progress", progress });
+              const abort = parseAbortLine(line);
+              if (abort)
+                channel.push({
+                  kind: "launcher",
+                  text: `Aborting migration: ${abort.why === "stuck" ? "stuck for" : "not completed after"} ${abort.seconds} seconds`,
+                });
+            }
+            return;
+          } catch (error) {
+            if (stop.signal.aborted) return;
+            const { message } = describeError(error);
+            if (/forbidden|403/i.test(message)) {
+              channel.push({ kind: "tick" });
+              options.onChange(view, {
+                kind: "note",
+                text: `progress unavailable: cannot read the launcher log (${message}); --prometheus-url reads it from Prometheus`,
+              });
+              return;
+            }
+            options.debug?.(`launcher log of ${pod}: ${message}; retrying`);
+            await clock.sleep(1000, stop.signal).catch(() => {});
+          }
+        }
+      })(),
+    );
+  };
+
+  const pollPrometheus = async (url: string) => {
+    try {
+      const { queryMigrationProgress } = await import("../metrics/prometheus.js");
+      const progress = await queryMigrationProgress(
+        url,
+        { namespace, vmi: vmName, migrationUid: view.uid },
+        stop.signal,
+      );
+      if (progress) channel.push({ kind: "progress", progress });
+    } catch (error) {
+      if (!stop.signal.aborted) options.onChange(view, { kind: "note", text: describeError(error).message });
+    }
+  };
+
+  const explain = async () => {
+    try {
+      kubevirt ??= kube.findKubeVirt().catch(() => undefined);
+      const [cluster, pods, kv] = await Promise.all([
+        kube.list("vmim", {}).catch(() => undefined),
+        kube
+          .list("pod", { namespace, labelSelector: `${migrationJobLabel}=${view.uid}` })
+          .catch((): Pod[] => []),
+        kubevirt,
+      ]);
+      const sourceNodes = new Map<string, string>();
+      for (const m of cluster ?? []) {
+        const node = m.status?.migrationState?.sourceNode;
+        if (node && m.metadata.name) sourceNodes.set(m.metadata.name, node);
+      }
+      for (const pod of pods) observe(pod.metadata.creationTimestamp);
+      const reasons = explainPending({
+        migration: current,
+        vmi: currentVmi,
+        clusterMigrations: cluster?.filter((m) => !["Succeeded", "Failed"].includes(m.status?.phase ?? "")),
+        sourceNodes,
+        limits: limitsOf(kv),
+        targetPods: pods,
+        events,
+        now: now(),
+      });
+      const text = reasons.map((r) => r.text).join("; ");
+      if (text !== lastPending && view.outcome === "in-progress" && isWaiting(view.phase, pods)) {
+        lastPending = text;
+        options.onChange(view, { kind: "pending", reasons });
+      }
+    } catch (error) {
+      options.debug?.(`explaining the Pending phase: ${describeError(error).message}`);
+    }
+  };
+
+  try {
+    for await (const signal of channel) {
+      if (signal.kind === "stop") {
+        ended = signal.why;
+        break;
+      }
+      if (signal.kind === "failed") throw signal.error;
+      if (signal.kind === "tick") {
+        if (view.outcome !== "in-progress") continue;
+        if (isWaiting(view.phase, [])) void explain();
+        if (options.prometheusUrl && view.phase === "Running") void pollPrometheus(options.prometheusUrl);
+        continue;
+      }
+      if (signal.kind === "migration" && signal.object.metadata.uid === view.uid) {
+        current = signal.object;
+        for (const t of current.status?.phaseTransitionTimestamps ?? []) observe(t.phaseTransitionTimestamp);
+      }
+      if (signal.kind === "vmi") currentVmi = signal.object;
+      if (signal.kind === "event") {
+        if (!relevant(signal.object)) continue;
+        observe(signal.object.lastTimestamp ?? signal.object.eventTime ?? signal.object.firstTimestamp);
+        events.push(signal.object);
+      }
+      const before = view;
+      view = reduce(view, signal, iso());
+      if (signal.kind === "event") options.onChange(view, { kind: "event", event: signal.object });
+      if (before.phase !== view.phase)
+        options.onChange(view, { kind: "phase", from: before.phase, to: view.phase });
+      if (signal.kind === "progress" && view.progress !== before.progress)
+        options.onChange(view, { kind: "progress" });
+      if (
+        !logsFrom &&
+        !options.prometheusUrl &&
+        view.sourcePod &&
+        view.outcome === "in-progress" &&
+        ["Scheduled", "PreparingTarget", "TargetReady", "Running"].includes(view.phase)
+      ) {
+        followLogs(view.sourcePod);
+      }
+      if (view.outcome !== "in-progress" && settleUntil === undefined) {
+        // Trailing events and the launcher's last line arrive just after the phase change.
+        settleUntil = clock.now() + settleMs;
+        tasks.push(
+          clock.sleep(settleMs, stop.signal).then(
+            () => channel.push({ kind: "stop", why: "timeout" }),
+            () => {},
+          ),
+        );
+      }
+      if (settleUntil !== undefined && clock.now() >= settleUntil) break;
+    }
+  } finally {
+    stop.abort();
+    options.signal.removeEventListener("abort", onAbort);
+    channel.close();
+  }
+  const kind: FollowEnd["kind"] = view.outcome !== "in-progress" ? "done" : (ended ?? "interrupted");
+  return { kind, view };
+}
+
+function isWaiting(phase: string, targetPods: readonly Pod[]): boolean {
+  return (
+    phase === "" ||
+    phase === "Pending" ||
+    phase === "Scheduling" ||
+    targetPods.some((p) => p.status?.phase === "Pending")
+  );
+}

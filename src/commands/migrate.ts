@@ -1,0 +1,454 @@
+// kvmig migrate VM: pre-flight verdicts, start through the migrate subresource (a VMIM for a
+// standalone VMI), then follow the migration to its end and summarise it.
+
+import { Command, Option } from "@commander-js/extra-typings";
+import type { CommandContext } from "../context.js";
+import { parseDuration } from "../duration.js";
+import {
+  ApiError,
+  InterruptedError,
+  NotFoundError,
+  OperationFailedError,
+  TimeoutError,
+  UnauthorizedError,
+  UsageError,
+} from "../errors.js";
+import { writeData } from "../io/output.js";
+import { isNotFound } from "../k8s/api-errors.js";
+import type { KubeClient } from "../k8s/kube-client.js";
+import { launcherImageOf } from "../k8s/launcher-image.js";
+import type {
+  VirtualMachine,
+  VirtualMachineInstance,
+  VirtualMachineInstanceMigration,
+} from "../k8s/types.js";
+import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
+import { isFinalPhase, type MigrationView } from "../migration/state.js";
+import { commandLine } from "../util/shell.js";
+import { examples, type Runner } from "./command.js";
+import { followMigration } from "./follow.js";
+import { FollowRenderer, migrationJson, renderVerdicts, summaryLines } from "./migration-render.js";
+
+export interface MigrateFlags {
+  vm: string;
+  targetNode?: string | undefined;
+  nodeSelector?: Record<string, string> | undefined;
+  dryRun: boolean;
+  force: boolean;
+  wait: boolean;
+  timeoutMs: number;
+  prometheusUrl?: string | undefined;
+}
+
+export const vmiNameLabel = "kubevirt.io/vmi-name";
+
+/** `k=v,k2=v2` → a map, or a usage error naming the flag. */
+export function parseNodeSelector(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(",")) {
+    const match = /^\s*([A-Za-z0-9./_-]+)\s*=\s*([A-Za-z0-9._-]*)\s*$/.exec(part);
+    if (!match?.[1]) {
+      throw new UsageError(`invalid --node-selector "${text}"`, {
+        hint: "write it as key=value[,key=value], e.g. topology.kubernetes.io/zone=a",
+      });
+    }
+    out[match[1]] = match[2] ?? "";
+  }
+  return out;
+}
+
+async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
+  return promise.catch(() => undefined);
+}
+
+async function optional<T>(promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The VM and its VMI; a NotFoundError (exit 5) when neither exists. */
+export async function readVm(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<{ vm?: VirtualMachine | undefined; vmi?: VirtualMachineInstance | undefined }> {
+  const [vm, vmi] = await Promise.all([
+    optional(kube.get("vm", name, namespace)),
+    optional(kube.get("vmi", name, namespace)),
+  ]);
+  if (!vm && !vmi) {
+    throw new NotFoundError(`VirtualMachine "${name}" not found in namespace "${namespace}"`, {
+      hint: `list the VMs with: kubectl get vm,vmi -n ${namespace}`,
+    });
+  }
+  return { vm, vmi };
+}
+
+export function listMigrationsOf(kube: KubeClient, namespace: string, vmName: string) {
+  return kube.list("vmim", { namespace, labelSelector: `${vmiNameLabel}=${vmName}` });
+}
+
+async function gatherPreflight(
+  kube: KubeClient,
+  flags: MigrateFlags,
+  namespace: string,
+): Promise<PreflightInput> {
+  const { vm, vmi } = await readVm(kube, namespace, flags.vm);
+  const standalone = vm === undefined;
+  const accessCheck = standalone
+    ? { verb: "create", group: "kubevirt.io", resource: "virtualmachineinstancemigrations", namespace }
+    : {
+        verb: "update",
+        group: "subresources.kubevirt.io",
+        resource: "virtualmachines",
+        subresource: "migrate",
+        namespace,
+        name: flags.vm,
+      };
+  const [migrations, nodes, nads, kubevirt, clusterMigrations, allowed] = await Promise.all([
+    listMigrationsOf(kube, namespace, flags.vm),
+    orUndefined(kube.list("node")),
+    orUndefined(kube.list("nad", { namespace })),
+    orUndefined(kube.findKubeVirt()),
+    orUndefined(kube.list("vmim")),
+    orUndefined(kube.canI(accessCheck)),
+  ]);
+  const controller = kubevirt
+    ? await orUndefined(kube.findVirtController(kubevirt.metadata.namespace ?? "kubevirt"))
+    : undefined;
+  const sourceNodes = new Map<string, string>();
+  for (const m of clusterMigrations ?? []) {
+    const node = m.status?.migrationState?.sourceNode;
+    if (node && m.metadata.name) sourceNodes.set(m.metadata.name, node);
+  }
+  return {
+    namespace,
+    vmName: flags.vm,
+    vm,
+    vmi,
+    migrations,
+    nodes,
+    nads,
+    kubevirt,
+    currentLauncherImage: launcherImageOf(controller),
+    clusterMigrations: clusterMigrations?.filter((m) => !isFinalPhase(m.status?.phase)),
+    sourceNodes,
+    access: allowed,
+    accessDescription: standalone
+      ? "create virtualmachineinstancemigrations"
+      : "update virtualmachines/migrate",
+    targetNode: flags.targetNode,
+    nodeSelector: flags.nodeSelector,
+  };
+}
+
+function addedNodeSelector(flags: MigrateFlags): Record<string, string> | undefined {
+  const selector = { ...(flags.nodeSelector ?? {}) };
+  if (flags.targetNode) selector["kubernetes.io/hostname"] = flags.targetNode;
+  return Object.keys(selector).length > 0 ? selector : undefined;
+}
+
+function isInFlightRejection(error: unknown): boolean {
+  return error instanceof ApiError && /in-flight migration detected/.test(error.message);
+}
+
+/** Starts the migration; returns undefined when another one won the race (then follow that). */
+async function start(
+  kube: KubeClient,
+  namespace: string,
+  flags: MigrateFlags,
+  standalone: boolean,
+  dryRun: boolean,
+): Promise<VirtualMachineInstanceMigration | "started" | undefined> {
+  const selector = addedNodeSelector(flags);
+  try {
+    if (standalone) {
+      return await kube.createMigration(
+        namespace,
+        {
+          metadata: { generateName: "kvmig-migrate-", namespace },
+          spec: { vmiName: flags.vm, ...(selector ? { addedNodeSelector: selector } : {}) },
+        },
+        { dryRun },
+      );
+    }
+    await kube.migrate(namespace, flags.vm, {
+      ...(selector ? { addedNodeSelector: selector } : {}),
+      ...(dryRun ? { dryRun: ["All"] } : {}),
+    });
+    return "started";
+  } catch (error) {
+    if (isInFlightRejection(error)) return undefined;
+    if (error instanceof ApiError && error.status === 403) {
+      throw new UnauthorizedError(error.message, {
+        hint: standalone
+          ? `you may not create virtualmachineinstancemigrations in "${namespace}"; ask for the kubevirt.io:migrate ClusterRole`
+          : `you may not update virtualmachines/migrate in "${namespace}"; since KubeVirt v1.5 this needs the kubevirt.io:migrate ClusterRole, bound in the namespace`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** The VMIM the migrate call created: the newest unfinished one that was not there before. */
+async function findCreated(
+  kube: KubeClient,
+  ctx: CommandContext,
+  namespace: string,
+  vmName: string,
+  known: ReadonlySet<string>,
+): Promise<VirtualMachineInstanceMigration> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const fresh = (await listMigrationsOf(kube, namespace, vmName)).filter(
+      (m) => !known.has(m.metadata.uid ?? ""),
+    );
+    const found = unfinishedMigration(fresh) ?? fresh.at(-1);
+    if (found) return found;
+    await ctx.clock.sleep(200, ctx.signal);
+  }
+  throw new NotFoundError(
+    `the migration of ${namespace}/${vmName} was accepted, but no VirtualMachineInstanceMigration appeared`,
+    {
+      hint: `look for it with: kubectl get vmim -n ${namespace} -l ${vmiNameLabel}=${vmName}`,
+    },
+  );
+}
+
+export interface MigrateResult {
+  view?: MigrationView | undefined;
+  verdicts: Verdict[];
+  dryRun?: boolean;
+}
+
+export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Promise<void> {
+  const kube = await ctx.kube();
+  const namespace = kube.namespace;
+  const text = ctx.io.mode === "text";
+  const input = await gatherPreflight(kube, flags, namespace);
+  const verdicts = preflight(input);
+  if (text) renderVerdicts(ctx.io, `pre-flight ${namespace}/${flags.vm}`, verdicts);
+
+  const errors = verdicts.filter((v) => v.status === "error");
+  const denied = errors.find((v) => v.check === "rbac");
+  if (denied && !flags.force) {
+    throw new UnauthorizedError(
+      `${denied.message}: the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) grants it`,
+      {
+        hint: `check with: kubectl auth can-i update virtualmachines/migrate.subresources.kubevirt.io -n ${namespace}`,
+      },
+    );
+  }
+  if (errors.length > 0 && !flags.force) {
+    const first = errors[0] as Verdict;
+    throw new OperationFailedError(`pre-flight: ${first.message}`, {
+      hint: `${first.hint ? `${first.hint}; ` : ""}--force starts the migration anyway`,
+    });
+  }
+
+  const existing = unfinishedMigration(input.migrations);
+  let migration: VirtualMachineInstanceMigration | undefined = existing;
+  if (flags.dryRun) {
+    if (existing) {
+      ctx.io.err(
+        `dry run: migration ${existing.metadata.name} is already in progress; kvmig would follow it`,
+      );
+    } else {
+      await start(kube, namespace, flags, input.vm === undefined, true);
+      const selector = addedNodeSelector(flags);
+      ctx.io.err(
+        `dry run: the API server accepted migrating ${namespace}/${flags.vm} off ${input.vmi?.status?.nodeName ?? "its node"}${
+          selector
+            ? ` to a node with ${Object.entries(selector)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(",")}`
+            : ""
+        }; nothing was changed`,
+      );
+    }
+    await writeData(
+      ctx.io,
+      ctx.io.mode,
+      { vm: flags.vm, namespace, dryRun: true, wouldFollow: existing?.metadata.name ?? null, verdicts },
+      () => {},
+    );
+    return;
+  }
+
+  if (!migration) {
+    const known = new Set(input.migrations.map((m) => m.metadata.uid ?? ""));
+    const started = await start(kube, namespace, flags, input.vm === undefined, false);
+    if (started === undefined) {
+      ctx.io.err(
+        "another migration of this VM started meanwhile; following it instead of starting a second one",
+      );
+      migration = unfinishedMigration(await listMigrationsOf(kube, namespace, flags.vm));
+      if (!migration)
+        throw new NotFoundError(`the in-flight migration of ${namespace}/${flags.vm} is already gone`, {
+          hint: `kvmig watch ${flags.vm} -n ${namespace}`,
+        });
+    } else if (started === "started") {
+      migration = await findCreated(kube, ctx, namespace, flags.vm, known);
+    } else {
+      migration = started;
+    }
+    if (text)
+      ctx.io.err(
+        `migration ${migration.metadata.name} started for ${namespace}/${flags.vm} on ${input.vmi?.status?.nodeName ?? "?"}`,
+      );
+  } else if (text) {
+    ctx.io.err(`following migration ${migration.metadata.name} (${migration.status?.phase || "Pending"})`);
+  }
+
+  if (!flags.wait) {
+    await writeData(
+      ctx.io,
+      ctx.io.mode,
+      { vm: flags.vm, namespace, migration: migration.metadata.name, phase: migration.status?.phase ?? "" },
+      () =>
+        ctx.io.out(
+          `migration ${migration.metadata.name} started; follow it with: ${commandLine(["kvmig", "watch", flags.vm, "-n", namespace])}`,
+        ),
+    );
+    return;
+  }
+  await followAndReport(kube, ctx, {
+    namespace,
+    vmName: flags.vm,
+    migration,
+    timeoutMs: flags.timeoutMs,
+    prometheusUrl: flags.prometheusUrl,
+    showEvents: false,
+  });
+}
+
+export interface FollowTarget {
+  namespace: string;
+  vmName: string;
+  migration: VirtualMachineInstanceMigration;
+  timeoutMs: number;
+  prometheusUrl?: string | undefined;
+  showEvents: boolean;
+}
+
+/** Follows to the end, prints the summary (or JSON) and chooses the exit code. Shared with watch. */
+export async function followAndReport(
+  kube: KubeClient,
+  ctx: CommandContext,
+  target: FollowTarget,
+): Promise<void> {
+  const progress = ctx.progress();
+  const renderer = new FollowRenderer(ctx.io, progress, {
+    now: () => ctx.clock.now(),
+    showEvents: target.showEvents,
+  });
+  let end: Awaited<ReturnType<typeof followMigration>>;
+  try {
+    end = await followMigration(kube, {
+      namespace: target.namespace,
+      vmName: target.vmName,
+      migration: target.migration,
+      signal: ctx.signal,
+      timeoutMs: target.timeoutMs,
+      clock: ctx.clock,
+      prometheusUrl: target.prometheusUrl,
+      onChange: (view, change) => renderer.onChange(view, change),
+      debug: ctx.debug,
+    });
+  } finally {
+    renderer.stop();
+    await progress.flush();
+  }
+  const now = new Date(ctx.clock.now()).toISOString();
+  const view = end.view;
+  await writeData(ctx.io, ctx.io.mode, migrationJson(view, now), () => {
+    for (const line of summaryLines(view, ctx.io, now)) ctx.io.out(line);
+  });
+  const follow = commandLine(["kvmig", "watch", target.vmName, "-n", target.namespace]);
+  const cancel = commandLine(["kvmig", "cancel", target.vmName, "-n", target.namespace]);
+  if (end.kind === "interrupted") {
+    throw new InterruptedError(`stopped following migration ${view.name}; the migration goes on`, {
+      hint: `follow it again with: ${follow}; cancel it with: ${cancel}`,
+    });
+  }
+  if (end.kind === "timeout") {
+    throw new TimeoutError(
+      `migration ${view.name} is still ${view.phase || "Pending"} after the --timeout; it goes on`,
+      {
+        hint: `follow it with: ${follow}; cancel it with: ${cancel}`,
+      },
+    );
+  }
+  if (view.outcome === "failed") {
+    throw new OperationFailedError(
+      `migration ${view.name} failed${view.failureReason || view.warnings.length ? "" : ""}`,
+      {
+        hint: `find out why with: ${commandLine(["kvmig", "diagnose", target.vmName, "-n", target.namespace])}`,
+      },
+    );
+  }
+}
+
+export function timeoutOption() {
+  return new Option(
+    "--timeout <duration>",
+    "how long to follow before giving up (the migration goes on), e.g. 15m; 0 for no limit",
+  ).default("15m");
+}
+
+export function prometheusOption() {
+  return new Option(
+    "--prometheus-url <url>",
+    "read progress from this Prometheus instead of the launcher log",
+  ).env("KVMIG_PROMETHEUS_URL");
+}
+
+export function migrateCommand(run: Runner, programName: string) {
+  return new Command("migrate")
+    .description("Live-migrate a VM: check it can move, start the migration, and follow it to the end")
+    .argument("<vm>", "the VirtualMachine (or standalone VirtualMachineInstance) to move")
+    .option(
+      "--target-node <node>",
+      "migrate to this node (adds the node selector kubernetes.io/hostname=NODE)",
+    )
+    .option("--node-selector <selector>", "only to nodes with these labels, e.g. zone=a,disk=ssd")
+    .option("--dry-run", "run the pre-flight checks and a server-side dry run; change nothing", false)
+    .option("--force", "start even when a pre-flight check says error", false)
+    .option("--no-wait", "start the migration and return without following it")
+    .addOption(timeoutOption())
+    .addOption(prometheusOption())
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["migrate fedora-web -n demo", "move a VM off its node and follow it to the end"],
+          ["migrate rhel-db -n demo --target-node node-3", "move it to one node"],
+          ["migrate rhel-db -n demo --dry-run", "only check that it could move"],
+          ["migrate fedora-web -n demo --sim", "try it on the embedded simulated cluster"],
+        ],
+        programName,
+      ),
+    )
+    .action((vm, options) =>
+      run(async (ctx) => {
+        await runMigrate(
+          {
+            vm,
+            targetNode: options.targetNode,
+            nodeSelector:
+              options.nodeSelector === undefined ? undefined : parseNodeSelector(options.nodeSelector),
+            dryRun: options.dryRun,
+            force: options.force,
+            wait: options.wait,
+            timeoutMs: parseDuration(options.timeout, "--timeout"),
+            prometheusUrl: options.prometheusUrl,
+          },
+          ctx,
+        );
+      }),
+    );
+}

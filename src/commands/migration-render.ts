@@ -1,0 +1,242 @@
+// How a followed migration looks: the timeline as phases complete, one live line (a spinner on
+// a terminal, a plain progress line at most every 5 s otherwise), and the summary at the end.
+
+import { formatDuration } from "../duration.js";
+import type { IO } from "../io/io.js";
+import type { Progress } from "../io/progress.js";
+import type { Event } from "../k8s/types.js";
+import { formatBytes, formatRate, sparkline } from "../migration/format.js";
+import type { Verdict } from "../migration/preflight.js";
+import {
+  failureText,
+  isFinalPhase,
+  type MigrationView,
+  phaseDurations,
+  totalDuration,
+} from "../migration/state.js";
+import type { FollowChange } from "./follow.js";
+
+const plainProgressEveryMs = 5000;
+const pendingRepeatMs = 30_000;
+
+export function renderVerdicts(io: IO, title: string, verdicts: readonly Verdict[]): void {
+  const c = io.errColors;
+  io.err(c.bold(title));
+  for (const v of verdicts) {
+    const label =
+      v.status === "ok" ? c.ok("ok     ") : v.status === "warning" ? c.warn("warning") : c.error("error  ");
+    io.err(`  ${label}  ${v.message}`);
+    if (v.hint && v.status !== "ok") io.err(`           ${c.dim(v.hint)}`);
+  }
+}
+
+export function progressText(view: MigrationView): string | undefined {
+  const p = view.progress;
+  if (!p) return undefined;
+  const parts = [
+    `${formatBytes(p.dataRemainingBytes)} of ${formatBytes(p.dataTotalBytes)} left`,
+    formatRate(p.bandwidthBytesPerSecond),
+    `dirty ${formatRate(p.dirtyRateBytesPerSecond)}`,
+  ];
+  if (p.iteration > 0) parts.push(`iteration ${p.iteration}`);
+  if (p.expectedDowntimeMs !== undefined) parts.push(`expected downtime ${p.expectedDowntimeMs}ms`);
+  return parts.join(" · ");
+}
+
+function route(view: MigrationView): string {
+  const source = view.sourceNode ?? "?";
+  return view.targetNode ? `${source} → ${view.targetNode}` : `from ${source}`;
+}
+
+export interface RendererOptions {
+  now: () => number;
+  /** Show the VMI and VMIM events as they arrive (watch VM). */
+  showEvents: boolean;
+}
+
+/** Draws the follow on stderr; call onChange for every change and stop() at the end. */
+export class FollowRenderer {
+  readonly #printed = new Set<string>();
+  #lastPlainProgress = Number.NEGATIVE_INFINITY;
+  #lastNote = "";
+  #pendingKeys = "";
+  #phase = "";
+  #phaseSeenAt = 0;
+  #pendingShownAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly io: IO,
+    private readonly progress: Progress,
+    private readonly options: RendererOptions,
+  ) {}
+
+  get #tty(): boolean {
+    return this.io.stderrIsTTY;
+  }
+
+  start(view: MigrationView): void {
+    this.#printCompleted(view);
+    this.#spin(view);
+  }
+
+  onChange(view: MigrationView, change: FollowChange): void {
+    // With -o json or yaml, stdout carries the result and stderr stays quiet.
+    if (this.io.mode !== "text") return;
+    const c = this.io.errColors;
+    switch (change.kind) {
+      case "phase":
+        this.#printCompleted(view);
+        break;
+      case "progress":
+        if (!this.#tty && this.options.now() - this.#lastPlainProgress >= plainProgressEveryMs) {
+          const text = progressText(view);
+          if (text) {
+            this.#lastPlainProgress = this.options.now();
+            this.io.err(`  progress  ${text}`);
+          }
+        }
+        break;
+      case "pending": {
+        // Countdowns change every poll; a new reason is news, the same one is repeated at most every 30 s.
+        const keys = change.reasons.map((r) => r.key).join("|");
+        const due = !this.#tty && this.options.now() - this.#pendingShownAt >= pendingRepeatMs;
+        if (keys !== this.#pendingKeys || due) {
+          this.#pendingKeys = keys;
+          this.#pendingShownAt = this.options.now();
+          for (const reason of change.reasons) this.#line(`${c.warn("waiting")}   ${reason.text}`);
+        }
+        break;
+      }
+      case "note":
+        if (change.text !== this.#lastNote) {
+          this.#lastNote = change.text;
+          this.#line(`${c.dim("note")}      ${change.text}`);
+        }
+        break;
+      case "event":
+        if (this.options.showEvents) this.#line(`${c.dim("event")}     ${eventLine(change.event)}`);
+        break;
+    }
+    this.#spin(view);
+  }
+
+  stop(): void {
+    this.progress.stop();
+  }
+
+  /** A line above the spinner (a terminal) or a plain line. */
+  #line(text: string): void {
+    if (this.#tty) this.progress.info(text);
+    else this.io.err(`  ${text}`);
+  }
+
+  #spin(view: MigrationView): void {
+    if (!this.#tty || view.outcome !== "in-progress") return;
+    // Measured on our clock from when we saw the phase begin: the server's clock may differ.
+    if (view.phase !== this.#phase) {
+      this.#phase = view.phase;
+      this.#phaseSeenAt = this.options.now();
+    }
+    const elapsed = ` ${formatDuration(Math.max(0, this.options.now() - this.#phaseSeenAt))}`;
+    const detail = view.phase === "Running" ? progressText(view) : undefined;
+    this.progress.update(
+      `${view.phase || "Pending"}${elapsed}  ${route(view)}${detail ? `  ${detail}` : ""}`,
+    );
+  }
+
+  #printCompleted(view: MigrationView): void {
+    const durations = new Map(
+      phaseDurations(view, new Date(this.options.now()).toISOString()).map((d) => [d.phase, d.ms]),
+    );
+    const entries = view.timeline;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      if (!entry || this.#printed.has(entry.phase)) continue;
+      const done = isFinalPhase(entry.phase) || i < entries.length - 1;
+      if (!done) continue;
+      this.#printed.add(entry.phase);
+      const c = this.io.errColors;
+      if (isFinalPhase(entry.phase)) {
+        const text = `${c.phase(entry.phase)}`;
+        if (this.#tty) {
+          if (entry.phase === "Succeeded") this.progress.succeed(text);
+          else this.progress.fail(text);
+        } else this.io.err(`  ${entry.phase}`);
+        continue;
+      }
+      const ms = durations.get(entry.phase) ?? 0;
+      const extra = entry.phase === "Running" ? `   ${route(view)}` : "";
+      const text = `${entry.phase.padEnd(16)}${formatDuration(ms).padStart(7)}${extra}`;
+      if (this.#tty) this.progress.succeed(text);
+      else this.io.err(`  ${text}`);
+    }
+  }
+}
+
+function eventLine(event: Event): string {
+  const what = `${event.involvedObject.kind ?? ""}/${event.involvedObject.name ?? ""}`;
+  return `${event.type ?? "Normal"} ${event.reason ?? ""} ${what}: ${event.message ?? ""}`;
+}
+
+/** The summary at the end, for stdout. */
+export function summaryLines(view: MigrationView, io: IO, now: string): string[] {
+  const c = io.colors;
+  const where = `${view.namespace}/${view.vmName}`;
+  const lines: string[] = [];
+  if (view.outcome === "succeeded") {
+    lines.push(`${c.ok("Succeeded")}  migration ${view.name}: ${where} moved ${route(view)}`);
+  } else if (view.outcome === "failed") {
+    const stays = view.vmiNode ?? view.sourceNode;
+    lines.push(`${c.error("Failed")}  migration ${view.name}: ${where}${stays ? ` stays on ${stays}` : ""}`);
+  } else {
+    lines.push(
+      `${c.accent(view.phase || "Pending")}  migration ${view.name}: ${where} ${route(view)} (still in progress)`,
+    );
+  }
+  lines.push(`  total      ${formatDuration(totalDuration(view, now))}`);
+  const phases = phaseDurations(view, now)
+    .map((d) => `${d.phase} ${formatDuration(d.ms)}`)
+    .join(", ");
+  if (phases) lines.push(`  phases     ${phases}`);
+  const p = view.progress;
+  if (p?.downtimeMs !== undefined) lines.push(`  downtime   ${p.downtimeMs}ms`);
+  if (view.remainingCurve.length > 0) {
+    const first = view.remainingCurve[0] ?? 0;
+    const last = view.remainingCurve.at(-1) ?? 0;
+    const iterations =
+      p && p.iteration > 0 ? ` over ${p.iteration} iteration${p.iteration === 1 ? "" : "s"}` : "";
+    lines.push(
+      `  remaining  ${sparkline(view.remainingCurve)}  ${formatBytes(first)} → ${formatBytes(last)}${iterations}`,
+    );
+  }
+  if (view.outcome === "failed") {
+    const reason = failureText(view);
+    if (reason) lines.push(`  reason     ${reason}`);
+    for (const warning of view.launcherWarnings) lines.push(`  launcher   ${warning}`);
+    if (view.abortStatus) lines.push(`  abort      ${view.abortStatus}`);
+  }
+  return lines;
+}
+
+/** `-o json` of migrate and watch VM: the spec's shape. */
+export function migrationJson(
+  view: MigrationView,
+  now: string,
+  findings?: unknown[],
+): Record<string, unknown> {
+  const end = view.outcome === "in-progress" ? undefined : view.endedAt;
+  return {
+    vm: view.vmName,
+    namespace: view.namespace,
+    migration: view.name,
+    phase: view.phase,
+    sourceNode: view.sourceNode ?? null,
+    targetNode: view.targetNode ?? null,
+    startedAt: view.createdAt ?? null,
+    endedAt: end ?? null,
+    durationSeconds: Math.round(totalDuration(view, now) / 100) / 10,
+    timeline: view.timeline.map((e) => ({ phase: e.phase, at: e.at })),
+    ...(view.outcome === "failed" ? { failureReason: failureText(view) ?? null } : {}),
+    ...(findings && findings.length > 0 ? { findings } : {}),
+  };
+}

@@ -1,0 +1,247 @@
+// kvmig watch without a VM: every unfinished and recently finished migration in scope, as a
+// table redrawn in place on a terminal, one line per change in a pipe, NDJSON with -o json.
+
+import type { CommandContext } from "../context.js";
+import { formatDuration } from "../duration.js";
+import { describeError } from "../errors.js";
+import { formatTable } from "../io/table.js";
+import type { KubeClient } from "../k8s/kube-client.js";
+import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
+import { formatBytes } from "../migration/format.js";
+import { parseMigrationInfo } from "../migration/progress-line.js";
+import { isFinalPhase } from "../migration/state.js";
+
+/** Finished migrations stay in the table this long. */
+const recentMs = 10 * 60_000;
+const redrawMs = 500;
+/** Launcher logs followed at once for the progress column. */
+const maxLogStreams = 10;
+const targetLabel = "kubevirt.io/migrationTargetNodeName";
+
+export interface TableWatchFlags {
+  namespace?: string | undefined;
+  selector?: string | undefined;
+  exitOnDone: boolean;
+}
+
+interface Row {
+  key: string;
+  uid: string;
+  vm: string;
+  namespace: string;
+  migration: string;
+  phase: string;
+  sourceNode?: string | undefined;
+  targetNode?: string | undefined;
+  sourcePod?: string | undefined;
+  startedAt?: string | undefined;
+  endedAt?: string | undefined;
+  progress?: string | undefined;
+}
+
+function rowOf(m: VirtualMachineInstanceMigration, previous: Row | undefined): Row {
+  const status = m.status ?? {};
+  const phase = status.phase ?? "";
+  const ended = status.phaseTransitionTimestamps?.find((t) =>
+    isFinalPhase(t.phase),
+  )?.phaseTransitionTimestamp;
+  return {
+    key: `${m.metadata.namespace}/${m.metadata.name}`,
+    uid: m.metadata.uid ?? "",
+    vm: m.spec.vmiName ?? m.metadata.labels?.["kubevirt.io/vmi-name"] ?? "",
+    namespace: m.metadata.namespace ?? "",
+    migration: m.metadata.name ?? "",
+    phase,
+    sourceNode: status.migrationState?.sourceNode ?? previous?.sourceNode,
+    targetNode: status.migrationState?.targetNode ?? previous?.targetNode,
+    sourcePod: status.migrationState?.sourcePod ?? previous?.sourcePod,
+    startedAt: m.metadata.creationTimestamp,
+    endedAt: ended,
+    progress: isFinalPhase(phase) ? undefined : previous?.progress,
+  };
+}
+
+function json(row: Row, type: string): string {
+  return JSON.stringify({
+    type,
+    vm: row.vm,
+    namespace: row.namespace,
+    migration: row.migration,
+    phase: row.phase,
+    sourceNode: row.sourceNode ?? null,
+    targetNode: row.targetNode ?? null,
+    startedAt: row.startedAt ?? null,
+    endedAt: row.endedAt ?? null,
+    ...(row.progress ? { progress: row.progress } : {}),
+  });
+}
+
+export async function watchTable(
+  kube: KubeClient,
+  ctx: CommandContext,
+  flags: TableWatchFlags,
+): Promise<void> {
+  const io = ctx.io;
+  const rows = new Map<string, Row>();
+  const vmis = new Map<string, { node?: string | undefined; target?: string | undefined }>();
+  const streams = new Map<string, AbortController>();
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  let synced = false;
+  let drawnLines = 0;
+  let redrawTimer: ReturnType<typeof setTimeout> | undefined;
+  const tty = io.stdoutIsTTY && io.mode === "text";
+  const now = () => ctx.clock.now();
+
+  const visible = () =>
+    [...rows.values()]
+      .filter((r) => !r.endedAt || now() - Date.parse(r.endedAt) < recentMs)
+      .sort((a, b) => (a.startedAt ?? "").localeCompare(b.startedAt ?? "") || a.key.localeCompare(b.key));
+  const unfinished = () => [...rows.values()].filter((r) => !isFinalPhase(r.phase)).length;
+
+  const route = (r: Row) => {
+    const vmi = vmis.get(`${r.namespace}/${r.vm}`);
+    const source = r.sourceNode ?? vmi?.node ?? "?";
+    const target = r.targetNode ?? vmi?.target;
+    return target ? `${source} → ${target}` : source;
+  };
+  const elapsed = (r: Row) => {
+    const start = Date.parse(r.startedAt ?? "");
+    if (Number.isNaN(start)) return "";
+    return formatDuration(Math.max(0, (r.endedAt ? Date.parse(r.endedAt) : now()) - start));
+  };
+
+  const draw = () => {
+    redrawTimer = undefined;
+    const list = visible();
+    const body =
+      list.length === 0
+        ? "no migrations in flight"
+        : formatTable(
+            ["VM", "NAMESPACE", "MIGRATION", "PHASE", "SOURCE → TARGET", "ELAPSED", "PROGRESS"],
+            list.map((r) => [
+              r.vm,
+              r.namespace,
+              r.migration,
+              io.colors.phase(r.phase || "Pending"),
+              route(r),
+              elapsed(r),
+              r.progress ?? "-",
+            ]),
+          );
+    const lines = body.split("\n");
+    // Up over the previous drawing, clear to the end of the screen, draw again.
+    const up = drawnLines > 0 ? `\u001B[${drawnLines}A\u001B[0J` : "";
+    io.stdout.write(`${up}${lines.join("\n")}\n`);
+    drawnLines = lines.length;
+  };
+  const scheduleDraw = () => {
+    if (tty && synced && redrawTimer === undefined) redrawTimer = setTimeout(draw, redrawMs);
+  };
+
+  const report = (row: Row, type: string, before: Row | undefined) => {
+    if (!synced && io.mode === "text") return;
+    if (io.mode === "json") {
+      io.stdout.write(`${json(row, type)}\n`);
+      return;
+    }
+    if (tty) {
+      scheduleDraw();
+      return;
+    }
+    if (before && before.phase === row.phase && before.targetNode === row.targetNode && type !== "DELETED")
+      return;
+    const at = new Date(now()).toISOString();
+    io.out(
+      `${at}  ${row.namespace}/${row.vm}  ${row.migration}  ${type === "DELETED" ? "deleted" : row.phase || "Pending"}  ${route(row)}`,
+    );
+  };
+
+  const followProgress = (row: Row) => {
+    if (streams.has(row.uid) || streams.size >= maxLogStreams || !row.sourcePod || row.phase !== "Running")
+      return;
+    const controller = new AbortController();
+    streams.set(row.uid, controller);
+    const signal = AbortSignal.any([controller.signal, stop.signal]);
+    void (async () => {
+      try {
+        for await (const line of kube.followPodLogs(row.namespace, row.sourcePod ?? "", {
+          container: "compute",
+          tailLines: 5,
+          signal,
+        })) {
+          const p = parseMigrationInfo(line);
+          const current = rows.get(row.key);
+          if (!p || !current || p.migrationUid !== row.uid) continue;
+          current.progress = `${formatBytes(p.dataRemainingBytes)} of ${formatBytes(p.dataTotalBytes)} left`;
+          if (io.mode === "json") io.stdout.write(`${json(current, "PROGRESS")}\n`);
+          else scheduleDraw();
+        }
+      } catch (error) {
+        if (!signal.aborted) ctx.debug(`progress of ${row.key}: ${describeError(error).message}`);
+      } finally {
+        streams.delete(row.uid);
+      }
+    })();
+  };
+
+  const done = () => flags.exitOnDone && synced && unfinished() === 0;
+
+  const vmiWatch = (async () => {
+    try {
+      for await (const u of kube.watch("vmi", {
+        namespace: flags.namespace,
+        labelSelector: targetLabel,
+        signal: stop.signal,
+      })) {
+        if (u.type === "SYNCED") continue;
+        const vmi: VirtualMachineInstance = u.object;
+        const key = `${vmi.metadata.namespace}/${vmi.metadata.name}`;
+        if (u.type === "DELETED") vmis.delete(key);
+        else vmis.set(key, { node: vmi.status?.nodeName, target: vmi.metadata.labels?.[targetLabel] });
+        scheduleDraw();
+      }
+    } catch (error) {
+      if (!stop.signal.aborted) ctx.debug(`VMIs not followed: ${describeError(error).message}`);
+    }
+  })();
+
+  try {
+    for await (const u of kube.watch("vmim", {
+      namespace: flags.namespace,
+      labelSelector: flags.selector,
+      signal: stop.signal,
+    })) {
+      if (u.type === "SYNCED") {
+        synced = true;
+        if (io.mode === "text" && !tty) {
+          for (const row of visible()) report(row, "ADDED", undefined);
+        }
+        if (tty) draw();
+        if (done()) break;
+        continue;
+      }
+      const key = `${u.object.metadata.namespace}/${u.object.metadata.name}`;
+      const before = rows.get(key);
+      const row = rowOf(u.object, before);
+      if (u.type === "DELETED") {
+        rows.delete(key);
+        streams.get(row.uid)?.abort();
+      } else {
+        rows.set(key, row);
+        if (isFinalPhase(row.phase)) streams.get(row.uid)?.abort();
+        else followProgress(row);
+      }
+      if (!before || before.phase !== row.phase || u.type === "DELETED" || io.mode === "json")
+        report(row, u.type, before ? { ...before } : undefined);
+      if (done()) break;
+    }
+  } finally {
+    if (redrawTimer) clearTimeout(redrawTimer);
+    if (tty && synced) draw();
+    stop.abort();
+    ctx.signal.removeEventListener("abort", onAbort);
+    await vmiWatch;
+  }
+}

@@ -1,0 +1,101 @@
+// kvmig watch [VM]: with a VM, its current (or latest) migration followed like migrate does,
+// plus the VMI and VMIM events as they arrive; without, the table of migrations in scope.
+
+import { Command } from "@commander-js/extra-typings";
+import type { CommandContext } from "../context.js";
+import { parseDuration } from "../duration.js";
+import { NotFoundError, UsageError } from "../errors.js";
+import { unfinishedMigration } from "../migration/preflight.js";
+import { examples, type Runner } from "./command.js";
+import { followAndReport, listMigrationsOf, prometheusOption, readVm } from "./migrate.js";
+import { watchTable } from "./watch-table.js";
+
+export interface WatchFlags {
+  vm?: string | undefined;
+  allNamespaces: boolean;
+  selector?: string | undefined;
+  exitOnDone: boolean;
+  timeoutMs: number;
+  prometheusUrl?: string | undefined;
+}
+
+export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<void> {
+  const kube = await ctx.kube();
+  if (flags.vm === undefined) {
+    await watchTable(kube, ctx, {
+      namespace: flags.allNamespaces ? undefined : kube.namespace,
+      selector: flags.selector,
+      exitOnDone: flags.exitOnDone,
+    });
+    return;
+  }
+  if (flags.allNamespaces) {
+    throw new UsageError("a VM name and --all-namespaces cannot be combined", {
+      hint: "name the VM's namespace with -n, or leave out the VM to watch every migration",
+    });
+  }
+  const namespace = kube.namespace;
+  const [migrations] = await Promise.all([
+    listMigrationsOf(kube, namespace, flags.vm),
+    readVm(kube, namespace, flags.vm),
+  ]);
+  const migration =
+    unfinishedMigration(migrations) ??
+    [...migrations]
+      .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
+      .at(-1);
+  if (!migration) {
+    throw new NotFoundError(`no migration found for ${namespace}/${flags.vm}`, {
+      hint: `start one with: kvmig migrate ${flags.vm} -n ${namespace}`,
+    });
+  }
+  await followAndReport(kube, ctx, {
+    namespace,
+    vmName: flags.vm,
+    migration,
+    timeoutMs: flags.timeoutMs,
+    prometheusUrl: flags.prometheusUrl,
+    showEvents: true,
+  });
+}
+
+export function watchCommand(run: Runner, programName: string) {
+  return new Command("watch")
+    .description("Follow migrations live: one VM's current migration, or every migration in scope")
+    .argument("[vm]", "follow this VM's current (or latest) migration")
+    .option("-A, --all-namespaces", "every namespace", false)
+    .option("-l, --selector <selector>", "only migrations with these labels, e.g. kubevirt.io/vmi-name=db-1")
+    .option("--exit-on-done", "return once no migration is in flight", false)
+    .option(
+      "--timeout <duration>",
+      "stop following after this long (the migration goes on); 0 for no limit",
+      "0",
+    )
+    .addOption(prometheusOption())
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["watch -A", "every migration in the cluster, live"],
+          ["watch fedora-web -n demo", "one VM's migration with its events"],
+          ["watch -n demo -o json --exit-on-done", "NDJSON until nothing is in flight"],
+        ],
+        programName,
+      ),
+    )
+    .action((vm, options) =>
+      run(async (ctx) => {
+        await runWatch(
+          {
+            vm,
+            allNamespaces: options.allNamespaces,
+            selector: options.selector,
+            exitOnDone: options.exitOnDone,
+            timeoutMs: parseDuration(options.timeout, "--timeout"),
+            prometheusUrl: options.prometheusUrl,
+          },
+          ctx,
+        );
+      }),
+    );
+}

@@ -1,0 +1,39 @@
+// Numbers as an operator reads them: binary sizes, rates, and a one-line sparkline.
+
+const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/** 4294967296 → "4.0 GiB"; 0 → "0 B". */
+export function formatBytes(bytes: number): string {
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit === 0) return `${Math.round(value)} B`;
+  return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+const bars = "▁▂▃▄▅▆▇█";
+
+/**
+ * The values as block characters, highest = █, zero = ▁; at most `width` characters, taking
+ * evenly spaced samples (always the first and the last) when there are more values.
+ */
+export function sparkline(values: readonly number[], width = 32): string {
+  if (values.length === 0) return "";
+  const picked =
+    values.length <= width
+      ? values
+      : Array.from(
+          { length: width },
+          (_, i) => values[Math.round((i * (values.length - 1)) / (width - 1))] ?? 0,
+        );
+  const max = Math.max(...picked);
+  if (max <= 0) return bars[0]?.repeat(picked.length) ?? "";
+  return picked.map((v) => bars[Math.round((Math.max(0, v) / max) * (bars.length - 1))] ?? "").join("");
+}

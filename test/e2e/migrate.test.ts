@@ -1,0 +1,241 @@
+// kvmig migrate end to end: the built CLI against the simulated cluster over real HTTP.
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt, lines } from "./built-cli.js";
+import { normalize, type SimCli, simCli, until } from "./sim-cli.js";
+
+beforeAll(ensureBuilt, 120_000);
+
+let sim: SimCli | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+describe("kvmig migrate on the default scenario", () => {
+  it("checks, starts, follows to Succeeded on another node, and prints the timeline and summary", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run(["migrate", "fedora-web", "-n", "demo"]);
+    expect(result.stderr).not.toContain("error");
+    expect(result.code).toBe(0);
+    const [m] = sim.migrations("demo", "fedora-web");
+    expect(m.status.phase).toBe("Succeeded");
+    const target = sim.vmi("demo", "fedora-web").status.nodeName;
+    expect(target).not.toBe("node-1");
+
+    const stderr = lines(normalize(result.stderr)).filter((l) => !l.startsWith("  progress  "));
+    expect(stderr).toEqual([
+      "pre-flight demo/fedora-web",
+      "  ok       VMI fedora-web is Running on node-1",
+      "  ok       live-migratable",
+      "  ok       no migration in progress",
+      "  ok       launcher image is current (quay.io/kubevirt/virt-launcher:v1.9.0)",
+      "  ok       no Multus networks",
+      "  ok       2 other schedulable nodes: node-2, node-3",
+      "  ok       migration slots in use: 0 of 5 in the cluster, 0 of 2 from node-1",
+      "  ok       allowed to update virtualmachines/migrate",
+      `migration ${m.metadata.name} started for demo/fedora-web on node-1`,
+      ...["Pending", "Scheduling", "Scheduled", "PreparingTarget", "TargetReady"].map((phase) =>
+        expect.stringMatching(new RegExp(`^  ${phase} +<d>$`)),
+      ),
+      expect.stringMatching(new RegExp(`^  Running +<d>   node-1 → ${target}$`)),
+      "  Succeeded",
+    ]);
+    expect(lines(normalize(result.stdout))).toEqual([
+      `Succeeded  migration ${m.metadata.name}: demo/fedora-web moved node-1 → ${target}`,
+      "  total      <d>",
+      "  phases     Pending <d>, Scheduling <d>, Scheduled <d>, PreparingTarget <d>, TargetReady <d>, Running <d>",
+      "  downtime   <d>",
+      expect.stringMatching(/^ {2}remaining {2}[▁▂▃▄▅▆▇█]+ {2}4\.0 GiB → 0 B over \d+ iterations$/),
+    ]);
+  }, 60_000);
+});
+
+describe("kvmig migrate: output, errors and interruptions", () => {
+  it("-o json prints one object of the documented shape and nothing else on stdout", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run(["migrate", "cirros-test", "-n", "demo", "-o", "json"]);
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout);
+    expect(Object.keys(out).sort()).toEqual(
+      [
+        "durationSeconds",
+        "endedAt",
+        "migration",
+        "namespace",
+        "phase",
+        "sourceNode",
+        "startedAt",
+        "targetNode",
+        "timeline",
+        "vm",
+      ].sort(),
+    );
+    expect(out).toMatchObject({
+      vm: "cirros-test",
+      namespace: "demo",
+      phase: "Succeeded",
+      sourceNode: "node-3",
+    });
+    expect(out.targetNode).toMatch(/^node-[12]$/);
+    expect(out.migration).toBe(sim.migrations("demo", "cirros-test")[0].metadata.name);
+    expect(typeof out.durationSeconds).toBe("number");
+    expect(Date.parse(out.endedAt)).toBeGreaterThanOrEqual(Date.parse(out.startedAt));
+    expect(out.timeline.map((t: { phase: string }) => t.phase)).toEqual([
+      "Pending",
+      "Scheduling",
+      "Scheduled",
+      "PreparingTarget",
+      "TargetReady",
+      "Running",
+      "Succeeded",
+    ]);
+    for (const t of out.timeline) expect(Number.isNaN(Date.parse(t.at))).toBe(false);
+    // No spinner, no colour, no summary on stdout; the pre-flight stays off stderr too.
+    expect(result.stderr).toBe("");
+  }, 60_000);
+
+  it("on a terminal, the live line shows at least three progress updates with falling data remaining for a 4 GiB VM", async () => {
+    sim = await simCli({ speed: 2 });
+    const command = ["node", "dist/kvmig.js", "migrate", "fedora-web", "-n", "demo"].join(" ");
+    const { runProcess } = await import("./built-cli.js");
+    const result = await runProcess(["-q", "-e", "-c", command, "/dev/null"], {
+      command: "/usr/bin/script",
+      env: { ...sim.env, TERM: "xterm", COLUMNS: "200" },
+      timeoutMs: 60_000,
+    });
+    expect(result.code).toBe(0);
+    const shown = [...result.stdout.matchAll(/([\d.]+) (B|KiB|MiB|GiB) of 4\.0 GiB left/g)].map(
+      ([, n, unit]) => Number(n) * 1024 ** ["B", "KiB", "MiB", "GiB"].indexOf(unit as string),
+    );
+    const distinct = shown.filter((v, i) => i === 0 || v !== shown[i - 1]);
+    expect(distinct.length).toBeGreaterThanOrEqual(3);
+    expect(distinct.at(-1)).toBeLessThan(distinct[0] as number);
+    expect(result.stdout).toContain("Succeeded");
+  }, 90_000);
+
+  it("--dry-run checks and asks the server, and creates nothing", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run([
+      "migrate",
+      "fedora-web",
+      "-n",
+      "demo",
+      "--dry-run",
+      "--target-node",
+      "node-2",
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("  ok       target node node-2 is Ready and schedulable");
+    expect(result.stderr).toContain(
+      "dry run: the API server accepted migrating demo/fedora-web off node-1 to a node with kubernetes.io/hostname=node-2; nothing was changed",
+    );
+    expect(sim.migrations("demo", "fedora-web")).toEqual([]);
+  }, 30_000);
+
+  it("--target-node sends the VM to that node", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run(["migrate", "fedora-web", "-n", "demo", "--target-node", "node-2"]);
+    expect(result.code).toBe(0);
+    expect(sim.migrations("demo", "fedora-web")[0].spec.addedNodeSelector).toEqual({
+      "kubernetes.io/hostname": "node-2",
+    });
+    expect(sim.vmi("demo", "fedora-web").status.nodeName).toBe("node-2");
+  }, 30_000);
+
+  it("an unknown VM is exit 5 with the namespace named", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run(["migrate", "nope", "-n", "demo"]);
+    expect(result.code).toBe(5);
+    expect(lines(result.stderr)).toEqual([
+      'error: VirtualMachine "nope" not found in namespace "demo"',
+      "hint: list the VMs with: kubectl get vm,vmi -n demo",
+    ]);
+  }, 30_000);
+
+  it("the read-only user gets exit 4 naming kubevirt.io:migrate, and nothing is created", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run(["migrate", "fedora-web", "-n", "demo", "--context", "sim-viewer"]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain("  error    not allowed to update virtualmachines/migrate in demo");
+    expect(result.stderr).toMatch(/^error: .*kubevirt\.io:migrate/m);
+    expect(result.stderr).toMatch(/^hint: check with: kubectl auth can-i update virtualmachines\/migrate/m);
+    expect(sim.migrations("demo", "fedora-web")).toEqual([]);
+  }, 30_000);
+
+  it("--force takes the read-only user to the server's own 403, still exit 4", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run([
+      "migrate",
+      "fedora-web",
+      "-n",
+      "demo",
+      "--context",
+      "sim-viewer",
+      "--force",
+    ]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/^error: .*forbidden/m);
+    expect(result.stderr).toContain("kubevirt.io:migrate ClusterRole");
+  }, 30_000);
+
+  it("a VM that is not live-migratable stops at pre-flight with KubeVirt's reason (exit 3), before any change", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run(["migrate", "legacy-pvc", "-n", "demo"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(
+      "  error    not live-migratable: DisksNotLiveMigratable: cannot migrate VMI: PVC legacy-pvc-data is not shared",
+    );
+    expect(result.stderr).toMatch(/^error: pre-flight: not live-migratable: DisksNotLiveMigratable/m);
+    expect(result.stderr).toMatch(/^hint: .*kvmig restart legacy-pvc -n demo.*--force/m);
+    expect(sim.migrations("demo", "legacy-pvc")).toEqual([]);
+  }, 30_000);
+
+  it("two migrate calls at once for one VM make one migration; both follow it to the end", async () => {
+    sim = await simCli({ speed: 10 });
+    const [a, b] = await Promise.all([
+      sim.run(["migrate", "fedora-web", "-n", "demo"]),
+      sim.run(["migrate", "fedora-web", "-n", "demo"]),
+    ]);
+    expect(sim.migrations("demo", "fedora-web")).toHaveLength(1);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const followers = [a, b].filter(
+      (r) =>
+        /following migration/.test(r.stderr) ||
+        /another migration of this VM started meanwhile/.test(r.stderr),
+    );
+    expect(followers).toHaveLength(1);
+    expect(a.stdout.split("\n")[0]).toBe(b.stdout.split("\n")[0]);
+  }, 60_000);
+
+  it("Ctrl-C stops following with exit 130 and the watch/cancel commands; the migration still succeeds", async () => {
+    sim = await simCli({ speed: 4 });
+    const running = sim.start(["migrate", "fedora-web", "-n", "demo"]);
+    await until(() => sim?.migrations("demo", "fedora-web")[0]?.status?.phase === "Running");
+    running.child.kill("SIGINT");
+    expect(await running.exited).toBe(130);
+    expect(running.stderr()).toMatch(
+      /^error: stopped following migration kubevirt-migrate-vm-\w+; the migration goes on$/m,
+    );
+    expect(running.stderr()).toContain(
+      "hint: follow it again with: kvmig watch fedora-web -n demo; cancel it with: kvmig cancel fedora-web -n demo",
+    );
+    await until(() => sim?.migrations("demo", "fedora-web")[0]?.status?.phase === "Succeeded");
+    expect(sim.vmi("demo", "fedora-web").status.nodeName).not.toBe("node-1");
+  }, 60_000);
+
+  it("--timeout 1s on a slow migration exits 6 and leaves it running", async () => {
+    sim = await simCli({ speed: 1 });
+    const result = await sim.run(["migrate", "rhel-db", "-n", "demo", "--timeout", "1s"]);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(
+      /^error: migration kubevirt-migrate-vm-\w+ is still \w+ after the --timeout; it goes on$/m,
+    );
+    expect(result.stderr).toContain(
+      "hint: follow it with: kvmig watch rhel-db -n demo; cancel it with: kvmig cancel rhel-db -n demo",
+    );
+    const [m] = sim.migrations("demo", "rhel-db");
+    expect(["Pending", "Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running"]).toContain(
+      m.status.phase,
+    );
+  }, 30_000);
+});
