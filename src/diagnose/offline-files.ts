@@ -151,6 +151,8 @@ function expandLists(value: unknown): LooseObject[] {
       return expandLists(item);
     });
   }
+  // A Status (a refused request's body) often comes without metadata; it is evidence all the same.
+  if (v.kind === "Status" && v.metadata === undefined) return [{ ...v, metadata: {} } as LooseObject];
   return isKubeObject(value) ? [value] : [];
 }
 

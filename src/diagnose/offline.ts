@@ -2,7 +2,7 @@
 // (product spec §5). The directory may hold many VMs; only what concerns the subject is kept.
 
 import { NotFoundError, UsageError } from "../errors.js";
-import type { KubeObject } from "../k8s/meta.js";
+import type { KubeObject, Status } from "../k8s/meta.js";
 import type {
   Deployment,
   Event,
@@ -28,7 +28,7 @@ import {
   sortByTime,
   toCoreEvent,
 } from "./snapshot-parts.js";
-import type { ContainerLog, MissingEvidence, Snapshot } from "./types.js";
+import type { ApiRejection, ContainerLog, MissingEvidence, Snapshot } from "./types.js";
 
 export interface OfflineOptions {
   /** The VM (or standalone VMI); may be omitted when the directory holds exactly one. */
@@ -50,6 +50,8 @@ interface ByKind {
   nads: NetworkAttachmentDefinition[];
   policies: MigrationPolicy[];
   infos: SnapshotInfo[];
+  /** Failed API answers saved as `kind: Status` (a 403 on migrate, an admission refusal). */
+  rejections: ApiRejection[];
 }
 
 function sortByKind(found: readonly FoundObject[]): ByKind {
@@ -65,6 +67,7 @@ function sortByKind(found: readonly FoundObject[]): ByKind {
     nads: [],
     policies: [],
     infos: [],
+    rejections: [],
   };
   const seen = new Set<string>();
   for (const { object } of found) {
@@ -104,6 +107,11 @@ function sortByKind(found: readonly FoundObject[]): ByKind {
       case "MigrationPolicy":
         by.policies.push(object as unknown as MigrationPolicy);
         break;
+      case "Status": {
+        const rejection = rejectionOf(object as unknown as Status);
+        if (rejection) by.rejections.push(rejection);
+        break;
+      }
       case snapshotInfoKind:
         if (object.apiVersion === snapshotInfoApiVersion) by.infos.push(object as unknown as SnapshotInfo);
         break;
@@ -112,6 +120,31 @@ function sortByKind(found: readonly FoundObject[]): ByKind {
     }
   }
   return by;
+}
+
+/** A saved Status body of a refused request, as the request kvmig would have recorded. */
+function rejectionOf(status: Status): ApiRejection | undefined {
+  if (status.status !== "Failure" || status.code === undefined || status.code < 400) return undefined;
+  const message = status.message ?? "";
+  // `User "x" cannot update resource "virtualmachines/migrate"`: the request as the caller would record it.
+  const refused = /cannot (\w+) resource "([^"/]+)(?:\/([^"]+))?"/.exec(message);
+  const name = status.details?.name;
+  const method: Record<string, string> = {
+    update: "PUT",
+    create: "POST",
+    delete: "DELETE",
+    patch: "PATCH",
+    get: "GET",
+  };
+  const request = refused
+    ? `${method[refused[1] ?? ""] ?? refused[1]} ${[refused[2], name, refused[3]].filter(Boolean).join("/")}`
+    : `${status.details?.kind ?? "request"}${name ? `/${name}` : ""}`;
+  return {
+    request,
+    status: status.code,
+    reason: status.reason,
+    message,
+  };
 }
 
 export async function loadSnapshotFromDir(dir: string, options: OfflineOptions = {}): Promise<Snapshot> {
@@ -326,7 +359,7 @@ function buildSnapshot(
     currentLauncherImage: launcherImageOf(virtController),
     networkAttachmentDefinitions: nads,
     migrationPolicies: by.policies,
-    rejections: info?.rejections ?? [],
+    rejections: [...(info?.rejections ?? []), ...by.rejections],
     canMigrate: info?.canMigrate,
     missing,
   };

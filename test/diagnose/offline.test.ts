@@ -266,3 +266,22 @@ describe("loadSnapshotFromDir: bad input", () => {
     );
   });
 });
+
+describe("refused requests saved as Status bodies", () => {
+  it("become the snapshot's rejections, so migrate-forbidden fires from a directory", async () => {
+    const { loadSnapshotFromDir } = await import("../../src/diagnose/offline.js");
+    const { migrateForbidden } = await import("../../src/diagnose/modes/migrate-forbidden.js");
+    const dir = new URL("../fixtures/diagnose/migrate-forbidden/pr7739-edit-user/", import.meta.url).pathname;
+    const snapshot = await loadSnapshotFromDir(dir);
+    expect(snapshot.rejections).toEqual([
+      {
+        request: "PUT virtualmachines/db-1/migrate",
+        status: 403,
+        reason: "Forbidden",
+        message:
+          'virtualmachines.subresources.kubevirt.io "db-1" is forbidden: User "dev" cannot update resource "virtualmachines/migrate" in API group "subresources.kubevirt.io" in the namespace "demo"',
+      },
+    ]);
+    expect(migrateForbidden.detect(snapshot).map((f) => f.id)).toEqual(["migrate-forbidden"]);
+  });
+});

@@ -27,8 +27,9 @@ describe(id, () => {
 
   test("kubevirt#2495: refused by an in-flight job that no longer exists", async () => {
     const base = await fixtureSnapshot(id, "kv2495-refused-by-stale-state");
-    // Offline the refusal is not in the snapshot: nothing to report from the directory alone.
-    expect(inFlightMigration.detect(base)).toEqual([]);
+    // The directory's saved Status is the refusal; without a refusal there is nothing to report.
+    expect(base.rejections.map((r) => r.status)).toEqual([400]);
+    expect(inFlightMigration.detect({ ...base, rejections: [] })).toEqual([]);
     const s: Snapshot = {
       ...base,
       rejections: [savedRejection("kv2495-refused-by-stale-state", "POST virtualmachineinstancemigrations")],

@@ -90,7 +90,7 @@ describe(id, () => {
   });
 
   test("the access review alone reports it, naming no user", async () => {
-    const base = await fixtureSnapshot(id, "v1.5-namespace-admin");
+    const base: Snapshot = { ...(await fixtureSnapshot(id, "v1.5-namespace-admin")), rejections: [] };
     expect(migrateForbidden.detect(base)).toEqual([]);
     const [f] = migrateForbidden.detect({ ...base, canMigrate: false });
     expect(f?.evidence[0]).toMatchObject({ object: "SelfSubjectAccessReview", field: "status.allowed" });
