@@ -3,9 +3,12 @@
 
 import { Command, Option } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
+import { renderTopFindings } from "../diagnose/render.js";
+import type { Finding } from "../diagnose/types.js";
 import { parseDuration } from "../duration.js";
 import {
   ApiError,
+  describeError,
   InterruptedError,
   NotFoundError,
   OperationFailedError,
@@ -23,7 +26,7 @@ import type {
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
-import { isFinalPhase, type MigrationView } from "../migration/state.js";
+import { failureText, isFinalPhase, type MigrationView } from "../migration/state.js";
 import { commandLine } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
 import { followMigration } from "./follow.js";
@@ -365,8 +368,13 @@ export async function followAndReport(
   }
   const now = new Date(ctx.clock.now()).toISOString();
   const view = end.view;
-  await writeData(ctx.io, ctx.io.mode, migrationJson(view, now), () => {
+  const findings = view.outcome === "failed" ? await topFindings(kube, ctx, target, now) : [];
+  await writeData(ctx.io, ctx.io.mode, migrationJson(view, now, findings), () => {
     for (const line of summaryLines(view, ctx.io, now)) ctx.io.out(line);
+    if (findings.length > 0) {
+      ctx.io.out("  findings");
+      for (const line of renderTopFindings(findings, shownFindings, ctx.io.colors)) ctx.io.out(`    ${line}`);
+    }
   });
   const follow = commandLine(["kvmig", "watch", target.vmName, "-n", target.namespace]);
   const cancel = commandLine(["kvmig", "cancel", target.vmName, "-n", target.namespace]);
@@ -384,12 +392,30 @@ export async function followAndReport(
     );
   }
   if (view.outcome === "failed") {
-    throw new OperationFailedError(
-      `migration ${view.name} failed${view.failureReason || view.warnings.length ? "" : ""}`,
-      {
-        hint: `find out why with: ${commandLine(["kvmig", "diagnose", target.vmName, "-n", target.namespace])}`,
-      },
-    );
+    const reason = failureText(view);
+    throw new OperationFailedError(`migration ${view.name} failed${reason ? `: ${reason}` : ""}`, {
+      hint: `find out why with: ${commandLine(["kvmig", "diagnose", target.vmName, "-n", target.namespace])}`,
+    });
+  }
+}
+
+/** Failed migrations show this many findings inline; `kvmig diagnose` shows them all. */
+const shownFindings = 2;
+
+/** What diagnose finds about a failed migration; nothing (and a -v note) when it cannot run. */
+async function topFindings(
+  kube: KubeClient,
+  ctx: CommandContext,
+  target: FollowTarget,
+  now: string,
+): Promise<Finding[]> {
+  try {
+    const { diagnoseLive } = await import("./diagnose.js");
+    const { report } = await diagnoseLive(kube, { namespace: target.namespace, vmName: target.vmName }, now);
+    return report.findings.slice(0, 3);
+  } catch (error) {
+    ctx.debug(`diagnose after the failure: ${describeError(error).message}`);
+    return [];
   }
 }
 
