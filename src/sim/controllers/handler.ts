@@ -22,6 +22,10 @@ import { stopPod } from "./pods.js";
 import { type ControllerRuntime, dig, R, str } from "./runtime.js";
 
 const pollMs = 400;
+const heartbeatAnnotation = "kubevirt.io/heartbeat";
+const heartbeatIntervalMs = 60_000;
+/** A heartbeat older than this at start means the scenario's handler is down. */
+const heartbeatStaleMs = 180_000;
 const logEveryPolls = 10;
 const targetPrepareMs = 1500;
 const abortMs = 1200;
@@ -44,6 +48,16 @@ export class VirtHandler {
     private readonly rt: ControllerRuntime,
     private readonly faults: Faults,
   ) {
+    // The nodes whose virt-handler runs: those with a recent heartbeat when the cluster starts.
+    // A scenario that stops a handler leaves its heartbeat old, and it stays old.
+    const alive = rt
+      .list(R.node)
+      .filter((node) => {
+        const beat = Date.parse(node.metadata.annotations?.[heartbeatAnnotation] ?? "");
+        return !Number.isNaN(beat) && rt.now() - beat < heartbeatStaleMs;
+      })
+      .map((node) => node.metadata.name ?? "");
+    this.heartbeat(alive);
     rt.onChange((change) => {
       if (change.storage !== R.vmi.storage || change.type === "DELETED") return;
       const { namespace = "", name = "" } = change.object.metadata;
@@ -57,6 +71,18 @@ export class VirtHandler {
       const vmiName = change.object.metadata.annotations?.["kubevirt.io/domain"];
       const namespace = change.object.metadata.namespace ?? "";
       if (vmiName) rt.enqueue(`handler:${namespace}/${vmiName}`, () => this.sync(namespace, vmiName));
+    });
+  }
+
+  /** virt-handler's heartbeat: the node annotation, refreshed every minute (heartbeat.go). */
+  private heartbeat(nodes: readonly string[]): void {
+    this.rt.later(heartbeatIntervalMs, "handler:heartbeat", () => {
+      for (const name of nodes) {
+        this.rt.mutate(R.node, undefined, name, (node) => {
+          node.metadata.annotations = { ...node.metadata.annotations, [heartbeatAnnotation]: this.rt.stamp() };
+        });
+      }
+      this.heartbeat(nodes);
     });
   }
 
