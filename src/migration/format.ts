@@ -6,7 +6,8 @@ const units = ["B", "KiB", "MiB", "GiB", "TiB"];
 export function formatBytes(bytes: number): string {
   let value = Math.max(0, bytes);
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  // 1048575 B is "1.0 MiB", not "1024 KiB": move up when rounding would reach the next unit.
+  while (value >= 1023.95 && unit < units.length - 1) {
     value /= 1024;
     unit++;
   }
@@ -27,12 +28,14 @@ const bars = "▁▂▃▄▅▆▇█";
 export function sparkline(values: readonly number[], width = 32): string {
   if (values.length === 0) return "";
   const picked =
-    values.length <= width
-      ? values
-      : Array.from(
-          { length: width },
-          (_, i) => values[Math.round((i * (values.length - 1)) / (width - 1))] ?? 0,
-        );
+    width < 2
+      ? values.slice(-1)
+      : values.length <= width
+        ? values
+        : Array.from(
+            { length: width },
+            (_, i) => values[Math.round((i * (values.length - 1)) / (width - 1))] ?? 0,
+          );
   const max = Math.max(...picked);
   if (max <= 0) return bars[0]?.repeat(picked.length) ?? "";
   return picked.map((v) => bars[Math.round((Math.max(0, v) / max) * (bars.length - 1))] ?? "").join("");

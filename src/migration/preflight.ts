@@ -178,7 +178,8 @@ export function checkNetworks(input: PreflightInput): Verdict {
     return {
       check: "networks",
       status: "error",
-      message: `NetworkAttachmentDefinition ${missing.join(", ")} not found in ${input.namespace}; the target pod cannot start`,
+      // A qualified reference (`infra/br-ext`) names its own namespace.
+      message: `NetworkAttachmentDefinition ${missing.map((ref) => (ref.includes("/") ? `${ref} not found` : `${ref} not found in ${input.namespace}`)).join(", ")}; the target pod cannot start`,
       hint: `create it: kubectl get network-attachment-definitions -A, then kubectl apply -n ${input.namespace} -f <nad.yaml>`,
     };
   }
@@ -274,7 +275,10 @@ export function checkParallelLimits(input: PreflightInput): Verdict {
   const limits = limitsOf(input.kubevirt);
   const running = input.clusterMigrations.filter(countsTowardsLimits);
   const source = input.vmi?.status?.nodeName;
-  const outbound = running.filter((m) => input.sourceNodes?.get(m.metadata.name ?? "") === source).length;
+  const outbound =
+    source === undefined
+      ? 0
+      : running.filter((m) => input.sourceNodes?.get(m.metadata.name ?? "") === source).length;
   const counts = `${running.length} of ${limits.perCluster} in the cluster, ${outbound} of ${limits.perNode} from ${source ?? "the source node"}`;
   if (running.length >= limits.perCluster || outbound >= limits.perNode) {
     return {

@@ -51,7 +51,8 @@ function message(line: string): { msg: string; at?: string | undefined } {
         return { msg: json.msg, at: typeof json.timestamp === "string" ? json.timestamp : stamped?.[1] };
       }
     } catch {
-      // Not JSON: fall through to the raw text.
+      // A launcher line cut short: its numbers cannot be trusted (Iteration:12 may read as 1).
+      return { msg: "", at: stamped?.[1] };
     }
   }
   return { msg: body, at: stamped?.[1] };
