@@ -30,7 +30,7 @@ export function renderVerdicts(io: IO, title: string, verdicts: readonly Verdict
   }
 }
 
-export function progressText(view: MigrationView): string | undefined {
+export function progressText(view: MigrationView, compact = false): string | undefined {
   const p = view.progress;
   if (!p) return undefined;
   const parts = [
@@ -38,8 +38,9 @@ export function progressText(view: MigrationView): string | undefined {
     formatRate(p.bandwidthBytesPerSecond),
     `dirty ${formatRate(p.dirtyRateBytesPerSecond)}`,
   ];
-  if (p.iteration > 0) parts.push(`iteration ${p.iteration}`);
-  if (p.expectedDowntimeMs !== undefined) parts.push(`expected downtime ${p.expectedDowntimeMs}ms`);
+  if (p.iteration > 0) parts.push(compact ? `iter ${p.iteration}` : `iteration ${p.iteration}`);
+  if (p.expectedDowntimeMs !== undefined && !compact)
+    parts.push(`expected downtime ${p.expectedDowntimeMs}ms`);
   return parts.join(" · ");
 }
 
@@ -138,10 +139,11 @@ export class FollowRenderer {
       this.#phaseSeenAt = this.options.now();
     }
     const elapsed = ` ${formatDuration(Math.max(0, this.options.now() - this.#phaseSeenAt))}`;
-    const detail = view.phase === "Running" ? progressText(view) : undefined;
-    this.progress.update(
-      `${view.phase || "Pending"}${elapsed}  ${route(view)}${detail ? `  ${detail}` : ""}`,
-    );
+    const detail = view.phase === "Running" ? progressText(view, true) : undefined;
+    const text = `${view.phase || "Pending"}${elapsed}  ${route(view)}${detail ? `  ${detail}` : ""}`;
+    // One terminal line: the spinner and a space take two columns.
+    const room = Math.max(20, this.io.columns - 3);
+    this.progress.update(text.length > room ? `${text.slice(0, room - 1)}…` : text);
   }
 
   #printCompleted(view: MigrationView): void {
@@ -184,20 +186,17 @@ export function summaryLines(view: MigrationView, io: IO, now: string): string[]
   const where = `${view.namespace}/${view.vmName}`;
   const lines: string[] = [];
   if (view.outcome === "succeeded") {
-    lines.push(`${c.ok("Succeeded")}  migration ${view.name}: ${where} moved ${route(view)}`);
+    lines.push(`${c.ok("Succeeded")}  ${where} moved ${route(view)}`);
   } else if (view.outcome === "failed") {
     const stays = view.vmiNode ?? view.sourceNode;
-    lines.push(`${c.error("Failed")}  migration ${view.name}: ${where}${stays ? ` stays on ${stays}` : ""}`);
+    lines.push(`${c.error("Failed")}  ${where}${stays ? ` stays on ${stays}` : ""}`);
   } else {
-    lines.push(
-      `${c.accent(view.phase || "Pending")}  migration ${view.name}: ${where} ${route(view)} (still in progress)`,
-    );
+    lines.push(`${c.accent(view.phase || "Pending")}  ${where} ${route(view)} (still in progress)`);
   }
+  lines.push(`  migration  ${view.name}`);
   lines.push(`  total      ${formatDuration(totalDuration(view, now))}`);
-  const phases = phaseDurations(view, now)
-    .map((d) => `${d.phase} ${formatDuration(d.ms)}`)
-    .join(", ");
-  if (phases) lines.push(`  phases     ${phases}`);
+  const phases = phaseDurations(view, now).map((d) => `${d.phase} ${formatDuration(d.ms)}`);
+  lines.push(...wrapList("  phases     ", phases, Math.min(io.columns, 100)));
   const p = view.progress;
   if (p?.downtimeMs !== undefined) lines.push(`  downtime   ${p.downtimeMs}ms`);
   if (view.remainingCurve.length > 0) {
@@ -216,6 +215,21 @@ export function summaryLines(view: MigrationView, io: IO, now: string): string[]
     if (view.abortStatus) lines.push(`  abort      ${view.abortStatus}`);
   }
   return lines;
+}
+
+/** `label item, item, ...` wrapped under the label so each line fits `width`. */
+function wrapList(label: string, items: readonly string[], width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const [i, item] of items.entries()) {
+    const piece = `${item}${i < items.length - 1 ? "," : ""}`;
+    if (line !== "" && label.length + line.length + 1 + piece.length > width) {
+      lines.push(line);
+      line = piece;
+    } else line = line === "" ? piece : `${line} ${piece}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines.map((l, i) => `${i === 0 ? label : " ".repeat(label.length)}${l}`);
 }
 
 /** `-o json` of migrate and watch VM: the spec's shape. */

@@ -40,10 +40,21 @@ describe("kvmig migrate on the default scenario", () => {
       expect.stringMatching(new RegExp(`^  Running +<d>   node-1 → ${target}$`)),
       "  Succeeded",
     ]);
-    expect(lines(normalize(result.stdout))).toEqual([
-      `Succeeded  migration ${m.metadata.name}: demo/fedora-web moved node-1 → ${target}`,
+    const out = lines(normalize(result.stdout));
+    expect(out.slice(0, 3)).toEqual([
+      `Succeeded  demo/fedora-web moved node-1 → ${target}`,
+      `  migration  ${m.metadata.name}`,
       "  total      <d>",
-      "  phases     Pending <d>, Scheduling <d>, Scheduled <d>, PreparingTarget <d>, TargetReady <d>, Running <d>",
+    ]);
+    // The phase list wraps to fit 80 columns, continuation lines aligned under it.
+    const phaseLines = out.slice(3, -2);
+    for (const line of phaseLines) expect(line.length).toBeLessThanOrEqual(80);
+    expect(phaseLines[0]).toMatch(/^ {2}phases {5}Pending <d>,/);
+    expect(phaseLines.slice(1).every((l) => l.startsWith(" ".repeat(13)))).toBe(true);
+    expect(phaseLines.join(" ").replace(/\s+/g, " ")).toBe(
+      " phases Pending <d>, Scheduling <d>, Scheduled <d>, PreparingTarget <d>, TargetReady <d>, Running <d>",
+    );
+    expect(out.slice(-2)).toEqual([
       "  downtime   <d>",
       expect.stringMatching(/^ {2}remaining {2}[▁▂▃▄▅▆▇█]+ {2}4\.0 GiB → 0 B over \d+ iterations$/),
     ]);
