@@ -32,6 +32,8 @@ const cases = [
   { scenario: "connection-lost", namespace: "shop", vm: "checkout", rule: "migration-connection-lost", reason: /client socket is closed/ },
   { scenario: "unschedulable", namespace: "apps", vm: "pinned-app", rule: "target-pod-unschedulable", reason: /target pod/i },
   { scenario: "not-converging", namespace: "data", vm: "busy-db", rule: "not-converging", reason: /aborted/ },
+  // The evacuation keeps recreating migrations: kvmig follows the one in flight to its failure.
+  { scenario: "backoff-loop", namespace: "prod", vm: "erp-db", rule: "migration-backoff", reason: /./ },
   { scenario: "cpu-mismatch", namespace: "erp", vm: "legacy-erp", rule: "cpu-model-mismatch", reason: /target pod/i },
 ];
 
