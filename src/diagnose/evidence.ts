@@ -7,6 +7,7 @@ import type {
   VirtualMachineInstanceMigration,
   VirtualMachineInstanceMigrationState,
 } from "../k8s/types.js";
+import { commandLine } from "../util/shell.js";
 import type { ContainerLog, Evidence, Snapshot } from "./types.js";
 
 export const migrationJobLabel = "kubevirt.io/migrationJobUID";
@@ -489,4 +490,20 @@ export function failureTextsMatching(s: Snapshot, pattern: RegExp): Evidence[] {
   }
   for (const entry of logEntries(s)) add(logEvidence(entry));
   return found;
+}
+
+/** The command that merges `migrations` into the KubeVirt CR's spec.configuration.migrations. */
+export function patchMigrationConfig(s: Snapshot, migrations: Record<string, unknown>): string {
+  return commandLine([
+    "kubectl",
+    "patch",
+    "kubevirt",
+    s.kubevirt?.metadata.name ?? "kubevirt",
+    "-n",
+    s.kubevirt?.metadata.namespace ?? "kubevirt",
+    "--type",
+    "merge",
+    "-p",
+    JSON.stringify({ spec: { configuration: { migrations } } }),
+  ]);
 }

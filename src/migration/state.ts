@@ -2,11 +2,12 @@
 // its VMIM, its VMI and the events about them. No I/O and no clock: times come from the server
 // (phaseTransitionTimestamps, migrationState) or from the `now` the caller passes in.
 
-import type {
-  Event,
-  VirtualMachineInstance,
-  VirtualMachineInstanceMigration,
-  VirtualMachineInstanceMigrationState,
+import {
+  type Event,
+  type VirtualMachineInstance,
+  type VirtualMachineInstanceMigration,
+  type VirtualMachineInstanceMigrationState,
+  vmimPhases,
 } from "../k8s/types.js";
 import type { MigrationProgress } from "./progress-line.js";
 
@@ -234,17 +235,8 @@ function mergeTimeline(
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || phaseOrder(a.phase) - phaseOrder(b.phase));
 }
 
-const order = [
-  "",
-  "Pending",
-  "Scheduling",
-  "Scheduled",
-  "PreparingTarget",
-  "TargetReady",
-  "Running",
-  "Succeeded",
-  "Failed",
-];
+// KubeVirt's own order of the phases (types.go), for phases entered in the same second.
+const order: readonly string[] = vmimPhases;
 
 function phaseOrder(phase: string): number {
   const i = order.indexOf(phase);

@@ -27,14 +27,44 @@ function order(findings: { id: string; causedBy?: string | undefined }[]): strin
 }
 
 const cases = [
-  { scenario: "version-skew", namespace: "prod", vm: "orders-db", rule: "version-skew", reason: /client socket is closed/ },
-  { scenario: "vif-cache", namespace: "telco", vm: "pbx-gateway", rule: "vif-cache-missing", reason: /target pod/ },
-  { scenario: "connection-lost", namespace: "shop", vm: "checkout", rule: "migration-connection-lost", reason: /client socket is closed/ },
-  { scenario: "unschedulable", namespace: "apps", vm: "pinned-app", rule: "target-pod-unschedulable", reason: /target pod/i },
+  {
+    scenario: "version-skew",
+    namespace: "prod",
+    vm: "orders-db",
+    rule: "version-skew",
+    reason: /client socket is closed/,
+  },
+  {
+    scenario: "vif-cache",
+    namespace: "telco",
+    vm: "pbx-gateway",
+    rule: "vif-cache-missing",
+    reason: /target pod/,
+  },
+  {
+    scenario: "connection-lost",
+    namespace: "shop",
+    vm: "checkout",
+    rule: "migration-connection-lost",
+    reason: /client socket is closed/,
+  },
+  {
+    scenario: "unschedulable",
+    namespace: "apps",
+    vm: "pinned-app",
+    rule: "target-pod-unschedulable",
+    reason: /target pod/i,
+  },
   { scenario: "not-converging", namespace: "data", vm: "busy-db", rule: "not-converging", reason: /aborted/ },
   // The evacuation keeps recreating migrations: kvmig follows the one in flight to its failure.
   { scenario: "backoff-loop", namespace: "prod", vm: "erp-db", rule: "migration-backoff", reason: /./ },
-  { scenario: "cpu-mismatch", namespace: "erp", vm: "legacy-erp", rule: "cpu-model-mismatch", reason: /target pod/i },
+  {
+    scenario: "cpu-mismatch",
+    namespace: "erp",
+    vm: "legacy-erp",
+    rule: "cpu-model-mismatch",
+    reason: /target pod/i,
+  },
 ];
 
 describe("a failing kvmig migrate, then kvmig diagnose", () => {
@@ -43,7 +73,7 @@ describe("a failing kvmig migrate, then kvmig diagnose", () => {
     async ({ scenario, namespace, vm, rule, reason }) => {
       sim = await simCli({ scenario, speed: 50, seed: 1 });
       const migrate = await sim.run(["migrate", vm, "-n", namespace, "-o", "json"], 60_000);
-      expect(migrate.stderr).toMatch(new RegExp(`^error: migration \\S+ failed: `, "m"));
+      expect(migrate.stderr).toMatch(/^error: migration \S+ failed: /m);
       expect(migrate.stderr).toContain(`hint: find out why with: kvmig diagnose ${vm} -n ${namespace}`);
       expect(migrate.code).toBe(3);
       const result = JSON.parse(migrate.stdout);

@@ -17,6 +17,7 @@ import {
   logEvidence,
   migrationObject,
   migrationSettings,
+  patchMigrationConfig,
   phaseTime,
   podsOfMigration,
   vmiObject,
@@ -254,8 +255,6 @@ function limitsFinding(
       : lastLog || clusterFull
         ? `the cluster already runs ${lastLog?.count ?? running.length} migrations (limit ${clusterLimit})`
         : `no other cause was found; the most likely one is the parallel limits (${clusterLimit} per cluster, ${nodeLimit} outbound per node), which virt-controller enforces without an event`;
-  const kvName = s.kubevirt?.metadata.name ?? "kubevirt";
-  const kvNamespace = s.kubevirt?.metadata.namespace ?? "kubevirt";
   const raise =
     lastLog?.kind === "node" || (!lastLog && nodeFull && !clusterFull)
       ? { parallelOutboundMigrationsPerNode: nodeLimit + 1 }
@@ -273,18 +272,7 @@ function limitsFinding(
       commands: [
         commandLine(["kvmig", "watch", "-n", s.namespace]),
         commandLine(["kvmig", "watch", s.vmName, "-n", s.namespace]),
-        commandLine([
-          "kubectl",
-          "patch",
-          "kubevirt",
-          kvName,
-          "-n",
-          kvNamespace,
-          "--type",
-          "merge",
-          "-p",
-          JSON.stringify({ spec: { configuration: { migrations: raise } } }),
-        ]),
+        patchMigrationConfig(s, raise),
       ],
     },
     docs,

@@ -25,6 +25,7 @@ import {
   migrationObject,
   migrationSettings,
   parseMigrationInfo,
+  patchMigrationConfig,
   phaseTime,
   vmiObject,
 } from "../evidence.js";
@@ -104,21 +105,7 @@ function rateEvidence(
 
 function fix(s: Snapshot): Finding["fix"] {
   const settings = migrationSettings(s);
-  const kvName = s.kubevirt?.metadata.name ?? "kubevirt";
-  const kvNamespace = s.kubevirt?.metadata.namespace ?? "kubevirt";
-  const patch = (migrations: Record<string, unknown>) =>
-    commandLine([
-      "kubectl",
-      "patch",
-      "kubevirt",
-      kvName,
-      "-n",
-      kvNamespace,
-      "--type",
-      "merge",
-      "-p",
-      JSON.stringify({ spec: { configuration: { migrations } } }),
-    ]);
+  const patch = (migrations: Record<string, unknown>) => patchMigrationConfig(s, migrations);
   const commands: string[] = [];
   if (!settings.allowAutoConverge) commands.push(patch({ allowAutoConverge: true }));
   const limited =

@@ -8,6 +8,7 @@ import {
   failureTextsMatching,
   migrationSettings,
   migrationStateOf,
+  patchMigrationConfig,
   relevantMigrations,
 } from "../evidence.js";
 import type { Evidence, Finding, Rule, Snapshot } from "../types.js";
@@ -78,21 +79,7 @@ function detect(s: Snapshot): Finding[] {
       ]),
     );
   } else {
-    const kv = s.kubevirt;
-    commands.push(
-      commandLine([
-        "kubectl",
-        "patch",
-        "kubevirt",
-        kv?.metadata.name ?? "kubevirt",
-        "-n",
-        kv?.metadata.namespace ?? "kubevirt",
-        "--type",
-        "merge",
-        "-p",
-        JSON.stringify({ spec: { configuration: { migrations: { allowPostCopy: false } } } }),
-      ]),
-    );
+    commands.push(patchMigrationConfig(s, { allowPostCopy: false }));
   }
   commands.push(commandLine(["kvmig", "migrate", vm, ...ns]));
   const explanation = selinux

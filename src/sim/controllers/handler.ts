@@ -79,7 +79,10 @@ export class VirtHandler {
     this.rt.later(heartbeatIntervalMs, "handler:heartbeat", () => {
       for (const name of nodes) {
         this.rt.mutate(R.node, undefined, name, (node) => {
-          node.metadata.annotations = { ...node.metadata.annotations, [heartbeatAnnotation]: this.rt.stamp() };
+          node.metadata.annotations = {
+            ...node.metadata.annotations,
+            [heartbeatAnnotation]: this.rt.stamp(),
+          };
         });
       }
       this.heartbeat(nodes);
