@@ -134,7 +134,14 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
         : { bookmarkIntervalMs: options.bookmarkIntervalMs },
     log: options.log,
   });
-  await server.listen();
+  try {
+    await server.listen();
+  } catch (error) {
+    // The controllers' timers (the handler's heartbeat, queued work) would keep the process alive.
+    controllers.stop();
+    if (time instanceof RealtimeSimTime) time.stop();
+    throw error;
+  }
   const token = (name: string) => {
     const user = users.find((u) => u.name === name);
     if (!user) throw new Error(`no user ${name}`);
