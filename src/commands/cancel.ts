@@ -12,7 +12,7 @@ import { unfinishedMigration } from "../migration/preflight.js";
 import { commandLine } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
 import { followMigration } from "./follow.js";
-import { listMigrationsOf, readVm } from "./migrate.js";
+import { listMigrationsOf, readVm } from "./vm-lookup.js";
 
 export interface CancelFlags {
   vm: string;
@@ -69,7 +69,8 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
       ? `${state.sourceNode ?? vmi?.status?.nodeName} → ${state.targetNode}`
       : `on ${vmi?.status?.nodeName ?? "?"}`;
 
-  if (!flags.yes) {
+  // A dry run changes nothing, so there is nothing to confirm (as with kubectl delete --dry-run).
+  if (!flags.yes && !flags.dryRun) {
     const ok = await ctx.prompter.confirm({
       message: `Cancel migration ${name} of ${namespace}/${flags.vm} (${phase}, ${route})?`,
       flag: "--yes",

@@ -1,36 +1,21 @@
 // kvmig migrate VM: pre-flight verdicts, start through the migrate subresource (a VMIM for a
 // standalone VMI), then follow the migration to its end and summarise it.
 
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
-import { renderTopFindings } from "../diagnose/render.js";
-import type { Finding } from "../diagnose/types.js";
 import { parseDuration } from "../duration.js";
-import {
-  ApiError,
-  describeError,
-  InterruptedError,
-  NotFoundError,
-  OperationFailedError,
-  TimeoutError,
-  UnauthorizedError,
-  UsageError,
-} from "../errors.js";
+import { ApiError, NotFoundError, OperationFailedError, UnauthorizedError, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
-import { isNotFound } from "../k8s/api-errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { launcherImageOf } from "../k8s/launcher-image.js";
-import type {
-  VirtualMachine,
-  VirtualMachineInstance,
-  VirtualMachineInstanceMigration,
-} from "../k8s/types.js";
+import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
-import { failureText, isFinalPhase, type MigrationView } from "../migration/state.js";
+import { isFinalPhase } from "../migration/state.js";
 import { commandLine } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
-import { followMigration } from "./follow.js";
-import { FollowRenderer, migrationJson, renderVerdicts, summaryLines } from "./migration-render.js";
+import { followAndReport, prometheusOption, timeoutOption } from "./follow-report.js";
+import { renderVerdicts } from "./migration-render.js";
+import { listMigrationsOf, readVm, vmiNameLabel } from "./vm-lookup.js";
 
 export interface MigrateFlags {
   vm: string;
@@ -42,8 +27,6 @@ export interface MigrateFlags {
   timeoutMs: number;
   prometheusUrl?: string | undefined;
 }
-
-export const vmiNameLabel = "kubevirt.io/vmi-name";
 
 /** `k=v,k2=v2` → a map, or a usage error naming the flag. */
 export function parseNodeSelector(text: string): Record<string, string> {
@@ -62,37 +45,6 @@ export function parseNodeSelector(text: string): Record<string, string> {
 
 async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
   return promise.catch(() => undefined);
-}
-
-async function optional<T>(promise: Promise<T>): Promise<T | undefined> {
-  try {
-    return await promise;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
-
-/** The VM and its VMI; a NotFoundError (exit 5) when neither exists. */
-export async function readVm(
-  kube: KubeClient,
-  namespace: string,
-  name: string,
-): Promise<{ vm?: VirtualMachine | undefined; vmi?: VirtualMachineInstance | undefined }> {
-  const [vm, vmi] = await Promise.all([
-    optional(kube.get("vm", name, namespace)),
-    optional(kube.get("vmi", name, namespace)),
-  ]);
-  if (!vm && !vmi) {
-    throw new NotFoundError(`VirtualMachine "${name}" not found in namespace "${namespace}"`, {
-      hint: `list the VMs with: kubectl get vm,vmi -n ${namespace}`,
-    });
-  }
-  return { vm, vmi };
-}
-
-export function listMigrationsOf(kube: KubeClient, namespace: string, vmName: string) {
-  return kube.list("vmim", { namespace, labelSelector: `${vmiNameLabel}=${vmName}` });
 }
 
 async function gatherPreflight(
@@ -222,12 +174,6 @@ async function findCreated(
   );
 }
 
-export interface MigrateResult {
-  view?: MigrationView | undefined;
-  verdicts: Verdict[];
-  dryRun?: boolean;
-}
-
 export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Promise<void> {
   const kube = await ctx.kube();
   const namespace = kube.namespace;
@@ -327,110 +273,6 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
     prometheusUrl: flags.prometheusUrl,
     showEvents: false,
   });
-}
-
-export interface FollowTarget {
-  namespace: string;
-  vmName: string;
-  migration: VirtualMachineInstanceMigration;
-  timeoutMs: number;
-  prometheusUrl?: string | undefined;
-  showEvents: boolean;
-}
-
-/** Follows to the end, prints the summary (or JSON) and chooses the exit code. Shared with watch. */
-export async function followAndReport(
-  kube: KubeClient,
-  ctx: CommandContext,
-  target: FollowTarget,
-): Promise<void> {
-  const progress = ctx.progress();
-  const renderer = new FollowRenderer(ctx.io, progress, {
-    now: () => ctx.clock.now(),
-    showEvents: target.showEvents,
-  });
-  let end: Awaited<ReturnType<typeof followMigration>>;
-  try {
-    end = await followMigration(kube, {
-      namespace: target.namespace,
-      vmName: target.vmName,
-      migration: target.migration,
-      signal: ctx.signal,
-      timeoutMs: target.timeoutMs,
-      clock: ctx.clock,
-      prometheusUrl: target.prometheusUrl,
-      onChange: (view, change) => renderer.onChange(view, change),
-      debug: ctx.debug,
-    });
-  } finally {
-    renderer.stop();
-    await progress.flush();
-  }
-  const now = new Date(ctx.clock.now()).toISOString();
-  const view = end.view;
-  const findings = view.outcome === "failed" ? await topFindings(kube, ctx, target, now) : [];
-  await writeData(ctx.io, ctx.io.mode, migrationJson(view, now, findings), () => {
-    for (const line of summaryLines(view, ctx.io, now)) ctx.io.out(line);
-    if (findings.length > 0) {
-      ctx.io.out("  findings");
-      for (const line of renderTopFindings(findings, shownFindings, ctx.io.colors)) ctx.io.out(`    ${line}`);
-    }
-  });
-  const follow = commandLine(["kvmig", "watch", target.vmName, "-n", target.namespace]);
-  const cancel = commandLine(["kvmig", "cancel", target.vmName, "-n", target.namespace]);
-  if (end.kind === "interrupted") {
-    throw new InterruptedError(`stopped following migration ${view.name}; the migration goes on`, {
-      hint: `follow it again with: ${follow}; cancel it with: ${cancel}`,
-    });
-  }
-  if (end.kind === "timeout") {
-    throw new TimeoutError(
-      `migration ${view.name} is still ${view.phase || "Pending"} after the --timeout; it goes on`,
-      {
-        hint: `follow it with: ${follow}; cancel it with: ${cancel}`,
-      },
-    );
-  }
-  if (view.outcome === "failed") {
-    const reason = failureText(view);
-    throw new OperationFailedError(`migration ${view.name} failed${reason ? `: ${reason}` : ""}`, {
-      hint: `find out why with: ${commandLine(["kvmig", "diagnose", target.vmName, "-n", target.namespace])}`,
-    });
-  }
-}
-
-/** Failed migrations show this many findings inline; `kvmig diagnose` shows them all. */
-const shownFindings = 2;
-
-/** What diagnose finds about a failed migration; nothing (and a -v note) when it cannot run. */
-async function topFindings(
-  kube: KubeClient,
-  ctx: CommandContext,
-  target: FollowTarget,
-  now: string,
-): Promise<Finding[]> {
-  try {
-    const { diagnoseLive } = await import("./diagnose.js");
-    const { report } = await diagnoseLive(kube, { namespace: target.namespace, vmName: target.vmName }, now);
-    return report.findings.slice(0, 3);
-  } catch (error) {
-    ctx.debug(`diagnose after the failure: ${describeError(error).message}`);
-    return [];
-  }
-}
-
-export function timeoutOption() {
-  return new Option(
-    "--timeout <duration>",
-    "how long to follow before giving up (the migration goes on), e.g. 15m; 0 for no limit",
-  ).default("15m");
-}
-
-export function prometheusOption() {
-  return new Option(
-    "--prometheus-url <url>",
-    "read progress from this Prometheus instead of the launcher log",
-  ).env("KVMIG_PROMETHEUS_URL");
 }
 
 export function migrateCommand(run: Runner, programName: string) {

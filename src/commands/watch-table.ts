@@ -61,7 +61,8 @@ function rowOf(m: VirtualMachineInstanceMigration, previous: Row | undefined): R
   };
 }
 
-function json(row: Row, type: string): string {
+/** `vmiTarget`: the VMI's migrationTargetNodeName label; the VMIM names its target only once final. */
+function json(row: Row, type: string, vmiTarget?: string | undefined): string {
   return JSON.stringify({
     type,
     vm: row.vm,
@@ -69,7 +70,7 @@ function json(row: Row, type: string): string {
     migration: row.migration,
     phase: row.phase,
     sourceNode: row.sourceNode ?? null,
-    targetNode: row.targetNode ?? null,
+    targetNode: row.targetNode ?? (isFinalPhase(row.phase) ? undefined : vmiTarget) ?? null,
     startedAt: row.startedAt ?? null,
     endedAt: row.endedAt ?? null,
     ...(row.progress ? { progress: row.progress } : {}),
@@ -94,9 +95,10 @@ export async function watchTable(
   const tty = io.stdoutIsTTY && io.mode === "text";
   const now = () => ctx.clock.now();
 
+  const isVisible = (r: Row) => !r.endedAt || now() - Date.parse(r.endedAt) < recentMs;
   const visible = () =>
     [...rows.values()]
-      .filter((r) => !r.endedAt || now() - Date.parse(r.endedAt) < recentMs)
+      .filter(isVisible)
       .sort((a, b) => (a.startedAt ?? "").localeCompare(b.startedAt ?? "") || a.key.localeCompare(b.key));
   const unfinished = () => [...rows.values()].filter((r) => !isFinalPhase(r.phase)).length;
 
@@ -140,10 +142,14 @@ export async function watchTable(
     if (tty && synced && redrawTimer === undefined) redrawTimer = setTimeout(draw, redrawMs);
   };
 
+  const vmiTarget = (r: Row) => vmis.get(`${r.namespace}/${r.vm}`)?.target;
+
   const report = (row: Row, type: string, before: Row | undefined) => {
     if (!synced && io.mode === "text") return;
     if (io.mode === "json") {
-      io.stdout.write(`${json(row, type)}\n`);
+      // The initial state, like the table: unfinished and recently finished migrations only.
+      if (!synced && !isVisible(row)) return;
+      io.stdout.write(`${json(row, type, vmiTarget(row))}\n`);
       return;
     }
     if (tty) {
@@ -175,7 +181,7 @@ export async function watchTable(
           const current = rows.get(row.key);
           if (!p || !current || p.migrationUid !== row.uid) continue;
           current.progress = `${formatBytes(p.dataRemainingBytes)} of ${formatBytes(p.dataTotalBytes)} left`;
-          if (io.mode === "json") io.stdout.write(`${json(current, "PROGRESS")}\n`);
+          if (io.mode === "json") io.stdout.write(`${json(current, "PROGRESS", vmiTarget(current))}\n`);
           else scheduleDraw();
         }
       } catch (error) {

@@ -7,7 +7,8 @@ import { parseDuration } from "../duration.js";
 import { NotFoundError, UsageError } from "../errors.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { examples, type Runner } from "./command.js";
-import { followAndReport, listMigrationsOf, prometheusOption, readVm } from "./migrate.js";
+import { followAndReport, prometheusOption } from "./follow-report.js";
+import { listMigrationsOf, readVm } from "./vm-lookup.js";
 import { watchTable } from "./watch-table.js";
 
 export interface WatchFlags {

@@ -1,0 +1,39 @@
+// Finding a VM and its migrations: the reads migrate, watch and cancel share.
+
+import { NotFoundError } from "../errors.js";
+import { isNotFound } from "../k8s/api-errors.js";
+import type { KubeClient } from "../k8s/kube-client.js";
+import type { VirtualMachine, VirtualMachineInstance } from "../k8s/types.js";
+
+export const vmiNameLabel = "kubevirt.io/vmi-name";
+
+async function optional<T>(promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The VM and its VMI; a NotFoundError (exit 5) when neither exists. */
+export async function readVm(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<{ vm?: VirtualMachine | undefined; vmi?: VirtualMachineInstance | undefined }> {
+  const [vm, vmi] = await Promise.all([
+    optional(kube.get("vm", name, namespace)),
+    optional(kube.get("vmi", name, namespace)),
+  ]);
+  if (!vm && !vmi) {
+    throw new NotFoundError(`VirtualMachine "${name}" not found in namespace "${namespace}"`, {
+      hint: `list the VMs with: kubectl get vm,vmi -n ${namespace}`,
+    });
+  }
+  return { vm, vmi };
+}
+
+export function listMigrationsOf(kube: KubeClient, namespace: string, vmName: string) {
+  return kube.list("vmim", { namespace, labelSelector: `${vmiNameLabel}=${vmName}` });
+}
