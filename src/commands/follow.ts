@@ -240,7 +240,10 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
       );
       if (progress) channel.push({ kind: "progress", progress });
     } catch (error) {
-      if (!stop.signal.aborted) options.onChange(view, { kind: "note", text: describeError(error).message });
+      if (!stop.signal.aborted) {
+        const { message, hint } = describeError(error);
+        options.onChange(view, { kind: "note", text: hint ? `${message}; ${hint}` : message });
+      }
     }
   };
 

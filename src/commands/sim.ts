@@ -69,6 +69,7 @@ export async function runSim(options: SimOptions, ctx: CommandContext): Promise<
     speed: options.speed,
     seed: options.seed,
     vms: options.vms,
+    prometheus: true,
     log: ctx.options.verbose ? (line) => ctx.io.err(ctx.io.errColors.dim(line)) : undefined,
   });
   try {
@@ -79,6 +80,13 @@ export async function runSim(options: SimOptions, ctx: CommandContext): Promise<
       `${c.bold("kvmig sim")} serving ${cluster.url} (scenario ${options.scenario}, seed ${cluster.seed}, speed ${options.speed}x)`,
     );
     ctx.io.err(c.dim("contexts: sim-admin (everything), sim-viewer (get, list, watch); Ctrl-C stops it"));
+    if (cluster.prometheus) {
+      ctx.io.err(
+        c.dim(
+          `prometheus: ${cluster.prometheus.url} (kvmig migrate ... --prometheus-url ${cluster.prometheus.url})`,
+        ),
+      );
+    }
     ctx.io.out(`kubeconfig: ${path}`);
     ctx.io.out(`export KUBECONFIG=${path}`);
     await untilAborted(ctx.signal);

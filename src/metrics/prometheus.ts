@@ -45,10 +45,15 @@ export async function queryMigrationProgress(
   try {
     response = await fetch(url, { signal: signal ?? null, headers: { Accept: "application/json" } });
   } catch (error) {
-    throw new ConnectionError(`cannot reach Prometheus at ${url.origin}: ${(error as Error).message}`, {
-      hint: "check --prometheus-url (or KVMIG_PROMETHEUS_URL)",
-      cause: error,
-    });
+    // fetch says only "fetch failed"; the cause says why (refused, TLS, DNS).
+    const cause = (error as Error & { cause?: { message?: string } }).cause?.message;
+    throw new ConnectionError(
+      `cannot reach Prometheus at ${url.origin}: ${cause ?? (error as Error).message}`,
+      {
+        hint: "check --prometheus-url (or KVMIG_PROMETHEUS_URL)",
+        cause: error,
+      },
+    );
   }
   const body = (await response.json().catch(() => undefined)) as QueryResponse | undefined;
   if (!response.ok || body?.status !== "success" || !body.data) {

@@ -6,6 +6,7 @@ import { createUsers, type SimUser } from "./auth.js";
 import { type ControllerRuntime, type FaultSpec, installControllers } from "./controllers/index.js";
 import { LogStore } from "./logs.js";
 import { createPki, type Pki } from "./pki.js";
+import { type SimPrometheus, startPrometheus } from "./prometheus.js";
 import { Random } from "./random.js";
 import { simResources, storageOfKind } from "./registry.js";
 import { listScenarios, loadScenario } from "./scenario.js";
@@ -59,6 +60,8 @@ export interface SimClusterOptions {
   controllers?: boolean | undefined;
   /** Simulated time that moves only when the caller advances it (tests). */
   manualTime?: boolean | undefined;
+  /** Also serve Prometheus's query API with virt-handler's migration gauges, on its own port. */
+  prometheus?: boolean | undefined;
   /** Faults for future migrations, beyond the scenario's. */
   faults?: readonly FaultSpec[] | undefined;
   log?: ((line: string) => void) | undefined;
@@ -78,6 +81,8 @@ export interface SimCluster {
   /** A kubeconfig with contexts `sim-admin` (current) and `sim-viewer`, namespace `demo`. */
   kubeconfig(): string;
   token(user: "sim-admin" | "sim-viewer"): string;
+  /** With `prometheus: true`: the plain-HTTP Prometheus API (for --prometheus-url). */
+  readonly prometheus?: SimPrometheus | undefined;
   close(): Promise<void>;
 }
 
@@ -142,6 +147,17 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     if (time instanceof RealtimeSimTime) time.stop();
     throw error;
   }
+  const prometheus = options.prometheus
+    ? await startPrometheus(
+        () => controllers.migrationStats(),
+        () => time.now(),
+      ).catch(async (error: unknown) => {
+        controllers.stop();
+        if (time instanceof RealtimeSimTime) time.stop();
+        await server.close();
+        throw error;
+      })
+    : undefined;
   const token = (name: string) => {
     const user = users.find((u) => u.name === name);
     if (!user) throw new Error(`no user ${name}`);
@@ -159,10 +175,11 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     controllers: controllers.runtime,
     token,
     kubeconfig: () => simKubeconfig(server.url, pki.caPem, users),
+    prometheus,
     close: async () => {
       controllers.stop();
       if (time instanceof RealtimeSimTime) time.stop();
-      await server.close();
+      await Promise.all([server.close(), prometheus?.close()]);
     },
   };
 }

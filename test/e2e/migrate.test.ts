@@ -249,4 +249,31 @@ describe("kvmig migrate: output, errors and interruptions", () => {
       m.status.phase,
     );
   }, 30_000);
+
+  it("--prometheus-url: progress from virt-handler's gauges (no iteration count), not from the launcher log", async () => {
+    sim = await simCli({ speed: 1, prometheus: true });
+    const url = sim.cluster.prometheus?.url ?? "";
+    const result = await sim.run(["migrate", "fedora-web", "-n", "demo", "--prometheus-url", url], 60_000);
+    expect(result.code).toBe(0);
+    expect(sim.cluster.prometheus?.queries).toBeGreaterThan(0);
+    const progress = lines(result.stderr).filter((l) => l.startsWith("  progress  "));
+    expect(progress.length).toBeGreaterThan(0);
+    for (const line of progress) {
+      expect(line).toMatch(
+        /^ {2}progress {2}[\d.]+ (B|KiB|MiB|GiB) of 4\.0 GiB left · [\d.]+ MiB\/s · dirty [\d.]+ MiB\/s$/,
+      );
+    }
+  }, 60_000);
+
+  it("--prometheus-url that answers nothing Prometheus-like: a note with a hint, and the migration is still followed to the end", async () => {
+    sim = await simCli({ speed: 2, prometheus: true });
+    // A URL with a wrong path: the query API is not there.
+    const wrong = `${sim.cluster.prometheus?.url}/prom`;
+    const result = await sim.run(["migrate", "fedora-web", "-n", "demo", "--prometheus-url", wrong], 60_000);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /^ {2}note {6}Prometheus query failed \(HTTP 404\): no \/prom\/api\/v1\/query here; try \/api\/v1\/query; check that --prometheus-url points at the Prometheus API/m,
+    );
+    expect(result.stdout).toMatch(/^Succeeded {2}demo\/fedora-web moved/m);
+  }, 60_000);
 });

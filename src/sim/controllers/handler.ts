@@ -14,6 +14,7 @@ import {
   outdatedLauncherImageLabel,
   vifCacheSyncFailedMessage,
 } from "../objects.js";
+import type { MigrationStat } from "../prometheus.js";
 import type { SimObject } from "../store.js";
 import { quantity } from "./config.js";
 import type { Faults } from "./faults.js";
@@ -34,6 +35,9 @@ interface Running {
   model: MigrationModel;
   polls: number;
   stop: boolean;
+  namespace: string;
+  name: string;
+  node: string;
 }
 
 function stateOf(vmi: SimObject | undefined): Record<string, unknown> | undefined {
@@ -72,6 +76,25 @@ export class VirtHandler {
       const namespace = change.object.metadata.namespace ?? "";
       if (vmiName) rt.enqueue(`handler:${namespace}/${vmiName}`, () => this.sync(namespace, vmiName));
     });
+  }
+
+  /** What virt-handler's migration collector exports for every migration in flight (facts §k). */
+  migrationStats(): MigrationStat[] {
+    return [...this.running.values()]
+      .filter((run) => !run.stop)
+      .map((run) => {
+        const s = run.model.snapshot;
+        return {
+          namespace: run.namespace,
+          name: run.name,
+          node: run.node,
+          totalBytes: s.dataTotal,
+          remainingBytes: s.dataRemaining,
+          processedBytes: s.dataProcessed,
+          dirtyRateBytes: s.dirtyRateBps,
+          transferRateBytes: s.memoryBandwidthBps,
+        };
+      });
   }
 
   /** virt-handler's heartbeat: the node annotation, refreshed every minute (heartbeat.go). */
@@ -210,7 +233,8 @@ export class VirtHandler {
       allowPostCopy: config.allowPostCopy === true,
       seed: this.rt.random.int(0, 2 ** 30),
     });
-    this.running.set(uid, { model, polls: 0, stop: false });
+    const node = str(vmi, "status", "migrationState", "sourceNode") ?? str(vmi, "status", "nodeName") ?? "";
+    this.running.set(uid, { model, polls: 0, stop: false, namespace, name, node });
     const started = this.writeState(vmi, (s) => {
       s.startTimestamp = this.rt.stamp();
       s.mode = "PreCopy";

@@ -2,6 +2,7 @@
 // virt-handler, and the scheduler and kubelet of the pods they create.
 
 import type { LogStore } from "../logs.js";
+import type { MigrationStat } from "../prometheus.js";
 import type { Random } from "../random.js";
 import type { KubevirtActions } from "../server.js";
 import type { SimObject, Store } from "../store.js";
@@ -27,6 +28,8 @@ export interface Controllers {
   readonly runtime: ControllerRuntime;
   readonly actions: KubevirtActions | undefined;
   readonly evictionWebhook: ((pod: SimObject, dryRun: boolean) => void) | undefined;
+  /** The migration gauges virt-handler would export now. */
+  migrationStats(): MigrationStat[];
   stop(): void;
 }
 
@@ -48,13 +51,19 @@ export function installControllers(options: {
     options.log,
   );
   if (options.enabled === false) {
-    return { runtime, actions: undefined, evictionWebhook: undefined, stop: () => runtime.stop() };
+    return {
+      runtime,
+      actions: undefined,
+      evictionWebhook: undefined,
+      migrationStats: () => [],
+      stop: () => runtime.stop(),
+    };
   }
   options.store.setAdmission(kubevirtAdmission(options.store));
   installPodControllers(runtime);
   new MigrationController(runtime);
   runtime.faults = new Faults(options.faults ?? []);
-  new VirtHandler(runtime, runtime.faults);
+  const handler = new VirtHandler(runtime, runtime.faults);
   new LifecycleControllers(runtime);
   new EvacuationController(runtime);
   new WorkloadUpdater(runtime);
@@ -63,6 +72,7 @@ export function installControllers(options: {
     runtime,
     actions: virtApi(runtime),
     evictionWebhook: evictionWebhook(runtime),
+    migrationStats: () => handler.migrationStats(),
     stop: () => {
       runtime.stop();
       options.store.setAdmission(undefined);
