@@ -1,6 +1,7 @@
 // kvmig watch without a VM: every unfinished and recently finished migration in scope, as a
 // table redrawn in place on a terminal, one line per change in a pipe, NDJSON with -o json.
 
+import { stripVTControlCharacters } from "node:util";
 import type { CommandContext } from "../context.js";
 import { formatDuration } from "../duration.js";
 import { describeError } from "../errors.js";
@@ -117,22 +118,38 @@ export async function watchTable(
   const draw = () => {
     redrawTimer = undefined;
     const list = visible();
+    // Fit the terminal: the migration's name only where there is room, and no line ever wraps,
+    // since a wrapped line would break the cursor arithmetic of the redraw.
+    const wide = io.columns >= 110;
+    const headers = [
+      "VM",
+      ...(flags.namespace === undefined ? ["NAMESPACE"] : []),
+      "PHASE",
+      "SOURCE → TARGET",
+      "ELAPSED",
+      "PROGRESS",
+      ...(wide ? ["MIGRATION"] : []),
+    ];
     const body =
       list.length === 0
         ? "no migrations in flight"
         : formatTable(
-            ["VM", "NAMESPACE", "MIGRATION", "PHASE", "SOURCE → TARGET", "ELAPSED", "PROGRESS"],
+            headers,
             list.map((r) => [
               r.vm,
-              r.namespace,
-              r.migration,
+              ...(flags.namespace === undefined ? [r.namespace] : []),
               io.colors.phase(r.phase || "Pending"),
               route(r),
               elapsed(r),
               r.progress ?? "-",
+              ...(wide ? [r.migration] : []),
             ]),
           );
-    const lines = body.split("\n");
+    const width = Math.max(20, io.columns - 1);
+    const lines = body.split("\n").map((line) => {
+      const plain = stripVTControlCharacters(line);
+      return plain.length > width ? `${plain.slice(0, width - 1)}…` : line;
+    });
     // Up over the previous drawing, clear to the end of the screen, draw again.
     const up = drawnLines > 0 ? `\u001B[${drawnLines}A\u001B[0J` : "";
     io.stdout.write(`${up}${lines.join("\n")}\n`);
@@ -180,7 +197,7 @@ export async function watchTable(
           const p = parseMigrationInfo(line);
           const current = rows.get(row.key);
           if (!p || !current || p.migrationUid !== row.uid) continue;
-          current.progress = `${formatBytes(p.dataRemainingBytes)} of ${formatBytes(p.dataTotalBytes)} left`;
+          current.progress = `${formatBytes(p.dataRemainingBytes)} left`;
           if (io.mode === "json") io.stdout.write(`${json(current, "PROGRESS", vmiTarget(current))}\n`);
           else scheduleDraw();
         }
