@@ -507,3 +507,18 @@ export function patchMigrationConfig(s: Snapshot, migrations: Record<string, unk
     JSON.stringify({ spec: { configuration: { migrations } } }),
   ]);
 }
+
+/** `kubectl get pods` for the VMI's launcher pods, with their nodes. */
+export function launcherPodsCommand(s: Snapshot, vmiUid: string | undefined): string {
+  return commandLine([
+    "kubectl",
+    "get",
+    "pods",
+    "-n",
+    s.namespace,
+    "-o",
+    "wide",
+    "-l",
+    `kubevirt.io/created-by=${vmiUid ?? ""}`,
+  ]);
+}

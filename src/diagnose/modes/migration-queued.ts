@@ -14,6 +14,7 @@ import {
   findEvents,
   findLogLines,
   isFinal,
+  launcherPodsCommand,
   logEvidence,
   migrationObject,
   migrationSettings,
@@ -133,19 +134,7 @@ function activePodsFinding(
   const commands =
     stale.length > 0
       ? stale.map((p) => commandLine(["kubectl", "delete", "pod", p.metadata.name ?? "", "-n", s.namespace]))
-      : [
-          commandLine([
-            "kubectl",
-            "get",
-            "pods",
-            "-n",
-            s.namespace,
-            "-o",
-            "wide",
-            "-l",
-            `kubevirt.io/created-by=${uid ?? ""}`,
-          ]),
-        ];
+      : [launcherPodsCommand(s, uid)];
   commands.push(commandLine(["kvmig", "watch", s.vmName, "-n", s.namespace]));
   return {
     id,

@@ -12,6 +12,7 @@ import {
   eventTime,
   findEvents,
   isFinal,
+  launcherPodsCommand,
   migrationObject,
   phaseTime,
   vmiObject,
@@ -180,19 +181,7 @@ function activePodsFinding(s: Snapshot): Finding | undefined {
           ? down.map((p) =>
               commandLine(["kubectl", "delete", "pod", p.metadata.name ?? "", "-n", s.namespace]),
             )
-          : [
-              commandLine([
-                "kubectl",
-                "get",
-                "pods",
-                "-n",
-                s.namespace,
-                "-o",
-                "wide",
-                "-l",
-                `kubevirt.io/created-by=${uid}`,
-              ]),
-            ]),
+          : [launcherPodsCommand(s, uid)]),
         commandLine(["kvmig", "restart", s.vmName, "-n", s.namespace]),
       ],
     },
