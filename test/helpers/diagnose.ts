@@ -5,8 +5,9 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
 import { loadSnapshotFromDir, type OfflineOptions } from "../../src/diagnose/offline.js";
-import type { Snapshot } from "../../src/diagnose/types.js";
+import type { Confidence, Finding, Rule, Severity, Snapshot } from "../../src/diagnose/types.js";
 
 export const diagnoseFixturesDir = fileURLToPath(new URL("../fixtures/diagnose", import.meta.url));
 
@@ -33,6 +34,90 @@ export function fixtureCases(id: string): { hits: string[]; nearMisses: string[]
     hits: dirs.filter((name) => !name.startsWith("near-miss-")),
     nearMisses: dirs.filter((name) => name.startsWith("near-miss-")),
   };
+}
+
+/** What a rule must report on one hit fixture: exactly one finding, with these values. */
+export interface HitExpectation {
+  /** The test's name; `fires on <case>` (or the `hitTitle` option) when not given. */
+  title?: string;
+  severity: Severity;
+  confidence: Confidence;
+  /** Text that some evidence line must contain; with a list, each item. */
+  evidence: string | readonly string[];
+  /** A command the fix must offer, among others; with a list, each of them. */
+  command: string | readonly string[];
+  /** Text the summary must contain; with a list, each item. */
+  summary?: string | readonly string[];
+  /** Further checks on this case's finding, and the snapshot it came from. */
+  check?: (finding: Finding, snapshot: Snapshot) => void | Promise<void>;
+}
+
+export interface RuleFixtureOptions<H extends HitExpectation> {
+  /** At least this many hit fixtures. */
+  minHits?: number;
+  /** At least this many near misses (default 1). */
+  minNearMisses?: number;
+  /** The name of each hit's test, unless the expectation has a title (default `fires on <case>`). */
+  hitTitle?: (caseName: string) => string;
+  /** Rules that must stay silent on every hit fixture (the failure is this rule's alone). */
+  silent?: readonly Rule[];
+  /** Checks made on the finding of every hit fixture, after the expectation's own. */
+  checkEvery?: (finding: Finding, want: H, snapshot: Snapshot) => void | Promise<void>;
+}
+
+function list(value: string | readonly string[] | undefined): readonly string[] {
+  return value === undefined ? [] : typeof value === "string" ? [value] : value;
+}
+
+/**
+ * Registers, in the enclosing describe block, the tests every rule runs on its fixtures: that
+ * `hits` names exactly the rule's hit fixtures (and that there are near misses), that each hit
+ * gives one finding as `hits` describes it, and that the rule stays silent on each near miss.
+ */
+export function testRuleFixtures<H extends HitExpectation>(
+  rule: Rule,
+  hits: Readonly<Record<string, H>>,
+  options: RuleFixtureOptions<H> = {},
+): void {
+  const { id } = rule;
+  const cases = fixtureCases(id);
+
+  it("has a hit fixture for every expectation, and near misses", () => {
+    expect(cases.hits).toEqual(Object.keys(hits).sort());
+    if (options.minHits !== undefined) expect(cases.hits.length).toBeGreaterThanOrEqual(options.minHits);
+    expect(cases.nearMisses.length).toBeGreaterThanOrEqual(options.minNearMisses ?? 1);
+  });
+
+  for (const [name, want] of Object.entries(hits)) {
+    it(want.title ?? options.hitTitle?.(name) ?? `fires on ${name}`, async () => {
+      const snapshot = await fixtureSnapshot(id, name);
+      const findings = rule.detect(snapshot);
+      expect(findings).toHaveLength(1);
+      const finding = findings[0] as Finding;
+      expect(finding.id).toBe(id);
+      expect(finding.severity).toBe(want.severity);
+      expect(finding.confidence).toBe(want.confidence);
+      for (const text of list(want.evidence)) {
+        expect(
+          finding.evidence.some((e) => e.text.includes(text)),
+          `some evidence contains ${JSON.stringify(text)}`,
+        ).toBe(true);
+      }
+      for (const text of list(want.summary)) expect(finding.summary).toContain(text);
+      for (const command of list(want.command)) expect(finding.fix.commands).toContain(command);
+      for (const other of options.silent ?? []) {
+        expect(other.detect(snapshot), `${other.id} on ${name}`).toEqual([]);
+      }
+      await want.check?.(finding, snapshot);
+      await options.checkEvery?.(finding, want, snapshot);
+    });
+  }
+
+  for (const name of cases.nearMisses) {
+    it(`stays silent on ${name}`, async () => {
+      expect(rule.detect(await fixtureSnapshot(id, name))).toEqual([]);
+    });
+  }
 }
 
 /** A snapshot with nothing in it but the subject, for engine and render tests. */

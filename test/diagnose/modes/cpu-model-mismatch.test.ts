@@ -8,48 +8,29 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../../../src/k8s/types.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const id = "cpu-model-mismatch";
 
-const hits: Record<string, { evidence: string; command: string; confidence: string }> = {
+const hits: Record<string, HitExpectation> = {
   "harvester-3015-no-suitable-node": {
     evidence:
       "Migration cannot proceed since no node is suitable to run the required CPU model / required features: map[cpu-feature.node.kubevirt.io/amd-ssbd:true",
     command: "kvmig restart jarvis-worker-c60b9d50-466tv -n default",
+    severity: "error",
     confidence: "high",
   },
   "kubevirt-12519-missing-vmx-features": {
     evidence:
       "guest CPU doesn't match specification: missing features: vmx-rdrand-exit,vmx-vmfunc,vmx-rdseed-exit,vmx-posted-intr",
     command: "kvmig restart rhel9-vm -n vms",
+    severity: "error",
     confidence: "high",
   },
 };
 
 describe("cpu-model-mismatch on fixtures", () => {
-  const cases = fixtureCases(id);
-  it("covers every hit fixture", () => {
-    expect(cases.hits.sort()).toEqual(Object.keys(hits).sort());
-    expect(cases.nearMisses.length).toBeGreaterThan(0);
-  });
-  for (const [name, want] of Object.entries(hits)) {
-    it(`fires on ${name}`, async () => {
-      const findings = cpuModelMismatch.detect(await fixtureSnapshot(id, name));
-      expect(findings).toHaveLength(1);
-      const [f] = findings;
-      expect(f?.id).toBe(id);
-      expect(f?.severity).toBe("error");
-      expect(f?.confidence).toBe(want.confidence);
-      expect(f?.evidence.some((e) => e.text.includes(want.evidence))).toBe(true);
-      expect(f?.fix.commands).toContain(want.command);
-    });
-  }
-  for (const name of cases.nearMisses) {
-    it(`stays silent on ${name}`, async () => {
-      expect(cpuModelMismatch.detect(await fixtureSnapshot(id, name))).toEqual([]);
-    });
-  }
+  testRuleFixtures(cpuModelMismatch, hits);
 
   it("suggests a CPU model every node offers, shell-quoted", async () => {
     const [f] = cpuModelMismatch.detect(await fixtureSnapshot(id, "harvester-3015-no-suitable-node"));

@@ -4,42 +4,27 @@ import { versionSkew } from "../../../src/diagnose/modes/version-skew.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Node, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
 import { clientSocketClosedReason } from "../../../src/sim/objects/history.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const id = "migration-connection-lost";
 
-describe("migration-connection-lost on fixtures", () => {
-  const cases = fixtureCases(id);
-
-  it("has the real-report hit", () => {
-    expect(cases.hits).toEqual(["kubevirt-5319-abort-socket-closed"]);
-    expect(cases.nearMisses.length).toBeGreaterThanOrEqual(2);
-  });
-
-  it("finds the dropped connection in kubevirt-5319-abort-socket-closed", async () => {
-    const snapshot = await fixtureSnapshot(id, "kubevirt-5319-abort-socket-closed");
-    const findings = migrationConnectionLost.detect(snapshot);
-    expect(findings).toHaveLength(1);
-    const [finding] = findings;
-    expect(finding?.id).toBe(id);
-    expect(finding?.severity).toBe("warning");
+const hits: Record<string, HitExpectation> = {
+  "kubevirt-5319-abort-socket-closed": {
+    title: "finds the dropped connection in kubevirt-5319-abort-socket-closed",
+    severity: "warning",
     // Same image on both pods: high confidence that this is not skew.
-    expect(finding?.confidence).toBe("high");
-    expect(finding?.evidence.some((e) => e.text.includes("internal error: client socket is closed"))).toBe(
-      true,
-    );
-    expect(finding?.summary).toContain("abort had been requested");
-    expect(finding?.fix.commands).toContain("kvmig migrate testvmi-kzr6v -n kubevirt-test-default1");
-    expect(finding?.fix.commands[0]).toContain("spec.nodeName=node02");
-    expect(versionSkew.detect(snapshot)).toEqual([]);
-  });
+    confidence: "high",
+    evidence: "internal error: client socket is closed",
+    summary: "abort had been requested",
+    command: "kvmig migrate testvmi-kzr6v -n kubevirt-test-default1",
+    check: (finding) => {
+      expect(finding.fix.commands[0]).toContain("spec.nodeName=node02");
+    },
+  },
+};
 
-  for (const name of cases.nearMisses) {
-    it(`stays silent on ${name}`, async () => {
-      const snapshot = await fixtureSnapshot(id, name);
-      expect(migrationConnectionLost.detect(snapshot)).toEqual([]);
-    });
-  }
+describe("migration-connection-lost on fixtures", () => {
+  testRuleFixtures(migrationConnectionLost, hits, { minNearMisses: 2, silent: [versionSkew] });
 
   it("leaves the skewed socket-closed failure to version-skew", async () => {
     const snapshot = await fixtureSnapshot(id, "near-miss-skewed-socket-closed");

@@ -2,62 +2,51 @@ import { describe, expect, test } from "vitest";
 import { migrationQueued } from "../../../src/diagnose/modes/migration-queued.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const id = "migration-queued";
 
-describe(id, () => {
-  test("has hit and near-miss fixtures", () => {
-    const { hits, nearMisses } = fixtureCases(id);
-    expect(hits.length).toBeGreaterThanOrEqual(2);
-    expect(nearMisses.length).toBeGreaterThanOrEqual(2);
-  });
-
-  test("kubevirt#12773: a second migration waits for a Completed launcher pod still in activePods", async () => {
-    const s = await fixtureSnapshot(id, "kv12773-two-active-pods");
-    const [f, ...rest] = migrationQueued.detect(s);
-    expect(rest).toEqual([]);
-    expect(f?.id).toBe(id);
-    expect(f?.severity).toBe("warning");
-    expect(f?.confidence).toBe("high");
-    expect(f?.causedBy).toBe("stale-migration-state");
-    const texts = f?.evidence.map((e) => e.text).join("\n") ?? "";
-    expect(texts).toContain("de5d7166-9b5b-441c-a03a-5b131b3d5243: yj-qaovnk8swork-02");
-    expect(texts).toContain("e19201bc-9cb1-46bc-af3d-687d9c9419fb: yj-qaovnk8swork-01");
-    expect(
-      f?.evidence.some(
-        (e) => e.object === "Pod/virt-launcher-testvm-n2lww" && e.text.startsWith("Succeeded"),
-      ),
-    ).toBe(true);
-    expect(f?.evidence.some((e) => e.object === "VirtualMachineInstanceMigration/migration-jobq7r2j")).toBe(
-      true,
-    );
-    expect(f?.fix.commands).toContain("kubectl delete pod virt-launcher-testvm-n2lww -n default");
-    expect(f?.fix.commands).toContain("kvmig watch testvm -n default");
-  });
-
-  test("kubevirt#10415: Pending behind the cluster limit, other VMs' migrations not in the snapshot", async () => {
-    const s = await fixtureSnapshot(id, "kv10415-cluster-limit");
-    const [f] = migrationQueued.detect(s);
-    expect(f?.id).toBe(id);
-    expect(f?.severity).toBe("warning");
+const hits: Record<string, HitExpectation> = {
+  "kv12773-two-active-pods": {
+    title: "kubevirt#12773: a second migration waits for a Completed launcher pod still in activePods",
+    severity: "warning",
+    confidence: "high",
+    evidence: [
+      "de5d7166-9b5b-441c-a03a-5b131b3d5243: yj-qaovnk8swork-02",
+      "e19201bc-9cb1-46bc-af3d-687d9c9419fb: yj-qaovnk8swork-01",
+    ],
+    command: ["kubectl delete pod virt-launcher-testvm-n2lww -n default", "kvmig watch testvm -n default"],
+    check: (f) => {
+      expect(f.causedBy).toBe("stale-migration-state");
+      expect(
+        f.evidence.some(
+          (e) => e.object === "Pod/virt-launcher-testvm-n2lww" && e.text.startsWith("Succeeded"),
+        ),
+      ).toBe(true);
+      expect(f.evidence.some((e) => e.object === "VirtualMachineInstanceMigration/migration-jobq7r2j")).toBe(
+        true,
+      );
+    },
+  },
+  "kv10415-cluster-limit": {
+    title: "kubevirt#10415: Pending behind the cluster limit, other VMs' migrations not in the snapshot",
+    severity: "warning",
     // The loader keeps only vm-6's VMIMs: the counts cannot be checked, so the confidence is low.
-    expect(f?.confidence).toBe("low");
-    expect(f?.notChecked?.join(" ")).toContain("running migrations of other VMs");
-    const texts = f?.evidence.map((e) => e.text).join("\n") ?? "";
-    expect(texts).toContain("parallelMigrationsPerCluster: 5");
-    expect(texts).toContain("parallelOutboundMigrationsPerNode: 2 (KubeVirt default)");
-    expect(f?.summary).toContain("kubevirt-migrate-vm-k3w8s");
-    expect(f?.fix.commands).toContain("kvmig watch vm-6 -n default");
-    expect(f?.fix.commands).toContain(
+    confidence: "low",
+    evidence: ["parallelMigrationsPerCluster: 5", "parallelOutboundMigrationsPerNode: 2 (KubeVirt default)"],
+    summary: "kubevirt-migrate-vm-k3w8s",
+    command: [
+      "kvmig watch vm-6 -n default",
       `kubectl patch kubevirt kubevirt -n kubevirt --type merge -p '{"spec":{"configuration":{"migrations":{"parallelMigrationsPerCluster":6}}}}'`,
-    );
-  });
+    ],
+    check: (f) => {
+      expect(f.notChecked?.join(" ")).toContain("running migrations of other VMs");
+    },
+  },
+};
 
-  test.each(fixtureCases(id).nearMisses)("near miss %s gives no finding", async (caseName) => {
-    const s = await fixtureSnapshot(id, caseName);
-    expect(migrationQueued.detect(s)).toEqual([]);
-  });
+describe(id, () => {
+  testRuleFixtures(migrationQueued, hits, { minHits: 2, minNearMisses: 2 });
 
   test("counts other VMs' running migrations when they are in the snapshot", async () => {
     const base = await fixtureSnapshot(id, "kv10415-cluster-limit");

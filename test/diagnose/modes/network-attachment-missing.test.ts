@@ -1,59 +1,53 @@
 import { describe, expect, test } from "vitest";
 import { networkAttachmentMissing } from "../../../src/diagnose/modes/network-attachment-missing.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const id = "network-attachment-missing";
 
-describe(id, () => {
-  test("has hit and near-miss fixtures", () => {
-    const { hits, nearMisses } = fixtureCases(id);
-    expect(hits.length).toBeGreaterThanOrEqual(2);
-    expect(nearMisses.length).toBeGreaterThanOrEqual(2);
-  });
-
-  test("harvester#759: 'Failed to locate network attachment definition default/management Network'", async () => {
-    const s = await fixtureSnapshot(id, "harvester-759-management-network");
-    const [f, ...rest] = networkAttachmentMissing.detect(s);
-    expect(rest).toEqual([]);
-    expect(f?.id).toBe(id);
-    expect(f?.severity).toBe("error");
-    expect(f?.confidence).toBe("high");
-    expect(f?.evidence[0]).toMatchObject({
-      object: "VirtualMachine/cw",
-      field: "spec.template.spec.networks[0].multus.networkName",
-      text: "management Network",
-    });
-    expect(
-      f?.evidence.some((e) =>
-        e.text.includes("Failed to locate network attachment definition default/management Network"),
-      ),
-    ).toBe(true);
-    expect(f?.summary).toContain("cannot start");
-    expect(f?.fix.commands).toContain(
+const hits: Record<string, HitExpectation> = {
+  "harvester-759-management-network": {
+    title: "harvester#759: 'Failed to locate network attachment definition default/management Network'",
+    severity: "error",
+    confidence: "high",
+    evidence: "Failed to locate network attachment definition default/management Network",
+    summary: "cannot start",
+    command: [
       "kubectl get network-attachment-definitions -A --field-selector 'metadata.name=management Network'",
-    );
-    expect(f?.fix.commands).toContain("kvmig restart cw -n default");
-  });
+      "kvmig restart cw -n default",
+    ],
+    check: (f) => {
+      expect(f.evidence[0]).toMatchObject({
+        object: "VirtualMachine/cw",
+        field: "spec.template.spec.networks[0].multus.networkName",
+        text: "management Network",
+      });
+    },
+  },
+  "vlan-13-deleted-migration-pending": {
+    title:
+      "vlan-13 deleted: the migration stays Pending; without virt-controller's log the confidence is medium",
+    severity: "error",
+    confidence: "medium",
+    evidence: "present: vlan-12; no vlan-13",
+    summary: "every migration stays Pending",
+    command: ["kubectl get network-attachment-definitions -n demo", "kvmig watch db-1 -n demo"],
+    check: (f) => {
+      expect(f.evidence[1]?.text).toBe("present: vlan-12; no vlan-13");
+      expect(
+        f.evidence.some(
+          (e) =>
+            e.object === "VirtualMachineInstanceMigration/kubevirt-migrate-vm-w4p9j" &&
+            e.text === "Pending, no target pod",
+        ),
+      ).toBe(true);
+      expect(f.notChecked?.join(" ")).toContain("virt-controller's log");
+    },
+  },
+};
 
-  test("vlan-13 deleted: the migration stays Pending; without virt-controller's log the confidence is medium", async () => {
-    const s = await fixtureSnapshot(id, "vlan-13-deleted-migration-pending");
-    const [f, ...rest] = networkAttachmentMissing.detect(s);
-    expect(rest).toEqual([]);
-    expect(f?.confidence).toBe("medium");
-    expect(f?.evidence[1]?.text).toBe("present: vlan-12; no vlan-13");
-    expect(
-      f?.evidence.some(
-        (e) =>
-          e.object === "VirtualMachineInstanceMigration/kubevirt-migrate-vm-w4p9j" &&
-          e.text === "Pending, no target pod",
-      ),
-    ).toBe(true);
-    expect(f?.summary).toContain("every migration stays Pending");
-    expect(f?.notChecked?.join(" ")).toContain("virt-controller's log");
-    expect(f?.fix.commands).toContain("kubectl get network-attachment-definitions -n demo");
-    expect(f?.fix.commands).toContain("kvmig watch db-1 -n demo");
-  });
+describe(id, () => {
+  testRuleFixtures(networkAttachmentMissing, hits, { minHits: 2, minNearMisses: 2 });
 
   test("virt-controller's own 'failed to locate' line makes it high", async () => {
     const base = await fixtureSnapshot(id, "vlan-13-deleted-migration-pending");
@@ -103,10 +97,5 @@ describe(id, () => {
     expect(f?.confidence).toBe("low");
     expect(f?.summary).toContain("could not be checked");
     expect(f?.notChecked?.join(" ")).toContain("forbidden");
-  });
-
-  test.each(fixtureCases(id).nearMisses)("near miss %s gives no finding", async (caseName) => {
-    const s = await fixtureSnapshot(id, caseName);
-    expect(networkAttachmentMissing.detect(s)).toEqual([]);
   });
 });

@@ -1,45 +1,29 @@
 import { describe, expect, it } from "vitest";
 import { postcopyUnavailable } from "../../../src/diagnose/modes/postcopy-unavailable.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
-const id = "postcopy-unavailable";
+const hits: Record<string, HitExpectation> = {
+  "kubevirt-17780-userfaultfd": {
+    severity: "error",
+    confidence: "high",
+    evidence: "Postcopy is not supported: Userfaultfd not available: Operation not permitted",
+    summary: "target node worker-2",
+    command: [
+      "kubectl debug node/worker-2 -it --image=busybox -- sysctl vm.unprivileged_userfaultfd",
+      "kvmig migrate busy-db -n prod",
+    ],
+    check: (f) => {
+      expect(
+        f.evidence.some((e) => e.field === "status.migrationState.migrationConfiguration.allowPostCopy"),
+      ).toBe(true);
+      expect(f.fix.explanation).toContain("vm.unprivileged_userfaultfd=1");
+    },
+  },
+};
 
 describe("postcopy-unavailable on fixtures", () => {
-  const cases = fixtureCases(id);
-  it("has the report's hit and a near miss", () => {
-    expect(cases.hits).toEqual(["kubevirt-17780-userfaultfd"]);
-    expect(cases.nearMisses.length).toBeGreaterThan(0);
-  });
-
-  it("fires on kubevirt-17780-userfaultfd", async () => {
-    const findings = postcopyUnavailable.detect(await fixtureSnapshot(id, "kubevirt-17780-userfaultfd"));
-    expect(findings).toHaveLength(1);
-    const [f] = findings;
-    expect(f?.id).toBe(id);
-    expect(f?.severity).toBe("error");
-    expect(f?.confidence).toBe("high");
-    expect(
-      f?.evidence.some((e) =>
-        e.text.includes("Postcopy is not supported: Userfaultfd not available: Operation not permitted"),
-      ),
-    ).toBe(true);
-    expect(
-      f?.evidence.some((e) => e.field === "status.migrationState.migrationConfiguration.allowPostCopy"),
-    ).toBe(true);
-    expect(f?.summary).toContain("target node worker-2");
-    expect(f?.fix.commands).toContain(
-      "kubectl debug node/worker-2 -it --image=busybox -- sysctl vm.unprivileged_userfaultfd",
-    );
-    expect(f?.fix.commands).toContain("kvmig migrate busy-db -n prod");
-    expect(f?.fix.explanation).toContain("vm.unprivileged_userfaultfd=1");
-  });
-
-  for (const name of cases.nearMisses) {
-    it(`stays silent on ${name}`, async () => {
-      expect(postcopyUnavailable.detect(await fixtureSnapshot(id, name))).toEqual([]);
-    });
-  }
+  testRuleFixtures(postcopyUnavailable, hits);
 });
 
 function snapshot(parts: Partial<Snapshot>): Snapshot {

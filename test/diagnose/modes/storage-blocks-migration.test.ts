@@ -2,22 +2,28 @@ import { describe, expect, it } from "vitest";
 import { storageBlocksMigration } from "../../../src/diagnose/modes/storage-blocks-migration.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const id = "storage-blocks-migration";
 
-const hits: Record<string, { evidence: string; summary: string; command: string }> = {
+const hits: Record<string, HitExpectation> = {
   "kubevirt-9643-unsafe-migration": {
+    severity: "error",
+    confidence: "high",
     evidence: "Unsafe migration: Migration without shared storage is unsafe",
     summary: "fedora-dv",
     command: "kubectl get pvc fedora-dv -n default -o wide",
   },
   "bz-1927378-readonly-cdrom": {
+    severity: "error",
+    confidence: "high",
     evidence: "Operation not supported: Cannot migrate empty or read-only disk sdb",
     summary: "installcdrom",
     command: "kubectl edit vm win10-iso -n openshift-cnv-vms",
   },
   "kubevirt-12875-smaller-destination": {
+    severity: "error",
+    confidence: "high",
     evidence:
       "The sum of offset (0) and size (0) has to be smaller or equal to the  actual size of the containing file (1006632960)",
     summary: "dest-pvc-fs",
@@ -26,29 +32,7 @@ const hits: Record<string, { evidence: string; summary: string; command: string 
 };
 
 describe("storage-blocks-migration on fixtures", () => {
-  const cases = fixtureCases(id);
-  it("covers every hit fixture", () => {
-    expect(cases.hits.sort()).toEqual(Object.keys(hits).sort());
-    expect(cases.nearMisses.length).toBeGreaterThan(0);
-  });
-  for (const [name, want] of Object.entries(hits)) {
-    it(`fires on ${name}`, async () => {
-      const findings = storageBlocksMigration.detect(await fixtureSnapshot(id, name));
-      expect(findings).toHaveLength(1);
-      const [f] = findings;
-      expect(f?.id).toBe(id);
-      expect(f?.severity).toBe("error");
-      expect(f?.confidence).toBe("high");
-      expect(f?.evidence.some((e) => e.text.includes(want.evidence))).toBe(true);
-      expect(f?.summary).toContain(want.summary);
-      expect(f?.fix.commands).toContain(want.command);
-    });
-  }
-  for (const name of cases.nearMisses) {
-    it(`stays silent on ${name}`, async () => {
-      expect(storageBlocksMigration.detect(await fixtureSnapshot(id, name))).toEqual([]);
-    });
-  }
+  testRuleFixtures(storageBlocksMigration, hits);
   it("names the disk target without the quoting around it", async () => {
     const [f] = storageBlocksMigration.detect(await fixtureSnapshot(id, "bz-1927378-readonly-cdrom"));
     expect(f?.summary).toContain("read-only disk sdb to the target");

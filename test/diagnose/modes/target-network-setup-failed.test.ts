@@ -4,48 +4,31 @@ import { targetPodFailed } from "../../../src/diagnose/modes/target-pod-failed.j
 import { targetPodUnschedulable } from "../../../src/diagnose/modes/target-pod-unschedulable.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event, Node, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const id = "target-network-setup-failed";
 
-const hits: Record<string, { evidence: string; command: string }> = {
+const hits: Record<string, HitExpectation> = {
   "kube-ovn-6220-ovs-port-not-ready": {
+    severity: "error",
+    confidence: "high",
     evidence:
       "configure nic pod47c8e816dc4 for pod vm1/cilium-kube-ovn-test failed: ovs interface e19e7_47c8e81_h is not ready after 30s",
     command: "kubectl describe pod virt-launcher-vm1-c4c8h -n cilium-kube-ovn-test",
   },
   "kube-ovn-6823-primary-cni-stuck": {
+    severity: "error",
+    confidence: "high",
     evidence: "ovs interface 4c1f0e9d8c7b_h is not ready after 30s",
     command: "kubectl get pods -A -o wide --field-selector spec.nodeName=node-b",
   },
 };
 
 describe("target-network-setup-failed on fixtures", () => {
-  const cases = fixtureCases(id);
-  it("covers every hit fixture", () => {
-    expect(cases.hits.sort()).toEqual(Object.keys(hits).sort());
-    expect(cases.nearMisses.length).toBeGreaterThan(0);
+  testRuleFixtures(targetNetworkSetupFailed, hits, {
+    hitTitle: (name) => `fires on ${name}, and the other target-pod rules do not`,
+    silent: [targetPodUnschedulable, targetPodFailed],
   });
-  for (const [name, want] of Object.entries(hits)) {
-    it(`fires on ${name}, and the other target-pod rules do not`, async () => {
-      const s = await fixtureSnapshot(id, name);
-      const findings = targetNetworkSetupFailed.detect(s);
-      expect(findings).toHaveLength(1);
-      const [f] = findings;
-      expect(f?.id).toBe(id);
-      expect(f?.severity).toBe("error");
-      expect(f?.confidence).toBe("high");
-      expect(f?.evidence.some((e) => e.text.includes(want.evidence))).toBe(true);
-      expect(f?.fix.commands).toContain(want.command);
-      expect(targetPodUnschedulable.detect(s)).toEqual([]);
-      expect(targetPodFailed.detect(s)).toEqual([]);
-    });
-  }
-  for (const name of cases.nearMisses) {
-    it(`stays silent on ${name}`, async () => {
-      expect(targetNetworkSetupFailed.detect(await fixtureSnapshot(id, name))).toEqual([]);
-    });
-  }
   it("offers a node other than the failing one", async () => {
     const [f] = targetNetworkSetupFailed.detect(
       await fixtureSnapshot(id, "kube-ovn-6220-ovs-port-not-ready"),

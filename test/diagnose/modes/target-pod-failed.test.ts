@@ -4,17 +4,21 @@ import { targetPodFailed } from "../../../src/diagnose/modes/target-pod-failed.j
 import { targetPodUnschedulable } from "../../../src/diagnose/modes/target-pod-unschedulable.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const id = "target-pod-failed";
 
-const hits: Record<string, { evidence: string; summary: string; command: string }> = {
+const hits: Record<string, HitExpectation> = {
   "kubevirt-18946-target-on-source-node": {
+    severity: "error",
+    confidence: "high",
     evidence: "Migration failed because target pod shutdown during migration",
     summary: "scheduled onto worker-1, the node the VM already runs on",
     command: "kvmig migrate fedora-local -n default --target-node worker-2",
   },
   "source-texts-oom-killed-target": {
+    severity: "error",
+    confidence: "high",
     evidence: "terminated: OOMKilled (exit code 137)",
     summary: "OOM-killed on worker-2",
     command: "kubectl describe pod virt-launcher-db-1-t6y7u -n demo",
@@ -22,32 +26,11 @@ const hits: Record<string, { evidence: string; summary: string; command: string 
 };
 
 describe("target-pod-failed on fixtures", () => {
-  const cases = fixtureCases(id);
-  it("covers every hit fixture", () => {
-    expect(cases.hits.sort()).toEqual(Object.keys(hits).sort());
-    expect(cases.nearMisses.length).toBeGreaterThanOrEqual(2);
+  testRuleFixtures(targetPodFailed, hits, {
+    minNearMisses: 2,
+    hitTitle: (name) => `fires on ${name}, and the other target-pod rules do not`,
+    silent: [targetPodUnschedulable, targetNetworkSetupFailed],
   });
-  for (const [name, want] of Object.entries(hits)) {
-    it(`fires on ${name}, and the other target-pod rules do not`, async () => {
-      const s = await fixtureSnapshot(id, name);
-      const findings = targetPodFailed.detect(s);
-      expect(findings).toHaveLength(1);
-      const [f] = findings;
-      expect(f?.id).toBe(id);
-      expect(f?.severity).toBe("error");
-      expect(f?.confidence).toBe("high");
-      expect(f?.evidence.some((e) => e.text.includes(want.evidence))).toBe(true);
-      expect(f?.summary).toContain(want.summary);
-      expect(f?.fix.commands).toContain(want.command);
-      expect(targetPodUnschedulable.detect(s)).toEqual([]);
-      expect(targetNetworkSetupFailed.detect(s)).toEqual([]);
-    });
-  }
-  for (const name of cases.nearMisses) {
-    it(`stays silent on ${name}`, async () => {
-      expect(targetPodFailed.detect(await fixtureSnapshot(id, name))).toEqual([]);
-    });
-  }
   it("leaves an unschedulable timeout to target-pod-unschedulable", async () => {
     const s = await fixtureSnapshot(id, "near-miss-unschedulable-timeout");
     expect(targetPodUnschedulable.detect(s).map((f) => f.id)).toEqual(["target-pod-unschedulable"]);

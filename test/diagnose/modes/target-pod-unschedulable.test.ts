@@ -5,17 +5,15 @@ import {
 } from "../../../src/diagnose/modes/target-pod-unschedulable.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const id = "target-pod-unschedulable";
 
-const hits: Record<
-  string,
-  { vm: string; ns: string; confidence: string; evidence: string; command: string }
-> = {
+const hits: Record<string, HitExpectation & { vm: string; ns: string }> = {
   "kubevirt-7780-pinned-to-source-node": {
     vm: "testvm",
     ns: "default",
+    severity: "error",
     confidence: "high",
     evidence: "3 node(s) didn't match Pod's node affinity/selector",
     command: "kubectl edit vm testvm -n default",
@@ -23,6 +21,7 @@ const hits: Record<
   "kubevirt-7779-no-kvm-device": {
     vm: "testvm",
     ns: "default",
+    severity: "error",
     confidence: "high",
     evidence: "1 Insufficient devices.kubevirt.io/kvm",
     command: "kubectl describe pod virt-launcher-testvm-q8n5d -n default",
@@ -30,6 +29,7 @@ const hits: Record<
   "kubevirt-11988-timeout-only-events": {
     vm: "i-be12131d9a184d72830f",
     ns: "default",
+    severity: "error",
     confidence: "medium",
     evidence:
       "unschedulable pod timeout period exceeded%!(EXTRA string=virt-launcher-i-be12131d9a184d72830f-h6tpd)",
@@ -39,31 +39,13 @@ const hits: Record<
 };
 
 describe("target-pod-unschedulable on fixtures", () => {
-  const cases = fixtureCases(id);
-  it("covers every hit fixture", () => {
-    expect(cases.hits.sort()).toEqual(Object.keys(hits).sort());
-    expect(cases.nearMisses.length).toBeGreaterThan(0);
-  });
-  for (const [name, want] of Object.entries(hits)) {
-    it(`fires on ${name}`, async () => {
-      const findings = targetPodUnschedulable.detect(await fixtureSnapshot(id, name));
-      expect(findings).toHaveLength(1);
-      const [f] = findings;
-      expect(f?.id).toBe(id);
-      expect(f?.severity).toBe("error");
-      expect(f?.confidence).toBe(want.confidence);
-      expect(f?.evidence.some((e) => e.text.includes(want.evidence))).toBe(true);
-      expect(f?.fix.commands).toContain(want.command);
+  testRuleFixtures(targetPodUnschedulable, hits, {
+    checkEvery: (f, want) => {
       expect(
-        f?.fix.commands.some((c) => c.includes(`${want.vm} -n ${want.ns}`) || c.includes(`-n ${want.ns}`)),
+        f.fix.commands.some((c) => c.includes(`${want.vm} -n ${want.ns}`) || c.includes(`-n ${want.ns}`)),
       ).toBe(true);
-    });
-  }
-  for (const name of cases.nearMisses) {
-    it(`stays silent on ${name}`, async () => {
-      expect(targetPodUnschedulable.detect(await fixtureSnapshot(id, name))).toEqual([]);
-    });
-  }
+    },
+  });
 
   it("names the source-node pin and offers no other node for it", async () => {
     const [f] = targetPodUnschedulable.detect(

@@ -4,73 +4,42 @@ import { versionSkew } from "../../../src/diagnose/modes/version-skew.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
 import { clientSocketClosedReason } from "../../../src/sim/objects/history.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
-const id = "version-skew";
-
-interface Expected {
-  vm: string;
-  namespace: string;
-  confidence: "high" | "medium" | "low";
-  /** Text that must appear in some evidence line, exactly as the report shows it. */
-  evidenceText: string;
-}
-
-const hits: Record<string, Expected> = {
+const hits: Record<string, HitExpectation> = {
   "kubevirt-16386-virtio-net-load": {
-    vm: "vm-app-01",
-    namespace: "default",
+    severity: "error",
     confidence: "high",
-    evidenceText: "qemu-kvm: Failed to load virtio-net:virtio",
+    // Text that must appear in some evidence line, exactly as the report shows it.
+    evidence: "qemu-kvm: Failed to load virtio-net:virtio",
+    command: "kvmig restart vm-app-01 -n default",
   },
   "harvester-11615-cpu-ht": {
-    vm: "vm-2cores",
-    namespace: "default",
+    severity: "error",
     confidence: "medium",
-    evidenceText: "guest CPU doesn't match specification: extra features: ht",
+    evidence: "guest CPU doesn't match specification: extra features: ht",
+    command: "kvmig restart vm-2cores -n default",
   },
   "kubevirt-16386-cpu-ht-1.8.2": {
-    vm: "worker-3",
-    namespace: "tenant-a",
+    severity: "error",
     confidence: "high",
-    evidenceText: "guest CPU doesn't match specification: extra features: ht",
+    evidence: "guest CPU doesn't match specification: extra features: ht",
+    command: "kvmig restart worker-3 -n tenant-a",
   },
 };
 
 describe("version-skew on fixtures from real reports", () => {
-  const cases = fixtureCases(id);
-
-  it("has a hit fixture for every expectation and at least three", () => {
-    expect(cases.hits.sort()).toEqual(Object.keys(hits).sort());
-    expect(cases.hits.length).toBeGreaterThanOrEqual(3);
-  });
-
-  for (const name of Object.keys(hits)) {
-    it(`finds version skew in ${name}`, async () => {
-      const expected = hits[name] as Expected;
-      const snapshot = await fixtureSnapshot(id, name);
-      const findings = versionSkew.detect(snapshot);
-      expect(findings).toHaveLength(1);
-      const [finding] = findings;
-      expect(finding?.id).toBe(id);
-      expect(finding?.severity).toBe("error");
-      expect(finding?.confidence).toBe(expected.confidence);
-      expect(finding?.evidence.some((e) => e.text.includes(expected.evidenceText))).toBe(true);
+  testRuleFixtures(versionSkew, hits, {
+    minHits: 3,
+    hitTitle: (name) => `finds version skew in ${name}`,
+    // Never both on one failure.
+    silent: [migrationConnectionLost],
+    checkEvery: (finding) => {
       // The differing images are part of the evidence.
-      expect(finding?.evidence.some((e) => /virt-launcher/.test(e.text))).toBe(true);
-      expect(finding?.fix.commands).toContain(`kvmig restart ${expected.vm} -n ${expected.namespace}`);
-      expect(finding?.docs).toMatch(/^https:\/\/kubevirt\.io\/user-guide\//);
-      // Never both on one failure.
-      expect(migrationConnectionLost.detect(snapshot)).toEqual([]);
-    });
-  }
-
-  for (const name of cases.nearMisses) {
-    it(`stays silent on ${name}`, async () => {
-      const snapshot = await fixtureSnapshot(id, name);
-      expect(versionSkew.detect(snapshot)).toEqual([]);
-    });
-  }
+      expect(finding.evidence.some((e) => /virt-launcher/.test(e.text))).toBe(true);
+      expect(finding.docs).toMatch(/^https:\/\/kubevirt\.io\/user-guide\//);
+    },
+  });
 });
 
 // Hand-built snapshots: the simulator's texts, and what happens when evidence is missing.

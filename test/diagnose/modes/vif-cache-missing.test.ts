@@ -3,70 +3,58 @@ import { vifCacheMissing } from "../../../src/diagnose/modes/vif-cache-missing.j
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event } from "../../../src/k8s/types.js";
 import { vifCacheSyncFailedMessage } from "../../../src/sim/objects/history.js";
-import { fixtureCases, fixtureSnapshot } from "../../helpers/diagnose.js";
+import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const id = "vif-cache-missing";
 
-interface Expected {
-  vm: string;
-  namespace: string;
-  file: string;
-  commands: string[];
+interface Expected extends HitExpectation {
+  /** The missing cache file, as the SyncFailed event names it. */
+  evidence: string;
+  /** The fix's commands, all of them and in this order. */
+  command: readonly string[];
 }
 
 const hits: Record<string, Expected> = {
   "kubevirt-18087-target-pod-loop": {
-    vm: "vm-l2",
-    namespace: "default",
-    file: "vif-cache-pod37a8eec1ce1.json: no such file or directory",
-    commands: ["kvmig cancel vm-l2 -n default", "kvmig restart vm-l2 -n default"],
+    severity: "error",
+    confidence: "high",
+    evidence: "vif-cache-pod37a8eec1ce1.json: no such file or directory",
+    command: ["kvmig cancel vm-l2 -n default", "kvmig restart vm-l2 -n default"],
   },
   "kubevirt-18103-evacuation-loop": {
-    vm: "edge-router",
-    namespace: "infra",
-    file: "vif-cache-pod6c21b3f9a0e.json: no such file or directory",
-    commands: [
+    severity: "error",
+    confidence: "high",
+    evidence: "vif-cache-pod6c21b3f9a0e.json: no such file or directory",
+    command: [
       "kvmig cancel edge-router -n infra",
       "virtctl evacuate-cancel vmi edge-router -n infra",
       "kvmig restart edge-router -n infra",
     ],
   },
   "kubevirt-19023-migrate-back": {
-    vm: "fw-01",
-    namespace: "net",
-    file: "vif-cache-eth0.json: no such file or directory",
-    commands: ["kvmig restart fw-01 -n net"],
+    severity: "error",
+    confidence: "high",
+    evidence: "vif-cache-eth0.json: no such file or directory",
+    command: ["kvmig restart fw-01 -n net"],
   },
 };
 
 describe("vif-cache-missing on fixtures from real reports", () => {
-  const cases = fixtureCases(id);
-
-  it("has a hit fixture for every expectation and at least three", () => {
-    expect(cases.hits.sort()).toEqual(Object.keys(hits).sort());
-    expect(cases.nearMisses.length).toBeGreaterThanOrEqual(2);
-  });
-
-  for (const name of Object.keys(hits)) {
-    it(`finds the missing vif-cache in ${name}`, async () => {
-      const expected = hits[name] as Expected;
-      const findings = vifCacheMissing.detect(await fixtureSnapshot(id, name));
-      expect(findings).toHaveLength(1);
-      const [finding] = findings;
-      expect(finding?.id).toBe(id);
-      expect(finding?.severity).toBe("error");
-      expect(finding?.confidence).toBe("high");
+  testRuleFixtures(vifCacheMissing, hits, {
+    minNearMisses: 2,
+    hitTitle: (name) => `finds the missing vif-cache in ${name}`,
+    checkEvery: (finding, expected) => {
       expect(
-        finding?.evidence.some(
-          (e) => e.text.includes(expected.file) && e.field?.startsWith("event SyncFailed"),
+        finding.evidence.some(
+          (e) => e.text.includes(expected.evidence) && e.field?.startsWith("event SyncFailed"),
         ),
       ).toBe(true);
       // The bridge binding is part of the evidence.
-      expect(finding?.evidence.some((e) => e.field?.endsWith(".bridge"))).toBe(true);
-      expect(finding?.fix.commands).toEqual(expected.commands);
-      expect(finding?.docs).toBe("https://github.com/kubevirt/kubevirt/issues/18087");
-    });
-  }
+      expect(finding.evidence.some((e) => e.field?.endsWith(".bridge"))).toBe(true);
+      expect(finding.fix.commands).toEqual(expected.command);
+      expect(finding.docs).toBe("https://github.com/kubevirt/kubevirt/issues/18087");
+    },
+  });
 
   it("counts the target pods created again and again (kubevirt#18087)", async () => {
     const [finding] = vifCacheMissing.detect(await fixtureSnapshot(id, "kubevirt-18087-target-pod-loop"));
@@ -75,12 +63,6 @@ describe("vif-cache-missing on fixtures from real reports", () => {
       finding?.evidence.some((e) => e.field === "log compute" && e.text.includes("failed plugging phase2")),
     ).toBe(true);
   });
-
-  for (const name of cases.nearMisses) {
-    it(`stays silent on ${name}`, async () => {
-      expect(vifCacheMissing.detect(await fixtureSnapshot(id, name))).toEqual([]);
-    });
-  }
 });
 
 const ns = "telco";
