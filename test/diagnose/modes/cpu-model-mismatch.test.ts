@@ -8,7 +8,12 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../../../src/k8s/types.js";
-import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
+import {
+  emptySnapshot,
+  fixtureSnapshot,
+  type HitExpectation,
+  testRuleFixtures,
+} from "../../helpers/diagnose.js";
 
 const id = "cpu-model-mismatch";
 
@@ -60,23 +65,15 @@ describe("cpu-model-mismatch on fixtures", () => {
 });
 
 function snapshot(parts: Partial<Snapshot>): Snapshot {
-  return {
+  return emptySnapshot({
     source: "live",
     takenAt: "2024-05-01T12:05:00Z",
     namespace: "erp",
     vmName: "legacy-erp",
     vmi,
     migrations: [vmim],
-    pods: [],
-    events: [],
-    logs: [],
-    nodes: [],
-    networkAttachmentDefinitions: [],
-    migrationPolicies: [],
-    rejections: [],
-    missing: [],
     ...parts,
-  };
+  });
 }
 
 const vmi: VirtualMachineInstance = {

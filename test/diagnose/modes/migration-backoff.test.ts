@@ -4,7 +4,12 @@ import { versionSkew } from "../../../src/diagnose/modes/version-skew.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
 import { clientSocketClosedReason } from "../../../src/sim/objects/history.js";
-import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
+import {
+  emptySnapshot,
+  fixtureSnapshot,
+  type HitExpectation,
+  testRuleFixtures,
+} from "../../helpers/diagnose.js";
 
 const id = "migration-backoff";
 
@@ -154,7 +159,7 @@ function backoffEvent(at: string): Event {
 
 function snapshot(parts: Partial<Snapshot>): Snapshot {
   const image = "quay.io/kubevirt/virt-launcher:v1.9.0";
-  return {
+  return emptySnapshot({
     source: "live",
     takenAt: "2026-08-22T10:30:00Z",
     namespace: ns,
@@ -166,18 +171,9 @@ function snapshot(parts: Partial<Snapshot>): Snapshot {
       spec: {},
       status: { phase: "Running", evacuationNodeName: "node-3", launcherContainerImageVersion: image },
     },
-    migrations: [],
-    pods: [],
-    events: [],
-    logs: [],
-    nodes: [],
-    networkAttachmentDefinitions: [],
-    migrationPolicies: [],
-    rejections: [],
-    missing: [],
     currentLauncherImage: image,
     ...parts,
-  };
+  });
 }
 
 describe("migration-backoff reasoning", () => {

@@ -4,7 +4,12 @@ import { versionSkew } from "../../../src/diagnose/modes/version-skew.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Node, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
 import { clientSocketClosedReason } from "../../../src/sim/objects/history.js";
-import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
+import {
+  emptySnapshot,
+  fixtureSnapshot,
+  type HitExpectation,
+  testRuleFixtures,
+} from "../../helpers/diagnose.js";
 
 const id = "migration-connection-lost";
 
@@ -69,7 +74,7 @@ const sourcePod: Pod = {
 };
 
 function snapshot(parts: Partial<Snapshot>): Snapshot {
-  return {
+  return emptySnapshot({
     source: "live",
     takenAt: "2026-08-22T11:00:00Z",
     namespace: ns,
@@ -81,18 +86,11 @@ function snapshot(parts: Partial<Snapshot>): Snapshot {
       spec: {},
       status: { phase: "Running", launcherContainerImageVersion: image },
     },
-    migrations: [],
     pods: [sourcePod],
-    events: [],
     logs: [{ namespace: ns, pod: "virt-launcher-checkout-aaaaa", container: "compute", lines: ["{}"] }],
-    nodes: [],
-    networkAttachmentDefinitions: [],
-    migrationPolicies: [],
-    rejections: [],
-    missing: [],
     currentLauncherImage: image,
     ...parts,
-  };
+  });
 }
 
 describe("migration-connection-lost reasoning", () => {

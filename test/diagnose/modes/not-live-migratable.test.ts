@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { notLiveMigratable } from "../../../src/diagnose/modes/not-live-migratable.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
-import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
+import {
+  emptySnapshot,
+  fixtureSnapshot,
+  type HitExpectation,
+  testRuleFixtures,
+} from "../../helpers/diagnose.js";
 
 const id = "not-live-migratable";
 
@@ -41,22 +46,13 @@ describe("not-live-migratable on fixtures", () => {
 });
 
 function snapshot(parts: Partial<Snapshot>): Snapshot {
-  return {
+  return emptySnapshot({
     source: "live",
     takenAt: "2024-09-10T07:00:00Z",
     namespace: "default",
     vmName: "registry-image-vm",
-    migrations: [],
-    pods: [],
-    events: [],
-    logs: [],
-    nodes: [],
-    networkAttachmentDefinitions: [],
-    migrationPolicies: [],
-    rejections: [],
-    missing: [],
     ...parts,
-  };
+  });
 }
 
 describe("without the VMI", () => {

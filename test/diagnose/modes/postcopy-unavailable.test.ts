@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { postcopyUnavailable } from "../../../src/diagnose/modes/postcopy-unavailable.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
-import { type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
+import { emptySnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const hits: Record<string, HitExpectation> = {
   "kubevirt-17780-userfaultfd": {
@@ -27,22 +27,13 @@ describe("postcopy-unavailable on fixtures", () => {
 });
 
 function snapshot(parts: Partial<Snapshot>): Snapshot {
-  return {
+  return emptySnapshot({
     source: "live",
     takenAt: "2026-05-12T09:30:00Z",
     namespace: "prod",
     vmName: "busy-db",
-    migrations: [],
-    pods: [],
-    events: [],
-    logs: [],
-    nodes: [],
-    networkAttachmentDefinitions: [],
-    migrationPolicies: [],
-    rejections: [],
-    missing: [],
     ...parts,
-  };
+  });
 }
 
 describe("from a launcher log line alone", () => {

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { storageBlocksMigration } from "../../../src/diagnose/modes/storage-blocks-migration.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
-import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
+import {
+  emptySnapshot,
+  fixtureSnapshot,
+  type HitExpectation,
+  testRuleFixtures,
+} from "../../helpers/diagnose.js";
 
 const id = "storage-blocks-migration";
 
@@ -40,22 +45,15 @@ describe("storage-blocks-migration on fixtures", () => {
 });
 
 function snapshot(parts: Partial<Snapshot>): Snapshot {
-  return {
+  return emptySnapshot({
     source: "live",
     takenAt: "2024-05-01T12:10:00Z",
     namespace: "demo",
     vmName: "db-1",
     migrations: [vmim],
     pods: [target],
-    events: [],
-    logs: [],
-    nodes: [],
-    networkAttachmentDefinitions: [],
-    migrationPolicies: [],
-    rejections: [],
-    missing: [],
     ...parts,
-  };
+  });
 }
 const vmim: VirtualMachineInstanceMigration = {
   metadata: {

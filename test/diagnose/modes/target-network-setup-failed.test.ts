@@ -4,7 +4,12 @@ import { targetPodFailed } from "../../../src/diagnose/modes/target-pod-failed.j
 import { targetPodUnschedulable } from "../../../src/diagnose/modes/target-pod-unschedulable.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event, Node, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
-import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
+import {
+  emptySnapshot,
+  fixtureSnapshot,
+  type HitExpectation,
+  testRuleFixtures,
+} from "../../helpers/diagnose.js";
 
 const id = "target-network-setup-failed";
 
@@ -79,7 +84,7 @@ function simSnapshot(parts: Partial<Snapshot> = {}): Snapshot {
     metadata: { name },
     status: { conditions: [{ type: "Ready", status: "True" }] },
   }));
-  return {
+  return emptySnapshot({
     source: "live",
     takenAt: "2024-05-01T12:02:00Z",
     namespace: "demo",
@@ -92,14 +97,9 @@ function simSnapshot(parts: Partial<Snapshot> = {}): Snapshot {
     migrations: [vmim],
     pods: [pod],
     events: [sandbox],
-    logs: [],
     nodes,
-    networkAttachmentDefinitions: [],
-    migrationPolicies: [],
-    rejections: [],
-    missing: [],
     ...parts,
-  };
+  });
 }
 
 describe("what the simulator writes", () => {

@@ -4,7 +4,12 @@ import { targetPodFailed } from "../../../src/diagnose/modes/target-pod-failed.j
 import { targetPodUnschedulable } from "../../../src/diagnose/modes/target-pod-unschedulable.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
-import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
+import {
+  emptySnapshot,
+  fixtureSnapshot,
+  type HitExpectation,
+  testRuleFixtures,
+} from "../../helpers/diagnose.js";
 
 const id = "target-pod-failed";
 
@@ -38,7 +43,7 @@ describe("target-pod-failed on fixtures", () => {
 });
 
 function snapshot(parts: Partial<Snapshot>): Snapshot {
-  return {
+  return emptySnapshot({
     source: "live",
     takenAt: "2024-05-01T12:20:00Z",
     namespace: "demo",
@@ -49,16 +54,8 @@ function snapshot(parts: Partial<Snapshot>): Snapshot {
       status: { phase: "Running", nodeName: "worker-1" },
     },
     migrations: [vmim],
-    pods: [],
-    events: [],
-    logs: [],
-    nodes: [],
-    networkAttachmentDefinitions: [],
-    migrationPolicies: [],
-    rejections: [],
-    missing: [],
     ...parts,
-  };
+  });
 }
 const vmim: VirtualMachineInstanceMigration = {
   metadata: {

@@ -4,7 +4,7 @@ import { versionSkew } from "../../../src/diagnose/modes/version-skew.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event, Pod, VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
 import { clientSocketClosedReason } from "../../../src/sim/objects/history.js";
-import { type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
+import { emptySnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const hits: Record<string, HitExpectation> = {
   "kubevirt-16386-virtio-net-load": {
@@ -104,7 +104,7 @@ function migratedEvent(reason: string): Event {
 }
 
 function snapshot(parts: Partial<Snapshot>): Snapshot {
-  return {
+  return emptySnapshot({
     source: "live",
     takenAt: "2026-08-22T10:10:00Z",
     namespace: ns,
@@ -121,18 +121,9 @@ function snapshot(parts: Partial<Snapshot>): Snapshot {
       spec: {},
       status: { phase: "Running", launcherContainerImageVersion: oldImage },
     },
-    migrations: [],
-    pods: [],
-    events: [],
-    logs: [],
-    nodes: [],
-    networkAttachmentDefinitions: [],
-    migrationPolicies: [],
-    rejections: [],
-    missing: [],
     currentLauncherImage: newImage,
     ...parts,
-  };
+  });
 }
 
 describe("version-skew reasoning", () => {

@@ -3,7 +3,12 @@ import { vifCacheMissing } from "../../../src/diagnose/modes/vif-cache-missing.j
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { Event } from "../../../src/k8s/types.js";
 import { vifCacheSyncFailedMessage } from "../../../src/sim/objects/history.js";
-import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
+import {
+  emptySnapshot,
+  fixtureSnapshot,
+  type HitExpectation,
+  testRuleFixtures,
+} from "../../helpers/diagnose.js";
 
 const id = "vif-cache-missing";
 
@@ -82,7 +87,7 @@ function syncFailed(message: string, type = "Warning"): Event {
 }
 
 function snapshot(parts: Partial<Snapshot>): Snapshot {
-  return {
+  return emptySnapshot({
     source: "live",
     takenAt: "2026-08-22T10:10:00Z",
     namespace: ns,
@@ -107,17 +112,9 @@ function snapshot(parts: Partial<Snapshot>): Snapshot {
       },
       status: { phase: "Running" },
     },
-    migrations: [],
-    pods: [],
-    events: [],
     logs: [{ namespace: ns, pod: "virt-launcher-pbx-gateway-aaaaa", container: "compute", lines: ["{}"] }],
-    nodes: [],
-    networkAttachmentDefinitions: [],
-    migrationPolicies: [],
-    rejections: [],
-    missing: [],
     ...parts,
-  };
+  });
 }
 
 describe("vif-cache-missing reasoning", () => {
