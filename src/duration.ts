@@ -30,3 +30,37 @@ export function formatDuration(ms: number): string {
   if (minutes > 0) return `${minutes}m${seconds > 0 ? `${seconds}s` : ""}`;
   return `${seconds}s`;
 }
+
+/** k8s HumanDuration ("5s", "3m", "2m30s", "4h", "3h2m", "5d", "2y10d"...) exactly as apimachinery formats ages. */
+export function humanDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return "<invalid>";
+  const seconds = Math.trunc(ms / 1000);
+  // Up to a second in the future is clock skew between machines, not a bad timestamp.
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 60 * 2) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 60 * 3) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${days}d` : `${days}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  const years = Math.floor(days / 365);
+  if (hours < 24 * 365 * 8) {
+    const dy = days % 365;
+    return dy === 0 ? `${years}y` : `${years}y${dy}d`;
+  }
+  return `${years}y`;
+}

@@ -7,6 +7,7 @@ import { cancelCommand } from "./commands/cancel.js";
 import { examples, type Runner } from "./commands/command.js";
 import { diagnoseCommand } from "./commands/diagnose.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { restartCommand } from "./commands/restart.js";
 import { simCommand, withEmbeddedSim } from "./commands/sim.js";
 import { versionCommand } from "./commands/version.js";
 import { watchCommand } from "./commands/watch.js";
@@ -120,6 +121,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     migrateCommand(run, ctx.programName),
     watchCommand(run, ctx.programName),
     cancelCommand(run, ctx.programName),
+    restartCommand(run, ctx.programName),
     versionCommand(run, ctx.programName),
     diagnoseCommand(run, ctx.programName),
     simCommand(run, ctx.programName),

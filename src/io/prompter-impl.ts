@@ -120,8 +120,8 @@ export class NonInteractivePrompter implements Prompter {
 }
 
 function unanswerable(q: { message: string; flag: string }): UsageError {
-  const subject = q.message.trim().replace(/[\s?:]+$/, "");
-  return new UsageError(`${subject} needs an answer and there is no terminal to ask on`, {
+  const question = q.message.trim().replace(/[\s:]+$/, "");
+  return new UsageError(`"${question}" needs an answer and there is no terminal to ask on`, {
     hint: `pass ${q.flag}`,
   });
 }

@@ -22,14 +22,19 @@ describe("NonInteractivePrompter", () => {
   const choices = [{ name: "a", value: 1 }];
 
   it.each([
-    ["confirm", () => prompter.confirm({ message: "Restart vm-1?", flag: "--yes" }), "Restart vm-1", "--yes"],
+    [
+      "confirm",
+      () => prompter.confirm({ message: "Restart vm-1?", flag: "--yes" }),
+      "Restart vm-1?",
+      "--yes",
+    ],
     [
       "select",
       () => prompter.select({ message: "Target node:", flag: "--node", choices }),
       "Target node",
       "--node",
     ],
-    ["search", () => prompter.search({ message: "Which VM? ", flag: "<vm>", choices }), "Which VM", "<vm>"],
+    ["search", () => prompter.search({ message: "Which VM? ", flag: "<vm>", choices }), "Which VM?", "<vm>"],
     ["input", () => prompter.input({ message: "Namespace", flag: "-n" }), "Namespace", "-n"],
     [
       "checkbox",
@@ -44,7 +49,7 @@ describe("NonInteractivePrompter", () => {
     );
     expect(error).toBeInstanceOf(UsageError);
     expect(error).toMatchObject({
-      message: `${subject} needs an answer and there is no terminal to ask on`,
+      message: `"${subject}" needs an answer and there is no terminal to ask on`,
       hint: `pass ${flag}`,
       exitCode: 2,
     });

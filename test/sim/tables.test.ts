@@ -2,14 +2,9 @@
 // printers and the apiextensions table convertor produce for the same objects.
 
 import { describe, expect, it } from "vitest";
+import { humanDuration } from "../../src/duration.js";
 import { evaluateJsonPath } from "../../src/sim/jsonpath.js";
-import {
-  customResourcePrinter,
-  humanDuration,
-  type TablePrinter,
-  tablePrinter,
-  toTable,
-} from "../../src/sim/tables.js";
+import { customResourcePrinter, type TablePrinter, tablePrinter, toTable } from "../../src/sim/tables.js";
 
 const NOW = Date.parse("2025-06-01T12:00:00Z");
 const SECOND = 1000;
