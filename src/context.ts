@@ -30,7 +30,8 @@ export interface GlobalOptions {
   context?: string | undefined;
   namespace?: string | undefined;
   requestTimeoutMs: number;
-  output: "text" | "json" | "yaml";
+  /** `wide` is text with more columns; only commands that print a table accept it. */
+  output: "text" | "json" | "yaml" | "wide";
   verbose: boolean;
   /** `--sim[=SCENARIO]`: run against a fresh embedded simulated cluster. */
   sim?: string | undefined;

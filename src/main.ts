@@ -4,9 +4,10 @@
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { cancelCommand } from "./commands/cancel.js";
-import { examples, type Runner } from "./commands/command.js";
+import { examples, type Runner, type RunnerOptions } from "./commands/command.js";
 import { diagnoseCommand } from "./commands/diagnose.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { outdatedCommand } from "./commands/outdated.js";
 import { restartCommand } from "./commands/restart.js";
 import { simCommand, withEmbeddedSim } from "./commands/sim.js";
 import { versionCommand } from "./commands/version.js";
@@ -18,7 +19,7 @@ import { createProgress } from "./io/progress.js";
 import { KubeProvider } from "./k8s/provider.js";
 import { kvmigVersion } from "./version.js";
 
-const outputFormats = ["text", "json", "yaml"] as const;
+const outputFormats = ["text", "json", "yaml", "wide"] as const;
 
 function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
   const program = new Command(ctx.programName)
@@ -61,8 +62,13 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       ),
     );
 
-  const run: Runner = async (body) => {
+  const run: Runner = async (body, runner = {}) => {
     const raw = program.opts();
+    if (raw.output === "wide" && !runner.wide) {
+      throw new UsageError("-o wide is only for commands that print a table", {
+        hint: "use -o text, json or yaml here; kvmig outdated -o wide shows the full images",
+      });
+    }
     if (raw.sim !== undefined) {
       const scenario = raw.sim;
       if (raw.kubeconfig || raw.context) {
@@ -71,14 +77,18 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
         });
       }
       await withEmbeddedSim(scenario, ctx, raw.verbose, (kubeconfig) =>
-        runWith({ ...raw, kubeconfig }, body),
+        runWith({ ...raw, kubeconfig }, body, runner),
       );
       return;
     }
-    await runWith(raw, body);
+    await runWith(raw, body, runner);
   };
 
-  const runWith = async (raw: ReturnType<typeof program.opts>, body: Parameters<Runner>[0]) => {
+  const runWith = async (
+    raw: ReturnType<typeof program.opts>,
+    body: Parameters<Runner>[0],
+    runner: RunnerOptions,
+  ) => {
     const options: GlobalOptions = {
       kubeconfig: raw.kubeconfig,
       context: raw.context,
@@ -88,7 +98,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       verbose: raw.verbose,
       sim: raw.sim,
     };
-    ctx.io.setOutputMode(options.output);
+    ctx.io.setOutputMode(options.output === "wide" ? "text" : options.output);
     const debug = (line: string) => {
       if (options.verbose) ctx.io.err(ctx.io.errColors.dim(line));
     };
@@ -97,7 +107,8 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       clock: ctx.clock,
       log: options.verbose ? debug : undefined,
       userAgent: `kvmig/${kvmigVersion}`,
-      signal: ctx.signal,
+      // A command that finishes its running work after Ctrl-C passes ctx.signal where it stops.
+      signal: runner.finishOnInterrupt ? undefined : ctx.signal,
     });
     const commandContext: CommandContext = {
       ...ctx,
@@ -122,6 +133,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     watchCommand(run, ctx.programName),
     cancelCommand(run, ctx.programName),
     restartCommand(run, ctx.programName),
+    outdatedCommand(run, ctx.programName),
     versionCommand(run, ctx.programName),
     diagnoseCommand(run, ctx.programName),
     simCommand(run, ctx.programName),

@@ -3,7 +3,17 @@
 import type { CommandContext } from "../context.js";
 
 /** Runs a command body with the global flags applied and the cluster connection closed afterwards. */
-export type Runner = (body: (ctx: CommandContext) => Promise<void>) => Promise<void>;
+export type Runner = (body: (ctx: CommandContext) => Promise<void>, options?: RunnerOptions) => Promise<void>;
+
+export interface RunnerOptions {
+  /** The command prints a table that `-o wide` widens. */
+  wide?: boolean;
+  /**
+   * Requests are not cut by the first Ctrl-C: the command stops starting work on ctx.signal and
+   * lets what runs finish (the second Ctrl-C leaves at once).
+   */
+  finishOnInterrupt?: boolean;
+}
 
 /** The "Examples:" block of a command's --help. */
 export function examples(lines: ReadonlyArray<[command: string, what: string]>, programName: string): string {

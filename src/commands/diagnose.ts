@@ -157,7 +157,7 @@ export function diagnoseCommand(run: Runner, programName: string) {
           },
           ctx,
         );
-        await writeData(ctx.io, ctx.options.output, diagnosis.report, async () => {
+        await writeData(ctx.io, ctx.io.mode, diagnosis.report, async () => {
           const { formatDiagnosis } = await import("../diagnose/render.js");
           const lines = formatDiagnosis(diagnosis.report, diagnosis.snapshot, diagnosis, ctx.io.colors);
           for (const line of lines) ctx.io.out(line);

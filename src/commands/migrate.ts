@@ -112,26 +112,25 @@ function isInFlightRejection(error: unknown): boolean {
 }
 
 /** Starts the migration; returns undefined when another one won the race (then follow that). */
-async function start(
+export async function startMigration(
   kube: KubeClient,
   namespace: string,
-  flags: MigrateFlags,
-  standalone: boolean,
-  dryRun: boolean,
+  vmName: string,
+  options: { standalone: boolean; dryRun: boolean; selector?: Record<string, string> | undefined },
 ): Promise<VirtualMachineInstanceMigration | "started" | undefined> {
-  const selector = addedNodeSelector(flags);
+  const { selector, standalone, dryRun } = options;
   try {
     if (standalone) {
       return await kube.createMigration(
         namespace,
         {
           metadata: { generateName: "kvmig-migrate-", namespace },
-          spec: { vmiName: flags.vm, ...(selector ? { addedNodeSelector: selector } : {}) },
+          spec: { vmiName: vmName, ...(selector ? { addedNodeSelector: selector } : {}) },
         },
         { dryRun },
       );
     }
-    await kube.migrate(namespace, flags.vm, {
+    await kube.migrate(namespace, vmName, {
       ...(selector ? { addedNodeSelector: selector } : {}),
       ...(dryRun ? { dryRun: ["All"] } : {}),
     });
@@ -151,9 +150,9 @@ async function start(
 }
 
 /** The VMIM the migrate call created: the newest unfinished one that was not there before. */
-async function findCreated(
+export async function findCreated(
   kube: KubeClient,
-  ctx: CommandContext,
+  ctx: Pick<CommandContext, "clock" | "signal">,
   namespace: string,
   vmName: string,
   known: ReadonlySet<string>,
@@ -207,8 +206,12 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
         `dry run: migration ${existing.metadata.name} is already in progress; kvmig would follow it`,
       );
     } else {
-      await start(kube, namespace, flags, input.vm === undefined, true);
       const selector = addedNodeSelector(flags);
+      await startMigration(kube, namespace, flags.vm, {
+        standalone: input.vm === undefined,
+        dryRun: true,
+        selector,
+      });
       ctx.io.err(
         `dry run: the API server accepted migrating ${namespace}/${flags.vm} off ${input.vmi?.status?.nodeName ?? "its node"}${
           selector
@@ -230,7 +233,11 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
 
   if (!migration) {
     const known = new Set(input.migrations.map((m) => m.metadata.uid ?? ""));
-    const started = await start(kube, namespace, flags, input.vm === undefined, false);
+    const started = await startMigration(kube, namespace, flags.vm, {
+      standalone: input.vm === undefined,
+      dryRun: false,
+      selector: addedNodeSelector(flags),
+    });
     if (started === undefined) {
       ctx.io.err(
         "another migration of this VM started meanwhile; following it instead of starting a second one",

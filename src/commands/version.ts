@@ -126,7 +126,7 @@ export function versionCommand(run: Runner, programName: string) {
     .action(() =>
       run(async (ctx) => {
         const report = await runVersion(ctx);
-        await writeData(ctx.io, ctx.options.output, report, () => renderVersion(report, ctx));
+        await writeData(ctx.io, ctx.io.mode, report, () => renderVersion(report, ctx));
       }),
     );
 }

@@ -54,7 +54,19 @@ export class InquirerPrompter implements Prompter {
 
   checkbox<T>(q: CheckboxQuestion<T>): Promise<T[]> {
     return this.#ask((p, ctx) =>
-      p.checkbox<T>({ message: q.message, choices: toChoices(q.choices), theme: this.#theme() }, ctx),
+      p.checkbox<T>(
+        {
+          message: q.message,
+          choices: q.choices.map((c) => ({ ...toChoices([c])[0], checked: c.checked ?? false })) as {
+            name: string;
+            value: T;
+            checked: boolean;
+          }[],
+          pageSize: 15,
+          theme: this.#theme(),
+        },
+        ctx,
+      ),
     );
   }
 

@@ -5,6 +5,8 @@ export interface Choice<T> {
   name: string;
   value: T;
   description?: string;
+  /** Checkbox prompts: selected at the start. */
+  checked?: boolean;
 }
 
 export interface ConfirmQuestion {

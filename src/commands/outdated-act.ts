@@ -1,0 +1,405 @@
+// `kvmig outdated --migrate/--restart`: cycles the chosen VMIs off the outdated launcher, a few
+// at a time. Each migration goes through the same start and follow code as `kvmig migrate`
+// (never a second migration for a VMI), each restart through the same code as `kvmig restart`.
+// At most --concurrency jobs run at once, and no more migrations than the cluster has free
+// slots. Ctrl-C stops starting new work and waits for what runs; a summary table ends it.
+
+import type { CommandContext } from "../context.js";
+import { formatDuration } from "../duration.js";
+import { describeError, InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
+import { formatTable } from "../io/table.js";
+import type { KubeClient } from "../k8s/kube-client.js";
+import { unfinishedMigration } from "../migration/preflight.js";
+import { failureText } from "../migration/state.js";
+import type { OutdatedRow } from "../outdated/rows.js";
+import { commandLine } from "../util/shell.js";
+import { followMigration } from "./follow.js";
+import { findCreated, startMigration } from "./migrate.js";
+import { restartAndWait } from "./restart-wait.js";
+import { listMigrationsOf } from "./vm-lookup.js";
+
+export type JobAction = "migrate" | "restart";
+
+export interface Job {
+  namespace: string;
+  /** The VM (or, for a standalone VMI, the VMI) name. */
+  name: string;
+  vmi: string;
+  standalone: boolean;
+  action: JobAction;
+  node: string | null;
+}
+
+export type JobOutcome = "succeeded" | "failed" | "timeout" | "skipped";
+
+export interface JobResult {
+  namespace: string;
+  vm: string;
+  action: JobAction;
+  outcome: JobOutcome;
+  sourceNode: string | null;
+  targetNode: string | null;
+  seconds: number | null;
+  /** The migration kvmig followed (migrate only). */
+  migration: string | null;
+  /** The launcher image after the job, and whether it is the current one. */
+  launcherImage: string | null;
+  launcherCurrent: boolean | null;
+  detail: string | null;
+}
+
+export interface ActOptions {
+  concurrency: number;
+  /** How many migrations may run at once: the cluster's free slots. */
+  migrationSlots: number;
+  timeoutMs: number;
+  currentImage: string | undefined;
+}
+
+export function jobOf(row: OutdatedRow): Job | undefined {
+  if (row.action !== "migrate" && row.action !== "restart") return undefined;
+  return {
+    namespace: row.namespace,
+    name: row.vm ?? row.vmi,
+    vmi: row.vmi,
+    standalone: row.vm === null,
+    action: row.action,
+    node: row.node,
+  };
+}
+
+/** Counts for the progress line. */
+export interface PoolCounts {
+  done: number;
+  running: number;
+  failed: number;
+  left: number;
+}
+
+export function progressBar(counts: PoolCounts, total: number, width = 20): string {
+  const finished = counts.done + counts.failed;
+  const filled = total === 0 ? width : Math.round((finished / total) * width);
+  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${finished}/${total}  done ${counts.done} · running ${counts.running} · failed ${counts.failed} · left ${counts.left}`;
+}
+
+/**
+ * Picks the next job that may start: any restart, or a migration while a migration slot is
+ * free. Returns its index, or -1 when nothing fits now.
+ */
+export function nextJob(queue: readonly Job[], runningMigrations: number, migrationSlots: number): number {
+  return queue.findIndex((job) => job.action === "restart" || runningMigrations < migrationSlots);
+}
+
+async function launcherAfter(
+  kube: KubeClient,
+  job: Job,
+  current: string | undefined,
+): Promise<Pick<JobResult, "launcherImage" | "launcherCurrent">> {
+  try {
+    const vmi = await kube.get("vmi", job.vmi, job.namespace);
+    const image = vmi.status?.launcherContainerImageVersion || null;
+    return {
+      launcherImage: image,
+      launcherCurrent: image === null || current === undefined ? null : image === current,
+    };
+  } catch {
+    return { launcherImage: null, launcherCurrent: null };
+  }
+}
+
+async function runMigration(
+  kube: KubeClient,
+  ctx: CommandContext,
+  job: Job,
+  options: ActOptions,
+  signal: AbortSignal,
+): Promise<JobResult> {
+  const started = ctx.clock.now();
+  const base = {
+    namespace: job.namespace,
+    vm: job.name,
+    action: job.action,
+    sourceNode: job.node,
+  };
+  const existing = await listMigrationsOf(kube, job.namespace, job.vmi);
+  // Never a second migration for a VMI: one that is already under way is followed instead.
+  let migration = unfinishedMigration(existing);
+  if (!migration) {
+    const known = new Set(existing.map((m) => m.metadata.uid ?? ""));
+    const result = await startMigration(kube, job.namespace, job.name, {
+      standalone: job.standalone,
+      dryRun: false,
+    });
+    migration =
+      result === "started"
+        ? await findCreated(kube, { clock: ctx.clock, signal }, job.namespace, job.vmi, known)
+        : (result ?? unfinishedMigration(await listMigrationsOf(kube, job.namespace, job.vmi)));
+  }
+  if (!migration) throw new Error("the migration ended before kvmig could follow it");
+  const end = await followMigration(kube, {
+    namespace: job.namespace,
+    vmName: job.vmi,
+    migration,
+    signal,
+    timeoutMs: options.timeoutMs,
+    clock: ctx.clock,
+    onChange: () => {},
+    debug: ctx.debug,
+  });
+  const view = end.view;
+  const outcome: JobOutcome =
+    view.outcome === "succeeded" ? "succeeded" : view.outcome === "failed" ? "failed" : "timeout";
+  const launcher =
+    outcome === "succeeded"
+      ? await launcherAfter(kube, job, options.currentImage)
+      : { launcherImage: null, launcherCurrent: null };
+  return {
+    ...base,
+    outcome,
+    sourceNode: view.sourceNode ?? job.node,
+    targetNode: view.targetNode ?? null,
+    seconds: (ctx.clock.now() - started) / 1000,
+    migration: view.name,
+    ...launcher,
+    detail:
+      outcome === "failed"
+        ? (failureText(view) ?? "the migration failed")
+        : outcome === "timeout"
+          ? `still ${view.phase || "Pending"} after the timeout; it goes on`
+          : null,
+  };
+}
+
+async function runRestartJob(
+  kube: KubeClient,
+  ctx: CommandContext,
+  job: Job,
+  options: ActOptions,
+  signal: AbortSignal,
+): Promise<JobResult> {
+  const started = ctx.clock.now();
+  const oldVmi = await kube.get("vmi", job.vmi, job.namespace);
+  const result = await restartAndWait(kube, {
+    namespace: job.namespace,
+    vmName: job.name,
+    oldVmi,
+    force: false,
+    signal,
+    timeoutMs: options.timeoutMs,
+    clock: ctx.clock,
+  });
+  const image = result.newVmi?.status?.launcherContainerImageVersion || null;
+  const outcome: JobOutcome =
+    result.end === "running" ? "succeeded" : result.end === "failed" ? "failed" : "timeout";
+  const downtime =
+    result.runningAt !== undefined && result.goneAt !== undefined
+      ? `downtime ${((result.runningAt - result.goneAt) / 1000).toFixed(1)}s`
+      : null;
+  return {
+    namespace: job.namespace,
+    vm: job.name,
+    action: job.action,
+    outcome,
+    sourceNode: oldVmi.status?.nodeName ?? job.node,
+    targetNode: result.newVmi?.status?.nodeName ?? null,
+    seconds: (ctx.clock.now() - started) / 1000,
+    migration: null,
+    launcherImage: image,
+    launcherCurrent:
+      image === null || options.currentImage === undefined ? null : image === options.currentImage,
+    detail:
+      outcome === "failed"
+        ? `the new VMI ended ${result.newPhase}`
+        : outcome === "timeout"
+          ? `the new VMI is still ${result.newPhase ?? "not created"} after the timeout`
+          : downtime,
+  };
+}
+
+function errorResult(job: Job, error: unknown, seconds: number): JobResult {
+  const { message } = describeError(error);
+  return {
+    namespace: job.namespace,
+    vm: job.name,
+    action: job.action,
+    outcome: "failed",
+    sourceNode: job.node,
+    targetNode: null,
+    seconds,
+    migration: null,
+    launcherImage: null,
+    launcherCurrent: null,
+    detail: message,
+  };
+}
+
+function skipped(job: Job): JobResult {
+  return {
+    namespace: job.namespace,
+    vm: job.name,
+    action: job.action,
+    outcome: "skipped",
+    sourceNode: job.node,
+    targetNode: null,
+    seconds: null,
+    migration: null,
+    launcherImage: null,
+    launcherCurrent: null,
+    detail: "not started: interrupted",
+  };
+}
+
+function finishedLine(r: JobResult): string {
+  const where = `${r.namespace}/${r.vm}`;
+  const route = `${r.sourceNode ?? "?"} → ${r.targetNode ?? "?"}`;
+  const time = r.seconds === null ? "" : ` in ${formatDuration(r.seconds * 1000)}`;
+  const verb = r.action === "migrate" ? "migrated" : "restarted";
+  if (r.outcome === "succeeded") return `${verb} ${where} ${route}${time}${r.detail ? ` (${r.detail})` : ""}`;
+  if (r.outcome === "timeout") return `${r.action} ${where} timed out${time}: ${r.detail}`;
+  return `${r.action} ${where} failed${time}: ${r.detail}`;
+}
+
+/** Runs the jobs; returns every job's result, in the order given. */
+export async function runJobs(
+  kube: KubeClient,
+  ctx: CommandContext,
+  jobs: readonly Job[],
+  options: ActOptions,
+): Promise<{ results: JobResult[]; interrupted: boolean }> {
+  const progress = ctx.progress();
+  const bar = ctx.io.stderrIsTTY;
+  const queue = [...jobs];
+  const results = new Map<Job, JobResult>();
+  const running = new Map<Job, Promise<void>>();
+  const counts: PoolCounts = { done: 0, running: 0, failed: 0, left: jobs.length };
+  let runningMigrations = 0;
+  // Running jobs finish even after Ctrl-C: they follow with a signal of their own.
+  const jobSignal = new AbortController().signal;
+  let interrupted = false;
+  let wake: (() => void) | undefined;
+  const onInterrupt = () => {
+    interrupted = true;
+    if (ctx.io.mode === "text")
+      ctx.io.err(
+        `interrupted: no new work starts; waiting for the ${running.size} running (Ctrl-C again leaves them running)`,
+      );
+    wake?.();
+  };
+  ctx.signal.addEventListener("abort", onInterrupt, { once: true });
+  const draw = () => {
+    if (bar) progress.update(progressBar(counts, jobs.length));
+  };
+
+  const launch = (job: Job) => {
+    counts.left--;
+    counts.running++;
+    if (job.action === "migrate") runningMigrations++;
+    draw();
+    const started = ctx.clock.now();
+    const work = (job.action === "migrate" ? runMigration : runRestartJob)(kube, ctx, job, options, jobSignal)
+      .catch((error: unknown) => errorResult(job, error, (ctx.clock.now() - started) / 1000))
+      .then((result) => {
+        results.set(job, result);
+        running.delete(job);
+        counts.running--;
+        if (job.action === "migrate") runningMigrations--;
+        if (result.outcome === "succeeded") {
+          counts.done++;
+          progress.succeed(finishedLine(result));
+        } else {
+          counts.failed++;
+          progress.fail(finishedLine(result));
+        }
+        draw();
+        wake?.();
+      });
+    running.set(job, work);
+  };
+
+  try {
+    while (queue.length > 0 && !interrupted) {
+      const index =
+        running.size < options.concurrency ? nextJob(queue, runningMigrations, options.migrationSlots) : -1;
+      if (index >= 0) {
+        const [job] = queue.splice(index, 1);
+        if (job) launch(job);
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+    await Promise.all(running.values());
+  } finally {
+    ctx.signal.removeEventListener("abort", onInterrupt);
+    progress.stop();
+    await progress.flush();
+  }
+  for (const job of queue) results.set(job, skipped(job));
+  return { results: jobs.map((job) => results.get(job) ?? skipped(job)), interrupted };
+}
+
+export function summaryTable(results: readonly JobResult[], allNamespaces: boolean): string {
+  const rows = results.map((r) => [
+    ...(allNamespaces ? [r.namespace] : []),
+    r.vm,
+    r.action,
+    r.outcome,
+    `${r.sourceNode ?? "?"} → ${r.targetNode ?? "?"}`,
+    r.seconds === null ? "-" : formatDuration(r.seconds * 1000),
+    r.launcherCurrent === true ? "current" : r.launcherCurrent === false ? "outdated" : "-",
+    r.detail ?? "",
+  ]);
+  return formatTable(
+    [
+      ...(allNamespaces ? ["NAMESPACE"] : []),
+      "VM",
+      "ACTION",
+      "RESULT",
+      "NODES",
+      "TIME",
+      "LAUNCHER",
+      "DETAIL",
+    ],
+    rows,
+  );
+}
+
+export function resultCounts(results: readonly JobResult[]) {
+  const count = (o: JobOutcome) => results.filter((r) => r.outcome === o).length;
+  return {
+    succeeded: count("succeeded"),
+    failed: count("failed"),
+    timeout: count("timeout"),
+    skipped: count("skipped"),
+  };
+}
+
+/** The exit code of the run: failures first (3), then an interruption (130), then time-outs (6). */
+export function outcomeError(
+  results: readonly JobResult[],
+  interrupted: boolean,
+  namespaceHint: string[],
+): Error | undefined {
+  const { failed, timeout, skipped: notStarted } = resultCounts(results);
+  const diagnose = results.find((r) => r.outcome === "failed");
+  if (failed > 0)
+    return new OperationFailedError(`${failed} of ${results.length} failed`, {
+      hint: diagnose
+        ? `see why with: ${commandLine(["kvmig", "diagnose", diagnose.vm, "-n", diagnose.namespace])}`
+        : undefined,
+    });
+  if (interrupted)
+    return new InterruptedError(`interrupted: ${notStarted} not started`, {
+      hint: `run the same command again to go on: ${commandLine(["kvmig", "outdated", ...namespaceHint])}`,
+    });
+  if (timeout > 0)
+    return new TimeoutError(
+      `${timeout} of ${results.length} did not finish within the --timeout; they go on`,
+      {
+        hint: `follow them with: ${commandLine(["kvmig", "watch", ...namespaceHint])}`,
+      },
+    );
+  return undefined;
+}

@@ -1,0 +1,244 @@
+// kvmig outdated: the VMIs still on an outdated virt-launcher (the label virt-controller sets,
+// and with --check an image that differs from virt-controller's --launcher-image), read page by
+// page and printed as they arrive, under a header with the KubeVirt versions and whether
+// KubeVirt updates workloads by itself. --migrate and --restart cycle them (outdated-act.ts).
+
+import { Command } from "@commander-js/extra-typings";
+import type { CommandContext } from "../context.js";
+import { parseDuration } from "../duration.js";
+import { UsageError } from "../errors.js";
+import type { KubeClient } from "../k8s/kube-client.js";
+import { launcherImageOf } from "../k8s/launcher-image.js";
+import { limitsOf } from "../migration/preflight.js";
+import { isFinalPhase } from "../migration/state.js";
+import { createOutdatedWriter, type OutdatedFormat } from "../outdated/output.js";
+import {
+  actionText,
+  clusterFacts,
+  countRow,
+  emptyCounts,
+  isOutdated,
+  type OutdatedRow,
+  outdatedLabel,
+  outdatedRow,
+} from "../outdated/rows.js";
+import { examples, type Runner } from "./command.js";
+import { type Job, jobOf, outcomeError, resultCounts, runJobs, summaryTable } from "./outdated-act.js";
+
+export interface OutdatedFlags {
+  allNamespaces: boolean;
+  selector?: string | undefined;
+  check: boolean;
+  migrate: boolean;
+  restart: boolean;
+  yes: boolean;
+  concurrency: number;
+  timeoutMs: number;
+  noHeaders: boolean;
+}
+
+/** The API server's page size: big enough to be quick, small enough to keep memory flat. */
+const pageSize = 500;
+
+export function parseConcurrency(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(value) || value < 1) {
+    throw new UsageError(`invalid --concurrency "${text}"`, {
+      hint: "give a whole number of at least 1, e.g. --concurrency 3",
+    });
+  }
+  return value;
+}
+
+function listSelector(flags: OutdatedFlags): string | undefined {
+  const user = flags.selector?.trim() || undefined;
+  if (flags.check) return user;
+  return user ? `${outdatedLabel},${user}` : outdatedLabel;
+}
+
+async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
+  return promise.catch(() => undefined);
+}
+
+/** How many more migrations the cluster runs at once: parallelMigrationsPerCluster minus the unfinished ones. */
+async function freeMigrationSlots(kube: KubeClient, kubevirt: Parameters<typeof limitsOf>[0]) {
+  const limit = limitsOf(kubevirt).perCluster;
+  const migrations = (await orUndefined(kube.list("vmim"))) ?? [];
+  const busy = migrations.filter((m) => !isFinalPhase(m.status?.phase)).length;
+  return { limit, busy, free: Math.max(0, limit - busy) };
+}
+
+async function chooseJobs(ctx: CommandContext, flags: OutdatedFlags, candidates: Job[]): Promise<Job[]> {
+  let chosen = candidates;
+  if (!flags.yes && ctx.prompter.interactive && candidates.length > 0) {
+    chosen = await ctx.prompter.checkbox({
+      message: "Which VMs? (space toggles, enter starts)",
+      flag: "--yes",
+      choices: candidates.map((job) => ({
+        name: `${job.namespace}/${job.name}  ${actionText(job.action)}  on ${job.node ?? "?"}`,
+        value: job,
+        checked: true,
+      })),
+    });
+  }
+  const restarts = chosen.filter((job) => job.action === "restart");
+  if (restarts.length > 0 && !flags.yes) {
+    const names = restarts.map((job) => `${job.namespace}/${job.name}`);
+    const shown =
+      names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
+    const ok = await ctx.prompter.confirm({
+      message: `Restart ${restarts.length} VM${restarts.length === 1 ? "" : "s"} with downtime (${shown})?`,
+      flag: "--yes",
+      default: false,
+    });
+    if (!ok) chosen = chosen.filter((job) => job.action !== "restart");
+  }
+  return chosen;
+}
+
+export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Promise<void> {
+  const kube = await ctx.kube();
+  const namespace = flags.allNamespaces ? undefined : kube.namespace;
+  const scope = namespace === undefined ? "in all namespaces" : `in namespace ${namespace}`;
+  const format: OutdatedFormat = ctx.options.output === "wide" ? "wide" : ctx.io.mode;
+  const acting = flags.migrate || flags.restart;
+  const kubevirt = await orUndefined(kube.findKubeVirt());
+  const current = kubevirt
+    ? launcherImageOf(await orUndefined(kube.findVirtController(kubevirt.metadata.namespace ?? "kubevirt")))
+    : undefined;
+  if (flags.check && current === undefined) {
+    ctx.io.err(
+      "note: --check cannot read the current launcher image (virt-controller's --launcher-image); listing by the label only",
+    );
+  }
+  const writer = createOutdatedWriter(ctx.io, {
+    format,
+    allNamespaces: flags.allNamespaces,
+    noHeaders: flags.noHeaders,
+    scope,
+  });
+  await writer.begin(clusterFacts(kubevirt, current));
+
+  const counts = emptyCounts();
+  const candidates: Job[] = [];
+  const wanted = new Set([...(flags.migrate ? ["migrate"] : []), ...(flags.restart ? ["restart"] : [])]);
+  for await (const page of kube.listPages("vmi", {
+    namespace,
+    labelSelector: listSelector(flags),
+    pageSize,
+    signal: ctx.signal,
+  })) {
+    const rows: OutdatedRow[] = [];
+    for (const vmi of page) {
+      if (!isOutdated(vmi, current, flags.check)) continue;
+      const row = outdatedRow(vmi, current);
+      countRow(counts, row);
+      rows.push(row);
+      if (acting && wanted.has(row.action)) {
+        const job = jobOf(row);
+        if (job) candidates.push(job);
+      }
+    }
+    await writer.rows(rows);
+  }
+  await writer.listed(counts);
+  if (!acting) {
+    await writer.end({ counts });
+    return;
+  }
+
+  const text = ctx.io.mode === "text";
+  const jobs = await chooseJobs(ctx, flags, candidates);
+  if (jobs.length === 0) {
+    if (text) ctx.io.err(`nothing to ${[...wanted].join(" or ")}`);
+    await writer.end({ counts, results: [] });
+    return;
+  }
+  const migrations = jobs.filter((job) => job.action === "migrate").length;
+  const slots = await freeMigrationSlots(kube, kubevirt);
+  const migrationSlots = Math.max(1, Math.min(flags.concurrency, slots.free));
+  if (migrations > 0 && migrationSlots < Math.min(flags.concurrency, migrations) && text) {
+    ctx.io.err(
+      `note: at most ${migrationSlots} migration${migrationSlots === 1 ? "" : "s"} at a time: the cluster runs ${slots.limit} in parallel (parallelMigrationsPerCluster) and ${slots.busy} ${slots.busy === 1 ? "is" : "are"} under way`,
+    );
+  }
+  if (text) {
+    ctx.io.err(
+      `cycling ${jobs.length} VM${jobs.length === 1 ? "" : "s"} (${migrations} to migrate, ${jobs.length - migrations} to restart), ${flags.concurrency} at a time`,
+    );
+  }
+  const { results, interrupted } = await runJobs(kube, ctx, jobs, {
+    concurrency: flags.concurrency,
+    migrationSlots,
+    timeoutMs: flags.timeoutMs,
+    currentImage: current,
+  });
+  await writer.end({ counts, results });
+  if (text) {
+    const r = resultCounts(results);
+    ctx.io.out("");
+    ctx.io.out(summaryTable(results, flags.allNamespaces));
+    ctx.io.out("");
+    ctx.io.out(
+      `${r.succeeded} succeeded, ${r.failed} failed, ${r.timeout} timed out, ${r.skipped} not started`,
+    );
+  }
+  const again = flags.allNamespaces ? ["-A"] : ["-n", kube.namespace];
+  const error = outcomeError(results, interrupted, again);
+  if (error) throw error;
+}
+
+export function outdatedCommand(run: Runner, programName: string) {
+  return new Command("outdated")
+    .description("List the VMs still on an outdated virt-launcher, and cycle them (migrate or restart)")
+    .option("-A, --all-namespaces", "in every namespace", false)
+    .option("-l, --selector <selector>", "only VMIs with these labels, e.g. app=web,tier!=db")
+    .option("--check", "also compare each VMI's launcher image with the current one (reads every VMI)", false)
+    .option("--migrate", "live-migrate the live-migratable ones onto the current launcher", false)
+    .option("--restart", "restart the others (downtime; asks first unless --yes)", false)
+    .option(
+      "-y, --yes",
+      "act on every listed VM without asking (needed for --restart without a terminal)",
+      false,
+    )
+    .option(
+      "--concurrency <n>",
+      "how many VMs to cycle at once (never more migrations than the cluster's free slots)",
+      "2",
+    )
+    .option("--timeout <duration>", "how long to follow each VM, e.g. 15m; 0 for no limit", "15m")
+    .option("--no-headers", "no header, column names or totals: just the rows")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["outdated -A", "every VMI still on an outdated virt-launcher"],
+          ["outdated -A --check -o wide", "also compare the images, with the full image names"],
+          ["outdated -n prod --migrate", "pick which ones to live-migrate"],
+          ["outdated -A --migrate --restart --yes --concurrency 3", "cycle them all in a script"],
+        ],
+        programName,
+      ),
+    )
+    .action((options) =>
+      run(
+        async (ctx) => {
+          await runOutdated(
+            {
+              allNamespaces: options.allNamespaces,
+              selector: options.selector,
+              check: options.check,
+              migrate: options.migrate,
+              restart: options.restart,
+              yes: options.yes,
+              concurrency: parseConcurrency(options.concurrency),
+              timeoutMs: parseDuration(options.timeout, "--timeout"),
+              noHeaders: !options.headers,
+            },
+            ctx,
+          );
+        },
+        { wide: true, finishOnInterrupt: true },
+      ),
+    );
+}

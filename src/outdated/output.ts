@@ -1,0 +1,194 @@
+// `kvmig outdated` output, written as pages arrive so memory stays flat however many VMIs there
+// are: a table (columns widen as wider cells come, like kubectl's chunked output), or one JSON
+// or YAML document whose items are written one page at a time.
+
+import { stripVTControlCharacters } from "node:util";
+import type { IO } from "../io/io.js";
+import {
+  actionText,
+  type ClusterFacts,
+  countsLine,
+  headerLines,
+  imageChange,
+  migratableText,
+  type OutdatedCounts,
+  type OutdatedRow,
+} from "./rows.js";
+
+export type OutdatedFormat = "text" | "wide" | "json" | "yaml";
+
+export interface OutdatedTail {
+  counts: OutdatedCounts;
+  /** Present when kvmig acted on the VMIs (--migrate, --restart). */
+  results?: unknown[] | undefined;
+}
+
+export interface OutdatedWriter {
+  begin(facts: ClusterFacts): Promise<void>;
+  rows(rows: readonly OutdatedRow[]): Promise<void>;
+  /** The listing is complete: the table's footer, or the end of the items array. */
+  listed(counts: OutdatedCounts): Promise<void>;
+  /** The end of the document (JSON, YAML); nothing more for a table. */
+  end(tail: OutdatedTail): Promise<void>;
+}
+
+export interface WriterOptions {
+  format: OutdatedFormat;
+  allNamespaces: boolean;
+  noHeaders?: boolean | undefined;
+  /** "in namespace demo", "in all namespaces": for the footer. */
+  scope: string;
+}
+
+export function createOutdatedWriter(io: IO, options: WriterOptions): OutdatedWriter {
+  switch (options.format) {
+    case "json":
+      return new JsonWriter(io);
+    case "yaml":
+      return new YamlWriter(io);
+    default:
+      return new TableWriter(io, options);
+  }
+}
+
+const GAP = "   ";
+
+class TableWriter implements OutdatedWriter {
+  #widths: number[] = [];
+  #headerDone = false;
+  #headers: string[];
+
+  constructor(
+    private readonly io: IO,
+    private readonly options: WriterOptions,
+  ) {
+    const wide = options.format === "wide";
+    this.#headers = [
+      ...(options.allNamespaces ? ["NAMESPACE"] : []),
+      "VM",
+      "NODE",
+      ...(wide ? ["IMAGE", "CURRENT IMAGE"] : ["LAUNCHER"]),
+      "LIVE-MIGRATABLE",
+      "ACTION",
+      ...(wide ? ["MESSAGE"] : []),
+    ];
+  }
+
+  async begin(facts: ClusterFacts): Promise<void> {
+    if (this.options.noHeaders) return;
+    for (const line of headerLines(facts)) this.io.out(line);
+    this.io.out("");
+  }
+
+  #cells(row: OutdatedRow): string[] {
+    const c = this.io.colors;
+    const wide = this.options.format === "wide";
+    const name = row.vm ?? `${row.vmi} (VMI)`;
+    const action = actionText(row.action);
+    return [
+      ...(this.options.allNamespaces ? [row.namespace] : []),
+      name,
+      row.node ?? "<none>",
+      ...(wide
+        ? [row.image ?? "unknown", row.currentImage ?? "unknown"]
+        : [imageChange(row.image, row.currentImage)]),
+      row.liveMigratable === false ? c.warn(migratableText(row)) : migratableText(row),
+      row.action === "migrate" ? action : c.warn(action),
+      ...(wide ? [row.message ?? ""] : []),
+    ];
+  }
+
+  async rows(rows: readonly OutdatedRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const lines = rows.map((row) => this.#cells(row));
+    const all = this.#headerDone || this.options.noHeaders ? lines : [this.#headers, ...lines];
+    for (const cells of all) {
+      cells.forEach((cell, i) => {
+        this.#widths[i] = Math.max(this.#widths[i] ?? 0, visible(cell));
+      });
+    }
+    this.#headerDone = true;
+    const text = all.map((cells) =>
+      cells
+        .map((cell, i) => cell + " ".repeat((this.#widths[i] ?? 0) - visible(cell)))
+        .join(GAP)
+        .trimEnd(),
+    );
+    this.io.out(text.join("\n"));
+  }
+
+  async listed(counts: OutdatedCounts): Promise<void> {
+    if (this.options.noHeaders) return;
+    if (counts.outdated > 0) this.io.out("");
+    this.io.out(countsLine(counts, this.options.scope));
+  }
+
+  async end(): Promise<void> {}
+}
+
+function visible(text: string): number {
+  return stripVTControlCharacters(text).length;
+}
+
+function indent(text: string, by: string): string {
+  return text
+    .split("\n")
+    .map((line) => (line === "" ? line : `${by}${line}`))
+    .join("\n");
+}
+
+class JsonWriter implements OutdatedWriter {
+  #first = true;
+  constructor(private readonly io: IO) {}
+
+  async begin(facts: ClusterFacts): Promise<void> {
+    this.io.stdout.write(
+      `{\n  "cluster": ${indent(JSON.stringify(facts, null, 2), "  ").trimStart()},\n  "items": [`,
+    );
+  }
+  async rows(rows: readonly OutdatedRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const text = rows.map((row) => indent(JSON.stringify(row, null, 2), "    ")).join(",\n");
+    this.io.stdout.write(`${this.#first ? "\n" : ",\n"}${text}`);
+    this.#first = false;
+  }
+  async listed(): Promise<void> {
+    this.io.stdout.write(this.#first ? "]" : "\n  ]");
+  }
+  async end(tail: OutdatedTail): Promise<void> {
+    const rest: Record<string, unknown> = { summary: tail.counts };
+    if (tail.results) rest.results = tail.results;
+    const body = JSON.stringify(rest, null, 2).slice(1, -2);
+    this.io.stdout.write(`,${body}\n}\n`);
+  }
+}
+
+class YamlWriter implements OutdatedWriter {
+  #first = true;
+  #yaml: { stringify(value: unknown, options: object): string } | undefined;
+  constructor(private readonly io: IO) {}
+
+  async #stringify(value: unknown): Promise<string> {
+    // Loaded on use, and the default export: bundled, this CommonJS package has no named exports.
+    this.#yaml ??= (await import("yaml")).default;
+    return this.#yaml.stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+  }
+
+  async begin(facts: ClusterFacts): Promise<void> {
+    this.io.stdout.write(await this.#stringify({ cluster: facts }));
+  }
+  async rows(rows: readonly OutdatedRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    if (this.#first) this.io.stdout.write("items:\n");
+    this.#first = false;
+    this.io.stdout.write(indent(await this.#stringify(rows), "  "));
+  }
+  async listed(): Promise<void> {
+    if (this.#first) this.io.stdout.write("items: []\n");
+  }
+  async end(tail: OutdatedTail): Promise<void> {
+    const rest: Record<string, unknown> = { summary: tail.counts };
+    if (tail.results) rest.results = tail.results;
+    this.io.stdout.write(await this.#stringify(rest));
+  }
+}
