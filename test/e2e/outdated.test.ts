@@ -249,6 +249,36 @@ describe("kvmig outdated acts", () => {
     expect(lines(after.stdout).at(-1)).toBe("no VMI runs an outdated virt-launcher in all namespaces");
   }, 150_000);
 
+  it("on a terminal: a progress bar with counts redrawn in place, and a line per finished VM", async () => {
+    sim = await simCli({ scenario: "upgrade", speed: 2 });
+    const command = [
+      "node",
+      "dist/kvmig.js",
+      "outdated",
+      "-n",
+      "team-b",
+      "--migrate",
+      "--restart",
+      "--yes",
+    ].join(" ");
+    const { runProcess } = await import("./built-cli.js");
+    const result = await runProcess(["-q", "-e", "-c", command, "/dev/null"], {
+      command: "/usr/bin/script",
+      env: { ...sim.env, TERM: "xterm", COLUMNS: "120" },
+      timeoutMs: 60_000,
+    });
+    expect(result.code).toBe(0);
+    const screen = result.stdout;
+    expect(screen).toMatch(/\[░{20}\] 0\/2 {2}done 0 · running 2 · failed 0 · left 0/);
+    expect(screen).toMatch(/\[█{20}\] 2\/2 {2}done 2 · running 0 · failed 0 · left 0/);
+    // Redrawn in place: the cursor goes back to the start of the line and clears it.
+    expect(screen).toContain("\u001b[1G\u001b[0K");
+    expect(screen).toMatch(/✔\S* migrated team-b\/worker-2 node-2 → node-\d in \d+s/);
+    expect(screen).toMatch(
+      /✔\S* restarted team-b\/build-cache node-1 → node-\d in \d+s \(downtime \d+\.\ds\)/,
+    );
+  }, 90_000);
+
   it("--restart without a terminal and without --yes: exit 2 naming --yes before anything starts", async () => {
     sim = await simCli({ scenario: "upgrade" });
     const before = (sim.cluster.store.list(R.vmi.storage) as Any[]).map((v) => v.metadata.uid).sort();
