@@ -107,13 +107,16 @@ async function launcherAfter(
   }
 }
 
-async function runMigration(
+/** One job, followed to its end with `signal` (which Ctrl-C does not abort). */
+type JobRunner = (
   kube: KubeClient,
   ctx: CommandContext,
   job: Job,
   options: ActOptions,
   signal: AbortSignal,
-): Promise<JobResult> {
+) => Promise<JobResult>;
+
+const runMigration: JobRunner = async (kube, ctx, job, options, signal) => {
   const started = ctx.clock.now();
   const base = {
     namespace: job.namespace,
@@ -168,15 +171,9 @@ async function runMigration(
           ? `still ${view.phase || "Pending"} after the timeout; it goes on`
           : null,
   };
-}
+};
 
-async function runRestartJob(
-  kube: KubeClient,
-  ctx: CommandContext,
-  job: Job,
-  options: ActOptions,
-  signal: AbortSignal,
-): Promise<JobResult> {
+const runRestartJob: JobRunner = async (kube, ctx, job, options, signal) => {
   const started = ctx.clock.now();
   const oldVmi = await kube.get("vmi", job.vmi, job.namespace);
   const result = await restartAndWait(kube, {
@@ -214,7 +211,7 @@ async function runRestartJob(
           ? `the new VMI is still ${result.newPhase ?? "not created"} after the timeout`
           : downtime,
   };
-}
+};
 
 function errorResult(job: Job, error: unknown, seconds: number): JobResult {
   const { message } = describeError(error);

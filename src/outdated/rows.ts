@@ -163,10 +163,14 @@ export function headerLines(facts: ClusterFacts): string[] {
 export function imageChange(image: string | null, current: string | null): string {
   if (image === null) return current === null ? "unknown" : `unknown → ${current}`;
   if (current === null) return image;
+  // `repo[:tag][@digest]`: the repository, and the tag (else the digest) that names the version.
   const split = (ref: string) => {
     const at = ref.indexOf("@");
-    const cut = at >= 0 ? at : ref.lastIndexOf(":") > ref.lastIndexOf("/") ? ref.lastIndexOf(":") : -1;
-    return cut < 0 ? [ref, ""] : [ref.slice(0, cut), ref.slice(cut + 1)];
+    const name = at >= 0 ? ref.slice(0, at) : ref;
+    const digest = at >= 0 ? ref.slice(at + 1) : "";
+    const colon = name.lastIndexOf(":");
+    const tagged = colon > name.lastIndexOf("/");
+    return [tagged ? name.slice(0, colon) : name, (tagged ? name.slice(colon + 1) : "") || digest];
   };
   const [repo, tag] = split(image);
   const [currentRepo, currentTag] = split(current);

@@ -84,7 +84,7 @@ describe("usage errors: one error line, one hint, exit 2", () => {
     const stderr = lines(result.stderr);
     expect(stderr).toHaveLength(2);
     expect(stderr[0]).toBe(
-      "error: option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are text, json, yaml.",
+      "error: option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are text, json, yaml, wide.",
     );
     expect(stderr[1]).toMatch(/^hint: see kvmig .*--help$/);
     expect(result.stdout).toBe("");

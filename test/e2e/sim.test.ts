@@ -114,6 +114,7 @@ describe("kvmig sim", () => {
       "queued",
       "scale",
       "unschedulable",
+      "upgrade",
       "version-skew",
       "vif-cache",
     ]);

@@ -35,6 +35,7 @@ const names = [
   "queued",
   "scale",
   "unschedulable",
+  "upgrade",
   "version-skew",
   "vif-cache",
 ];
@@ -86,7 +87,7 @@ function nodeLabels(data: SeedData): Map<string, Record<string, string>> {
 }
 
 describe("listScenarios", () => {
-  it("names exactly the ten scenarios, default first, each with a one-line description", () => {
+  it("names exactly the eleven scenarios, default first, each with a one-line description", () => {
     const list = listScenarios();
     expect(list.map((s) => s.name)).toEqual(names);
     for (const { description } of list) {

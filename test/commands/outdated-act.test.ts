@@ -1,0 +1,349 @@
+// The pure parts of `kvmig outdated --migrate/--restart`: which rows become jobs, which job may
+// start next, the progress line, the summary table and the exit code of the run.
+import { describe, expect, it } from "vitest";
+import {
+  type Job,
+  type JobResult,
+  jobOf,
+  nextJob,
+  outcomeError,
+  progressBar,
+  resultCounts,
+  summaryTable,
+} from "../../src/commands/outdated-act.js";
+import {
+  ExitCode,
+  InterruptedError,
+  KvmigError,
+  OperationFailedError,
+  TimeoutError,
+} from "../../src/errors.js";
+import type { OutdatedRow } from "../../src/outdated/rows.js";
+
+function row(changes: Partial<OutdatedRow> = {}): OutdatedRow {
+  return {
+    namespace: "apps",
+    vmi: "web-1",
+    vm: "web-1",
+    node: "node-1",
+    phase: "Running",
+    image: "quay.io/kubevirt/virt-launcher:v1.8.2",
+    currentImage: "quay.io/kubevirt/virt-launcher:v1.9.0",
+    labelled: true,
+    liveMigratable: true,
+    reason: null,
+    message: null,
+    action: "migrate",
+    ...changes,
+  };
+}
+
+function job(name: string, action: Job["action"]): Job {
+  return { namespace: "apps", name, vmi: name, standalone: false, action, node: "node-1" };
+}
+
+function result(changes: Partial<JobResult> = {}): JobResult {
+  return {
+    namespace: "apps",
+    vm: "web-1",
+    action: "migrate",
+    outcome: "succeeded",
+    sourceNode: "node-1",
+    targetNode: "node-2",
+    seconds: 12,
+    migration: "kvmig-web-1-x",
+    launcherImage: "quay.io/kubevirt/virt-launcher:v1.9.0",
+    launcherCurrent: true,
+    detail: null,
+    ...changes,
+  };
+}
+
+function exitCode(error: Error | undefined): number | undefined {
+  return error instanceof KvmigError ? error.exitCode : undefined;
+}
+
+describe("jobOf", () => {
+  it("a migrate row becomes a migration of its VM", () => {
+    expect(jobOf(row({ vmi: "web-1", vm: "web-1", node: "node-3" }))).toEqual({
+      namespace: "apps",
+      name: "web-1",
+      vmi: "web-1",
+      standalone: false,
+      action: "migrate",
+      node: "node-3",
+    });
+  });
+
+  it("a restart row becomes a restart of the owning VM, not the VMI", () => {
+    expect(
+      jobOf(
+        row({
+          namespace: "team-b",
+          vmi: "ledger-vmi",
+          vm: "ledger",
+          liveMigratable: false,
+          action: "restart",
+        }),
+      ),
+    ).toEqual({
+      namespace: "team-b",
+      name: "ledger",
+      vmi: "ledger-vmi",
+      standalone: false,
+      action: "restart",
+      node: "node-1",
+    });
+  });
+
+  it("a standalone VMI is named by the VMI", () => {
+    const j = jobOf(row({ vmi: "solo", vm: null, node: null }));
+    expect(j).toEqual({
+      namespace: "apps",
+      name: "solo",
+      vmi: "solo",
+      standalone: true,
+      action: "migrate",
+      node: null,
+    });
+  });
+
+  it.each(["wait", "recreate"] as const)("a %s row is no job", (action) => {
+    expect(jobOf(row({ action }))).toBeUndefined();
+    expect(jobOf(row({ action, vm: null }))).toBeUndefined();
+  });
+});
+
+describe("nextJob", () => {
+  const m1 = job("m1", "migrate");
+  const m2 = job("m2", "migrate");
+  const r1 = job("r1", "restart");
+
+  it("an empty queue has nothing to start", () => {
+    expect(nextJob([], 0, 5)).toBe(-1);
+  });
+
+  it("the first job when a migration slot is free", () => {
+    expect(nextJob([m1, r1, m2], 0, 1)).toBe(0);
+    expect(nextJob([m1, m2], 1, 2)).toBe(0);
+  });
+
+  it("migrations only while fewer run than there are slots", () => {
+    expect(nextJob([m1, m2], 2, 2)).toBe(-1);
+    expect(nextJob([m1, m2], 3, 2)).toBe(-1);
+    expect(nextJob([m1], 0, 0)).toBe(-1);
+  });
+
+  it("restarts always fit, even with every migration slot taken", () => {
+    expect(nextJob([r1], 5, 5)).toBe(0);
+    expect(nextJob([r1], 0, 0)).toBe(0);
+  });
+
+  it("skips migrations that do not fit for the first restart behind them", () => {
+    expect(nextJob([m1, m2, r1, job("r2", "restart")], 2, 2)).toBe(2);
+  });
+
+  it("picks the first fitting job in order", () => {
+    expect(nextJob([r1, m1], 0, 1)).toBe(0);
+    expect(nextJob([m1, r1], 0, 1)).toBe(0);
+    expect(nextJob([m1, r1], 1, 1)).toBe(1);
+  });
+});
+
+describe("progressBar", () => {
+  const full = "█".repeat(20);
+  const empty = "░".repeat(20);
+
+  it("nothing finished: an empty bar", () => {
+    expect(progressBar({ done: 0, running: 2, failed: 0, left: 2 }, 4)).toBe(
+      `[${empty}] 0/4  done 0 · running 2 · failed 0 · left 2`,
+    );
+  });
+
+  it("half finished, failures included: half the bar", () => {
+    expect(progressBar({ done: 1, running: 1, failed: 1, left: 1 }, 4)).toBe(
+      `[${"█".repeat(10)}${"░".repeat(10)}] 2/4  done 1 · running 1 · failed 1 · left 1`,
+    );
+  });
+
+  it("all finished: a full bar", () => {
+    expect(progressBar({ done: 3, running: 0, failed: 1, left: 0 }, 4)).toBe(
+      `[${full}] 4/4  done 3 · running 0 · failed 1 · left 0`,
+    );
+  });
+
+  it("no jobs at all: a full bar, not a division by zero", () => {
+    expect(progressBar({ done: 0, running: 0, failed: 0, left: 0 }, 0)).toBe(
+      `[${full}] 0/0  done 0 · running 0 · failed 0 · left 0`,
+    );
+  });
+
+  it("rounds to whole cells and honours the width", () => {
+    const bar = progressBar({ done: 1, running: 0, failed: 0, left: 2 }, 3, 10);
+    expect(bar).toBe(`[${"█".repeat(3)}${"░".repeat(7)}] 1/3  done 1 · running 0 · failed 0 · left 2`);
+    for (let finished = 0; finished <= 7; finished++) {
+      const text = progressBar({ done: finished, running: 0, failed: 0, left: 7 - finished }, 7);
+      const cells = text.slice(1, text.indexOf("]"));
+      expect(cells).toHaveLength(20);
+      expect(cells).toBe(
+        "█".repeat(Math.round((finished / 7) * 20)) + "░".repeat(20 - Math.round((finished / 7) * 20)),
+      );
+    }
+  });
+});
+
+describe("summaryTable", () => {
+  const results = [
+    result(),
+    result({
+      vm: "ledger",
+      action: "restart",
+      outcome: "failed",
+      targetNode: null,
+      seconds: 95,
+      launcherCurrent: null,
+      launcherImage: null,
+      detail: "the new VMI ended Failed",
+      migration: null,
+    }),
+    result({
+      namespace: "team-b",
+      vm: "old",
+      outcome: "succeeded",
+      seconds: 0.25,
+      launcherCurrent: false,
+      detail: "downtime 3.0s",
+    }),
+    result({
+      vm: "never",
+      outcome: "skipped",
+      sourceNode: null,
+      targetNode: null,
+      seconds: null,
+      migration: null,
+      launcherImage: null,
+      launcherCurrent: null,
+      detail: "not started: interrupted",
+    }),
+  ];
+
+  it("one row per result, without a NAMESPACE column for one namespace", () => {
+    expect(summaryTable(results, false).split("\n")).toEqual([
+      "VM       ACTION    RESULT      NODES             TIME    LAUNCHER   DETAIL",
+      "web-1    migrate   succeeded   node-1 → node-2   12s     current",
+      "ledger   restart   failed      node-1 → ?        1m35s   -          the new VMI ended Failed",
+      "old      migrate   succeeded   node-1 → node-2   250ms   outdated   downtime 3.0s",
+      "never    migrate   skipped     ? → ?             -       -          not started: interrupted",
+    ]);
+  });
+
+  it("a NAMESPACE column first for all namespaces", () => {
+    const lines = summaryTable(results, true).split("\n");
+    expect(lines[0]).toBe(
+      "NAMESPACE   VM       ACTION    RESULT      NODES             TIME    LAUNCHER   DETAIL",
+    );
+    expect(lines[1]).toBe("apps        web-1    migrate   succeeded   node-1 → node-2   12s     current");
+    expect(lines[3]).toBe(
+      "team-b      old      migrate   succeeded   node-1 → node-2   250ms   outdated   downtime 3.0s",
+    );
+    expect(summaryTable(results, false)).not.toContain("NAMESPACE");
+    expect(summaryTable(results, false)).not.toContain("team-b");
+  });
+
+  it("no results: the headers alone", () => {
+    expect(summaryTable([], false)).toBe("VM   ACTION   RESULT   NODES   TIME   LAUNCHER   DETAIL");
+  });
+});
+
+describe("resultCounts", () => {
+  it("counts each outcome", () => {
+    expect(resultCounts([])).toEqual({ succeeded: 0, failed: 0, timeout: 0, skipped: 0 });
+    expect(
+      resultCounts([
+        result(),
+        result({ outcome: "failed" }),
+        result({ outcome: "timeout" }),
+        result({ outcome: "skipped" }),
+        result({ outcome: "succeeded" }),
+        result({ outcome: "timeout" }),
+      ]),
+    ).toEqual({ succeeded: 2, failed: 1, timeout: 2, skipped: 1 });
+  });
+});
+
+describe("outcomeError", () => {
+  it("all succeeded: no error", () => {
+    expect(outcomeError([result(), result({ vm: "web-2" })], false, ["-n", "apps"])).toBeUndefined();
+    expect(outcomeError([], false, [])).toBeUndefined();
+  });
+
+  it("a failure: exit 3, naming the first failed VM in the diagnose hint", () => {
+    const error = outcomeError(
+      [
+        result(),
+        result({ namespace: "team-b", vm: "ledger", outcome: "failed" }),
+        result({ vm: "web-9", outcome: "failed" }),
+      ],
+      false,
+      ["-A"],
+    );
+    expect(error).toBeInstanceOf(OperationFailedError);
+    expect(exitCode(error)).toBe(ExitCode.operationFailed);
+    expect(exitCode(error)).toBe(3);
+    expect(error?.message).toBe("2 of 3 failed");
+    expect((error as OperationFailedError).hint).toBe("see why with: kvmig diagnose ledger -n team-b");
+  });
+
+  it("quotes a VM name the shell would misread in the hint", () => {
+    const error = outcomeError([result({ vm: "it's", namespace: "my ns", outcome: "failed" })], false, []);
+    expect((error as OperationFailedError).hint).toBe(`see why with: kvmig diagnose 'it'\\''s' -n 'my ns'`);
+  });
+
+  it("failures come before an interruption and time-outs", () => {
+    const error = outcomeError(
+      [
+        result({ outcome: "timeout" }),
+        result({ vm: "db", outcome: "failed" }),
+        result({ outcome: "skipped" }),
+      ],
+      true,
+      ["-n", "apps"],
+    );
+    expect(exitCode(error)).toBe(3);
+    expect(error?.message).toBe("1 of 3 failed");
+  });
+
+  it("interrupted without failures: exit 130, with how to go on", () => {
+    const error = outcomeError(
+      [result(), result({ outcome: "skipped" }), result({ outcome: "skipped" })],
+      true,
+      ["-n", "apps"],
+    );
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect(exitCode(error)).toBe(ExitCode.interrupted);
+    expect(exitCode(error)).toBe(130);
+    expect(error?.message).toBe("interrupted: 2 not started");
+    expect((error as InterruptedError).hint).toBe(
+      "run the same command again to go on: kvmig outdated -n apps",
+    );
+  });
+
+  it("an interruption comes before time-outs", () => {
+    const error = outcomeError([result({ outcome: "timeout" })], true, ["-A"]);
+    expect(exitCode(error)).toBe(130);
+    expect(error?.message).toBe("interrupted: 0 not started");
+  });
+
+  it("time-outs only: exit 6, with how to follow them", () => {
+    const error = outcomeError(
+      [result(), result({ outcome: "timeout" }), result({ outcome: "timeout" })],
+      false,
+      ["-A"],
+    );
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(exitCode(error)).toBe(ExitCode.timedOut);
+    expect(exitCode(error)).toBe(6);
+    expect(error?.message).toBe("2 of 3 did not finish within the --timeout; they go on");
+    expect((error as TimeoutError).hint).toBe("follow them with: kvmig watch -A");
+  });
+});
