@@ -4,7 +4,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { R } from "../../src/sim/controllers/runtime.js";
 import { ensureBuilt, lines } from "./built-cli.js";
-import { type SimCli, simCli } from "./sim-cli.js";
+import { type SimCli, simCli, until } from "./sim-cli.js";
 
 beforeAll(ensureBuilt, 120_000);
 
@@ -61,7 +61,48 @@ describe("kvmig restart", () => {
       .filter((e) => e.involvedObject.kind === "VirtualMachine" && e.involvedObject.name === "orders-db")
       .map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["SuccessfulDelete", "SuccessfulCreate"]));
+
+    // kvmig outdated no longer lists it; the other three outdated VMs are still there.
+    const outdated = await sim.run(["outdated", "-n", "prod", "-o", "json"]);
+    expect(outdated.code).toBe(0);
+    expect(JSON.parse(outdated.stdout).items.map((i: Any) => i.vm)).toEqual([
+      "api-gateway",
+      "batch-runner",
+      "cache-redis",
+    ]);
   }, 40_000);
+
+  it("--no-wait returns after the request; the VM controller replaces the VMI anyway", async () => {
+    sim = await simCli();
+    const before = sim.vmi("demo", "cirros-test");
+    const result = await sim.run(["restart", "cirros-test", "-n", "demo", "--yes", "--no-wait"]);
+    expect(result.code).toBe(0);
+    expect(lines(result.stdout)).toEqual([
+      "VM demo/cirros-test was scheduled to restart; follow it with: kubectl get vmi cirros-test -n demo -w",
+    ]);
+    await until(() => {
+      const now = sim?.vmi("demo", "cirros-test");
+      return now !== undefined && now.metadata.uid !== before.metadata.uid && now.status?.phase === "Running";
+    });
+  }, 40_000);
+
+  it("--timeout: exit 6 when the new VMI is not running in time, and the restart goes on", async () => {
+    // Slow simulated time: the old VMI takes 15 s of wall time to shut down.
+    sim = await simCli({ speed: 0.2 });
+    const before = sim.vmi("demo", "cirros-test");
+    const result = await sim.run(["restart", "cirros-test", "-n", "demo", "--yes", "--timeout", "2s"]);
+    expect(result.code).toBe(6);
+    expect(lines(result.stdout)[0]).toBe("Stopping  demo/cirros-test (restart still in progress)");
+    expect(lines(result.stderr).slice(-2)).toEqual([
+      "error: demo/cirros-test is not Running again after the --timeout; the restart goes on",
+      "hint: follow it with: kubectl get vmi cirros-test -n demo -w; find out why with: kvmig diagnose cirros-test -n demo",
+    ]);
+    // The request was made: the VM controller is deleting the old VMI to replace it.
+    const old = sim.vmi("demo", "cirros-test");
+    expect(
+      old === undefined || old.metadata.uid !== before.metadata.uid || old.metadata.deletionTimestamp,
+    ).toBeTruthy();
+  }, 60_000);
 
   it("-o json reports the measured downtime, both nodes and whether the launcher is current", async () => {
     sim = await simCli({ scenario: "version-skew" });
