@@ -162,9 +162,12 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
       `note: at most ${migrationSlots} migration${migrationSlots === 1 ? "" : "s"} at a time: the cluster runs ${slots.limit} in parallel (parallelMigrationsPerCluster) and ${slots.busy} ${slots.busy === 1 ? "is" : "are"} under way`,
     );
   }
+  // Only migrations take slots: restarts may fill the rest of --concurrency.
+  const atATime =
+    migrations === jobs.length ? Math.min(flags.concurrency, migrationSlots) : flags.concurrency;
   if (text) {
     ctx.io.err(
-      `cycling ${jobs.length} VM${jobs.length === 1 ? "" : "s"} (${migrations} to migrate, ${jobs.length - migrations} to restart), ${flags.concurrency} at a time`,
+      `cycling ${jobs.length} VM${jobs.length === 1 ? "" : "s"} (${migrations} to migrate, ${jobs.length - migrations} to restart), ${atATime} at a time`,
     );
   }
   const { results, interrupted } = await runJobs(kube, ctx, jobs, {

@@ -249,6 +249,35 @@ describe("kvmig outdated acts", () => {
     expect(lines(after.stdout).at(-1)).toBe("no VMI runs an outdated virt-launcher in all namespaces");
   }, 150_000);
 
+  it("--concurrency above the cluster's free migration slots: capped, with a note saying why", async () => {
+    sim = await simCli({ scenario: "upgrade", speed: 2 });
+    sim.cluster.store.patch(R.kubevirt, "kubevirt", "kubevirt", "merge", {
+      spec: { configuration: { migrations: { parallelMigrationsPerCluster: 2 } } },
+    });
+    const inFlight = new Set<string>();
+    let most = 0;
+    const stop = sim.cluster.store.subscribe((change: Any) => {
+      if (change.storage !== R.vmim.storage) return;
+      const phase = change.object.status?.phase;
+      if (change.type === "DELETED" || phase === "Succeeded" || phase === "Failed")
+        inFlight.delete(change.object.metadata.uid);
+      else inFlight.add(change.object.metadata.uid);
+      most = Math.max(most, inFlight.size);
+    });
+    const result = await sim.run(
+      ["outdated", "-n", "apps", "--migrate", "--yes", "--concurrency", "4"],
+      90_000,
+    );
+    stop();
+    expect(result.code).toBe(0);
+    expect(lines(result.stderr).slice(0, 2)).toEqual([
+      "note: at most 2 migrations at a time: the cluster runs 2 in parallel (parallelMigrationsPerCluster) and 0 are under way",
+      "cycling 4 VMs (4 to migrate, 0 to restart), 2 at a time",
+    ]);
+    expect(most).toBe(2);
+    expect(lines(result.stdout).at(-1)).toBe("4 succeeded, 0 failed, 0 timed out, 0 not started");
+  }, 120_000);
+
   it("on a terminal: a progress bar with counts redrawn in place, and a line per finished VM", async () => {
     sim = await simCli({ scenario: "upgrade", speed: 2 });
     const command = [
