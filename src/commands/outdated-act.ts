@@ -6,7 +6,13 @@
 
 import type { CommandContext } from "../context.js";
 import { formatDuration } from "../duration.js";
-import { describeError, InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
+import {
+  describeError,
+  InterruptedError,
+  OperationFailedError,
+  TimeoutError,
+  UnauthorizedError,
+} from "../errors.js";
 import { formatTable } from "../io/table.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { unfinishedMigration } from "../migration/preflight.js";
@@ -254,6 +260,76 @@ function finishedLine(r: JobResult): string {
   if (r.outcome === "succeeded") return `${verb} ${where} ${route}${time}${r.detail ? ` (${r.detail})` : ""}`;
   if (r.outcome === "timeout") return `${r.action} ${where} timed out${time}: ${r.detail}`;
   return `${r.action} ${where} failed${time}: ${r.detail}`;
+}
+
+/** The permission each action needs (facts §a, RBAC): the subresource, or creating a VMIM. */
+function permissionOf(job: Job): {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  text: string;
+} {
+  if (job.action === "restart")
+    return {
+      verb: "update",
+      group: "subresources.kubevirt.io",
+      resource: "virtualmachines",
+      subresource: "restart",
+      text: "update virtualmachines/restart",
+    };
+  if (job.standalone)
+    return {
+      verb: "create",
+      group: "kubevirt.io",
+      resource: "virtualmachineinstancemigrations",
+      text: "create virtualmachineinstancemigrations",
+    };
+  return {
+    verb: "update",
+    group: "subresources.kubevirt.io",
+    resource: "virtualmachines",
+    subresource: "migrate",
+    text: "update virtualmachines/migrate",
+  };
+}
+
+/**
+ * Asks the API server (SelfSubjectAccessReview) once per namespace and permission whether the
+ * jobs may run, so that a missing permission stops everything before anything starts. A review
+ * that cannot be made is no answer: the jobs then find out for themselves.
+ */
+export async function checkAccess(kube: KubeClient, jobs: readonly Job[]): Promise<void> {
+  const wanted = new Map<
+    string,
+    { namespace: string; permission: ReturnType<typeof permissionOf>; count: number }
+  >();
+  for (const job of jobs) {
+    const permission = permissionOf(job);
+    const key = `${job.namespace} ${permission.text}`;
+    const entry = wanted.get(key);
+    if (entry) entry.count++;
+    else wanted.set(key, { namespace: job.namespace, permission, count: 1 });
+  }
+  const answers = await Promise.all(
+    [...wanted.values()].map(async (entry) => {
+      const { text: _, ...check } = entry.permission;
+      const answer = await kube.canI({ ...check, namespace: entry.namespace }).catch(() => undefined);
+      return { ...entry, allowed: answer?.allowed !== false };
+    }),
+  );
+  const denied = answers.filter((a) => !a.allowed);
+  const first = denied[0];
+  if (!first) return;
+  const list = denied.map(
+    (d) => `${d.permission.text} in ${d.namespace} (${d.count} VM${d.count === 1 ? "" : "s"})`,
+  );
+  const migrate = denied.some((d) => d.permission.text !== "update virtualmachines/restart");
+  throw new UnauthorizedError(`not allowed to ${list.join("; ")}; nothing was started`, {
+    hint: migrate
+      ? `migrating needs the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) bound in the namespace; check with: ${commandLine(["kubectl", "auth", "can-i", "update", "virtualmachines/migrate.subresources.kubevirt.io", "-n", first.namespace])}`
+      : `restarting needs the admin or edit ClusterRole in the namespace; check with: ${commandLine(["kubectl", "auth", "can-i", "update", "virtualmachines/restart.subresources.kubevirt.io", "-n", first.namespace])}`,
+  });
 }
 
 /** Runs the jobs; returns every job's result, in the order given. */

@@ -9,6 +9,7 @@ import { parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { launcherImageOf } from "../k8s/launcher-image.js";
+import type { KubeVirt } from "../k8s/types.js";
 import { limitsOf } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
 import { createOutdatedWriter, type OutdatedFormat } from "../outdated/output.js";
@@ -23,7 +24,16 @@ import {
   outdatedRow,
 } from "../outdated/rows.js";
 import { examples, type Runner } from "./command.js";
-import { type Job, jobOf, outcomeError, resultCounts, runJobs, summaryTable } from "./outdated-act.js";
+import {
+  checkAccess,
+  type Job,
+  type JobResult,
+  jobOf,
+  outcomeError,
+  resultCounts,
+  runJobs,
+  summaryTable,
+} from "./outdated-act.js";
 
 export interface OutdatedFlags {
   allNamespaces: boolean;
@@ -61,7 +71,7 @@ async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
 }
 
 /** How many more migrations the cluster runs at once: parallelMigrationsPerCluster minus the unfinished ones. */
-async function freeMigrationSlots(kube: KubeClient, kubevirt: Parameters<typeof limitsOf>[0]) {
+async function freeMigrationSlots(kube: KubeClient, kubevirt: KubeVirt | undefined) {
   const limit = limitsOf(kubevirt).perCluster;
   const migrations = (await orUndefined(kube.list("vmim"))) ?? [];
   const busy = migrations.filter((m) => !isFinalPhase(m.status?.phase)).length;
@@ -147,15 +157,46 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
     return;
   }
 
-  const text = ctx.io.mode === "text";
-  const jobs = await chooseJobs(ctx, flags, candidates);
-  if (jobs.length === 0) {
-    if (text) ctx.io.err(`nothing to ${[...wanted].join(" or ")}`);
-    await writer.end({ counts, results: [] });
-    return;
+  // The document ends even when acting stops early (a refusal, a missing permission).
+  let outcome: { results: JobResult[]; interrupted: boolean } = { results: [], interrupted: false };
+  try {
+    outcome = await act(kube, ctx, flags, { candidates, wanted, kubevirt, current });
+  } finally {
+    await writer.end({ counts, results: outcome.results });
   }
+  const { results, interrupted } = outcome;
+  if (ctx.io.mode === "text" && results.length > 0) {
+    const r = resultCounts(results);
+    ctx.io.out("");
+    ctx.io.out(summaryTable(results, flags.allNamespaces));
+    ctx.io.out("");
+    ctx.io.out(
+      `${r.succeeded} succeeded, ${r.failed} failed, ${r.timeout} timed out, ${r.skipped} not started`,
+    );
+  }
+  const again = flags.allNamespaces ? ["-A"] : ["-n", kube.namespace];
+  const error = outcomeError(results, interrupted, again);
+  if (error) throw error;
+}
+
+interface ActInput {
+  candidates: Job[];
+  wanted: ReadonlySet<string>;
+  kubevirt: KubeVirt | undefined;
+  current: string | undefined;
+}
+
+/** Picks the jobs, checks the permissions and the free slots, and runs them. */
+async function act(kube: KubeClient, ctx: CommandContext, flags: OutdatedFlags, input: ActInput) {
+  const text = ctx.io.mode === "text";
+  const jobs = await chooseJobs(ctx, flags, input.candidates);
+  if (jobs.length === 0) {
+    if (text) ctx.io.err(`nothing to ${[...input.wanted].join(" or ")}`);
+    return { results: [], interrupted: false };
+  }
+  await checkAccess(kube, jobs);
   const migrations = jobs.filter((job) => job.action === "migrate").length;
-  const slots = await freeMigrationSlots(kube, kubevirt);
+  const slots = await freeMigrationSlots(kube, input.kubevirt);
   const migrationSlots = Math.max(1, Math.min(flags.concurrency, slots.free));
   if (migrations > 0 && migrationSlots < Math.min(flags.concurrency, migrations) && text) {
     ctx.io.err(
@@ -170,25 +211,12 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
       `cycling ${jobs.length} VM${jobs.length === 1 ? "" : "s"} (${migrations} to migrate, ${jobs.length - migrations} to restart), ${atATime} at a time`,
     );
   }
-  const { results, interrupted } = await runJobs(kube, ctx, jobs, {
+  return runJobs(kube, ctx, jobs, {
     concurrency: flags.concurrency,
     migrationSlots,
     timeoutMs: flags.timeoutMs,
-    currentImage: current,
+    currentImage: input.current,
   });
-  await writer.end({ counts, results });
-  if (text) {
-    const r = resultCounts(results);
-    ctx.io.out("");
-    ctx.io.out(summaryTable(results, flags.allNamespaces));
-    ctx.io.out("");
-    ctx.io.out(
-      `${r.succeeded} succeeded, ${r.failed} failed, ${r.timeout} timed out, ${r.skipped} not started`,
-    );
-  }
-  const again = flags.allNamespaces ? ["-A"] : ["-n", kube.namespace];
-  const error = outcomeError(results, interrupted, again);
-  if (error) throw error;
 }
 
 export function outdatedCommand(run: Runner, programName: string) {

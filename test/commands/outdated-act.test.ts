@@ -2,6 +2,7 @@
 // start next, the progress line, the summary table and the exit code of the run.
 import { describe, expect, it } from "vitest";
 import {
+  checkAccess,
   type Job,
   type JobResult,
   jobOf,
@@ -19,6 +20,7 @@ import {
   TimeoutError,
 } from "../../src/errors.js";
 import type { OutdatedRow } from "../../src/outdated/rows.js";
+import { fakeKube } from "../helpers/fake-kube.js";
 
 function row(changes: Partial<OutdatedRow> = {}): OutdatedRow {
   return {
@@ -345,5 +347,56 @@ describe("outcomeError", () => {
     expect(exitCode(error)).toBe(6);
     expect(error?.message).toBe("2 of 3 did not finish within the --timeout; they go on");
     expect((error as TimeoutError).hint).toBe("follow them with: kvmig watch -A");
+  });
+});
+
+describe("checkAccess", () => {
+  it("asks once per namespace and permission, and a denial stops everything with exit 4 naming each", async () => {
+    const asked: string[] = [];
+    const kube = fakeKube({
+      canI: async (check) => {
+        asked.push(`${check.namespace} ${check.verb} ${check.resource}/${check.subresource ?? ""}`);
+        return { allowed: !(check.namespace === "apps" && check.subresource === "restart") };
+      },
+    });
+    const jobs = [job("a", "migrate"), job("b", "migrate"), job("c", "restart"), job("d", "restart")];
+    const error = await checkAccess(kube, jobs).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(asked.sort()).toEqual([
+      "apps update virtualmachines/migrate",
+      "apps update virtualmachines/restart",
+    ]);
+    expect(error).toBeInstanceOf(KvmigError);
+    expect(exitCode(error as Error)).toBe(ExitCode.unauthorized);
+    expect((error as Error).message).toBe(
+      "not allowed to update virtualmachines/restart in apps (2 VMs); nothing was started",
+    );
+    expect((error as KvmigError).hint).toBe(
+      "restarting needs the admin or edit ClusterRole in the namespace; check with: kubectl auth can-i update virtualmachines/restart.subresources.kubevirt.io -n apps",
+    );
+  });
+
+  it("a standalone VMI needs create on virtualmachineinstancemigrations; a review that fails is no answer", async () => {
+    const kube = fakeKube({
+      canI: async (check) => {
+        if (check.namespace === "other") throw new Error("selfsubjectaccessreviews is forbidden");
+        expect(check).toEqual({
+          verb: "create",
+          group: "kubevirt.io",
+          resource: "virtualmachineinstancemigrations",
+          namespace: "apps",
+        });
+        return { allowed: true };
+      },
+    });
+    await expect(
+      checkAccess(kube, [
+        { ...job("lonely", "migrate"), standalone: true },
+        { ...job("x", "migrate"), namespace: "other" },
+      ]),
+    ).resolves.toBeUndefined();
+    kube.assertDone();
   });
 });

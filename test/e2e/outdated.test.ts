@@ -326,6 +326,31 @@ describe("kvmig outdated acts", () => {
       expect(vm.status.stateChangeRequests).toBeUndefined();
   }, 30_000);
 
+  it("without the permissions (the read-only user): exit 4 naming each one, before anything starts", async () => {
+    sim = await simCli({ scenario: "upgrade" });
+    const result = await sim.run([
+      "outdated",
+      "-A",
+      "--migrate",
+      "--restart",
+      "--yes",
+      "--context",
+      "sim-viewer",
+      "-o",
+      "json",
+    ]);
+    expect(result.code).toBe(4);
+    expect(lines(result.stderr)).toEqual([
+      "error: not allowed to update virtualmachines/migrate in apps (4 VMs); update virtualmachines/restart in apps (2 VMs); update virtualmachines/restart in team-b (1 VM); update virtualmachines/migrate in team-b (1 VM); nothing was started",
+      "hint: migrating needs the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) bound in the namespace; check with: kubectl auth can-i update virtualmachines/migrate.subresources.kubevirt.io -n apps",
+    ]);
+    // The listing is still a whole document, with no results.
+    const report = validJson(result.stdout);
+    expect(report.items).toHaveLength(8);
+    expect(report.results).toEqual([]);
+    expect(sim.cluster.store.list(R.vmim.storage)).toEqual([]);
+  }, 30_000);
+
   it("--migrate on version-skew: the migrations fail (client socket is closed), the summary says so, exit 3", async () => {
     sim = await simCli({ scenario: "version-skew", speed: 2 });
     const result = await sim.run(

@@ -196,6 +196,26 @@ describe("kvmig restart", () => {
     expect(sim.vmi("demo", "legacy-pvc").metadata.uid).toBe(before.metadata.uid);
   }, 30_000);
 
+  it("without the permission (the read-only user): exit 4 naming virtualmachines/restart, nothing changes", async () => {
+    sim = await simCli();
+    const before = sim.vmi("demo", "cirros-test");
+    const result = await sim.run([
+      "restart",
+      "cirros-test",
+      "-n",
+      "demo",
+      "--yes",
+      "--context",
+      "sim-viewer",
+    ]);
+    expect(result.code).toBe(4);
+    expect(lines(result.stderr)).toEqual([
+      'error: virtualmachines.subresources.kubevirt.io "cirros-test" is forbidden: User "sim-viewer" cannot update resource "virtualmachines/restart" in API group "subresources.kubevirt.io" in the namespace "demo"',
+      'hint: you may not update virtualmachines/restart in "demo"; the admin and edit ClusterRoles grant it',
+    ]);
+    expect(sim.vmi("demo", "cirros-test").metadata.uid).toBe(before.metadata.uid);
+  }, 30_000);
+
   it("an unknown VM is exit 5 with a hint", async () => {
     sim = await simCli();
     const result = await sim.run(["restart", "nope", "-n", "demo", "--yes"]);
