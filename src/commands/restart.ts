@@ -121,6 +121,11 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
       ctx.io.err(
         `  launcher ${image}${outdated ? ` (outdated${current ? `; the restart starts ${current}` : ""})` : ""}`,
       );
+    const state = vmi.status?.migrationState;
+    if (state?.startTimestamp && !state.endTimestamp)
+      ctx.io.err(
+        `${c.warn("warning:")} ${where} is migrating (${state.sourceNode ?? "?"} → ${state.targetNode ?? "?"}); the restart ends that migration`,
+      );
     if (flags.force)
       ctx.io.err(
         `${c.warn("warning:")} --force stops the guest at once (grace period 0): writes not yet on disk may be lost`,

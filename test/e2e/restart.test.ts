@@ -182,6 +182,20 @@ describe("kvmig restart", () => {
     expect(sim.vmi("demo", "fedora-web").metadata.uid).not.toBe(before.metadata.uid);
   }, 40_000);
 
+  it("warns that a restart ends a migration in progress", async () => {
+    sim = await simCli();
+    const started = await sim.run(["migrate", "rhel-db", "-n", "demo", "--no-wait"]);
+    expect(started.code).toBe(0);
+    await until(() => !!sim?.vmi("demo", "rhel-db").status.migrationState?.startTimestamp);
+    const result = await sim.run(["restart", "rhel-db", "-n", "demo", "--dry-run"]);
+    expect(result.code).toBe(0);
+    expect(lines(result.stderr)).toContainEqual(
+      expect.stringMatching(
+        /^warning: demo\/rhel-db is migrating \(node-2 → node-[13]\); the restart ends that migration$/,
+      ),
+    );
+  }, 40_000);
+
   it("shows the server's refusal as it is, with a hint, exit 3, and nothing changes", async () => {
     sim = await simCli();
     sim.cluster.store.patch(R.vm, "demo", "legacy-pvc", "merge", { spec: { runStrategy: "Once" } });
