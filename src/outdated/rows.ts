@@ -139,10 +139,12 @@ export function headerLines(facts: ClusterFacts): string[] {
   else {
     const observed = kv.observedVersion ?? "unknown";
     const target = kv.targetVersion ?? observed;
+    const count =
+      kv.outdatedWorkloads === null ? "" : `; its own count of outdated VMIs: ${kv.outdatedWorkloads}`;
     lines.push(
       observed === target
-        ? `KubeVirt ${observed} (${kv.phase ?? "phase unknown"})`
-        : `KubeVirt ${observed} → ${target} (upgrade in progress, ${kv.phase ?? "phase unknown"})`,
+        ? `KubeVirt ${observed} (${kv.phase ?? "phase unknown"})${count}`
+        : `KubeVirt ${observed} → ${target} (upgrade in progress, ${kv.phase ?? "phase unknown"})${count}`,
     );
   }
   lines.push(`current launcher ${facts.currentLauncherImage ?? "unknown (virt-controller not readable)"}`);

@@ -55,7 +55,7 @@ describe("kvmig outdated lists", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(lines(result.stdout)).toEqual([
-      "KubeVirt v1.9.0 (Deployed)",
+      "KubeVirt v1.9.0 (Deployed); its own count of outdated VMIs: 8",
       `current launcher ${current}`,
       "automatic workload updates: off (spec.workloadUpdateStrategy.workloadUpdateMethods is empty)",
       "",
@@ -118,7 +118,7 @@ describe("kvmig outdated lists", () => {
     const result = await sim.run(["outdated", "-n", "default"]);
     expect(result.code).toBe(0);
     expect(lines(result.stdout).slice(0, 3)).toEqual([
-      "KubeVirt v1.9.0 (Deployed)",
+      "KubeVirt v1.9.0 (Deployed); its own count of outdated VMIs: 8",
       `current launcher ${current}`,
       "automatic workload updates: on (Evict; evicts 5 every 1m0s)",
     ]);

@@ -309,7 +309,7 @@ describe("createOutdatedWriter streams", () => {
 describe("createOutdatedWriter -o text", () => {
   it("header lines, a blank line, the column headers, the rows and the footer", async () => {
     expect(lines(await run({ format: "text" }, [page1, page2]))).toEqual([
-      "KubeVirt v1.9.0 (Deployed)",
+      "KubeVirt v1.9.0 (Deployed); its own count of outdated VMIs: 3",
       `current launcher ${current}`,
       "automatic workload updates: off (spec.workloadUpdateStrategy.workloadUpdateMethods is empty)",
       "",
@@ -423,7 +423,7 @@ describe("createOutdatedWriter -o text", () => {
 
   it("nothing outdated: the header lines and the footer, no column headers, no blank line before it", async () => {
     expect(lines(await run({ format: "text" }, []))).toEqual([
-      "KubeVirt v1.9.0 (Deployed)",
+      "KubeVirt v1.9.0 (Deployed); its own count of outdated VMIs: 3",
       `current launcher ${current}`,
       "automatic workload updates: off (spec.workloadUpdateStrategy.workloadUpdateMethods is empty)",
       "",

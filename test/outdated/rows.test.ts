@@ -503,6 +503,14 @@ describe("headerLines", () => {
     ]);
   });
 
+  it("KubeVirt's own count of outdated VMIs, when its status has one", () => {
+    const kv = kubevirt({ observed: "v1.9.0", target: "v1.9.0" });
+    const counted = { ...kv, status: { ...kv.status, outdatedVirtualMachineInstanceWorkloads: 1000 } };
+    expect(headerLines(clusterFacts(counted, current))[0]).toBe(
+      "KubeVirt v1.9.0 (Deployed); its own count of outdated VMIs: 1000",
+    );
+  });
+
   it("a missing target counts as the observed version", () => {
     expect(headerLines(clusterFacts(kubevirt({ observed: "v1.9.0" }), current))[0]).toBe(
       "KubeVirt v1.9.0 (Deployed)",
