@@ -237,8 +237,9 @@ describe("kvmig diagnose, other cases", () => {
       );
       expect(result.code).toBe(0);
       expect(result.stderr).toMatch(/^wrote \d+ files to .+evidence \(secrets and tokens left out\)$/m);
+      // -e: a random token may begin with "-", which grep would read as an option.
       const grep = await import("node:child_process").then(({ spawnSync }) =>
-        spawnSync("grep", ["-r", "-l", "-F", token, dump], { encoding: "utf8" }),
+        spawnSync("grep", ["-r", "-l", "-F", "-e", token, dump], { encoding: "utf8" }),
       );
       expect(grep.stdout).toBe("");
       expect(grep.status).toBe(1);
