@@ -127,7 +127,13 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
     noHeaders: flags.noHeaders,
     scope,
   });
-  await writer.begin(clusterFacts(kubevirt, current));
+  // The header goes out with the first page, so that a refused list (a bad selector, no
+  // permission) prints only the error.
+  let begun = false;
+  const begin = async () => {
+    if (!begun) await writer.begin(clusterFacts(kubevirt, current));
+    begun = true;
+  };
 
   const counts = emptyCounts();
   const candidates: Job[] = [];
@@ -149,8 +155,10 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
         if (job) candidates.push(job);
       }
     }
+    await begin();
     await writer.rows(rows);
   }
+  await begin();
   await writer.listed(counts);
   if (!acting) {
     await writer.end({ counts });

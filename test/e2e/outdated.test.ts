@@ -110,6 +110,17 @@ describe("kvmig outdated lists", () => {
     expect(validJson(none.stdout).items).toEqual([]);
   }, 30_000);
 
+  it("a selector the API server refuses: its message, exit 2, and nothing on stdout", async () => {
+    sim = await simCli({ scenario: "upgrade" });
+    const result = await sim.run(["outdated", "-A", "-l", "app in (web"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(lines(result.stderr)).toEqual([
+      expect.stringMatching(/^error: unable to parse requirement: /),
+      "hint: the API server rejected the request as invalid; fix the value it names and run again",
+    ]);
+  }, 30_000);
+
   it("automatic workload updates on: the header says so, with the methods", async () => {
     sim = await simCli({ scenario: "upgrade" });
     sim.cluster.store.patch(R.kubevirt, "kubevirt", "kubevirt", "merge", {
