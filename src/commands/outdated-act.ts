@@ -219,37 +219,29 @@ const runRestartJob: JobRunner = async (kube, ctx, job, options, signal) => {
   };
 };
 
-function errorResult(job: Job, error: unknown, seconds: number): JobResult {
-  const { message } = describeError(error);
+/** The result of a job that did not get as far as a target. */
+function endedEarly(job: Job, outcome: JobOutcome, seconds: number | null, detail: string): JobResult {
   return {
     namespace: job.namespace,
     vm: job.name,
     action: job.action,
-    outcome: "failed",
+    outcome,
     sourceNode: job.node,
     targetNode: null,
     seconds,
     migration: null,
     launcherImage: null,
     launcherCurrent: null,
-    detail: message,
+    detail,
   };
 }
 
+function errorResult(job: Job, error: unknown, seconds: number): JobResult {
+  return endedEarly(job, "failed", seconds, describeError(error).message);
+}
+
 function skipped(job: Job): JobResult {
-  return {
-    namespace: job.namespace,
-    vm: job.name,
-    action: job.action,
-    outcome: "skipped",
-    sourceNode: job.node,
-    targetNode: null,
-    seconds: null,
-    migration: null,
-    launcherImage: null,
-    launcherCurrent: null,
-    detail: "not started: interrupted",
-  };
+  return endedEarly(job, "skipped", null, "not started: interrupted");
 }
 
 function finishedLine(r: JobResult): string {
