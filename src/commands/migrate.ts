@@ -7,7 +7,7 @@ import { parseDuration } from "../duration.js";
 import { ApiError, NotFoundError, OperationFailedError, UnauthorizedError, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import type { KubeClient } from "../k8s/kube-client.js";
-import { launcherImageOf } from "../k8s/launcher-image.js";
+import { currentLauncherImage } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
@@ -72,9 +72,7 @@ async function gatherPreflight(
     orUndefined(kube.list("vmim")),
     orUndefined(kube.canI(accessCheck)),
   ]);
-  const controller = kubevirt
-    ? await orUndefined(kube.findVirtController(kubevirt.metadata.namespace ?? "kubevirt"))
-    : undefined;
+  const current = kubevirt ? await currentLauncherImage(kube, kubevirt) : undefined;
   const sourceNodes = new Map<string, string>();
   for (const m of clusterMigrations ?? []) {
     const node = m.status?.migrationState?.sourceNode;
@@ -89,7 +87,7 @@ async function gatherPreflight(
     nodes,
     nads,
     kubevirt,
-    currentLauncherImage: launcherImageOf(controller),
+    currentLauncherImage: current,
     clusterMigrations: clusterMigrations?.filter((m) => !isFinalPhase(m.status?.phase)),
     sourceNodes,
     access: allowed,

@@ -8,7 +8,7 @@ import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
-import { launcherImageOf } from "../k8s/launcher-image.js";
+import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { KubeVirt } from "../k8s/types.js";
 import { limitsOf } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
@@ -20,7 +20,6 @@ import {
   emptyCounts,
   isOutdated,
   type OutdatedRow,
-  outdatedLabel,
   outdatedRow,
 } from "../outdated/rows.js";
 import { examples, type Runner } from "./command.js";
@@ -63,7 +62,7 @@ export function parseConcurrency(text: string): number {
 function listSelector(flags: OutdatedFlags): string | undefined {
   const user = flags.selector?.trim() || undefined;
   if (flags.check) return user;
-  return user ? `${outdatedLabel},${user}` : outdatedLabel;
+  return user ? `${outdatedLauncherImageLabel},${user}` : outdatedLauncherImageLabel;
 }
 
 async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
@@ -113,9 +112,7 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
   const format: OutdatedFormat = ctx.options.output === "wide" ? "wide" : ctx.io.mode;
   const acting = flags.migrate || flags.restart;
   const kubevirt = await orUndefined(kube.findKubeVirt());
-  const current = kubevirt
-    ? launcherImageOf(await orUndefined(kube.findVirtController(kubevirt.metadata.namespace ?? "kubevirt")))
-    : undefined;
+  const current = kubevirt ? await currentLauncherImage(kube, kubevirt) : undefined;
   if (flags.check && current === undefined) {
     ctx.io.err(
       "note: --check cannot read the current launcher image (virt-controller's --launcher-image); listing by the label only",

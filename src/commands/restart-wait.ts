@@ -7,8 +7,7 @@ import type { Clock } from "../clock.js";
 import { describeError, KvmigError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
-
-export const outdatedLabel = "kubevirt.io/outdatedLauncherImage";
+import { isFinalPhase } from "../migration/state.js";
 
 export interface RestartWaitOptions {
   namespace: string;
@@ -39,11 +38,6 @@ export interface RestartResult {
   newVmi?: VirtualMachineInstance | undefined;
   /** The last phase the new VMI was seen in. */
   newPhase?: string | undefined;
-}
-
-function isFinal(vmi: VirtualMachineInstance): boolean {
-  const phase = vmi.status?.phase;
-  return phase === "Succeeded" || phase === "Failed";
 }
 
 /**
@@ -82,7 +76,11 @@ export async function restartAndWait(kube: KubeClient, options: RestartWaitOptio
     }
     if (!requested) return;
     const old = vmi === undefined || vmi.metadata.uid === oldUid;
-    if (old && result.goneAt === undefined && (deleted || vmi === undefined || isFinal(vmi))) {
+    if (
+      old &&
+      result.goneAt === undefined &&
+      (deleted || vmi === undefined || isFinalPhase(vmi.status?.phase))
+    ) {
       result.goneAt = now();
       options.onStep?.({ kind: "stopped", ms: result.goneAt - result.requestedAt });
     }
@@ -102,7 +100,7 @@ export async function restartAndWait(kube: KubeClient, options: RestartWaitOptio
     if (phase === "Running" && vmi.status?.nodeName) {
       result.runningAt = now();
       finish("running");
-    } else if (isFinal(vmi)) finish("failed");
+    } else if (isFinalPhase(vmi.status?.phase)) finish("failed");
   };
 
   try {

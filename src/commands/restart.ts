@@ -15,12 +15,11 @@ import {
   UnauthorizedError,
 } from "../errors.js";
 import { writeData } from "../io/output.js";
-import type { KubeClient } from "../k8s/kube-client.js";
-import { launcherImageOf } from "../k8s/launcher-image.js";
+import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
 import { commandLine } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
-import { outdatedLabel, type RestartResult, restartAndWait } from "./restart-wait.js";
+import { type RestartResult, restartAndWait } from "./restart-wait.js";
 import { readVm } from "./vm-lookup.js";
 
 export interface RestartFlags {
@@ -30,17 +29,6 @@ export interface RestartFlags {
   dryRun: boolean;
   wait: boolean;
   timeoutMs: number;
-}
-
-/** The current virt-launcher image (virt-controller's `--launcher-image`), if readable. */
-export async function currentLauncherImage(kube: KubeClient): Promise<string | undefined> {
-  try {
-    const kubevirt = await kube.findKubeVirt();
-    if (!kubevirt) return undefined;
-    return launcherImageOf(await kube.findVirtController(kubevirt.metadata.namespace ?? "kubevirt"));
-  } catch {
-    return undefined;
-  }
 }
 
 /** When the VMI started running: its Running transition, else its creation. */
@@ -108,7 +96,7 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
   const node = vmi.status?.nodeName ?? "no node";
   const since = runningSince(vmi);
   const image = vmi.status?.launcherContainerImageVersion;
-  const outdated = vmi.metadata.labels?.[outdatedLabel] !== undefined;
+  const outdated = vmi.metadata.labels?.[outdatedLauncherImageLabel] !== undefined;
   const c = ctx.io.errColors;
   if (ctx.io.mode === "text" || !flags.yes) {
     ctx.io.err(
@@ -207,7 +195,7 @@ export function restartSummary(input: ReportInput, namespace: string, vmName: st
     newImage === undefined
       ? null
       : current === undefined
-        ? !newVmi?.metadata.labels?.[outdatedLabel]
+        ? !newVmi?.metadata.labels?.[outdatedLauncherImageLabel]
         : newImage === current;
   const downtimeMs =
     result.runningAt !== undefined && result.goneAt !== undefined

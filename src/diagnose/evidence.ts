@@ -11,7 +11,6 @@ import { commandLine } from "../util/shell.js";
 import type { ContainerLog, Evidence, Snapshot } from "./types.js";
 
 export const migrationJobLabel = "kubevirt.io/migrationJobUID";
-export const outdatedLauncherLabel = "kubevirt.io/outdatedLauncherImage";
 
 export function isFinal(migration: VirtualMachineInstanceMigration): boolean {
   const phase = migration.status?.phase;

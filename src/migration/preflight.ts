@@ -2,6 +2,7 @@
 // each a verdict (ok / warning / error) with one line of explanation. Nothing here changes or
 // reads the cluster.
 
+import { outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type {
   KubeVirt,
   NetworkAttachmentDefinition,
@@ -10,6 +11,7 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
+
 import {
   countsTowardsLimits,
   defaultParallelMigrationsPerCluster,
@@ -57,8 +59,6 @@ export interface PreflightInput {
   targetNode?: string | undefined;
   nodeSelector?: Readonly<Record<string, string>> | undefined;
 }
-
-const outdatedLabel = "kubevirt.io/outdatedLauncherImage";
 
 export function limitsOf(kubevirt: KubeVirt | undefined): Limits {
   const m = kubevirt?.spec.configuration?.migrations;
@@ -138,7 +138,7 @@ export function checkInFlight(input: PreflightInput): Verdict {
 export function checkLauncherImage(input: PreflightInput): Verdict {
   const vmi = input.vmi;
   const running = vmi?.status?.launcherContainerImageVersion;
-  const labelled = vmi?.metadata.labels?.[outdatedLabel] !== undefined;
+  const labelled = vmi?.metadata.labels?.[outdatedLauncherImageLabel] !== undefined;
   const differs = Boolean(running && input.currentLauncherImage && running !== input.currentLauncherImage);
   if (labelled || differs) {
     return {

@@ -3,9 +3,9 @@
 // `launcherContainerImageVersion` that differs from the current launcher image. An empty
 // image counts as unknown, not outdated, as in the workload updater's isOutdated().
 
+import { outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { KubeVirt, VirtualMachineInstance } from "../k8s/types.js";
-
-export const outdatedLabel = "kubevirt.io/outdatedLauncherImage";
+import { isFinalPhase } from "../migration/state.js";
 
 export type OutdatedAction = "migrate" | "restart" | "wait" | "recreate";
 
@@ -28,8 +28,7 @@ export interface OutdatedRow {
 }
 
 export function isFinalVmi(vmi: VirtualMachineInstance): boolean {
-  const phase = vmi.status?.phase;
-  return phase === "Succeeded" || phase === "Failed";
+  return isFinalPhase(vmi.status?.phase);
 }
 
 /** Outdated by the label; with `check`, also by an image that differs from the current one. */
@@ -39,7 +38,7 @@ export function isOutdated(
   check: boolean,
 ): boolean {
   if (isFinalVmi(vmi)) return false;
-  if (vmi.metadata.labels?.[outdatedLabel] !== undefined) return true;
+  if (vmi.metadata.labels?.[outdatedLauncherImageLabel] !== undefined) return true;
   if (!check || current === undefined) return false;
   const image = vmi.status?.launcherContainerImageVersion;
   return image !== undefined && image !== "" && image !== current;
@@ -69,7 +68,7 @@ export function outdatedRow(vmi: VirtualMachineInstance, current: string | undef
     phase: vmi.status?.phase || null,
     image: vmi.status?.launcherContainerImageVersion || null,
     currentImage: current ?? null,
-    labelled: vmi.metadata.labels?.[outdatedLabel] !== undefined,
+    labelled: vmi.metadata.labels?.[outdatedLauncherImageLabel] !== undefined,
     liveMigratable,
     reason: liveMigratable === false ? (condition?.reason ?? null) : null,
     message: liveMigratable === false ? (condition?.message ?? null) : null,

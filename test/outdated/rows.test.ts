@@ -1,6 +1,7 @@
 // Which VMIs run an outdated virt-launcher, what to do about each, and the lines that describe
 // the cluster and the totals.
 import { describe, expect, it } from "vitest";
+import { outdatedLauncherImageLabel } from "../../src/k8s/launcher-image.js";
 import type {
   KubeVirt,
   KubeVirtWorkloadUpdateStrategy,
@@ -22,7 +23,6 @@ import {
   isOutdated,
   migratableText,
   type OutdatedRow,
-  outdatedLabel,
   outdatedRow,
 } from "../../src/outdated/rows.js";
 
@@ -54,7 +54,7 @@ function vmi(options: VmiOptions = {}): VirtualMachineInstance {
       namespace: options.namespace ?? "prod",
       labels: {
         "kubevirt.io/nodeName": "node-a",
-        ...(options.labelled === false ? {} : { [outdatedLabel]: "" }),
+        ...(options.labelled === false ? {} : { [outdatedLauncherImageLabel]: "" }),
       },
       ...(owner === null
         ? {}

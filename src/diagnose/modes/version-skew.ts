@@ -7,6 +7,7 @@
 // It also exports what the other migration-failure rules share: the failed attempts since the
 // last success, how each one failed, and whether its source and target launcher images differ.
 
+import { outdatedLauncherImageLabel } from "../../k8s/launcher-image.js";
 import type { Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine } from "../../util/shell.js";
 import {
@@ -20,7 +21,6 @@ import {
   logEvidence,
   migrationEndTime,
   migrationObject,
-  outdatedLauncherLabel,
   sourcePodOf,
   targetPodsOf,
   vmiObject,
@@ -220,17 +220,17 @@ export function launcherSkew(s: Snapshot, attempt?: FailedAttempt): SkewVerdict 
 
   const current = s.currentLauncherImage;
   const labelled =
-    (vmi?.metadata.labels && outdatedLauncherLabel in vmi.metadata.labels) ||
-    (sourcePod?.metadata.labels && outdatedLauncherLabel in sourcePod.metadata.labels);
+    (vmi?.metadata.labels && outdatedLauncherImageLabel in vmi.metadata.labels) ||
+    (sourcePod?.metadata.labels && outdatedLauncherImageLabel in sourcePod.metadata.labels);
   const inferredTarget = targetImage ?? current;
   if (labelled) {
     evidence.push({
       object:
-        vmi?.metadata.labels && outdatedLauncherLabel in vmi.metadata.labels
+        vmi?.metadata.labels && outdatedLauncherImageLabel in vmi.metadata.labels
           ? vmiObject(s)
           : `Pod/${sourcePod?.metadata.name ?? "?"}`,
       field: "metadata.labels",
-      text: `${outdatedLauncherLabel} (the launcher differs from virt-controller's --launcher-image)`,
+      text: `${outdatedLauncherImageLabel} (the launcher differs from virt-controller's --launcher-image)`,
     });
   }
   if (sourceImage) {
