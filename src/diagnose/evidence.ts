@@ -7,14 +7,19 @@ import type {
   VirtualMachineInstanceMigration,
   VirtualMachineInstanceMigrationState,
 } from "../k8s/types.js";
+import { isFinalPhase } from "../migration/state.js";
 import { commandLine } from "../util/shell.js";
 import type { ContainerLog, Evidence, Snapshot } from "./types.js";
 
 export const migrationJobLabel = "kubevirt.io/migrationJobUID";
 
 export function isFinal(migration: VirtualMachineInstanceMigration): boolean {
-  const phase = migration.status?.phase;
-  return phase === "Succeeded" || phase === "Failed";
+  return isFinalPhase(migration.status?.phase);
+}
+
+/** A finding's optional list: undefined rather than empty, so the JSON leaves it out. */
+export function nonEmpty<T>(list: T[]): T[] | undefined {
+  return list.length > 0 ? list : undefined;
 }
 
 /** The newest VMIM (migrations are oldest first), or undefined. */

@@ -14,6 +14,7 @@ import {
   isTargetPod,
   lowerConfidence,
   missingAbout,
+  nonEmpty,
   relevantMigrations,
   relevantSince,
   targetPodsOf,
@@ -240,7 +241,7 @@ function detect(s: Snapshot): Finding[] {
       evidence,
       fix: { explanation, commands },
       docs,
-      notChecked: notChecked.length > 0 ? notChecked : undefined,
+      notChecked: nonEmpty(notChecked),
     },
   ];
 }

@@ -19,6 +19,7 @@ import {
   isFinal,
   logEvidence,
   migrationObject,
+  nonEmpty,
   phaseTime,
 } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
@@ -227,7 +228,7 @@ export const handlerDisruption: Rule = {
           ],
         },
         docs,
-        notChecked: notChecked.length > 0 ? notChecked : undefined,
+        notChecked: nonEmpty(notChecked),
       },
     ];
   },

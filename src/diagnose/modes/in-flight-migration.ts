@@ -8,7 +8,7 @@
 
 import type { VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine } from "../../util/shell.js";
-import { eventEvidence, findEvents, isFinal, migrationObject, vmiObject } from "../evidence.js";
+import { eventEvidence, findEvents, isFinal, migrationObject, nonEmpty, vmiObject } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 
 const id = "in-flight-migration";
@@ -132,7 +132,7 @@ export const inFlightMigration: Rule = {
         evidence,
         fix,
         docs: causedBy ? "https://github.com/kubevirt/kubevirt/issues/2495" : docs,
-        notChecked: notChecked.length > 0 ? notChecked : undefined,
+        notChecked: nonEmpty(notChecked),
         causedBy,
       },
     ];

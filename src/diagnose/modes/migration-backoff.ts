@@ -12,6 +12,7 @@ import {
   migrationEndTime,
   migrationObject,
   migrationTrigger,
+  nonEmpty,
   unfinishedMigrations,
   vmiObject,
 } from "../evidence.js";
@@ -205,7 +206,7 @@ function detect(s: Snapshot): Finding[] {
         commands,
       },
       docs: "https://kubevirt.io/user-guide/cluster_admin/node_maintenance/",
-      notChecked: notChecked.length > 0 ? notChecked : undefined,
+      notChecked: nonEmpty(notChecked),
       causedBy,
     },
   ];

@@ -5,7 +5,7 @@
 // same text between two different launcher images is version-skew's, never this rule's.
 
 import { commandLine } from "../../util/shell.js";
-import { hasLogs, migrationStateOf } from "../evidence.js";
+import { hasLogs, migrationStateOf, nonEmpty } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 import { attemptEvidence, type FailedAttempt, failedAttempts, launcherSkew } from "./version-skew.js";
 
@@ -105,7 +105,7 @@ function detect(s: Snapshot): Finding[] {
         commands,
       },
       docs: "https://kubevirt.io/user-guide/compute/live_migration/",
-      notChecked: notChecked.length > 0 ? notChecked : undefined,
+      notChecked: nonEmpty(notChecked),
     },
   ];
 }

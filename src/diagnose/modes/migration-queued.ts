@@ -18,6 +18,7 @@ import {
   logEvidence,
   migrationObject,
   migrationSettings,
+  nonEmpty,
   patchMigrationConfig,
   phaseTime,
   podsOfMigration,
@@ -265,7 +266,7 @@ function limitsFinding(
       ],
     },
     docs,
-    notChecked: notChecked.length > 0 ? notChecked : undefined,
+    notChecked: nonEmpty(notChecked),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   isFinal,
   logEvidence,
   migrationObject,
+  nonEmpty,
   phaseTime,
   podsOfMigration,
 } from "../evidence.js";
@@ -178,7 +179,7 @@ export const networkAttachmentMissing: Rule = {
           ],
         },
         docs,
-        notChecked: notChecked.length > 0 ? notChecked : undefined,
+        notChecked: nonEmpty(notChecked),
       });
     }
     return findings;

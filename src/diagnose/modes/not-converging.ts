@@ -24,6 +24,7 @@ import {
   type MigrationInfo,
   migrationObject,
   migrationSettings,
+  nonEmpty,
   parseMigrationInfo,
   patchMigrationConfig,
   phaseTime,
@@ -209,7 +210,7 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
     evidence,
     fix: fix(s),
     docs,
-    notChecked: notChecked.length > 0 ? notChecked : undefined,
+    notChecked: nonEmpty(notChecked),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   isTargetPod,
   lowerConfidence,
   missingAbout,
+  nonEmpty,
   relevantMigrations,
   relevantSince,
   targetPodNamesOf,
@@ -102,7 +103,7 @@ function detect(s: Snapshot): Finding[] {
       evidence: evidence.slice(0, 4),
       fix: { explanation, commands },
       docs,
-      notChecked: notChecked.length > 0 ? notChecked : undefined,
+      notChecked: nonEmpty(notChecked),
     });
   };
 

@@ -15,6 +15,7 @@ import {
   logEvidence,
   migrationObject,
   migrationSettings,
+  nonEmpty,
   parseMigrationInfo,
   podsOfMigration,
   vmiObject,
@@ -242,7 +243,7 @@ function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding
       ],
     },
     docs,
-    notChecked: notChecked.length > 0 ? notChecked : undefined,
+    notChecked: nonEmpty(notChecked),
     causedBy: handler ? "handler-disruption" : undefined,
   };
 }

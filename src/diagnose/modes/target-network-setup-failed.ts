@@ -14,6 +14,7 @@ import {
   lowerConfidence,
   migrationObject,
   missingAbout,
+  nonEmpty,
   podCondition,
   relevantMigrations,
   relevantSince,
@@ -187,7 +188,7 @@ function detect(s: Snapshot): Finding[] {
       evidence,
       fix: { explanation, commands },
       docs,
-      notChecked: notChecked.length > 0 ? notChecked : undefined,
+      notChecked: nonEmpty(notChecked),
     },
   ];
 }

@@ -17,6 +17,7 @@ import {
   migrationObject,
   migrationStateOf,
   missingAbout,
+  nonEmpty,
   relevantMigrations,
   targetPodNamesOf,
 } from "../evidence.js";
@@ -311,7 +312,7 @@ function detect(s: Snapshot): Finding[] {
       evidence: unique.slice(0, 5),
       fix: { explanation: explanation[f.kind], commands },
       docs: f.kind === "same-node" ? "https://github.com/kubevirt/kubevirt/issues/18946" : docs,
-      notChecked: notChecked.length > 0 ? notChecked : undefined,
+      notChecked: nonEmpty(notChecked),
       causedBy: cause,
     },
   ];

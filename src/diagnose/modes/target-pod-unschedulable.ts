@@ -13,6 +13,7 @@ import {
   lowerConfidence,
   migrationObject,
   missingAbout,
+  nonEmpty,
   podCondition,
   relevantMigrations,
   targetPodNamesOf,
@@ -412,7 +413,7 @@ function detect(s: Snapshot): Finding[] {
       evidence,
       fix: { explanation: explanation.join(" "), commands },
       docs: pinnedToSource ? "https://kubevirt.io/user-guide/compute/node_assignment/" : docs,
-      notChecked: notChecked.length > 0 ? notChecked : undefined,
+      notChecked: nonEmpty(notChecked),
       causedBy: causedByCpu ? "cpu-model-mismatch" : undefined,
     },
   ];

@@ -21,6 +21,7 @@ import {
   logEvidence,
   migrationEndTime,
   migrationObject,
+  nonEmpty,
   sourcePodOf,
   targetPodsOf,
   vmiObject,
@@ -382,7 +383,7 @@ function detect(s: Snapshot): Finding[] {
         ],
       },
       docs: "https://kubevirt.io/user-guide/cluster_admin/updating_and_deletion/",
-      notChecked: notChecked.length > 0 ? notChecked : undefined,
+      notChecked: nonEmpty(notChecked),
     },
   ];
 }

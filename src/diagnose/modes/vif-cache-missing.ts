@@ -13,6 +13,7 @@ import {
   logEntries,
   logEvidence,
   migrationJobLabel,
+  nonEmpty,
   unfinishedMigrations,
   vmiObject,
 } from "../evidence.js";
@@ -158,7 +159,7 @@ function detect(s: Snapshot): Finding[] {
         commands,
       },
       docs: "https://github.com/kubevirt/kubevirt/issues/18087",
-      notChecked: notChecked.length > 0 ? notChecked : undefined,
+      notChecked: nonEmpty(notChecked),
     },
   ];
 }
