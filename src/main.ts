@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { cancelCommand } from "./commands/cancel.js";
 import { examples, type Runner, type RunnerOptions } from "./commands/command.js";
 import { diagnoseCommand } from "./commands/diagnose.js";
+import { helpCommand } from "./commands/help.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { outdatedCommand } from "./commands/outdated.js";
 import { restartCommand } from "./commands/restart.js";
@@ -140,6 +141,9 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
   ]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
+  // Our help command knows the topics as well as the commands; commander's own would not.
+  program.helpCommand(false);
+  program.addCommand(helpCommand(program, ctx).copyInheritedSettings(program));
   return program;
 }
 
