@@ -18,6 +18,7 @@ import { parseDuration } from "./duration.js";
 import { describeError, ExitCode, exitCodeOf, type KvmigError, UsageError } from "./errors.js";
 import { createProgress } from "./io/progress.js";
 import { KubeProvider } from "./k8s/provider.js";
+import { setProgramName } from "./util/shell.js";
 import { kvmigVersion } from "./version.js";
 
 const outputFormats = ["text", "json", "yaml", "wide"] as const;
@@ -159,6 +160,7 @@ function expandSimFlag(argv: readonly string[]): string[] {
 export async function main(argv: readonly string[], ctx: Context): Promise<ExitCode | undefined> {
   // --no-color takes effect before parsing, so that a usage error is not coloured either.
   if (argv.includes("--no-color")) ctx.io.setColor(false);
+  setProgramName(ctx.programName);
   const outcome: { code?: ExitCode } = {};
   const program = buildProgram(ctx, outcome);
   if (argv.length === 0) {

@@ -9,7 +9,7 @@ import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.
 import { writeData } from "../io/output.js";
 import { isNotFound } from "../k8s/api-errors.js";
 import { unfinishedMigration } from "../migration/preflight.js";
-import { commandLine } from "../util/shell.js";
+import { commandLine, kvmigCommand } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
 import { followMigration } from "./follow.js";
 import { listMigrationsOf, readVm } from "./vm-lookup.js";
@@ -121,7 +121,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
           : "aborted"
         : undefined;
   if (outcome === undefined) {
-    const watch = commandLine(["kvmig", "watch", flags.vm, "-n", namespace]);
+    const watch = kvmigCommand(["watch", flags.vm, "-n", namespace]);
     if (end.kind === "interrupted")
       throw new InterruptedError(`stopped waiting; the abort of ${name} goes on`, {
         hint: `follow it with: ${watch}`,
@@ -129,7 +129,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     throw new TimeoutError(
       `the abort of migration ${name} has not finished within the --timeout (abort status: ${view.abortStatus ?? "none yet"})`,
       {
-        hint: `follow it with: ${watch}; a migration that cannot be cancelled may need: ${commandLine(["kvmig", "restart", flags.vm, "-n", namespace])}`,
+        hint: `follow it with: ${watch}; a migration that cannot be cancelled may need: ${kvmigCommand(["restart", flags.vm, "-n", namespace])}`,
       },
     );
   }
@@ -155,12 +155,12 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   evacuationHint();
   if (outcome === "completed") {
     throw new OperationFailedError(`the migration completed before the abort took effect`, {
-      hint: `the VM now runs on ${node}; migrate it back with: ${commandLine(["kvmig", "migrate", flags.vm, "-n", namespace])}`,
+      hint: `the VM now runs on ${node}; migrate it back with: ${kvmigCommand(["migrate", flags.vm, "-n", namespace])}`,
     });
   }
   if (outcome === "abort-failed") {
     throw new OperationFailedError(`the abort of migration ${name} failed`, {
-      hint: `see why with: ${commandLine(["kvmig", "diagnose", flags.vm, "-n", namespace])}`,
+      hint: `see why with: ${kvmigCommand(["diagnose", flags.vm, "-n", namespace])}`,
     });
   }
 }

@@ -10,7 +10,7 @@ import { writeData } from "../io/output.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { failureText } from "../migration/state.js";
-import { commandLine } from "../util/shell.js";
+import { kvmigCommand } from "../util/shell.js";
 import { followMigration } from "./follow.js";
 import { FollowRenderer, migrationJson, summaryLines } from "./migration-render.js";
 
@@ -61,8 +61,8 @@ export async function followAndReport(
       for (const line of renderTopFindings(findings, shownFindings, ctx.io.colors)) ctx.io.out(`    ${line}`);
     }
   });
-  const follow = commandLine(["kvmig", "watch", target.vmName, "-n", target.namespace]);
-  const cancel = commandLine(["kvmig", "cancel", target.vmName, "-n", target.namespace]);
+  const follow = kvmigCommand(["watch", target.vmName, "-n", target.namespace]);
+  const cancel = kvmigCommand(["cancel", target.vmName, "-n", target.namespace]);
   if (end.kind === "interrupted") {
     throw new InterruptedError(`stopped following migration ${view.name}; the migration goes on`, {
       hint: `follow it again with: ${follow}; cancel it with: ${cancel}`,
@@ -79,7 +79,7 @@ export async function followAndReport(
   if (view.outcome === "failed") {
     const reason = failureText(view);
     throw new OperationFailedError(`migration ${view.name} failed${reason ? `: ${reason}` : ""}`, {
-      hint: `find out why with: ${commandLine(["kvmig", "diagnose", target.vmName, "-n", target.namespace])}`,
+      hint: `find out why with: ${kvmigCommand(["diagnose", target.vmName, "-n", target.namespace])}`,
     });
   }
 }

@@ -11,7 +11,7 @@ import { currentLauncherImage } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
-import { commandLine } from "../util/shell.js";
+import { kvmigCommand } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
 import { followAndReport, prometheusOption, timeoutOption } from "./follow-report.js";
 import { renderVerdicts } from "./migration-render.js";
@@ -243,7 +243,7 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
       migration = unfinishedMigration(await listMigrationsOf(kube, namespace, flags.vm));
       if (!migration)
         throw new NotFoundError(`the in-flight migration of ${namespace}/${flags.vm} is already gone`, {
-          hint: `kvmig watch ${flags.vm} -n ${namespace}`,
+          hint: `see how it ended with: ${kvmigCommand(["watch", flags.vm, "-n", namespace])}`,
         });
     } else if (started === "started") {
       migration = await findCreated(kube, ctx, namespace, flags.vm, known);
@@ -265,7 +265,7 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
       { vm: flags.vm, namespace, migration: migration.metadata.name, phase: migration.status?.phase ?? "" },
       () =>
         ctx.io.out(
-          `migration ${migration.metadata.name} started; follow it with: ${commandLine(["kvmig", "watch", flags.vm, "-n", namespace])}`,
+          `migration ${migration.metadata.name} started; follow it with: ${kvmigCommand(["watch", flags.vm, "-n", namespace])}`,
         ),
     );
     return;

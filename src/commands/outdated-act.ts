@@ -18,7 +18,7 @@ import type { KubeClient } from "../k8s/kube-client.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { failureText } from "../migration/state.js";
 import type { OutdatedRow } from "../outdated/rows.js";
-import { commandLine } from "../util/shell.js";
+import { commandLine, kvmigCommand } from "../util/shell.js";
 import { followMigration } from "./follow.js";
 import { findCreated, startMigration } from "./migrate.js";
 import { restartAndWait } from "./restart-wait.js";
@@ -452,18 +452,18 @@ export function outcomeError(
   if (failed > 0)
     return new OperationFailedError(`${failed} of ${results.length} failed`, {
       hint: diagnose
-        ? `see why with: ${commandLine(["kvmig", "diagnose", diagnose.vm, "-n", diagnose.namespace])}`
+        ? `see why with: ${kvmigCommand(["diagnose", diagnose.vm, "-n", diagnose.namespace])}`
         : undefined,
     });
   if (interrupted)
     return new InterruptedError(`interrupted: ${notStarted} not started`, {
-      hint: `run the same command again to go on: ${commandLine(["kvmig", "outdated", ...namespaceHint])}`,
+      hint: `run the same command again to go on: ${kvmigCommand(["outdated", ...namespaceHint])}`,
     });
   if (timeout > 0)
     return new TimeoutError(
       `${timeout} of ${results.length} did not finish within the --timeout; they go on`,
       {
-        hint: `follow them with: ${commandLine(["kvmig", "watch", ...namespaceHint])}`,
+        hint: `follow them with: ${kvmigCommand(["watch", ...namespaceHint])}`,
       },
     );
   return undefined;

@@ -17,7 +17,7 @@ import {
 import { writeData } from "../io/output.js";
 import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
-import { commandLine } from "../util/shell.js";
+import { commandLine, kvmigCommand } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
 import { type RestartResult, restartAndWait } from "./restart-wait.js";
 import { readVm } from "./vm-lookup.js";
@@ -262,7 +262,7 @@ async function report(
     });
   if (summary.outcome === "timeout")
     throw new TimeoutError(`${where} is not Running again after the --timeout; the restart goes on`, {
-      hint: `follow it with: ${follow}; find out why with: ${commandLine(["kvmig", "diagnose", flags.vm, "-n", namespace])}`,
+      hint: `follow it with: ${follow}; find out why with: ${kvmigCommand(["diagnose", flags.vm, "-n", namespace])}`,
     });
   if (summary.outcome === "failed")
     throw new OperationFailedError(`the restarted VMI of ${where} ended ${summary.newPhase}`, {

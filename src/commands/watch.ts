@@ -6,6 +6,7 @@ import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { NotFoundError, UsageError } from "../errors.js";
 import { unfinishedMigration } from "../migration/preflight.js";
+import { kvmigCommand } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
 import { followAndReport, prometheusOption } from "./follow-report.js";
 import { listMigrationsOf, readVm } from "./vm-lookup.js";
@@ -47,7 +48,7 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
       .at(-1);
   if (!migration) {
     throw new NotFoundError(`no migration found for ${namespace}/${flags.vm}`, {
-      hint: `start one with: kvmig migrate ${flags.vm} -n ${namespace}`,
+      hint: `start one with: ${kvmigCommand(["migrate", flags.vm, "-n", namespace])}`,
     });
   }
   await followAndReport(kube, ctx, {

@@ -15,6 +15,7 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
+import { kvmigCommand } from "../util/shell.js";
 import { eventTime, logEntries } from "./evidence.js";
 import { type FoundLog, type FoundObject, readEvidenceDirectory } from "./offline-files.js";
 import {
@@ -199,7 +200,7 @@ function chooseSubject(dir: string, by: ByKind, options: OfflineOptions): Subjec
         known.length === 0
           ? `no VirtualMachine or VirtualMachineInstance in "${dir}"; name the VM to diagnose`
           : `"${dir}" holds ${known.length} VMs${listing}; name the one to diagnose`,
-        { hint: "kvmig diagnose VM --from DIR" },
+        { hint: `${kvmigCommand(["diagnose"])} VM --from DIR` },
       );
     }
     name = only.metadata.name;

@@ -2,6 +2,7 @@
 // when nothing is wrong, what was looked at, so that "no problems" means something.
 
 import type { ColorScheme } from "../io/io.js";
+import { kvmigCommand } from "../util/shell.js";
 import type { DiagnoseReport } from "./engine.js";
 import type { Evidence, Finding, Severity, Snapshot } from "./types.js";
 
@@ -146,6 +147,6 @@ export function renderTopFindings(
     if (command) lines.push(`    ${c.accent(command)}`);
   }
   const more = findings.length - Math.max(0, n);
-  if (more > 0) lines.push(c.dim(`(${plural(more, "more finding")}: kvmig diagnose)`));
+  if (more > 0) lines.push(c.dim(`(${plural(more, "more finding")}: ${kvmigCommand(["diagnose"])})`));
   return lines;
 }

@@ -11,6 +11,7 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
+import { kvmigCommand } from "../util/shell.js";
 
 import {
   countsTowardsLimits,
@@ -121,7 +122,7 @@ export function checkLiveMigratable(input: PreflightInput): Verdict {
     check: "live-migratable",
     status: "error",
     message: `not live-migratable: ${condition.reason ?? "NotMigratable"}${condition.message ? `: ${condition.message}` : ""}`,
-    hint: `KubeVirt refuses this migration; kvmig restart ${input.vmName} -n ${input.namespace} moves it with downtime`,
+    hint: `KubeVirt refuses this migration; ${kvmigCommand(["restart", input.vmName, "-n", input.namespace])} moves it with downtime`,
   };
 }
 
@@ -145,7 +146,7 @@ export function checkLauncherImage(input: PreflightInput): Verdict {
       check: "launcher-image",
       status: "warning",
       message: `outdated virt-launcher${running ? ` ${running}` : ""}${input.currentLauncherImage ? ` (current ${input.currentLauncherImage})` : ""}: version-skew risk`,
-      hint: `if the migration fails, kvmig restart ${input.vmName} -n ${input.namespace} is the safer path (with downtime)`,
+      hint: `if the migration fails, ${kvmigCommand(["restart", input.vmName, "-n", input.namespace])} is the safer path (with downtime)`,
     };
   }
   return {

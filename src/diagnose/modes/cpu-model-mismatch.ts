@@ -5,7 +5,7 @@
 // the guest uses, libvirt refuses the incoming guest: "guest CPU doesn't match specification".
 
 import type { Node, Pod } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventAtOrAfter,
   eventEvidence,
@@ -217,7 +217,7 @@ function detect(s: Snapshot): Finding[] {
     commands.push(commandLine(["kubectl", "get", "nodes", "--show-labels"]));
     commands.push(commandLine(["kubectl", "edit", "vm", vm, ...ns]));
   }
-  commands.push(commandLine(["kvmig", "restart", vm, ...ns]));
+  commands.push(kvmigCommand(["restart", vm, ...ns]));
 
   const where = features.length > 0 ? ` (missing on the target: ${features.join(", ")})` : "";
   const why = hostModel

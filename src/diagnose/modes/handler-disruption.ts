@@ -8,7 +8,7 @@
 // progress on the KubeVirt resource.
 
 import type { Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   ageSeconds,
   eventEvidence,
@@ -223,8 +223,8 @@ export const handlerDisruption: Rule = {
               s.kubevirt?.metadata.namespace ?? "kubevirt",
             ]),
             commandLine(["kubectl", "get", "vmi", s.vmName, "-n", s.namespace, "-o", "wide"]),
-            ...(failed ? [] : [commandLine(["kvmig", "cancel", s.vmName, "-n", s.namespace])]),
-            commandLine(["kvmig", "migrate", s.vmName, "-n", s.namespace]),
+            ...(failed ? [] : [kvmigCommand(["cancel", s.vmName, "-n", s.namespace])]),
+            kvmigCommand(["migrate", s.vmName, "-n", s.namespace]),
           ],
         },
         docs,

@@ -7,7 +7,7 @@
 // finding names the blocking migration, and says so when it no longer exists (a stale record).
 
 import type { VirtualMachineInstanceMigration } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import { eventEvidence, findEvents, isFinal, migrationObject, nonEmpty, vmiObject } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 
@@ -74,8 +74,8 @@ export const inFlightMigration: Rule = {
       fix = {
         explanation: "Follow the migration that is already under way, or cancel it and start again.",
         commands: [
-          commandLine(["kvmig", "watch", s.vmName, "-n", s.namespace]),
-          commandLine(["kvmig", "cancel", s.vmName, "-n", s.namespace]),
+          kvmigCommand(["watch", s.vmName, "-n", s.namespace]),
+          kvmigCommand(["cancel", s.vmName, "-n", s.namespace]),
         ],
       };
     } else {
@@ -118,7 +118,7 @@ export const inFlightMigration: Rule = {
             "-o",
             "jsonpath={.status.migrationState}",
           ]),
-          commandLine(["kvmig", "restart", s.vmName, "-n", s.namespace]),
+          kvmigCommand(["restart", s.vmName, "-n", s.namespace]),
         ],
       };
     }

@@ -4,7 +4,7 @@
 // (facts §g), with `MigrationBackoff` warnings on the VMI. The loop is a symptom: the finding
 // names what made the attempts fail (another rule's finding, the root cause) when it can.
 
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventEvidence,
   eventTime,
@@ -182,9 +182,9 @@ function detect(s: Snapshot): Finding[] {
   const commands: string[] = [
     commandLine(["kubectl", "get", "vmim", "-n", ns, "-l", `kubevirt.io/vmi-name=${vm}`]),
   ];
-  if (pending.length > 0) commands.push(commandLine(["kvmig", "cancel", vm, "-n", ns]));
+  if (pending.length > 0) commands.push(kvmigCommand(["cancel", vm, "-n", ns]));
   if (drain) commands.push(commandLine(["virtctl", "evacuate-cancel", "vmi", vm, "-n", ns]));
-  if (causedBy) commands.push(commandLine(["kvmig", "diagnose", vm, "-n", ns, "--only", causedBy]));
+  if (causedBy) commands.push(kvmigCommand(["diagnose", vm, "-n", ns, "--only", causedBy]));
 
   return [
     {

@@ -4,7 +4,7 @@
 // a target node that went away, or a broken migration network end a migration this way. The
 // same text between two different launcher images is version-skew's, never this rule's.
 
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import { hasLogs, migrationStateOf, nonEmpty } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 import { attemptEvidence, type FailedAttempt, failedAttempts, launcherSkew } from "./version-skew.js";
@@ -73,7 +73,7 @@ function detect(s: Snapshot): Finding[] {
         targetNode ? ["--field-selector", `spec.nodeName=${targetNode}`] : [],
       ),
     ),
-    commandLine(["kvmig", "migrate", vm, "-n", ns]),
+    kvmigCommand(["migrate", vm, "-n", ns]),
   ];
   if (unexplained.length > 1) {
     commands.push(

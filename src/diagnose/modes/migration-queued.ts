@@ -7,7 +7,7 @@
 // VMIMs in the snapshot (a live snapshot holds only this VM's, which cannot show a full queue).
 
 import type { Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   ageSeconds,
   eventTime,
@@ -136,7 +136,7 @@ function activePodsFinding(
     stale.length > 0
       ? stale.map((p) => commandLine(["kubectl", "delete", "pod", p.metadata.name ?? "", "-n", s.namespace]))
       : [launcherPodsCommand(s, uid)];
-  commands.push(commandLine(["kvmig", "watch", s.vmName, "-n", s.namespace]));
+  commands.push(kvmigCommand(["watch", s.vmName, "-n", s.namespace]));
   return {
     id,
     title: "Migration waits: the VMI still has two active launcher pods",
@@ -260,8 +260,8 @@ function limitsFinding(
       explanation:
         "Wait for the running migrations to finish (the queued one starts on its own), or raise the limit if the network between the nodes can carry more migrations at once.",
       commands: [
-        commandLine(["kvmig", "watch", "-n", s.namespace]),
-        commandLine(["kvmig", "watch", s.vmName, "-n", s.namespace]),
+        kvmigCommand(["watch", "-n", s.namespace]),
+        kvmigCommand(["watch", s.vmName, "-n", s.namespace]),
         patchMigrationConfig(s, raise),
       ],
     },

@@ -6,7 +6,7 @@
 // target pod and no event. A VMI that is starting gets a FailedCreate event and condition.
 
 import type { Network } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventEvidence,
   findEvents,
@@ -174,8 +174,8 @@ export const networkAttachmentMissing: Rule = {
             ]),
             commandLine(["kubectl", "get", "network-attachment-definitions", "-n", m.namespace]),
             ...(running
-              ? [commandLine(["kvmig", "watch", s.vmName, "-n", s.namespace])]
-              : [commandLine(["kvmig", "restart", s.vmName, "-n", s.namespace])]),
+              ? [kvmigCommand(["watch", s.vmName, "-n", s.namespace])]
+              : [kvmigCommand(["restart", s.vmName, "-n", s.namespace])]),
           ],
         },
         docs,

@@ -11,7 +11,7 @@ import type {
   VirtualMachineInstanceMigration,
   VirtualMachineInstanceMigrationState,
 } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { kvmigCommand } from "../../util/shell.js";
 import {
   ageSeconds,
   eventEvidence,
@@ -113,7 +113,7 @@ function fix(s: Snapshot): Finding["fix"] {
     settings.bandwidthPerMigration !== undefined && !/^0[A-Za-z]*$/.test(settings.bandwidthPerMigration);
   if (limited) commands.push(patch({ bandwidthPerMigration: "0Mi" }));
   if (!settings.allowPostCopy) commands.push(patch({ allowPostCopy: true }));
-  commands.push(commandLine(["kvmig", "migrate", s.vmName, "-n", s.namespace]));
+  commands.push(kvmigCommand(["migrate", s.vmName, "-n", s.namespace]));
   return {
     explanation:
       "The guest writes memory faster than it can be copied. Let KubeVirt throttle the guest (allowAutoConverge), " +

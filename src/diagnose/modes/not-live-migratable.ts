@@ -3,7 +3,7 @@
 // rejects every migration with "Cannot migrate VMI, Reason: ..., Message: ...", and a drain of
 // its node cannot move it.
 
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import { eventEvidence, findEvents, vmiCondition } from "../evidence.js";
 import type { Evidence, Finding, Rule, Severity, Snapshot } from "../types.js";
 
@@ -66,7 +66,7 @@ function detect(s: Snapshot): Finding[] {
   if (!v) return [];
   const vm = s.vmName;
   const ns = ["-n", s.namespace];
-  const restart = commandLine(["kvmig", "restart", vm, ...ns]);
+  const restart = kvmigCommand(["restart", vm, ...ns]);
   const commands: string[] = [];
   let cause: string;
   let explanation: string;

@@ -3,7 +3,7 @@
 // processes unless vm.unprivileged_userfaultfd=1, the runtime's seccomp profile can block it,
 // and an SELinux policy without the userfaultfd permission denies it.
 
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   failureTextsMatching,
   migrationSettings,
@@ -81,7 +81,7 @@ function detect(s: Snapshot): Finding[] {
   } else {
     commands.push(patchMigrationConfig(s, { allowPostCopy: false }));
   }
-  commands.push(commandLine(["kvmig", "migrate", vm, ...ns]));
+  commands.push(kvmigCommand(["migrate", vm, ...ns]));
   const explanation = selinux
     ? `Allow userfaultfd for containers on the target node (container-selinux 2.248 or later has the permission), or turn post-copy off${policy ? ` in MigrationPolicy ${policy}` : ""}; then migrate again.`
     : `On every node that may receive migrations set vm.unprivileged_userfaultfd=1 (persist it in /etc/sysctl.d) and, where seccomp is enforced, use KubeVirt's seccomp profile (KubevirtSeccompProfile); or turn post-copy off${policy ? ` in MigrationPolicy ${policy}` : ""}. Then migrate again.`;

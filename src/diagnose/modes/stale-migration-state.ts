@@ -6,7 +6,7 @@
 // running" before it creates a target pod (kubevirt/kubevirt#12773).
 
 import type { Pod } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   ageSeconds,
   eventTime,
@@ -93,7 +93,7 @@ function openStateFinding(s: Snapshot): Finding | undefined {
   const commands: string[] = [];
   if (target && podDown(target))
     commands.push(commandLine(["kubectl", "delete", "pod", target.metadata.name ?? "", "-n", s.namespace]));
-  commands.push(commandLine(["kvmig", "restart", s.vmName, "-n", s.namespace]));
+  commands.push(kvmigCommand(["restart", s.vmName, "-n", s.namespace]));
   return {
     id,
     title,
@@ -182,7 +182,7 @@ function activePodsFinding(s: Snapshot): Finding | undefined {
               commandLine(["kubectl", "delete", "pod", p.metadata.name ?? "", "-n", s.namespace]),
             )
           : [launcherPodsCommand(s, uid)]),
-        commandLine(["kvmig", "restart", s.vmName, "-n", s.namespace]),
+        kvmigCommand(["restart", s.vmName, "-n", s.namespace]),
       ],
     },
     docs: "https://github.com/kubevirt/kubevirt/issues/12773",

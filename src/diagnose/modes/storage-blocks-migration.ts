@@ -4,7 +4,7 @@
 // source, or a volume that cannot attach or mount on the target node.
 
 import type { Event } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventAtOrAfter,
   eventEvidence,
@@ -140,8 +140,8 @@ function detect(s: Snapshot): Finding[] {
       `Eject or remove the CD-ROM${cdroms.length > 0 ? ` (${cdroms.join(", ")})` : ""} from the VM, or mark it not read-only, then migrate again; KubeVirt releases that skip CD-ROMs during migration avoid this. A restart also moves the VM (with downtime).`,
       [
         commandLine(["kubectl", "edit", "vm", vm, ...ns]),
-        commandLine(["kvmig", "migrate", vm, ...ns]),
-        commandLine(["kvmig", "restart", vm, ...ns]),
+        kvmigCommand(["migrate", vm, ...ns]),
+        kvmigCommand(["restart", vm, ...ns]),
       ],
     );
   }
@@ -187,7 +187,7 @@ function detect(s: Snapshot): Finding[] {
       [
         commandLine(["kubectl", "describe", "pod", pod, ...ns]),
         commandLine(["kubectl", "get", "volumeattachments"]),
-        ...(unfinished ? [commandLine(["kvmig", "cancel", vm, ...ns])] : []),
+        ...(unfinished ? [kvmigCommand(["cancel", vm, ...ns])] : []),
       ],
     );
   }

@@ -5,7 +5,7 @@
 // timeouts and explanations.
 
 import type { VirtualMachineInstanceMigration } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   ageSeconds,
   findLogLines,
@@ -134,8 +134,8 @@ function abortFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding 
   if (beforeHandOff && target && target.status?.phase !== "Running") {
     commands.push(commandLine(["kubectl", "delete", "pod", target.metadata.name ?? "", "-n", s.namespace]));
   }
-  commands.push(commandLine(["kvmig", "watch", s.vmName, "-n", s.namespace]));
-  commands.push(commandLine(["kvmig", "restart", s.vmName, "-n", s.namespace]));
+  commands.push(kvmigCommand(["watch", s.vmName, "-n", s.namespace]));
+  commands.push(kvmigCommand(["restart", s.vmName, "-n", s.namespace]));
   return {
     id,
     title: "Migration cancel does not complete",
@@ -238,8 +238,8 @@ function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding
       explanation:
         "Cancel the migration (the VM stays on its source node); if the cancel does not complete either, restart the VM (downtime). Then look at virt-handler and virt-launcher on both nodes before migrating again.",
       commands: [
-        commandLine(["kvmig", "cancel", s.vmName, "-n", s.namespace]),
-        commandLine(["kvmig", "restart", s.vmName, "-n", s.namespace]),
+        kvmigCommand(["cancel", s.vmName, "-n", s.namespace]),
+        kvmigCommand(["restart", s.vmName, "-n", s.namespace]),
       ],
     },
     docs,

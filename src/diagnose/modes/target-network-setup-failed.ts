@@ -4,7 +4,7 @@
 // virt-controller's 15-minute pending timeout deletes it and the migration fails.
 
 import type { Event, Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventAtOrAfter,
   eventEvidence,
@@ -175,8 +175,8 @@ function detect(s: Snapshot): Finding[] {
       ]),
     );
   const others = candidateNodes(s, [f.node, s.vmi?.status?.nodeName]);
-  if (f.migration && !isFinal(f.migration)) commands.push(commandLine(["kvmig", "cancel", vm, ...ns]));
-  if (others[0]) commands.push(commandLine(["kvmig", "migrate", vm, ...ns, "--target-node", others[0]]));
+  if (f.migration && !isFinal(f.migration)) commands.push(kvmigCommand(["cancel", vm, ...ns]));
+  if (others[0]) commands.push(kvmigCommand(["migrate", vm, ...ns, "--target-node", others[0]]));
   const explanation = `${bridge ? `Create the bridge ${bridge} on ${f.node ?? "the target node"} (or fix the node's network configuration)` : `Fix the CNI plugin on ${f.node ?? "the target node"}`}, or keep the VM off that node${others[0] ? ` by migrating it to a node where the network works (${others.join(", ")} look usable)` : ""}. Look at the CNI pods on the node for the cause.`;
   return [
     {

@@ -6,7 +6,7 @@
 // left to that rule.
 
 import type { Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventEvidence,
   findEvents,
@@ -286,8 +286,8 @@ function detect(s: Snapshot): Finding[] {
   if (f.node) commands.push(commandLine(["kubectl", "describe", "node", f.node]));
   const source = s.vmi?.status?.nodeName;
   const others = candidateNodes(s, [source, f.kind === "same-node" ? undefined : f.node]);
-  if (others[0]) commands.push(commandLine(["kvmig", "migrate", vm, ...ns, "--target-node", others[0]]));
-  else commands.push(commandLine(["kvmig", "migrate", vm, ...ns]));
+  if (others[0]) commands.push(kvmigCommand(["migrate", vm, ...ns, "--target-node", others[0]]));
+  else commands.push(kvmigCommand(["migrate", vm, ...ns]));
 
   const explanation: Record<Kind, string> = {
     "same-node":

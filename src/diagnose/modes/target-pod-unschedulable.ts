@@ -4,7 +4,7 @@
 // minutes ("unschedulable pod ... timeout period exceeded"), which fails the migration.
 
 import type { Event, Node, Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventEvidence,
   findEvents,
@@ -392,11 +392,10 @@ function detect(s: Snapshot): Finding[] {
   if (candidates[0] && !causes.has("resources")) {
     explanation.push(`Or pick a node yourself (${candidates.join(", ")} look usable).`);
   }
-  if (candidates[0])
-    commands.push(commandLine(["kvmig", "migrate", vm, ...ns, "--target-node", candidates[0]]));
+  if (candidates[0]) commands.push(kvmigCommand(["migrate", vm, ...ns, "--target-node", candidates[0]]));
   if (target.migration && !isFinal(target.migration)) {
     explanation.push("Cancel the pending migration if nothing will change within the timeout.");
-    commands.push(commandLine(["kvmig", "cancel", vm, ...ns]));
+    commands.push(kvmigCommand(["cancel", vm, ...ns]));
   }
   if (explanation.length === 0)
     explanation.push(

@@ -9,7 +9,7 @@
 
 import { outdatedLauncherImageLabel } from "../../k8s/launcher-image.js";
 import type { Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { kvmigCommand } from "../../util/shell.js";
 import {
   computeImage,
   eventsDuring,
@@ -377,10 +377,7 @@ function detect(s: Snapshot): Finding[] {
         explanation:
           "Restart the VM so it starts on the current virt-launcher: this stops and starts the guest (downtime), " +
           "after which it migrates normally. Other VMs still on the old launcher will fail the same way; list them first.",
-        commands: [
-          commandLine(["kvmig", "restart", vm, "-n", ns]),
-          commandLine(["kvmig", "outdated", "-n", ns]),
-        ],
+        commands: [kvmigCommand(["restart", vm, "-n", ns]), kvmigCommand(["outdated", "-n", ns])],
       },
       docs: "https://kubevirt.io/user-guide/cluster_admin/updating_and_deletion/",
       notChecked: nonEmpty(notChecked),

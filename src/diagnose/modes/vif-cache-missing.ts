@@ -5,7 +5,7 @@
 // and every new target pod fails the same way. A restart sets the VM's network up from scratch.
 
 import type { Interface, Network } from "../../k8s/types.js";
-import { commandLine } from "../../util/shell.js";
+import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventEvidence,
   eventTime,
@@ -138,11 +138,11 @@ function detect(s: Snapshot): Finding[] {
     `network state on that node makes every retry fail the same way (kubevirt/kubevirt#18087).${loop}`;
 
   const commands: string[] = [];
-  if (unfinishedMigrations(s).length > 0) commands.push(commandLine(["kvmig", "cancel", vm, "-n", ns]));
+  if (unfinishedMigrations(s).length > 0) commands.push(kvmigCommand(["cancel", vm, "-n", ns]));
   if (s.vmi?.status?.evacuationNodeName) {
     commands.push(commandLine(["virtctl", "evacuate-cancel", "vmi", vm, "-n", ns]));
   }
-  commands.push(commandLine(["kvmig", "restart", vm, "-n", ns]));
+  commands.push(kvmigCommand(["restart", vm, "-n", ns]));
 
   return [
     {
