@@ -13,6 +13,7 @@ import { commandLine, kvmigCommand } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
 import { followMigration } from "./follow.js";
 import { listMigrationsOf, readVm } from "./vm-lookup.js";
+import { vmOrPick } from "./vm-picker.js";
 
 export interface CancelFlags {
   vm: string;
@@ -29,6 +30,17 @@ export type CancelOutcome =
   | "requested"
   | "nothing-to-cancel"
   | "dry-run";
+
+/** The picker found no VM with an unfinished migration: nothing to cancel, which is not an error. */
+async function nothingToCancelAnywhere(ctx: CommandContext): Promise<void> {
+  const { namespace } = await ctx.kube();
+  await writeData(
+    ctx.io,
+    ctx.io.mode,
+    { vm: null, namespace, outcome: "nothing-to-cancel", migration: null, evacuationNodeName: null },
+    () => ctx.io.out(`nothing to cancel: no VM in namespace ${namespace} has an unfinished migration`),
+  );
+}
 
 export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promise<void> {
   const kube = await ctx.kube();
@@ -168,7 +180,10 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
 export function cancelCommand(run: Runner, programName: string) {
   return new Command("cancel")
     .description("Abort a VM's unfinished migration and report whether it stayed on its source node")
-    .argument("<vm>", "the VM whose migration to cancel")
+    .argument(
+      "[vm]",
+      "the VM whose migration to cancel; on a terminal, omit it to choose from the VMs that are migrating",
+    )
     .option("-y, --yes", "do not ask for confirmation", false)
     .option("--dry-run", "show what would be deleted; change nothing", false)
     .option("--no-wait", "request the abort and return without waiting for the outcome")
@@ -183,8 +198,13 @@ export function cancelCommand(run: Runner, programName: string) {
         programName,
       ),
     )
-    .action((vm, options) =>
+    .action((vmArg, options) =>
       run(async (ctx) => {
+        const vm = await vmOrPick(ctx, vmArg, "cancel");
+        if (vm === undefined) {
+          await nothingToCancelAnywhere(ctx);
+          return;
+        }
         await runCancel(
           {
             vm,

@@ -10,6 +10,7 @@ import { ProblemsFoundError, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { examples, type Runner } from "./command.js";
+import { vmOrPick } from "./vm-picker.js";
 
 export interface DiagnoseOptions {
   vmName?: string | undefined;
@@ -54,29 +55,6 @@ export async function diagnoseLive(
   return { snapshot, report: runRules(snapshot, selectRules({})) };
 }
 
-async function chooseVm(ctx: CommandContext, kube: KubeClient, namespace: string): Promise<string> {
-  if (!ctx.prompter.interactive) {
-    throw new UsageError("missing the VM to diagnose", {
-      hint: `${ctx.programName} diagnose VM [-n NAMESPACE], or --from DIR for a saved directory`,
-    });
-  }
-  const vmis = await kube.list("vmi", { namespace });
-  if (vmis.length === 0) {
-    throw new UsageError(`no running VMs in namespace ${namespace} to choose from`, {
-      hint: `name the VM: ${ctx.programName} diagnose VM -n NAMESPACE`,
-    });
-  }
-  return ctx.prompter.search({
-    message: "VM to diagnose",
-    flag: "the VM argument",
-    choices: vmis.map((vmi) => ({
-      name: vmi.metadata.name ?? "",
-      value: vmi.metadata.name ?? "",
-      description: `${vmi.status?.phase ?? "?"} on ${vmi.status?.nodeName ?? "?"}`,
-    })),
-  });
-}
-
 export async function runDiagnose(options: DiagnoseOptions, ctx: CommandContext): Promise<Diagnosis> {
   const [{ runRules }, { selectRules }] = await Promise.all([
     import("../diagnose/engine.js"),
@@ -97,9 +75,10 @@ export async function runDiagnose(options: DiagnoseOptions, ctx: CommandContext)
       namespace: ctx.options.namespace,
     });
   } else {
+    // Without a terminal a missing VM is a usage error before anything is read.
+    const vmName = await vmOrPick(ctx, options.vmName, "diagnose");
     const kube = await ctx.kube();
     const namespace = kube.namespace;
-    const vmName = options.vmName ?? (await chooseVm(ctx, kube, namespace));
     const { gatherSnapshot } = await import("../diagnose/gather.js");
     snapshot = await gatherSnapshot(kube, { namespace, vmName }, new Date(ctx.clock.now()).toISOString());
     if (options.dump !== undefined) {

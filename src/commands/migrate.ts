@@ -16,6 +16,7 @@ import { examples, type Runner } from "./command.js";
 import { followAndReport, prometheusOption, timeoutOption } from "./follow-report.js";
 import { renderVerdicts } from "./migration-render.js";
 import { listMigrationsOf, readVm, vmiNameLabel } from "./vm-lookup.js";
+import { vmOrPick } from "./vm-picker.js";
 
 export interface MigrateFlags {
   vm: string;
@@ -283,7 +284,10 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
 export function migrateCommand(run: Runner, programName: string) {
   return new Command("migrate")
     .description("Live-migrate a VM: check it can move, start the migration, and follow it to the end")
-    .argument("<vm>", "the VirtualMachine (or standalone VirtualMachineInstance) to move")
+    .argument(
+      "[vm]",
+      "the VirtualMachine (or standalone VirtualMachineInstance) to move; on a terminal, omit it to choose from a list",
+    )
     .option(
       "--target-node <node>",
       "migrate to this node (adds the node selector kubernetes.io/hostname=NODE)",
@@ -306,8 +310,9 @@ export function migrateCommand(run: Runner, programName: string) {
         programName,
       ),
     )
-    .action((vm, options) =>
+    .action((vmArg, options) =>
       run(async (ctx) => {
+        const vm = await vmOrPick(ctx, vmArg, "migrate");
         await runMigrate(
           {
             vm,

@@ -21,6 +21,7 @@ import { commandLine, kvmigCommand } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
 import { type RestartResult, restartAndWait } from "./restart-wait.js";
 import { readVm } from "./vm-lookup.js";
+import { vmOrPick } from "./vm-picker.js";
 
 export interface RestartFlags {
   vm: string;
@@ -129,14 +130,7 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
     );
     return;
   }
-  if (!flags.yes) {
-    const ok = await ctx.prompter.confirm({
-      message: flags.force ? `Force-restart ${where} now (grace period 0)?` : `Restart ${where} now?`,
-      flag: "--yes",
-      default: false,
-    });
-    if (!ok) throw new InterruptedError("restart declined; nothing was changed");
-  }
+  if (!flags.yes) await confirmRestart(ctx, flags, where);
 
   if (!flags.wait) {
     try {
@@ -270,10 +264,33 @@ async function report(
     });
 }
 
+/**
+ * A plain restart is a yes/no question; --force (grace period 0, possible data loss) asks for
+ * the VM's name typed back, so that a reflexive "y" cannot do it.
+ */
+async function confirmRestart(ctx: CommandContext, flags: RestartFlags, where: string): Promise<void> {
+  if (!flags.force) {
+    const ok = await ctx.prompter.confirm({ message: `Restart ${where} now?`, flag: "--yes", default: false });
+    if (!ok) throw new InterruptedError("restart declined; nothing was changed");
+    return;
+  }
+  const typed = await ctx.prompter.input({
+    message: `Force-restart ${where} now (grace period 0)? Type the VM's name, ${flags.vm}, to go on:`,
+    flag: "--yes",
+  });
+  if (typed.trim() !== flags.vm) {
+    throw new InterruptedError(
+      typed.trim() === ""
+        ? "force restart declined; nothing was changed"
+        : `"${typed.trim()}" is not ${flags.vm}; nothing was changed`,
+    );
+  }
+}
+
 export function restartCommand(run: Runner, programName: string) {
   return new Command("restart")
     .description("Restart a VM (cold migration, with downtime) when live migration is the wrong tool")
-    .argument("<vm>", "the VirtualMachine to restart")
+    .argument("[vm]", "the VirtualMachine to restart; on a terminal, omit it to choose from a list")
     .option("-y, --yes", "do not ask for confirmation (needed without a terminal)", false)
     .option("--force", "stop the guest at once (grace period 0); unsaved data may be lost", false)
     .option("--dry-run", "let the server check the restart; change nothing", false)
@@ -290,8 +307,9 @@ export function restartCommand(run: Runner, programName: string) {
         programName,
       ),
     )
-    .action((vm, options) =>
+    .action((vmArg, options) =>
       run(async (ctx) => {
+        const vm = await vmOrPick(ctx, vmArg, "restart");
         await runRestart(
           {
             vm,

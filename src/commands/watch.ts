@@ -10,6 +10,7 @@ import { kvmigCommand } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
 import { followAndReport, prometheusOption } from "./follow-report.js";
 import { listMigrationsOf, readVm } from "./vm-lookup.js";
+import { vmOrPick } from "./vm-picker.js";
 import { watchTable } from "./watch-table.js";
 
 export interface WatchFlags {
@@ -68,6 +69,7 @@ export function watchCommand(run: Runner, programName: string) {
     .option("-A, --all-namespaces", "every namespace", false)
     .option("-l, --selector <selector>", "only migrations with these labels, e.g. kubevirt.io/vmi-name=db-1")
     .option("--exit-on-done", "return once no migration is in flight", false)
+    .option("--pick", "choose the VM to follow from a list of the namespace's VMs (on a terminal)", false)
     .option(
       "--timeout <duration>",
       "stop following after this long (the migration goes on); 0 for no limit",
@@ -80,13 +82,20 @@ export function watchCommand(run: Runner, programName: string) {
         [
           ["watch -A", "every migration in the cluster, live"],
           ["watch fedora-web -n demo", "one VM's migration with its events"],
+          ["watch --pick -n demo", "choose the VM from a list, then follow it"],
           ["watch -n demo -o json --exit-on-done", "NDJSON until nothing is in flight"],
         ],
         programName,
       ),
     )
-    .action((vm, options) =>
+    .action((vmArg, options) =>
       run(async (ctx) => {
+        if (options.pick && vmArg !== undefined) {
+          throw new UsageError("--pick and a VM name cannot be combined", {
+            hint: "name the VM, or pass --pick to choose it from a list",
+          });
+        }
+        const vm = options.pick ? await vmOrPick(ctx, undefined, "watch") : vmArg;
         await runWatch(
           {
             vm,

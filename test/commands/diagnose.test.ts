@@ -150,8 +150,8 @@ describe("kvmig diagnose (live)", () => {
     const r = await runCli(["diagnose"], { kube });
     expect(r.code).toBe(2);
     expect(r.stderr.split("\n").filter(Boolean)).toEqual([
-      "error: missing the VM to diagnose",
-      "hint: kvmig diagnose VM [-n NAMESPACE], or --from DIR for a saved directory",
+      "error: missing required argument VM (the VM to diagnose)",
+      "hint: kvmig diagnose VM -n NAMESPACE, or --from DIR for saved evidence; on a terminal kvmig offers a list to choose from",
     ]);
     expect(kube.calls).toEqual([]);
   });

@@ -1,18 +1,10 @@
 // kvmig outdated in-process on a terminal, against a simulated cluster: the checkbox picks which
 // VMs to cycle, and the restart confirmation can drop the restarts while the migrations go on.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { systemClock } from "../../src/clock.js";
-import type { Context } from "../../src/context.js";
-import { createIO } from "../../src/io/io.js";
-import { connectLazily } from "../../src/k8s/provider.js";
-import { runMain } from "../../src/main.js";
 import { type SimCluster, startSimCluster } from "../../src/sim/cluster.js";
 import { R } from "../../src/sim/controllers/runtime.js";
-import { bufferedStreams } from "../helpers/buffered-io.js";
 import { FakePrompter } from "../helpers/fake-prompter.js";
-import { tempDir } from "../helpers/kubeconfig.js";
+import { onTerminal } from "../helpers/terminal-run.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary stored objects.
 type Any = any;
@@ -22,25 +14,6 @@ afterEach(async () => {
   await cluster?.close();
   cluster = undefined;
 });
-
-async function onTerminal(sim: SimCluster, argv: string[], prompter: FakePrompter) {
-  const home = tempDir();
-  const kubeconfig = join(home, "kubeconfig");
-  writeFileSync(kubeconfig, sim.kubeconfig(), { mode: 0o600 });
-  const env = { HOME: home, KUBECONFIG: kubeconfig, NO_COLOR: "1" };
-  const buffers = bufferedStreams({ tty: true, columns: 120 });
-  const ctx: Context = {
-    io: createIO(buffers.streams, env),
-    env,
-    clock: systemClock,
-    signal: new AbortController().signal,
-    prompter,
-    connect: connectLazily,
-    programName: "kvmig",
-  };
-  const code = await runMain(argv, ctx);
-  return { code, stdout: buffers.stdout(), stderr: buffers.stderr() };
-}
 
 const job = (name: string, action: "migrate" | "restart", node: string) => ({
   namespace: "team-b",

@@ -20,6 +20,8 @@ export interface AskedQuestion {
   kind: QuestionKind;
   message: string;
   flag: string;
+  /** What a select, search or checkbox offered: the labels, in order. */
+  choices?: string[];
 }
 
 export type ExpectationTuple = [kind: QuestionKind, message: RegExp | string, answer: unknown];
@@ -89,8 +91,16 @@ export class FakePrompter implements Prompter {
     return choice.value;
   }
 
-  #answer(kind: QuestionKind, q: { message: string; flag: string }): unknown {
-    this.asked.push({ kind, message: q.message, flag: q.flag });
+  #answer(
+    kind: QuestionKind,
+    q: { message: string; flag: string; choices?: ReadonlyArray<{ name: string }> },
+  ): unknown {
+    this.asked.push({
+      kind,
+      message: q.message,
+      flag: q.flag,
+      ...(q.choices ? { choices: q.choices.map((c) => c.name) } : {}),
+    });
     const next = this.#queue.shift();
     if (!next) throw new Error(`FakePrompter: unexpected ${kind} question "${q.message}"`);
     const matches =
