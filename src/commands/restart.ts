@@ -270,7 +270,11 @@ async function report(
  */
 async function confirmRestart(ctx: CommandContext, flags: RestartFlags, where: string): Promise<void> {
   if (!flags.force) {
-    const ok = await ctx.prompter.confirm({ message: `Restart ${where} now?`, flag: "--yes", default: false });
+    const ok = await ctx.prompter.confirm({
+      message: `Restart ${where} now?`,
+      flag: "--yes",
+      default: false,
+    });
     if (!ok) throw new InterruptedError("restart declined; nothing was changed");
     return;
   }
