@@ -8,6 +8,7 @@ import type { DiagnoseReport, FailOn } from "../diagnose/engine.js";
 import type { ApiRejection, Snapshot } from "../diagnose/types.js";
 import { ProblemsFoundError, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
+import { formatTime, timeStyleFor } from "../io/time.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { examples, type Runner } from "./command.js";
 import { vmOrPick } from "./vm-picker.js";
@@ -138,7 +139,14 @@ export function diagnoseCommand(run: Runner, programName: string) {
         );
         await writeData(ctx.io, ctx.io.mode, diagnosis.report, async () => {
           const { formatDiagnosis } = await import("../diagnose/render.js");
-          const lines = formatDiagnosis(diagnosis.report, diagnosis.snapshot, diagnosis, ctx.io.colors);
+          const style = timeStyleFor(ctx.io.stdoutIsTTY);
+          const time = (iso: string) => formatTime(iso, style, ctx.clock.now());
+          const lines = formatDiagnosis(
+            diagnosis.report,
+            diagnosis.snapshot,
+            { ...diagnosis, time },
+            ctx.io.colors,
+          );
           for (const line of lines) ctx.io.out(line);
         });
         const { findingsAtOrAbove } = await import("../diagnose/engine.js");

@@ -35,13 +35,18 @@ function indent(text: string, prefix: string): string[] {
   return text.split("\n").map((line) => `${prefix}${line}`);
 }
 
-function evidenceLines(evidence: Evidence, c: ColorScheme): string[] {
-  const where = [evidence.object, evidence.field, evidence.time].filter((part) => part).join(", ");
+function evidenceLines(evidence: Evidence, c: ColorScheme, time: (iso: string) => string): string[] {
+  const at = evidence.time ? time(evidence.time) : undefined;
+  const where = [evidence.object, evidence.field, at].filter((part) => part).join(", ");
   return [`    ${c.dim(`${where}:`)}`, ...indent(evidence.text, "      ")];
 }
 
 /** One finding in full: title, evidence, why it matters, the fix, the docs link. */
-export function formatFinding(finding: Finding, c: ColorScheme = plainColors): string[] {
+export function formatFinding(
+  finding: Finding,
+  c: ColorScheme = plainColors,
+  time: (iso: string) => string = (iso) => iso,
+): string[] {
   const cause = finding.causedBy ? c.dim(` (caused by ${finding.causedBy})`) : "";
   const lines = [
     `${severityLabel(finding.severity, c)} ${c.bold(finding.title)} ${c.dim(`[${finding.id}, confidence ${finding.confidence}]`)}${cause}`,
@@ -49,7 +54,7 @@ export function formatFinding(finding: Finding, c: ColorScheme = plainColors): s
   ];
   if (finding.evidence.length > 0) {
     lines.push("  Seen:");
-    for (const evidence of finding.evidence) lines.push(...evidenceLines(evidence, c));
+    for (const evidence of finding.evidence) lines.push(...evidenceLines(evidence, c, time));
   }
   lines.push(`  ${c.bold("Fix:")} ${finding.fix.explanation}`);
   for (const command of finding.fix.commands) lines.push(`    ${c.accent(command)}`);
@@ -91,6 +96,8 @@ export function describeChecked(s: Snapshot): string[] {
 export interface RenderOptions {
   /** How many rules ran (after --only/--skip). */
   rulesRun: number;
+  /** How a timestamp is shown ("3m ago" on a terminal); as it is when not given. */
+  time?: ((iso: string) => string) | undefined;
 }
 
 /** The whole diagnosis as text lines, for stdout. */
@@ -101,18 +108,19 @@ export function formatDiagnosis(
   c: ColorScheme = plainColors,
 ): string[] {
   const subject = `${snapshot.namespace}/${snapshot.vmName}`;
+  const time = options.time ?? ((iso: string) => iso);
+  const shown = time(snapshot.takenAt);
+  const takenAt = /ago$|^just now$|^in /.test(shown) ? shown : `at ${shown}`;
   const from = snapshot.source === "live" ? "live cluster" : "directory";
   const lines: string[] = [];
   if (report.problems > 0) {
     lines.push(
-      `${c.bold(`${subject}:`)} ${c.error(plural(report.problems, "problem"))} found ${c.dim(`(${from}, at ${snapshot.takenAt})`)}`,
+      `${c.bold(`${subject}:`)} ${c.error(plural(report.problems, "problem"))} found ${c.dim(`(${from}, ${takenAt})`)}`,
     );
   } else {
-    lines.push(
-      `${c.bold(`${subject}:`)} ${c.ok("no problems found")} ${c.dim(`(${from}, at ${snapshot.takenAt})`)}`,
-    );
+    lines.push(`${c.bold(`${subject}:`)} ${c.ok("no problems found")} ${c.dim(`(${from}, ${takenAt})`)}`);
   }
-  for (const finding of report.findings) lines.push("", ...formatFinding(finding, c));
+  for (const finding of report.findings) lines.push("", ...formatFinding(finding, c, time));
   if (report.problems === 0) {
     lines.push("", `Checked ${plural(options.rulesRun, "failure mode")} against:`);
     for (const line of describeChecked(snapshot)) lines.push(`  ${line}`);

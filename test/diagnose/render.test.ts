@@ -5,6 +5,7 @@ import { runRules } from "../../src/diagnose/engine.js";
 import { formatDiagnosis, formatFinding, renderTopFindings } from "../../src/diagnose/render.js";
 import type { Finding } from "../../src/diagnose/types.js";
 import { createIO } from "../../src/io/io.js";
+import { formatTime } from "../../src/io/time.js";
 import { bufferedStreams } from "../helpers/buffered-io.js";
 import { emptySnapshot } from "../helpers/diagnose.js";
 
@@ -92,6 +93,23 @@ describe("formatDiagnosis", () => {
       "Could not check:",
       "  nodes: forbidden: nodes is forbidden",
     ]);
+  });
+
+  it("on a terminal, times read relative: the header and each piece of evidence", () => {
+    const snapshot = emptySnapshot({});
+    const report = runRules(snapshot, [rule(skew)]);
+    const now = Date.parse("2025-03-01T12:03:00Z");
+    const time = (iso: string) => formatTime(iso, "relative", now);
+    const lines = formatDiagnosis(report, snapshot, { rulesRun: 1, time });
+    expect(lines[0]).toBe("demo/db-1: 1 problem found (directory, 3m ago)");
+    expect(lines).toContain(
+      "    VirtualMachineInstance/db-1, status.migrationState.failureReason, 122m ago:",
+    );
+    const piped = formatDiagnosis(report, snapshot, {
+      rulesRun: 1,
+      time: (iso) => formatTime(iso, "rfc3339", now),
+    });
+    expect(piped[0]).toBe("demo/db-1: 1 problem found (directory, at 2025-03-01T12:00:00Z)");
   });
 
   it("healthy: 'no problems found' and what was looked at", () => {
