@@ -1,11 +1,11 @@
 // kvmig watch without a VM: every unfinished and recently finished migration in scope, as a
 // table redrawn in place on a terminal, one line per change in a pipe, NDJSON with -o json.
 
-import { stripVTControlCharacters } from "node:util";
 import type { CommandContext } from "../context.js";
 import { formatDuration } from "../duration.js";
 import { describeError } from "../errors.js";
-import { formatTable } from "../io/table.js";
+import { formatTable, truncateToWidth } from "../io/table.js";
+import { formatTime } from "../io/time.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { formatBytes } from "../migration/format.js";
@@ -23,6 +23,9 @@ export interface TableWatchFlags {
   namespace?: string | undefined;
   selector?: string | undefined;
   exitOnDone: boolean;
+  /** -o wide: the migration's name and its start time as columns, whatever the terminal's width. */
+  wide?: boolean | undefined;
+  noHeaders?: boolean | undefined;
 }
 
 interface Row {
@@ -63,8 +66,8 @@ function rowOf(m: VirtualMachineInstanceMigration, previous: Row | undefined): R
 }
 
 /** `vmiTarget`: the VMI's migrationTargetNodeName label; the VMIM names its target only once final. */
-function json(row: Row, type: string, vmiTarget?: string | undefined): string {
-  return JSON.stringify({
+function record(row: Row, type: string, vmiTarget?: string | undefined) {
+  return {
     type,
     vm: row.vm,
     namespace: row.namespace,
@@ -75,7 +78,7 @@ function json(row: Row, type: string, vmiTarget?: string | undefined): string {
     startedAt: row.startedAt ?? null,
     endedAt: row.endedAt ?? null,
     ...(row.progress ? { progress: row.progress } : {}),
-  });
+  };
 }
 
 export async function watchTable(
@@ -95,6 +98,13 @@ export async function watchTable(
   let redrawTimer: ReturnType<typeof setTimeout> | undefined;
   const tty = io.stdoutIsTTY && io.mode === "text";
   const now = () => ctx.clock.now();
+  // -o json is NDJSON, one object per line; -o yaml one document per change.
+  const data = io.mode === "json" || io.mode === "yaml";
+  const YAML = io.mode === "yaml" ? (await import("yaml")).default : undefined;
+  const emit = (object: ReturnType<typeof record>) =>
+    io.stdout.write(
+      YAML ? `---\n${YAML.stringify(object, { lineWidth: 0 })}` : `${JSON.stringify(object)}\n`,
+    );
 
   const isVisible = (r: Row) => !r.endedAt || now() - Date.parse(r.endedAt) < recentMs;
   const visible = () =>
@@ -120,7 +130,7 @@ export async function watchTable(
     const list = visible();
     // Fit the terminal: the migration's name only where there is room, and no line ever wraps,
     // since a wrapped line would break the cursor arithmetic of the redraw.
-    const wide = io.columns >= 110;
+    const wide = flags.wide === true || io.columns >= 110;
     const headers = [
       "VM",
       ...(flags.namespace === undefined ? ["NAMESPACE"] : []),
@@ -129,6 +139,7 @@ export async function watchTable(
       "ELAPSED",
       "PROGRESS",
       ...(wide ? ["MIGRATION"] : []),
+      ...(flags.wide ? ["STARTED"] : []),
     ];
     const body =
       list.length === 0
@@ -143,13 +154,11 @@ export async function watchTable(
               elapsed(r),
               r.progress ?? "-",
               ...(wide ? [r.migration] : []),
+              ...(flags.wide ? [r.startedAt ? formatTime(r.startedAt, "relative", now()) : "-"] : []),
             ]),
+            { noHeaders: flags.noHeaders },
           );
-    const width = Math.max(20, io.columns - 1);
-    const lines = body.split("\n").map((line) => {
-      const plain = stripVTControlCharacters(line);
-      return plain.length > width ? `${plain.slice(0, width - 1)}…` : line;
-    });
+    const lines = body.split("\n").map((line) => truncateToWidth(line, io.columns));
     // Up over the previous drawing, clear to the end of the screen, draw again.
     const up = drawnLines > 0 ? `\u001B[${drawnLines}A\u001B[0J` : "";
     io.stdout.write(`${up}${lines.join("\n")}\n`);
@@ -163,10 +172,10 @@ export async function watchTable(
 
   const report = (row: Row, type: string, before: Row | undefined) => {
     if (!synced && io.mode === "text") return;
-    if (io.mode === "json") {
+    if (data) {
       // The initial state, like the table: unfinished and recently finished migrations only.
       if (!synced && !isVisible(row)) return;
-      io.stdout.write(`${json(row, type, vmiTarget(row))}\n`);
+      emit(record(row, type, vmiTarget(row)));
       return;
     }
     if (tty) {
@@ -198,7 +207,7 @@ export async function watchTable(
           const current = rows.get(row.key);
           if (!p || !current || p.migrationUid !== row.uid) continue;
           current.progress = `${formatBytes(p.dataRemainingBytes)} left`;
-          if (io.mode === "json") io.stdout.write(`${json(current, "PROGRESS", vmiTarget(current))}\n`);
+          if (data) emit(record(current, "PROGRESS", vmiTarget(current)));
           else scheduleDraw();
         }
       } catch (error) {
@@ -256,7 +265,7 @@ export async function watchTable(
         if (isFinalPhase(row.phase)) streams.get(row.uid)?.abort();
         else followProgress(row);
       }
-      if (!before || before.phase !== row.phase || u.type === "DELETED" || io.mode === "json")
+      if (!before || before.phase !== row.phase || u.type === "DELETED" || data)
         report(row, u.type, before ? { ...before } : undefined);
       if (done()) break;
     }

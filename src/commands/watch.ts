@@ -20,18 +20,27 @@ export interface WatchFlags {
   exitOnDone: boolean;
   timeoutMs: number;
   prometheusUrl?: string | undefined;
+  noHeaders?: boolean | undefined;
 }
 
 export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<void> {
+  if (flags.vm !== undefined && ctx.options.output === "wide") {
+    throw new UsageError("-o wide is for the table of migrations, not for one VM", {
+      hint: "leave out the VM for the table, or use -o text, json or yaml with it",
+    });
+  }
   const kube = await ctx.kube();
   if (flags.vm === undefined) {
     await watchTable(kube, ctx, {
       namespace: flags.allNamespaces ? undefined : kube.namespace,
       selector: flags.selector,
       exitOnDone: flags.exitOnDone,
+      wide: ctx.options.output === "wide",
+      noHeaders: flags.noHeaders,
     });
     return;
   }
+
   if (flags.allNamespaces) {
     throw new UsageError("a VM name and --all-namespaces cannot be combined", {
       hint: "name the VM's namespace with -n, or leave out the VM to watch every migration",
@@ -70,6 +79,7 @@ export function watchCommand(run: Runner, programName: string) {
     .option("-l, --selector <selector>", "only migrations with these labels, e.g. kubevirt.io/vmi-name=db-1")
     .option("--exit-on-done", "return once no migration is in flight", false)
     .option("--pick", "choose the VM to follow from a list of the namespace's VMs (on a terminal)", false)
+    .option("--no-headers", "the table without its column names")
     .option(
       "--timeout <duration>",
       "stop following after this long (the migration goes on); 0 for no limit",
@@ -84,29 +94,34 @@ export function watchCommand(run: Runner, programName: string) {
           ["watch fedora-web -n demo", "one VM's migration with its events"],
           ["watch --pick -n demo", "choose the VM from a list, then follow it"],
           ["watch -n demo -o json --exit-on-done", "NDJSON until nothing is in flight"],
+          ["watch -A -o wide", "the table with each migration's name and start time"],
         ],
         programName,
       ),
     )
     .action((vmArg, options) =>
-      run(async (ctx) => {
-        if (options.pick && vmArg !== undefined) {
-          throw new UsageError("--pick and a VM name cannot be combined", {
-            hint: "name the VM, or pass --pick to choose it from a list",
-          });
-        }
-        const vm = options.pick ? await vmOrPick(ctx, undefined, "watch") : vmArg;
-        await runWatch(
-          {
-            vm,
-            allNamespaces: options.allNamespaces,
-            selector: options.selector,
-            exitOnDone: options.exitOnDone,
-            timeoutMs: parseDuration(options.timeout, "--timeout"),
-            prometheusUrl: options.prometheusUrl,
-          },
-          ctx,
-        );
-      }),
+      run(
+        async (ctx) => {
+          if (options.pick && vmArg !== undefined) {
+            throw new UsageError("--pick and a VM name cannot be combined", {
+              hint: "name the VM, or pass --pick to choose it from a list",
+            });
+          }
+          const vm = options.pick ? await vmOrPick(ctx, undefined, "watch") : vmArg;
+          await runWatch(
+            {
+              vm,
+              allNamespaces: options.allNamespaces,
+              selector: options.selector,
+              exitOnDone: options.exitOnDone,
+              timeoutMs: parseDuration(options.timeout, "--timeout"),
+              prometheusUrl: options.prometheusUrl,
+              noHeaders: !options.headers,
+            },
+            ctx,
+          );
+        },
+        { wide: true },
+      ),
     );
 }

@@ -23,6 +23,16 @@ export function formatTable(headers: string[], rows: string[][], opts: { noHeade
     .join("\n");
 }
 
+/**
+ * A line cut to the terminal's width with an ellipsis, so that it never wraps (a wrapped line
+ * also breaks in-place redraws). A cut line loses its colours: the escapes cannot be cut safely.
+ */
+export function truncateToWidth(line: string, columns: number): string {
+  const width = Math.max(20, columns - 1);
+  const plain = stripVTControlCharacters(line);
+  return plain.length > width ? `${plain.slice(0, width - 1)}…` : line;
+}
+
 function visibleLength(text: string): number {
   return stripVTControlCharacters(text).length;
 }

@@ -4,6 +4,7 @@
 
 import { stripVTControlCharacters } from "node:util";
 import type { IO } from "../io/io.js";
+import { truncateToWidth } from "../io/table.js";
 import {
   actionText,
   type ClusterFacts,
@@ -13,6 +14,8 @@ import {
   migratableText,
   type OutdatedCounts,
   type OutdatedRow,
+  shortActionText,
+  shortMigratableText,
 } from "./rows.js";
 
 export type OutdatedFormat = "text" | "wide" | "json" | "yaml";
@@ -67,8 +70,7 @@ class TableWriter implements OutdatedWriter {
       ...(options.allNamespaces ? ["NAMESPACE"] : []),
       "VM",
       "NODE",
-      ...(wide ? ["IMAGE", "CURRENT IMAGE"] : ["LAUNCHER"]),
-      "LIVE-MIGRATABLE",
+      ...(wide ? ["IMAGE", "CURRENT IMAGE", "LIVE-MIGRATABLE"] : ["LAUNCHER", "MIGRATABLE"]),
       "ACTION",
       ...(wide ? ["MESSAGE"] : []),
     ];
@@ -84,7 +86,8 @@ class TableWriter implements OutdatedWriter {
     const c = this.io.colors;
     const wide = this.options.format === "wide";
     const name = row.vm ?? `${row.vmi} (VMI)`;
-    const action = actionText(row.action);
+    const action = wide ? actionText(row.action) : shortActionText(row.action);
+    const migratable = wide ? migratableText(row) : shortMigratableText(row);
     return [
       ...(this.options.allNamespaces ? [row.namespace] : []),
       name,
@@ -92,7 +95,7 @@ class TableWriter implements OutdatedWriter {
       ...(wide
         ? [row.image ?? "unknown", row.currentImage ?? "unknown"]
         : [imageChange(row.image, row.currentImage)]),
-      row.liveMigratable === false ? c.warn(migratableText(row)) : migratableText(row),
+      row.liveMigratable === false ? c.warn(migratable) : migratable,
       row.action === "migrate" ? action : c.warn(action),
       ...(wide ? [row.message ?? ""] : []),
     ];
@@ -108,12 +111,15 @@ class TableWriter implements OutdatedWriter {
       });
     }
     this.#headerDone = true;
-    const text = all.map((cells) =>
-      cells
+    // On a terminal the default table never wraps (-o wide shows everything, and may).
+    const fit = this.io.stdoutIsTTY && this.options.format !== "wide";
+    const text = all.map((cells) => {
+      const line = cells
         .map((cell, i) => cell + " ".repeat((this.#widths[i] ?? 0) - visible(cell)))
         .join(GAP)
-        .trimEnd(),
-    );
+        .trimEnd();
+      return fit ? truncateToWidth(line, this.io.columns) : line;
+    });
     this.io.out(text.join("\n"));
   }
 

@@ -76,7 +76,12 @@ export function outdatedRow(vmi: VirtualMachineInstance, current: string | undef
   };
 }
 
-/** What the action column and the prompts say about an action. */
+/** The action in the 80-column table: one word (the totals line says which cost downtime). */
+export function shortActionText(action: OutdatedAction): string {
+  return action;
+}
+
+/** What the wide table's action column and the prompts say about an action. */
 export function actionText(action: OutdatedAction): string {
   switch (action) {
     case "migrate":
@@ -153,9 +158,7 @@ export function headerLines(facts: ClusterFacts): string[] {
       : "";
     lines.push(`automatic workload updates: on (${facts.workloadUpdateMethods.join(", ")}${evict})`);
   } else {
-    lines.push(
-      "automatic workload updates: off (spec.workloadUpdateStrategy.workloadUpdateMethods is empty)",
-    );
+    lines.push("automatic workload updates: off (no workloadUpdateMethods in the KubeVirt CR)");
   }
   return lines;
 }
@@ -182,6 +185,12 @@ export function imageChange(image: string | null, current: string | null): strin
 export function migratableText(row: OutdatedRow): string {
   if (row.liveMigratable === null) return "unknown";
   return row.liveMigratable ? "yes" : `no: ${row.reason ?? "not live-migratable"}`;
+}
+
+/** The same in a few characters: KubeVirt's reasons end in NotLiveMigratable ("no: Disks"). */
+export function shortMigratableText(row: OutdatedRow): string {
+  if (row.liveMigratable !== false || !row.reason) return migratableText(row);
+  return `no: ${row.reason.replace(/Not(Live)?Migratable$/, "") || row.reason}`;
 }
 
 export interface OutdatedCounts {

@@ -4,16 +4,20 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { systemClock } from "../../src/clock.js";
-import type { Context } from "../../src/context.js";
-import { createIO } from "../../src/io/io.js";
+import YAML from "yaml";
 import { NonInteractivePrompter } from "../../src/io/prompter-impl.js";
-import { connectLazily } from "../../src/k8s/provider.js";
-import { runMain } from "../../src/main.js";
 import { type SimCluster, startSimCluster } from "../../src/sim/cluster.js";
-import { bufferedStreams } from "../helpers/buffered-io.js";
+import { R } from "../../src/sim/controllers/runtime.js";
 import { tempDir } from "../helpers/kubeconfig.js";
 import { simRequest } from "../helpers/sim.js";
+import { onTerminal } from "../helpers/terminal-run.js";
+import { runCli } from "../helpers/test-context.js";
+
+function kubeconfigFor(sim: SimCluster): string {
+  const path = join(tempDir(), "kubeconfig");
+  writeFileSync(path, sim.kubeconfig(), { mode: 0o600 });
+  return path;
+}
 
 let cluster: SimCluster | undefined;
 afterEach(async () => {
@@ -21,23 +25,21 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function watchOnTerminal(args: string[], columns: number) {
+function watchOnTerminal(args: string[], columns: number) {
   if (!cluster) throw new Error("no cluster");
-  const kubeconfig = join(tempDir(), "kubeconfig");
-  writeFileSync(kubeconfig, cluster.kubeconfig(), { mode: 0o600 });
-  const env = { HOME: "/nonexistent", KUBECONFIG: kubeconfig, NO_COLOR: "1" };
-  const buffers = bufferedStreams({ tty: true, columns });
-  const ctx: Context = {
-    io: createIO(buffers.streams, env),
-    env,
-    clock: systemClock,
-    signal: new AbortController().signal,
-    prompter: new NonInteractivePrompter(),
-    connect: connectLazily,
-    programName: "kvmig",
-  };
-  const code = await runMain(args, ctx);
-  return { code, stdout: buffers.stdout() };
+  return onTerminal(cluster, args, new NonInteractivePrompter(), columns);
+}
+
+async function startTwoMigrations(sim: SimCluster) {
+  for (const vm of ["fedora-web", "cirros-test"]) {
+    const started = await simRequest(
+      sim,
+      "PUT",
+      `/apis/subresources.kubevirt.io/v1/namespaces/demo/virtualmachines/${vm}/migrate`,
+      { body: {} },
+    );
+    expect(started.status).toBe(202);
+  }
 }
 
 describe("kvmig watch on a terminal", () => {
@@ -45,15 +47,7 @@ describe("kvmig watch on a terminal", () => {
     "redraws the table in place within %i columns until nothing is in flight",
     async (columns) => {
       cluster = await startSimCluster({ seed: 3, speed: 20 });
-      for (const vm of ["fedora-web", "cirros-test"]) {
-        const started = await simRequest(
-          cluster,
-          "PUT",
-          `/apis/subresources.kubevirt.io/v1/namespaces/demo/virtualmachines/${vm}/migrate`,
-          { body: {} },
-        );
-        expect(started.status).toBe(202);
-      }
+      await startTwoMigrations(cluster);
       const { code, stdout } = await watchOnTerminal(["watch", "-A", "--exit-on-done"], columns);
       expect(code).toBe(0);
       // Each redraw moves the cursor up over the previous table and clears below it.
@@ -82,4 +76,56 @@ describe("kvmig watch on a terminal", () => {
     },
     30_000,
   );
+
+  it("-o wide --no-headers: the migration's name and start time as columns, no column names", async () => {
+    cluster = await startSimCluster({ seed: 3, speed: 20 });
+    await startTwoMigrations(cluster);
+    const { code, stdout } = await watchOnTerminal(
+      ["watch", "-n", "demo", "-o", "wide", "--no-headers", "--exit-on-done"],
+      150,
+    );
+    expect(code).toBe(0);
+    const esc = String.fromCharCode(27);
+    const frames = stdout.split(new RegExp(`${esc}\\[\\d+A${esc}\\[0J`));
+    const last = stripVTControlCharacters(frames.at(-1) ?? "")
+      .trimEnd()
+      .split("\n");
+    const names = (cluster.store.list(R.vmim.storage, "demo") as { metadata: { name: string } }[]).map(
+      (m) => m.metadata.name,
+    );
+    expect(last).toHaveLength(2);
+    for (const line of last) {
+      expect(line).not.toMatch(/^VM /);
+      // VM, phase, route, elapsed, progress, migration, started ("12s ago" on a terminal).
+      expect(line).toMatch(
+        /^(fedora-web|cirros-test) +Succeeded +node-\d → node-\d +\S+ +- +(\S+) +(\d+[smh]\S* ago|just now)$/,
+      );
+      expect(names).toContain(/ (kubevirt-migrate-vm-\w+) /.exec(line)?.[1]);
+    }
+  }, 30_000);
+
+  it("-o yaml: one YAML document per change, like the NDJSON of -o json", async () => {
+    cluster = await startSimCluster({ seed: 3, speed: 20 });
+    await startTwoMigrations(cluster);
+    const { code, stdout } = await runCli(["watch", "-n", "demo", "-o", "yaml", "--exit-on-done"], {
+      env: { HOME: tempDir(), KUBECONFIG: kubeconfigFor(cluster) },
+    });
+    expect(code).toBe(0);
+    const docs = YAML.parseAllDocuments(stdout).map((d) => d.toJS());
+    expect(docs.length).toBeGreaterThanOrEqual(4);
+    expect(stdout.startsWith("---\n")).toBe(true);
+    for (const doc of docs) {
+      expect(Object.keys(doc)).toEqual(
+        expect.arrayContaining(["type", "vm", "namespace", "migration", "phase"]),
+      );
+    }
+    const finals = docs.filter((d) => d.phase === "Succeeded").map((d) => d.vm);
+    expect(new Set(finals)).toEqual(new Set(["fedora-web", "cirros-test"]));
+  }, 30_000);
+
+  it("-o wide with a VM is a usage error", async () => {
+    const result = await runCli(["watch", "fedora-web", "-o", "wide"], { env: { HOME: "/nonexistent" } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error: -o wide is for the table of migrations, not for one VM");
+  });
 });

@@ -311,12 +311,12 @@ describe("createOutdatedWriter -o text", () => {
     expect(lines(await run({ format: "text" }, [page1, page2]))).toEqual([
       "KubeVirt v1.9.0 (Deployed); its own count of outdated VMIs: 3",
       `current launcher ${current}`,
-      "automatic workload updates: off (spec.workloadUpdateStrategy.workloadUpdateMethods is empty)",
+      "automatic workload updates: off (no workloadUpdateMethods in the KubeVirt CR)",
       "",
-      "VM       NODE     LAUNCHER          LIVE-MIGRATABLE              ACTION",
-      "web-1    node-1   v1.8.2 → v1.9.0   yes                          migrate",
-      "ledger   node-2   v1.8.2 → v1.9.0   no: DisksNotLiveMigratable   restart (downtime)",
-      "api      node-3   v1.8.2 → v1.9.0   yes                          migrate",
+      "VM       NODE     LAUNCHER          MIGRATABLE   ACTION",
+      "web-1    node-1   v1.8.2 → v1.9.0   yes          migrate",
+      "ledger   node-2   v1.8.2 → v1.9.0   no: Disks    restart",
+      "api      node-3   v1.8.2 → v1.9.0   yes          migrate",
       "",
       "3 outdated VMIs in namespace apps: 2 to migrate, 1 to restart (downtime)",
     ]);
@@ -327,10 +327,10 @@ describe("createOutdatedWriter -o text", () => {
       await run({ format: "text", allNamespaces: true, scope: "in all namespaces" }, [page1, page2]),
     );
     expect(out.slice(4, 8)).toEqual([
-      "NAMESPACE   VM       NODE     LAUNCHER          LIVE-MIGRATABLE              ACTION",
-      "apps        web-1    node-1   v1.8.2 → v1.9.0   yes                          migrate",
-      "apps        ledger   node-2   v1.8.2 → v1.9.0   no: DisksNotLiveMigratable   restart (downtime)",
-      "team-b      api      node-3   v1.8.2 → v1.9.0   yes                          migrate",
+      "NAMESPACE   VM       NODE     LAUNCHER          MIGRATABLE   ACTION",
+      "apps        web-1    node-1   v1.8.2 → v1.9.0   yes          migrate",
+      "apps        ledger   node-2   v1.8.2 → v1.9.0   no: Disks    restart",
+      "team-b      api      node-3   v1.8.2 → v1.9.0   yes          migrate",
     ]);
     expect(out.at(-1)).toBe("3 outdated VMIs in all namespaces: 2 to migrate, 1 to restart (downtime)");
   });
@@ -370,16 +370,16 @@ describe("createOutdatedWriter -o text", () => {
       ]),
     );
     expect(out).toEqual([
-      "solo (VMI)   <none>   v1.8.2 → v1.9.0   unknown   recreate (standalone VMI)",
-      "moving       node-1   v1.8.2 → v1.9.0   yes       wait (migrating now)",
+      "solo (VMI)   <none>   v1.8.2 → v1.9.0   unknown   recreate",
+      "moving       node-1   v1.8.2 → v1.9.0   yes       wait",
     ]);
   });
 
   it("--no-headers prints the rows only: no header lines, no column names, no footer", async () => {
     expect(lines(await run({ format: "text", noHeaders: true }, [page1, page2]))).toEqual([
-      "web-1    node-1   v1.8.2 → v1.9.0   yes                          migrate",
-      "ledger   node-2   v1.8.2 → v1.9.0   no: DisksNotLiveMigratable   restart (downtime)",
-      "api      node-3   v1.8.2 → v1.9.0   yes                          migrate",
+      "web-1    node-1   v1.8.2 → v1.9.0   yes         migrate",
+      "ledger   node-2   v1.8.2 → v1.9.0   no: Disks   restart",
+      "api      node-3   v1.8.2 → v1.9.0   yes         migrate",
     ]);
     expect(await run({ format: "text", noHeaders: true }, [])).toBe("");
   });
@@ -388,8 +388,8 @@ describe("createOutdatedWriter -o text", () => {
     const out = lines(await run({ format: "text" }, [page1, [row({ vmi: "a", node: "n" })]]));
     const header = out[4] ?? "";
     const later = out[7] ?? "";
-    expect(later).toBe("a        n        v1.8.2 → v1.9.0   yes                          migrate");
-    for (const column of ["NODE", "LAUNCHER", "LIVE-MIGRATABLE", "ACTION"]) {
+    expect(later).toBe("a        n        v1.8.2 → v1.9.0   yes          migrate");
+    for (const column of ["NODE", "LAUNCHER", "MIGRATABLE", "ACTION"]) {
       const at = header.indexOf(column);
       expect(at).toBeGreaterThan(0);
       // Each later cell starts where its column header does.
@@ -425,7 +425,7 @@ describe("createOutdatedWriter -o text", () => {
     expect(lines(await run({ format: "text" }, []))).toEqual([
       "KubeVirt v1.9.0 (Deployed); its own count of outdated VMIs: 3",
       `current launcher ${current}`,
-      "automatic workload updates: off (spec.workloadUpdateStrategy.workloadUpdateMethods is empty)",
+      "automatic workload updates: off (no workloadUpdateMethods in the KubeVirt CR)",
       "",
       "no VMI runs an outdated virt-launcher in namespace apps",
     ]);
@@ -436,6 +436,39 @@ describe("createOutdatedWriter -o text", () => {
       for (const line of lines(await run({ format, allNamespaces: true }, [page1, page2])))
         expect(line).toBe(line.trimEnd());
     }
+  });
+
+  it("fits an 80-column terminal: typical rows whole, a longer line cut with an ellipsis; -o wide never cut", async () => {
+    const typical = [
+      row({
+        vmi: "legacy-bridge",
+        namespace: "team-b",
+        reason: "InterfaceNotLiveMigratable",
+        liveMigratable: false,
+        action: "restart",
+      }),
+      row({ vmi: "worker-1", namespace: "apps" }),
+    ];
+    const long = row({
+      vmi: "a-very-long-virtual-machine-name-for-the-analytics-team",
+      namespace: "data-platform-prod",
+    });
+    const render = async (format: "text" | "wide", rows: OutdatedRow[]) => {
+      const buffers = bufferedStreams({ tty: true, columns: 80 });
+      const io = createIO(buffers.streams, { HOME: "/nonexistent", NO_COLOR: "1" });
+      const writer = createOutdatedWriter(io, { format, allNamespaces: true, scope: "x", noHeaders: true });
+      await writer.rows(rows);
+      return lines(buffers.stdout());
+    };
+    const whole = await render("text", typical);
+    expect(whole[0]).toBe("team-b   legacy-bridge   node-1   v1.8.2 → v1.9.0   no: Interface   restart");
+    for (const line of whole) expect(line.length).toBeLessThanOrEqual(79);
+    const cut = await render("text", [long]);
+    expect(cut[0]).toHaveLength(79);
+    expect(cut[0]?.endsWith("…")).toBe(true);
+    const wide = await render("wide", [long]);
+    expect(wide[0]?.length).toBeGreaterThan(80);
+    expect(wide[0]).toContain("a-very-long-virtual-machine-name-for-the-analytics-team");
   });
 
   it("colours on a terminal do not throw the columns off", async () => {
@@ -451,8 +484,8 @@ describe("createOutdatedWriter -o text", () => {
     const raw = buffers.stdout();
     expect(raw).toContain("\u001B[");
     expect(lines(stripVTControlCharacters(raw))).toEqual([
-      "web-1    node-1   v1.8.2 → v1.9.0   yes                          migrate",
-      "ledger   node-2   v1.8.2 → v1.9.0   no: DisksNotLiveMigratable   restart (downtime)",
+      "web-1    node-1   v1.8.2 → v1.9.0   yes         migrate",
+      "ledger   node-2   v1.8.2 → v1.9.0   no: Disks   restart",
     ]);
   });
 });

@@ -485,7 +485,7 @@ describe("clusterFacts", () => {
 });
 
 describe("headerLines", () => {
-  const off = "automatic workload updates: off (spec.workloadUpdateStrategy.workloadUpdateMethods is empty)";
+  const off = "automatic workload updates: off (no workloadUpdateMethods in the KubeVirt CR)";
 
   it("without a KubeVirt resource or a readable virt-controller", () => {
     expect(headerLines(clusterFacts(undefined, undefined))).toEqual([
