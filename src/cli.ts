@@ -51,4 +51,9 @@ const ctx: Context = {
   programName: programName(),
 };
 
-process.exitCode = await runMain(process.argv.slice(2), ctx);
+// kubectl (1.26+) completes `kubectl kvmig ...` by running kubectl_complete-kvmig with the words.
+const completing = basename(process.argv[1] ?? "") === "kubectl_complete-kvmig";
+const argv = completing ? ["__complete", "--cobra", "--", ...process.argv.slice(2)] : process.argv.slice(2);
+process.exitCode = await runMain(argv, ctx);
+// A completion answers and leaves: a connection or credential plugin still going may not hold the shell.
+if (argv[0] === "__complete") process.stdout.write("", () => process.exit());

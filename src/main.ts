@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { cancelCommand } from "./commands/cancel.js";
 import { examples, type Runner, type RunnerOptions } from "./commands/command.js";
+import { addCompletionCommands } from "./commands/completion.js";
 import { diagnoseCommand } from "./commands/diagnose.js";
 import { helpCommand } from "./commands/help.js";
 import { migrateCommand } from "./commands/migrate.js";
@@ -145,6 +146,8 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
   // Our help command knows the topics as well as the commands; commander's own would not.
   program.helpCommand(false);
   program.addCommand(helpCommand(program, ctx).copyInheritedSettings(program));
+  // `completion SHELL`, and the hidden `__complete` its scripts call: both walk the whole tree.
+  addCompletionCommands(program, ctx);
   return program;
 }
 

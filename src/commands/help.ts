@@ -42,6 +42,9 @@ const topics: ReadonlyArray<[Topic, string]> = [
   ["environment", "the environment variables kvmig reads"],
 ];
 
+/** The topic names, for completion. */
+export const helpTopics: readonly string[] = topics.map(([name]) => name);
+
 function isTopic(name: string): name is Topic {
   return topics.some(([topic]) => topic === name);
 }
