@@ -7,6 +7,7 @@ import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
 import { writeData } from "../io/output.js";
+import { errProse } from "../io/wrap.js";
 import { isNotFound } from "../k8s/api-errors.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
@@ -52,7 +53,8 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   const evacuation = vmi?.status?.evacuationNodeName;
   const evacuationHint = () => {
     if (!evacuation) return;
-    ctx.io.err(
+    errProse(
+      ctx.io,
       `note: ${namespace}/${flags.vm} is being evacuated from ${evacuation} (a drain); KubeVirt will create new migrations until the evacuation is cancelled: ${commandLine(["virtctl", "evacuate-cancel", "vmi", flags.vm, "-n", namespace])}`,
     );
   };
@@ -111,7 +113,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     return;
   }
   if (ctx.io.mode === "text")
-    ctx.io.err(`abort requested for migration ${name} (${phase}); waiting for the outcome`);
+    errProse(ctx.io, `abort requested for migration ${name} (${phase}); waiting for the outcome`);
   const end = await followMigration(kube, {
     namespace,
     vmName: flags.vm,

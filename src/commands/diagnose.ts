@@ -9,6 +9,7 @@ import type { ApiRejection, Snapshot } from "../diagnose/types.js";
 import { ProblemsFoundError, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { formatTime, timeStyleFor } from "../io/time.js";
+import { wrapperFor } from "../io/wrap.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { examples, type Runner } from "./command.js";
 import { vmOrPick } from "./vm-picker.js";
@@ -144,7 +145,7 @@ export function diagnoseCommand(run: Runner, programName: string) {
           const lines = formatDiagnosis(
             diagnosis.report,
             diagnosis.snapshot,
-            { ...diagnosis, time },
+            { ...diagnosis, time, wrap: wrapperFor(ctx.io.stdoutIsTTY ? ctx.io.columns : undefined) },
             ctx.io.colors,
           );
           for (const line of lines) ctx.io.out(line);

@@ -15,6 +15,7 @@ import {
   UnauthorizedError,
 } from "../errors.js";
 import { writeData } from "../io/output.js";
+import { errProse } from "../io/wrap.js";
 import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
@@ -100,23 +101,28 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
   const outdated = vmi.metadata.labels?.[outdatedLauncherImageLabel] !== undefined;
   const c = ctx.io.errColors;
   if (ctx.io.mode === "text" || !flags.yes) {
-    ctx.io.err(
+    errProse(
+      ctx.io,
       `${c.warn("warning:")} restarting ${where} stops its guest: it is down until the new VMI runs (usually tens of seconds, longer for big VMs)`,
     );
-    ctx.io.err(
+    errProse(
+      ctx.io,
       `  running on ${node}${since === undefined ? "" : ` for ${humanDuration(ctx.clock.now() - since)}`}, phase ${vmi.status?.phase ?? "unknown"}`,
     );
     if (image)
-      ctx.io.err(
+      errProse(
+        ctx.io,
         `  launcher ${image}${outdated ? ` (outdated${current ? `; the restart starts ${current}` : ""})` : ""}`,
       );
     const state = vmi.status?.migrationState;
     if (state?.startTimestamp && !state.endTimestamp)
-      ctx.io.err(
+      errProse(
+        ctx.io,
         `${c.warn("warning:")} ${where} is migrating (${state.sourceNode ?? "?"} → ${state.targetNode ?? "?"}); the restart ends that migration`,
       );
     if (flags.force)
-      ctx.io.err(
+      errProse(
+        ctx.io,
         `${c.warn("warning:")} --force stops the guest at once (grace period 0): writes not yet on disk may be lost`,
       );
   }

@@ -35,10 +35,18 @@ function indent(text: string, prefix: string): string[] {
   return text.split("\n").map((line) => `${prefix}${line}`);
 }
 
-function evidenceLines(evidence: Evidence, c: ColorScheme, time: (iso: string) => string): string[] {
+type Wrap = (line: string) => string[];
+const noWrap: Wrap = (line) => [line];
+
+function evidenceLines(
+  evidence: Evidence,
+  c: ColorScheme,
+  time: (iso: string) => string,
+  wrap: Wrap,
+): string[] {
   const at = evidence.time ? time(evidence.time) : undefined;
   const where = [evidence.object, evidence.field, at].filter((part) => part).join(", ");
-  return [`    ${c.dim(`${where}:`)}`, ...indent(evidence.text, "      ")];
+  return [...wrap(`    ${c.dim(`${where}:`)}`), ...indent(evidence.text, "      ")];
 }
 
 /** One finding in full: title, evidence, why it matters, the fix, the docs link. */
@@ -46,20 +54,24 @@ export function formatFinding(
   finding: Finding,
   c: ColorScheme = plainColors,
   time: (iso: string) => string = (iso) => iso,
+  wrap: Wrap = noWrap,
 ): string[] {
   const cause = finding.causedBy ? c.dim(` (caused by ${finding.causedBy})`) : "";
   const lines = [
-    `${severityLabel(finding.severity, c)} ${c.bold(finding.title)} ${c.dim(`[${finding.id}, confidence ${finding.confidence}]`)}${cause}`,
-    ...indent(finding.summary, "  "),
+    ...wrap(
+      `${severityLabel(finding.severity, c)} ${c.bold(finding.title)} ${c.dim(`[${finding.id}, confidence ${finding.confidence}]`)}${cause}`,
+    ),
+    ...indent(finding.summary, "  ").flatMap(wrap),
   ];
   if (finding.evidence.length > 0) {
     lines.push("  Seen:");
-    for (const evidence of finding.evidence) lines.push(...evidenceLines(evidence, c, time));
+    for (const evidence of finding.evidence) lines.push(...evidenceLines(evidence, c, time, wrap));
   }
-  lines.push(`  ${c.bold("Fix:")} ${finding.fix.explanation}`);
+  lines.push(...wrap(`  ${c.bold("Fix:")} ${finding.fix.explanation}`));
+  // Commands stay on one line each, whatever the width: they are for copy and paste.
   for (const command of finding.fix.commands) lines.push(`    ${c.accent(command)}`);
   if (finding.notChecked && finding.notChecked.length > 0) {
-    lines.push(`  Not checked: ${finding.notChecked.join("; ")}`);
+    lines.push(...wrap(`  Not checked: ${finding.notChecked.join("; ")}`));
   }
   lines.push(`  Docs: ${finding.docs}`);
   return lines;
@@ -98,6 +110,8 @@ export interface RenderOptions {
   rulesRun: number;
   /** How a timestamp is shown ("3m ago" on a terminal); as it is when not given. */
   time?: ((iso: string) => string) | undefined;
+  /** Fits prose to a terminal's width; lines are left whole when not given. */
+  wrap?: Wrap | undefined;
 }
 
 /** The whole diagnosis as text lines, for stdout. */
@@ -112,22 +126,27 @@ export function formatDiagnosis(
   const shown = time(snapshot.takenAt);
   const takenAt = /ago$|^just now$|^in /.test(shown) ? shown : `at ${shown}`;
   const from = snapshot.source === "live" ? "live cluster" : "directory";
+  const wrap = options.wrap ?? noWrap;
   const lines: string[] = [];
   if (report.problems > 0) {
     lines.push(
-      `${c.bold(`${subject}:`)} ${c.error(plural(report.problems, "problem"))} found ${c.dim(`(${from}, ${takenAt})`)}`,
+      ...wrap(
+        `${c.bold(`${subject}:`)} ${c.error(plural(report.problems, "problem"))} found ${c.dim(`(${from}, ${takenAt})`)}`,
+      ),
     );
   } else {
-    lines.push(`${c.bold(`${subject}:`)} ${c.ok("no problems found")} ${c.dim(`(${from}, ${takenAt})`)}`);
+    lines.push(
+      ...wrap(`${c.bold(`${subject}:`)} ${c.ok("no problems found")} ${c.dim(`(${from}, ${takenAt})`)}`),
+    );
   }
-  for (const finding of report.findings) lines.push("", ...formatFinding(finding, c, time));
+  for (const finding of report.findings) lines.push("", ...formatFinding(finding, c, time, wrap));
   if (report.problems === 0) {
     lines.push("", `Checked ${plural(options.rulesRun, "failure mode")} against:`);
     for (const line of describeChecked(snapshot)) lines.push(`  ${line}`);
   }
   if (snapshot.missing.length > 0) {
     lines.push("", "Could not check:");
-    for (const m of snapshot.missing) lines.push(`  ${m.what}: ${m.why}`);
+    for (const m of snapshot.missing) lines.push(...wrap(`  ${m.what}: ${m.why}`));
   }
   if (report.errors.length > 0) {
     lines.push("", c.warn("Rules that failed (a bug in kvmig; the other rules ran):"));

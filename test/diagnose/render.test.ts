@@ -6,6 +6,7 @@ import { formatDiagnosis, formatFinding, renderTopFindings } from "../../src/dia
 import type { Finding } from "../../src/diagnose/types.js";
 import { createIO } from "../../src/io/io.js";
 import { formatTime } from "../../src/io/time.js";
+import { wrapperFor } from "../../src/io/wrap.js";
 import { bufferedStreams } from "../helpers/buffered-io.js";
 import { emptySnapshot } from "../helpers/diagnose.js";
 
@@ -110,6 +111,18 @@ describe("formatDiagnosis", () => {
       time: (iso) => formatTime(iso, "rfc3339", now),
     });
     expect(piped[0]).toBe("demo/db-1: 1 problem found (directory, at 2025-03-01T12:00:00Z)");
+  });
+
+  it("on a terminal, prose fits its width; fix commands stay on one line for copy and paste", () => {
+    const snapshot = emptySnapshot({});
+    const report = runRules(snapshot, [rule(skew), rule(backoff)]);
+    const lines = formatDiagnosis(report, snapshot, { rulesRun: 2, wrap: wrapperFor(41) });
+    for (const line of lines) {
+      if (line.startsWith("    kvmig ") || line.startsWith("      ") || line.includes("https://")) continue;
+      expect(line.length, line).toBeLessThanOrEqual(40);
+    }
+    expect(lines).toContain("    kvmig restart db-1 -n demo");
+    expect(lines).toContain("ERROR Migration failed between different");
   });
 
   it("healthy: 'no problems found' and what was looked at", () => {
