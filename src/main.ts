@@ -19,7 +19,7 @@ import { parseDuration } from "./duration.js";
 import { describeError, ExitCode, exitCodeOf, type KvmigError, UsageError } from "./errors.js";
 import { createProgress } from "./io/progress.js";
 import { KubeProvider } from "./k8s/provider.js";
-import { setProgramName } from "./util/shell.js";
+import { kvmigCommand, setProgramName } from "./util/shell.js";
 import { kvmigVersion } from "./version.js";
 
 const outputFormats = ["text", "json", "yaml", "wide"] as const;
@@ -69,7 +69,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     const raw = program.opts();
     if (raw.output === "wide" && !runner.wide) {
       throw new UsageError("-o wide is only for commands that print a table", {
-        hint: "use -o text, json or yaml here; kvmig outdated -o wide shows the full images",
+        hint: `use -o text, json or yaml here; -o wide is for the tables of ${kvmigCommand(["outdated"])} and ${kvmigCommand(["watch"])}`,
       });
     }
     if (raw.sim !== undefined) {

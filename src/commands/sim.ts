@@ -9,6 +9,7 @@ import { Command, Option } from "@commander-js/extra-typings";
 import type { CommandContext, Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import type { SimCluster, SimClusterOptions } from "../sim/cluster.js";
+import { kvmigCommand } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
 
 export interface SimOptions {
@@ -30,12 +31,12 @@ export async function startSimulator(options: SimClusterOptions): Promise<SimClu
   const names = scenarioNames();
   if (!names.includes(scenario)) {
     throw new UsageError(`unknown scenario "${scenario}"`, {
-      hint: `the scenarios are: ${names.join(", ")} (kvmig sim --list-scenarios)`,
+      hint: `the scenarios are: ${names.join(", ")} (${kvmigCommand(["sim", "--list-scenarios"])})`,
     });
   }
   if (options.vms !== undefined && scenario !== "scale") {
     throw new UsageError("--vms applies to the scale scenario only", {
-      hint: "kvmig sim --scenario scale --vms 1000",
+      hint: kvmigCommand(["sim", "--scenario", "scale", "--vms", "1000"]),
     });
   }
   try {
@@ -83,7 +84,7 @@ export async function runSim(options: SimOptions, ctx: CommandContext): Promise<
     if (cluster.prometheus) {
       ctx.io.err(
         c.dim(
-          `prometheus: ${cluster.prometheus.url} (kvmig migrate ... --prometheus-url ${cluster.prometheus.url})`,
+          `prometheus: ${cluster.prometheus.url} (${kvmigCommand(["migrate", "..."])} --prometheus-url ${cluster.prometheus.url})`,
         ),
       );
     }
