@@ -37,6 +37,9 @@ export function wrapperFor(width: number | undefined): (line: string) => string[
 }
 
 /** Writes prose to stderr, fitted to the terminal when stderr is one. */
-export function errProse(io: { stderrIsTTY: boolean; columns: number; err(text: string): void }, text: string) {
+export function errProse(
+  io: { stderrIsTTY: boolean; columns: number; err(text: string): void },
+  text: string,
+) {
   for (const line of wrapperFor(io.stderrIsTTY ? io.columns : undefined)(text)) io.err(line);
 }
