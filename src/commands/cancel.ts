@@ -7,7 +7,7 @@ import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
 import { writeData } from "../io/output.js";
-import { errProse } from "../io/wrap.js";
+import { errProse, outProse } from "../io/wrap.js";
 import { isNotFound } from "../k8s/api-errors.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
@@ -39,7 +39,7 @@ async function nothingToCancelAnywhere(ctx: CommandContext): Promise<void> {
     ctx.io,
     ctx.io.mode,
     { vm: null, namespace, outcome: "nothing-to-cancel", migration: null, evacuationNodeName: null },
-    () => ctx.io.out(`nothing to cancel: no VM in namespace ${namespace} has an unfinished migration`),
+    () => outProse(ctx.io, `nothing to cancel: no VM in namespace ${namespace} has an unfinished migration`),
   );
 }
 
@@ -69,7 +69,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   const target = unfinishedMigration(migrations);
   if (!target) {
     await writeData(ctx.io, ctx.io.mode, result("nothing-to-cancel", { migration: null }), () =>
-      ctx.io.out(`nothing to cancel: ${namespace}/${flags.vm} has no unfinished migration`),
+      outProse(ctx.io, `nothing to cancel: ${namespace}/${flags.vm} has no unfinished migration`),
     );
     evacuationHint();
     return;
@@ -101,13 +101,16 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   }
   if (flags.dryRun) {
     await writeData(ctx.io, ctx.io.mode, result("dry-run", { migration: name, phase }), () =>
-      ctx.io.out(`dry run: would delete migration ${name} (${phase}) to cancel it; nothing was changed`),
+      outProse(
+        ctx.io,
+        `dry run: would delete migration ${name} (${phase}) to cancel it; nothing was changed`,
+      ),
     );
     return;
   }
   if (!flags.wait) {
     await writeData(ctx.io, ctx.io.mode, result("requested", { migration: name, phase }), () =>
-      ctx.io.out(`abort requested: migration ${name} (${phase}) is being cancelled`),
+      outProse(ctx.io, `abort requested: migration ${name} (${phase}) is being cancelled`),
     );
     evacuationHint();
     return;
@@ -153,15 +156,18 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     result(outcome, { migration: name, phase, abortStatus: view.abortStatus ?? null, node }),
     () => {
       if (outcome === "aborted")
-        ctx.io.out(
+        outProse(
+          ctx.io,
           `aborted: migration ${name} was cancelled; ${namespace}/${flags.vm} is still on ${node ?? "its source node"}`,
         );
       if (outcome === "completed")
-        ctx.io.out(
+        outProse(
+          ctx.io,
           `completed: migration ${name} finished before the abort took effect; ${namespace}/${flags.vm} is now on ${node}`,
         );
       if (outcome === "abort-failed")
-        ctx.io.out(
+        outProse(
+          ctx.io,
           `abort failed: migration ${name} could not be cancelled (${view.failureReason ?? "abortStatus Failed"})`,
         );
     },

@@ -46,7 +46,7 @@ function evidenceLines(
 ): string[] {
   const at = evidence.time ? time(evidence.time) : undefined;
   const where = [evidence.object, evidence.field, at].filter((part) => part).join(", ");
-  return [...wrap(`    ${c.dim(`${where}:`)}`), ...indent(evidence.text, "      ")];
+  return [...wrap(`    ${c.dim(`${where}:`)}`), ...indent(evidence.text, "      ").flatMap(wrap)];
 }
 
 /** One finding in full: title, evidence, why it matters, the fix, the docs link. */

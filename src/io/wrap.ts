@@ -43,3 +43,11 @@ export function errProse(
 ) {
   for (const line of wrapperFor(io.stderrIsTTY ? io.columns : undefined)(text)) io.err(line);
 }
+
+/** Writes prose to stdout, fitted to the terminal when stdout is one. */
+export function outProse(
+  io: { stdoutIsTTY: boolean; columns: number; out(text: string): void },
+  text: string,
+) {
+  for (const line of wrapperFor(io.stdoutIsTTY ? io.columns : undefined)(text)) io.out(line);
+}
