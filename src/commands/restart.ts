@@ -234,7 +234,10 @@ async function report(
   const where = `${namespace}/${flags.vm}`;
   const c = ctx.io.colors;
   await writeData(ctx.io, ctx.io.mode, summary, () => {
-    const route = `${summary.oldNode ?? "?"} → ${summary.newNode ?? "?"}`;
+    const route =
+      summary.oldNode && summary.oldNode === summary.newNode
+        ? `on ${summary.newNode} again`
+        : `${summary.oldNode ?? "?"} → ${summary.newNode ?? "?"}`;
     if (summary.outcome === "restarted") ctx.io.out(`${c.ok("Restarted")}  ${where} ${route}`);
     else if (summary.outcome === "failed")
       ctx.io.out(`${c.error("Failed")}  ${where}: the new VMI is ${summary.newPhase}`);

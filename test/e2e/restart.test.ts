@@ -52,7 +52,11 @@ describe("kvmig restart", () => {
     expect(after.metadata.labels[outdatedLabel]).toBeUndefined();
 
     const out = lines(result.stdout);
-    expect(out[0]).toBe(`Restarted  prod/orders-db node-1 → ${after.status.nodeName}`);
+    expect(out[0]).toBe(
+      after.status.nodeName === "node-1"
+        ? "Restarted  prod/orders-db on node-1 again"
+        : `Restarted  prod/orders-db node-1 → ${after.status.nodeName}`,
+    );
     expect(out[1]).toMatch(/^ {2}downtime {3}\d+\.\ds \(old VMI gone → new VMI Running\)$/);
     expect(out[2]).toMatch(/^ {2}stopping {3}\d+\.\ds \(restart requested → old VMI gone\)$/);
     expect(out.slice(3)).toEqual([`  launcher   ${current} (current)`, `  was        ${previous}`]);
