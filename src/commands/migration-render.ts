@@ -64,6 +64,9 @@ export class FollowRenderer {
   #phase = "";
   #phaseSeenAt = 0;
   #pendingShownAt = Number.NEGATIVE_INFINITY;
+  #view: MigrationView | undefined;
+  /** Ticks the spinner's elapsed time between changes (a phase can be quiet for minutes). */
+  #ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly io: IO,
@@ -122,6 +125,8 @@ export class FollowRenderer {
   }
 
   stop(): void {
+    if (this.#ticker) clearInterval(this.#ticker);
+    this.#ticker = undefined;
     this.progress.stop();
   }
 
@@ -132,7 +137,14 @@ export class FollowRenderer {
   }
 
   #spin(view: MigrationView): void {
+    this.#view = view;
     if (!this.#tty || view.outcome !== "in-progress") return;
+    if (this.#ticker === undefined) {
+      this.#ticker = setInterval(() => {
+        if (this.#view) this.#spin(this.#view);
+      }, 1000);
+      this.#ticker.unref?.();
+    }
     // Measured on our clock from when we saw the phase begin: the server's clock may differ.
     if (view.phase !== this.#phase) {
       this.#phase = view.phase;
