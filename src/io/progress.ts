@@ -21,7 +21,8 @@ export function createProgress(io: IO): Progress {
   return io.stderrIsTTY ? new SpinnerProgress(io) : new PlainProgress(io);
 }
 
-function silentProgress(): Progress {
+/** A Progress that draws nothing (-o json or yaml; a base for test doubles). */
+export function silentProgress(): Progress {
   const nothing = () => {};
   return {
     start: nothing,

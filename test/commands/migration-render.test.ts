@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FollowRenderer } from "../../src/commands/migration-render.js";
 import { createIO } from "../../src/io/io.js";
-import type { Progress } from "../../src/io/progress.js";
+import { type Progress, silentProgress } from "../../src/io/progress.js";
 import { initialView } from "../../src/migration/state.js";
 import { bufferedStreams } from "../helpers/buffered-io.js";
 
@@ -13,18 +13,7 @@ afterEach(() => {
 
 function recordingProgress(): Progress & { updates: string[] } {
   const updates: string[] = [];
-  const nothing = () => {};
-  return {
-    updates,
-    start: nothing,
-    update: (text) => updates.push(text),
-    succeed: nothing,
-    fail: nothing,
-    warn: nothing,
-    info: nothing,
-    stop: nothing,
-    flush: async () => {},
-  };
+  return { ...silentProgress(), updates, update: (text) => updates.push(text) };
 }
 
 describe("FollowRenderer on a terminal", () => {
