@@ -70,7 +70,7 @@ async function renderTopic(topic: Topic, ctx: Context): Promise<void> {
       const rows = exitCodeTable.map(({ code, meaning }) => [String(code), meaning]);
       io.out(formatTable(["code", "meaning"], rows));
       io.out(
-        `\nEvery error is one line saying what happened, then a ${c.dim("hint:")} line saying what to do.`,
+        `\nEvery error is one line saying what happened, and a ${c.dim("hint:")} line saying what to do when there is something to do.`,
       );
       return;
     }
