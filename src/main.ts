@@ -19,6 +19,7 @@ import { parseDuration } from "./duration.js";
 import { describeError, ExitCode, exitCodeOf, type KvmigError, UsageError } from "./errors.js";
 import { createProgress } from "./io/progress.js";
 import { KubeProvider } from "./k8s/provider.js";
+import { checkNamespace } from "./util/names.js";
 import { kvmigCommand, setProgramName } from "./util/shell.js";
 import { kvmigVersion } from "./version.js";
 
@@ -92,6 +93,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     body: Parameters<Runner>[0],
     runner: RunnerOptions,
   ) => {
+    if (raw.namespace !== undefined) checkNamespace(raw.namespace);
     const options: GlobalOptions = {
       kubeconfig: raw.kubeconfig,
       context: raw.context,

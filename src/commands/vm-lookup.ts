@@ -27,11 +27,27 @@ export async function readVm(
     optional(kube.get("vmi", name, namespace)),
   ]);
   if (!vm && !vmi) {
+    // The API server answers 404 for an object in a namespace that does not exist, too.
+    if (!(await namespaceExists(kube, namespace))) {
+      throw new NotFoundError(`namespace "${namespace}" not found`, {
+        hint: "list the namespaces with: kubectl get namespaces (or pass -n with the VM's namespace)",
+      });
+    }
     throw new NotFoundError(`VirtualMachine "${name}" not found in namespace "${namespace}"`, {
       hint: `list the VMs with: kubectl get vm,vmi -n ${namespace}`,
     });
   }
   return { vm, vmi };
+}
+
+/** False only when the server says the namespace does not exist (a 403 proves nothing). */
+async function namespaceExists(kube: KubeClient, namespace: string): Promise<boolean> {
+  try {
+    await kube.get("namespace", namespace);
+    return true;
+  } catch (error) {
+    return !isNotFound(error);
+  }
 }
 
 export function listMigrationsOf(kube: KubeClient, namespace: string, vmName: string) {

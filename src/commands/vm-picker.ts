@@ -12,6 +12,7 @@ import type {
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
 import { unfinishedMigration } from "../migration/preflight.js";
+import { checkVmName } from "../util/names.js";
 import { kvmigCommand } from "../util/shell.js";
 import { vmiNameLabel } from "./vm-lookup.js";
 
@@ -125,7 +126,10 @@ export async function vmOrPick(
   vm: string | undefined,
   command: PickingCommand,
 ): Promise<string | undefined> {
-  if (vm !== undefined) return vm;
+  if (vm !== undefined) {
+    checkVmName(vm, `list the VMs with: kubectl get vm,vmi -n ${ctx.options.namespace ?? "NAMESPACE"}`);
+    return vm;
+  }
   if (!ctx.prompter.interactive) throw missingVmError(command, ctx.options.namespace);
   const kube = await ctx.kube();
   const picked = await pickVm(ctx, kube, kube.namespace, command);

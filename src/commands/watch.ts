@@ -107,7 +107,8 @@ export function watchCommand(run: Runner, programName: string) {
               hint: "name the VM, or pass --pick to choose it from a list",
             });
           }
-          const vm = options.pick ? await vmOrPick(ctx, undefined, "watch") : vmArg;
+          // A named VM is checked like every VM argument; without one, --pick asks for it.
+          const vm = options.pick || vmArg !== undefined ? await vmOrPick(ctx, vmArg, "watch") : undefined;
           await runWatch(
             {
               vm,

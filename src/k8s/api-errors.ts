@@ -1,7 +1,14 @@
 // One place that turns what the API server (or the network) said into a KvmigError with a hint.
 // The server's own message is always kept; the hint names what was refused or missing.
 
-import { ApiError, ConnectionError, ExitCode, type KvmigError, TimeoutError } from "../errors.js";
+import {
+  ApiError,
+  ConnectionError,
+  ExitCode,
+  KubeVirtMissingError,
+  type KvmigError,
+  TimeoutError,
+} from "../errors.js";
 import { isStatus, type Status } from "./meta.js";
 
 /** What kvmig was doing when the error happened, for the message and the hint. */
@@ -93,12 +100,38 @@ function serverMessage(status: number, body: string, parsed: Status | undefined)
   return text ? `${text} (HTTP ${status})` : `the server answered HTTP ${status}`;
 }
 
+/** kube-apiserver's 404 for a resource type it does not serve (an object's 404 names the object). */
+const unservedResourceMessage = "the server could not find the requested resource";
+
 /** An HTTP error response. `body` is the raw response text, usually a Status. */
-export function errorFromResponse(status: number, body: string, request: RequestInfo): ApiError {
+export function errorFromResponse(status: number, body: string, request: RequestInfo): KvmigError {
   const parsed = parseStatus(body);
   const message = serverMessage(status, body, parsed);
   const reason = parsed?.reason;
   const attrs = resourceAttributes(request.method, request.path);
+  const path = request.path.split("?")[0];
+  const minify = `kubectl config view --minify --context ${request.context}`;
+  // A web page where a Status belongs: the kubeconfig points at something else (a proxy's login
+  // page, a dashboard, the wrong port).
+  if (!parsed && /^\s*</.test(body)) {
+    return new ConnectionError(
+      `the server at ${request.server} is not a Kubernetes API server: it answered ${request.method} ${path} with a web page (HTTP ${status})`,
+      { hint: `check the server address of context "${request.context}": ${minify}` },
+    );
+  }
+  if (
+    status === 404 &&
+    parsed?.message === unservedResourceMessage &&
+    attrs?.group.endsWith("kubevirt.io") &&
+    !attrs.subresource
+  ) {
+    return new KubeVirtMissingError(
+      `KubeVirt is not installed on the cluster of context "${request.context}": the API server does not serve ${attrs.group} ${attrs.resource}`,
+      {
+        hint: "install KubeVirt (https://kubevirt.io/user-guide/cluster_admin/installation/), or choose the cluster that runs it with --context",
+      },
+    );
+  }
   const what = attrs ? `${attrs.verb} ${describeResource(attrs)}` : `${request.method} ${request.path}`;
   const scope = attrs ? ` ${scopeOf(attrs)}` : "";
 

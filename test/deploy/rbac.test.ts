@@ -281,6 +281,9 @@ async function runEverything(): Promise<void> {
       await kvmig(sim, "operate", ["migrate", "fedora-web", "-n", "demo"]);
       await kvmig(sim, "read", ["watch", "fedora-web", "-n", "demo"]);
       await kvmig(sim, "read", ["diagnose", "fedora-web", "-n", "demo"]);
+      // Not found: an unknown VM, and an unknown namespace told apart from it.
+      await kvmig(sim, "operate", ["migrate", "no-such-vm", "-n", "demo"], [5]);
+      await kvmig(sim, "read", ["watch", "fedora-web", "-n", "no-such-namespace"], [5]);
     }),
     // Watching a running migration: the table (one namespace and all) and one VM.
     session({ speed: 2 }, async (sim) => {
@@ -618,6 +621,7 @@ describe("deploy/rbac.yaml against the requests kvmig makes", () => {
     // Nodes and migration policies are cluster-scoped; kubevirts, VMIMs and VMIs are read across
     // namespaces (the KubeVirt CR's namespace varies; the parallel-migration limits are per cluster;
     // -A); the KubeVirt version is cluster-scoped.
+    // (GET /api/v1/namespaces/NS is, to the authorizer, in namespace NS: a RoleBinding there covers it.)
     expect(clusterWide).toEqual([
       "list kubevirts",
       "list migrationpolicies",
