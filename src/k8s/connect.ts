@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { type Cluster, KubeConfig, type Context as KubeContext, type User } from "@kubernetes/client-node";
 import type { Clock } from "../clock.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, UsageError } from "../errors.js";
 import { HttpKubeClient } from "./client.js";
 import type { KubeClient } from "./kube-client.js";
 import { type TlsSettings, Transport } from "./transport.js";
@@ -74,8 +74,9 @@ function mergeFiles(paths: string[], explicit: boolean): KubeConfig | undefined 
   let found = 0;
   for (const path of paths) {
     if (!existsSync(path)) {
+      // A path given with --kubeconfig is a bad flag value (exit 2), as kubectl treats it.
       if (explicit) {
-        throw new ConfigError(`kubeconfig ${path} does not exist`, { hint: howToPoint });
+        throw new UsageError(`--kubeconfig ${path} does not exist`, { hint: howToPoint });
       }
       continue;
     }
@@ -147,9 +148,10 @@ export function resolveConfig(
   }
   const context = merged.getContextObject(contextName);
   if (!context) {
-    throw new ConfigError(`context "${contextName}" is not in the kubeconfig`, {
-      hint: `the contexts are: ${contextNames(merged)}`,
-    });
+    const message = `context "${contextName}" is not in the kubeconfig`;
+    const hint = `the contexts are: ${contextNames(merged)}`;
+    // Named with --context: a bad flag value; named by current-context: a broken kubeconfig.
+    throw flags.context ? new UsageError(message, { hint }) : new ConfigError(message, { hint });
   }
   merged.setCurrentContext(contextName);
   if (!merged.getCurrentCluster()) {

@@ -1,10 +1,11 @@
 // Kubeconfig resolution the way kubectl does it: which files, how several merge, which context
 // and namespace win, and what a missing or broken kubeconfig says. resolveConfig directly, and
 // `kvmig version` in-process against scripted API servers to see which cluster was reached.
+
 import { writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, ExitCode, exitCodeOf } from "../../src/errors.js";
+import { ConfigError, ExitCode, exitCodeOf, UsageError } from "../../src/errors.js";
 import { kubeconfigFiles, resolveConfig } from "../../src/k8s/connect.js";
 import { ScriptedApiServer, sendJson } from "../helpers/api-server.js";
 import { tempDir, writeKubeconfig } from "../helpers/kubeconfig.js";
@@ -14,13 +15,17 @@ function lines(text: string): string[] {
   return text === "" ? [] : text.replace(/\n$/, "").split("\n");
 }
 
-function configError(run: () => unknown): ConfigError {
-  let error: unknown;
+function thrown(run: () => unknown): unknown {
   try {
     run();
   } catch (e) {
-    error = e;
+    return e;
   }
+  throw new Error("expected an error");
+}
+
+function configError(run: () => unknown): ConfigError {
+  const error = thrown(run);
   expect(error).toBeInstanceOf(ConfigError);
   return error as ConfigError;
 }
@@ -113,14 +118,13 @@ describe("resolveConfig: merging several files", () => {
     expect(exitCodeOf(error)).toBe(ExitCode.unexpected);
   });
 
-  it("--context that no file defines: names it, and the hint lists the contexts", () => {
+  it("--context that no file defines: a bad flag value (exit 2) naming it, and the hint lists the contexts", () => {
     const { a, b } = twoFiles();
-    const error = configError(() =>
-      resolveConfig({ context: "nope" }, { KUBECONFIG: `${a}${delimiter}${b}` }),
-    );
-    expect(error.message).toBe('context "nope" is not in the kubeconfig');
-    expect(error.hint).toBe("the contexts are: a, b");
-    expect(exitCodeOf(error)).toBe(1);
+    const error = thrown(() => resolveConfig({ context: "nope" }, { KUBECONFIG: `${a}${delimiter}${b}` }));
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toBe('context "nope" is not in the kubeconfig');
+    expect((error as UsageError).hint).toBe("the contexts are: a, b");
+    expect(exitCodeOf(error)).toBe(2);
   });
 });
 
@@ -201,26 +205,26 @@ describe("kvmig version with several kubeconfig files", () => {
     expect(serverA.requests).toHaveLength(3);
   });
 
-  it("--context nope: one error line, a hint listing the contexts; exit 1", async () => {
+  it("--context nope: one error line, a hint listing the contexts; exit 2", async () => {
     const result = await runCli(["--context", "nope", "version"], { env: env() });
     expect(lines(result.stderr)).toEqual([
       'error: context "nope" is not in the kubeconfig',
       "hint: the contexts are: a, b",
     ]);
     expect(result.stdout).toBe("");
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect([...serverA.requests, ...serverB.requests]).toEqual([]);
   });
 
-  it("--kubeconfig naming a missing file is an error even though KUBECONFIG is fine; exit 1", async () => {
+  it("--kubeconfig naming a missing file is a bad flag value even though KUBECONFIG is fine; exit 2", async () => {
     const missing = join(files.dir, "missing");
     const result = await runCli(["--kubeconfig", missing, "version"], { env: env() });
     const stderr = lines(result.stderr);
     expect(stderr).toHaveLength(2);
-    expect(stderr[0]).toBe(`error: kubeconfig ${missing} does not exist`);
+    expect(stderr[0]).toBe(`error: --kubeconfig ${missing} does not exist`);
     expect(stderr[1]).toMatch(/^hint: .*--kubeconfig PATH or the KUBECONFIG environment variable/);
     expect(result.stdout).toBe("");
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect([...serverA.requests, ...serverB.requests]).toEqual([]);
   });
 
