@@ -167,8 +167,8 @@ describe("kvmig version when something is missing or wrong", () => {
       "KubeVirt:    unknown",
     ]);
     expect(lines(result.stderr).sort()).toEqual([
-      `warning: KubeVirt resource: ${notServed}`,
-      `warning: virt-api version: ${notServed}`,
+      `warning: KubeVirt resource: KubeVirt is not installed on the cluster of context "lab": the API server does not serve kubevirt.io kubevirts`,
+      `warning: virt-api version: KubeVirt is not installed on the cluster of context "lab": the API server does not serve subresources.kubevirt.io version`,
     ]);
     expect(result.code).toBe(0);
   });
