@@ -35,6 +35,8 @@ export interface GlobalOptions {
   verbose: boolean;
   /** `--sim[=SCENARIO]`: run against a fresh embedded simulated cluster. */
   sim?: string | undefined;
+  /** `--insecure-skip-tls-verify`: do not check the server's certificate (never the default). */
+  insecureSkipTlsVerify?: boolean | undefined;
 }
 
 /** A Context with the global flags applied: what a command's run function receives. */

@@ -44,6 +44,11 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     )
     .option("--no-color", "no colours (also: the NO_COLOR environment variable)")
     .option("-v, --verbose", "log each API request (method, path, status, time) to stderr", false)
+    .option(
+      "--insecure-skip-tls-verify",
+      "do not verify the API server's certificate (insecure: anyone on the path can read and change the traffic)",
+      false,
+    )
     .option("--sim <scenario>", "run against a fresh embedded simulated cluster (--sim or --sim=SCENARIO)")
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
@@ -102,6 +107,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       output: raw.output,
       verbose: raw.verbose,
       sim: raw.sim,
+      insecureSkipTlsVerify: raw.insecureSkipTlsVerify,
     };
     ctx.io.setOutputMode(options.output === "wide" ? "text" : options.output);
     const debug = (line: string) => {
@@ -111,6 +117,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       env: ctx.env,
       clock: ctx.clock,
       log: options.verbose ? debug : undefined,
+      warn: (line: string) => ctx.io.err(`${ctx.io.errColors.warn("warning:")} ${line}`),
       userAgent: `kvmig/${kvmigVersion}`,
       // A command that finishes its running work after Ctrl-C passes ctx.signal where it stops.
       signal: runner.finishOnInterrupt ? undefined : ctx.signal,

@@ -312,6 +312,11 @@ export function migrateCommand(run: Runner, programName: string) {
     )
     .action((vmArg, options) =>
       run(async (ctx) => {
+        if (options.targetNode !== undefined && options.nodeSelector !== undefined) {
+          throw new UsageError("--target-node and --node-selector cannot be combined", {
+            hint: "--target-node NODE means --node-selector kubernetes.io/hostname=NODE; add the other labels to that",
+          });
+        }
         const vm = await vmOrPick(ctx, vmArg, "migrate");
         await runMigrate(
           {

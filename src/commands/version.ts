@@ -5,6 +5,7 @@ import { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
 import { describeError } from "../errors.js";
 import { writeData } from "../io/output.js";
+import { isOlderThan, unsupportedMessage } from "../k8s/kubevirt-version.js";
 import type { KubeVirt } from "../k8s/types.js";
 import { kvmigVersion } from "../version.js";
 import { examples, type Runner } from "./command.js";
@@ -108,6 +109,10 @@ export function renderVersion(report: VersionReport, ctx: CommandContext): void 
   const width = "KubeVirt CR: ".length;
   for (const [label, value] of rows) io.out(`${c.bold(`${label}:`.padEnd(width))}${value}`);
   for (const error of kv.errors) io.err(`${io.errColors.warn("warning:")} ${error}`);
+  const deployed = kv.resource?.observedVersion;
+  if (deployed && isOlderThan(deployed)) {
+    io.err(`${io.errColors.warn("warning:")} ${unsupportedMessage(deployed)}; upgrade KubeVirt`);
+  }
 }
 
 export function versionCommand(run: Runner, programName: string) {

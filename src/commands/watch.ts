@@ -102,6 +102,11 @@ export function watchCommand(run: Runner, programName: string) {
     .action((vmArg, options) =>
       run(
         async (ctx) => {
+          if ((vmArg !== undefined || options.pick) && options.selector !== undefined) {
+            throw new UsageError("-l/--selector is for the table of migrations, not for one VM", {
+              hint: "leave out the VM (or --pick) to watch the migrations the selector matches",
+            });
+          }
           if (options.pick && vmArg !== undefined) {
             throw new UsageError("--pick and a VM name cannot be combined", {
               hint: "name the VM, or pass --pick to choose it from a list",

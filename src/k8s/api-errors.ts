@@ -252,7 +252,7 @@ export function errorFromNetwork(error: unknown, request: RequestInfo): KvmigErr
     (tlsErrorCodes.has(code) || code.startsWith("ERR_SSL") || code.includes("CERT"))
   ) {
     return new ConnectionError(`TLS verification failed for ${where}: ${detail}`, {
-      hint: "the certificate-authority in your kubeconfig does not match the server's certificate; fix the cluster's certificate-authority(-data) entry, or point --context at the right cluster",
+      hint: "the certificate-authority in your kubeconfig does not match the server's certificate; fix the cluster's certificate-authority(-data) entry, or point --context at the right cluster (--insecure-skip-tls-verify skips the check, insecurely)",
       cause: error,
     });
   }

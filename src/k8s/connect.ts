@@ -19,12 +19,15 @@ export interface ConnectionFlags {
   context?: string | undefined;
   namespace?: string | undefined;
   requestTimeoutMs?: number | undefined;
+  insecureSkipTlsVerify?: boolean | undefined;
 }
 
 export interface ConnectDependencies {
   env: Readonly<Record<string, string | undefined>>;
   clock: Clock;
   log?: ((line: string) => void) | undefined;
+  /** A warning the user must see (e.g. TLS verification off), on stderr. */
+  warn?: ((line: string) => void) | undefined;
   userAgent: string;
   /** Aborts every request (Ctrl-C). */
   signal?: AbortSignal | undefined;
@@ -218,9 +221,18 @@ export async function connect(flags: ConnectionFlags, deps: ConnectDependencies)
     key: first.key,
     pfx: first.pfx,
     passphrase: first.passphrase,
-    rejectUnauthorized: cluster.skipTLSVerify ? false : first.rejectUnauthorized,
+    rejectUnauthorized:
+      flags.insecureSkipTlsVerify || cluster.skipTLSVerify ? false : first.rejectUnauthorized,
     servername: first.servername ?? cluster.tlsServerName,
   };
+  if (flags.insecureSkipTlsVerify || cluster.skipTLSVerify) {
+    const why = flags.insecureSkipTlsVerify
+      ? "--insecure-skip-tls-verify"
+      : `insecure-skip-tls-verify in the kubeconfig's cluster "${cluster.name}"`;
+    deps.warn?.(
+      `the API server's certificate is not verified (${why}); the connection can be read and changed`,
+    );
+  }
   let pending: HttpsOptionsOut | undefined = first;
   const authHeaders = async (): Promise<Record<string, string>> => {
     // Exec plugins and token files can rotate: ask the kubeconfig again for every request

@@ -2,6 +2,7 @@
 // each a verdict (ok / warning / error) with one line of explanation. Nothing here changes or
 // reads the cluster.
 
+import { unsupportedKubeVirtVersion, unsupportedMessage } from "../k8s/kubevirt-version.js";
 import { outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type {
   KubeVirt,
@@ -32,7 +33,8 @@ export interface Verdict {
     | "networks"
     | "target-nodes"
     | "parallel-limits"
-    | "rbac";
+    | "rbac"
+    | "kubevirt-version";
   status: VerdictStatus;
   message: string;
   hint?: string | undefined;
@@ -311,7 +313,21 @@ export function checkAccess(input: PreflightInput): Verdict {
 }
 
 /** Every check, in the order they are shown. */
+/** Only when the cluster's KubeVirt is older than kvmig supports: then an error. */
+export function checkKubeVirtVersion(input: PreflightInput): Verdict | undefined {
+  const version = unsupportedKubeVirtVersion(input.kubevirt);
+  if (!version) return undefined;
+  return {
+    check: "kubevirt-version",
+    status: "error",
+    message: unsupportedMessage(version),
+    hint: "upgrade KubeVirt, or use virtctl migrate",
+  };
+}
+
 export function preflight(input: PreflightInput): Verdict[] {
+  const tooOld = checkKubeVirtVersion(input);
+  if (tooOld) return [tooOld];
   const running = checkVmiRunning(input);
   if (running.status === "error") return [running, checkAccess(input)];
   return [

@@ -106,16 +106,33 @@ describe("HTTP errors keep the server's message and add a hint", () => {
     expect(exitCodeOf(error)).toBe(5);
   });
 
-  it("404 on a collection: the resource is not served (KubeVirt missing); exit 5", async () => {
+  it("404 on a KubeVirt collection the server does not serve: KubeVirt is not installed; exit 1", async () => {
     server.on("GET", "/apis/kubevirt.io/v1/kubevirts", (_req, res) =>
       sendStatus(res, 404, "NotFound", "the server could not find the requested resource"),
     );
     const error = await failure(client.list("kubevirt"));
-    expect(error.message).toBe("the server could not find the requested resource");
-    expect(error.hint).toBe(
-      `the API server at ${server.url} does not serve kubevirts.kubevirt.io; is KubeVirt installed on this cluster?`,
+    expect(error.message).toBe(
+      'KubeVirt is not installed on the cluster of context "lab": the API server does not serve kubevirt.io kubevirts',
     );
-    expect(exitCodeOf(error)).toBe(5);
+    expect(error.hint).toBe(
+      "install KubeVirt (https://kubevirt.io/user-guide/cluster_admin/installation/), or choose the cluster that runs it with --context",
+    );
+    expect(exitCodeOf(error)).toBe(1);
+  });
+
+  it("a web page instead of a Status: not a Kubernetes API server; exit 1", async () => {
+    server.on("GET", "/apis/kubevirt.io/v1/kubevirts", (_req, res) => {
+      res.writeHead(404, { "content-type": "text/html" });
+      res.end("<!doctype html><html><body>Not here</body></html>");
+    });
+    const error = await failure(client.list("kubevirt"));
+    expect(error.message).toBe(
+      `the server at ${server.url} is not a Kubernetes API server: it answered GET /apis/kubevirt.io/v1/kubevirts with a web page (HTTP 404)`,
+    );
+    expect(error.hint).toBe(
+      'check the server address of context "lab": kubectl config view --minify --context lab',
+    );
+    expect(exitCodeOf(error)).toBe(1);
   });
 
   it("409: keeps the message (a KubeVirt refusal); exit 1", async () => {
@@ -224,7 +241,7 @@ describe("failures below HTTP name the server URL and the context", () => {
       new RegExp(`^TLS verification failed for the API server at ${server.url} \\(context "lab"\\): .+`),
     );
     expect(error.hint).toBe(
-      "the certificate-authority in your kubeconfig does not match the server's certificate; fix the cluster's certificate-authority(-data) entry, or point --context at the right cluster",
+      "the certificate-authority in your kubeconfig does not match the server's certificate; fix the cluster's certificate-authority(-data) entry, or point --context at the right cluster (--insecure-skip-tls-verify skips the check, insecurely)",
     );
     expect(exitCodeOf(error)).toBe(1);
   });
