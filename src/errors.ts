@@ -55,6 +55,9 @@ export class ConfigError extends KvmigError {}
 /** The API server could not be reached: refused, DNS, TLS, reset. */
 export class ConnectionError extends KvmigError {}
 
+/** The server answered, but not as a Kubernetes API server does (a web page, not JSON). */
+export class NotKubernetesError extends KvmigError {}
+
 /** The cluster does not serve KubeVirt's API (not installed, or the wrong cluster). */
 export class KubeVirtMissingError extends KvmigError {}
 

@@ -7,6 +7,7 @@ import {
   ExitCode,
   KubeVirtMissingError,
   type KvmigError,
+  NotKubernetesError,
   TimeoutError,
 } from "../errors.js";
 import { isStatus, type Status } from "./meta.js";
@@ -100,6 +101,20 @@ function serverMessage(status: number, body: string, parsed: Status | undefined)
   return text ? `${text} (HTTP ${status})` : `the server answered HTTP ${status}`;
 }
 
+/** A successful answer that is not JSON: a web page (a login proxy, the wrong port) or garbage. */
+export function unparsableAnswer(body: string, request: RequestInfo): KvmigError {
+  const path = request.path.split("?")[0];
+  const what = /^\s*</.test(body)
+    ? "a web page"
+    : `something that is not JSON ("${body.trim().slice(0, 40)}")`;
+  return new NotKubernetesError(
+    `the server at ${request.server} is not a Kubernetes API server: it answered ${request.method} ${path} with ${what} (HTTP 200)`,
+    {
+      hint: `check the server address of context "${request.context}": kubectl config view --minify --context ${request.context}`,
+    },
+  );
+}
+
 /** kube-apiserver's 404 for a resource type it does not serve (an object's 404 names the object). */
 const unservedResourceMessage = "the server could not find the requested resource";
 
@@ -114,7 +129,7 @@ export function errorFromResponse(status: number, body: string, request: Request
   // A web page where a Status belongs: the kubeconfig points at something else (a proxy's login
   // page, a dashboard, the wrong port).
   if (!parsed && /^\s*</.test(body)) {
-    return new ConnectionError(
+    return new NotKubernetesError(
       `the server at ${request.server} is not a Kubernetes API server: it answered ${request.method} ${path} with a web page (HTTP ${status})`,
       { hint: `check the server address of context "${request.context}": ${minify}` },
     );
