@@ -5,7 +5,7 @@
 import { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
-import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
+import { ApiError, InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { errProse, outProse } from "../io/wrap.js";
 import { isNotFound } from "../k8s/api-errors.js";
@@ -83,8 +83,11 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
       ? `${state.sourceNode ?? vmi?.status?.nodeName} → ${state.targetNode}`
       : `on ${vmi?.status?.nodeName ?? "?"}`;
 
+  // Asked before (an earlier cancel, maybe interrupted): the deletion is under way; asking again
+  // would change nothing, so say so and wait for the outcome like the first call would have.
+  const requestedAt = target.metadata.deletionTimestamp;
   // A dry run changes nothing, so there is nothing to confirm (as with kubectl delete --dry-run).
-  if (!flags.yes && !flags.dryRun) {
+  if (!flags.yes && !flags.dryRun && !requestedAt) {
     const ok = await ctx.prompter.confirm({
       message: `Cancel migration ${name} of ${namespace}/${flags.vm} (${phase}, ${route})?`,
       flag: "--yes",
@@ -94,8 +97,20 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   }
 
   try {
-    await kube.deleteMigration(namespace, name, { uid: target.metadata.uid, dryRun: flags.dryRun });
+    if (!requestedAt) {
+      await kube.deleteMigration(namespace, name, { uid: target.metadata.uid, dryRun: flags.dryRun });
+    }
   } catch (error) {
+    // Replaced since kvmig read it (same name, another uid): the uid precondition kept the new
+    // one alive; say so rather than cancel a migration the user never saw.
+    if (error instanceof ApiError && error.status === 409 && /Precondition failed: UID/.test(error.message)) {
+      throw new OperationFailedError(
+        `migration ${name} of ${namespace}/${flags.vm} was replaced by another one since kvmig read it; nothing was deleted`,
+        {
+          hint: `see the current one with: ${kvmigCommand(["watch", flags.vm, "-n", namespace])}, then cancel again`,
+        },
+      );
+    }
     // Already gone: it ended (or was cancelled) meanwhile; the VMI still tells how.
     if (!isNotFound(error)) throw error;
   }
@@ -108,15 +123,23 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     );
     return;
   }
+  const requested = requestedAt
+    ? `the abort of migration ${name} (${phase}) was already requested at ${requestedAt}`
+    : `abort requested: migration ${name} (${phase}) is being cancelled`;
   if (!flags.wait) {
     await writeData(ctx.io, ctx.io.mode, result("requested", { migration: name, phase }), () =>
-      outProse(ctx.io, `abort requested: migration ${name} (${phase}) is being cancelled`),
+      outProse(ctx.io, requested),
     );
     evacuationHint();
     return;
   }
   if (ctx.io.mode === "text")
-    errProse(ctx.io, `abort requested for migration ${name} (${phase}); waiting for the outcome`);
+    errProse(
+      ctx.io,
+      requestedAt
+        ? `${requested}; waiting for the outcome`
+        : `abort requested for migration ${name} (${phase}); waiting for the outcome`,
+    );
   const end = await followMigration(kube, {
     namespace,
     vmName: flags.vm,
