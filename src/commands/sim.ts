@@ -19,6 +19,8 @@ export interface SimOptions {
   speed: number;
   seed?: number | undefined;
   vms?: number | undefined;
+  /** `--fault` specs of the API server's faults (src/sim/api-faults.ts), as given. */
+  faults?: readonly string[] | undefined;
 }
 
 async function loadSimulator() {
@@ -57,6 +59,28 @@ export async function startSimulator(options: SimClusterOptions): Promise<SimClu
   }
 }
 
+/** The `--fault` flags as fault specs; a bad one is a usage error naming it, with the kinds as hint. */
+async function parseFaultFlags(texts: readonly string[]) {
+  const faults = await import("../sim/api-faults.js");
+  const usage = (error: unknown, what: string) =>
+    error instanceof faults.ApiFaultSpecError
+      ? new UsageError(`invalid ${what}: ${error.message}`, { hint: faults.apiFaultKindsHint })
+      : error;
+  const specs = texts.flatMap((text) => {
+    try {
+      return faults.parseApiFaults(text);
+    } catch (error) {
+      throw usage(error, `--fault "${text}"`);
+    }
+  });
+  try {
+    // Across flags too: a kind that may appear once, given in two --fault flags.
+    return faults.validateApiFaults(specs);
+  } catch (error) {
+    throw usage(error, "--fault");
+  }
+}
+
 /** Writes the kubeconfig readable by its owner only: it holds the users' tokens. */
 function writeKubeconfig(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -64,12 +88,14 @@ function writeKubeconfig(path: string, text: string): void {
 }
 
 export async function runSim(options: SimOptions, ctx: CommandContext): Promise<void> {
+  const apiFaults = options.faults?.length ? await parseFaultFlags(options.faults) : undefined;
   const cluster = await startSimulator({
     scenario: options.scenario,
     port: options.port,
     speed: options.speed,
     seed: options.seed,
     vms: options.vms,
+    apiFaults,
     prometheus: true,
     log: ctx.options.verbose ? (line) => ctx.io.err(ctx.io.errColors.dim(line)) : undefined,
   });
@@ -81,6 +107,10 @@ export async function runSim(options: SimOptions, ctx: CommandContext): Promise<
       `${c.bold("kvmig sim")} serving ${cluster.url} (scenario ${options.scenario}, seed ${cluster.seed}, speed ${options.speed}x)`,
     );
     ctx.io.err(c.dim("contexts: sim-admin (everything), sim-viewer (get, list, watch); Ctrl-C stops it"));
+    if (apiFaults?.length) {
+      const { formatApiFault } = await import("../sim/api-faults.js");
+      ctx.io.err(`api faults: ${apiFaults.map(formatApiFault).join(", ")} (seed ${cluster.seed})`);
+    }
     if (cluster.prometheus) {
       ctx.io.err(
         c.dim(
@@ -175,6 +205,12 @@ export function simCommand(run: Runner, programName: string) {
         parseNumber("--vms", true, 1, 20_000),
       ),
     )
+    .addOption(
+      new Option(
+        "--fault <spec>",
+        "inject API server faults (repeatable, or comma-separated): drop-watches=DURATION, outage=AT+FOR[:reset], errors=RATE[:429|500|503|504][@KINDS], latency=MS[:JITTER][@KINDS], expire-rv=N, slow-logs=MS, truncate-logs=N, retry-after=S, errors-after=N",
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
     .option("--list-scenarios", "list the scenarios and exit", false)
     .addHelpText(
       "after",
@@ -184,6 +220,10 @@ export function simCommand(run: Runner, programName: string) {
           ["sim --port 6443 --kubeconfig-out ./sim.kubeconfig --seed 7", "a fixed port, file and seed"],
           ["sim --scenario version-skew --speed 10", "an upgrade gone wrong, ten times as fast"],
           ["sim --scenario scale --vms 10000", "ten thousand VMIs over many namespaces"],
+          [
+            "sim -v --seed 7 --fault errors=0.2:503 --fault drop-watches=30s",
+            "a flaky API server: a fifth of the requests fail, watches end every 30s",
+          ],
         ],
         programName,
       ),
@@ -204,6 +244,7 @@ export function simCommand(run: Runner, programName: string) {
             speed: flags.speed,
             seed: flags.seed,
             vms: flags.vms,
+            faults: flags.fault,
           },
           ctx,
         );

@@ -1,22 +1,28 @@
-// Who may do what on the simulated cluster: bearer tokens for two users, an admin (everything)
-// and a viewer (get, list, watch), with kube-apiserver's 401 and 403 answers and the
-// SelfSubjectAccessReview, SelfSubjectRulesReview and SelfSubjectReview APIs kubectl uses.
+// Who may do what on the simulated cluster: bearer tokens for its users (sim-admin in
+// system:masters, sim-viewer bound to a read-only ClusterRole, and any a test adds), RBAC
+// decisions from rbac.ts, kube-apiserver's 401 and 403 answers, and the SelfSubjectAccessReview,
+// SelfSubjectRulesReview and SelfSubjectReview APIs kubectl uses, answered by the same authorizer.
 
 import { randomBytes } from "node:crypto";
+import {
+  aggregateErrors,
+  isResourceRequest,
+  type PolicyRule,
+  privilegedGroup,
+  type RbacAuthorizer,
+} from "./rbac.js";
 import { type SimApiError, statusError } from "./status.js";
-
-export type Role = "admin" | "viewer";
 
 export interface SimUser {
   readonly name: string;
+  /** Always with `system:authenticated`, as every authenticator adds it. */
   readonly groups: readonly string[];
-  readonly role: Role;
   readonly token: string;
 }
 
 export interface RequestAttributes {
   verb: string;
-  /** Empty for a non-resource request (`/version`, `/api`, ...). */
+  /** Undefined for a non-resource request (`/version`, `/api`, ...). */
   resource?: string | undefined;
   subresource?: string | undefined;
   group?: string | undefined;
@@ -26,17 +32,21 @@ export interface RequestAttributes {
   path?: string | undefined;
 }
 
-const readVerbs = new Set(["get", "list", "watch"]);
+export const authenticatedGroup = "system:authenticated";
 
-/** The self-review APIs are open to every authenticated user, as `system:basic-user` grants. */
-const selfReviews = new Set(["selfsubjectaccessreviews", "selfsubjectrulesreviews", "selfsubjectreviews"]);
+function newToken(): string {
+  return randomBytes(24).toString("base64url");
+}
 
+/** A user with a fresh token, in `groups` and system:authenticated. */
+export function newUser(name: string, groups: readonly string[] = []): SimUser {
+  const all = [...groups.filter((g) => g !== authenticatedGroup), authenticatedGroup];
+  return { name, groups: all, token: newToken() };
+}
+
+/** The users every simulated cluster has: the admin (a superuser) and the viewer (RBAC: sim-viewer). */
 export function createUsers(): SimUser[] {
-  const token = () => randomBytes(24).toString("base64url");
-  return [
-    { name: "sim-admin", groups: ["system:masters", "system:authenticated"], role: "admin", token: token() },
-    { name: "sim-viewer", groups: ["system:authenticated"], role: "viewer", token: token() },
-  ];
+  return [newUser("sim-admin", [privilegedGroup]), newUser("sim-viewer")];
 }
 
 export function authenticate(
@@ -48,35 +58,34 @@ export function authenticate(
   return users.find((user) => user.token === match[1]);
 }
 
-export function isAllowed(user: SimUser, attributes: RequestAttributes): boolean {
-  if (user.role === "admin") return true;
-  if (attributes.resource && selfReviews.has(attributes.resource) && attributes.verb === "create")
-    return true;
-  return readVerbs.has(attributes.verb);
+/** The request's authorization, as the API server's filter does it: a 403 unless RBAC allows. */
+export function authorize(authorizer: RbacAuthorizer, user: SimUser, attributes: RequestAttributes): void {
+  const decision = authorizer.authorize(user, attributes);
+  if (!decision.allowed) throw forbidden(user, attributes, decision.reason);
 }
 
-/** The 403 of kube-apiserver's authorization filter, word for word. */
-export function forbidden(user: SimUser, attributes: RequestAttributes): SimApiError {
-  if (!attributes.resource) {
+/** The 403 of kube-apiserver's authorization filter, word for word (with RBAC's errors, if any). */
+export function forbidden(user: SimUser, attributes: RequestAttributes, reason = ""): SimApiError {
+  const suffix = reason === "" ? "" : `: ${reason}`;
+  if (!isResourceRequest(attributes)) {
     return statusError(
       403,
       "Forbidden",
-      `forbidden: User "${user.name}" cannot ${attributes.verb} path "${attributes.path}"`,
+      `forbidden: User "${user.name}" cannot ${attributes.verb} path "${attributes.path}"${suffix}`,
       {},
     );
   }
-  const resource = attributes.subresource
-    ? `${attributes.resource}/${attributes.subresource}`
-    : attributes.resource;
+  const resourceName = attributes.resource ?? "";
+  const resource = attributes.subresource ? `${resourceName}/${attributes.subresource}` : resourceName;
   const group = attributes.group ?? "";
   const scope = attributes.namespace ? `in the namespace "${attributes.namespace}"` : "at the cluster scope";
-  const reason = `User "${user.name}" cannot ${attributes.verb} resource "${resource}" in API group "${group}" ${scope}`;
-  const groupResource = group === "" ? attributes.resource : `${attributes.resource}.${group}`;
+  const because = `User "${user.name}" cannot ${attributes.verb} resource "${resource}" in API group "${group}" ${scope}`;
+  const groupResource = group === "" ? resourceName : `${resourceName}.${group}`;
   const subject = attributes.name ? `${groupResource} "${attributes.name}"` : groupResource;
-  return statusError(403, "Forbidden", `${subject} is forbidden: ${reason}`, {
+  return statusError(403, "Forbidden", `${subject} is forbidden: ${because}${suffix}`, {
     ...(attributes.name ? { name: attributes.name } : {}),
     group,
-    kind: attributes.resource,
+    kind: resourceName,
   });
 }
 
@@ -85,6 +94,7 @@ interface AccessReviewSpec {
     namespace?: string;
     verb?: string;
     group?: string;
+    version?: string;
     resource?: string;
     subresource?: string;
     name?: string;
@@ -92,8 +102,31 @@ interface AccessReviewSpec {
   nonResourceAttributes?: { path?: string; verb?: string };
 }
 
-export function selfSubjectAccessReview(user: SimUser, body: { spec?: AccessReviewSpec }): object {
+export function selfSubjectAccessReview(
+  authorizer: RbacAuthorizer,
+  user: SimUser,
+  body: { spec?: AccessReviewSpec },
+): object {
   const spec = body.spec ?? {};
+  if (!spec.resourceAttributes && !spec.nonResourceAttributes) {
+    throw statusError(
+      422,
+      "Invalid",
+      `SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified`,
+      {
+        group: "authorization.k8s.io",
+        kind: "SelfSubjectAccessReview",
+        causes: [
+          {
+            reason: "FieldValueInvalid",
+            message:
+              'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+            field: "spec.resourceAttributes",
+          },
+        ],
+      },
+    );
+  }
   const attributes: RequestAttributes = spec.resourceAttributes
     ? {
         verb: spec.resourceAttributes.verb ?? "",
@@ -103,15 +136,10 @@ export function selfSubjectAccessReview(user: SimUser, body: { spec?: AccessRevi
         namespace: spec.resourceAttributes.namespace,
         name: spec.resourceAttributes.name,
       }
-    : { verb: spec.nonResourceAttributes?.verb ?? "", path: spec.nonResourceAttributes?.path };
-  const allowed = isAllowed(user, attributes);
-  const status: { allowed: boolean; reason?: string } = { allowed };
-  if (allowed) {
-    status.reason =
-      user.role === "admin"
-        ? `RBAC: allowed by ClusterRoleBinding "${user.name}" of ClusterRole "cluster-admin" to User "${user.name}"`
-        : `RBAC: allowed by ClusterRoleBinding "${user.name}" of ClusterRole "view" to User "${user.name}"`;
-  }
+    : { verb: spec.nonResourceAttributes?.verb ?? "", path: spec.nonResourceAttributes?.path ?? "" };
+  const decision = authorizer.authorize(user, attributes);
+  const status: { allowed: boolean; reason?: string } = { allowed: decision.allowed };
+  if (decision.reason !== "") status.reason = decision.reason;
   return {
     kind: "SelfSubjectAccessReview",
     apiVersion: "authorization.k8s.io/v1",
@@ -121,26 +149,35 @@ export function selfSubjectAccessReview(user: SimUser, body: { spec?: AccessRevi
   };
 }
 
-export function selfSubjectRulesReview(user: SimUser, body: { spec?: { namespace?: string } }): object {
-  const verbs = user.role === "admin" ? ["*"] : ["get", "list", "watch"];
+function resourceRule(rule: PolicyRule): object {
+  return {
+    verbs: rule.verbs,
+    ...((rule.apiGroups ?? []).length > 0 ? { apiGroups: rule.apiGroups } : {}),
+    ...((rule.resources ?? []).length > 0 ? { resources: rule.resources } : {}),
+    ...((rule.resourceNames ?? []).length > 0 ? { resourceNames: rule.resourceNames } : {}),
+  };
+}
+
+export function selfSubjectRulesReview(
+  authorizer: RbacAuthorizer,
+  user: SimUser,
+  body: { spec?: { namespace?: string } },
+): object {
+  const { rules, errors } = authorizer.rulesFor(user, body.spec?.namespace ?? "");
+  const status: Record<string, unknown> = {
+    resourceRules: rules.filter((r) => (r.resources ?? []).length > 0).map(resourceRule),
+    nonResourceRules: rules
+      .filter((r) => (r.nonResourceURLs ?? []).length > 0)
+      .map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs })),
+    incomplete: errors.length > 0,
+  };
+  if (errors.length > 0) status.evaluationError = aggregateErrors(errors);
   return {
     kind: "SelfSubjectRulesReview",
     apiVersion: "authorization.k8s.io/v1",
     metadata: { creationTimestamp: null },
     spec: body.spec ?? {},
-    status: {
-      resourceRules: [
-        {
-          verbs: ["create"],
-          apiGroups: ["authorization.k8s.io"],
-          resources: ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
-        },
-        { verbs: ["create"], apiGroups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"] },
-        { verbs, apiGroups: ["*"], resources: ["*"] },
-      ],
-      nonResourceRules: [{ verbs: user.role === "admin" ? ["*"] : ["get"], nonResourceURLs: ["*"] }],
-      incomplete: false,
-    },
+    status,
   };
 }
 

@@ -2,12 +2,20 @@
 // users, and the HTTPS API server on 127.0.0.1, plus the kubeconfig that reaches it.
 
 import { stringify } from "yaml";
-import { createUsers, type SimUser } from "./auth.js";
+import {
+  type ApiFaultControl,
+  type ApiFaultSpec,
+  ApiFaults,
+  parseApiFaults,
+  validateApiFaults,
+} from "./api-faults.js";
+import { createUsers, newUser, type SimUser } from "./auth.js";
 import { type ControllerRuntime, type FaultSpec, installControllers } from "./controllers/index.js";
 import { LogStore } from "./logs.js";
 import { createPki, type Pki } from "./pki.js";
 import { type SimPrometheus, startPrometheus } from "./prometheus.js";
 import { Random } from "./random.js";
+import { installRbac } from "./rbac-policy.js";
 import { simResources, storageOfKind } from "./registry.js";
 import { listScenarios, loadScenario } from "./scenario.js";
 import type { SeedData } from "./seed.js";
@@ -64,6 +72,12 @@ export interface SimClusterOptions {
   prometheus?: boolean | undefined;
   /** Faults for future migrations, beyond the scenario's. */
   faults?: readonly FaultSpec[] | undefined;
+  /**
+   * Faults of the API server itself (dropped watches, outages, 429/5xx, latency, expiring
+   * resourceVersions, slow or truncated logs): a spec as `kvmig sim --fault` takes it, or
+   * objects. See api-faults.ts. Changed at run time through `SimCluster.faults`.
+   */
+  apiFaults?: string | readonly ApiFaultSpec[] | undefined;
   log?: ((line: string) => void) | undefined;
 }
 
@@ -78,11 +92,22 @@ export interface SimCluster {
   readonly time: SimTime;
   /** The controllers' work queue: `settle()` waits until they are idle (tests on manual time). */
   readonly controllers: ControllerRuntime;
-  /** A kubeconfig with contexts `sim-admin` (current) and `sim-viewer`, namespace `demo`. */
+  /**
+   * A kubeconfig with contexts `sim-admin` (current), `sim-viewer` and one per added user (each
+   * named after its user), namespace `demo`.
+   */
   kubeconfig(): string;
-  token(user: "sim-admin" | "sim-viewer"): string;
+  token(user: "sim-admin" | "sim-viewer" | (string & {})): string;
+  /**
+   * A new user with a bearer token, in `groups` and system:authenticated, and no permissions but
+   * those every authenticated user has until RBAC grants more (create roles and bindings as
+   * sim-admin). `context` names its context in `kubeconfig()`.
+   */
+  addUser(name: string, groups?: readonly string[]): SimUser & { context: string };
   /** With `prometheus: true`: the plain-HTTP Prometheus API (for --prometheus-url). */
   readonly prometheus?: SimPrometheus | undefined;
+  /** The API faults (not the migration faults of `options.faults`): set, clear, outage, stats. */
+  readonly faults: ApiFaultControl;
   close(): Promise<void>;
 }
 
@@ -102,6 +127,11 @@ export function loadSeed(store: Store, logs: LogStore, data: SeedData): void {
 
 export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  // A bad fault spec throws here, before anything runs.
+  const apiFaultSpecs =
+    typeof options.apiFaults === "string"
+      ? parseApiFaults(options.apiFaults)
+      : validateApiFaults(options.apiFaults ?? []);
   const start = Date.now();
   const scenario = loadScenario(options.scenario ?? "default", { seed, now: start, vms: options.vms });
   const time: SimTime = options.manualTime
@@ -111,6 +141,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   const store = new Store({ now: () => time.now(), random, historyLimit: options.historyLimit });
   const logs = new LogStore();
   loadSeed(store, logs, scenario.data);
+  const stopRbac = installRbac(store);
   const controllers = installControllers({
     enabled: options.controllers !== false,
     store,
@@ -119,6 +150,15 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     random: random.derive("controllers"),
     faults: [...scenario.faults, ...(options.faults ?? [])],
     log: options.log,
+  });
+  const apiFaults = new ApiFaults({
+    random: random.derive("api-faults"),
+    log: options.log,
+    specs: apiFaultSpecs,
+  });
+  store.setExpiry({
+    floor: (newest) => apiFaults.expiryFloor(newest),
+    expired: (rv, floor) => apiFaults.expired(rv, floor),
   });
   const [pki] = await Promise.all([createPki()]);
   const users = createUsers();
@@ -138,6 +178,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
         ? undefined
         : { bookmarkIntervalMs: options.bookmarkIntervalMs },
     log: options.log,
+    faults: apiFaults,
   });
   try {
     await server.listen();
@@ -147,6 +188,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     if (time instanceof RealtimeSimTime) time.stop();
     throw error;
   }
+  apiFaults.attach(server);
   const prometheus = options.prometheus
     ? await startPrometheus(
         () => controllers.migrationStats(),
@@ -154,6 +196,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       ).catch(async (error: unknown) => {
         controllers.stop();
         if (time instanceof RealtimeSimTime) time.stop();
+        apiFaults.stop();
         await server.close();
         throw error;
       })
@@ -174,9 +217,19 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     time,
     controllers: controllers.runtime,
     token,
+    addUser: (name, groups = []) => {
+      if (users.some((u) => u.name === name))
+        throw new Error(`the simulated cluster already has a user ${name}`);
+      const user = newUser(name, groups);
+      users.push(user);
+      return { ...user, context: user.name };
+    },
     kubeconfig: () => simKubeconfig(server.url, pki.caPem, users),
     prometheus,
+    faults: apiFaults,
     close: async () => {
+      stopRbac();
+      apiFaults.stop();
       controllers.stop();
       if (time instanceof RealtimeSimTime) time.stop();
       await Promise.all([server.close(), prometheus?.close()]);

@@ -43,6 +43,18 @@ function chooseContainer(pod: SimObject, asked: string | null): string {
   );
 }
 
+/** Faults of a followed log (api-faults.ts): lines paced, or the stream cut short. */
+export interface LogFollowFaults {
+  /** Wall milliseconds at least between two lines. */
+  lineDelayMs?: number | undefined;
+  /** The stream ends (cleanly) after this many lines. */
+  maxLines?: number | undefined;
+  /** Told when the followed stream starts. */
+  started?: (() => void) | undefined;
+  /** Told when `maxLines` cut the stream short. */
+  truncated?: (() => void) | undefined;
+}
+
 export function servePodLog(
   pod: SimObject,
   params: URLSearchParams,
@@ -50,6 +62,7 @@ export function servePodLog(
   store: Store,
   logs: LogStore,
   now: () => number,
+  followFaults?: LogFollowFaults,
 ): void {
   const namespace = pod.metadata.namespace ?? "";
   const name = pod.metadata.name ?? "";
@@ -96,19 +109,65 @@ export function servePodLog(
     res.write(part);
     return budget > 0;
   };
-  for (const line of logs.read(namespace, name, container, { tailLines, since })) {
-    if (!send(formatLogLine(line, timestamps))) {
-      res.end();
-      return;
+  // Lines go out through a queue: at once, unless faults pace a followed log or cut it short.
+  const faults = follow ? followFaults : undefined;
+  faults?.started?.();
+  const lineDelayMs = faults?.lineDelayMs ?? 0;
+  const queue: string[] = [];
+  let written = 0;
+  let nextAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let ending = false;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    res.end();
+  };
+  const pump = () => {
+    timer = undefined;
+    while (!done && queue.length > 0) {
+      const wait = nextAt - Date.now();
+      if (wait > 0) {
+        timer = setTimeout(pump, wait);
+        return;
+      }
+      if (!send(queue.shift() as string)) {
+        finish();
+        return;
+      }
+      written++;
+      if (faults?.maxLines !== undefined && written >= faults.maxLines) {
+        faults.truncated?.();
+        finish();
+        return;
+      }
+      if (lineDelayMs > 0) nextAt = Date.now() + lineDelayMs;
     }
+    if (ending) finish();
+  };
+  const emit = (text: string) => {
+    if (done) return;
+    queue.push(text);
+    if (timer === undefined) pump();
+  };
+  const close = () => {
+    ending = true;
+    if (timer === undefined) pump();
+  };
+  for (const line of logs.read(namespace, name, container, { tailLines, since })) {
+    emit(formatLogLine(line, timestamps));
+    if (done) return;
   }
   if (!follow) {
-    res.end();
+    close();
     return;
   }
   res.flushHeaders();
   const stopFollowing = logs.follow(namespace, name, container, (line) => {
-    if (line === undefined || !send(formatLogLine(line, timestamps))) res.end();
+    if (line === undefined) close();
+    else emit(formatLogLine(line, timestamps));
   });
   // The log of a deleted pod ends with it.
   const unsubscribe = store.subscribe((change) => {
@@ -117,12 +176,14 @@ export function servePodLog(
       change.storage === "pods" &&
       change.object.metadata.uid === pod.metadata.uid
     ) {
-      res.end();
+      finish();
     }
   });
   const stop = () => {
     stopFollowing();
     unsubscribe();
+    clearTimeout(timer);
+    done = true;
   };
   res.on("close", stop);
   res.on("finish", stop);

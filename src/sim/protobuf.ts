@@ -5,10 +5,17 @@
 
 import { badRequest } from "./status.js";
 
-type FieldType = "string" | "bool" | "int" | Schema;
+type FieldType = "string" | "bool" | "int" | "map" | Schema | Repeated;
 interface Schema {
   readonly [field: number]: readonly [name: string, type: FieldType];
 }
+/** A repeated field: one wire entry per element. */
+interface Repeated {
+  readonly repeated: "string" | Schema;
+}
+const repeated = (of: "string" | Schema): Repeated => ({ repeated: of });
+/** map<string, string>: repeated entries of key (1) and value (2). */
+const mapEntry: Schema = { 1: ["key", "string"], 2: ["value", "string"] };
 
 const magic = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
@@ -22,6 +29,8 @@ const objectMeta: Schema = {
   1: ["name", "string"],
   2: ["generateName", "string"],
   3: ["namespace", "string"],
+  11: ["labels", "map"],
+  12: ["annotations", "map"],
 };
 
 const resourceAttributes: Schema = {
@@ -42,6 +51,34 @@ const deleteOptions: Schema = {
   4: ["propagationPolicy", "string"],
 };
 
+// rbac.authorization.k8s.io/v1 (`kubectl create role|clusterrole|rolebinding|clusterrolebinding`).
+const policyRule: Schema = {
+  1: ["verbs", repeated("string")],
+  2: ["apiGroups", repeated("string")],
+  3: ["resources", repeated("string")],
+  4: ["resourceNames", repeated("string")],
+  5: ["nonResourceURLs", repeated("string")],
+};
+const labelSelector: Schema = {
+  1: ["matchLabels", "map"],
+  2: [
+    "matchExpressions",
+    repeated({ 1: ["key", "string"], 2: ["operator", "string"], 3: ["values", repeated("string")] }),
+  ],
+};
+const subject: Schema = {
+  1: ["kind", "string"],
+  2: ["apiGroup", "string"],
+  3: ["name", "string"],
+  4: ["namespace", "string"],
+};
+const roleRef: Schema = { 1: ["apiGroup", "string"], 2: ["kind", "string"], 3: ["name", "string"] };
+const binding: Schema = {
+  1: ["metadata", objectMeta],
+  2: ["subjects", repeated(subject)],
+  3: ["roleRef", roleRef],
+};
+
 const bodies: Record<string, Schema> = {
   SelfSubjectAccessReview: {
     1: ["metadata", objectMeta],
@@ -55,6 +92,14 @@ const bodies: Record<string, Schema> = {
   DeleteOptions: deleteOptions,
   // kubectl drain posts these to pods/{name}/eviction.
   Eviction: { 1: ["metadata", objectMeta], 2: ["deleteOptions", deleteOptions] },
+  Role: { 1: ["metadata", objectMeta], 2: ["rules", repeated(policyRule)] },
+  ClusterRole: {
+    1: ["metadata", objectMeta],
+    2: ["rules", repeated(policyRule)],
+    3: ["aggregationRule", { 1: ["clusterRoleSelectors", repeated(labelSelector)] }],
+  },
+  RoleBinding: binding,
+  ClusterRoleBinding: binding,
 };
 
 class Reader {
@@ -94,6 +139,10 @@ class Reader {
   }
 }
 
+function isRepeated(type: Schema | Repeated): type is Repeated {
+  return Object.hasOwn(type, "repeated");
+}
+
 function decode(bytes: Buffer, schema: Schema): Record<string, unknown> {
   const reader = new Reader(bytes);
   const out: Record<string, unknown> = {};
@@ -112,7 +161,17 @@ function decode(bytes: Buffer, schema: Schema): Record<string, unknown> {
     if (type === "string") out[name] = reader.chunk().toString("utf8");
     else if (type === "bool") out[name] = reader.varint() !== 0;
     else if (type === "int") out[name] = reader.varint();
-    else out[name] = decode(reader.chunk(), type);
+    else if (type === "map") {
+      const entry = decode(reader.chunk(), mapEntry);
+      const map = (out[name] ?? {}) as Record<string, unknown>;
+      map[String(entry.key ?? "")] = entry.value ?? "";
+      out[name] = map;
+    } else if (isRepeated(type)) {
+      const list = (out[name] ?? []) as unknown[];
+      const chunk = reader.chunk();
+      list.push(type.repeated === "string" ? chunk.toString("utf8") : decode(chunk, type.repeated));
+      out[name] = list;
+    } else out[name] = decode(reader.chunk(), type);
   }
   if (schema === unknown && raw[2]) out.raw = raw[2];
   return out;

@@ -156,6 +156,21 @@ export const simResources: readonly SimResource[] = [
     verbs: ["create"],
     virtual: true,
   }),
+  // RBAC (src/sim/rbac.ts evaluates these objects for every request).
+  resource({ group: "rbac.authorization.k8s.io", plural: "roles", kind: "Role" }),
+  resource({
+    group: "rbac.authorization.k8s.io",
+    plural: "clusterroles",
+    kind: "ClusterRole",
+    namespaced: false,
+  }),
+  resource({ group: "rbac.authorization.k8s.io", plural: "rolebindings", kind: "RoleBinding" }),
+  resource({
+    group: "rbac.authorization.k8s.io",
+    plural: "clusterrolebindings",
+    kind: "ClusterRoleBinding",
+    namespaced: false,
+  }),
   resource({
     group: "kubevirt.io",
     versions: kubevirtVersions,

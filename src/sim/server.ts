@@ -5,12 +5,12 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { notFoundFor, ResourceApi, type ResourceRequest } from "./api.js";
+import type { ApiFaults, FaultableServer } from "./api-faults.js";
 import {
   authenticate,
-  forbidden,
-  isAllowed,
+  authorize,
   type RequestAttributes,
   type SimUser,
   selfSubjectAccessReview,
@@ -23,7 +23,8 @@ import type { LogStore } from "./logs.js";
 import { openApiDocument, openApiRoot } from "./openapi.js";
 import type { Pki } from "./pki.js";
 import { servePodLog } from "./pod-logs.js";
-import { apiVersionOf, deprecatedVersions } from "./registry.js";
+import { nameFromFieldSelector, RbacAuthorizer } from "./rbac.js";
+import { apiVersionOf, deprecatedVersions, kubevirtSubresourceGroup } from "./registry.js";
 import { parseRoute, type Route } from "./routes.js";
 import { methodNotAllowed, pathNotFound, statusError, unauthorized } from "./status.js";
 import type { SimObject, Store } from "./store.js";
@@ -61,15 +62,25 @@ export interface SimServerOptions {
   watch?: Partial<WatchSettings> | undefined;
   /** One line per request (method, path, user, status), for `kvmig sim -v`. */
   log?: ((line: string) => void) | undefined;
+  /** API faults (errors, latency, dropped watches, outages, paced logs): api-faults.ts. */
+  faults?: ApiFaults | undefined;
+  /** Who may do what (default: RBAC over the roles and bindings in the store). */
+  authorizer?: RbacAuthorizer | undefined;
 }
 
-export class SimServer {
+export class SimServer implements FaultableServer {
   private readonly server: Server;
   private readonly api: ResourceApi;
   private readonly watchSettings: WatchSettings;
   private address: AddressInfo | undefined;
+  /** Every open TCP connection, for an outage to drop. */
+  private readonly sockets = new Set<Socket>();
+  private closing = false;
+
+  private readonly authorizer: RbacAuthorizer;
 
   constructor(private readonly options: SimServerOptions) {
+    this.authorizer = options.authorizer ?? new RbacAuthorizer(options.store);
     this.api = new ResourceApi(options.store, options.now);
     this.watchSettings = { bookmarkIntervalMs: 60_000, defaultTimeoutSeconds: 1800, ...options.watch };
     this.server = createServer({ key: options.pki.keyPem, cert: options.pki.certPem }, (req, res) => {
@@ -78,6 +89,14 @@ export class SimServer {
     // Long watches and log follows are normal; the server never times them out on its own.
     this.server.requestTimeout = 0;
     this.server.keepAliveTimeout = 65_000;
+    this.server.on("connection", (socket: Socket) => {
+      if (options.faults && !options.faults.acceptConnection()) {
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
   }
 
   async listen(): Promise<void> {
@@ -100,9 +119,36 @@ export class SimServer {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
+  }
+
+  /** An outage (api-faults.ts): every open connection, mid-request or idle, destroyed. */
+  dropConnections(): number {
+    const count = this.sockets.size;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    return count;
+  }
+
+  /** An outage: the port closes, so new connections are refused. */
+  stopListening(): void {
+    if (this.server.listening) this.server.close();
+  }
+
+  /** After an outage: the same port again (unless the server closed meanwhile). */
+  async listenAgain(): Promise<void> {
+    if (this.server.listening || this.closing) return;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.port, "127.0.0.1", () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    if (this.closing) this.server.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -116,6 +162,7 @@ export class SimServer {
       ),
     );
     try {
+      if (this.options.faults && (await this.options.faults.intercept(req, res, url, headers))) return;
       user = authenticate(this.options.users, req.headers.authorization);
       if (!user) throw unauthorized();
       const route = parseRoute(url.pathname);
@@ -143,8 +190,12 @@ export class SimServer {
       return;
     }
     const verb = method === "GET" || method === "HEAD" ? "get" : method.toLowerCase();
-    const attributes: RequestAttributes = { verb, path: url.pathname };
-    if (!isAllowed(user, attributes)) throw forbidden(user, attributes);
+    // virt-api's /version and /healthz are, to the authorizer, collections in its API group.
+    const attributes: RequestAttributes =
+      route.type === "kubevirt"
+        ? { verb: verb === "get" ? "list" : verb, resource: route.action, group: kubevirtSubresourceGroup }
+        : { verb, path: url.pathname };
+    authorize(this.authorizer, user, attributes);
     if (method !== "GET") throw methodNotAllowed();
     const document = this.document(route);
     if (document === undefined) throw pathNotFound();
@@ -205,9 +256,14 @@ export class SimServer {
       subresource,
       group: route.group,
       namespace: route.namespace,
-      name,
+      // A list or watch of one object by `metadata.name=` is authorized with that name.
+      name:
+        name ??
+        ((verb === "list" || verb === "watch") && !route.watchPath
+          ? nameFromFieldSelector(params.get("fieldSelector"))
+          : undefined),
     };
-    if (!isAllowed(user, attributes)) throw forbidden(user, attributes);
+    authorize(this.authorizer, user, attributes);
     const deprecation = deprecatedVersions.get(apiVersionOf(route.group, route.version));
     if (deprecation) headers.Warning = `299 - "${deprecation}"`;
 
@@ -229,9 +285,9 @@ export class SimServer {
       const review = body as { spec?: never };
       const answer =
         resource.plural === "selfsubjectaccessreviews"
-          ? selfSubjectAccessReview(user, review ?? {})
+          ? selfSubjectAccessReview(this.authorizer, user, review ?? {})
           : resource.plural === "selfsubjectrulesreviews"
-            ? selfSubjectRulesReview(user, review ?? {})
+            ? selfSubjectRulesReview(this.authorizer, user, review ?? {})
             : selfSubjectReview(user);
       sendJson(res, 201, answer, headers);
       return;
@@ -239,6 +295,7 @@ export class SimServer {
     switch (verb) {
       case "watch":
         serveWatch(request, res, headers, this.options.store, this.api, this.options.now, this.watchSettings);
+        this.options.faults?.watching(res, `${req.method} ${url.pathname}${url.search}`);
         return;
       case "list":
         this.api.list(request, res, headers);
@@ -247,7 +304,17 @@ export class SimServer {
         if (subresource === "log") {
           const pod = this.options.store.peek(resource.storage, route.namespace, name ?? "");
           if (!pod) throw notFoundFor(request);
-          servePodLog(pod, params, res, this.options.store, this.options.logs, this.options.now);
+          servePodLog(
+            pod,
+            params,
+            res,
+            this.options.store,
+            this.options.logs,
+            this.options.now,
+            queryFlag(params.get("follow"))
+              ? this.options.faults?.logFollow(`${req.method} ${url.pathname}${url.search}`)
+              : undefined,
+          );
           return;
         }
         this.api.get(request, res, headers);
@@ -309,12 +376,13 @@ export class SimServer {
     const attributes: RequestAttributes = {
       verb: verb ?? (req.method ?? "").toLowerCase(),
       resource,
-      subresource: route.action,
-      group: "subresources.kubevirt.io",
+      // The authorizer sees the first segment only (`evacuate` of `evacuate/cancel`), as RequestInfo does.
+      subresource: route.action.split("/")[0],
+      group: kubevirtSubresourceGroup,
       namespace: route.namespace,
       name: route.name,
     };
-    if (!isAllowed(user, attributes)) throw forbidden(user, attributes);
+    authorize(this.authorizer, user, attributes);
     if (verb === undefined) throw methodNotAllowed();
     const body = parseBody(await readBody(req), req.headers["content-type"]);
     const actions = this.options.kubevirtActions;

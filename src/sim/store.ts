@@ -20,7 +20,7 @@ import {
   statusError,
   tooOldResourceVersion,
 } from "./status.js";
-import { validateLabels, validateName } from "./validation.js";
+import { validateKind, validateLabels, validateName } from "./validation.js";
 
 export interface SimMeta extends ObjectMeta {
   deletionGracePeriodSeconds?: number;
@@ -81,6 +81,12 @@ export interface DeleteResult {
   gone: boolean;
 }
 
+/** See `Store.setExpiry`. */
+export interface StoreExpiry {
+  floor(newest: number): number | undefined;
+  expired(rv: number, floor: number): void;
+}
+
 export interface StoreOptions {
   now: () => number;
   random: Random;
@@ -135,6 +141,7 @@ export class Store {
   /** owner uid → dependents, for garbage collection. */
   private readonly dependents = new Map<string, Set<string>>();
   private admission: Admission | undefined;
+  private expiry: StoreExpiry | undefined;
 
   constructor(private readonly options: StoreOptions) {
     this.historyLimit = options.historyLimit ?? 10_000;
@@ -147,6 +154,24 @@ export class Store {
 
   get resourceVersion(): number {
     return this.rv;
+  }
+
+  /**
+   * An API fault (api-faults.ts `expire-rv`): resourceVersions below `floor(newest)` get 410 as
+   * if compacted, on a watch resume and a continue token; `expired` hears of each.
+   */
+  setExpiry(expiry: StoreExpiry | undefined): void {
+    this.expiry = expiry;
+  }
+
+  /** 410 Gone for a resourceVersion that left the history (or that a fault expires). */
+  private checkRetained(rv: number): void {
+    if (rv < this.compactedThrough) throw tooOldResourceVersion(rv, this.compactedThrough);
+    const floor = this.expiry?.floor(this.rv);
+    if (floor !== undefined && rv < floor) {
+      this.expiry?.expired(rv, floor);
+      throw tooOldResourceVersion(rv, floor);
+    }
   }
 
   /** The oldest resourceVersion a watch may resume from. */
@@ -199,7 +224,7 @@ export class Store {
    */
   listAt(storage: string, rv: number, namespace?: string): SimObject[] {
     if (rv >= this.rv) return this.list(storage, namespace);
-    if (rv < this.compactedThrough) throw tooOldResourceVersion(rv, this.compactedThrough);
+    this.checkRetained(rv);
     const state = new Map<string, SimObject>();
     for (const object of this.list(storage))
       state.set(keyOf(object.metadata.namespace, object.metadata.name ?? ""), object);
@@ -219,7 +244,7 @@ export class Store {
 
   /** Changes after `rv`, for a watch that resumes; 410 when some were already dropped. */
   changesSince(rv: number): Change[] {
-    if (rv < this.compactedThrough) throw tooOldResourceVersion(rv, this.compactedThrough);
+    this.checkRetained(rv);
     let low = 0;
     let high = this.history.length;
     while (low < high) {
@@ -296,7 +321,7 @@ export class Store {
     if (!res.namespaced) delete meta.namespace;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${this.options.random.suffix()}`;
     const name = meta.name ?? "";
-    const causes = [...validateName(res, name), ...validateLabels(meta.labels)];
+    const causes = [...validateName(res, name), ...validateLabels(meta.labels), ...validateKind(res, object)];
     if (causes.length > 0) throw invalid(res, name, causes);
     this.checkNamespace(res, meta.namespace, name);
     const bucket = this.bucket(res.storage);
@@ -356,7 +381,7 @@ export class Store {
       next = { ...copy(current), status: incoming.status };
     } else {
       next = incoming;
-      const causes = validateLabels(next.metadata.labels);
+      const causes = [...validateLabels(next.metadata.labels), ...validateKind(res, next, current)];
       if (causes.length > 0) throw invalid(res, name, causes);
       if (res.subresources.includes("status")) {
         if (current.status === undefined) delete next.status;

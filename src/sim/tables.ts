@@ -752,7 +752,46 @@ const defaultPrinter: TablePrinter = {
   },
 };
 
+/** RoleBindings and ClusterRoleBindings (printRoleBinding): the role, and the subjects when wide. */
+const roleBindingPrinter: TablePrinter = {
+  columns: [
+    nameColumn(),
+    column(
+      "Role",
+      "string",
+      "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.",
+    ),
+    ageColumn(),
+    column("Users", "string", "Users in the roleBinding", 1),
+    column("Groups", "string", "Groups in the roleBinding", 1),
+    column("ServiceAccounts", "string", "ServiceAccounts in the roleBinding", 1),
+  ],
+  cells(binding, now) {
+    const ref = obj(binding.roleRef);
+    const subjects = list(binding.subjects);
+    const names = (kind: string) =>
+      subjects
+        .filter((s) => s.kind === kind)
+        .map((s) =>
+          kind === "ServiceAccount" && str(s.namespace) !== ""
+            ? `${str(s.namespace)}/${str(s.name)}`
+            : str(s.name),
+        )
+        .join(", ");
+    return [
+      objectName(binding),
+      `${str(ref.kind)}/${str(ref.name)}`,
+      creationAge(binding, now),
+      names("User"),
+      names("Group"),
+      names("ServiceAccount"),
+    ];
+  },
+};
+
 const printers = new Map<string, TablePrinter>([
+  ["rbac.authorization.k8s.io/rolebindings", roleBindingPrinter],
+  ["rbac.authorization.k8s.io/clusterrolebindings", roleBindingPrinter],
   ["/pods", podPrinter],
   ["/nodes", nodePrinter],
   ["/namespaces", namespacePrinter],

@@ -1,7 +1,9 @@
 // Object-level validation every kind gets from kube-apiserver (names, namespaces), in its words.
 
 import type { StatusCause } from "../k8s/meta.js";
+import { pathSegmentNameErrors, rbacGroup, validateRbacObject } from "./rbac.js";
 import type { SimResource } from "./registry.js";
+import type { SimObject } from "./store.js";
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -11,13 +13,20 @@ const subdomainMessage =
 const labelMessage =
   "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 
-/** Namespaces are DNS labels; every other kind here uses DNS subdomain names. */
+/** Namespaces are DNS labels; RBAC objects path segments; every other kind here DNS subdomain names. */
 export function validateName(res: SimResource, name: string): StatusCause[] {
   const field = "metadata.name";
   if (name === "") {
     return [
       { reason: "FieldValueRequired", field, message: "Required value: name or generateName is required" },
     ];
+  }
+  if (res.group === rbacGroup) {
+    return pathSegmentNameErrors(name).map((message) => ({
+      reason: "FieldValueInvalid",
+      field,
+      message: `Invalid value: "${name}": ${message}`,
+    }));
   }
   const label = res.plural === "namespaces";
   const max = label ? 63 : 253;
@@ -79,4 +88,9 @@ export function validateLabels(labels: unknown): StatusCause[] {
     }
   }
   return causes;
+}
+
+/** What a kind's own strategy checks on create and update (`old`); it may default fields first. */
+export function validateKind(res: SimResource, object: SimObject, old?: SimObject): StatusCause[] {
+  return validateRbacObject(res, object, old);
 }

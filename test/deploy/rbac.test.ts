@@ -3,8 +3,9 @@
 // Kubernetes authorizer sees (verb, API group, resource, subresource, namespace, name), and a
 // small RBAC rule matcher decides it with the roles from the file. Read-only commands must get
 // by with kvmig-viewer; operating ones with kvmig-viewer + kvmig-operator; and every rule in the
-// file must be used by some request (least privilege). The simulated cluster does not enforce
-// RBAC itself, so these checks are the whole test; it listens on 127.0.0.1 only.
+// file must be used by some request (least privilege). The commands run as the admin here;
+// test/e2e/rbac-enforced.test.ts runs them as a user the simulated cluster's RBAC holds to exactly
+// these roles. It listens on 127.0.0.1 only.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";

@@ -25,6 +25,11 @@ export interface SimCli {
   kubeconfig: string;
   run(args: string[], timeoutMs?: number): Promise<RunResult>;
   start(args: string[]): Running;
+  /**
+   * Adds a user to the cluster (a token; permissions from RBAC only) and its context to the
+   * kubeconfig the CLI reads; returns the context name, for `--context`.
+   */
+  addUser(name: string, groups?: readonly string[]): string;
   migrations(namespace: string, vm: string): Any[];
   vmi(namespace: string, vm: string): Any;
   close(): Promise<void>;
@@ -57,6 +62,11 @@ export async function simCli(options: SimClusterOptions = {}): Promise<SimCli> {
       });
       const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
       return { child, stdout: () => stdout, stderr: () => stderr, exited };
+    },
+    addUser: (name, groups) => {
+      const { context } = cluster.addUser(name, groups);
+      writeFileSync(kubeconfig, cluster.kubeconfig(), { mode: 0o600 });
+      return context;
     },
     migrations: (namespace, vm) =>
       (cluster.store.list(R.vmim.storage, namespace) as Any[]).filter((m) => m.spec.vmiName === vm),

@@ -39,8 +39,8 @@ export interface KubectlResult {
 }
 
 export interface KubectlOptions {
-  /** `--context`; the kubeconfig's current context (sim-admin) when absent. */
-  context?: "sim-admin" | "sim-viewer";
+  /** `--context`; the kubeconfig's current context (sim-admin) when absent. Added users have their own. */
+  context?: "sim-admin" | "sim-viewer" | (string & {});
 }
 
 /** A kubectl left running (a watch): its output so far, a wait for a line, and an end. */
