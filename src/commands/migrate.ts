@@ -6,6 +6,7 @@ import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { ApiError, NotFoundError, OperationFailedError, UnauthorizedError, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
+import { accessCheckCommand } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { currentLauncherImage } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
@@ -186,7 +187,7 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
     throw new UnauthorizedError(
       `${denied.message}: the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) grants it`,
       {
-        hint: `check with: kubectl auth can-i update virtualmachines/migrate.subresources.kubevirt.io -n ${namespace}`,
+        hint: `check with: ${accessCheckCommand({ verb: "update", group: "subresources.kubevirt.io", resource: "virtualmachines", subresource: "migrate", namespace })}`,
       },
     );
   }

@@ -14,11 +14,12 @@ import {
   UnauthorizedError,
 } from "../errors.js";
 import { formatTable } from "../io/table.js";
+import { accessCheckCommand } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { failureText } from "../migration/state.js";
 import type { OutdatedRow } from "../outdated/rows.js";
-import { commandLine, kvmigCommand } from "../util/shell.js";
+import { kvmigCommand } from "../util/shell.js";
 import { followMigration } from "./follow.js";
 import { findCreated, startMigration } from "./migrate.js";
 import { restartAndWait } from "./restart-wait.js";
@@ -319,8 +320,8 @@ export async function checkAccess(kube: KubeClient, jobs: readonly Job[]): Promi
   const migrate = denied.some((d) => d.permission.text !== "update virtualmachines/restart");
   throw new UnauthorizedError(`not allowed to ${list.join("; ")}; nothing was started`, {
     hint: migrate
-      ? `migrating needs the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) bound in the namespace; check with: ${commandLine(["kubectl", "auth", "can-i", "update", "virtualmachines/migrate.subresources.kubevirt.io", "-n", first.namespace])}`
-      : `restarting needs the admin or edit ClusterRole in the namespace; check with: ${commandLine(["kubectl", "auth", "can-i", "update", "virtualmachines/restart.subresources.kubevirt.io", "-n", first.namespace])}`,
+      ? `migrating needs the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) bound in the namespace; check with: ${accessCheckCommand({ verb: "update", group: "subresources.kubevirt.io", resource: "virtualmachines", subresource: "migrate", namespace: first.namespace })}`
+      : `restarting needs the admin or edit ClusterRole in the namespace; check with: ${accessCheckCommand({ verb: "update", group: "subresources.kubevirt.io", resource: "virtualmachines", subresource: "restart", namespace: first.namespace })}`,
   });
 }
 

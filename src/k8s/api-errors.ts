@@ -10,6 +10,7 @@ import {
   NotKubernetesError,
   TimeoutError,
 } from "../errors.js";
+import { accessCheckCommand } from "./access-check.js";
 import { isStatus, type Status } from "./meta.js";
 
 /** What kvmig was doing when the error happened, for the message and the hint. */
@@ -198,7 +199,7 @@ function withCauses(message: string, status: Status | undefined): string {
 
 function permissionAdvice(attrs: ResourceAttributes | undefined): string {
   if (!attrs) return "ask a cluster admin for the permission";
-  const check = `kubectl auth can-i ${attrs.verb} ${describeResource(attrs)}${attrs.namespace === undefined ? "" : ` -n ${attrs.namespace}`}`;
+  const check = accessCheckCommand(attrs);
   if (attrs.group === "subresources.kubevirt.io" && attrs.subresource === "migrate") {
     return `since KubeVirt v1.5 this needs the kubevirt.io:migrate ClusterRole (bind it with a RoleBinding in the namespace); check with: ${check}`;
   }

@@ -374,7 +374,7 @@ describe("checkAccess", () => {
       "not allowed to update virtualmachines/restart in apps (2 VMs); nothing was started",
     );
     expect((error as KvmigError).hint).toBe(
-      "restarting needs the admin or edit ClusterRole in the namespace; check with: kubectl auth can-i update virtualmachines/restart.subresources.kubevirt.io -n apps",
+      'restarting needs the admin or edit ClusterRole in the namespace; check with: echo \'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"update","group":"subresources.kubevirt.io","resource":"virtualmachines","subresource":"restart","namespace":"apps"}}}\' | kubectl create --validate=false -f - -o \'jsonpath={.status.allowed}\'',
     );
   });
 

@@ -169,7 +169,9 @@ describe("kvmig migrate: output, errors and interruptions", () => {
     expect(result.code).toBe(4);
     expect(result.stderr).toContain("  error    not allowed to update virtualmachines/migrate in demo");
     expect(result.stderr).toMatch(/^error: .*kubevirt\.io:migrate/m);
-    expect(result.stderr).toMatch(/^hint: check with: kubectl auth can-i update virtualmachines\/migrate/m);
+    expect(result.stderr).toMatch(
+      /^hint: check with: echo '\{"apiVersion":"authorization.k8s.io\/v1","kind":"SelfSubjectAccessReview".*"subresource":"migrate".* \| kubectl create --validate=false -f - -o 'jsonpath=\{\.status\.allowed\}'$/m,
+    );
     expect(sim.migrations("demo", "fedora-web")).toEqual([]);
   }, 30_000);
 

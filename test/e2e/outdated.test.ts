@@ -353,7 +353,7 @@ describe("kvmig outdated acts", () => {
     expect(result.code).toBe(4);
     expect(lines(result.stderr)).toEqual([
       "error: not allowed to update virtualmachines/migrate in apps (4 VMs); update virtualmachines/restart in apps (2 VMs); update virtualmachines/restart in team-b (1 VM); update virtualmachines/migrate in team-b (1 VM); nothing was started",
-      "hint: migrating needs the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) bound in the namespace; check with: kubectl auth can-i update virtualmachines/migrate.subresources.kubevirt.io -n apps",
+      'hint: migrating needs the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) bound in the namespace; check with: echo \'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"update","group":"subresources.kubevirt.io","resource":"virtualmachines","subresource":"migrate","namespace":"apps"}}}\' | kubectl create --validate=false -f - -o \'jsonpath={.status.allowed}\'',
     ]);
     // The listing is still a whole document, with no results.
     const report = validJson(result.stdout);

@@ -4,6 +4,7 @@
 // them (facts §a RBAC). The API server answers 403 with "... cannot update resource
 // \"virtualmachines/migrate\" in API group \"subresources.kubevirt.io\" ...".
 
+import { accessCheckCommand } from "../../k8s/access-check.js";
 import { commandLine } from "../../util/shell.js";
 import type { ApiRejection, Evidence, Finding, Rule, Snapshot } from "../types.js";
 
@@ -102,17 +103,16 @@ export const migrateForbidden: Rule = {
               "--clusterrole=kubevirt.io:migrate",
               ...subject,
             ]),
-            commandLine([
-              "kubectl",
-              "auth",
-              "can-i",
-              "update",
-              "virtualmachines.subresources.kubevirt.io",
-              "--subresource=migrate",
-              "-n",
-              s.namespace,
-              ...(user ? [`--as=${user}`] : []),
-            ]),
+            accessCheckCommand(
+              {
+                verb: "update",
+                group: "subresources.kubevirt.io",
+                resource: "virtualmachines",
+                subresource: "migrate",
+                namespace: s.namespace,
+              },
+              user,
+            ),
           ],
         },
         docs,

@@ -71,7 +71,7 @@ describe(id, () => {
       "kubectl create rolebinding kubevirt-migrate-alice -n shop --clusterrole=kubevirt.io:migrate --user=alice",
     );
     expect(f?.fix.commands).toContain(
-      "kubectl auth can-i update virtualmachines.subresources.kubevirt.io --subresource=migrate -n shop --as=alice",
+      'echo \'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"update","group":"subresources.kubevirt.io","resource":"virtualmachines","subresource":"migrate","namespace":"shop"}}}\' | kubectl create --as=alice --validate=false -f - -o \'jsonpath={.status.allowed}\'',
     );
   });
 
