@@ -9,6 +9,7 @@ import { ApiError, InterruptedError, OperationFailedError, TimeoutError } from "
 import { writeData } from "../io/output.js";
 import { errProse, outProse } from "../io/wrap.js";
 import { isNotFound } from "../k8s/api-errors.js";
+import { isOutcomeUnknown } from "../k8s/retry.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { examples, type Runner } from "./command.js";
@@ -31,6 +32,22 @@ export type CancelOutcome =
   | "requested"
   | "nothing-to-cancel"
   | "dry-run";
+
+/** After a lost answer: is the migration gone, replaced, or marked for deletion? */
+async function deletionArrived(
+  kube: Awaited<ReturnType<CommandContext["kube"]>>,
+  namespace: string,
+  name: string,
+  uid: string | undefined,
+): Promise<boolean> {
+  try {
+    const now = await kube.get("vmim", name, namespace);
+    return now.metadata.uid !== uid || now.metadata.deletionTimestamp !== undefined;
+  } catch (error) {
+    if (isNotFound(error)) return true;
+    throw error;
+  }
+}
 
 /** The picker found no VM with an unfinished migration: nothing to cancel, which is not an error. */
 async function nothingToCancelAnywhere(ctx: CommandContext): Promise<void> {
@@ -111,8 +128,18 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
         },
       );
     }
-    // Already gone: it ended (or was cancelled) meanwhile; the VMI still tells how.
-    if (!isNotFound(error)) throw error;
+    // The answer was lost: whether the delete arrived shows on the migration itself.
+    if (isOutcomeUnknown(error)) {
+      if (!(await deletionArrived(kube, namespace, name, target.metadata.uid))) {
+        throw new OperationFailedError(
+          `the abort request for migration ${name} was lost on the way (${error.message}); the migration still runs`,
+          { hint: `run the same cancel again: ${kvmigCommand(["cancel", flags.vm, "-n", namespace])}` },
+        );
+      }
+    } else if (!isNotFound(error)) {
+      // Already gone: it ended (or was cancelled) meanwhile; the VMI still tells how.
+      throw error;
+    }
   }
   if (flags.dryRun) {
     await writeData(ctx.io, ctx.io.mode, result("dry-run", { migration: name, phase }), () =>

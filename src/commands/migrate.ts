@@ -9,6 +9,7 @@ import { writeData } from "../io/output.js";
 import { accessCheckCommand } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { currentLauncherImage } from "../k8s/launcher-image.js";
+import { isOutcomeUnknown } from "../k8s/retry.js";
 import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
@@ -137,6 +138,9 @@ export async function startMigration(
     return "started";
   } catch (error) {
     if (isInFlightRejection(error)) return undefined;
+    // The connection dropped after the request went out: it may have started the migration.
+    // Never send it again (that could start a second one); look for what it created instead.
+    if (isOutcomeUnknown(error)) return "started";
     if (error instanceof ApiError && error.status === 403) {
       throw new UnauthorizedError(error.message, {
         hint: standalone
@@ -166,9 +170,9 @@ export async function findCreated(
     await ctx.clock.sleep(200, ctx.signal);
   }
   throw new NotFoundError(
-    `the migration of ${namespace}/${vmName} was accepted, but no VirtualMachineInstanceMigration appeared`,
+    `no VirtualMachineInstanceMigration appeared for ${namespace}/${vmName} after the migrate request (accepted, or its answer lost on the way)`,
     {
-      hint: `look for it with: kubectl get vmim -n ${namespace} -l ${vmiNameLabel}=${vmName}`,
+      hint: `nothing is migrating it now; look with: kubectl get vmim -n ${namespace} -l ${vmiNameLabel}=${vmName}, and run the migrate again if it is still needed`,
     },
   );
 }

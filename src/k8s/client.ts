@@ -1,6 +1,7 @@
 // KubeClient over the Transport: resource paths from the descriptors, paging, list-then-watch.
 
 import type { Clock } from "../clock.js";
+import { ApiError } from "../errors.js";
 import { isNotFound } from "./api-errors.js";
 import type {
   AccessCheck,
@@ -14,7 +15,7 @@ import type {
   WatchOptions,
   WatchUpdate,
 } from "./kube-client.js";
-import type { KubeList } from "./meta.js";
+import { type KubeList, objectKey } from "./meta.js";
 import {
   type ResourceName,
   resourcePath,
@@ -22,7 +23,18 @@ import {
   subresourceGroup,
   subresourceVersion,
 } from "./resources.js";
-import type { Transport } from "./transport.js";
+import {
+  budgetFor,
+  classify,
+  defaultRetryPolicy,
+  exhaustedError,
+  type RequestKind,
+  Retrier,
+  type RetryPolicy,
+  serverWaitMs,
+  shortReason,
+} from "./retry.js";
+import { combine, type HttpRequest, type LineStream, type Transport } from "./transport.js";
 import type {
   Deployment,
   KubeVirt,
@@ -38,11 +50,15 @@ import { listThenWatch } from "./watch.js";
 export const defaultPageSize = 500;
 /** The server closes a watch after this long; the loop then resumes from where it was. */
 const watchTimeoutSeconds = 300;
+/** A watch silent for this long (no event, no bookmark, no end) lost its connection unnoticed. */
+const watchIdleTimeoutMs = (watchTimeoutSeconds + 60) * 1000;
 
 export interface ClientSettings {
   namespace: string;
   clock: Clock;
   log?: ((line: string) => void) | undefined;
+  /** Overrides of the retry policy (tests); the budget defaults to budgetFor(request timeout). */
+  retry?: Partial<RetryPolicy> | undefined;
 }
 
 function dryRunQuery(options: DryRunOption | undefined): Record<string, string | undefined> {
@@ -55,12 +71,45 @@ function subresourcePath(namespace: string, vmName: string, action: string): str
 
 export class HttpKubeClient implements KubeClient {
   readonly namespace: string;
+  private readonly retrier: Retrier;
 
   constructor(
     private readonly transport: Transport,
     private readonly settings: ClientSettings,
   ) {
     this.namespace = settings.namespace;
+    this.retrier = new Retrier({
+      clock: settings.clock,
+      log: settings.log,
+      policy: {
+        ...defaultRetryPolicy,
+        budgetMs: budgetFor(transport.requestTimeoutMs),
+        ...settings.retry,
+      },
+    });
+  }
+
+  /** A request with the retry rules of its kind (see retry.ts); JSON answer. */
+  private call<T>(kind: RequestKind, req: HttpRequest): Promise<T> {
+    return this.retried(kind, req, () => this.transport.request<T>(this.prepared(kind, req)));
+  }
+
+  /** The same, for an answer kept as text. */
+  private callText(kind: RequestKind, req: HttpRequest): Promise<string> {
+    return this.retried(kind, req, () => this.transport.requestText(this.prepared(kind, req)));
+  }
+
+  private prepared(kind: RequestKind, req: HttpRequest): HttpRequest {
+    return kind === "write" ? { ...req, freshConnection: true } : req;
+  }
+
+  private retried<T>(kind: RequestKind, req: HttpRequest, attempt: () => Promise<T>): Promise<T> {
+    return this.retrier.run(
+      this.transport.describe(req),
+      kind,
+      combine(this.transport.signal, req.signal),
+      attempt,
+    );
   }
 
   get server(): string {
@@ -72,11 +121,11 @@ export class HttpKubeClient implements KubeClient {
   }
 
   serverVersion(): Promise<ServerVersion> {
-    return this.transport.request<ServerVersion>({ method: "GET", path: "/version" });
+    return this.call<ServerVersion>("read", { method: "GET", path: "/version" });
   }
 
   kubevirtVersion(): Promise<KubeVirtVersionInfo> {
-    return this.transport.request<KubeVirtVersionInfo>({
+    return this.call<KubeVirtVersionInfo>("read", {
       method: "GET",
       path: `/apis/${subresourceGroup}/${subresourceVersion}/version`,
     });
@@ -85,7 +134,7 @@ export class HttpKubeClient implements KubeClient {
   get<R extends ResourceName>(resource: R, name: string, namespace?: string): Promise<ObjectOf<R>> {
     const descriptor = resources[resource];
     const ns = descriptor.namespaced ? (namespace ?? this.namespace) : undefined;
-    return this.transport.request<ObjectOf<R>>({ method: "GET", path: resourcePath(descriptor, ns, name) });
+    return this.call<ObjectOf<R>>("read", { method: "GET", path: resourcePath(descriptor, ns, name) });
   }
 
   async list<R extends ResourceName>(resource: R, options: ListOptions = {}): Promise<ObjectOf<R>[]> {
@@ -94,16 +143,39 @@ export class HttpKubeClient implements KubeClient {
     return all;
   }
 
+  /**
+   * Pages of `limit` objects. A continue token that expires on the way (410) starts the list over,
+   * at most twice, leaving out the objects already delivered.
+   */
   async *listPages<R extends ResourceName>(
     resource: R,
     options: ListOptions = {},
   ): AsyncGenerator<ObjectOf<R>[]> {
+    const delivered = new Set<string>();
+    let restarts = 0;
     let token: string | undefined;
-    do {
-      const page = await this.listPage(resource, options, token);
-      yield page.items;
+    for (;;) {
+      let page: KubeList<ObjectOf<R>>;
+      try {
+        page = await this.listPage(resource, options, token);
+      } catch (error) {
+        if (token === undefined || !(error instanceof ApiError) || error.status !== 410 || restarts >= 2) {
+          throw error;
+        }
+        restarts += 1;
+        token = undefined;
+        this.settings.log?.(
+          `list of ${resources[resource].plural}: the continue token expired; listing again`,
+        );
+        continue;
+      }
+      const items =
+        restarts === 0 ? page.items : page.items.filter((o) => !delivered.has(objectKey(o.metadata)));
+      for (const object of items) delivered.add(objectKey(object.metadata));
+      yield items;
       token = page.metadata.continue || undefined;
-    } while (token !== undefined);
+      if (token === undefined) return;
+    }
   }
 
   watch<R extends ResourceName>(resource: R, options: WatchOptions): AsyncIterable<WatchUpdate<ObjectOf<R>>> {
@@ -124,14 +196,17 @@ export class HttpKubeClient implements KubeClient {
               labelSelector: options.labelSelector,
               fieldSelector: options.fieldSelector,
             },
+            idleTimeoutMs: watchIdleTimeoutMs,
             signal: options.signal,
           }),
       },
       {
-        signal: options.signal,
+        signal: combine(options.signal, this.transport.signal) ?? options.signal,
         clock: this.settings.clock,
         log: this.settings.log,
         what: `${descriptor.plural}${options.namespace === undefined ? "" : ` in ${options.namespace}`}`,
+        retry: this.retrier.streak(),
+        server: { server: this.transport.server, context: this.transport.context },
       },
     );
   }
@@ -158,7 +233,7 @@ export class HttpKubeClient implements KubeClient {
     migration: VirtualMachineInstanceMigration,
     options?: DryRunOption,
   ): Promise<VirtualMachineInstanceMigration> {
-    return this.transport.request<VirtualMachineInstanceMigration>({
+    return this.call<VirtualMachineInstanceMigration>("write", {
       method: "POST",
       path: resourcePath(resources.vmim, namespace),
       query: dryRunQuery(options),
@@ -171,7 +246,8 @@ export class HttpKubeClient implements KubeClient {
     name: string,
     options: DeleteMigrationOptions = {},
   ): Promise<void> {
-    await this.transport.request({
+    // Not retried when it may have arrived, precondition or not: see retry.ts.
+    await this.call("write", {
       method: "DELETE",
       path: resourcePath(resources.vmim, namespace, name),
       body: {
@@ -184,7 +260,8 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async migrate(namespace: string, vmName: string, options: MigrateOptions = {}): Promise<void> {
-    await this.transport.requestText({
+    // A PUT, but not idempotent: a second one that arrives starts a second migration.
+    await this.callText("write", {
       method: "PUT",
       path: subresourcePath(namespace, vmName, "migrate"),
       body: options,
@@ -192,7 +269,7 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async restart(namespace: string, vmName: string, options: RestartOptions = {}): Promise<void> {
-    await this.transport.requestText({
+    await this.callText("write", {
       method: "PUT",
       path: subresourcePath(namespace, vmName, "restart"),
       body: options,
@@ -200,7 +277,7 @@ export class HttpKubeClient implements KubeClient {
   }
 
   podLogs(namespace: string, pod: string, options: LogOptions): Promise<string> {
-    return this.transport.requestText({
+    return this.callText("read", {
       method: "GET",
       path: `${resourcePath(resources.pod, namespace, pod)}/log`,
       query: logQuery(options, false),
@@ -208,26 +285,87 @@ export class HttpKubeClient implements KubeClient {
     });
   }
 
+  /**
+   * Follows a log; a dropped stream is reopened from the time of the last line delivered
+   * (sinceTime, with the lines of that same time already delivered skipped), so no line comes
+   * twice. That needs the kubelet's timestamps, which are asked for and taken off again unless
+   * the caller wants them. A log that ends cleanly is reopened once from its last line: a
+   * container that stopped has nothing more (or its pod is gone), and the follow ends; a stream
+   * something cut short carries on.
+   */
   async *followPodLogs(
     namespace: string,
     pod: string,
     options: LogOptions & { signal: AbortSignal },
   ): AsyncGenerator<string> {
-    const stream = await this.transport.stream({
-      method: "GET",
-      path: `${resourcePath(resources.pod, namespace, pod)}/log`,
-      query: logQuery(options, true),
-      signal: options.signal,
-    });
-    try {
-      yield* stream;
-    } finally {
-      stream.close();
+    const { clock, log } = this.settings;
+    const path = `${resourcePath(resources.pod, namespace, pod)}/log`;
+    const signal = combine(options.signal, this.transport.signal) ?? options.signal;
+    const streak = this.retrier.streak();
+    const position = new LogPosition();
+    /** The stream ended cleanly before: the container may have stopped, or the stream was cut. */
+    let endedBefore = false;
+    for (;;) {
+      const query = position.resumeAt
+        ? { container: options.container, timestamps: true, follow: true, sinceTime: position.resumeAt }
+        : { ...logQuery(options, true), timestamps: true };
+      let stream: LineStream | undefined;
+      try {
+        stream = await this.transport.stream({ method: "GET", path, query, signal: options.signal });
+        streak.restartBudget();
+        let fresh = 0;
+        for await (const raw of stream) {
+          const line = position.take(raw);
+          streak.reset();
+          if (line === undefined) continue;
+          fresh += 1;
+          if (options.timestamps) yield raw;
+          else if (line.trim() !== "") yield line;
+        }
+        if (signal.aborted) return;
+        // A clean end: the container stopped, or something cut the stream short. Reopening from
+        // the last line tells them apart (a stopped container has nothing more).
+        if (!position.reopenable || (endedBefore && fresh === 0)) return;
+        endedBefore = true;
+        log?.(
+          `log of ${namespace}/${pod} (${options.container}) ended; reopening from ${position.resumeAt} in case it was cut short`,
+        );
+        position.reopen();
+      } catch (error) {
+        if (signal.aborted) return;
+        const verdict = classify(error, "read");
+        // Reopened after an end, and the pod or its log is gone now: the log is over.
+        if (!verdict.retry && endedBefore) return;
+        // Lines without a time cannot be resumed without repeating some.
+        if (!verdict.retry || !position.resumable) throw error;
+        const next = streak.next(serverWaitMs(error, clock, this.retrier.policy));
+        if (next === undefined) {
+          throw exhaustedError(
+            error,
+            `the log of ${namespace}/${pod} (${options.container})`,
+            this.transport,
+            streak.failures,
+            streak.elapsedMs(),
+          );
+        }
+        log?.(
+          `log of ${namespace}/${pod} (${options.container}) dropped (${shortReason(error)}); resuming${position.resumeAt ? ` from ${position.resumeAt}` : ""} in ${next.waitMs}ms`,
+        );
+        try {
+          await clock.sleep(next.waitMs, signal);
+        } catch {
+          return;
+        }
+        position.reopen();
+      } finally {
+        stream?.close();
+      }
     }
   }
 
   async canI(check: AccessCheck): Promise<AccessResult> {
-    const review = await this.transport.request<SelfSubjectAccessReview>({
+    // A review changes nothing: a read, whatever its method.
+    const review = await this.call<SelfSubjectAccessReview>("read", {
       method: "POST",
       path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
       body: {
@@ -249,7 +387,7 @@ export class HttpKubeClient implements KubeClient {
     token: string | undefined,
   ): Promise<KubeList<ObjectOf<R>>> {
     const descriptor = resources[resource];
-    return this.transport.request<KubeList<ObjectOf<R>>>({
+    return this.call<KubeList<ObjectOf<R>>>("read", {
       method: "GET",
       path: resourcePath(descriptor, options.namespace),
       query: {
@@ -274,4 +412,76 @@ function logQuery(
     timestamps: options.timestamps ? true : undefined,
     follow: follow ? true : undefined,
   };
+}
+
+/** A log line's kubelet timestamp (RFC 3339, up to nanoseconds) as seconds and nanoseconds. */
+function parseLogTime(line: string): { seconds: number; nanos: number; since: string } | undefined {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) /.exec(line);
+  if (!match) return undefined;
+  const ms = Date.parse(`${match[1]}${match[3]}`);
+  if (Number.isNaN(ms)) return undefined;
+  const seconds = ms / 1000;
+  return {
+    seconds,
+    nanos: Number((match[2] ?? "").padEnd(9, "0")),
+    since: `${new Date(ms).toISOString().slice(0, 19)}Z`,
+  };
+}
+
+/** Where a followed log is: the time of the last line delivered and how many lines had it. */
+class LogPosition {
+  /** sinceTime for a reopened stream (whole seconds, as the API takes it). */
+  resumeAt: string | undefined;
+  private last: { seconds: number; nanos: number } | undefined;
+  private atLast = 0;
+  /** While reopened: lines of the last time still to skip. */
+  private skipping = false;
+  private skipAtLast = 0;
+  private untimed = false;
+  private delivered = 0;
+
+  /** Whether a reopened stream can carry on without repeating a line. */
+  get resumable(): boolean {
+    return this.delivered === 0 || !this.untimed;
+  }
+
+  /** Whether lines with their times were delivered, so a reopened stream starts after them. */
+  get reopenable(): boolean {
+    return this.resumeAt !== undefined && !this.untimed;
+  }
+
+  /** The line without its time, or undefined when it was delivered before the stream dropped. */
+  take(raw: string): string | undefined {
+    const time = parseLogTime(raw);
+    if (!time) {
+      this.untimed = true;
+      this.delivered += 1;
+      return raw;
+    }
+    const text = raw.slice(raw.indexOf(" ") + 1);
+    if (this.skipping && this.last) {
+      const order = time.seconds - this.last.seconds || time.nanos - this.last.nanos;
+      if (order < 0) return undefined;
+      if (order === 0 && this.skipAtLast > 0) {
+        this.skipAtLast -= 1;
+        return undefined;
+      }
+      this.skipping = false;
+    }
+    if (this.last && time.seconds === this.last.seconds && time.nanos === this.last.nanos) this.atLast += 1;
+    else {
+      this.last = { seconds: time.seconds, nanos: time.nanos };
+      this.atLast = 1;
+    }
+    this.resumeAt = time.since;
+    this.delivered += 1;
+    return text;
+  }
+
+  /** A stream is being reopened from `resumeAt`. */
+  reopen(): void {
+    if (this.last === undefined) return;
+    this.skipping = true;
+    this.skipAtLast = this.atLast;
+  }
 }

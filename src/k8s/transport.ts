@@ -4,7 +4,15 @@
 import http from "node:http";
 import https from "node:https";
 import { performance } from "node:perf_hooks";
-import { errorFromNetwork, errorFromResponse, type RequestInfo, timeoutError } from "./api-errors.js";
+import { TLSSocket } from "node:tls";
+import {
+  errorFromNetwork,
+  errorFromResponse,
+  type RequestInfo,
+  timeoutError,
+  unparsableAnswer,
+} from "./api-errors.js";
+import { formatSeconds, noteFailure } from "./retry.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -16,8 +24,19 @@ export interface HttpRequest {
   query?: Record<string, QueryValue>;
   body?: unknown;
   contentType?: string;
-  /** Overrides the transport's request timeout; 0 means none (streams). */
+  /**
+   * Overrides the transport's request timeout; 0 means none. For a stream it bounds the wait for
+   * the answer's headers only (default: the request timeout).
+   */
   timeoutMs?: number;
+  /** A stream whose body sends nothing for this long is cut, as a dropped stream (default: never). */
+  idleTimeoutMs?: number;
+  /**
+   * Send on a connection of its own, never a pooled one (writes): a failure before that
+   * connection is up then proves nothing was sent, and a pooled connection the server is closing
+   * at that moment cannot swallow the request.
+   */
+  freshConnection?: boolean;
   signal?: AbortSignal | undefined;
 }
 
@@ -70,16 +89,23 @@ export interface LineStream extends AsyncIterable<string> {
 export class Transport {
   private readonly base: URL;
   private readonly agent: http.Agent;
+  /** One connection per request, for writes; undefined with a kubeconfig proxy's agent. */
+  private readonly freshAgent: http.Agent | undefined;
   private readonly secure: boolean;
+  /** Whether this server has answered anything yet (any HTTP status). */
+  private answered = false;
 
   constructor(private readonly config: TransportConfig) {
     this.base = new URL(config.server);
     this.secure = this.base.protocol === "https:";
-    this.agent =
-      config.agent ??
-      (this.secure
-        ? new https.Agent({ keepAlive: true, ...definedOnly(config.tls) })
-        : new http.Agent({ keepAlive: true }));
+    this.agent = config.agent ?? this.ownAgent(true);
+    this.freshAgent = config.agent ? undefined : this.ownAgent(false);
+  }
+
+  private ownAgent(keepAlive: boolean): http.Agent {
+    return this.secure
+      ? new https.Agent({ keepAlive, ...definedOnly(this.config.tls) })
+      : new http.Agent({ keepAlive });
   }
 
   get server(): string {
@@ -90,11 +116,34 @@ export class Transport {
     return this.config.context;
   }
 
+  /** The run's signal (Ctrl-C), if any. */
+  get signal(): AbortSignal | undefined {
+    return this.config.signal;
+  }
+
+  get requestTimeoutMs(): number {
+    return this.config.requestTimeoutMs;
+  }
+
+  /** What a request is, for messages: method, path with query, server, context. */
+  describe(req: Pick<HttpRequest, "method" | "path" | "query">): RequestInfo {
+    return {
+      method: req.method,
+      path: `${req.path}${this.url(req).search}`,
+      server: this.config.server,
+      context: this.config.context,
+    };
+  }
+
   /** Sends one request and parses the JSON answer; throws a mapped KvmigError on failure. */
   async request<T>(req: HttpRequest): Promise<T> {
     const text = await this.requestText(req);
     if (text === "") return undefined as T;
-    return JSON.parse(text) as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw unparsableAnswer(text, this.describe(req));
+    }
   }
 
   async requestText(req: HttpRequest): Promise<string> {
@@ -104,42 +153,52 @@ export class Transport {
     );
     const body = await readBody(response).catch((error: unknown) => {
       // A body cut by our own timeout or by Ctrl-C reports that, not a network failure.
-      throw cutBy() ?? errorFromNetwork(error, info);
+      const cut = cutBy() ?? errorFromNetwork(error, info);
+      noteFailure(cut, { notSent: false, beforeFirstAnswer: false });
+      throw cut;
     });
     this.logDone(info, response.statusCode ?? 0, started);
-    if ((response.statusCode ?? 0) >= 400) throw errorFromResponse(response.statusCode ?? 0, body, info);
+    if ((response.statusCode ?? 0) >= 400) throw answerError(response, body, info);
     return body;
   }
 
   /** Opens a streaming request (watch, follow) and yields its body line by line. */
   async stream(req: HttpRequest): Promise<LineStream> {
-    const { response, info, started, signal } = await this.send(req, req.timeoutMs ?? 0);
+    const { response, info, started, signal } = await this.send(
+      req,
+      req.timeoutMs ?? this.config.requestTimeoutMs,
+      true,
+    );
     const status = response.statusCode ?? 0;
     if (status >= 400) {
       const body = await readBody(response).catch(() => "");
       this.logDone(info, status, started);
-      throw errorFromResponse(status, body, info);
+      throw answerError(response, body, info);
     }
     this.logDone(info, status, started, " (stream)");
-    return lineStream(response, signal);
+    return lineStream(response, info, signal, req.idleTimeoutMs ?? 0);
   }
 
   close(): void {
     this.agent.destroy();
+    this.freshAgent?.destroy();
   }
 
-  private async send(req: HttpRequest, timeoutMs: number): Promise<Sent> {
+  private url(req: Pick<HttpRequest, "path" | "query">): URL {
     const url = new URL(joinPath(this.base.pathname, req.path), this.base);
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    const pathWithQuery = `${req.path}${url.search}`;
-    const info: RequestInfo = {
-      method: req.method,
-      path: pathWithQuery,
-      server: this.config.server,
-      context: this.config.context,
-    };
+    return url;
+  }
+
+  /**
+   * Sends a request and resolves once its answer begins. `timeoutMs` guards the whole answer,
+   * or with `untilHeaders` only until its headers arrive (a stream).
+   */
+  private async send(req: HttpRequest, timeoutMs: number, untilHeaders = false): Promise<Sent> {
+    const url = this.url(req);
+    const info = this.describe(req);
     const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
     const headers: Record<string, string> = {
       Accept: "application/json",
@@ -156,11 +215,21 @@ export class Transport {
 
     return new Promise((resolve, reject) => {
       const client = this.secure ? https : http;
+      const ownAgent = req.freshConnection ? this.freshAgent : undefined;
       const request = client.request(url, {
         method: req.method,
         headers,
-        agent: this.agent,
+        agent: ownAgent ?? this.agent,
         auth: this.config.basicAuth,
+      });
+      // Whether a byte of the request may have left: not before a fresh connection of our own
+      // agent is up (TCP, and the TLS handshake). Any other agent's connection may be up already.
+      let mayHaveSent = false;
+      request.on("socket", (socket) => {
+        if (request.reusedSocket || this.config.agent !== undefined) mayHaveSent = true;
+        else if (socket instanceof TLSSocket) socket.once("secureConnect", () => (mayHaveSent = true));
+        else if (socket.connecting) socket.once("connect", () => (mayHaveSent = true));
+        else mayHaveSent = true;
       });
       let settled = false;
       let cutBy: unknown;
@@ -169,6 +238,7 @@ export class Transport {
         if (settled) return;
         settled = true;
         cleanup();
+        noteFailure(error, { notSent: !mayHaveSent, beforeFirstAnswer: !this.answered });
         this.logFailed(info, started, error);
         reject(error);
       };
@@ -176,6 +246,7 @@ export class Transport {
         timeoutMs > 0
           ? setTimeout(() => {
               const error = timeoutError(info, timeoutMs);
+              noteFailure(error, { timeoutMs });
               request.destroy(error);
               fail(error);
             }, timeoutMs)
@@ -196,8 +267,10 @@ export class Transport {
           return;
         }
         settled = true;
+        this.answered = true;
+        if (untilHeaders && timer) clearTimeout(timer);
         // The timeout keeps guarding the body of a plain request; a stream is bounded by its signal.
-        if (timer) {
+        if (timer && !untilHeaders) {
           response.on("end", cleanup);
           response.on("close", cleanup);
         } else {
@@ -229,7 +302,31 @@ export class Transport {
   }
 }
 
-function combine(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+/** The mapped error of an error answer, with what it says about waiting before a retry. */
+function answerError(response: http.IncomingMessage, body: string, info: RequestInfo): Error {
+  const error = errorFromResponse(response.statusCode ?? 0, body, info);
+  const header = response.headers["retry-after"];
+  noteFailure(error, {
+    notSent: false,
+    beforeFirstAnswer: false,
+    status: response.statusCode ?? 0,
+    retryAfterHeader: Array.isArray(header) ? header[0] : header,
+    retryAfterSeconds: statusRetryAfter(body),
+  });
+  return error;
+}
+
+function statusRetryAfter(body: string): number | undefined {
+  try {
+    const seconds = (JSON.parse(body) as { details?: { retryAfterSeconds?: unknown } })?.details
+      ?.retryAfterSeconds;
+    return typeof seconds === "number" ? seconds : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function combine(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
   return AbortSignal.any([a, b]);
@@ -258,13 +355,28 @@ function readBody(response: http.IncomingMessage): Promise<string> {
   });
 }
 
-function lineStream(response: http.IncomingMessage, signal: AbortSignal | undefined): LineStream {
+function lineStream(
+  response: http.IncomingMessage,
+  info: RequestInfo,
+  signal: AbortSignal | undefined,
+  idleTimeoutMs: number,
+): LineStream {
   response.setEncoding("utf8");
   let closed = false;
+  // A stream that goes silent (a network path that died without a reset) counts as dropped. The
+  // timer restarts with each chunk read (a "data" listener would take chunks from the iterator).
+  const idle =
+    idleTimeoutMs > 0
+      ? setTimeout(() => {
+          response.destroy(new Error(`the stream sent nothing for ${formatSeconds(idleTimeoutMs)}`));
+        }, idleTimeoutMs).unref()
+      : undefined;
+  if (idle) response.on("close", () => clearTimeout(idle));
   async function* lines(): AsyncGenerator<string> {
     let pending = "";
     try {
       for await (const chunk of response) {
+        idle?.refresh();
         pending += chunk as string;
         let newline = pending.indexOf("\n");
         while (newline >= 0) {
@@ -277,7 +389,9 @@ function lineStream(response: http.IncomingMessage, signal: AbortSignal | undefi
     } catch (error) {
       // A stream we closed ourselves (close(), abort) ends quietly; a cut from the other side is an error.
       if (closed || signal?.aborted) return;
-      throw error;
+      const mapped = errorFromNetwork(error, info);
+      noteFailure(mapped, { notSent: false, beforeFirstAnswer: false });
+      throw mapped;
     }
     if (pending.trim() !== "") yield pending;
   }

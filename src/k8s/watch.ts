@@ -1,12 +1,14 @@
 // List-then-watch with the guarantees an informer gives: after a dropped stream it resumes from
-// the last resourceVersion it delivered; after 410 Gone it lists again and delivers only the
-// difference; no change is lost or delivered twice; waits between failures back off, through
-// the clock, and the loop ends when the signal aborts.
+// the last resourceVersion it delivered (or a bookmark's); after 410 Gone it lists again and
+// delivers only the difference; no change is lost or delivered twice; waits between failures
+// back off through the clock with the read rules of retry.ts (the budget starts again after each
+// successful reconnect), and the loop ends when the signal aborts.
 
 import type { Clock } from "../clock.js";
 import { ApiError, KvmigError } from "../errors.js";
 import type { WatchUpdate } from "./kube-client.js";
 import { isStatus, type KubeList, type KubeObject, objectKey, type RawWatchEvent } from "./meta.js";
+import { classify, exhaustedError, type RetryStreak, serverWaitMs, shortReason } from "./retry.js";
 
 export interface WatchBackend<T extends KubeObject> {
   /** One page of the list; `continueToken` undefined for the first. */
@@ -22,18 +24,20 @@ export interface WatchLoopOptions {
   log?: ((line: string) => void) | undefined;
   /** What is being watched, for the log. */
   what: string;
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
+  /** Backoff and budget of the reconnects (retry.ts). */
+  retry: RetryStreak;
+  /** The server and context, for the error when the budget is spent. */
+  server: { server: string; context: string };
 }
 
 const statusGone = 410;
+/** A stream that ends sooner than this with nothing in it is reopened after a backoff. */
+const quickEndMs = 1000;
 
 class ResourceExpired extends Error {}
 
-/** HTTP errors that retrying cannot fix: they end the watch. */
-function isPermanent(error: unknown): boolean {
-  return error instanceof ApiError && [400, 401, 403, 404, 422].includes(error.status);
-}
+/** A stream line that is not a watch event (a cut line, a proxy's page): reconnect. */
+class GarbledStream extends KvmigError {}
 
 function isGone(error: unknown): boolean {
   return error instanceof ResourceExpired || (error instanceof ApiError && error.status === statusGone);
@@ -43,18 +47,26 @@ export async function* listThenWatch<T extends KubeObject>(
   backend: WatchBackend<T>,
   options: WatchLoopOptions,
 ): AsyncGenerator<WatchUpdate<T>> {
-  const { signal, clock, log, what } = options;
-  const initialBackoff = options.initialBackoffMs ?? 500;
-  const maxBackoff = options.maxBackoffMs ?? 30_000;
+  const { signal, clock, log, what, retry: streak } = options;
   const known = new Map<string, T>();
 
-  // The first list is not retried: a cluster that cannot be listed is an error to show now.
+  // Each page of the list is retried by the client (reads); what still fails is shown now.
   let resourceVersion = yield* relist(backend, known);
   yield { type: "SYNCED", resourceVersion };
 
-  let failures = 0;
   let mustRelist = false;
+  /** 410s since the last line that arrived: a second one in a row waits first. */
+  let goneInARow = 0;
+  const pause = async (waitMs: number): Promise<boolean> => {
+    try {
+      await clock.sleep(waitMs, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   while (!signal.aborted) {
+    let delivered = false;
     try {
       if (mustRelist) {
         log?.(`watch ${what}: resourceVersion ${resourceVersion} expired (410 Gone); listing again`);
@@ -62,39 +74,58 @@ export async function* listThenWatch<T extends KubeObject>(
         mustRelist = false;
       }
       const stream = await backend.openWatch(resourceVersion);
+      const opened = clock.now();
+      streak.restartBudget();
       try {
         for await (const line of stream) {
           const event = parseEvent(line);
           if (event.type === "ERROR") throw errorFromEvent(event.object);
+          // An event (or a bookmark): the stream works, so the failures so far are over.
+          delivered = true;
+          goneInARow = 0;
+          streak.reset();
           const object = event.object as T;
           const rv = object.metadata?.resourceVersion;
           if (rv !== undefined) resourceVersion = rv;
           if (event.type === "BOOKMARK") continue;
           const update = applyEvent(known, event.type, object);
-          failures = 0;
           if (update) yield update;
         }
       } finally {
         stream.close();
       }
-      // The server ended the stream (its timeout): reconnect at once from where we are.
+      if (signal.aborted) return;
+      // The server ended the stream (its timeout): reconnect at once from where we are; but a
+      // stream that ended at once with nothing in it waits a little first, so it cannot spin.
+      if (!delivered && clock.now() - opened < quickEndMs) {
+        const next = streak.next(undefined);
+        if (next) {
+          log?.(`watch ${what}: the server ended the stream at once; reopening in ${next.waitMs}ms`);
+          if (!(await pause(next.waitMs))) return;
+        }
+      }
     } catch (error) {
       if (signal.aborted) return;
       if (isGone(error)) {
         mustRelist = true;
-        continue;
+        goneInARow += 1;
+        if (goneInARow < 2) continue;
       }
-      if (isPermanent(error)) throw error;
-      failures += 1;
-      const wait = Math.min(maxBackoff, initialBackoff * 2 ** (failures - 1));
+      const verdict =
+        error instanceof GarbledStream || isGone(error)
+          ? { retry: true, reason: shortReason(error) }
+          : classify(error, "read");
+      if (!verdict.retry) throw error;
+      const next = streak.next(serverWaitMs(error, clock, streak.policy));
+      if (next === undefined) {
+        const tries = streak.failures;
+        log?.(`watch ${what}: giving up after ${tries} tries (${verdict.reason})`);
+        throw exhaustedError(error, `the watch of ${what}`, options.server, tries, streak.elapsedMs());
+      }
       log?.(
-        `watch ${what} dropped (${describe(error)}); resuming from resourceVersion ${resourceVersion} in ${wait}ms`,
+        `watch ${what} dropped (${verdict.reason}); resuming from resourceVersion ${resourceVersion} in ${next.waitMs}ms`,
       );
-      try {
-        await clock.sleep(wait, signal);
-      } catch {
-        return;
-      }
+      if (!(await pause(next.waitMs))) return;
     }
   }
 }
@@ -176,11 +207,11 @@ function parseEvent(line: string): RawWatchEvent {
   try {
     parsed = JSON.parse(line);
   } catch {
-    throw new KvmigError(`the watch stream sent a line that is not JSON: ${line.slice(0, 80)}`);
+    throw new GarbledStream(`the watch stream sent a line that is not JSON: ${line.slice(0, 80)}`);
   }
   const event = parsed as Partial<RawWatchEvent>;
   if (typeof event?.type !== "string" || typeof event.object !== "object" || event.object === null) {
-    throw new KvmigError(`the watch stream sent an event without type or object: ${line.slice(0, 80)}`);
+    throw new GarbledStream(`the watch stream sent an event without type or object: ${line.slice(0, 80)}`);
   }
   return event as RawWatchEvent;
 }
@@ -190,8 +221,4 @@ function errorFromEvent(object: unknown): Error {
   const message = isStatus(object) ? (object.message ?? "watch error") : "watch error";
   const code = isStatus(object) ? (object.code ?? 500) : 500;
   return new ApiError(message, code, isStatus(object) ? object.reason : undefined, 1);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -137,8 +137,10 @@ describe("list-then-watch", () => {
     ]);
     expect(watchCalls.map((r) => r.query.get("resourceVersion"))).toEqual(["10", "12"]);
     expect(watchCalls[0]?.query.get("allowWatchBookmarks")).toBe("true");
-    // One failure, one backoff through the clock.
-    expect(clock.sleeps).toEqual([500]);
+    // One failure, one backoff through the clock: the first step, 200 ms with jitter.
+    expect(clock.sleeps).toHaveLength(1);
+    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(100);
+    expect(clock.sleeps[0]).toBeLessThanOrEqual(200);
   });
 
   it("a stream the server ends cleanly (its timeout) is resumed at once, without backoff", async () => {
@@ -281,7 +283,13 @@ describe("list-then-watch", () => {
       ],
     );
     expect(await collect(2)).toEqual(["SYNCED@1", "ADDED mig-a@2"]);
-    expect(clock.sleeps).toEqual([500, 1000, 2000, 4000, 8000, 16000, 30000]);
+    // 200 ms doubling, capped at 5 s; each between half and all of its step (jitter).
+    const steps = [200, 400, 800, 1600, 3200, 5000, 5000];
+    expect(clock.sleeps).toHaveLength(steps.length);
+    clock.sleeps.forEach((wait, i) => {
+      expect(wait).toBeGreaterThanOrEqual((steps[i] ?? 0) / 2);
+      expect(wait).toBeLessThanOrEqual(steps[i] ?? 0);
+    });
   });
 
   it("a permanent error (403) ends the watch with that error", async () => {
