@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2317
 # Sourced by scripts/node.sh and .ci/run: puts Node.js 22 or newer first on PATH. When the
 # `node` on PATH is older (or missing), Node 24 is installed once from the npm registry into
 # ${KVMIG_NODE_DIR:-$HOME/.cache/kvmig-node} and used from there.

@@ -110,6 +110,7 @@ describe("kvmig sim", () => {
       "connection-lost",
       "cpu-mismatch",
       "default",
+      "kind",
       "not-converging",
       "queued",
       "scale",

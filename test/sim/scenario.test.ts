@@ -31,6 +31,7 @@ const names = [
   "backoff-loop",
   "connection-lost",
   "cpu-mismatch",
+  "kind",
   "not-converging",
   "queued",
   "scale",
@@ -87,7 +88,7 @@ function nodeLabels(data: SeedData): Map<string, Record<string, string>> {
 }
 
 describe("listScenarios", () => {
-  it("names exactly the eleven scenarios, default first, each with a one-line description", () => {
+  it("names exactly the twelve scenarios, default first, each with a one-line description", () => {
     const list = listScenarios();
     expect(list.map((s) => s.name)).toEqual(names);
     for (const { description } of list) {
