@@ -231,7 +231,7 @@ function serverErrorHint(status: number, attrs: ResourceAttributes | undefined):
     : "the API server failed; the message above is the server's own. Run again with -v for the request";
 }
 
-const tlsErrorCodes = new Set([
+const tlsErrorCodes: ReadonlySet<string> = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "SELF_SIGNED_CERT_IN_CHAIN",
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
@@ -244,6 +244,11 @@ const tlsErrorCodes = new Set([
   "ERR_SSL_WRONG_VERSION_NUMBER",
   "EPROTO",
 ]);
+
+/** A TLS verification failure (a certificate the kubeconfig does not trust): never worth a retry. */
+export function isTlsVerificationCode(code: string): boolean {
+  return tlsErrorCodes.has(code) || code.startsWith("ERR_SSL") || code.includes("CERT");
+}
 
 /** A failure below HTTP: refused, DNS, TLS, reset. */
 export function errorFromNetwork(error: unknown, request: RequestInfo): KvmigError {
@@ -263,10 +268,7 @@ export function errorFromNetwork(error: unknown, request: RequestInfo): KvmigErr
       cause: error,
     });
   }
-  if (
-    typeof code === "string" &&
-    (tlsErrorCodes.has(code) || code.startsWith("ERR_SSL") || code.includes("CERT"))
-  ) {
+  if (typeof code === "string" && isTlsVerificationCode(code)) {
     return new ConnectionError(`TLS verification failed for ${where}: ${detail}`, {
       hint: "the certificate-authority in your kubeconfig does not match the server's certificate; fix the cluster's certificate-authority(-data) entry, or point --context at the right cluster (--insecure-skip-tls-verify skips the check, insecurely)",
       cause: error,

@@ -25,7 +25,7 @@
 
 import type { Clock } from "../clock.js";
 import { ApiError, ConnectionError, KvmigError, TimeoutError } from "../errors.js";
-import { type RequestInfo, resourceAttributes } from "./api-errors.js";
+import { isTlsVerificationCode, type RequestInfo, resourceAttributes } from "./api-errors.js";
 
 export interface RetryPolicy {
   /** The first backoff; each later one doubles. */
@@ -142,19 +142,6 @@ const retriableStatus = new Set([429, 500, 502, 503, 504]);
 const gatewayStatus = new Set([502, 504]);
 /** Connections that never came up; before any answer they mean a wrong address or a cluster that is down. */
 const notThereCodes = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH"]);
-const tlsVerifyCodes = new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_SIGNATURE_FAILURE",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "ERR_SSL_WRONG_VERSION_NUMBER",
-  "EPROTO",
-]);
 
 function causeCode(error: unknown): string | undefined {
   const cause = (error as { cause?: { code?: unknown } }).cause;
@@ -163,9 +150,7 @@ function causeCode(error: unknown): string | undefined {
 
 function isPermanentNetworkCode(code: string | undefined): boolean {
   if (code === undefined) return false;
-  return (
-    code === "ENOTFOUND" || tlsVerifyCodes.has(code) || code.startsWith("ERR_SSL") || code.includes("CERT")
-  );
+  return code === "ENOTFOUND" || isTlsVerificationCode(code);
 }
 
 /** Whether a failed request of this kind may be sent again. */
