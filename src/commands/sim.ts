@@ -5,12 +5,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { Command, Option } from "@commander-js/extra-typings";
 import type { CommandContext, Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import type { SimCluster, SimClusterOptions } from "../sim/cluster.js";
 import { kvmigCommand } from "../util/shell.js";
-import { examples, type Runner } from "./command.js";
+import type { SimCliOptions } from "./tree.js";
 
 export interface SimOptions {
   scenario: string;
@@ -160,94 +159,23 @@ export async function withEmbeddedSim<T>(
   }
 }
 
-function parseNumber(flag: string, integer: boolean, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (text: string): number => {
-    const value = Number(text);
-    const ok = text.trim() !== "" && Number.isFinite(value) && (!integer || Number.isInteger(value));
-    if (!ok || value < min || value > max) {
-      const kind = integer ? "an integer" : "a number";
-      throw new UsageError(`${flag} must be ${kind} from ${min} to ${max}, not "${text}"`, {
-        hint: `for example ${flag} ${integer ? min + 1 : 10}`,
-      });
-    }
-    return value;
-  };
-}
-
-export function simCommand(run: Runner, programName: string) {
-  return new Command("sim")
-    .description(
-      "Run the embedded simulated KubeVirt cluster, for trying kvmig and kubectl without a cluster",
-    )
-    .addOption(new Option("--scenario <name>", "the cluster to simulate").default("default"))
-    .addOption(
-      new Option("--port <port>", "port on 127.0.0.1; 0 picks any free port")
-        .default(0)
-        .argParser(parseNumber("--port", true, 0, 65535)),
-    )
-    .option(
-      "--kubeconfig-out <path>",
-      "where to write the kubeconfig (default: a new file under the temp directory)",
-    )
-    .addOption(
-      new Option("--speed <x>", "simulated seconds per wall second")
-        .default(1)
-        .argParser(parseNumber("--speed", false, 0.01, 1000)),
-    )
-    .addOption(
-      new Option(
-        "--seed <n>",
-        "seed for names and numbers, for a reproducible run (default: random)",
-      ).argParser(parseNumber("--seed", true, 0, 2 ** 31 - 1)),
-    )
-    .addOption(
-      new Option("--vms <n>", "the scale scenario's number of VMs (default 200)").argParser(
-        parseNumber("--vms", true, 1, 20_000),
-      ),
-    )
-    .addOption(
-      new Option(
-        "--fault <spec>",
-        "inject API server faults (repeatable, or comma-separated): drop-watches=DURATION, outage=AT+FOR[:reset], errors=RATE[:429|500|503|504][@KINDS], latency=MS[:JITTER][@KINDS], expire-rv=N, slow-logs=MS, truncate-logs=N, retry-after=S, errors-after=N",
-      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
-    )
-    .option("--list-scenarios", "list the scenarios and exit", false)
-    .addHelpText(
-      "after",
-      examples(
-        [
-          ["sim", "serve the default scenario; then export the KUBECONFIG line it prints"],
-          ["sim --port 6443 --kubeconfig-out ./sim.kubeconfig --seed 7", "a fixed port, file and seed"],
-          ["sim --scenario version-skew --speed 10", "an upgrade gone wrong, ten times as fast"],
-          ["sim --scenario scale --vms 10000", "ten thousand VMIs over many namespaces"],
-          [
-            "sim -v --seed 7 --fault errors=0.2:503 --fault drop-watches=30s",
-            "a flaky API server: a fifth of the requests fail, watches end every 30s",
-          ],
-        ],
-        programName,
-      ),
-    )
-    .action((flags) =>
-      run(async (ctx) => {
-        if (flags.listScenarios) {
-          const { listScenarios } = await import("../sim/scenario.js");
-          for (const scenario of listScenarios())
-            ctx.io.out(`${scenario.name.padEnd(16)}${scenario.description}`);
-          return;
-        }
-        await runSim(
-          {
-            scenario: flags.scenario,
-            port: flags.port,
-            kubeconfigOut: flags.kubeconfigOut,
-            speed: flags.speed,
-            seed: flags.seed,
-            vms: flags.vms,
-            faults: flags.fault,
-          },
-          ctx,
-        );
-      }),
-    );
+/** The action of `kvmig sim` (tree.ts): the scenario list, or the simulator until Ctrl-C. */
+export async function simAction(flags: SimCliOptions, ctx: CommandContext): Promise<void> {
+  if (flags.listScenarios) {
+    const { listScenarios } = await import("../sim/scenario.js");
+    for (const scenario of listScenarios()) ctx.io.out(`${scenario.name.padEnd(16)}${scenario.description}`);
+    return;
+  }
+  await runSim(
+    {
+      scenario: flags.scenario,
+      port: flags.port,
+      kubeconfigOut: flags.kubeconfigOut,
+      speed: flags.speed,
+      seed: flags.seed,
+      vms: flags.vms,
+      faults: flags.fault,
+    },
+    ctx,
+  );
 }

@@ -161,7 +161,7 @@ describe("kvmig sim", () => {
     [["--seed", "-1"], '--seed must be an integer from 0 to 2147483647, not "-1"'],
     [["--scenario", "nope"], 'unknown scenario "nope"'],
     [["--vms", "50"], "--vms applies to the scale scenario only"],
-    [["--scenario", "scale", "--vms", "0"], '--vms must be an integer from 1 to 20000, not "0"'],
+    [["--scenario", "scale", "--vms", "0"], '--vms must be an integer from 1 to 50000, not "0"'],
   ])("bad input %j: one line, a hint, exit 2", async (args, message) => {
     const result = await runKvmig(["sim", ...args], cliEnv(tempDir()));
     expect(result.code).toBe(2);

@@ -472,7 +472,7 @@ describe("the scale scenario", () => {
 
   it("rejects --vms for a scenario without a scale section, and out of range", () => {
     expect(() => loadScenario("default", { seed: 1, now, vms: 10 })).toThrow(/no scale section/);
-    expect(() => loadScenario("scale", { seed: 1, now, vms: 0 })).toThrow(/from 1 to 20000, not 0/);
+    expect(() => loadScenario("scale", { seed: 1, now, vms: 0 })).toThrow(/from 1 to 50000, not 0/);
   });
 });
 

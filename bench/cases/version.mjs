@@ -1,0 +1,29 @@
+// `kvmig version` next to `kubectl version`: both read the cluster (kvmig: /version, virt-api's
+// version and the KubeVirt CR; kubectl: /version) on the default scenario.
+import { comparePair, contains } from "../lib/pair.mjs";
+import { pairTable, runsText } from "../lib/report.mjs";
+import { startSim } from "../lib/sim.mjs";
+
+export const id = "version";
+export const title = "Versions from the cluster";
+
+export async function run(ctx) {
+  const runs = ctx.quick ? 1 : ctx.runs * 2;
+  const sim = await startSim(ctx, ["--scenario", "default"], "version");
+  try {
+    const version = await comparePair(ctx, {
+      id: "version",
+      kubeconfig: sim.kubeconfig,
+      kvmig: { args: ["version"], check: contains("KubeVirt:") },
+      kubectl: { args: ["version"], check: contains("Server Version:") },
+      runs,
+    });
+    return {
+      cases: [version],
+      tables: [pairTable("Versions from the cluster (default scenario)", [version])],
+      note: `${runsText(ctx, runs)}. No target.`,
+    };
+  } finally {
+    await sim.stop();
+  }
+}

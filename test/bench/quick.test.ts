@@ -1,0 +1,68 @@
+// The benchmark runner works: `node bench/run.mjs --quick` (one run of each case, a 500-VMI scale
+// cluster, 20 migrations) exits 0 and writes its JSON with every case. No timing is checked here:
+// the numbers come from `npm run bench` (docs/benchmarks.md).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cliEnv, ensureBuilt, repoRoot, runProcess } from "../e2e/built-cli.js";
+import { tempDir } from "../helpers/kubeconfig.js";
+import { findKubectl } from "../helpers/kubectl.js";
+
+beforeAll(ensureBuilt, 120_000);
+
+// biome-ignore lint/suspicious/noExplicitAny: the report is plain JSON.
+type Any = any;
+
+describe("npm run bench -- --quick", () => {
+  it("runs every case once and writes benchmarks.json and benchmarks.md", async () => {
+    const out = tempDir();
+    const kubectl = findKubectl();
+    const env = cliEnv(tempDir(), kubectl ? { KUBECTL: kubectl } : {});
+    const result = await runProcess([join(repoRoot, "bench", "run.mjs"), "--quick", "--out", out], {
+      env,
+      timeoutMs: 110_000,
+    });
+    expect(result.stderr).not.toMatch(/FAILED/);
+    expect(result.code).toBe(0);
+
+    const report = JSON.parse(readFileSync(join(out, "benchmarks.json"), "utf8"));
+    expect(report.meta).toMatchObject({ quick: true, node: process.version, sizes: [500], migrations: 20 });
+    const cases = Object.fromEntries(
+      report.groups.flatMap((g: Any) => g.cases.map((c: Any) => [c.id, { group: g.id, ...c }])),
+    );
+    expect(report.groups.map((g: Any) => g.id)).toEqual([
+      "startup",
+      "version",
+      "scale",
+      "watch",
+      "diagnose",
+      "sim",
+    ]);
+    expect(Object.keys(cases).sort()).toEqual(
+      [
+        "help",
+        "version-flag",
+        "version",
+        "sim-scale-500",
+        "outdated-500",
+        "check-500",
+        "watch",
+        "diagnose",
+        "sim-default-startup",
+        "sim-migration-4gi",
+      ].sort(),
+    );
+    // Every client case measured kvmig (and kubectl, when there is one); the outputs were checked.
+    for (const id of ["help", "version-flag", "version", "outdated-500", "check-500", "diagnose"]) {
+      expect(cases[id].kvmig.wallMs, id).toBeGreaterThan(0);
+      if (kubectl) expect(cases[id].kubectl.wallMs, id).toBeGreaterThan(0);
+    }
+    expect(cases["outdated-500"].kvmig.check).toEqual({ items: 50 });
+    expect(cases["check-500"].kvmig.check).toEqual({ items: 50 });
+    if (kubectl) expect(cases["check-500"].kubectl.check).toEqual({ items: 500 });
+    expect(cases.watch.kvmig.events).toBeGreaterThanOrEqual(20);
+    expect(cases.diagnose.kvmig.requests).toBeGreaterThan(0);
+    expect(cases["sim-migration-4gi"].phase).toBe("Succeeded");
+    expect(readFileSync(join(out, "benchmarks.md"), "utf8")).toMatch(/^# Benchmarks\n/);
+  }, 120_000);
+});
