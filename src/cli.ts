@@ -1,59 +1,22 @@
 #!/usr/bin/env node
-// The process edge: the only file that reads process.argv, sets process.exitCode and handles
-// signals. It builds the real Context and hands the exit code of runMain to the process.
+// The entry. `kvmig --version` is answered here, before anything else is loaded: it costs no
+// more than starting Node. Every other run imports run.ts, the CLI itself (commander, the
+// command tree, the terminal IO), which prints the same for --version in any other spelling.
 
 import { basename } from "node:path";
-import { isatty } from "node:tty";
-import { systemClock } from "./clock.js";
-import type { Context } from "./context.js";
-import { ExitCode } from "./errors.js";
-import { createIO } from "./io/io.js";
-import { createPrompter } from "./io/prompter-impl.js";
-import { connectLazily } from "./k8s/provider.js";
-import { runMain } from "./main.js";
+import { kvmigVersion } from "./version.js";
 
-function programName(): string {
-  const invoked = basename(process.argv[1] ?? "kvmig");
-  return invoked.startsWith("kubectl-kvmig") ? "kubectl kvmig" : "kvmig";
-}
-
-const stdin = {
-  isTTY: isatty(0),
-  open: () => process.stdin,
-};
-const io = createIO({ stdin, stdout: process.stdout, stderr: process.stderr }, process.env);
-
-// A reader that went away (`kvmig ... | head`) is not an error worth a message.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(process.exitCode ?? ExitCode.ok);
-});
-
-// The first Ctrl-C asks the running command to stop (it reports the state it leaves);
-// a second one leaves at once.
-const controller = new AbortController();
-process.on("SIGINT", () => {
-  if (controller.signal.aborted) process.exit(ExitCode.interrupted);
-  controller.abort(new Error("interrupted"));
-});
-// SIGTERM (a service manager, `timeout`, `kill`) asks for the same orderly stop.
-process.on("SIGTERM", () => {
-  if (controller.signal.aborted) process.exit(128 + 15);
-  controller.abort(new Error("terminated"));
-});
-
-const ctx: Context = {
-  io,
-  env: process.env,
-  clock: systemClock,
-  signal: controller.signal,
-  prompter: createPrompter(io),
-  connect: connectLazily,
-  programName: programName(),
-};
-
-// kubectl (1.26+) completes `kubectl kvmig ...` by running kubectl_complete-kvmig with the words.
+const args = process.argv.slice(2);
+// As kubectl_complete-kvmig, the arguments are words to complete, not flags (see run.ts).
 const completing = basename(process.argv[1] ?? "") === "kubectl_complete-kvmig";
-const argv = completing ? ["__complete", "--cobra", "--", ...process.argv.slice(2)] : process.argv.slice(2);
-process.exitCode = await runMain(argv, ctx);
-// A completion answers and leaves: a connection or credential plugin still going may not hold the shell.
-if (argv[0] === "__complete") process.stdout.write("", () => process.exit());
+if (args.length === 1 && args[0] === "--version" && !completing) {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  });
+  process.stdout.write(`${kvmigVersion}\n`);
+} else {
+  // Node's compile cache (in $NODE_COMPILE_CACHE, else the temp directory): the second start
+  // reads the compiled code of what the first one ran instead of compiling it again.
+  process.getBuiltinModule("node:module").enableCompileCache?.();
+  await import("./run.js");
+}

@@ -3,17 +3,19 @@
 // table in errors.ts, which cli.ts hands to the process.
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import { cancelCommand } from "./commands/cancel.js";
 import { examples, type Runner, type RunnerOptions } from "./commands/command.js";
 import { addCompletionCommands } from "./commands/completion.js";
-import { diagnoseCommand } from "./commands/diagnose.js";
 import { helpCommand } from "./commands/help.js";
-import { migrateCommand } from "./commands/migrate.js";
-import { outdatedCommand } from "./commands/outdated.js";
-import { restartCommand } from "./commands/restart.js";
-import { simCommand, withEmbeddedSim } from "./commands/sim.js";
-import { versionCommand } from "./commands/version.js";
-import { watchCommand } from "./commands/watch.js";
+import {
+  cancelCommand,
+  diagnoseCommand,
+  migrateCommand,
+  outdatedCommand,
+  restartCommand,
+  simCommand,
+  versionCommand,
+  watchCommand,
+} from "./commands/tree.js";
 import type { CommandContext, Context, GlobalOptions } from "./context.js";
 import { parseDuration } from "./duration.js";
 import { describeError, ExitCode, exitCodeOf, type KvmigError, UsageError } from "./errors.js";
@@ -85,6 +87,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
           hint: "--sim brings its own cluster; leave out the other flags",
         });
       }
+      const { withEmbeddedSim } = await import("./commands/sim.js");
       await withEmbeddedSim(scenario, ctx, raw.verbose, (kubeconfig) =>
         runWith({ ...raw, kubeconfig }, body, runner),
       );

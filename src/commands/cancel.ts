@@ -2,7 +2,6 @@
 // request (facts §c). Only that VMIM is deleted, with a uid precondition, and the outcome is
 // read from the VMI: aborted on the source node, completed first, or the abort failed.
 
-import { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { ApiError, InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
@@ -12,8 +11,8 @@ import { isNotFound } from "../k8s/api-errors.js";
 import { isOutcomeUnknown } from "../k8s/retry.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import { examples, type Runner } from "./command.js";
 import { followMigration } from "./follow.js";
+import type { CancelOptions } from "./tree.js";
 import { listMigrationsOf, readVm } from "./vm-lookup.js";
 import { vmOrPick } from "./vm-picker.js";
 
@@ -235,44 +234,25 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   }
 }
 
-export function cancelCommand(run: Runner, programName: string) {
-  return new Command("cancel")
-    .description("Abort a VM's unfinished migration and report whether it stayed on its source node")
-    .argument(
-      "[vm]",
-      "the VM whose migration to cancel; on a terminal, omit it to choose from the VMs that are migrating",
-    )
-    .option("-y, --yes", "do not ask for confirmation", false)
-    .option("--dry-run", "show what would be deleted; change nothing", false)
-    .option("--no-wait", "request the abort and return without waiting for the outcome")
-    .option("--timeout <duration>", "how long to wait for the outcome, e.g. 5m; 0 for no limit", "5m")
-    .addHelpText(
-      "after",
-      examples(
-        [
-          ["cancel rhel-db -n demo", "abort the migration after confirming"],
-          ["cancel rhel-db -n demo --yes -o json", "in a script, with the outcome as JSON"],
-        ],
-        programName,
-      ),
-    )
-    .action((vmArg, options) =>
-      run(async (ctx) => {
-        const vm = await vmOrPick(ctx, vmArg, "cancel");
-        if (vm === undefined) {
-          await nothingToCancelAnywhere(ctx);
-          return;
-        }
-        await runCancel(
-          {
-            vm,
-            yes: options.yes,
-            dryRun: options.dryRun,
-            wait: options.wait,
-            timeoutMs: parseDuration(options.timeout, "--timeout"),
-          },
-          ctx,
-        );
-      }),
-    );
+/** The action of `kvmig cancel` (tree.ts): the VM named or picked, then runCancel. */
+export async function cancelAction(
+  vmArg: string | undefined,
+  options: CancelOptions,
+  ctx: CommandContext,
+): Promise<void> {
+  const vm = await vmOrPick(ctx, vmArg, "cancel");
+  if (vm === undefined) {
+    await nothingToCancelAnywhere(ctx);
+    return;
+  }
+  await runCancel(
+    {
+      vm,
+      yes: options.yes,
+      dryRun: options.dryRun,
+      wait: options.wait,
+      timeoutMs: parseDuration(options.timeout, "--timeout"),
+    },
+    ctx,
+  );
 }

@@ -1,12 +1,11 @@
 // kvmig completion SHELL: prints the completion script for bash, zsh or fish. And the hidden
 // `__complete -- WORDS...` the scripts call on every Tab: the candidates for the last word, one
 // per line (with --cobra, in the format kubectl expects from kubectl_complete-kvmig). A completion
-// never prints an error: whatever fails, it prints nothing and exits 0.
+// never prints an error: whatever fails, it prints nothing and exits 0. What the actions need is
+// loaded when they run, so the definitions here stay part of the light program skeleton.
 
 import { Argument, Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
-import { complete, pathFlags } from "../completion/candidates.js";
-import { completionScript, type Shell, shells } from "../completion/scripts.js";
-import { liveSources } from "../completion/sources.js";
+import { type Shell, shells } from "../completion/shells.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import { examples } from "./command.js";
@@ -54,7 +53,11 @@ As a kubectl plugin (kubectl 1.26+), \`kubectl kvmig <Tab>\` completes through
 kubectl_complete-kvmig, which comes with kvmig: it only needs to be on PATH.
 `,
     )
-    .action((shell) => {
+    .action(async (shell) => {
+      const [{ completionScript }, { pathFlags }] = await Promise.all([
+        import("../completion/scripts.js"),
+        import("../completion/candidates.js"),
+      ]);
       ctx.io.stdout.write(completionScript(shell, pathFlags(program)));
     });
 }
@@ -67,6 +70,10 @@ function completeCommand(program: CommandUnknownOpts, ctx: Context) {
     .action(async (words, flags) => {
       let out: string[];
       try {
+        const [{ complete }, { liveSources }] = await Promise.all([
+          import("../completion/candidates.js"),
+          import("../completion/sources.js"),
+        ]);
         const reply = await complete(program, words, liveSources(ctx), { home: ctx.env.HOME });
         out = flags.cobra ? [...reply.bare, `:${cobraDirective[reply.fallback]}`] : reply.candidates;
       } catch {

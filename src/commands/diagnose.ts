@@ -2,7 +2,6 @@
 // directory), runs every failure-mode rule over it, and prints the findings with their
 // evidence and fix. The diagnose modules load on first use, so `kvmig --help` stays fast.
 
-import { Command, Option } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
 import type { DiagnoseReport, FailOn } from "../diagnose/engine.js";
 import type { ApiRejection, Snapshot } from "../diagnose/types.js";
@@ -11,7 +10,7 @@ import { writeData } from "../io/output.js";
 import { formatTime, timeStyleFor } from "../io/time.js";
 import { wrapperFor } from "../io/wrap.js";
 import type { KubeClient } from "../k8s/kube-client.js";
-import { examples, type Runner } from "./command.js";
+import type { DiagnoseCliOptions } from "./tree.js";
 import { vmOrPick } from "./vm-picker.js";
 
 export interface DiagnoseOptions {
@@ -92,73 +91,43 @@ export async function runDiagnose(options: DiagnoseOptions, ctx: CommandContext)
   return { snapshot, report: runRules(snapshot, rules), rulesRun: rules.length };
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-export function diagnoseCommand(run: Runner, programName: string) {
-  return new Command("diagnose")
-    .description("Explain why a VM's migration is slow, queued or failing, and what to do about it")
-    .argument("[vm]", "the VM (or standalone VMI); with --from, optional when the directory holds one VM")
-    .option(
-      "--from <dir>",
-      "diagnose offline from a directory of manifests and logs (kubectl -o yaml, must-gather)",
-    )
-    .option("--dump <dir>", "also write what was gathered to this directory, in the layout --from reads")
-    .option("--only <ids>", "run only these failure modes (comma-separated; may repeat)", collect)
-    .option("--skip <ids>", "skip these failure modes (comma-separated; may repeat)", collect)
-    .addOption(
-      new Option("--fail-on <level>", "exit 7 when a finding of this severity or worse is found")
-        .choices(["error", "warning", "never"] as const)
-        .default("error" as const),
-    )
-    .addHelpText(
-      "after",
-      examples(
-        [
-          ["diagnose db-1 -n prod", "what went wrong with db-1's migrations, and the fix"],
-          ["diagnose db-1 --dump ./db-1-evidence", "the same, and save the evidence to attach to a ticket"],
-          ["diagnose --from ./db-1-evidence", "diagnose saved evidence offline"],
-          ["diagnose db-1 --only version-skew,vif-cache -o json", "two failure modes, as JSON"],
-        ],
-        programName,
-      ),
-    )
-    .action((vm, flags) =>
-      run(async (ctx) => {
-        const { parseRuleIds } = await import("../diagnose/registry.js");
-        const diagnosis = await runDiagnose(
-          {
-            vmName: vm,
-            from: flags.from,
-            dump: flags.dump,
-            only: parseRuleIds(flags.only),
-            skip: parseRuleIds(flags.skip),
-            failOn: flags.failOn,
-          },
-          ctx,
-        );
-        await writeData(ctx.io, ctx.io.mode, diagnosis.report, async () => {
-          const { formatDiagnosis } = await import("../diagnose/render.js");
-          const style = timeStyleFor(ctx.io.stdoutIsTTY);
-          const time = (iso: string) => formatTime(iso, style, ctx.clock.now());
-          const lines = formatDiagnosis(
-            diagnosis.report,
-            diagnosis.snapshot,
-            { ...diagnosis, time, wrap: wrapperFor(ctx.io.stdoutIsTTY ? ctx.io.columns : undefined) },
-            ctx.io.colors,
-          );
-          for (const line of lines) ctx.io.out(line);
-        });
-        const { findingsAtOrAbove } = await import("../diagnose/engine.js");
-        const serious = findingsAtOrAbove(diagnosis.report, flags.failOn);
-        if (serious.length > 0) {
-          const n = serious.length;
-          throw new ProblemsFoundError(
-            `${n} finding${n === 1 ? "" : "s"} at or above --fail-on ${flags.failOn} (${[...new Set(serious.map((f) => f.id))].join(", ")})`,
-            { hint: "each finding above says what to do; --fail-on never makes this exit 0" },
-          );
-        }
-      }),
+/** The action of `kvmig diagnose` (tree.ts): runDiagnose, the findings printed, and exit 7 at --fail-on. */
+export async function diagnoseAction(
+  vm: string | undefined,
+  flags: DiagnoseCliOptions,
+  ctx: CommandContext,
+): Promise<void> {
+  const { parseRuleIds } = await import("../diagnose/registry.js");
+  const diagnosis = await runDiagnose(
+    {
+      vmName: vm,
+      from: flags.from,
+      dump: flags.dump,
+      only: parseRuleIds(flags.only),
+      skip: parseRuleIds(flags.skip),
+      failOn: flags.failOn,
+    },
+    ctx,
+  );
+  await writeData(ctx.io, ctx.io.mode, diagnosis.report, async () => {
+    const { formatDiagnosis } = await import("../diagnose/render.js");
+    const style = timeStyleFor(ctx.io.stdoutIsTTY);
+    const time = (iso: string) => formatTime(iso, style, ctx.clock.now());
+    const lines = formatDiagnosis(
+      diagnosis.report,
+      diagnosis.snapshot,
+      { ...diagnosis, time, wrap: wrapperFor(ctx.io.stdoutIsTTY ? ctx.io.columns : undefined) },
+      ctx.io.colors,
     );
+    for (const line of lines) ctx.io.out(line);
+  });
+  const { findingsAtOrAbove } = await import("../diagnose/engine.js");
+  const serious = findingsAtOrAbove(diagnosis.report, flags.failOn);
+  if (serious.length > 0) {
+    const n = serious.length;
+    throw new ProblemsFoundError(
+      `${n} finding${n === 1 ? "" : "s"} at or above --fail-on ${flags.failOn} (${[...new Set(serious.map((f) => f.id))].join(", ")})`,
+      { hint: "each finding above says what to do; --fail-on never makes this exit 0" },
+    );
+  }
 }

@@ -1,7 +1,6 @@
 // Following a migration to its end and reporting it: the summary (or JSON), the top diagnose
 // findings of a failure, and the exit code. Shared by migrate and watch VM.
 
-import { Option } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
 import { renderTopFindings } from "../diagnose/render.js";
 import type { Finding } from "../diagnose/types.js";
@@ -102,18 +101,4 @@ async function topFindings(
     ctx.debug(`diagnose after the failure: ${describeError(error).message}`);
     return [];
   }
-}
-
-export function timeoutOption() {
-  return new Option(
-    "--timeout <duration>",
-    "how long to follow before giving up (the migration goes on), e.g. 15m; 0 for no limit",
-  ).default("15m");
-}
-
-export function prometheusOption() {
-  return new Option(
-    "--prometheus-url <url>",
-    "read progress from this Prometheus instead of the launcher log",
-  ).env("KVMIG_PROMETHEUS_URL");
 }

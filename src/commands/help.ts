@@ -8,6 +8,7 @@ import { exitCodeTable, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { formatTable } from "../io/table.js";
 import { examples } from "./command.js";
+import { type Topic, topics } from "./help-topics.js";
 
 export interface EnvironmentVariable {
   name: string;
@@ -34,16 +35,6 @@ export const environmentVariables: readonly EnvironmentVariable[] = [
     meaning: "any non-empty value turns colours off (as --no-color does); see https://no-color.org",
   },
 ];
-
-type Topic = "exit-codes" | "failure-modes" | "environment";
-const topics: ReadonlyArray<[Topic, string]> = [
-  ["exit-codes", "what each exit code means"],
-  ["failure-modes", "the failure modes diagnose recognises, one line each"],
-  ["environment", "the environment variables kvmig reads"],
-];
-
-/** The topic names, for completion. */
-export const helpTopics: readonly string[] = topics.map(([name]) => name);
 
 function isTopic(name: string): name is Topic {
   return topics.some(([topic]) => topic === name);

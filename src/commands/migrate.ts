@@ -1,7 +1,6 @@
 // kvmig migrate VM: pre-flight verdicts, start through the migrate subresource (a VMIM for a
 // standalone VMI), then follow the migration to its end and summarise it.
 
-import { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { ApiError, NotFoundError, OperationFailedError, UnauthorizedError, UsageError } from "../errors.js";
@@ -14,9 +13,9 @@ import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
 import { kvmigCommand } from "../util/shell.js";
-import { examples, type Runner } from "./command.js";
-import { followAndReport, prometheusOption, timeoutOption } from "./follow-report.js";
+import { followAndReport } from "./follow-report.js";
 import { renderVerdicts } from "./migration-render.js";
+import type { MigrateOptions } from "./tree.js";
 import { listMigrationsOf, readVm, vmiNameLabel } from "./vm-lookup.js";
 import { vmOrPick } from "./vm-picker.js";
 
@@ -286,57 +285,29 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
   });
 }
 
-export function migrateCommand(run: Runner, programName: string) {
-  return new Command("migrate")
-    .description("Live-migrate a VM: check it can move, start the migration, and follow it to the end")
-    .argument(
-      "[vm]",
-      "the VirtualMachine (or standalone VirtualMachineInstance) to move; on a terminal, omit it to choose from a list",
-    )
-    .option(
-      "--target-node <node>",
-      "migrate to this node (adds the node selector kubernetes.io/hostname=NODE)",
-    )
-    .option("--node-selector <selector>", "only to nodes with these labels, e.g. zone=a,disk=ssd")
-    .option("--dry-run", "run the pre-flight checks and a server-side dry run; change nothing", false)
-    .option("--force", "start even when a pre-flight check says error", false)
-    .option("--no-wait", "start the migration and return without following it")
-    .addOption(timeoutOption())
-    .addOption(prometheusOption())
-    .addHelpText(
-      "after",
-      examples(
-        [
-          ["migrate fedora-web -n demo", "move a VM off its node and follow it to the end"],
-          ["migrate rhel-db -n demo --target-node node-3", "move it to one node"],
-          ["migrate rhel-db -n demo --dry-run", "only check that it could move"],
-          ["migrate fedora-web -n demo --sim", "try it on the embedded simulated cluster"],
-        ],
-        programName,
-      ),
-    )
-    .action((vmArg, options) =>
-      run(async (ctx) => {
-        if (options.targetNode !== undefined && options.nodeSelector !== undefined) {
-          throw new UsageError("--target-node and --node-selector cannot be combined", {
-            hint: "--target-node NODE means --node-selector kubernetes.io/hostname=NODE; add the other labels to that",
-          });
-        }
-        const vm = await vmOrPick(ctx, vmArg, "migrate");
-        await runMigrate(
-          {
-            vm,
-            targetNode: options.targetNode,
-            nodeSelector:
-              options.nodeSelector === undefined ? undefined : parseNodeSelector(options.nodeSelector),
-            dryRun: options.dryRun,
-            force: options.force,
-            wait: options.wait,
-            timeoutMs: parseDuration(options.timeout, "--timeout"),
-            prometheusUrl: options.prometheusUrl,
-          },
-          ctx,
-        );
-      }),
-    );
+/** The action of `kvmig migrate` (tree.ts): the flags checked and parsed, then runMigrate. */
+export async function migrateAction(
+  vmArg: string | undefined,
+  options: MigrateOptions,
+  ctx: CommandContext,
+): Promise<void> {
+  if (options.targetNode !== undefined && options.nodeSelector !== undefined) {
+    throw new UsageError("--target-node and --node-selector cannot be combined", {
+      hint: "--target-node NODE means --node-selector kubernetes.io/hostname=NODE; add the other labels to that",
+    });
+  }
+  const vm = await vmOrPick(ctx, vmArg, "migrate");
+  await runMigrate(
+    {
+      vm,
+      targetNode: options.targetNode,
+      nodeSelector: options.nodeSelector === undefined ? undefined : parseNodeSelector(options.nodeSelector),
+      dryRun: options.dryRun,
+      force: options.force,
+      wait: options.wait,
+      timeoutMs: parseDuration(options.timeout, "--timeout"),
+      prometheusUrl: options.prometheusUrl,
+    },
+    ctx,
+  );
 }

@@ -3,7 +3,6 @@
 // page and printed as they arrive, under a header with the KubeVirt versions and whether
 // KubeVirt updates workloads by itself. --migrate and --restart cycle them (outdated-act.ts).
 
-import { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
@@ -22,7 +21,6 @@ import {
   type OutdatedRow,
   outdatedRow,
 } from "../outdated/rows.js";
-import { examples, type Runner } from "./command.js";
 import {
   checkAccess,
   type Job,
@@ -33,6 +31,7 @@ import {
   runJobs,
   summaryTable,
 } from "./outdated-act.js";
+import type { OutdatedOptions } from "./tree.js";
 
 export interface OutdatedFlags {
   allNamespaces: boolean;
@@ -46,7 +45,11 @@ export interface OutdatedFlags {
   noHeaders: boolean;
 }
 
-/** The API server's page size: big enough to be quick, small enough to keep memory flat. */
+/**
+ * The API server's page size. Memory does not depend on it (each VMI is parsed as it arrives
+ * and dropped, see listStream): 500 as kubectl, few requests, and a table's columns fitted to
+ * many rows at once.
+ */
 const pageSize = 500;
 
 export function parseConcurrency(text: string): number {
@@ -135,14 +138,16 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
   const counts = emptyCounts();
   const candidates: Job[] = [];
   const wanted = new Set([...(flags.migrate ? ["migrate"] : []), ...(flags.restart ? ["restart"] : [])]);
-  for await (const page of kube.listPages("vmi", {
+  // Each VMI is looked at as it arrives and dropped; the rows of a page (the outdated ones only,
+  // a few fields each) are written when the page is complete.
+  let rows: OutdatedRow[] = [];
+  for await (const piece of kube.listStream("vmi", {
     namespace,
     labelSelector: listSelector(flags),
     pageSize,
     signal: ctx.signal,
   })) {
-    const rows: OutdatedRow[] = [];
-    for (const vmi of page) {
+    for (const vmi of piece.objects) {
       if (!isOutdated(vmi, current, flags.check)) continue;
       const row = outdatedRow(vmi, current);
       countRow(counts, row);
@@ -152,8 +157,10 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
         if (job) candidates.push(job);
       }
     }
+    if (!piece.pageEnd) continue;
     await begin();
     await writer.rows(rows);
+    rows = [];
   }
   await begin();
   await writer.listed(counts);
@@ -224,57 +231,20 @@ async function act(kube: KubeClient, ctx: CommandContext, flags: OutdatedFlags, 
   });
 }
 
-export function outdatedCommand(run: Runner, programName: string) {
-  return new Command("outdated")
-    .description("List the VMs still on an outdated virt-launcher, and cycle them (migrate or restart)")
-    .option("-A, --all-namespaces", "in every namespace", false)
-    .option("-l, --selector <selector>", "only VMIs with these labels, e.g. app=web,tier!=db")
-    .option("--check", "also compare each VMI's launcher image with the current one (reads every VMI)", false)
-    .option("--migrate", "live-migrate the live-migratable ones onto the current launcher", false)
-    .option("--restart", "restart the others (downtime; asks first unless --yes)", false)
-    .option(
-      "-y, --yes",
-      "act on every listed VM without asking (needed for --restart without a terminal)",
-      false,
-    )
-    .option(
-      "--concurrency <n>",
-      "how many VMs to cycle at once (never more migrations than the cluster's free slots)",
-      "2",
-    )
-    .option("--timeout <duration>", "how long to follow each VM, e.g. 15m; 0 for no limit", "15m")
-    .option("--no-headers", "no header, column names or totals: just the rows")
-    .addHelpText(
-      "after",
-      examples(
-        [
-          ["outdated -A", "every VMI still on an outdated virt-launcher"],
-          ["outdated -A --check -o wide", "also compare the images, with the full image names"],
-          ["outdated -n prod --migrate", "pick which ones to live-migrate"],
-          ["outdated -A --migrate --restart --yes --concurrency 3", "cycle them all in a script"],
-        ],
-        programName,
-      ),
-    )
-    .action((options) =>
-      run(
-        async (ctx) => {
-          await runOutdated(
-            {
-              allNamespaces: options.allNamespaces,
-              selector: options.selector,
-              check: options.check,
-              migrate: options.migrate,
-              restart: options.restart,
-              yes: options.yes,
-              concurrency: parseConcurrency(options.concurrency),
-              timeoutMs: parseDuration(options.timeout, "--timeout"),
-              noHeaders: !options.headers,
-            },
-            ctx,
-          );
-        },
-        { wide: true, finishOnInterrupt: true },
-      ),
-    );
+/** The action of `kvmig outdated` (tree.ts): the flags parsed, then runOutdated. */
+export async function outdatedAction(options: OutdatedOptions, ctx: CommandContext): Promise<void> {
+  await runOutdated(
+    {
+      allNamespaces: options.allNamespaces,
+      selector: options.selector,
+      check: options.check,
+      migrate: options.migrate,
+      restart: options.restart,
+      yes: options.yes,
+      concurrency: parseConcurrency(options.concurrency),
+      timeoutMs: parseDuration(options.timeout, "--timeout"),
+      noHeaders: !options.headers,
+    },
+    ctx,
+  );
 }

@@ -3,7 +3,6 @@
 // dry run before asking, so a refusal comes before the question; then the restart subresource,
 // followed until the new VMI runs, with the downtime measured and the launcher image compared.
 
-import { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
 import { formatDuration, humanDuration, parseDuration } from "../duration.js";
 import {
@@ -19,8 +18,8 @@ import { errProse } from "../io/wrap.js";
 import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import { examples, type Runner } from "./command.js";
 import { type RestartResult, restartAndWait } from "./restart-wait.js";
+import type { RestartOptions } from "./tree.js";
 import { readVm } from "./vm-lookup.js";
 import { vmOrPick } from "./vm-picker.js";
 
@@ -300,40 +299,22 @@ async function confirmRestart(ctx: CommandContext, flags: RestartFlags, where: s
   }
 }
 
-export function restartCommand(run: Runner, programName: string) {
-  return new Command("restart")
-    .description("Restart a VM (cold migration, with downtime) when live migration is the wrong tool")
-    .argument("[vm]", "the VirtualMachine to restart; on a terminal, omit it to choose from a list")
-    .option("-y, --yes", "do not ask for confirmation (needed without a terminal)", false)
-    .option("--force", "stop the guest at once (grace period 0); unsaved data may be lost", false)
-    .option("--dry-run", "let the server check the restart; change nothing", false)
-    .option("--no-wait", "request the restart and return without waiting for the new VMI")
-    .option("--timeout <duration>", "how long to wait for the new VMI to run, e.g. 5m; 0 for no limit", "10m")
-    .addHelpText(
-      "after",
-      examples(
-        [
-          ["restart cirros-test -n demo", "restart after confirming; reports the downtime"],
-          ["restart cirros-test -n demo --yes -o json", "in a script, with the result as JSON"],
-          ["restart cirros-test -n demo --dry-run", "only check that the server would accept it"],
-        ],
-        programName,
-      ),
-    )
-    .action((vmArg, options) =>
-      run(async (ctx) => {
-        const vm = await vmOrPick(ctx, vmArg, "restart");
-        await runRestart(
-          {
-            vm,
-            yes: options.yes,
-            force: options.force,
-            dryRun: options.dryRun,
-            wait: options.wait,
-            timeoutMs: parseDuration(options.timeout, "--timeout"),
-          },
-          ctx,
-        );
-      }),
-    );
+/** The action of `kvmig restart` (tree.ts): the VM named or picked, then runRestart. */
+export async function restartAction(
+  vmArg: string | undefined,
+  options: RestartOptions,
+  ctx: CommandContext,
+): Promise<void> {
+  const vm = await vmOrPick(ctx, vmArg, "restart");
+  await runRestart(
+    {
+      vm,
+      yes: options.yes,
+      force: options.force,
+      dryRun: options.dryRun,
+      wait: options.wait,
+      timeoutMs: parseDuration(options.timeout, "--timeout"),
+    },
+    ctx,
+  );
 }

@@ -1,14 +1,12 @@
 // kvmig version: the kvmig version, the Kubernetes server version and the KubeVirt version
 // (virt-api's version endpoint and the KubeVirt CR), like `virtctl version`.
 
-import { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
 import { describeError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { isOlderThan, unsupportedMessage } from "../k8s/kubevirt-version.js";
 import type { KubeVirt } from "../k8s/types.js";
 import { kvmigVersion } from "../version.js";
-import { examples, type Runner } from "./command.js";
 
 export interface VersionReport {
   kvmig: { version: string; node: string };
@@ -115,23 +113,8 @@ export function renderVersion(report: VersionReport, ctx: CommandContext): void 
   }
 }
 
-export function versionCommand(run: Runner, programName: string) {
-  return new Command("version")
-    .description("Print the kvmig, Kubernetes and KubeVirt versions")
-    .addHelpText(
-      "after",
-      examples(
-        [
-          ["version", "the three versions, and where they come from"],
-          ["version -o json", "the same as one JSON object"],
-        ],
-        programName,
-      ),
-    )
-    .action(() =>
-      run(async (ctx) => {
-        const report = await runVersion(ctx);
-        await writeData(ctx.io, ctx.io.mode, report, () => renderVersion(report, ctx));
-      }),
-    );
+/** The action of `kvmig version` (tree.ts). */
+export async function versionAction(ctx: CommandContext): Promise<void> {
+  const report = await runVersion(ctx);
+  await writeData(ctx.io, ctx.io.mode, report, () => renderVersion(report, ctx));
 }

@@ -1,14 +1,13 @@
 // kvmig watch [VM]: with a VM, its current (or latest) migration followed like migrate does,
 // plus the VMI and VMIM events as they arrive; without, the table of migrations in scope.
 
-import { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { NotFoundError, UsageError } from "../errors.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { kvmigCommand } from "../util/shell.js";
-import { examples, type Runner } from "./command.js";
-import { followAndReport, prometheusOption } from "./follow-report.js";
+import { followAndReport } from "./follow-report.js";
+import type { WatchOptions } from "./tree.js";
 import { listMigrationsOf, readVm } from "./vm-lookup.js";
 import { vmOrPick } from "./vm-picker.js";
 import { watchTable } from "./watch-table.js";
@@ -71,63 +70,34 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
   });
 }
 
-export function watchCommand(run: Runner, programName: string) {
-  return new Command("watch")
-    .description("Follow migrations live: one VM's current migration, or every migration in scope")
-    .argument("[vm]", "follow this VM's current (or latest) migration")
-    .option("-A, --all-namespaces", "every namespace", false)
-    .option("-l, --selector <selector>", "only migrations with these labels, e.g. kubevirt.io/vmi-name=db-1")
-    .option("--exit-on-done", "return once no migration is in flight", false)
-    .option("--pick", "choose the VM to follow from a list of the namespace's VMs (on a terminal)", false)
-    .option("--no-headers", "the table without its column names")
-    .option(
-      "--timeout <duration>",
-      "stop following after this long (the migration goes on); 0 for no limit",
-      "0",
-    )
-    .addOption(prometheusOption())
-    .addHelpText(
-      "after",
-      examples(
-        [
-          ["watch -A", "every migration in the cluster, live"],
-          ["watch fedora-web -n demo", "one VM's migration with its events"],
-          ["watch --pick -n demo", "choose the VM from a list, then follow it"],
-          ["watch -n demo -o json --exit-on-done", "NDJSON until nothing is in flight"],
-          ["watch -A -o wide", "the table with each migration's name and start time"],
-        ],
-        programName,
-      ),
-    )
-    .action((vmArg, options) =>
-      run(
-        async (ctx) => {
-          if ((vmArg !== undefined || options.pick) && options.selector !== undefined) {
-            throw new UsageError("-l/--selector is for the table of migrations, not for one VM", {
-              hint: "leave out the VM (or --pick) to watch the migrations the selector matches",
-            });
-          }
-          if (options.pick && vmArg !== undefined) {
-            throw new UsageError("--pick and a VM name cannot be combined", {
-              hint: "name the VM, or pass --pick to choose it from a list",
-            });
-          }
-          // A named VM is checked like every VM argument; without one, --pick asks for it.
-          const vm = options.pick || vmArg !== undefined ? await vmOrPick(ctx, vmArg, "watch") : undefined;
-          await runWatch(
-            {
-              vm,
-              allNamespaces: options.allNamespaces,
-              selector: options.selector,
-              exitOnDone: options.exitOnDone,
-              timeoutMs: parseDuration(options.timeout, "--timeout"),
-              prometheusUrl: options.prometheusUrl,
-              noHeaders: !options.headers,
-            },
-            ctx,
-          );
-        },
-        { wide: true },
-      ),
-    );
+/** The action of `kvmig watch` (tree.ts): the flags checked, the VM named or picked, then runWatch. */
+export async function watchAction(
+  vmArg: string | undefined,
+  options: WatchOptions,
+  ctx: CommandContext,
+): Promise<void> {
+  if ((vmArg !== undefined || options.pick) && options.selector !== undefined) {
+    throw new UsageError("-l/--selector is for the table of migrations, not for one VM", {
+      hint: "leave out the VM (or --pick) to watch the migrations the selector matches",
+    });
+  }
+  if (options.pick && vmArg !== undefined) {
+    throw new UsageError("--pick and a VM name cannot be combined", {
+      hint: "name the VM, or pass --pick to choose it from a list",
+    });
+  }
+  // A named VM is checked like every VM argument; without one, --pick asks for it.
+  const vm = options.pick || vmArg !== undefined ? await vmOrPick(ctx, vmArg, "watch") : undefined;
+  await runWatch(
+    {
+      vm,
+      allNamespaces: options.allNamespaces,
+      selector: options.selector,
+      exitOnDone: options.exitOnDone,
+      timeoutMs: parseDuration(options.timeout, "--timeout"),
+      prometheusUrl: options.prometheusUrl,
+      noHeaders: !options.headers,
+    },
+    ctx,
+  );
 }

@@ -2,8 +2,9 @@
 // hidden `kvmig __complete -- WORDS...` and offers what it prints, one candidate per line; when
 // it prints nothing (a path, or a cluster out of reach), the shell completes file names.
 
-export const shells = ["bash", "zsh", "fish"] as const;
-export type Shell = (typeof shells)[number];
+import type { Shell } from "./shells.js";
+
+export { type Shell, shells } from "./shells.js";
 
 /** The long flags (without `--`) whose value is a file, or a directory: for fish, which needs them up front. */
 export interface PathFlags {

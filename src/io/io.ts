@@ -1,5 +1,4 @@
 // The one object commands write through: streams, terminal facts, colour and output mode.
-import { Chalk, type ChalkInstance } from "chalk";
 import type { OutStream, Streams } from "./streams.js";
 
 export type OutputMode = "text" | "json" | "yaml";
@@ -39,31 +38,101 @@ export interface IO {
   setOutputMode(mode: OutputMode): void;
 }
 
-// Level 1 (16 colours) covers every style we use and works on every colour terminal.
-const colorChalk = new Chalk({ level: 1 });
-const plainChalk = new Chalk({ level: 0 });
+/** The styles a ColorScheme applies: on (16 colours, which every colour terminal has) or off. */
+interface Styles {
+  readonly level: 0 | 1;
+  bold(text: string): string;
+  dim(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  red(text: string): string;
+  cyan(text: string): string;
+}
 
+/**
+ * One SGR style, applied the way chalk applies it at level 1 (byte for byte): a close code inside
+ * the text re-opens the style after it, and each line break closes and re-opens it. Not chalk
+ * itself: its import detects the terminal's colours for a default instance we never use, which
+ * loads node:tty and node:net on every start.
+ */
+function sgr(open: number, close: number): (text: string) => string {
+  const on = `\u001B[${open}m`;
+  const off = `\u001B[${close}m`;
+  return (text) => {
+    if (!text) return text;
+    let styled = text.includes("\u001B") ? text.replaceAll(off, off + on) : text;
+    if (styled.includes("\n")) styled = styled.replace(/\r?\n/g, (lineBreak) => off + lineBreak + on);
+    return on + styled + off;
+  };
+}
+
+const same = (text: string) => text;
+const colorStyles: Styles = {
+  level: 1,
+  bold: sgr(1, 22),
+  dim: sgr(2, 22),
+  green: sgr(32, 39),
+  yellow: sgr(33, 39),
+  red: sgr(31, 39),
+  cyan: sgr(36, 39),
+};
+const plainStyles: Styles = {
+  level: 0,
+  bold: same,
+  dim: same,
+  green: same,
+  yellow: same,
+  red: same,
+  cyan: same,
+};
+
+/** A value computed on first use. */
+function once<T>(compute: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => {
+    value ??= { v: compute() };
+    return value.v;
+  };
+}
+
+/**
+ * The IO over `streams`. stdin and stderr are only looked at when first needed: asking whether
+ * stdin is a terminal loads node:tty (and node:net), and process.stderr is created on first
+ * access (a pipe loads node:net), costs that `kvmig --help` need not pay.
+ */
 export function createIO(streams: Streams, env: Record<string, string | undefined>): IO {
   const stdoutIsTTY = streams.stdout.isTTY === true;
-  const stderrIsTTY = streams.stderr.isTTY === true;
-  const stdinIsTTY = streams.stdin.isTTY === true;
+  const stderrIsTTY = once(() => streams.stderr.isTTY === true);
+  const stdinIsTTY = once(() => streams.stdin.isTTY === true);
+  const columns = once(() => positive(streams.stdout.columns) ?? positive(streams.stderr.columns) ?? 80);
   // https://no-color.org: present and non-empty disables colour.
   const noColorEnv = (env.NO_COLOR ?? "") !== "";
   let colorAllowed = !noColorEnv;
   let mode: OutputMode = "text";
 
-  const colors = colorScheme(() => (colorAllowed && stdoutIsTTY ? colorChalk : plainChalk));
-  const errColors = colorScheme(() => (colorAllowed && stderrIsTTY ? colorChalk : plainChalk));
+  const colors = colorScheme(() => (colorAllowed && stdoutIsTTY ? colorStyles : plainStyles));
+  const errColors = colorScheme(() => (colorAllowed && stderrIsTTY() ? colorStyles : plainStyles));
 
   return {
     streams,
     stdout: streams.stdout,
-    stderr: streams.stderr,
+    get stderr() {
+      return streams.stderr;
+    },
     stdoutIsTTY,
-    stderrIsTTY,
-    stdinIsTTY,
-    interactive: stdinIsTTY && stderrIsTTY,
-    columns: positive(streams.stdout.columns) ?? positive(streams.stderr.columns) ?? 80,
+    get stderrIsTTY() {
+      return stderrIsTTY();
+    },
+    get stdinIsTTY() {
+      return stdinIsTTY();
+    },
+    get interactive() {
+      // stderr first: when it is no terminal, stdin need not be asked.
+      return stderrIsTTY() && stdinIsTTY();
+    },
+    get columns() {
+      return columns();
+    },
     colors,
     errColors,
     get mode() {
@@ -84,7 +153,7 @@ export function createIO(streams: Streams, env: Record<string, string | undefine
   };
 }
 
-function colorScheme(chalk: () => ChalkInstance): ColorScheme {
+function colorScheme(chalk: () => Styles): ColorScheme {
   const scheme: ColorScheme = {
     get enabled() {
       return chalk().level > 0;

@@ -17,6 +17,28 @@ export function createPrompter(io: IO): Prompter {
   return io.interactive ? new InquirerPrompter(io) : new NonInteractivePrompter();
 }
 
+/**
+ * createPrompter's choice, made on first use: whether the session is interactive looks at stdin
+ * and stderr, which a run that never asks (kvmig --help) need not open.
+ */
+export function lazyPrompter(io: IO): Prompter {
+  let chosen: Prompter | undefined;
+  const prompter = () => {
+    chosen ??= createPrompter(io);
+    return chosen;
+  };
+  return {
+    get interactive() {
+      return prompter().interactive;
+    },
+    confirm: (q) => prompter().confirm(q),
+    select: (q) => prompter().select(q),
+    search: (q) => prompter().search(q),
+    input: (q) => prompter().input(q),
+    checkbox: (q) => prompter().checkbox(q),
+  };
+}
+
 type Context = { input: NodeJS.ReadableStream; output: NodeJS.WritableStream };
 
 export class InquirerPrompter implements Prompter {

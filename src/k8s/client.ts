@@ -2,7 +2,7 @@
 
 import type { Clock } from "../clock.js";
 import { ApiError } from "../errors.js";
-import { isNotFound } from "./api-errors.js";
+import { isNotFound, unparsableAnswer } from "./api-errors.js";
 import type {
   AccessCheck,
   AccessResult,
@@ -10,11 +10,13 @@ import type {
   DryRunOption,
   KubeClient,
   ListOptions,
+  ListPiece,
   LogOptions,
   ObjectOf,
   WatchOptions,
   WatchUpdate,
 } from "./kube-client.js";
+import { type ListMeta, ListReader } from "./list-reader.js";
 import { type KubeList, objectKey } from "./meta.js";
 import {
   type ResourceName,
@@ -174,6 +176,92 @@ export class HttpKubeClient implements KubeClient {
       for (const object of items) delivered.add(objectKey(object.metadata));
       yield items;
       token = page.metadata.continue || undefined;
+      if (token === undefined) return;
+    }
+  }
+
+  async *listStream<R extends ResourceName>(
+    resource: R,
+    options: ListOptions = {},
+  ): AsyncGenerator<ListPiece<ObjectOf<R>>> {
+    // Each page is one request, tried again like every read. A page tried again after a failure
+    // on the way, or a list started over (410), goes on after the last object handed on: the API
+    // server sends a list in the order of its keys (namespace/name), and a continue token means
+    // "from the next key". So nothing is remembered per object, and memory stays flat.
+    let lastKey: string | undefined;
+    let resumeAfter: string | undefined;
+    let restarts = 0;
+    let token: string | undefined;
+    for (;;) {
+      const req = this.listRequest(resource, options, token);
+      const pieces: ObjectOf<R>[][] = [];
+      let wake: (() => void) | undefined;
+      let done = false;
+      let failure: { error: unknown } | undefined;
+      let meta: ListMeta | undefined;
+      let tries = 0;
+      // The page's answer pushes its objects here as they are parsed; the loop below hands them on.
+      this.retried("read", req, async () => {
+        if (tries++ > 0) resumeAfter = lastKey;
+        const reader = new ListReader<ObjectOf<R>>();
+        await this.transport.requestChunks(req, (chunk) => {
+          let objects = reader.push(chunk);
+          const after = resumeAfter;
+          if (after !== undefined) {
+            objects = objects.filter((o) => objectKey(o.metadata) > after);
+            if (objects.length > 0) resumeAfter = undefined;
+          }
+          const last = objects.at(-1);
+          if (last === undefined) return;
+          lastKey = objectKey(last.metadata);
+          pieces.push(objects);
+          wake?.();
+        });
+        try {
+          return reader.end();
+        } catch {
+          throw unparsableAnswer(reader.head, this.transport.describe(req));
+        }
+      })
+        .then(
+          (value) => {
+            meta = value;
+          },
+          (error: unknown) => {
+            failure = { error };
+          },
+        )
+        .finally(() => {
+          done = true;
+          wake?.();
+        });
+      for (;;) {
+        const objects = pieces.shift();
+        if (objects !== undefined) {
+          yield { objects, pageEnd: false };
+          continue;
+        }
+        if (done) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+      if (failure !== undefined) {
+        const { error } = failure;
+        if (token === undefined || !(error instanceof ApiError) || error.status !== 410 || restarts >= 2) {
+          throw error;
+        }
+        restarts += 1;
+        token = undefined;
+        resumeAfter = lastKey;
+        this.settings.log?.(
+          `list of ${resources[resource].plural}: the continue token expired; listing again`,
+        );
+        continue;
+      }
+      yield { objects: [], pageEnd: true };
+      token = meta?.metadata?.continue || undefined;
       if (token === undefined) return;
     }
   }
@@ -386,10 +474,13 @@ export class HttpKubeClient implements KubeClient {
     options: ListOptions,
     token: string | undefined,
   ): Promise<KubeList<ObjectOf<R>>> {
-    const descriptor = resources[resource];
-    return this.call<KubeList<ObjectOf<R>>>("read", {
+    return this.call<KubeList<ObjectOf<R>>>("read", this.listRequest(resource, options, token));
+  }
+
+  private listRequest(resource: ResourceName, options: ListOptions, token: string | undefined): HttpRequest {
+    return {
       method: "GET",
-      path: resourcePath(descriptor, options.namespace),
+      path: resourcePath(resources[resource], options.namespace),
       query: {
         labelSelector: options.labelSelector,
         fieldSelector: options.fieldSelector,
@@ -397,7 +488,7 @@ export class HttpKubeClient implements KubeClient {
         continue: token,
       },
       signal: options.signal,
-    });
+    };
   }
 }
 

@@ -7,7 +7,9 @@ import type { Agent } from "node:http";
 import { isIPv6 } from "node:net";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
-import { type Cluster, KubeConfig, type Context as KubeContext, type User } from "@kubernetes/client-node";
+// KubeConfig from its own module: the package's index loads every API client as well (1.4 MiB).
+import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
+import type { Cluster, Context as KubeContext, User } from "@kubernetes/client-node/dist/config_types.js";
 import type { Clock } from "../clock.js";
 import { ConfigError, UsageError } from "../errors.js";
 import { HttpKubeClient } from "./client.js";

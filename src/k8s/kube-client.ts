@@ -46,6 +46,13 @@ export interface ListOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** A piece of a page of a list (listStream). */
+export interface ListPiece<T> {
+  objects: T[];
+  /** The page is complete with this piece. */
+  pageEnd: boolean;
+}
+
 export interface WatchOptions extends ListOptions {
   signal: AbortSignal;
 }
@@ -103,6 +110,15 @@ export interface KubeClient {
   list<R extends ResourceName>(resource: R, options?: ListOptions): Promise<ObjectOf<R>[]>;
   /** Reads page by page (`limit`/`continue`), so memory stays flat on big lists. */
   listPages<R extends ResourceName>(resource: R, options?: ListOptions): AsyncIterable<ObjectOf<R>[]>;
+  /**
+   * The same pages, each handed on in pieces as it arrives (its objects parsed one by one): no
+   * page is ever held whole, so memory stays the same however long the list. `pageEnd` marks a
+   * page's last piece.
+   */
+  listStream<R extends ResourceName>(
+    resource: R,
+    options?: ListOptions,
+  ): AsyncIterable<ListPiece<ObjectOf<R>>>;
   /**
    * List, then watch from the list's resourceVersion: resumes after a dropped stream,
    * re-lists on 410 Gone, never loses or repeats a change, ends when the signal aborts.

@@ -162,6 +162,41 @@ export class Transport {
     return body;
   }
 
+  /**
+   * Sends one request and hands its answer to `sink` chunk by chunk as it arrives (a page of a
+   * long list, read object by object: see list-reader.ts), with the timeouts and errors of
+   * requestText. An error answer (4xx, 5xx) is read whole and thrown, never handed on; an error
+   * the sink throws ends the answer: the server did not send what a Kubernetes server sends.
+   */
+  async requestChunks(req: HttpRequest, sink: (chunk: Buffer) => void): Promise<void> {
+    const { response, info, started, cutBy } = await this.send(
+      req,
+      req.timeoutMs ?? this.config.requestTimeoutMs,
+    );
+    const cut = (error: unknown) => {
+      // A body cut by our own timeout or by Ctrl-C reports that, not a network failure.
+      const reported = cutBy() ?? errorFromNetwork(error, info);
+      noteFailure(reported, { notSent: false, beforeFirstAnswer: false });
+      return reported;
+    };
+    const status = response.statusCode ?? 0;
+    if (status >= 400) {
+      const body = await readBody(response).catch((error: unknown) => {
+        throw cut(error);
+      });
+      this.logDone(info, status, started);
+      throw answerError(response, body, info);
+    }
+    let head = "";
+    await readBody(response, (chunk) => {
+      if (head === "") head = chunk.subarray(0, 64).toString("utf8");
+      sink(chunk);
+    }).catch((error: unknown) => {
+      throw error instanceof SinkError ? unparsableAnswer(head, info) : cut(error);
+    });
+    this.logDone(info, status, started);
+  }
+
   /** Opens a streaming request (watch, follow) and yields its body line by line. */
   async stream(req: HttpRequest): Promise<LineStream> {
     const { response, info, started, signal } = await this.send(
@@ -345,10 +380,25 @@ function definedOnly(tls: TlsSettings): https.AgentOptions {
   return Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) as https.AgentOptions;
 }
 
-function readBody(response: http.IncomingMessage): Promise<string> {
+/** What a body's sink threw (readBody's error otherwise is the network's). */
+class SinkError extends Error {}
+
+/** The body as text; or, with a sink, handed to it chunk by chunk (and resolved as ""). */
+function readBody(response: http.IncomingMessage, sink?: (chunk: Buffer) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    response.on("data", (chunk: Buffer) => chunks.push(chunk));
+    response.on("data", (chunk: Buffer) => {
+      if (!sink) {
+        chunks.push(chunk);
+        return;
+      }
+      try {
+        sink(chunk);
+      } catch (error) {
+        reject(new SinkError("the answer could not be read", { cause: error }));
+        response.destroy();
+      }
+    });
     response.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     response.on("error", reject);
     response.on("aborted", () => reject(new Error("the response was cut off")));

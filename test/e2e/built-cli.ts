@@ -26,7 +26,11 @@ function newestMtime(path: string): number {
 
 /** What the bundle is made of: a change to any of these makes dist/ stale. */
 function sourcesMtime(): number {
-  return Math.max(...["src", "package.json", "scripts/build.mjs"].map((p) => newestMtime(join(repoRoot, p))));
+  return Math.max(
+    ...["src", "package.json", "scripts/build.mjs", "scripts/builtin-imports.mjs"].map((p) =>
+      newestMtime(join(repoRoot, p)),
+    ),
+  );
 }
 
 function isFresh(): boolean {

@@ -1,6 +1,8 @@
 // `kvmig --help` and `kvmig --version` must not load the Kubernetes client (1.4 MiB), ora or
 // inquirer: the built CLI runs with a module hook that logs every module Node resolves, and the
 // log says which dist/ files were loaded. `kvmig version` is the control: it must load the client.
+// dist/kvmig.js answers --version itself and imports the CLI (chunks/run-*.js) for everything
+// else; what the entry and the CLI import with import() is what a run may only load on demand.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -26,7 +28,11 @@ registerHooks({
 let dir: string;
 let hookUrl: string;
 
-/** The chunks dist/kvmig.js loads with import(): what a run may only load when it needs it. */
+/** The CLI, which dist/kvmig.js imports for every run but --version. */
+let cliChunk: string;
+/** What start-up loads: the CLI and the chunks it, or the entry, imports statically. */
+let startupChunks: string[];
+/** The chunks the entry and start-up chunks load with import(): what a run may only load when it needs it. */
 let lazyChunks: string[];
 let connectChunk: string;
 let oraChunk: string;
@@ -35,8 +41,27 @@ let inquirerChunk: string;
 beforeAll(async () => {
   await ensureBuilt();
   const entry = readFileSync(distEntry, "utf8");
-  lazyChunks = [...entry.matchAll(/import\("\.\/chunks\/([^"]+\.js)"\)/g)].map((m) => m[1] as string);
+  const dynamicImports = (code: string) =>
+    [...code.matchAll(/import\("\.\/(?:chunks\/)?([^"]+\.js)"\)/g)].map((m) => m[1] as string);
+  const staticImports = (code: string) =>
+    [...code.matchAll(/(?:from|import)\s*"\.\/(?:chunks\/)?([^"]+\.js)"/g)].map((m) => m[1] as string);
+  const fromEntry = dynamicImports(entry);
+  expect(fromEntry, "the entry imports the CLI, and only it, with import()").toHaveLength(1);
+  cliChunk = fromEntry[0] as string;
+  expect(cliChunk).toMatch(/^run-/);
+  startupChunks = [];
+  const lazy = new Set<string>();
+  const visit = (chunk: string) => {
+    if (startupChunks.includes(chunk)) return;
+    startupChunks.push(chunk);
+    const code = readFileSync(join(chunksDir, chunk), "utf8");
+    for (const imported of staticImports(code)) visit(imported);
+    for (const imported of dynamicImports(code)) lazy.add(imported);
+  };
+  for (const chunk of [cliChunk, ...staticImports(entry)]) visit(chunk);
+  lazyChunks = [...lazy].filter((chunk) => !startupChunks.includes(chunk));
   const chunks = chunkFiles();
+  for (const chunk of startupChunks) expect(chunks).toContain(chunk);
   for (const chunk of lazyChunks) expect(chunks).toContain(chunk);
   const named = (what: string, test: (file: string) => boolean) => {
     const found = lazyChunks.filter(test);
@@ -86,17 +111,21 @@ describe("commands that need no cluster load no cluster code", () => {
     expect(chunks).not.toContain(connectChunk);
     expect(chunks).not.toContain(oraChunk);
     expect(chunks).not.toContain(inquirerChunk);
-    // Nor any other chunk that is only loaded on demand (the YAML library, for one).
+    // Nor any other chunk that is only loaded on demand (the YAML library, for one, or a
+    // command's implementation): only the entry, the CLI and what they import statically.
     expect(chunks.filter((c) => lazyChunks.includes(c))).toEqual([]);
+    expect(chunks).toContain(cliChunk);
+    expect(chunks.filter((c) => !startupChunks.includes(c))).toEqual([]);
   });
 
-  it("--version loads no lazily loaded chunk either", async () => {
+  it("--version loads no lazily loaded chunk either, nor the CLI", async () => {
     const { result, loaded } = await runLogged(["--version"], cliEnv(dir));
     expect(result.stderr).toBe("");
     expect(result.stdout).toBe(`${manifest.version}\n`);
     expect(result.code).toBe(0);
     expect(loaded).toContain("kvmig.js");
     expect(loadedChunks(loaded).filter((c) => lazyChunks.includes(c))).toEqual([]);
+    expect(loadedChunks(loaded)).not.toContain(cliChunk);
   });
 });
 

@@ -1,5 +1,7 @@
+import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import { createIO } from "../../src/io/io.js";
+import type { Streams } from "../../src/io/streams.js";
 import { bufferedStreams } from "../helpers/buffered-io.js";
 
 const ESC = "\u001B[";
@@ -34,6 +36,33 @@ describe("createIO", () => {
     io.err("note");
     expect(b.stdout()).toBe("data\n");
     expect(b.stderr()).toBe("note\n");
+  });
+
+  it("looks at stdin and stderr only when asked (kvmig --help opens neither)", () => {
+    const { streams } = bufferedStreams({ tty: true, columns: 100 });
+    const looked: string[] = [];
+    const watched: Streams = {
+      stdout: streams.stdout,
+      get stdin() {
+        looked.push("stdin");
+        return streams.stdin;
+      },
+      get stderr() {
+        looked.push("stderr");
+        return streams.stderr;
+      },
+    };
+    const io = createIO(watched, {});
+    io.out("help");
+    expect(io.colors.bold("x")).toContain(ESC);
+    expect(looked).toEqual([]);
+    expect(io.columns).toBe(100);
+    expect(looked).toEqual([]);
+    expect(io.interactive).toBe(true);
+    expect(looked).toEqual(["stderr", "stdin"]);
+    // Each is asked once.
+    expect(io.stderrIsTTY && io.stdinIsTTY).toBe(true);
+    expect(looked).toEqual(["stderr", "stdin"]);
   });
 
   it("switches output mode", () => {
@@ -88,6 +117,32 @@ describe("colour", () => {
     const pipe = createIO(bufferedStreams().streams, {});
     pipe.setColor(true);
     expect(pipe.colors.ok("x")).toBe("x");
+  });
+
+  it("styles text byte for byte as chalk does at level 1", () => {
+    const chalk = new Chalk({ level: 1 });
+    const io = createIO(bufferedStreams({ tty: true }).streams, {});
+    const pairs = [
+      [io.colors.bold, chalk.bold],
+      [io.colors.dim, chalk.dim],
+      [io.colors.ok, chalk.green],
+      [io.colors.warn, chalk.yellow],
+      [io.colors.error, chalk.red],
+      [io.colors.accent, chalk.cyan],
+    ] as const;
+    const texts = [
+      "",
+      "plain",
+      "two\nlines\n",
+      "windows\r\nline\r\n\n",
+      `a ${chalk.dim("dim")} and ${chalk.green("green")} word`,
+      `${chalk.bold("bold")}\n${chalk.red("red\nacross")}`,
+      "\u001B[22m\u001B[39m",
+    ];
+    for (const [ours, theirs] of pairs) {
+      for (const text of texts) expect(ours(text)).toBe(theirs(text));
+    }
+    expect(io.colors.accent(io.colors.bold("<enter>"))).toBe(chalk.cyan(chalk.bold("<enter>")));
   });
 
   it("colours phases by outcome", () => {

@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { InterruptedError, UsageError } from "../../src/errors.js";
 import { createIO } from "../../src/io/io.js";
 import type { Prompter } from "../../src/io/prompter.js";
-import { createPrompter, InquirerPrompter, NonInteractivePrompter } from "../../src/io/prompter-impl.js";
+import {
+  createPrompter,
+  InquirerPrompter,
+  lazyPrompter,
+  NonInteractivePrompter,
+} from "../../src/io/prompter-impl.js";
 import { bufferedStreams } from "../helpers/buffered-io.js";
 
 describe("createPrompter", () => {
@@ -14,6 +19,27 @@ describe("createPrompter", () => {
     const pipe = createPrompter(createIO(bufferedStreams({ tty: true, stdinTTY: false }).streams, {}));
     expect(pipe).toBeInstanceOf(NonInteractivePrompter);
     expect(pipe.interactive).toBe(false);
+  });
+});
+
+describe("lazyPrompter", () => {
+  it("makes createPrompter's choice on first use, not before", async () => {
+    let asked = 0;
+    const terminal = createIO(bufferedStreams({ tty: true }).streams, {});
+    const io = Object.create(terminal, {
+      interactive: {
+        get() {
+          asked++;
+          return false;
+        },
+      },
+    });
+    const prompter = lazyPrompter(io);
+    expect(asked).toBe(0);
+    expect(prompter.interactive).toBe(false);
+    await expect(prompter.confirm({ message: "Restart vm-1?", flag: "--yes" })).rejects.toThrow(UsageError);
+    expect(asked).toBe(1);
+    expect(lazyPrompter(terminal).interactive).toBe(true);
   });
 });
 

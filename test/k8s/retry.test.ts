@@ -347,6 +347,97 @@ describe("lists", () => {
     expect(pages).toEqual([["a", "b"], [], ["c"]]);
     expect(server.requests.map((r) => r.query.get("continue"))).toEqual([null, "t2", null, "u2"]);
   });
+
+  const item = (name: string) => ({ metadata: { name, namespace: "vms" }, spec: { note: `"${name}" {[` } });
+
+  /** listStream's objects by page: names in order, a new page after each pageEnd. */
+  async function streamed(options: { pageSize?: number } = {}) {
+    const pages: string[][] = [[]];
+    for await (const piece of client.listStream("vmi", { namespace: "vms", pageSize: 2, ...options })) {
+      pages.at(-1)?.push(...piece.objects.map((v) => v.metadata.name ?? ""));
+      if (piece.pageEnd) pages.push([]);
+    }
+    return pages.slice(0, -1);
+  }
+
+  it("listStream: the objects of each page, parsed as they arrive, page by page", async () => {
+    server.once("GET", vmis, (_req, res) => {
+      // The first object in one write, the rest of the page later: it is handed on before.
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write(
+        `{"kind":"VirtualMachineInstanceList","metadata":{"continue":"t2"},"items":[${JSON.stringify(item("a"))},`,
+      );
+      setTimeout(() => res.end(`${JSON.stringify(item("b"))}]}`), 50);
+    });
+    server.once("GET", vmis, (_req, res) => sendJson(res, 200, { items: [item("c")], metadata: {} }));
+    const first: string[] = [];
+    const pieces: Array<{ names: string[]; pageEnd: boolean }> = [];
+    for await (const piece of client.listStream("vmi", { namespace: "vms", pageSize: 2 })) {
+      if (first.length === 0) first.push(...piece.objects.map((v) => v.metadata.name ?? ""));
+      pieces.push({ names: piece.objects.map((v) => v.metadata.name ?? ""), pageEnd: piece.pageEnd });
+    }
+    expect(first).toEqual(["a"]);
+    expect(pieces).toEqual([
+      { names: ["a"], pageEnd: false },
+      { names: ["b"], pageEnd: false },
+      { names: [], pageEnd: true },
+      { names: ["c"], pageEnd: false },
+      { names: [], pageEnd: true },
+    ]);
+    expect(server.requests.map((r) => [r.query.get("limit"), r.query.get("continue")])).toEqual([
+      ["2", null],
+      ["2", "t2"],
+    ]);
+  });
+
+  it("listStream: a page cut on the way is read again, and goes on after the objects handed on", async () => {
+    server.once("GET", vmis, (_req, res) =>
+      sendJson(res, 200, { metadata: { continue: "t2" }, items: [item("a"), item("b")] }),
+    );
+    server.once("GET", vmis, (_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write(`{"metadata":{"continue":"t3"},"items":[${JSON.stringify(item("c"))},{"metadata":`);
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    server.once("GET", vmis, (_req, res) =>
+      sendJson(res, 200, { metadata: { continue: "t3" }, items: [item("c"), item("d")] }),
+    );
+    server.once("GET", vmis, (_req, res) => sendJson(res, 200, { metadata: {}, items: [item("e")] }));
+    expect(await streamed()).toEqual([["a", "b"], ["c", "d"], ["e"]]);
+    expect(server.requests.map((r) => r.query.get("continue"))).toEqual([null, "t2", "t2", "t3"]);
+  });
+
+  it("listStream: a continue token that expired (410): the list starts over after the objects handed on", async () => {
+    server.once("GET", vmis, (_req, res) =>
+      sendJson(res, 200, { metadata: { continue: "t2" }, items: [item("a"), item("b")] }),
+    );
+    server.once("GET", vmis, (_req, res) =>
+      sendStatus(res, 410, "Expired", "The provided continue parameter is too old"),
+    );
+    server.once("GET", vmis, (_req, res) =>
+      sendJson(res, 200, { metadata: { continue: "u2" }, items: [item("a"), item("b")] }),
+    );
+    server.once("GET", vmis, (_req, res) => sendJson(res, 200, { metadata: {}, items: [item("c")] }));
+    expect(await streamed()).toEqual([["a", "b"], [], ["c"]]);
+    expect(server.requests.map((r) => r.query.get("continue"))).toEqual([null, "t2", null, "u2"]);
+  });
+
+  it("listStream: an error answer fails the list; an answer that is not a list is not Kubernetes", async () => {
+    server.once("GET", vmis, (_req, res) => sendStatus(res, 403, "Forbidden", "vmis is forbidden"));
+    await expect(streamed()).rejects.toBeInstanceOf(ApiError);
+    server.once("GET", vmis, (_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end("<html><body>proxy login</body></html>");
+    });
+    await expect(streamed()).rejects.toThrow(
+      /is not a Kubernetes API server: it answered GET .* with a web page/,
+    );
+    server.once("GET", vmis, (_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end('{"metadata":{},"items":[{"metadata":{"name":"a"}}');
+    });
+    await expect(streamed()).rejects.toThrow(/is not a Kubernetes API server/);
+  });
 });
 
 describe("writes", () => {

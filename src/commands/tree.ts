@@ -1,0 +1,323 @@
+// The commands as commander sees them: name, arguments, flags and help. Each action imports its
+// command's module on first use, so `kvmig --help`, `kvmig --version` and a completion parse
+// this skeleton and not the code (and dependencies) of every command.
+
+import { Command, Option } from "@commander-js/extra-typings";
+import { UsageError } from "../errors.js";
+import { examples, type Runner } from "./command.js";
+
+/**
+ * The parsed flags of a command built here, as its action receives them. (The actions declare
+ * their return type: their bodies pass these types on, and an inferred one would be circular.)
+ */
+type OptionsOf<T> = T extends { opts(): infer O } ? O : never;
+
+export type MigrateOptions = OptionsOf<ReturnType<typeof migrateCommand>>;
+export type WatchOptions = OptionsOf<ReturnType<typeof watchCommand>>;
+export type CancelOptions = OptionsOf<ReturnType<typeof cancelCommand>>;
+export type RestartOptions = OptionsOf<ReturnType<typeof restartCommand>>;
+export type OutdatedOptions = OptionsOf<ReturnType<typeof outdatedCommand>>;
+export type DiagnoseCliOptions = OptionsOf<ReturnType<typeof diagnoseCommand>>;
+export type SimCliOptions = OptionsOf<ReturnType<typeof simCommand>>;
+
+function timeoutOption() {
+  return new Option(
+    "--timeout <duration>",
+    "how long to follow before giving up (the migration goes on), e.g. 15m; 0 for no limit",
+  ).default("15m");
+}
+
+function prometheusOption() {
+  return new Option(
+    "--prometheus-url <url>",
+    "read progress from this Prometheus instead of the launcher log",
+  ).env("KVMIG_PROMETHEUS_URL");
+}
+
+export function migrateCommand(run: Runner, programName: string) {
+  return new Command("migrate")
+    .description("Live-migrate a VM: check it can move, start the migration, and follow it to the end")
+    .argument(
+      "[vm]",
+      "the VirtualMachine (or standalone VirtualMachineInstance) to move; on a terminal, omit it to choose from a list",
+    )
+    .option(
+      "--target-node <node>",
+      "migrate to this node (adds the node selector kubernetes.io/hostname=NODE)",
+    )
+    .option("--node-selector <selector>", "only to nodes with these labels, e.g. zone=a,disk=ssd")
+    .option("--dry-run", "run the pre-flight checks and a server-side dry run; change nothing", false)
+    .option("--force", "start even when a pre-flight check says error", false)
+    .option("--no-wait", "start the migration and return without following it")
+    .addOption(timeoutOption())
+    .addOption(prometheusOption())
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["migrate fedora-web -n demo", "move a VM off its node and follow it to the end"],
+          ["migrate rhel-db -n demo --target-node node-3", "move it to one node"],
+          ["migrate rhel-db -n demo --dry-run", "only check that it could move"],
+          ["migrate fedora-web -n demo --sim", "try it on the embedded simulated cluster"],
+        ],
+        programName,
+      ),
+    )
+    .action(
+      (vmArg, options): Promise<void> =>
+        run(async (ctx) => (await import("./migrate.js")).migrateAction(vmArg, options, ctx)),
+    );
+}
+
+export function watchCommand(run: Runner, programName: string) {
+  return new Command("watch")
+    .description("Follow migrations live: one VM's current migration, or every migration in scope")
+    .argument("[vm]", "follow this VM's current (or latest) migration")
+    .option("-A, --all-namespaces", "every namespace", false)
+    .option("-l, --selector <selector>", "only migrations with these labels, e.g. kubevirt.io/vmi-name=db-1")
+    .option("--exit-on-done", "return once no migration is in flight", false)
+    .option("--pick", "choose the VM to follow from a list of the namespace's VMs (on a terminal)", false)
+    .option("--no-headers", "the table without its column names")
+    .option(
+      "--timeout <duration>",
+      "stop following after this long (the migration goes on); 0 for no limit",
+      "0",
+    )
+    .addOption(prometheusOption())
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["watch -A", "every migration in the cluster, live"],
+          ["watch fedora-web -n demo", "one VM's migration with its events"],
+          ["watch --pick -n demo", "choose the VM from a list, then follow it"],
+          ["watch -n demo -o json --exit-on-done", "NDJSON until nothing is in flight"],
+          ["watch -A -o wide", "the table with each migration's name and start time"],
+        ],
+        programName,
+      ),
+    )
+    .action(
+      (vmArg, options): Promise<void> =>
+        run(async (ctx) => (await import("./watch.js")).watchAction(vmArg, options, ctx), { wide: true }),
+    );
+}
+
+export function cancelCommand(run: Runner, programName: string) {
+  return new Command("cancel")
+    .description("Abort a VM's unfinished migration and report whether it stayed on its source node")
+    .argument(
+      "[vm]",
+      "the VM whose migration to cancel; on a terminal, omit it to choose from the VMs that are migrating",
+    )
+    .option("-y, --yes", "do not ask for confirmation", false)
+    .option("--dry-run", "show what would be deleted; change nothing", false)
+    .option("--no-wait", "request the abort and return without waiting for the outcome")
+    .option("--timeout <duration>", "how long to wait for the outcome, e.g. 5m; 0 for no limit", "5m")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["cancel rhel-db -n demo", "abort the migration after confirming"],
+          ["cancel rhel-db -n demo --yes -o json", "in a script, with the outcome as JSON"],
+        ],
+        programName,
+      ),
+    )
+    .action(
+      (vmArg, options): Promise<void> =>
+        run(async (ctx) => (await import("./cancel.js")).cancelAction(vmArg, options, ctx)),
+    );
+}
+
+export function restartCommand(run: Runner, programName: string) {
+  return new Command("restart")
+    .description("Restart a VM (cold migration, with downtime) when live migration is the wrong tool")
+    .argument("[vm]", "the VirtualMachine to restart; on a terminal, omit it to choose from a list")
+    .option("-y, --yes", "do not ask for confirmation (needed without a terminal)", false)
+    .option("--force", "stop the guest at once (grace period 0); unsaved data may be lost", false)
+    .option("--dry-run", "let the server check the restart; change nothing", false)
+    .option("--no-wait", "request the restart and return without waiting for the new VMI")
+    .option("--timeout <duration>", "how long to wait for the new VMI to run, e.g. 5m; 0 for no limit", "10m")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["restart cirros-test -n demo", "restart after confirming; reports the downtime"],
+          ["restart cirros-test -n demo --yes -o json", "in a script, with the result as JSON"],
+          ["restart cirros-test -n demo --dry-run", "only check that the server would accept it"],
+        ],
+        programName,
+      ),
+    )
+    .action(
+      (vmArg, options): Promise<void> =>
+        run(async (ctx) => (await import("./restart.js")).restartAction(vmArg, options, ctx)),
+    );
+}
+
+export function outdatedCommand(run: Runner, programName: string) {
+  return new Command("outdated")
+    .description("List the VMs still on an outdated virt-launcher, and cycle them (migrate or restart)")
+    .option("-A, --all-namespaces", "in every namespace", false)
+    .option("-l, --selector <selector>", "only VMIs with these labels, e.g. app=web,tier!=db")
+    .option("--check", "also compare each VMI's launcher image with the current one (reads every VMI)", false)
+    .option("--migrate", "live-migrate the live-migratable ones onto the current launcher", false)
+    .option("--restart", "restart the others (downtime; asks first unless --yes)", false)
+    .option(
+      "-y, --yes",
+      "act on every listed VM without asking (needed for --restart without a terminal)",
+      false,
+    )
+    .option(
+      "--concurrency <n>",
+      "how many VMs to cycle at once (never more migrations than the cluster's free slots)",
+      "2",
+    )
+    .option("--timeout <duration>", "how long to follow each VM, e.g. 15m; 0 for no limit", "15m")
+    .option("--no-headers", "no header, column names or totals: just the rows")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["outdated -A", "every VMI still on an outdated virt-launcher"],
+          ["outdated -A --check -o wide", "also compare the images, with the full image names"],
+          ["outdated -n prod --migrate", "pick which ones to live-migrate"],
+          ["outdated -A --migrate --restart --yes --concurrency 3", "cycle them all in a script"],
+        ],
+        programName,
+      ),
+    )
+    .action(
+      (options): Promise<void> =>
+        run(async (ctx) => (await import("./outdated.js")).outdatedAction(options, ctx), {
+          wide: true,
+          finishOnInterrupt: true,
+        }),
+    );
+}
+
+export function versionCommand(run: Runner, programName: string) {
+  return new Command("version")
+    .description("Print the kvmig, Kubernetes and KubeVirt versions")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["version", "the three versions, and where they come from"],
+          ["version -o json", "the same as one JSON object"],
+        ],
+        programName,
+      ),
+    )
+    .action((): Promise<void> => run(async (ctx) => (await import("./version.js")).versionAction(ctx)));
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function diagnoseCommand(run: Runner, programName: string) {
+  return new Command("diagnose")
+    .description("Explain why a VM's migration is slow, queued or failing, and what to do about it")
+    .argument("[vm]", "the VM (or standalone VMI); with --from, optional when the directory holds one VM")
+    .option(
+      "--from <dir>",
+      "diagnose offline from a directory of manifests and logs (kubectl -o yaml, must-gather)",
+    )
+    .option("--dump <dir>", "also write what was gathered to this directory, in the layout --from reads")
+    .option("--only <ids>", "run only these failure modes (comma-separated; may repeat)", collect)
+    .option("--skip <ids>", "skip these failure modes (comma-separated; may repeat)", collect)
+    .addOption(
+      new Option("--fail-on <level>", "exit 7 when a finding of this severity or worse is found")
+        .choices(["error", "warning", "never"] as const)
+        .default("error" as const),
+    )
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["diagnose db-1 -n prod", "what went wrong with db-1's migrations, and the fix"],
+          ["diagnose db-1 --dump ./db-1-evidence", "the same, and save the evidence to attach to a ticket"],
+          ["diagnose --from ./db-1-evidence", "diagnose saved evidence offline"],
+          ["diagnose db-1 --only version-skew,vif-cache -o json", "two failure modes, as JSON"],
+        ],
+        programName,
+      ),
+    )
+    .action(
+      (vm, flags): Promise<void> =>
+        run(async (ctx) => (await import("./diagnose.js")).diagnoseAction(vm, flags, ctx)),
+    );
+}
+
+function parseNumber(flag: string, integer: boolean, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (text: string): number => {
+    const value = Number(text);
+    const ok = text.trim() !== "" && Number.isFinite(value) && (!integer || Number.isInteger(value));
+    if (!ok || value < min || value > max) {
+      const kind = integer ? "an integer" : "a number";
+      throw new UsageError(`${flag} must be ${kind} from ${min} to ${max}, not "${text}"`, {
+        hint: `for example ${flag} ${integer ? min + 1 : 10}`,
+      });
+    }
+    return value;
+  };
+}
+
+export function simCommand(run: Runner, programName: string) {
+  return new Command("sim")
+    .description(
+      "Run the embedded simulated KubeVirt cluster, for trying kvmig and kubectl without a cluster",
+    )
+    .addOption(new Option("--scenario <name>", "the cluster to simulate").default("default"))
+    .addOption(
+      new Option("--port <port>", "port on 127.0.0.1; 0 picks any free port")
+        .default(0)
+        .argParser(parseNumber("--port", true, 0, 65535)),
+    )
+    .option(
+      "--kubeconfig-out <path>",
+      "where to write the kubeconfig (default: a new file under the temp directory)",
+    )
+    .addOption(
+      new Option("--speed <x>", "simulated seconds per wall second")
+        .default(1)
+        .argParser(parseNumber("--speed", false, 0.01, 1000)),
+    )
+    .addOption(
+      new Option(
+        "--seed <n>",
+        "seed for names and numbers, for a reproducible run (default: random)",
+      ).argParser(parseNumber("--seed", true, 0, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option("--vms <n>", "the scale scenario's number of VMs (default 200)").argParser(
+        parseNumber("--vms", true, 1, 50_000),
+      ),
+    )
+    .addOption(
+      new Option(
+        "--fault <spec>",
+        "inject API server faults (repeatable, or comma-separated): drop-watches=DURATION, outage=AT+FOR[:reset], errors=RATE[:429|500|503|504][@KINDS], latency=MS[:JITTER][@KINDS], expire-rv=N, slow-logs=MS, truncate-logs=N, retry-after=S, errors-after=N",
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .option("--list-scenarios", "list the scenarios and exit", false)
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["sim", "serve the default scenario; then export the KUBECONFIG line it prints"],
+          ["sim --port 6443 --kubeconfig-out ./sim.kubeconfig --seed 7", "a fixed port, file and seed"],
+          ["sim --scenario version-skew --speed 10", "an upgrade gone wrong, ten times as fast"],
+          ["sim --scenario scale --vms 10000", "ten thousand VMIs over many namespaces"],
+          [
+            "sim -v --seed 7 --fault errors=0.2:503 --fault drop-watches=30s",
+            "a flaky API server: a fifth of the requests fail, watches end every 30s",
+          ],
+        ],
+        programName,
+      ),
+    )
+    .action((flags): Promise<void> => run(async (ctx) => (await import("./sim.js")).simAction(flags, ctx)));
+}
