@@ -284,7 +284,7 @@ function markdown(r) {
     if (g.error) lines.push(`FAILED: ${g.error}`, "");
     const result = results.get(g.id);
     for (const table of result.tables) lines.push(`**${table.title}**`, "", renderMarkdown(table), "");
-    if (g.note) lines.push(g.note, "");
+    if (g.note) lines.push(`${g.note[0].toUpperCase()}${g.note.slice(1)}`, "");
   }
   return `${lines.join("\n").trimEnd()}\n`;
 }
