@@ -1,9 +1,10 @@
 // Runs the rules over a snapshot: each rule on its own (one that throws is reported, the others
-// still run), findings in a deterministic order, root causes before the symptoms they explain.
-// Pure: no I/O, no clock.
+// still run), the fallback rules last with the others' findings, and the findings in order of
+// likelihood: severity, then confidence, then specificity (a root cause before the symptom it
+// explains), then id; a finding that names its root cause follows it. Pure: no I/O, no clock.
 
 import { describeError } from "../errors.js";
-import type { Finding, Rule, Severity, Snapshot } from "./types.js";
+import type { Confidence, Finding, Rule, Severity, Snapshot, Specificity } from "./types.js";
 
 export interface RuleError {
   rule: string;
@@ -23,19 +24,33 @@ export type FailOn = "error" | "warning" | "never";
 export const failOnLevels: readonly FailOn[] = ["error", "warning", "never"];
 
 const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+const confidenceRank: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
+const specificityRank: Record<Specificity, number> = { cause: 0, symptom: 1, pattern: 2, fallback: 3 };
 
-function compareFindings(a: Finding, b: Finding): number {
+/** The specificity of a finding's rule, by the finding's id ("cause" for an unknown id). */
+export type SpecificityOf = (id: string) => Specificity | undefined;
+
+function compareFindings(a: Finding, b: Finding, specificityOf: SpecificityOf): number {
   const bySeverity = (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3);
   if (bySeverity !== 0) return bySeverity;
+  const byConfidence = (confidenceRank[a.confidence] ?? 3) - (confidenceRank[b.confidence] ?? 3);
+  if (byConfidence !== 0) return byConfidence;
+  const bySpecificity =
+    specificityRank[specificityOf(a.id) ?? "cause"] - specificityRank[specificityOf(b.id) ?? "cause"];
+  if (bySpecificity !== 0) return bySpecificity;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /**
- * Most severe first, then by id; a finding whose `causedBy` names another finding present goes
- * right after that root cause (with its own dependants after it), whatever its severity.
+ * Most severe first, then the most confident, then the most specific, then by id; a finding
+ * whose `causedBy` names another finding present goes right after that root cause (with its own
+ * dependants after it), whatever its severity.
  */
-export function orderFindings(findings: readonly Finding[]): Finding[] {
-  const sorted = [...findings].sort(compareFindings);
+export function orderFindings(
+  findings: readonly Finding[],
+  specificityOf: SpecificityOf = () => undefined,
+): Finding[] {
+  const sorted = [...findings].sort((a, b) => compareFindings(a, b, specificityOf));
   const firstById = new Map<string, Finding>();
   for (const f of sorted) if (!firstById.has(f.id)) firstById.set(f.id, f);
   const namedParent = (f: Finding): Finding | undefined => {
@@ -72,16 +87,19 @@ export function orderFindings(findings: readonly Finding[]): Finding[] {
 export function runRules(snapshot: Snapshot, rules: readonly Rule[]): DiagnoseReport {
   const findings: Finding[] = [];
   const errors: RuleError[] = [];
-  for (const rule of rules) {
+  const isFallback = (rule: Rule) => rule.specificity === "fallback";
+  // The fallback rules run last, each seeing what the others found.
+  for (const rule of [...rules.filter((r) => !isFallback(r)), ...rules.filter(isFallback)]) {
     try {
-      const found = rule.detect(snapshot);
+      const found = rule.detect(snapshot, isFallback(rule) ? [...findings] : undefined);
       if (!Array.isArray(found)) throw new Error("returned something other than a list of findings");
       findings.push(...found);
     } catch (error) {
       errors.push({ rule: rule.id, message: describeError(error).message });
     }
   }
-  const ordered = orderFindings(findings);
+  const specificity = new Map(rules.map((r) => [r.id, r.specificity]));
+  const ordered = orderFindings(findings, (id) => specificity.get(id));
   const problems = ordered.filter((f) => f.severity === "error" || f.severity === "warning").length;
   return { status: problems > 0 ? "ProblemsFound" : "OK", problems, findings: ordered, errors };
 }

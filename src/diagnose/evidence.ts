@@ -330,6 +330,43 @@ export function migrationSettings(s: Snapshot): MigrationSettings {
   };
 }
 
+/** A Kubernetes quantity ("4Gi", "512M", "2048") in bytes; undefined when unreadable. */
+export function quantityBytes(q: string | undefined): number | undefined {
+  if (!q) return undefined;
+  const m = /^(\d+(?:\.\d+)?)([KMGTPE]i?)?$/.exec(q.trim());
+  if (!m) return undefined;
+  const units: Record<string, number> = {
+    K: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
+  };
+  return Number(m[1]) * (m[2] ? (units[m[2]] ?? 1) : 1);
+}
+
+/**
+ * How long KubeVirt lets a running migration go before its monitor aborts it: the completion
+ * timeout (completionTimeoutPerGiB for each GiB of guest memory) plus the progress timeout.
+ */
+export function allowedRunningSeconds(s: Snapshot): number | undefined {
+  const domain = s.vmi?.spec.domain;
+  const bytes = quantityBytes(domain?.memory?.guest ?? domain?.resources?.requests?.memory);
+  if (bytes === undefined) return undefined;
+  const st = migrationSettings(s);
+  const conf = s.vmi?.status?.migrationState?.migrationConfiguration;
+  const perGiB = conf?.completionTimeoutPerGiB ?? st.completionTimeoutPerGiB;
+  const progress = conf?.progressTimeout ?? st.progressTimeout;
+  return perGiB * Math.max(1, Math.ceil(bytes / 2 ** 30)) + progress;
+}
+
 /** The numbers of one virt-launcher `Migration info for <uid>: ...` progress line. */
 export interface MigrationInfo {
   /** The migration (VMIM) UID the line is about. */

@@ -119,10 +119,22 @@ export interface Finding {
   causedBy?: string | undefined;
 }
 
+/**
+ * How directly a rule names a root cause, for ordering findings of equal severity and
+ * confidence: a `cause` names the mechanism (launcher skew, a CPU model, storage, the network
+ * on the target), a `symptom` how the migration ended (the target pod died, the connection
+ * dropped, it waits in a queue), a `pattern` what repeated failures look like (a backoff loop, a
+ * migration that stopped moving), and the `fallback` is what is left when nothing explains a
+ * failure.
+ */
+export type Specificity = "cause" | "symptom" | "pattern" | "fallback";
+
 export interface Rule {
   readonly id: string;
   readonly title: string;
   /** The severity of its findings unless a finding says otherwise. */
   readonly severity: Severity;
-  detect(snapshot: Snapshot): Finding[];
+  /** "cause" when not given. A `fallback` rule runs after the others and sees their findings. */
+  readonly specificity?: Specificity | undefined;
+  detect(snapshot: Snapshot, earlier?: readonly Finding[]): Finding[];
 }

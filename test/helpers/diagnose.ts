@@ -82,8 +82,10 @@ export function testRuleFixtures<H extends HitExpectation>(
   const { id } = rule;
   const cases = fixtureCases(id);
 
+  // Every fixture goes through the whole engine in test/diagnose/corpus.test.ts; here the rule's
+  // own reasoning is checked in detail on the cases listed.
   it("has a hit fixture for every expectation, and near misses", () => {
-    expect(cases.hits).toEqual(Object.keys(hits).sort());
+    for (const name of Object.keys(hits)) expect(cases.hits).toContain(name);
     if (options.minHits !== undefined) expect(cases.hits.length).toBeGreaterThanOrEqual(options.minHits);
     expect(cases.nearMisses.length).toBeGreaterThanOrEqual(options.minNearMisses ?? 1);
   });
@@ -137,5 +139,43 @@ export function emptySnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     rejections: [],
     missing: [],
     ...overrides,
+  };
+}
+
+/**
+ * The snapshot with every message text removed, as a cluster that words nothing (or words it
+ * in a way no rule knows) leaves it: no failureReason, no event or condition message, no log
+ * line, no rejection text. What is left is KubeVirt's state: objects, phases, conditions'
+ * types, statuses and reasons, timestamps, pods, images, labels, event reasons.
+ */
+export function stripMessages(s: Snapshot): Snapshot {
+  const clone = <T>(value: T): T => structuredClone(value);
+  const dropMessages = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) dropMessages(item);
+      return;
+    }
+    if (value === null || typeof value !== "object") return;
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (key === "message" || key === "failureReason") delete record[key];
+      else dropMessages(record[key]);
+    }
+  };
+  const migrations = clone(s.migrations);
+  const vmi = clone(s.vmi);
+  const pods = clone(s.pods);
+  const nodes = clone(s.nodes);
+  const events = clone(s.events);
+  dropMessages([migrations, vmi, pods, nodes, events]);
+  return {
+    ...s,
+    migrations,
+    vmi,
+    pods,
+    nodes,
+    events,
+    logs: [],
+    rejections: s.rejections.map((r) => ({ ...r, message: "" })),
   };
 }

@@ -5,10 +5,24 @@
 // and the evacuation controller report it in FailedCreate events; a VMIM that lost the race fails
 // with "VMI is not eligible for migration because another migration job is in progress." The
 // finding names the blocking migration, and says so when it no longer exists (a stale record).
+//
+// State signature: a FailedCreate Warning event on the VMI from the workload updater or the
+// evacuation controller (they create migrations) at a time when a VMIM of the VMI was unfinished;
+// with no text, that is the one refusal they meet while a migration runs (low confidence). A
+// FailedCreate whose text names another cause is not this mode.
 
-import type { VirtualMachineInstanceMigration } from "../../k8s/types.js";
+import type { Event, VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
-import { eventEvidence, findEvents, isFinal, migrationObject, nonEmpty, vmiObject } from "../evidence.js";
+import {
+  eventEvidence,
+  eventTime,
+  findEvents,
+  isFinal,
+  migrationEndTime,
+  migrationObject,
+  nonEmpty,
+  vmiObject,
+} from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 
 const id = "in-flight-migration";
@@ -22,10 +36,39 @@ function migrationsUnread(s: Snapshot): boolean {
   return s.missing.some((m) => /VirtualMachineInstanceMigration/.test(m.what));
 }
 
+/** The controllers that create migrations by themselves (their event source components). */
+const migrationCreators = /workload-update|evacuation|disruption/i;
+
+/**
+ * A FailedCreate from a controller that creates migrations, with no message, while a VMIM of the
+ * VMI was unfinished: the refusal, known from state and timing alone.
+ */
+function textlessRefusal(
+  s: Snapshot,
+): { event: Event; running: VirtualMachineInstanceMigration } | undefined {
+  for (const event of findEvents(s, {
+    kind: "VirtualMachineInstance",
+    reason: "FailedCreate",
+    type: "Warning",
+  }).reverse()) {
+    if (event.message || !migrationCreators.test(event.source?.component ?? event.reportingComponent ?? ""))
+      continue;
+    const at = Date.parse(eventTime(event) ?? "");
+    const running = s.migrations.find((m) => {
+      const created = Date.parse(m.metadata.creationTimestamp ?? "");
+      const ended = Date.parse(migrationEndTime(s, m) ?? "");
+      return created <= at && (!isFinal(m) || Number.isNaN(ended) || ended >= at);
+    });
+    if (running) return { event, running };
+  }
+  return undefined;
+}
+
 export const inFlightMigration: Rule = {
   id,
   title,
   severity: "warning",
+  specificity: "symptom",
   detect(s: Snapshot): Finding[] {
     const evidence: Evidence[] = [];
     let blockingUid: string | undefined;
@@ -51,7 +94,17 @@ export const inFlightMigration: Rule = {
     }
     const lost = findEvents(s, { kind: "VirtualMachineInstanceMigration", message: notEligible }).at(-1);
     if (lost) evidence.push(eventEvidence(lost));
-    if (evidence.length === 0) return [];
+    let textless = false;
+    if (evidence.length === 0) {
+      const refusal = textlessRefusal(s);
+      if (!refusal) return [];
+      textless = true;
+      evidence.push(eventEvidence(refusal.event), {
+        object: migrationObject(refusal.running),
+        field: "status.phase",
+        text: `${refusal.running.status?.phase || "unset"} when ${refusal.event.source?.component ?? "a controller"} failed to create a migration`,
+      });
+    }
 
     const state = s.vmi?.status?.migrationState;
     blockingUid ??= state?.migrationUid;
@@ -60,7 +113,8 @@ export const inFlightMigration: Rule = {
       s.migrations.filter((m) => !isFinal(m) && m.metadata.name !== lost?.involvedObject.name).at(-1);
     const unread = migrationsUnread(s);
     const notChecked: string[] = [];
-    let confidence: Confidence = "high";
+    let confidence: Confidence = textless ? "low" : "high";
+    if (textless) notChecked.push("the refusal's text (the FailedCreate event carries no message)");
     let summary: string;
     let fix: Finding["fix"];
     let causedBy: string | undefined;

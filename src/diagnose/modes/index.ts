@@ -8,6 +8,7 @@ import { inFlightMigration } from "./in-flight-migration.js";
 import { migrateForbidden } from "./migrate-forbidden.js";
 import { migrationBackoff } from "./migration-backoff.js";
 import { migrationConnectionLost } from "./migration-connection-lost.js";
+import { migrationFailedUnexplained } from "./migration-failed-unexplained.js";
 import { migrationQueued } from "./migration-queued.js";
 import { networkAttachmentMissing } from "./network-attachment-missing.js";
 import { notConverging } from "./not-converging.js";
@@ -42,4 +43,5 @@ export const allRules: readonly Rule[] = [
   migrationConnectionLost,
   vifCacheMissing,
   migrationBackoff,
+  migrationFailedUnexplained,
 ];

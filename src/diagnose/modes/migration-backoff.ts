@@ -216,5 +216,6 @@ export const migrationBackoff: Rule = {
   id: "migration-backoff",
   title: "Migrations keep failing and are backed off",
   severity: "warning",
+  specificity: "pattern",
   detect,
 };

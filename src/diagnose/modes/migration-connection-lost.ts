@@ -114,5 +114,6 @@ export const migrationConnectionLost: Rule = {
   id: "migration-connection-lost",
   title: "Migration lost its connection to the target",
   severity: "warning",
+  specificity: "symptom",
   detect,
 };

@@ -274,6 +274,7 @@ export const migrationQueued: Rule = {
   id,
   title,
   severity: "warning",
+  specificity: "symptom",
   detect(s: Snapshot): Finding[] {
     const waiting = waitingMigration(s);
     if (!waiting) return [];

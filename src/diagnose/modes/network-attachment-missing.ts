@@ -136,6 +136,10 @@ export const networkAttachmentMissing: Rule = {
           text: "Pending, no target pod",
         });
       }
+      // Absent evidence is no evidence: with the NADs unread and nothing naming this one as
+      // missing, there is no problem to raise; only a migration waiting without a target pod
+      // makes it worth a note (info) that this is one of the things that could hold it.
+      if (unread && !direct && waiting.length === 0) continue;
       const notChecked: string[] = [];
       if (unread)
         notChecked.push(
@@ -150,7 +154,7 @@ export const networkAttachmentMissing: Rule = {
       findings.push({
         id,
         title,
-        severity: unread && !direct ? "warning" : "error",
+        severity: unread && !direct ? "info" : "error",
         confidence,
         summary:
           `Network ${m.network} of ${s.vmName} uses the Multus network ${m.reference}, and ${unread && !direct ? "the NetworkAttachmentDefinition could not be checked" : `there is no NetworkAttachmentDefinition ${m.name} in ${m.namespace}`}. ` +

@@ -8,13 +8,13 @@ import type { VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   ageSeconds,
+  allowedRunningSeconds,
   findLogLines,
   hasLogs,
   isFinal,
   type LogEntry,
   logEvidence,
   migrationObject,
-  migrationSettings,
   nonEmpty,
   parseMigrationInfo,
   podsOfMigration,
@@ -45,39 +45,6 @@ function lastTransition(m: VirtualMachineInstanceMigration): { phase: string; at
   const phase = m.status?.phase ?? "";
   const own = stamps.filter((t) => t.phase === phase).at(-1) ?? stamps.at(-1);
   return { phase, at: own?.phaseTransitionTimestamp ?? m.metadata.creationTimestamp };
-}
-
-function quantityBytes(q: string | undefined): number | undefined {
-  if (!q) return undefined;
-  const m = /^(\d+(?:\.\d+)?)([KMGTPE]i?)?$/.exec(q.trim());
-  if (!m) return undefined;
-  const units: Record<string, number> = {
-    K: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    P: 1e15,
-    E: 1e18,
-    Ki: 2 ** 10,
-    Mi: 2 ** 20,
-    Gi: 2 ** 30,
-    Ti: 2 ** 40,
-    Pi: 2 ** 50,
-    Ei: 2 ** 60,
-  };
-  return Number(m[1]) * (m[2] ? (units[m[2]] ?? 1) : 1);
-}
-
-/** How long KubeVirt lets a running migration go before its monitor aborts it (completion timeout + progress timeout). */
-function allowedRunningSeconds(s: Snapshot): number | undefined {
-  const domain = s.vmi?.spec.domain;
-  const bytes = quantityBytes(domain?.memory?.guest ?? domain?.resources?.requests?.memory);
-  if (bytes === undefined) return undefined;
-  const st = migrationSettings(s);
-  const conf = s.vmi?.status?.migrationState?.migrationConfiguration;
-  const perGiB = conf?.completionTimeoutPerGiB ?? st.completionTimeoutPerGiB;
-  const progress = conf?.progressTimeout ?? st.progressTimeout;
-  return perGiB * Math.ceil(bytes / 1e9) + progress;
 }
 
 function abortFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding | undefined {
@@ -252,6 +219,7 @@ export const stuckMigration: Rule = {
   id,
   title,
   severity: "error",
+  specificity: "pattern",
   detect(s: Snapshot): Finding[] {
     const m = s.migrations.filter((x) => !isFinal(x)).at(-1);
     if (!m) return [];

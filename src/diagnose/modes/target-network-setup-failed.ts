@@ -2,6 +2,11 @@
 // network there: FailedCreatePodSandBox with a CNI error (a Multus bridge missing on that node, a
 // plugin error, an OVS port that never becomes ready). The pod stays ContainerCreating until
 // virt-controller's 15-minute pending timeout deletes it and the migration fails.
+//
+// State signature: a target pod of an unfinished (or pending-timeout-failed) migration, placed
+// on a node and not Ready, with FailedCreatePodSandBox events (the kubelet could not create its
+// sandbox, which is where the CNI plugins run). The event's text raises the confidence and names
+// the network, bridge or port; a sandbox error whose text shows no network cause is not this mode.
 
 import type { Event, Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
@@ -76,8 +81,10 @@ export function networkSetupFailures(s: Snapshot): NetworkFailure[] {
       const pod = s.pods.find((p) => p.metadata.name === podName);
       const ready = pod ? podCondition(pod, "Ready")?.status === "True" : false;
       if (ready) continue;
+      // With no message (or one this version words unlike any we know, but still empty), the
+      // reason alone says the sandbox, and so its network, could not be set up.
       const events = findEvents(s, { kind: "Pod", name: podName, reason: "FailedCreatePodSandBox" }).filter(
-        (e) => networkError.test(e.message ?? "") && eventAtOrAfter(e, since),
+        (e) => (networkError.test(e.message ?? "") || !e.message) && eventAtOrAfter(e, since),
       );
       if (events.length === 0) continue;
       const timedOut = timeouts.find((e) => pendingTimeout.exec(e.message ?? "")?.[1] === podName);
@@ -136,6 +143,10 @@ function detect(s: Snapshot): Finding[] {
   if (missingAbout(s, /logs/i).length > 0)
     notChecked.push("the CNI plugin's own logs on the node (diagnose does not read them)");
   if (missingAbout(s, /events/i).length > 0) confidence = lowerConfidence(confidence);
+  if (!f.events.some((e) => e.message)) {
+    confidence = lowerConfidence(confidence);
+    notChecked.push("the sandbox error's text (the events carry no message), so which network failed");
+  }
 
   const what = bridge
     ? `the bridge ${bridge}${network ? ` for network ${network}` : ""} does not exist on ${f.node ?? "that node"}`

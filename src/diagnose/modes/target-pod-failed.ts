@@ -318,4 +318,4 @@ function detect(s: Snapshot): Finding[] {
   ];
 }
 
-export const targetPodFailed: Rule = { id, title, severity: "error", detect };
+export const targetPodFailed: Rule = { id, title, severity: "error", specificity: "symptom", detect };

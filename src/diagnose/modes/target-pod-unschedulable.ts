@@ -2,11 +2,19 @@
 // scheduler says why in the pod's PodScheduled condition and its FailedScheduling events;
 // virt-controller warns migrationTargetPodUnschedulable on the VMIM and deletes the pod after five
 // minutes ("unschedulable pod ... timeout period exceeded"), which fails the migration.
+//
+// State signature (no message needed): a target pod with no node and PodScheduled=False
+// (Unschedulable); or a target pod that came and went 300 s after it was created (the
+// unschedulable timeout; 900 s is the catch-all pending timeout, target-pod-failed's) — read from
+// the VMIM's SuccessfulCreate/SuccessfulDelete event times, or from a VMIM that failed 300 s after
+// it entered Scheduling without ever reaching Scheduled, its target pod gone. The scheduler's
+// message, when present, names the reason and raises the confidence.
 
 import type { Event, Node, Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventEvidence,
+  eventTime,
   findEvents,
   isFinal,
   isTargetPod,
@@ -14,6 +22,7 @@ import {
   migrationObject,
   missingAbout,
   nonEmpty,
+  phaseTime,
   podCondition,
   relevantMigrations,
   targetPodNamesOf,
@@ -85,6 +94,8 @@ export interface UnschedulableTarget {
   timedOut: boolean;
   /** The pod is unscheduled right now. */
   current: boolean;
+  /** Known only from the timing of its removal (no scheduler or virt-controller text). */
+  byTiming?: boolean | undefined;
 }
 
 // KubeVirt before v0.56 printed the pod name after the text: "unschedulable pod timeout period
@@ -99,6 +110,100 @@ function timedOutPod(message: string | undefined): string | undefined {
 
 function latest(events: Event[]): Event | undefined {
   return events.at(-1);
+}
+
+/** The timeouts after which virt-controller deletes a Pending target pod, in seconds (VMIM annotations override them). */
+export function pendingPodTimeouts(m: VirtualMachineInstanceMigration | undefined): {
+  unschedulable: number;
+  pending: number;
+} {
+  const a = m?.metadata.annotations ?? {};
+  const read = (key: string, fallback: number) => {
+    const n = Number(a[key]);
+    return Number.isFinite(n) && n > 0 ? n : fallback;
+  };
+  return {
+    unschedulable: read("kubevirt.io/migrationUnschedulablePodTimeoutSeconds", 300),
+    pending: read("kubevirt.io/migrationPendingPodTimeoutSeconds", 900),
+  };
+}
+
+/** A target pod removal told by its timing alone: which timeout it matches. */
+export interface TimedRemoval {
+  kind: "unschedulable" | "pending";
+  /** Seconds from the pod's creation (or the VMIM's Scheduling phase) to its removal (or the failure). */
+  seconds: number;
+  evidence: Evidence;
+}
+
+function secondsBetween(from: string | undefined | null, to: string | undefined | null): number | undefined {
+  const a = Date.parse(from ?? "");
+  const b = Date.parse(to ?? "");
+  return Number.isNaN(a) || Number.isNaN(b) ? undefined : Math.round((b - a) / 1000);
+}
+
+function timeoutKind(
+  seconds: number,
+  limits: { unschedulable: number; pending: number },
+): TimedRemoval["kind"] | undefined {
+  // virt-controller deletes the pod on its first sync after the timeout: a little late, never early.
+  if (seconds >= limits.unschedulable - 5 && seconds <= limits.unschedulable + 120) return "unschedulable";
+  if (seconds >= limits.pending - 5 && seconds <= limits.pending + 180) return "pending";
+  return undefined;
+}
+
+/**
+ * Target pods of a migration removed by one of virt-controller's Pending timeouts, told from
+ * timing alone: a VMIM SuccessfulDelete that follows its SuccessfulCreate by the timeout, or a
+ * VMIM that failed that long after it entered Scheduling, never having reached Scheduled.
+ */
+export function removalsByTiming(s: Snapshot, m: VirtualMachineInstanceMigration): TimedRemoval[] {
+  const limits = pendingPodTimeouts(m);
+  if (m.status?.conditions?.some((c) => c.type === "migrationAbortRequested" && c.status === "True"))
+    return [];
+  const found: TimedRemoval[] = [];
+  const on = (reason: string) =>
+    findEvents(s, { kind: "VirtualMachineInstanceMigration", name: m.metadata.name, reason });
+  const creates = on("SuccessfulCreate").filter((e) => !/attachment pod/i.test(e.message ?? ""));
+  for (const del of on("SuccessfulDelete")) {
+    if (/cancel/i.test(del.message ?? "")) continue;
+    const at = eventTime(del);
+    const created = creates.filter((c) => (secondsBetween(eventTime(c), at) ?? -1) >= 0).at(-1);
+    const seconds = secondsBetween(created ? eventTime(created) : undefined, at);
+    const kind = seconds === undefined ? undefined : timeoutKind(seconds, limits);
+    if (kind && seconds !== undefined)
+      found.push({
+        kind,
+        seconds,
+        evidence: {
+          object: migrationObject(m),
+          field: "events SuccessfulCreate → SuccessfulDelete",
+          time: at,
+          text: `a target pod was deleted ${seconds} s after it was created (virt-controller's ${kind} timeout is ${limits[kind]} s)`,
+        },
+      });
+  }
+  if (found.length === 0 && m.status?.phase === "Failed" && !phaseTime(m, "Scheduled")) {
+    const scheduling = phaseTime(m, "Scheduling");
+    const failedAt = phaseTime(m, "Failed");
+    const seconds = secondsBetween(scheduling, failedAt);
+    const placed = targetPodNamesOf(s, m).some(
+      (n) => s.pods.find((p) => p.metadata.name === n)?.spec?.nodeName,
+    );
+    const kind = seconds === undefined || placed ? undefined : timeoutKind(seconds, limits);
+    if (kind && seconds !== undefined)
+      found.push({
+        kind,
+        seconds,
+        evidence: {
+          object: migrationObject(m),
+          field: "status.phaseTransitionTimestamps",
+          time: failedAt,
+          text: `Scheduling → Failed after ${seconds} s, never Scheduled (virt-controller's ${kind} timeout is ${limits[kind]} s)`,
+        },
+      });
+  }
+  return found;
 }
 
 /** The target pods of the relevant migrations that never got a node, with the evidence. */
@@ -180,6 +285,19 @@ export function unschedulableTargets(s: Snapshot): UnschedulableTarget[] {
         timedOut,
         current,
       });
+    }
+    // No text said so, but the timing does: a target pod removed by the unschedulable timeout.
+    if (migration && !succeeded && !found.some((t) => t.migration === migration)) {
+      const timed = removalsByTiming(s, migration).filter((r) => r.kind === "unschedulable");
+      if (timed.length > 0)
+        found.push({
+          migration,
+          podName: "",
+          evidence: timed.map((r) => r.evidence),
+          timedOut: true,
+          current: false,
+          byTiming: true,
+        });
     }
   }
   return found;
@@ -263,6 +381,10 @@ function detect(s: Snapshot): Finding[] {
     notChecked.push(
       "the scheduler's reasons (the target pod and its FailedScheduling events were not available)",
     );
+    if (target.byTiming)
+      notChecked.push(
+        "virt-controller's own word that the pod was unschedulable: told from the timing of its removal alone",
+      );
   }
   if (missingAbout(s, /events/i).length > 0) {
     notChecked.push("events (FailedScheduling, migrationTargetPodUnschedulable)");

@@ -79,7 +79,7 @@ describe(id, () => {
     expect(f?.notChecked).toBeUndefined();
   });
 
-  test("NADs that could not be read: warning, low confidence, not a claim", async () => {
+  test("NADs that could not be read: info, low confidence, not a claim (absent evidence is no problem)", async () => {
     const base = await fixtureSnapshot(id, "vlan-13-deleted-migration-pending");
     const s: Snapshot = {
       ...base,
@@ -93,7 +93,7 @@ describe(id, () => {
       ],
     };
     const [f] = networkAttachmentMissing.detect(s);
-    expect(f?.severity).toBe("warning");
+    expect(f?.severity).toBe("info");
     expect(f?.confidence).toBe("low");
     expect(f?.summary).toContain("could not be checked");
     expect(f?.notChecked?.join(" ")).toContain("forbidden");

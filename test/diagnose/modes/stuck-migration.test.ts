@@ -38,7 +38,7 @@ const hits: Record<string, HitExpectation> = {
     summary: [
       "Running for 40 min",
       "last progress line is 40 min old",
-      "longer than the 15 min after which virt-launcher aborts",
+      "longer than the 13 min after which virt-launcher aborts",
     ],
     evidence: "Migration info for 4b5c6d7e-",
     command: ["kvmig cancel app-3 -n demo", "kvmig restart app-3 -n demo"],
