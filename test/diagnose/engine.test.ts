@@ -46,6 +46,63 @@ describe("runRules", () => {
     expect(runRules(emptySnapshot(), [...rules].reverse())).toEqual(report);
   });
 
+  it("ranks by likelihood: severity, then confidence, then specificity, then id", () => {
+    const ranked = (
+      id: string,
+      severity: Severity,
+      confidence: Finding["confidence"],
+      specificity?: Rule["specificity"],
+    ) => ({
+      ...rule(id, severity, () => [finding(id, severity, { confidence })]),
+      specificity,
+    });
+    const report = runRules(emptySnapshot(), [
+      ranked("a-pattern", "error", "high", "pattern"),
+      ranked("b-symptom", "error", "high", "symptom"),
+      ranked("z-cause", "error", "high", "cause"),
+      ranked("y-default", "error", "high"),
+      ranked("c-cause-low", "error", "low", "cause"),
+      ranked("d-symptom-medium", "error", "medium", "symptom"),
+      ranked("e-warning", "warning", "high", "cause"),
+    ]);
+    expect(report.findings.map((f) => f.id)).toEqual([
+      "y-default",
+      "z-cause",
+      "b-symptom",
+      "a-pattern",
+      "d-symptom-medium",
+      "c-cause-low",
+      "e-warning",
+    ]);
+  });
+
+  it("runs fallback rules last, handing them what the others found", () => {
+    const seen: string[][] = [];
+    const fallback: Rule = {
+      ...rule("fallback", "error", (_s, earlier) => {
+        seen.push((earlier ?? []).map((f) => f.id));
+        return earlier?.length ? [] : [finding("fallback", "error", { confidence: "low" })];
+      }),
+      specificity: "fallback",
+    };
+    const first = runRules(emptySnapshot(), [fallback, fires("cause", "warning")]);
+    expect(seen).toEqual([["cause"]]);
+    expect(first.findings.map((f) => f.id)).toEqual(["cause"]);
+    const alone = runRules(emptySnapshot(), [fallback, rule("quiet", "error", () => [])]);
+    expect(seen[1]).toEqual([]);
+    expect(alone.findings.map((f) => f.id)).toEqual(["fallback"]);
+    // A plain rule gets no earlier findings.
+    let plainGot: unknown = "unset";
+    runRules(emptySnapshot(), [
+      fires("x", "error"),
+      rule("plain", "error", (_s, earlier) => {
+        plainGot = earlier;
+        return [];
+      }),
+    ]);
+    expect(plainGot).toBeUndefined();
+  });
+
   it("puts a finding right after the root cause it names, even when it is more severe", () => {
     const report = runRules(emptySnapshot(), [
       fires("migration-backoff", "error", { causedBy: "version-skew" }),
