@@ -101,6 +101,10 @@ export async function dumpSnapshot(dir: string, s: Snapshot): Promise<string[]> 
     s.pods.map((p) => withKind(p, "v1", "Pod")),
   );
   add(
+    "virt-handler-pods.yaml",
+    (s.handlerPods ?? []).map((p) => withKind(p, "v1", "Pod")),
+  );
+  add(
     "events.yaml",
     s.events.map((e) => withKind(e, "v1", "Event")),
   );

@@ -422,6 +422,17 @@ export function vmiCondition(
   return s.vmi?.status?.conditions?.find((c) => c.type === type);
 }
 
+/** The label selector of virt-handler's pods. */
+export const handlerPodSelector = "kubevirt.io=virt-handler";
+
+/** Whether a pod is one of virt-handler's (by its label, or its DaemonSet's name pattern). */
+export function isHandlerPod(pod: Pod): boolean {
+  return (
+    pod.metadata.labels?.["kubevirt.io"] === "virt-handler" ||
+    /^virt-handler-[a-z0-9]{5}$/.test(pod.metadata.name ?? "")
+  );
+}
+
 /** Whether a launcher pod is a migration target (it carries `kubevirt.io/migrationJobUID`). */
 export function isTargetPod(pod: Pod): boolean {
   return pod.metadata.labels?.[migrationJobLabel] !== undefined;

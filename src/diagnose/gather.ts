@@ -12,7 +12,7 @@ import type {
   VirtualMachine,
   VirtualMachineInstance,
 } from "../k8s/types.js";
-import { eventTime, migrationJobLabel } from "./evidence.js";
+import { eventTime, handlerPodSelector, migrationJobLabel } from "./evidence.js";
 import { eventsAbout, launcherImageOf, newestTimestamp, sortByTime } from "./snapshot-parts.js";
 import type { ApiRejection, ContainerLog, MissingEvidence, Snapshot } from "./types.js";
 
@@ -236,9 +236,13 @@ export async function gatherSnapshot(kube: KubeClient, target: GatherTarget, now
   const uid = vmi?.metadata.uid;
   const podSelector = uid ? `kubevirt.io/created-by=${uid}` : `vm.kubevirt.io/name=${vmName}`;
   const refs = multusReferences(vm, vmi, namespace);
-  const [podsRead, foreign] = await Promise.all([
+  const kubevirtNamespace =
+    (cluster.kubevirt.ok ? cluster.kubevirt.value?.metadata.namespace : undefined) ??
+    defaultKubevirtNamespace;
+  const [podsRead, foreign, handlersRead] = await Promise.all([
     settle(kube.list("pod", { namespace, labelSelector: podSelector })),
     foreignNads(kube, refs, namespace, missing),
+    settle(kube.list("pod", { namespace: kubevirtNamespace, labelSelector: handlerPodSelector })),
   ]);
   const pods = sortByTime(
     valueOr(podsRead, [], `virt-launcher pods of ${vmName}`, missing),
@@ -283,6 +287,7 @@ export async function gatherSnapshot(kube: KubeClient, target: GatherTarget, now
     vmi,
     migrations,
     pods,
+    handlerPods: valueOr(handlersRead, [], `virt-handler pods in ${kubevirtNamespace}`, missing),
     events,
     logs,
     nodes: valueOr(nodesRead, [], "nodes", missing),

@@ -16,7 +16,7 @@ import type {
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
 import { kvmigCommand } from "../util/shell.js";
-import { eventTime, logEntries } from "./evidence.js";
+import { eventTime, isHandlerPod, logEntries } from "./evidence.js";
 import { type FoundLog, type FoundObject, readEvidenceDirectory } from "./offline-files.js";
 import {
   eventsAbout,
@@ -340,7 +340,10 @@ function buildSnapshot(
   const takenAt =
     at ??
     info?.takenAt ??
-    newestTimestamp([vm, vmi, ...migrations, ...pods], [...events.map(eventTime), ...logTimes]) ??
+    newestTimestamp(
+      [vm, vmi, ...migrations, ...pods, ...by.pods.filter(isHandlerPod)],
+      [...events.map(eventTime), ...logTimes],
+    ) ??
     new Date().toISOString();
 
   return {
@@ -352,6 +355,7 @@ function buildSnapshot(
     vmi,
     migrations,
     pods,
+    handlerPods: by.pods.filter(isHandlerPod),
     events,
     logs,
     nodes: by.nodes,

@@ -58,6 +58,11 @@ export interface Snapshot {
   readonly migrations: readonly VirtualMachineInstanceMigration[];
   /** The VMI's virt-launcher pods (source and targets). */
   readonly pods: readonly Pod[];
+  /**
+   * virt-handler's pods (label kubevirt.io=virt-handler), for their restarts and start times on
+   * the migration's nodes; absent when not read.
+   */
+  readonly handlerPods?: readonly Pod[] | undefined;
   /** Events about the VM, the VMI, its VMIMs and its launcher pods (core/v1 shape), oldest first. */
   readonly events: readonly Event[];
   /** Tails of the launcher pods' `compute` logs (and any other container logs found offline). */

@@ -133,6 +133,7 @@ describe("gatherSnapshot with refusals", () => {
         if (resource === "event") throw forbidden('events "" in namespace demo');
         if (resource === "node") throw forbidden("nodes");
         if (resource === "nad") throw notFound("the server could not find the requested resource");
+        if (resource === "pod" && options?.labelSelector === "kubevirt.io=virt-handler") return [] as never;
         if (resource === "pod") {
           expect(options?.labelSelector).toBe("kubevirt.io/created-by=uid-1");
           return [] as never;
@@ -169,6 +170,41 @@ describe("gatherSnapshot with refusals", () => {
       },
     ]);
     kube.assertDone();
+  });
+
+  it("virt-handler's pods are read from KubeVirt's namespace; refused, they are a note", async () => {
+    const handler = {
+      metadata: {
+        name: "virt-handler-abcde",
+        namespace: "kv-system",
+        labels: { "kubevirt.io": "virt-handler" },
+      },
+    };
+    const kube = (refuse: boolean) =>
+      fakeKube({
+        get: async (resource: string) => (resource === "vm" ? vm : vmi) as never,
+        list: async (resource: string, options?: { namespace?: string; labelSelector?: string }) => {
+          if (resource === "pod" && options?.labelSelector === "kubevirt.io=virt-handler") {
+            expect(options.namespace).toBe("kv-system");
+            if (refuse) throw forbidden("pods");
+            return [handler] as never;
+          }
+          return [] as never;
+        },
+        findKubeVirt: async () =>
+          ({ metadata: { name: "kubevirt", namespace: "kv-system" }, spec: {} }) as never,
+        findVirtController: async () => undefined,
+        canI: async () => ({ allowed: true }),
+      });
+    const read = await gatherSnapshot(kube(false), { namespace: "demo", vmName: "db-1" }, now);
+    expect(read.handlerPods?.map((p) => p.metadata.name)).toEqual(["virt-handler-abcde"]);
+    expect(read.pods).toEqual([]);
+    const refused = await gatherSnapshot(kube(true), { namespace: "demo", vmName: "db-1" }, now);
+    expect(refused.handlerPods).toEqual([]);
+    expect(refused.missing).toContainEqual({
+      what: "virt-handler pods in kv-system",
+      why: 'forbidden: pods is forbidden: User "viewer" cannot list resource',
+    });
   });
 
   it("VM and VMI both forbidden: the API error itself (exit 4), not an empty diagnosis", async () => {

@@ -17,6 +17,7 @@ import {
   findLogLines,
   hasLogs,
   isFinal,
+  isHandlerPod,
   logEvidence,
   migrationObject,
   nonEmpty,
@@ -77,11 +78,10 @@ function within(w: Window, t: string | null | undefined): boolean {
   return !Number.isNaN(ms) && ms >= w.from && ms <= w.to + 60_000;
 }
 
-function isHandlerPod(pod: Pod): boolean {
-  return (
-    pod.metadata.labels?.["kubevirt.io"] === "virt-handler" ||
-    /^virt-handler-[a-z0-9]{5}$/.test(pod.metadata.name ?? "")
-  );
+/** virt-handler's pods: read on their own, or found among the pods of a directory. */
+function handlerPods(s: Snapshot): Pod[] {
+  const all = [...(s.handlerPods ?? []), ...s.pods.filter(isHandlerPod)];
+  return all.filter((p, i) => all.findIndex((q) => q.metadata.name === p.metadata.name) === i);
 }
 
 export interface HandlerSignals {
@@ -97,7 +97,7 @@ export function handlerDisruptionSignals(s: Snapshot): HandlerSignals | undefine
   const direct: Evidence[] = [];
   const supporting: Evidence[] = [];
   // 1. virt-handler pods on the nodes of the migration that (re)started during it.
-  for (const pod of s.pods.filter(isHandlerPod)) {
+  for (const pod of handlerPods(s)) {
     if (pod.spec?.nodeName && !w.nodes.includes(pod.spec.nodeName)) continue;
     const object = `Pod/${pod.metadata.name}`;
     if (within(w, pod.metadata.creationTimestamp)) {
@@ -189,7 +189,7 @@ export const handlerDisruption: Rule = {
     const shutdownText = direct.some((e) => handlerShutdown.test(e.text));
     const confidence: Confidence = podEvidence || shutdownText || supporting.length > 0 ? "high" : "medium";
     const notChecked: string[] = [];
-    if (!s.pods.some(isHandlerPod))
+    if (handlerPods(s).length === 0)
       notChecked.push(
         `the virt-handler pods on ${w.nodes.join(" and ") || "the nodes of the migration"} (restart counts and start times)`,
       );

@@ -6,6 +6,12 @@
 // write "Live migration has been aborted" and put the detail in the launcher log ("Aborting
 // migration: stuck for N seconds") (facts §m, §n). The launcher's `Migration info` lines show
 // the dirty rate against the bandwidth when they were read.
+//
+// State signature: a failed migration with abortStatus Succeeded although nobody requested an
+// abort (abortRequested unset: the launcher records its own abort so), or one that ran
+// (migrationState startTimestamp → endTimestamp) as long as the completion timeout allows. The
+// abort texts, wherever they appear (failureReason, events, launcher lines), raise the confidence
+// and say which timeout it was.
 
 import type {
   VirtualMachineInstanceMigration,
@@ -14,7 +20,9 @@ import type {
 import { kvmigCommand } from "../../util/shell.js";
 import {
   ageSeconds,
+  allowedRunningSeconds,
   eventEvidence,
+  failureTextsMatching,
   findEvents,
   findLogLines,
   hasLogs,
@@ -104,6 +112,72 @@ function rateEvidence(
   return { evidence: logEvidence(last.entry), dirtyAbove };
 }
 
+/**
+ * The v0.x–v1.8 abort text ("Live migration stuck for N sec and has been aborted") found outside
+ * failureReason: in a Warning event naming the migration, or a launcher log line of its time
+ * ("Live migration abort detected with reason: ...").
+ */
+function oldInText(s: Snapshot, attempt: Attempt): Evidence | undefined {
+  return failureTextsMatching(s, oldReason).find(
+    (e) =>
+      !e.field?.startsWith("log") ||
+      attempt.state?.sourcePod === undefined ||
+      e.object === `Pod/${attempt.state.sourcePod}`,
+  );
+}
+
+/**
+ * The monitor's abort, from state alone: the migration failed with abortStatus Succeeded while
+ * nobody asked for an abort (the launcher records its own aborts so), or it ran (startTimestamp
+ * to endTimestamp) as long as the completion timeout allows (completionTimeoutPerGiB × GiB).
+ */
+function monitorAbortByState(
+  s: Snapshot,
+  attempt: Attempt,
+): { evidence: Evidence[]; cause?: string | undefined; confidence: Confidence } | undefined {
+  const state = attempt.state;
+  if (!state?.failed || state.abortRequested) return undefined;
+  if (attempt.migration && attempt.migration.metadata.deletionTimestamp) return undefined;
+  const ran = secondsBetween(state.startTimestamp ?? undefined, state.endTimestamp ?? undefined);
+  const completion = completionTimeoutSeconds(s);
+  const atTimeout = ran !== undefined && completion !== undefined && ran >= completion * 0.95;
+  const selfAborted = state.abortStatus === "Succeeded";
+  if (!selfAborted && !atTimeout) return undefined;
+  const evidence: Evidence[] = [
+    {
+      object: attempt.stateObject,
+      field: "status.migrationState",
+      time: state.endTimestamp ?? undefined,
+      text: `failed: true, abortStatus: ${state.abortStatus ?? "unset"}, abortRequested: false${ran !== undefined ? `, ran ${ran} s (startTimestamp → endTimestamp)` : ""}`,
+    },
+  ];
+  if (completion !== undefined)
+    evidence.push({
+      object: attempt.stateObject,
+      field: "completion timeout",
+      text: `${completion} s (completionTimeoutPerGiB × the guest's GiB of memory)`,
+    });
+  return {
+    evidence,
+    cause: atTimeout ? `not completed within the ${completion} s completion timeout` : undefined,
+    confidence: selfAborted && atTimeout ? "medium" : "low",
+  };
+}
+
+function secondsBetween(from: string | undefined, to: string | undefined): number | undefined {
+  const a = Date.parse(from ?? "");
+  const b = Date.parse(to ?? "");
+  return Number.isNaN(a) || Number.isNaN(b) ? undefined : Math.round((b - a) / 1000);
+}
+
+/** completionTimeoutPerGiB × the guest memory in GiB (at least one), when the memory is known. */
+function completionTimeoutSeconds(s: Snapshot): number | undefined {
+  const allowed = allowedRunningSeconds(s);
+  if (allowed === undefined) return undefined;
+  const conf = s.vmi?.status?.migrationState?.migrationConfiguration;
+  return allowed - (conf?.progressTimeout ?? migrationSettings(s).progressTimeout);
+}
+
 function fix(s: Snapshot): Finding["fix"] {
   const settings = migrationSettings(s);
   const patch = (migrations: Record<string, unknown>) => patchMigrationConfig(s, migrations);
@@ -151,6 +225,12 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
     });
     cause = old[2] ? `no progress for ${old[2]} seconds` : `not completed within ${old[3]} seconds`;
     confidence = "high";
+  } else if (oldInText(s, attempt)) {
+    const text = oldInText(s, attempt) as Evidence;
+    evidence.push(text);
+    const m = oldReason.exec(text.text);
+    cause = m?.[2] ? `no progress for ${m[2]} seconds` : `not completed within ${m?.[3]} seconds`;
+    confidence = "high";
   } else if (newReason.test(reason) || libvirtAbort.test(reason)) {
     if (attempt.state?.abortRequested === true) return undefined; // a user's cancel, not the monitor
     evidence.push({
@@ -183,7 +263,14 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
     )
       return undefined;
   } else {
-    return undefined;
+    const monitor = monitorAbortByState(s, attempt);
+    if (!monitor) return undefined;
+    evidence.push(...monitor.evidence);
+    cause = monitor.cause;
+    confidence = monitor.confidence;
+    notChecked.push(
+      "the abort's own words (no failureReason, event or launcher line says why it was aborted)",
+    );
   }
   for (const e of uidEvents.slice(-1)) evidence.push(eventEvidence(e));
   if (rates) {
