@@ -17,6 +17,7 @@ import {
   migrationObject,
   phaseTime,
   relevantMigrations,
+  targetPodsOf,
   vmiObject,
 } from "./evidence.js";
 import type { Evidence, Snapshot } from "./types.js";
@@ -46,6 +47,13 @@ export const stuckAfterSeconds: Readonly<Record<string, number>> = {
   PreparingTarget: 600,
   TargetReady: 600,
 };
+/** A target pod that got a node starts within a minute or two; Scheduling this long after is stuck. */
+const placedStuckAfterSeconds = 600;
+
+function placedTargetPod(s: Snapshot, m: VirtualMachineInstanceMigration): boolean {
+  return targetPodsOf(s, m).some((p) => p.spec?.nodeName);
+}
+
 /** Without the VM's memory size, a Running migration this old is past any default timeout. */
 const runningFallbackSeconds = 3600;
 /** An abort that virt-handler has not finished after this long is stuck. */
@@ -178,7 +186,9 @@ function stuckSignal(s: Snapshot, m: VirtualMachineInstanceMigration): FailureSi
           const allowed = allowedRunningSeconds(s);
           return allowed === undefined ? runningFallbackSeconds : allowed + 300;
         })()
-      : stuckAfterSeconds[phase];
+      : phase === "Scheduling" && placedTargetPod(s, m)
+        ? placedStuckAfterSeconds
+        : stuckAfterSeconds[phase];
   if (limit === undefined || age < limit) return undefined;
   return {
     kind: "stuck",
@@ -226,6 +236,31 @@ export function failureSignals(s: Snapshot): FailureSignal[] {
       const stuck = stuckSignal(s, m);
       if (stuck) signals.push(stuck);
     }
+  }
+  // virt-controller could not create the target pod (a webhook, a quota, a render error): its
+  // FailedCreate Warning on the VMI while an unfinished migration waits for that pod.
+  for (const m of relevantMigrations(s)) {
+    if (isFinal(m) || signals.some((x) => x.migration === m)) continue;
+    if (!["", "Pending", "Scheduling"].includes(m.status?.phase ?? "")) continue;
+    const refusals = findEvents(s, {
+      kind: "VirtualMachineInstance",
+      reason: "FailedCreate",
+      type: "Warning",
+    }).filter(
+      (e) =>
+        ms(eventTime(e)) >= ms(m.metadata.creationTimestamp) &&
+        !/workload-update|evacuation|disruption/i.test(e.source?.component ?? e.reportingComponent ?? "") &&
+        !/Migration/.test(e.message ?? ""),
+    );
+    const last = refusals.at(-1);
+    if (last)
+      signals.push({
+        kind: "refused",
+        migration: m,
+        migrationUid: m.metadata.uid,
+        description: `${migrationObject(m)} is ${m.status?.phase || "unset"} and virt-controller failed to create its target pod (FailedCreate${(last.count ?? 1) > 1 ? ` ×${last.count}` : ""})`,
+        evidence: [eventEvidence(last)],
+      });
   }
   const state = s.vmi?.status?.migrationState;
   const known = new Set(signals.map((x) => x.migrationUid).filter((u) => u !== undefined));

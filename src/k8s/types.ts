@@ -625,6 +625,7 @@ export interface Pod extends KubeObject {
     phase?: PodPhase;
     conditions?: PodCondition[];
     containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
     startTime?: Timestamp;
     reason?: string;
     message?: string;

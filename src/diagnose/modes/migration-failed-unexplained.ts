@@ -56,9 +56,11 @@ function containerStateText(pod: Pod): string | undefined {
 function failureEvidence(s: Snapshot, signals: readonly FailureSignal[]): Evidence[] {
   const out: Evidence[] = [];
   const seen = new Set<string>();
-  const add = (e: Evidence) => {
+  const add = (found: Evidence) => {
+    // An event without a message still says what happened, by its reason.
+    const e = found.text === "" ? { ...found, text: "(no message)" } : found;
     const key = `${e.object}\u0000${e.field ?? ""}\u0000${e.text}`;
-    if (seen.has(key) || e.text === "") return;
+    if (seen.has(key)) return;
     seen.add(key);
     out.push(e);
   };

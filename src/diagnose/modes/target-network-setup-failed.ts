@@ -7,10 +7,14 @@
 // on a node and not Ready, with FailedCreatePodSandBox events (the kubelet could not create its
 // sandbox, which is where the CNI plugins run). The event's text raises the confidence and names
 // the network, bridge or port; a sandbox error whose text shows no network cause is not this mode.
+// Without any sandbox event (low confidence): a target pod placed on a node for 5 minutes or more
+// whose containers and init containers all still wait in ContainerCreating or PodInitializing,
+// with no volume event (FailedMount, FailedAttachVolume) and no image pull error to explain it.
 
 import type { Event, Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
+  ageSeconds,
   eventAtOrAfter,
   eventEvidence,
   findEvents,
@@ -44,6 +48,8 @@ export interface NetworkFailure {
   /** The pod was deleted by virt-controller's pending timeout. */
   timedOut?: Event | undefined;
   removed?: Event | undefined;
+  /** Known from state alone: the pod has waited this many seconds on its node, with no sandbox event. */
+  stuckFor?: number | undefined;
 }
 
 const pendingTimeout = /^pending pod (?:\S+\/)?(\S+) timeout period exceeded/;
@@ -100,8 +106,42 @@ export function networkSetupFailures(s: Snapshot): NetworkFailure[] {
         : undefined;
       found.push({ migration, podName, pod, node: nodeOf(s, podName, pod), events, timedOut, removed });
     }
+    // No sandbox event: a target pod placed on a node and stuck before its containers start.
+    if (migration && !isFinal(migration) && !found.some((f) => f.migration === migration)) {
+      for (const podName of names) {
+        const pod = s.pods.find((p) => p.metadata.name === podName);
+        const stuck = pod && stuckBeforeStart(s, pod);
+        if (stuck)
+          found.push({ migration, podName, pod, node: pod.spec?.nodeName, events: [], stuckFor: stuck });
+      }
+    }
   }
   return found;
+}
+
+/** Waiting reasons of a pod whose sandbox (network) or volumes are not ready yet. */
+const beforeStart = /^(ContainerCreating|PodInitializing)$/;
+/** Evidence that something other than the network holds the pod: its volumes or its image. */
+const volumeEvents = /^(FailedMount|FailedAttachVolume|FailedMapVolume)$/;
+const imageWaits = /ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull/;
+/** A target pod waiting this long on a node before any container starts is stuck. */
+export const stuckBeforeStartSeconds = 300;
+
+/**
+ * Seconds a placed, not Ready target pod has been waiting before any container started, when it
+ * is longer than `stuckBeforeStartSeconds` and neither a volume event nor an image pull explains it.
+ */
+export function stuckBeforeStart(s: Snapshot, pod: Pod): number | undefined {
+  if (!pod.spec?.nodeName || podCondition(pod, "Ready")?.status === "True" || pod.metadata.deletionTimestamp)
+    return undefined;
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  if (statuses.some((c) => c.state?.running || c.state?.terminated)) return undefined;
+  const reasons = statuses.map((c) => c.state?.waiting?.reason ?? "");
+  if (!reasons.some((r) => beforeStart.test(r)) || reasons.some((r) => imageWaits.test(r))) return undefined;
+  const name = pod.metadata.name;
+  if (findEvents(s, { kind: "Pod", name, reason: volumeEvents }).length > 0) return undefined;
+  const age = ageSeconds(s, pod.metadata.creationTimestamp);
+  return age !== undefined && age >= stuckBeforeStartSeconds ? age : undefined;
 }
 
 function detect(s: Snapshot): Finding[] {
@@ -110,8 +150,8 @@ function detect(s: Snapshot): Finding[] {
   if (!f) return [];
   const vm = s.vmName;
   const ns = ["-n", s.namespace];
-  const last = f.events.at(-1) as Event;
-  const message = last.message ?? "";
+  const last = f.events.at(-1);
+  const message = last?.message ?? "";
   const network =
     /error adding container to network "([^"]+)"/.exec(message)?.[1] ??
     /\[[^\]]*:([^\]:]+)\]/.exec(message)?.[1];
@@ -129,7 +169,14 @@ function detect(s: Snapshot): Finding[] {
       text: `phase ${f.pod.status?.phase ?? "?"} on node ${f.node ?? "?"}${waiting ? `, containers waiting: ${waiting}` : ""}`,
     });
   }
-  evidence.push(eventEvidence(last));
+  if (last) evidence.push(eventEvidence(last));
+  if (f.stuckFor !== undefined && f.pod)
+    evidence.push({
+      object: `Pod/${f.podName}`,
+      field: "metadata.creationTimestamp",
+      time: f.pod.metadata.creationTimestamp,
+      text: `placed on ${f.node ?? "?"} ${Math.round(f.stuckFor / 60)} min before the snapshot; no container has started, and no volume or image event explains the wait`,
+    });
   if (f.timedOut) evidence.push(eventEvidence(f.timedOut));
   if (f.removed) evidence.push(eventEvidence(f.removed));
 
@@ -143,23 +190,42 @@ function detect(s: Snapshot): Finding[] {
   if (missingAbout(s, /logs/i).length > 0)
     notChecked.push("the CNI plugin's own logs on the node (diagnose does not read them)");
   if (missingAbout(s, /events/i).length > 0) confidence = lowerConfidence(confidence);
-  if (!f.events.some((e) => e.message)) {
+  if (f.stuckFor !== undefined) {
+    confidence = "low";
+    notChecked.push(
+      "a FailedCreatePodSandBox event or CNI error naming the network (none in the snapshot): the wait is read from the pod's state, before its sandbox, where the CNI plugins run, and its volumes are ready",
+    );
+  } else if (!f.events.some((e) => e.message)) {
     confidence = lowerConfidence(confidence);
     notChecked.push("the sandbox error's text (the events carry no message), so which network failed");
   }
 
-  const what = bridge
-    ? `the bridge ${bridge}${network ? ` for network ${network}` : ""} does not exist on ${f.node ?? "that node"}`
-    : port
-      ? `the pod's network port ${port} never became ready`
-      : `the CNI plugin failed to add the pod to ${network ? `network ${network}` : "its network"}`;
+  const what =
+    f.stuckFor !== undefined
+      ? `it has waited ${Math.round(f.stuckFor / 60)} min without starting a container, the state of a pod whose sandbox network the CNI plugin has not set up (no event in the snapshot names the cause)`
+      : bridge
+        ? `the bridge ${bridge}${network ? ` for network ${network}` : ""} does not exist on ${f.node ?? "that node"}`
+        : port
+          ? `the pod's network port ${port} never became ready`
+          : `the CNI plugin failed to add the pod to ${network ? `network ${network}` : "its network"}`;
   const outcome = f.timedOut
     ? "virt-controller deleted it after the 15-minute pending timeout and the migration failed"
-    : "the migration waits in Scheduling until virt-controller's 15-minute pending timeout deletes the pod and fails it";
-  const summary = `The migration target pod ${f.podName}${f.migration ? ` of ${migrationObject(f.migration)}` : ""} was placed on ${f.node ?? "a node"} but stays ContainerCreating: ${what}. ${outcome[0]?.toUpperCase()}${outcome.slice(1)}; the VM keeps running on its source node.`;
+    : `the migration waits in ${f.migration?.status?.phase || "Scheduling"} until virt-controller's 15-minute pending timeout deletes the pod and fails it`;
+  const summary = `The migration target pod ${f.podName}${f.migration ? ` of ${migrationObject(f.migration)}` : ""} was placed on ${f.node ?? "a node"} but ${f.stuckFor !== undefined ? "has not started" : "stays ContainerCreating"}: ${what}. ${outcome[0]?.toUpperCase()}${outcome.slice(1)}; the VM keeps running on its source node.`;
 
   const commands: string[] = [];
   if (f.pod) commands.push(commandLine(["kubectl", "describe", "pod", f.podName, ...ns]));
+  if (f.stuckFor !== undefined)
+    commands.push(
+      commandLine([
+        "kubectl",
+        "get",
+        "events",
+        ...ns,
+        "--field-selector",
+        `involvedObject.name=${f.podName}`,
+      ]),
+    );
   if (network)
     commands.push(
       commandLine([

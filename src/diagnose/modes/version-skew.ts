@@ -4,6 +4,11 @@
 // it cannot load, a CPU feature it now reports differently) or the connection drops, live
 // migration cannot move the VM to the new launcher: only a restart can.
 //
+// State signature: a failed migration that reached Running (the transfer began) whose source and
+// target launchers run different images (read from both pods, or the source's outdated-launcher
+// label or launcherContainerImageVersion against virt-controller's --launcher-image). A text of a
+// lost connection or of the target refusing the source's state raises the confidence.
+//
 // It also exports what the other migration-failure rules share: the failed attempts since the
 // last success, how each one failed, and whether its source and target launcher images differ.
 
@@ -26,6 +31,7 @@ import {
   targetPodsOf,
   vmiObject,
 } from "../evidence.js";
+import { transferBegan } from "../failure-signals.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 
 /** libvirt losing its connection to the target (facts §h), and its kin. */
@@ -299,8 +305,14 @@ function firstLine(text: string): string {
 function describeFailure(attempt: FailedAttempt): string {
   const texts = [...attempt.failure.map((e) => e.text), ...attempt.logs.map((l) => l.text)];
   const pattern = attempt.kind === "incoming-failed" ? incomingFailurePattern : connectionClosedPattern;
-  const hit = texts.find((t) => pattern.test(t));
+  const hit = attempt.kind === "other" ? texts[0] : texts.find((t) => pattern.test(t));
   return hit ? `"${firstLine(hit)}"` : "no recorded reason";
+}
+
+/** Whether an attempt's transfer began: its VMIM reached Running, or the VMI recorded its start. */
+function attemptTransferBegan(s: Snapshot, attempt: FailedAttempt): boolean {
+  if (attempt.migration) return transferBegan(s, attempt.migration);
+  return !!s.vmi?.status?.migrationState?.startTimestamp;
 }
 
 function detect(s: Snapshot): Finding[] {
@@ -308,9 +320,14 @@ function detect(s: Snapshot): Finding[] {
   let chosen: { attempt: FailedAttempt; skew: SkewVerdict } | undefined;
   let qualifying = 0;
   for (const attempt of attempts) {
-    if (attempt.kind === "other") continue;
+    // Without a skew-type text, only a failure after the transfer began can be the launchers'
+    // mismatch (a migration that never got a target pod never met the new launcher); a text of
+    // another kind leaves it to the launchers' images read directly from both pods.
+    const began = attemptTransferBegan(s, attempt);
+    if ((attempt.kind === "unknown" || attempt.kind === "other") && !began) continue;
     const skew = launcherSkew(s, attempt);
     if (skew.verdict !== "skew") continue;
+    if (attempt.kind === "other" && !skew.direct) continue;
     qualifying += 1;
     // Prefer the newest attempt with a known failure; one without a reason only when nothing better.
     if (!chosen || attempt.kind !== "unknown" || chosen.attempt.kind === "unknown")
@@ -323,7 +340,12 @@ function detect(s: Snapshot): Finding[] {
   const notChecked = [...skew.notChecked, ...notCheckedCommon(s)];
 
   let confidence: Confidence;
-  if (attempt.kind === "unknown") {
+  if (attempt.kind === "other") {
+    confidence = "low";
+    notChecked.unshift(
+      "whether the failure text is the launchers' mismatch: it names neither a lost connection nor the target refusing the source's state",
+    );
+  } else if (attempt.kind === "unknown") {
     confidence = "low";
     notChecked.unshift(
       "why the migration failed: no failureReason, no failure events and no launcher error lines were found",
@@ -340,7 +362,9 @@ function detect(s: Snapshot): Finding[] {
       ? "the new launcher's QEMU/libvirt on the target could not take over the old one's state"
       : attempt.kind === "connection-closed"
         ? "the libvirt connection to the target dropped, which is how a migration between mismatched launcher builds commonly ends"
-        : "the reason was not recorded";
+        : attempt.kind === "other"
+          ? "it failed after the transfer began, between two launcher builds"
+          : "the reason was not recorded";
   const more = qualifying > 1 ? ` ${qualifying} failed attempts since the last success look the same.` : "";
   const name = attempt.migration?.metadata.name ?? "(VMIM gone)";
   const summary =

@@ -371,6 +371,40 @@ describe("migration-failed-unexplained", () => {
     expect(rule.detect(snapshot({ events: [backoff] }), [])).toHaveLength(1);
   });
 
+  it("reports a waiting migration whose target pod virt-controller could not create, quoting the event without a message", () => {
+    const pending = vmim("Pending", [["Pending", "2026-03-01T10:00:00Z"]]);
+    const failedCreate = (component: string, message?: string): Event => ({
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: "orders.fc", namespace: ns },
+      involvedObject: { kind: "VirtualMachineInstance", name: vm, namespace: ns },
+      reason: "FailedCreate",
+      type: "Warning",
+      count: 4,
+      ...(message === undefined ? {} : { message }),
+      source: { component },
+      lastTimestamp: "2026-03-01T10:02:00Z",
+    });
+    const f = only(snapshot({ migrations: [pending], events: [failedCreate("virtualmachine-controller")] }));
+    expect(f.summary).toMatch(
+      /^VirtualMachineInstanceMigration\/kubevirt-migrate-vm-q7x2k is Pending and virt-controller failed to create its target pod \(FailedCreate ×4\)\./,
+    );
+    expect(f.evidence.map((e) => [e.field, e.text])).toContainEqual([
+      "event FailedCreate (×4)",
+      "(no message)",
+    ]);
+    // The workload updater's FailedCreate is its own refusal (in-flight-migration), not this.
+    expect(
+      rule.detect(
+        snapshot({ migrations: [pending], events: [failedCreate("workload-update-controller")] }),
+        [],
+      ),
+    ).toEqual([]);
+    // Before the migration was created, the event is about something else.
+    const early = { ...failedCreate("virtualmachine-controller"), lastTimestamp: "2026-03-01T09:59:59Z" };
+    expect(rule.detect(snapshot({ migrations: [pending], events: [early] }), [])).toEqual([]);
+  });
+
   it("says nothing about a VM that never migrated, even one that failed to start", () => {
     const base = snapshot({});
     const s: Snapshot = {

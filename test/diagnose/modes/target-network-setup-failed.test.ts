@@ -149,3 +149,116 @@ describe("what the simulator writes", () => {
     expect(f?.confidence).toBe("medium");
   });
 });
+
+describe("target-network-setup-failed from state alone (no sandbox event)", () => {
+  const uid = "c1c1c1c1-0000-4000-8000-000000000001";
+  const migration: VirtualMachineInstanceMigration = {
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachineInstanceMigration",
+    metadata: {
+      name: "kubevirt-migrate-vm-s1",
+      namespace: "demo",
+      uid,
+      creationTimestamp: "2026-01-01T10:00:00Z",
+    },
+    spec: { vmiName: "app" },
+    status: {
+      phase: "Scheduling",
+      phaseTransitionTimestamps: [{ phase: "Scheduling", phaseTransitionTimestamp: "2026-01-01T10:00:01Z" }],
+    },
+  };
+  const target = (waiting: string, extra: Partial<NonNullable<Pod["status"]>> = {}): Pod => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: "virt-launcher-app-t1",
+      namespace: "demo",
+      creationTimestamp: "2026-01-01T10:00:01Z",
+      labels: { "kubevirt.io/migrationJobUID": uid },
+    },
+    spec: { nodeName: "node-2", containers: [{ name: "compute", image: "virt-launcher:v1" }] },
+    status: {
+      phase: "Pending",
+      conditions: [{ type: "Ready", status: "False" }],
+      containerStatuses: [
+        {
+          name: "compute",
+          ready: false,
+          restartCount: 0,
+          image: "",
+          imageID: "",
+          state: { waiting: { reason: waiting } },
+        },
+      ],
+      ...extra,
+    } as NonNullable<Pod["status"]>,
+  });
+  const at = (takenAt: string, pod: Pod, events: Event[] = []): Snapshot =>
+    emptySnapshot({
+      takenAt,
+      namespace: "demo",
+      vmName: "app",
+      migrations: [migration],
+      pods: [pod],
+      events,
+    });
+
+  it("fires at low confidence once the pod has waited five minutes on its node, and not before", () => {
+    expect(targetNetworkSetupFailed.detect(at("2026-01-01T10:05:00Z", target("ContainerCreating")))).toEqual(
+      [],
+    );
+    const [f] = targetNetworkSetupFailed.detect(at("2026-01-01T10:05:01Z", target("ContainerCreating")));
+    expect(f?.confidence).toBe("low");
+    expect(f?.summary).toContain(
+      "was placed on node-2 but has not started: it has waited 5 min without starting a container",
+    );
+    expect(f?.evidence.map((e) => e.text)).toEqual([
+      "phase Pending on node node-2, containers waiting: ContainerCreating",
+      "placed on node-2 5 min before the snapshot; no container has started, and no volume or image event explains the wait",
+    ]);
+    expect(f?.fix.commands).toContain(
+      "kubectl get events -n demo --field-selector involvedObject.name=virt-launcher-app-t1",
+    );
+    expect(f?.notChecked?.join(" ")).toContain(
+      "a FailedCreatePodSandBox event or CNI error naming the network (none in the snapshot)",
+    );
+  });
+
+  it("an init container still waiting counts; a started one, an image pull or a volume event does not", () => {
+    const later = "2026-01-01T10:09:00Z";
+    expect(targetNetworkSetupFailed.detect(at(later, target("PodInitializing")))).toHaveLength(1);
+    expect(targetNetworkSetupFailed.detect(at(later, target("ImagePullBackOff")))).toEqual([]);
+    const mixed = target("ContainerCreating", {
+      initContainerStatuses: [
+        {
+          name: "init",
+          ready: false,
+          restartCount: 0,
+          image: "",
+          imageID: "",
+          state: { waiting: { reason: "ErrImagePull" } },
+        },
+      ],
+    } as never);
+    expect(targetNetworkSetupFailed.detect(at(later, mixed))).toEqual([]);
+    const started = target("ContainerCreating", {
+      initContainerStatuses: [
+        { name: "init", ready: false, restartCount: 0, image: "", imageID: "", state: { running: {} } },
+      ],
+    } as never);
+    expect(targetNetworkSetupFailed.detect(at(later, started))).toEqual([]);
+    const mount: Event = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: "m", namespace: "demo" },
+      involvedObject: { kind: "Pod", name: "virt-launcher-app-t1", namespace: "demo" },
+      reason: "FailedMount",
+      type: "Warning",
+      lastTimestamp: "2026-01-01T10:03:00Z",
+    };
+    expect(targetNetworkSetupFailed.detect(at(later, target("ContainerCreating"), [mount]))).toEqual([]);
+    const unplaced = target("ContainerCreating");
+    unplaced.spec = { containers: [] };
+    expect(targetNetworkSetupFailed.detect(at(later, unplaced))).toEqual([]);
+  });
+});

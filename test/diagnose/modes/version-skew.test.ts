@@ -176,12 +176,42 @@ describe("version-skew reasoning", () => {
   });
 
   it("lowers its confidence and says what it could not check when no failure reason survived", () => {
-    const s = snapshot({ migrations: [failedMigration()] });
+    const s = snapshot({ migrations: [failedMigration({ startTimestamp: "2026-08-22T10:01:00Z" })] });
     const [finding] = versionSkew.detect(s);
     expect(finding?.confidence).toBe("low");
     expect(finding?.notChecked?.join("\n")).toMatch(/why the migration failed/);
     expect(finding?.notChecked?.join("\n")).toMatch(/events/);
     expect(finding?.notChecked?.join("\n")).toMatch(/virt-launcher logs/);
+  });
+
+  it("without a skew-type text, is silent on a failure before the transfer began", () => {
+    // Failed in Pending: the new launcher never ran, so the skew cannot be why.
+    expect(versionSkew.detect(snapshot({ migrations: [failedMigration()] }))).toEqual([]);
+    const other = failedMigration({ failureReason: "some other error" });
+    expect(versionSkew.detect(snapshot({ migrations: [other] }))).toEqual([]);
+  });
+
+  it("after the transfer began, a text of another kind is skew only with both images read from the pods", () => {
+    const began = failedMigration({
+      failed: true,
+      failureReason: "some other error",
+      startTimestamp: "2026-08-22T10:01:00Z",
+    });
+    // The target image only inferred (the target pod is gone): not enough.
+    expect(versionSkew.detect(snapshot({ migrations: [began] }))).toEqual([]);
+    const s = snapshot({
+      migrations: [began],
+      pods: [
+        launcherPod("virt-launcher-orders-db-aaaaa", oldImage),
+        launcherPod("virt-launcher-orders-db-bbbbb", newImage, migUid),
+      ],
+    });
+    const [finding] = versionSkew.detect(s);
+    expect(finding?.confidence).toBe("low");
+    expect(finding?.summary).toContain(
+      '("some other error"): it failed after the transfer began, between two launcher builds',
+    );
+    expect(finding?.notChecked?.[0]).toMatch(/^whether the failure text is the launchers' mismatch/);
   });
 
   it("is silent when the same images ran on both ends", () => {
