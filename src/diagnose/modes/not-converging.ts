@@ -137,7 +137,7 @@ function monitorAbortByState(
 ): { evidence: Evidence[]; cause?: string | undefined; confidence: Confidence } | undefined {
   const state = attempt.state;
   if (!state?.failed || state.abortRequested) return undefined;
-  if (attempt.migration && attempt.migration.metadata.deletionTimestamp) return undefined;
+  if (attempt.migration?.metadata.deletionTimestamp) return undefined;
   const ran = secondsBetween(state.startTimestamp ?? undefined, state.endTimestamp ?? undefined);
   const completion = completionTimeoutSeconds(s);
   const atTimeout = ran !== undefined && completion !== undefined && ran >= completion * 0.95;
