@@ -3,6 +3,11 @@
 // when no other node carries them, KubeVirt warns NoSuitableNodesForHostModelMigration and the
 // target pod never schedules. When a node does carry the labels but its CPU still lacks a feature
 // the guest uses, libvirt refuses the incoming guest: "guest CPU doesn't match specification".
+//
+// State signatures: a target pod with CPU-label node selectors that no node other than the source
+// carries; a host-model guest whose migration failed within a minute of Running, from a node of
+// one host CPU model (host-model-cpu.node.kubevirt.io/<model>) to a node of another (low
+// confidence). The NoSuitableNodesForHostModelMigration reason and libvirt's text raise it.
 
 import type { Node, Pod } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
@@ -13,10 +18,14 @@ import {
   findEvents,
   isTargetPod,
   lowerConfidence,
+  migrationObject,
+  migrationStateOf,
   missingAbout,
   nonEmpty,
+  phaseTime,
   relevantMigrations,
   relevantSince,
+  sourcePodOf,
   targetPodsOf,
 } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
@@ -131,6 +140,58 @@ function commonCpuModels(nodes: readonly Node[]): string[] {
   return [...(first ?? [])].filter((model) => rest.every((set) => set.has(model))).sort();
 }
 
+/** A host-model guest's migration that failed within this long of its transfer starting. */
+const earlyFailureSeconds = 60;
+
+function hostModelCpuOf(node: Node | undefined): string | undefined {
+  const key = Object.keys(node?.metadata.labels ?? {}).find((k) =>
+    k.startsWith("host-model-cpu.node.kubevirt.io/"),
+  );
+  return key?.slice("host-model-cpu.node.kubevirt.io/".length);
+}
+
+/**
+ * From state alone: a host-model guest whose migration failed within a minute of Running, from
+ * a node of one host CPU model to a node of another (their host-model-cpu labels differ).
+ */
+function crossModelEarlyFailure(s: Snapshot): Evidence[] {
+  const model = cpuModelOf(s);
+  if (model !== "" && model !== "host-model") return [];
+  const failed = relevantMigrations(s)
+    .filter((m) => m.status?.phase === "Failed")
+    .at(-1);
+  if (!failed) return [];
+  const running = phaseTime(failed, "Running");
+  const ended = phaseTime(failed, "Failed");
+  const seconds = running && ended ? (Date.parse(ended) - Date.parse(running)) / 1000 : Number.NaN;
+  if (!(seconds >= 0 && seconds <= earlyFailureSeconds)) return [];
+  const state = migrationStateOf(s, failed);
+  const target = targetPodsOf(s, failed).find((p) => p.spec?.nodeName)?.spec?.nodeName ?? state?.targetNode;
+  const source = state?.sourceNode ?? sourcePodOf(s, failed)?.spec?.nodeName ?? s.vmi?.status?.nodeName;
+  const node = (name: string | undefined) => s.nodes.find((n) => n.metadata.name === name);
+  const from = hostModelCpuOf(node(source));
+  const to = hostModelCpuOf(node(target));
+  if (!from || !to || from === to || source === target) return [];
+  return [
+    {
+      object: migrationObject(failed),
+      field: "status.phaseTransitionTimestamps",
+      time: ended,
+      text: `Failed ${Math.round(seconds)} s after Running: the target refused the guest as the transfer began`,
+    },
+    {
+      object: `Node/${source}`,
+      field: "metadata.labels",
+      text: `host-model-cpu.node.kubevirt.io/${from} (the source: the guest's host-model CPU)`,
+    },
+    {
+      object: `Node/${target}`,
+      field: "metadata.labels",
+      text: `host-model-cpu.node.kubevirt.io/${to} (the target: another CPU generation)`,
+    },
+  ];
+}
+
 function detect(s: Snapshot): Finding[] {
   const evidence: Evidence[] = [];
   const notChecked: string[] = [];
@@ -152,6 +213,8 @@ function detect(s: Snapshot): Finding[] {
         .join(", ")}; no node other than the source has them all (${lacking})`,
     });
   }
+  const crossModel = evidence.length === 0 ? crossModelEarlyFailure(s) : [];
+  evidence.push(...crossModel);
   if (evidence.length === 0) return [];
 
   const features = [
@@ -174,6 +237,12 @@ function detect(s: Snapshot): Finding[] {
 
   let confidence: Confidence = events.length > 0 || incompatible.length > 0 ? "high" : "medium";
   if (unsatisfiable.length > 0 && confidence === "medium") confidence = "high";
+  if (crossModel.length > 0) {
+    confidence = "low";
+    notChecked.push(
+      "libvirt's own words (\"guest CPU doesn't match specification\" and the missing features): no failure text was found, so this is read from the nodes' CPU models and the timing",
+    );
+  }
   if (s.nodes.length === 0) notChecked.push("the nodes' CPU model and feature labels (nodes were not read)");
   if (missingAbout(s, /events/i).length > 0) {
     notChecked.push("events (NoSuitableNodesForHostModelMigration is an event on the VMI)");
@@ -226,7 +295,9 @@ function detect(s: Snapshot): Finding[] {
   const summary = `${why}; ${
     incompatible.length > 0
       ? `the target node's CPU lacks features the guest uses${where}, so libvirt refused the incoming guest`
-      : "no other node offers them, so the migration target cannot be placed anywhere"
+      : crossModel.length > 0
+        ? "the migration went to a node of another CPU generation and failed as soon as the transfer began, which is how the target refuses a CPU it cannot provide"
+        : "no other node offers them, so the migration target cannot be placed anywhere"
   }. A running guest keeps its CPU: only a restart with a CPU model every node offers fixes this.`;
   const explanation = chosen
     ? `Set the VM's CPU model to one every node advertises (${common.join(", ")} here; ${chosen} is used below), then restart the VM so it boots with that model (this causes downtime). A cluster-wide default is spec.configuration.cpuModel in the KubeVirt CR.`

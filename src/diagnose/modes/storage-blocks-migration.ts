@@ -2,6 +2,11 @@
 // storage during the migration: storage libvirt does not consider shared ("Unsafe migration"),
 // a read-only or empty CD-ROM it cannot copy, a volume-migration destination smaller than its
 // source, or a volume that cannot attach or mount on the target node.
+//
+// State signatures: a volume migration (the VMI's VolumesChange condition or status.migratedVolumes)
+// whose migration failed, and in it a destination PVC whose capacity is below its source's; a
+// target pod with FailedAttachVolume or FailedMount events. The libvirt and QEMU texts name the
+// other cases (unsafe storage, a read-only disk) and raise the confidence.
 
 import type { Event } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
@@ -13,21 +18,26 @@ import {
   isFinal,
   isTargetPod,
   lowerConfidence,
+  migrationObject,
   missingAbout,
   nonEmpty,
+  quantityBytes,
   relevantMigrations,
   relevantSince,
   targetPodNamesOf,
+  vmiObject,
 } from "../evidence.js";
+import { phaseStory, transferBegan } from "../failure-signals.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 
 const id = "storage-blocks-migration";
 const title = "Storage blocks the live migration";
 const docs = "https://kubevirt.io/user-guide/compute/live_migration/";
 
-type Case = "unsafe" | "readonly-disk" | "smaller-destination" | "attach";
+type Case = "unsafe" | "readonly-disk" | "smaller-destination" | "volume-migration" | "attach";
 
-const patterns: Record<Exclude<Case, "attach">, RegExp> = {
+const patterns: Record<Exclude<Case, "attach" | "volume-migration"> | "migrate-disks", RegExp> = {
+  "migrate-disks": /VIR_MIGRATE_PARAM_MIGRATE_DISKS'? requires use of '?VIR_MIGRATE_NON_SHARED_(?:DISK|INC)/,
   unsafe: /Unsafe migration: Migration without shared storage is unsafe/,
   "readonly-disk": /Cannot migrate empty or read-only disk (\w+)/,
   "smaller-destination":
@@ -58,6 +68,67 @@ export function targetVolumeEvents(s: Snapshot): Event[] {
   return found;
 }
 
+interface VolumePair {
+  source?: string | undefined;
+  destination?: string | undefined;
+  /** The destination's capacity is below the source's. */
+  smaller: boolean;
+  evidence: Evidence;
+}
+
+interface PVCInfo {
+  claimName?: string;
+  capacity?: { storage?: string };
+}
+
+/**
+ * A volume migration (the VMI's VolumesChange condition, or its status.migratedVolumes) whose
+ * migration failed: the pairs of source and destination PVCs, with their capacities compared.
+ */
+function volumeMigrationFailure(
+  s: Snapshot,
+): { pairs: VolumePair[]; evidence: Evidence[]; afterStart: boolean } | undefined {
+  const status = s.vmi?.status as
+    | { migratedVolumes?: { volumeName?: string; sourcePVCInfo?: PVCInfo; destinationPVCInfo?: PVCInfo }[] }
+    | undefined;
+  const migrated = status?.migratedVolumes ?? [];
+  const changing = s.vmi?.status?.conditions?.find((c) => c.type === "VolumesChange" && c.status === "True");
+  if (migrated.length === 0 && !changing) return undefined;
+  const failed = relevantMigrations(s)
+    .filter((m) => m.status?.phase === "Failed")
+    .at(-1);
+  if (!failed) return undefined;
+  const evidence: Evidence[] = [];
+  if (changing)
+    evidence.push({
+      object: vmiObject(s),
+      field: "status.conditions[VolumesChange]",
+      time: changing.lastTransitionTime ?? undefined,
+      text: "True: the VM's volumes are being migrated to new PVCs",
+    });
+  evidence.push({
+    object: migrationObject(failed),
+    field: "status.phase",
+    text: `Failed (${phaseStory(failed)})`,
+  });
+  const pairs = migrated.map((v): VolumePair => {
+    const from = quantityBytes(v.sourcePVCInfo?.capacity?.storage);
+    const to = quantityBytes(v.destinationPVCInfo?.capacity?.storage);
+    const smaller = from !== undefined && to !== undefined && to < from;
+    return {
+      source: v.sourcePVCInfo?.claimName,
+      destination: v.destinationPVCInfo?.claimName,
+      smaller,
+      evidence: {
+        object: vmiObject(s),
+        field: `status.migratedVolumes[${v.volumeName ?? "?"}]`,
+        text: `${v.sourcePVCInfo?.claimName ?? "?"} (${v.sourcePVCInfo?.capacity?.storage ?? "capacity unknown"}) → ${v.destinationPVCInfo?.claimName ?? "?"} (${v.destinationPVCInfo?.capacity?.storage ?? "capacity unknown"})${smaller ? ": the destination is smaller" : ""}`,
+      },
+    };
+  });
+  return { pairs, evidence, afterStart: transferBegan(s, failed) };
+}
+
 function cdromDisks(s: Snapshot): string[] {
   const disks = s.vmi?.spec.domain?.devices?.disks ?? s.vm?.spec.template?.spec?.domain?.devices?.disks ?? [];
   return disks.filter((d) => d.cdrom !== undefined).map((d) => d.name);
@@ -83,8 +154,9 @@ function detect(s: Snapshot): Finding[] {
     summary: string,
     explanation: string,
     commands: string[],
+    initial: Confidence = "high",
   ) => {
-    let confidence: Confidence = "high";
+    let confidence: Confidence = initial;
     const notChecked: string[] = [];
     if (kind === "attach" && !s.pods.some(isTargetPod)) {
       confidence = "medium";
@@ -146,24 +218,17 @@ function detect(s: Snapshot): Finding[] {
     );
   }
 
-  const smaller = failureTextsMatching(s, patterns["smaller-destination"]);
-  if (smaller.length > 0) {
-    const migrated = (
-      s.vmi?.status as
-        | {
-            migratedVolumes?: {
-              sourcePVCInfo?: { claimName?: string };
-              destinationPVCInfo?: { claimName?: string };
-            }[];
-          }
-        | undefined
-    )?.migratedVolumes;
-    const pair = migrated?.[0];
-    const src = pair?.sourcePVCInfo?.claimName;
-    const dst = pair?.destinationPVCInfo?.claimName;
+  const smallerText = failureTextsMatching(s, patterns["smaller-destination"]);
+  const volumeMigration = volumeMigrationFailure(s);
+  const shrunk = volumeMigration?.pairs.find((p) => p.smaller);
+  const smaller = smallerText.length > 0 || shrunk !== undefined;
+  if (smaller) {
+    const pair = shrunk ?? volumeMigration?.pairs[0];
+    const src = pair?.source;
+    const dst = pair?.destination;
     make(
       "smaller-destination",
-      smaller,
+      [...smallerText, ...(shrunk ? [shrunk.evidence] : []), ...(volumeMigration?.evidence ?? [])],
       `The volume migration failed because the destination volume${dst ? ` ${dst}` : ""} is smaller than the source${src ? ` ${src}` : ""}: QEMU on the target cannot fit the source disk into it.`,
       "Recreate the destination PVC at least as large as the source (check the source's actual capacity, which can exceed its request), then update the VM's volumes again.",
       [
@@ -172,6 +237,30 @@ function detect(s: Snapshot): Finding[] {
           .map((n) => commandLine(["kubectl", "get", "pvc", n, ...ns])),
         ...(src || dst ? [] : [commandLine(["kubectl", "get", "pvc", ...ns])]),
       ],
+    );
+  }
+
+  const disksFlag = failureTextsMatching(s, patterns["migrate-disks"]);
+  // A failed volume migration says no more than that, unless the text or a smaller destination named why.
+  if (disksFlag.length > 0 || (volumeMigration && !smaller)) {
+    const direct = disksFlag.length > 0;
+    make(
+      "volume-migration",
+      [...disksFlag, ...(volumeMigration?.evidence ?? [])],
+      direct
+        ? "The volume migration failed: libvirt was asked to copy the changed volumes but not told to copy non-shared disks, which it refuses. This is a KubeVirt defect in how the volume migration is started (kubevirt/kubevirt#12811), seen when moving between shared (RWX) storage classes."
+        : `The migration was a volume migration (the VM's volumes were changed with updateVolumesStrategy: Migration) and it failed${volumeMigration?.afterStart ? " after the copy began" : ""}: copying the changed volumes to their new PVCs is what failed, not the memory.`,
+      "Check the destination PVCs (bound, at least as large as the source, a mode the target node can use) and the KubeVirt version's volume-migration limitations; revert the VM's volumes to the source PVCs to stop the retries, or migrate the storage offline (stop the VM, copy, start).",
+      [
+        ...(volumeMigration?.pairs ?? [])
+          .flatMap((p) => [p.source, p.destination])
+          .filter((n): n is string => !!n)
+          .slice(0, 2)
+          .map((n) => commandLine(["kubectl", "get", "pvc", n, ...ns])),
+        commandLine(["kubectl", "get", "vmi", vm, ...ns, "-o", "jsonpath={.status.migratedVolumes}"]),
+        commandLine(["kubectl", "edit", "vm", vm, ...ns]),
+      ],
+      direct ? "high" : "low",
     );
   }
 

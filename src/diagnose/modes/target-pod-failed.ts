@@ -14,6 +14,7 @@ import {
   logEntries,
   logEvidence,
   lowerConfidence,
+  migrationEndTime,
   migrationObject,
   migrationStateOf,
   missingAbout,
@@ -74,8 +75,31 @@ function terminatedCompute(pod: Pod) {
   return status?.state?.terminated ?? status?.lastState?.terminated;
 }
 
-function podFailure(pod: Pod): { kind: Kind; text: string; field: string } | undefined {
+/** Whether `time` comes after the migration's end (by more than a few seconds): the aftermath, not the cause. */
+function afterEnd(time: string | undefined, endedAt: string | undefined): boolean {
+  const t = Date.parse(time ?? "");
+  const end = Date.parse(endedAt ?? "");
+  return !Number.isNaN(t) && !Number.isNaN(end) && t > end + 5_000;
+}
+
+function podFailure(
+  s: Snapshot,
+  pod: Pod,
+  endedAt: string | undefined,
+): { kind: Kind; text: string; field: string } | undefined {
   const term = terminatedCompute(pod);
+  const deleted = pod.metadata.deletionTimestamp;
+  if (deleted && !afterEnd(deleted, endedAt)) {
+    const node = s.nodes.find((n) => n.metadata.name === pod.spec?.nodeName);
+    const drained = node?.spec?.unschedulable ? `; its node ${node.metadata.name} is cordoned (drained)` : "";
+    return {
+      kind: "removed",
+      field: "metadata.deletionTimestamp",
+      text: `deleted at ${deleted}, before the migration ended${drained}`,
+    };
+  }
+  // A target launcher that stops after its migration failed is the aftermath, not the cause.
+  if (term?.reason !== "OOMKilled" && afterEnd(term?.finishedAt ?? undefined, endedAt)) return undefined;
   if (term?.reason === "OOMKilled")
     return {
       kind: "oom",
@@ -141,7 +165,7 @@ function failures(s: Snapshot): Failure[] {
       const pod = s.pods.find((p) => p.metadata.name === podName);
       if (!pod) continue;
       const node = pod.spec?.nodeName;
-      const failure = podFailure(pod);
+      const failure = podFailure(s, pod, migration ? migrationEndTime(s, migration) : undefined);
       if (failure) {
         found.push({
           kind: failure.kind,
