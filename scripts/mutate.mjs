@@ -2,6 +2,7 @@
 //
 //   npm run mutate -- src/diagnose/modes/version-skew.ts [more modules...]
 //   npm run mutate -- --all-rules
+//   npm run mutate -- --all-rules --without .reasoning.   (leave out test files whose path has this)
 //
 // For each module, Stryker mutates that module only (`mutate: [module]`) and runs a generated
 // vitest config whose `include` lists the tests that cover it: test/diagnose/modes/<name>.test.ts,
@@ -12,7 +13,8 @@
 // Prints, per module, killed / survived / no coverage / timeout and the score
 // killed / (killed + survived + no coverage), lists the surviving mutants, and writes
 // reports/mutation/<name>.{html,json} and a summary of every module measured so far,
-// reports/mutation/summary.{json,md}. Exits 1 when a module scores below --min (default 0).
+// reports/mutation/summary.{json,md}. Exits 1 when a module scores below --min (default 0), or
+// when Stryker fails on one (a test that fails without mutants); the other modules still run.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { Stryker } from "@stryker-mutator/core";
@@ -25,12 +27,13 @@ const configsDir = ".stryker-tmp/vitest-configs";
 
 function usage(message) {
   if (message) console.error(message);
-  console.error("usage: npm run mutate -- <module.ts>... | --all-rules [--min <score>]");
+  console.error("usage: npm run mutate -- <module.ts>... | --all-rules [--min <score>] [--without <text>]");
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
 const modules = [];
+const without = [];
 let min = 0;
 for (let i = 0; i < args.length; i++) {
   const arg = args[i];
@@ -41,6 +44,10 @@ for (let i = 0; i < args.length; i++) {
   } else if (arg === "--min") {
     min = Number(args[++i]);
     if (!Number.isFinite(min)) usage("--min takes a number (a percentage)");
+  } else if (arg === "--without") {
+    const text = args[++i];
+    if (!text) usage("--without takes some text of the test paths to leave out");
+    without.push(text);
   } else if (arg === "--help" || arg === "-h") {
     usage();
   } else if (arg.startsWith("-")) {
@@ -65,7 +72,7 @@ function testFilesUnder(dir) {
   return out;
 }
 
-const allTests = testFilesUnder("test");
+const allTests = testFilesUnder("test").filter((file) => !without.some((text) => file.includes(text)));
 
 /** The test files that cover a module: its own tests by name, and the tests that import it. */
 function testsFor(module) {
@@ -192,6 +199,7 @@ function writeSummary(entries) {
 process.chdir(root);
 mkdirSync(join(root, reportsDir), { recursive: true });
 const entries = [];
+const failures = [];
 for (const module of modules) {
   const name = basename(module).replace(/\.ts$/, "");
   const tests = testsFor(module);
@@ -208,7 +216,15 @@ for (const module of modules) {
     htmlReporter: { fileName: `${reportsDir}/${name}.html` },
     jsonReporter: { fileName: `${reportsDir}/${name}.json` },
   });
-  const results = await stryker.runMutationTest();
+  let results;
+  try {
+    results = await stryker.runMutationTest();
+  } catch (error) {
+    // Most often a test that fails without any mutant: report it and go on with the next module.
+    console.error(`${module}: Stryker failed: ${error instanceof Error ? error.message : error}`);
+    failures.push(module);
+    continue;
+  }
   const seconds = Math.round((Date.now() - started) / 100) / 10;
   const entry = summarize(module, results, seconds, tests);
   entries.push(entry);
@@ -225,8 +241,7 @@ for (const e of entries) {
   );
 }
 console.log(`\nSummary: ${reportsDir}/summary.md and summary.json`);
+if (failures.length > 0) console.error(`not measured (Stryker failed): ${failures.join(", ")}`);
 const low = entries.filter((e) => e.score !== null && e.score < min);
-if (low.length > 0) {
-  console.error(`below ${min}%: ${low.map((e) => e.module).join(", ")}`);
-  process.exit(1);
-}
+if (low.length > 0) console.error(`below ${min}%: ${low.map((e) => e.module).join(", ")}`);
+if (failures.length > 0 || low.length > 0) process.exit(1);
