@@ -58,6 +58,9 @@ function fmt(seconds: number): string {
 }
 
 /** The Pending VMIM of this VMI that virt-controller has not started, with how long it waited. */
+/** Without evidence of a full queue, a Pending migration this old is stuck rather than queued. */
+export const queuedAtMostSeconds = 3600;
+
 function waitingMigration(
   s: Snapshot,
 ): { migration: VirtualMachineInstanceMigration; since: string; age: number } | undefined {
@@ -204,6 +207,9 @@ function limitsFinding(
 
   // Other VMs' migrations were read and they leave room: the queue is not what holds this one.
   if (!lastLog && others.length > 0 && !clusterFull && !nodeFull) return undefined;
+  // Migrations take minutes; a wait far longer than that with no sign of a full queue is a
+  // migration that is not going to start by itself (stuck-migration says so).
+  if (!lastLog && !clusterFull && !nodeFull && age >= queuedAtMostSeconds) return undefined;
 
   const cr = s.kubevirt ? `KubeVirt/${s.kubevirt.metadata.name ?? "kubevirt"}` : "KubeVirt";
   const limitSource = (field: string) => (settings.explicit.has(field) ? "" : " (KubeVirt default)");

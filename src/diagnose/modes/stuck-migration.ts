@@ -1,8 +1,13 @@
 // stuck-migration: a migration that stays unfinished with nothing moving: no phase change and no
 // progress for far longer than KubeVirt's own timeouts allow, or a cancel (the VMIM deleted, the
 // abort requested) that never completes (kubevirt/kubevirt#2228). Pending is left to
-// migration-queued and an unschedulable target to target-pod-unschedulable: both have their own
-// timeouts and explanations.
+// migration-queued for its first hour (and for as long as the queue is seen full) and an
+// unschedulable target to target-pod-unschedulable: both have their own timeouts and explanations.
+//
+// State signature: a VMIM whose deletionTimestamp or migrationAbortRequested condition is over
+// two minutes old and still not final; a phase held far past KubeVirt's own timeouts (Running past
+// the completion and progress timeouts with no progress line, a preparing phase over ten minutes,
+// Pending over an hour with no target pod and no full queue).
 
 import type { VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
@@ -22,6 +27,7 @@ import {
 } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 import { handlerDisruptionSignals } from "./handler-disruption.js";
+import { migrationQueued, queuedAtMostSeconds } from "./migration-queued.js";
 
 const id = "stuck-migration";
 const title = "Migration is stuck";
@@ -179,6 +185,17 @@ function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding
         text: `startTimestamp: ${state.startTimestamp ?? "unset"}, completed: ${state.completed === true}, failed: ${state.failed === true}, mode: ${state.mode ?? "unset"}`,
       });
     }
+  } else if (phase === "Pending" || phase === "") {
+    // A queue behind the parallel limits moves within minutes; past an hour with no target pod
+    // and no sign of a full queue (migration-queued then stays quiet), nothing is moving.
+    if (age < queuedAtMostSeconds || podsOfMigration(s, m).length > 0 || migrationQueued.detect(s).length > 0)
+      return undefined;
+    confidence = "medium";
+    why =
+      "no target pod was ever created, and nothing shows the parallel-migration limits full; virt-controller is holding it back (a stale record of an earlier migration, a target pod it cannot render, a condition it waits for)";
+    notChecked.push(
+      "virt-controller's log for this VMI (it says why it does not create the target pod), and the other VMs' migrations (whether the limits are full)",
+    );
   } else if (preparePhases.has(phase)) {
     if (age < prepareStuckSeconds) return undefined;
     confidence = "medium";

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { stuckMigration } from "../../../src/diagnose/modes/stuck-migration.js";
+import { ago, migration, pod, snap, vmi } from "../../helpers/builders.js";
 import { fixtureSnapshot, type HitExpectation, testRuleFixtures } from "../../helpers/diagnose.js";
 
 const id = "stuck-migration";
@@ -70,5 +71,46 @@ describe(id, () => {
     expect(stuckMigration.detect({ ...base, logs: [], vmi: noSize })).toEqual([]);
     const [g] = stuckMigration.detect({ ...base, logs: [], vmi: noSize, takenAt: "2025-04-01T11:30:00Z" });
     expect(g?.confidence).toBe("low");
+  });
+});
+
+describe("stuck-migration on a long Pending (state only)", () => {
+  const pendingFor = (seconds: number) =>
+    migration({
+      name: "mig-p",
+      uid: "uid-p",
+      phase: "Pending",
+      created: ago(seconds),
+      transitions: { Pending: ago(seconds) },
+    });
+  const running = vmi({ phase: "Running", nodeName: "node-1" });
+
+  test("an hour Pending with no target pod and no full queue is stuck; less is migration-queued's", () => {
+    expect(stuckMigration.detect(snap({ vmi: running, migrations: [pendingFor(3599)] }))).toEqual([]);
+    const [f] = stuckMigration.detect(snap({ vmi: running, migrations: [pendingFor(3600)] }));
+    expect(f?.confidence).toBe("medium");
+    expect(f?.summary).toBe(
+      "VirtualMachineInstanceMigration/mig-p has been Pending for 60 min with nothing moving: no target pod was ever created, and nothing shows the parallel-migration limits full; virt-controller is holding it back (a stale record of an earlier migration, a target pod it cannot render, a condition it waits for).",
+    );
+    expect(f?.notChecked?.[0]).toMatch(/^virt-controller's log for this VMI/);
+  });
+
+  test("not while the queue is seen full, nor once a target pod exists", () => {
+    const full = ["a", "b", "c", "d", "e"].map((n) => {
+      const m = migration({
+        name: `run-${n}`,
+        uid: `uid-${n}`,
+        phase: "Running",
+        state: { sourceNode: "node-9" },
+      });
+      return { ...m, spec: { vmiName: `vm-${n}` } };
+    });
+    expect(stuckMigration.detect(snap({ vmi: running, migrations: [...full, pendingFor(7200)] }))).toEqual(
+      [],
+    );
+    const target = pod("virt-launcher-db-1-t", { labels: { "kubevirt.io/migrationJobUID": "uid-p" } });
+    expect(
+      stuckMigration.detect(snap({ vmi: running, migrations: [pendingFor(7200)], pods: [target] })),
+    ).toEqual([]);
   });
 });
