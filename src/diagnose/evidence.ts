@@ -385,8 +385,13 @@ export function parseMigrationInfo(text: string): MigrationInfo | undefined {
   const head = /Migration info for ([^:\s]+): (.*)$/.exec(text);
   if (!head?.[1]) return undefined;
   const fields = new Map<string, number>();
-  for (const [, key, value] of (head[2] ?? "").matchAll(/([A-Za-z]+):(\d+(?:\.\d+)?)/g)) {
-    if (key !== undefined && value !== undefined) fields.set(key, Number(value));
+  // v1.1 and later write MiB and Mbps; v0.58–v1.0 wrote bytes (B) and bytes per second (B/s).
+  for (const [, key, value, unit] of (head[2] ?? "").matchAll(
+    /([A-Za-z]+):(\d+(?:\.\d+)?)(MiB|Mbps|B\/s|B|ms)?/g,
+  )) {
+    if (key === undefined || value === undefined) continue;
+    const n = Number(value);
+    fields.set(key, unit === "B" ? n / 2 ** 20 : unit === "B/s" ? (n * 8) / 1e6 : n);
   }
   return {
     uid: head[1],
@@ -420,6 +425,20 @@ export function vmiCondition(
   type: string,
 ): NonNullable<NonNullable<NonNullable<Snapshot["vmi"]>["status"]>["conditions"]>[number] | undefined {
   return s.vmi?.status?.conditions?.find((c) => c.type === type);
+}
+
+/**
+ * virt-controller's event when its 15-minute catch-all deletes a Pending target pod: "pending pod
+ * <ns>/<pod> timeout period exceeded" from v1.3 on; before, a format slip printed
+ * "pending pod timeout period exceeded%!(EXTRA string=<pod>)".
+ */
+export const pendingPodTimeout =
+  /^pending pod (?:(?:\S+\/)?(\S+) )?timeout period exceeded(?:%!\(EXTRA string=(?:\S+\/)?([^)]+)\))?/;
+
+/** The pod a pending-timeout event names, in either wording. */
+export function timedOutPodName(message: string | undefined): string | undefined {
+  const m = pendingPodTimeout.exec(message ?? "");
+  return m?.[1] ?? m?.[2];
 }
 
 /** The label selector of virt-handler's pods. */

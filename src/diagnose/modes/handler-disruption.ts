@@ -29,7 +29,7 @@ const id = "handler-disruption";
 const title = "virt-handler was disrupted during the migration";
 const docs = "https://github.com/kubevirt/kubevirt/issues/18670";
 const notifyLost =
-  /Failed to connect to notify server|Failed to send domain notify event|failed to notify domain event/;
+  /Failed to connect to notify server|failed to send domain notify event|failed to notify domain event/i;
 const handlerShutdown = /during virt-handler shutdown/;
 const heartbeatAnnotation = "kubevirt.io/heartbeat";
 /** virt-handler writes its heartbeat every minute; older than this means it is not running. */

@@ -136,7 +136,9 @@ function detect(s: Snapshot): Finding[] {
   const reasons = [
     ...new Set(
       attempts.flatMap((a) =>
-        a.failure.map((e) => reasonOf(e.text)).filter((r) => r !== "source node reported migration failed"),
+        a.failure
+          .map((e) => reasonOf(e.text))
+          .filter((r) => !/^source node reported migration failed$/i.test(r)),
       ),
     ),
   ];

@@ -46,8 +46,12 @@ const docs = "https://kubevirt.io/user-guide/compute/live_migration/";
 const oldReason =
   /Live migration (stuck for (\d+) (?:seconds|sec)|is not completed after (\d+) (?:seconds|sec)) and has been aborted/;
 const newReason = /^Live migration has been aborted$/;
-/** libvirt's own text when the monitor's abort wins the race to write the reason (v1.9+). */
-const libvirtAbort = /operation aborted: job '?migration out'? canceled by client/;
+/**
+ * libvirt's own text of an aborted job, in every libvirt's wording ("job 'migration out' canceled
+ * by client", "migration out job: canceled by client", "migration job: canceled by client"):
+ * KubeVirt itself matches only "canceled by client".
+ */
+const libvirtAbort = /canceled by client/;
 const abortLog = /Aborting migration: (stuck for (\d+) seconds|not completed after (\d+) seconds)/;
 /** A running migration whose remaining data has not reached a new low for this long is stalling. */
 const stallSeconds = 60;
@@ -178,6 +182,16 @@ function completionTimeoutSeconds(s: Snapshot): number | undefined {
   return allowed - (conf?.progressTimeout ?? migrationSettings(s).progressTimeout);
 }
 
+/** The reason in the newest `... migration uid <uid> failed. reason:<text>` event about the attempt. */
+function reasonFromEvents(s: Snapshot, uid: string | undefined): string | undefined {
+  if (uid === undefined) return undefined;
+  const events = findEvents(s, { type: "Warning", message: /failed\. reason: ?/ }).filter((e) =>
+    (e.message ?? "").includes(uid),
+  );
+  const text = events.at(-1)?.message ?? "";
+  return /failed\. reason: ?(.*)$/s.exec(text)?.[1]?.trim() || undefined;
+}
+
 function fix(s: Snapshot): Finding["fix"] {
   const settings = migrationSettings(s);
   const patch = (migrations: Record<string, unknown>) => patchMigrationConfig(s, migrations);
@@ -199,7 +213,8 @@ function fix(s: Snapshot): Finding["fix"] {
 }
 
 function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding | undefined {
-  const reason = attempt.state?.failureReason ?? "";
+  // failureReason exists from v1.3 on; before, the reason is only in virt-handler's Migrated event.
+  const reason = attempt.state?.failureReason ?? reasonFromEvents(s, attempt.uid) ?? "";
   const evidence: Evidence[] = [];
   const notChecked: string[] = [];
   const at =

@@ -24,10 +24,12 @@ import {
   migrationObject,
   missingAbout,
   nonEmpty,
+  pendingPodTimeout,
   podCondition,
   relevantMigrations,
   relevantSince,
   targetPodNamesOf,
+  timedOutPodName,
 } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 import { candidateNodes } from "./target-pod-unschedulable.js";
@@ -52,7 +54,7 @@ export interface NetworkFailure {
   stuckFor?: number | undefined;
 }
 
-const pendingTimeout = /^pending pod (?:\S+\/)?(\S+) timeout period exceeded/;
+const pendingTimeout = pendingPodTimeout;
 
 function nodeOf(s: Snapshot, podName: string, pod: Pod | undefined): string | undefined {
   if (pod?.spec?.nodeName) return pod.spec.nodeName;
@@ -80,7 +82,7 @@ export function networkSetupFailures(s: Snapshot): NetworkFailure[] {
         }).filter((e) => pendingTimeout.test(e.message ?? ""))
       : [];
     for (const t of timeouts) {
-      const n = pendingTimeout.exec(t.message ?? "")?.[1];
+      const n = timedOutPodName(t.message);
       if (n && !names.includes(n)) names.push(n);
     }
     for (const podName of names) {
@@ -93,7 +95,7 @@ export function networkSetupFailures(s: Snapshot): NetworkFailure[] {
         (e) => (networkError.test(e.message ?? "") || !e.message) && eventAtOrAfter(e, since),
       );
       if (events.length === 0) continue;
-      const timedOut = timeouts.find((e) => pendingTimeout.exec(e.message ?? "")?.[1] === podName);
+      const timedOut = timeouts.find((e) => timedOutPodName(e.message) === podName);
       // A pod gone without a timeout (cancelled, or its migration went on) is not stuck on its network.
       if (!pod && !timedOut) continue;
       const removed = migration

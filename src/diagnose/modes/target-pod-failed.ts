@@ -19,8 +19,10 @@ import {
   migrationStateOf,
   missingAbout,
   nonEmpty,
+  pendingPodTimeout,
   relevantMigrations,
   targetPodNamesOf,
+  timedOutPodName,
 } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 import { cpuMismatchFound } from "./cpu-model-mismatch.js";
@@ -50,9 +52,10 @@ const id = "target-pod-failed";
 const title = "Migration target pod failed";
 const docs = "https://kubevirt.io/user-guide/compute/live_migration/";
 
-const shutdown = /Migration failed because target pod shutdown during migration|reason: Target pod is down/;
+// "target pod is down" was lower case before v1.3.
+const shutdown = /Migration failed because target pod shutdown during migration|reason: ?target pod is down/i;
 const removed = /Migration target pod was removed during active migration/;
-const pendingTimeout = /^pending pod (?:\S+\/)?(\S+) timeout period exceeded/;
+const pendingTimeout = pendingPodTimeout;
 const qemuFailed =
   /qemu unexpectedly closed the monitor|process exited while connecting to monitor|Failed to start VirtualMachineInstance|failed to start domain|unable to map backing store/i;
 /** QEMU errors another rule owns: the guest CPU, the volume size. */
@@ -158,7 +161,7 @@ function failures(s: Snapshot): Failure[] {
       stuck.some((t) => t.migration === migration) ||
       broken.some((f) => f.migration === migration);
     const timeouts = onVmim("SuccessfulDelete", pendingTimeout).filter(
-      (e) => !explained(pendingTimeout.exec(e.message ?? "")?.[1] ?? ""),
+      (e) => !explained(timedOutPodName(e.message) ?? ""),
     );
 
     for (const podName of own) {
@@ -227,7 +230,7 @@ function failures(s: Snapshot): Failure[] {
       found.push({
         kind: "pending",
         migration,
-        podName: pendingTimeout.exec(t.message ?? "")?.[1],
+        podName: timedOutPodName(t.message),
         evidence: [eventEvidence(t)],
       });
     }

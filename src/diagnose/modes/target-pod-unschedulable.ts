@@ -56,11 +56,12 @@ function classify(text: string): SchedulingCause {
   if (/Insufficient bridge\.network\.kubevirt\.io\//.test(text)) return "bridge-resource";
   if (/^Insufficient |Too many pods/.test(text)) return "resources";
   if (/anti-affinity/.test(text)) return "anti-affinity";
+  // "volume node affinity conflict" names node affinity too: the volume's test comes first.
+  if (/volume node affinity|VolumeBinding|unbound immediate PersistentVolumeClaims/i.test(text))
+    return "volume-affinity";
   if (/node affinity|node selector|MatchNodeSelector|NodeAffinity/i.test(text)) return "selector";
   if (/taint/.test(text)) return "taint";
   if (/were unschedulable/.test(text)) return "cordoned";
-  if (/volume node affinity|VolumeBinding|unbound immediate PersistentVolumeClaims/i.test(text))
-    return "volume-affinity";
   return "other";
 }
 
@@ -98,7 +99,7 @@ export interface UnschedulableTarget {
   byTiming?: boolean | undefined;
 }
 
-// KubeVirt before v0.56 printed the pod name after the text: "unschedulable pod timeout period
+// KubeVirt before v1.3 printed the pod name after the text: "unschedulable pod timeout period
 // exceeded%!(EXTRA string=virt-launcher-...)".
 const unschedulableTimeout =
   /^unschedulable pod (?:(?:\S+\/)?(\S+) )?timeout period exceeded(?:%!\(EXTRA string=([^)]+)\))?/;
