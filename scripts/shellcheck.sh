@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs ShellCheck on every shell script in the repository: *.sh files and files whose first line
-# is a sh/bash shebang (like .ci/run), outside node_modules, dist and .git.
+# is a sh/bash shebang (like .ci/run), outside node_modules, dist, .git and mutation testing's
+# sandboxes and reports.
 #
 #   scripts/shellcheck.sh            check; fails when shellcheck is not installed
 #   scripts/shellcheck.sh --install  the same, installing Debian's shellcheck package first when
@@ -32,7 +33,7 @@ scripts() {
     if [[ "$first" =~ ^#!.*[/[:space:]](env[[:space:]]+)?(ba|da)?sh([[:space:]]|$) ]]; then
       printf '%s\n' "$file"
     fi
-  done < <(find . \( -name node_modules -o -name dist -o -name .git \) -prune -o -type f -print0) | sort
+  done < <(find . \( -name node_modules -o -name dist -o -name .git -o -name .stryker-tmp -o -name reports \) -prune -o -type f -print0) | sort
 }
 
 if [[ "$mode" == list ]]; then

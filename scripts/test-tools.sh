@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the tools the test suite runs for real, when they are missing: the shells whose
+# completion scripts are parse-checked (zsh, fish), tmux (the VM picker driven on a terminal)
+# and shellcheck. Debian's packages, through apt-get, as root or with passwordless sudo. CI runs
+# this before the tests so that no test is skipped for a missing tool.
+#
+#   scripts/test-tools.sh           install what is missing
+#   scripts/test-tools.sh --check   only say what is missing (exit 1 when something is)
+set -euo pipefail
+
+# command → Debian package
+tools=(zsh:zsh fish:fish tmux:tmux shellcheck:shellcheck)
+
+missing=()
+for pair in "${tools[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "test tools: all present (${tools[*]%%:*})"
+  exit 0
+fi
+if [[ "${1:-}" == --check ]]; then
+  echo "test tools missing: ${missing[*]}" >&2
+  exit 1
+fi
+if [[ "$(id -u)" == 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "error: ${missing[*]} missing, and installing them needs root (or passwordless sudo) for apt-get" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "error: ${missing[*]} missing, and there is no apt-get to install Debian's packages; install them another way" >&2
+  exit 1
+fi
+echo "test tools missing: installing Debian's ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq >&2 || {
+  echo "error: apt-get update failed; cannot install ${missing[*]}" >&2
+  exit 1
+}
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >&2 || {
+  echo "error: apt-get install ${missing[*]} failed" >&2
+  exit 1
+}
+echo "test tools: installed ${missing[*]}"
