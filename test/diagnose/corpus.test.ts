@@ -1,12 +1,16 @@
 // Every diagnose fixture through the whole engine, as `kvmig diagnose --from DIR` runs it: the
 // top problem is the expected mode (the fixture's directory unless `expectedTop` says which
 // root cause comes before it), near misses raise no problem of their mode, and no failure —
-// also with every message stripped to state only — ever reads "no problems found".
+// also with every message stripped to state only — ever reads "no problems found". Each
+// fixture's whole diagnosis, as the operator reads it (every finding's summary, evidence lines,
+// fix and what it could not check), is kept beside it in `expected.txt`: a change to what
+// diagnose says about a real report shows in review.
 
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runRules } from "../../src/diagnose/engine.js";
+import { formatDiagnosis } from "../../src/diagnose/render.js";
 import { failureSignals } from "../../src/diagnose/failure-signals.js";
 import { allRules } from "../../src/diagnose/modes/index.js";
 import type { Finding } from "../../src/diagnose/types.js";
@@ -91,6 +95,15 @@ describe("diagnose on every fixture", () => {
       const report = runRules(await fixtureSnapshot(c.mode, c.name), allRules);
       expect(report.errors).toEqual([]);
       expect(problems(report.findings).map((f) => f.id)[0]).toBe(want);
+    });
+  }
+
+  for (const c of all) {
+    it(`${c.key}: the whole diagnosis is the one in expected.txt`, async () => {
+      const snapshot = await fixtureSnapshot(c.mode, c.name);
+      const report = runRules(snapshot, allRules);
+      const text = `${formatDiagnosis(report, snapshot, { rulesRun: allRules.length }).join("\n")}\n`;
+      await expect(text).toMatchFileSnapshot(join(diagnoseFixturesDir, c.mode, c.name, "expected.txt"));
     });
   }
 
