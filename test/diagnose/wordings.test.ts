@@ -5,9 +5,11 @@
 import { describe, expect, it } from "vitest";
 import { parseMigrationInfo, timedOutPodName } from "../../src/diagnose/evidence.js";
 import { handlerDisruption } from "../../src/diagnose/modes/handler-disruption.js";
+import { migrationConnectionLost } from "../../src/diagnose/modes/migration-connection-lost.js";
 import { notConverging } from "../../src/diagnose/modes/not-converging.js";
 import { targetPodFailed } from "../../src/diagnose/modes/target-pod-failed.js";
 import { schedulerReasons } from "../../src/diagnose/modes/target-pod-unschedulable.js";
+import { versionSkew } from "../../src/diagnose/modes/version-skew.js";
 import { ago, event, migration, snap, vmi } from "../helpers/builders.js";
 
 const uid = "bbbbbbbb-0000-4000-8000-00000000000w";
@@ -129,6 +131,32 @@ describe("wordings across releases", () => {
         handlerDisruption.detect(s).map((f) => f.id),
         line,
       ).toEqual(["handler-disruption"]);
+    }
+  });
+
+  it("a target never reached (refused, no route, timed out) is the network's, even between two launcher images", () => {
+    for (const reason of [
+      "Live migration failed error encountered during MigrateToURI3 libvirt api call: virError(Code=38, Domain=7, Message='unable to connect to server at 'node-2:49152': Connection refused')",
+      "operation failed: Failed to connect to remote libvirt URI qemu+tcp://10.0.0.2/system: No route to host",
+      "dial tcp 10.0.0.2:49153: i/o timeout",
+    ]) {
+      const failed = migration({
+        uid,
+        phase: "Failed",
+        state: { failed: true, failureReason: reason, targetNode: "node-2" },
+      });
+      const s = snap({
+        vmi: vmi(
+          { phase: "Running", nodeName: "node-1", launcherContainerImageVersion: "virt-launcher:v1.8.0" },
+          {},
+        ),
+        currentLauncherImage: "virt-launcher:v1.9.0",
+        migrations: [failed],
+      });
+      const [f] = migrationConnectionLost.detect(s);
+      expect(f?.summary, reason).toContain("could not reach the target on node-2 at all");
+      expect(f?.fix.explanation).toMatch(/NetworkPolicies/);
+      expect(versionSkew.detect(s), reason).toEqual([]);
     }
   });
 });

@@ -2,7 +2,9 @@
 // closed` and kin, facts §h) while nothing points at launcher version skew. The connection runs
 // through virt-handler's migration proxy on both nodes, so a target virt-handler that restarted,
 // a target node that went away, or a broken migration network end a migration this way. The
-// same text between two different launcher images is version-skew's, never this rule's.
+// same text between two different launcher images is version-skew's, never this rule's. A
+// target that could not be reached at all (connection refused, no route, timed out) is the
+// migration network's or a firewall's, whatever the images.
 
 import { commandLine, kvmigCommand } from "../../util/shell.js";
 import { hasLogs, migrationStateOf, nonEmpty } from "../evidence.js";
@@ -30,11 +32,12 @@ function nodeEvidence(s: Snapshot, nodeName: string | undefined): Evidence[] {
 }
 
 function detect(s: Snapshot): Finding[] {
-  const dropped = failedAttempts(s).filter((a) => a.kind === "connection-closed");
+  const dropped = failedAttempts(s).filter((a) => a.kind === "connection-closed" || a.kind === "unreachable");
   // Never on a failure version-skew explains: the two rules must not both fire on one failure.
+  // A target that was never reached is not skew's, whatever the images.
   const unexplained = dropped
     .map((attempt) => ({ attempt, skew: launcherSkew(s, attempt) }))
-    .filter(({ skew }) => skew.verdict !== "skew");
+    .filter(({ attempt, skew }) => attempt.kind === "unreachable" || skew.verdict !== "skew");
   const newest = unexplained.at(-1);
   if (!newest) return [];
   const { attempt, skew } = newest;
@@ -62,9 +65,12 @@ function detect(s: Snapshot): Finding[] {
     ? " An abort had been requested: the connection closed while it was under way, and no abort result was recorded."
     : "";
   const name = attempt.migration?.metadata.name ?? "(VMIM gone)";
-  const summary =
-    `Migration ${name} of ${vm} failed because libvirt lost its connection to the target${targetNode ? ` on ${targetNode}` : ""}; ` +
-    `${sameImage}. The migration runs through virt-handler's proxy on both nodes, so a target virt-handler that restarted, a node that went away or the migration network dropped it.${repeats}${abortNote}`;
+  const unreachable = attempt.kind === "unreachable";
+  const summary = unreachable
+    ? `Migration ${name} of ${vm} failed because the source could not reach the target${targetNode ? ` on ${targetNode}` : ""} at all (refused, unreachable or timed out). ` +
+      `The migration connects through virt-handler's proxy on both nodes, on the pod network or the dedicated migration network: a firewall or NetworkPolicy that blocks the migration ports, a missing route on the migration network, or a target virt-handler that is not listening stops it.${repeats}`
+    : `Migration ${name} of ${vm} failed because libvirt lost its connection to the target${targetNode ? ` on ${targetNode}` : ""}; ` +
+      `${sameImage}. The migration runs through virt-handler's proxy on both nodes, so a target virt-handler that restarted, a node that went away or the migration network dropped it.${repeats}${abortNote}`;
 
   const kubevirtNs = s.kubevirt?.metadata.namespace ?? "kubevirt";
   const commands = [
@@ -97,11 +103,12 @@ function detect(s: Snapshot): Finding[] {
       summary,
       evidence: [...attemptEvidence(attempt), ...skew.evidence, ...nodeEvidence(s, targetNode)],
       fix: {
-        explanation:
-          "Check that virt-handler on the target node is running and has not just restarted, then migrate again. " +
-          (unexplained.length > 1
-            ? "It keeps happening: check the migration network (spec.configuration.migrations.network) and the nodes' connectivity on it."
-            : "If it happens again, check the migration network between the nodes."),
+        explanation: unreachable
+          ? "Check that virt-handler runs on the target node, and that the nodes reach each other on the migration ports (NetworkPolicies in the KubeVirt namespace, host firewalls, the routes of spec.configuration.migrations.network), then migrate again."
+          : "Check that virt-handler on the target node is running and has not just restarted, then migrate again. " +
+            (unexplained.length > 1
+              ? "It keeps happening: check the migration network (spec.configuration.migrations.network) and the nodes' connectivity on it."
+              : "If it happens again, check the migration network between the nodes."),
         commands,
       },
       docs: "https://kubevirt.io/user-guide/compute/live_migration/",

@@ -42,7 +42,11 @@ export const connectionClosedPattern =
 export const incomingFailurePattern =
   /Failed to load [\w:.-]+|error while loading state|load of migration failed|qemu unexpectedly closed the monitor|guest CPU doesn't match specification|Features 0x[0-9a-f]+ unsupported/i;
 
-export type FailureKind = "connection-closed" | "incoming-failed" | "other" | "unknown";
+/** libvirt could not reach the target at all: a firewall, a network policy, the migration network. */
+export const unreachablePattern =
+  /unable to connect to server|Connection refused|No route to host|Connection timed out|Network is unreachable|dial tcp [^ ]+: i\/o timeout/i;
+
+export type FailureKind = "connection-closed" | "unreachable" | "incoming-failed" | "other" | "unknown";
 
 /** One failed migration: the VMIM when it is still there, else what the VMI's state recorded. */
 export interface FailedAttempt {
@@ -77,6 +81,7 @@ function classify(texts: readonly string[]): FailureKind {
   if (texts.length === 0) return "unknown";
   if (texts.some((t) => incomingFailurePattern.test(t))) return "incoming-failed";
   if (texts.some((t) => connectionClosedPattern.test(t))) return "connection-closed";
+  if (texts.some((t) => unreachablePattern.test(t))) return "unreachable";
   return "other";
 }
 
@@ -324,6 +329,8 @@ function detect(s: Snapshot): Finding[] {
     // mismatch (a migration that never got a target pod never met the new launcher); a text of
     // another kind leaves it to the launchers' images read directly from both pods.
     const began = attemptTransferBegan(s, attempt);
+    // A target never reached is the network's, not the launchers' (migration-connection-lost).
+    if (attempt.kind === "unreachable") continue;
     if ((attempt.kind === "unknown" || attempt.kind === "other") && !began) continue;
     const skew = launcherSkew(s, attempt);
     if (skew.verdict !== "skew") continue;
