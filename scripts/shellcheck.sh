@@ -46,27 +46,7 @@ if ! command -v shellcheck >/dev/null 2>&1; then
     echo "error: shellcheck is not installed: install Debian's package (apt-get install shellcheck), or run scripts/shellcheck.sh --install" >&2
     exit 1
   fi
-  if [[ "$(id -u)" == 0 ]]; then
-    sudo=()
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo=(sudo -n)
-  else
-    echo "error: shellcheck is not installed, and installing it needs root (or passwordless sudo) for apt-get install shellcheck" >&2
-    exit 1
-  fi
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "error: shellcheck is not installed, and there is no apt-get to install Debian's shellcheck package; install shellcheck another way" >&2
-    exit 1
-  fi
-  echo "shellcheck is missing: installing Debian's shellcheck package" >&2
-  "${sudo[@]}" apt-get update -qq >&2 || {
-    echo "error: apt-get update failed; cannot install shellcheck" >&2
-    exit 1
-  }
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq shellcheck >&2 || {
-    echo "error: apt-get install shellcheck failed" >&2
-    exit 1
-  }
+  bash scripts/test-tools.sh shellcheck
 fi
 
 mapfile -t files < <(scripts)

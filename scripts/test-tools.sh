@@ -4,12 +4,30 @@
 # and shellcheck. Debian's packages, through apt-get, as root or with passwordless sudo. CI runs
 # this before the tests so that no test is skipped for a missing tool.
 #
-#   scripts/test-tools.sh           install what is missing
-#   scripts/test-tools.sh --check   only say what is missing (exit 1 when something is)
+#   scripts/test-tools.sh [TOOL...]           install what is missing (all four, or the ones named)
+#   scripts/test-tools.sh --check [TOOL...]   only say what is missing (exit 1 when something is)
 set -euo pipefail
 
-# command → Debian package
+check=false
+if [[ "${1:-}" == --check ]]; then
+  check=true
+  shift
+fi
+# command:Debian package
 tools=(zsh:zsh fish:fish tmux:tmux shellcheck:shellcheck)
+if [[ $# -gt 0 ]]; then
+  wanted=()
+  for name in "$@"; do
+    found=""
+    for pair in "${tools[@]}"; do [[ "${pair%%:*}" == "$name" ]] && found="$pair"; done
+    [[ -n "$found" ]] || {
+      echo "usage: scripts/test-tools.sh [--check] [$(printf '%s ' "${tools[@]%%:*}")]" >&2
+      exit 2
+    }
+    wanted+=("$found")
+  done
+  tools=("${wanted[@]}")
+fi
 
 missing=()
 for pair in "${tools[@]}"; do
@@ -19,7 +37,7 @@ if [[ ${#missing[@]} -eq 0 ]]; then
   echo "test tools: all present (${tools[*]%%:*})"
   exit 0
 fi
-if [[ "${1:-}" == --check ]]; then
+if $check; then
   echo "test tools missing: ${missing[*]}" >&2
   exit 1
 fi
