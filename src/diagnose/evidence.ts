@@ -158,6 +158,23 @@ export function computeImage(pod: Pod): string | undefined {
   );
 }
 
+/** A wait as an operator reads it: "90 s", "12 min", "3.0 h". */
+export function formatWait(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** Whole seconds from one time to another; undefined when either is unknown. */
+export function secondsBetween(
+  from: string | undefined | null,
+  to: string | undefined | null,
+): number | undefined {
+  const a = Date.parse(from ?? "");
+  const b = Date.parse(to ?? "");
+  return Number.isNaN(a) || Number.isNaN(b) ? undefined : Math.round((b - a) / 1000);
+}
+
 /** Seconds from `time` to when the snapshot was taken; undefined when either is unknown. */
 export function ageSeconds(s: Snapshot, time: string | undefined): number | undefined {
   if (!time) return undefined;

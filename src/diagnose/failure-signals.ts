@@ -12,6 +12,7 @@ import {
   eventEvidence,
   eventTime,
   findEvents,
+  formatWait,
   isFinal,
   migrationEndTime,
   migrationObject,
@@ -62,12 +63,6 @@ export const abortStuckAfterSeconds = 120;
 function ms(time: string | undefined): number {
   const t = Date.parse(time ?? "");
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
-}
-
-function fmt(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 /** When the newest successful migration ended (−∞ when none): failures before it are history. */
@@ -136,7 +131,7 @@ function failedSignal(s: Snapshot, m: VirtualMachineInstanceMigration): FailureS
       object: migrationObject(m),
       field: "status.phaseTransitionTimestamps",
       time: end,
-      text: `${phaseStory(m)}${lasted !== undefined && lasted >= 0 ? ` (failed ${fmt(lasted)} after it was created)` : ""}`,
+      text: `${phaseStory(m)}${lasted !== undefined && lasted >= 0 ? ` (failed ${formatWait(lasted)} after it was created)` : ""}`,
     },
   ];
   return {
@@ -161,7 +156,7 @@ function stuckSignal(s: Snapshot, m: VirtualMachineInstanceMigration): FailureSi
       kind: "stuck",
       migration: m,
       migrationUid: m.metadata.uid,
-      description: `the abort of ${migrationObject(m)} was requested ${fmt(age)} ago and it is still ${m.status?.phase || "unset"}`,
+      description: `the abort of ${migrationObject(m)} was requested ${formatWait(age)} ago and it is still ${m.status?.phase || "unset"}`,
       evidence: [
         {
           object: migrationObject(m),
@@ -194,13 +189,13 @@ function stuckSignal(s: Snapshot, m: VirtualMachineInstanceMigration): FailureSi
     kind: "stuck",
     migration: m,
     migrationUid: m.metadata.uid,
-    description: `${migrationObject(m)} has been ${phase || "without a phase"} for ${fmt(age)}`,
+    description: `${migrationObject(m)} has been ${phase || "without a phase"} for ${formatWait(age)}`,
     evidence: [
       {
         object: migrationObject(m),
         field: "status.phase",
         time: at,
-        text: `${phase || "unset"} for ${fmt(age)} (${phaseStory(m)})`,
+        text: `${phase || "unset"} for ${formatWait(age)} (${phaseStory(m)})`,
       },
     ],
   };

@@ -36,6 +36,7 @@ import {
   parseMigrationInfo,
   patchMigrationConfig,
   phaseTime,
+  secondsBetween,
   vmiObject,
 } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
@@ -166,12 +167,6 @@ function monitorAbortByState(
     cause: atTimeout ? `not completed within the ${completion} s completion timeout` : undefined,
     confidence: selfAborted && atTimeout ? "medium" : "low",
   };
-}
-
-function secondsBetween(from: string | undefined, to: string | undefined): number | undefined {
-  const a = Date.parse(from ?? "");
-  const b = Date.parse(to ?? "");
-  return Number.isNaN(a) || Number.isNaN(b) ? undefined : Math.round((b - a) / 1000);
 }
 
 /** completionTimeoutPerGiB × the guest memory in GiB (at least one), when the memory is known. */

@@ -15,6 +15,7 @@ import {
   ageSeconds,
   allowedRunningSeconds,
   findLogLines,
+  formatWait,
   hasLogs,
   isFinal,
   type LogEntry,
@@ -39,12 +40,6 @@ const preparePhases = new Set(["Scheduled", "PreparingTarget", "TargetReady"]);
 const prepareStuckSeconds = 600;
 /** Launcher progress lines come every few seconds; none for this long means nothing is moving. */
 const silentLogSeconds = 300;
-
-function fmt(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
-}
 
 function lastTransition(m: VirtualMachineInstanceMigration): { phase: string; at?: string | undefined } {
   const stamps = m.status?.phaseTransitionTimestamps ?? [];
@@ -74,7 +69,7 @@ function abortFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding 
       object: migrationObject(m),
       field: "metadata.deletionTimestamp",
       time: m.metadata.deletionTimestamp,
-      text: `deleted (cancel requested) ${fmt(age)} ago; finalizer ${m.metadata.finalizers?.join(", ") ?? "none"} still holds it`,
+      text: `deleted (cancel requested) ${formatWait(age)} ago; finalizer ${m.metadata.finalizers?.join(", ") ?? "none"} still holds it`,
     });
   }
   if (condition) {
@@ -115,7 +110,7 @@ function abortFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding 
     severity: "error",
     confidence: "high",
     summary:
-      `The cancel of ${migrationObject(m)} was requested ${fmt(age)} ago and the migration is still ${m.status?.phase || "unset"}` +
+      `The cancel of ${migrationObject(m)} was requested ${formatWait(age)} ago and the migration is still ${m.status?.phase || "unset"}` +
       (beforeHandOff
         ? ": it was cancelled before the target took over, a case KubeVirt before v0.53 could not abort (kubevirt/kubevirt#2228)."
         : handedOff && state?.abortStatus === "Aborting"
@@ -147,7 +142,7 @@ function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding
       object: migrationObject(m),
       field: "status.phaseTransitionTimestamps",
       time: at,
-      text: `${phase} since ${fmt(age)} before the snapshot, no later phase`,
+      text: `${phase} since ${formatWait(age)} before the snapshot, no later phase`,
     },
   ];
   const notChecked: string[] = [];
@@ -162,7 +157,7 @@ function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding
       if (silent === undefined || silent < silentLogSeconds) return undefined; // still reporting progress
       evidence.push(logEvidence(last));
       confidence = "high";
-      why = `the source launcher's last progress line is ${fmt(silent)} old`;
+      why = `the source launcher's last progress line is ${formatWait(silent)} old`;
     } else {
       if (allowed === undefined ? age < 3600 : age < allowed + 300) return undefined;
       if (hasLogs(s)) {
@@ -175,7 +170,7 @@ function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding
       }
     }
     if (allowed !== undefined && age > allowed) {
-      why += `, and it has run longer than the ${fmt(allowed)} after which virt-launcher aborts a migration by itself`;
+      why += `, and it has run longer than the ${formatWait(allowed)} after which virt-launcher aborts a migration by itself`;
     }
     const state = s.vmi?.status?.migrationState;
     if (state && state.migrationUid === m.metadata.uid) {
@@ -216,7 +211,7 @@ function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding
     title,
     severity: "error",
     confidence,
-    summary: `${migrationObject(m)} has been ${phase} for ${fmt(age)} with nothing moving: ${why}.`,
+    summary: `${migrationObject(m)} has been ${phase} for ${formatWait(age)} with nothing moving: ${why}.`,
     evidence,
     fix: {
       explanation:

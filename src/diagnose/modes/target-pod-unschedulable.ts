@@ -25,6 +25,7 @@ import {
   phaseTime,
   podCondition,
   relevantMigrations,
+  secondsBetween,
   targetPodNamesOf,
 } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
@@ -135,12 +136,6 @@ export interface TimedRemoval {
   /** Seconds from the pod's creation (or the VMIM's Scheduling phase) to its removal (or the failure). */
   seconds: number;
   evidence: Evidence;
-}
-
-function secondsBetween(from: string | undefined | null, to: string | undefined | null): number | undefined {
-  const a = Date.parse(from ?? "");
-  const b = Date.parse(to ?? "");
-  return Number.isNaN(a) || Number.isNaN(b) ? undefined : Math.round((b - a) / 1000);
 }
 
 function timeoutKind(
