@@ -31,7 +31,7 @@ import {
   targetPodsOf,
   vmiObject,
 } from "../evidence.js";
-import { transferBegan } from "../failure-signals.js";
+import { lastSuccessAt, transferBegan } from "../failure-signals.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 
 /** libvirt losing its connection to the target (facts §h), and its kin. */
@@ -67,16 +67,6 @@ function timeOf(text: string | undefined): number {
   return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
 }
 
-/** When the newest successful migration ended, as epoch ms (−∞ when none). */
-export function lastSuccessTime(s: Snapshot): number {
-  let newest = Number.NEGATIVE_INFINITY;
-  for (const m of s.migrations) {
-    if (m.status?.phase !== "Succeeded") continue;
-    newest = Math.max(newest, timeOf(migrationEndTime(s, m) ?? m.metadata.creationTimestamp));
-  }
-  return newest;
-}
-
 function classify(texts: readonly string[]): FailureKind {
   if (texts.length === 0) return "unknown";
   if (texts.some((t) => incomingFailurePattern.test(t))) return "incoming-failed";
@@ -100,7 +90,7 @@ function failureLogLines(s: Snapshot, from: number, to: number, pods?: ReadonlyS
  * the VMI's recorded failure when its VMIM is gone (garbage-collected or cancelled).
  */
 export function failedAttempts(s: Snapshot): FailedAttempt[] {
-  const since = lastSuccessTime(s);
+  const since = lastSuccessAt(s);
   const attempts: FailedAttempt[] = [];
   for (const m of failedMigrations(s)) {
     const endedAt = migrationEndTime(s, m);

@@ -17,8 +17,8 @@ import {
   unfinishedMigrations,
   vmiObject,
 } from "../evidence.js";
+import { lastSuccessAt } from "../failure-signals.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
-import { lastSuccessTime } from "./version-skew.js";
 
 /** `open …/vif-cache-<iface>.json: no such file or directory`, as the OS error reads. */
 export const vifCacheMissingPattern = /vif-cache-[^\s"'/]*\.json:?\s*no such file/i;
@@ -80,7 +80,7 @@ function bridgeInterfaces(s: Snapshot): BridgeInterface[] | undefined {
 }
 
 function detect(s: Snapshot): Finding[] {
-  const since = lastSuccessTime(s);
+  const since = lastSuccessAt(s);
   const found = occurrences(s, since);
   if (found.length === 0) return [];
   const ns = s.namespace;
