@@ -20,11 +20,11 @@ function denial(user: string | undefined, overrides: Partial<ApiRejection> = {})
   };
 }
 
-function kubevirt(version: string | undefined, name: string | undefined = "kubevirt"): KubeVirt {
+function kubevirt(version: string | undefined, name: string | null = "kubevirt"): KubeVirt {
   return {
     apiVersion: "kubevirt.io/v1",
     kind: "KubeVirt",
-    metadata: { name, namespace: "kubevirt" },
+    metadata: { ...(name === null ? {} : { name }), namespace: "kubevirt" },
     spec: {},
     status: version === undefined ? {} : { observedKubeVirtVersion: version },
   } as KubeVirt;
@@ -174,9 +174,7 @@ describe("migrate-forbidden reasoning", () => {
   });
 
   it("names the KubeVirt object the version came from, and leaves it out when there is no version", () => {
-    const named = detectOne(
-      snapshot({ rejections: [denial("alice")], kubevirt: kubevirt("v1.5.0", undefined) }),
-    );
+    const named = detectOne(snapshot({ rejections: [denial("alice")], kubevirt: kubevirt("v1.5.0", null) }));
     expect(named.evidence[1]).toEqual({
       object: "KubeVirt/kubevirt",
       field: "status.observedKubeVirtVersion",
@@ -225,5 +223,17 @@ describe("migrate-forbidden reasoning", () => {
     // Dashes left at the end (after the cut) are all dropped.
     expect(bindingOf(`${"x".repeat(43)}-.-`)).toBe(`kubevirt-migrate-${"x".repeat(43)}`);
     expect(bindingOf("ops-")).toBe("kubevirt-migrate-ops");
+  });
+
+  it("reads two-digit major and minor versions, and a KubeVirt resource without status", () => {
+    const summary = (version: string) =>
+      detectOne(snapshot({ rejections: [denial("alice")], kubevirt: kubevirt(version) })).summary;
+    expect(summary("v1.10.0")).toContain("KubeVirt v1.10.0 (v1.5 and later)");
+    expect(summary("v10.0.0")).toContain("KubeVirt v10.0.0 (v1.5 and later)");
+    const bare = { ...kubevirt(undefined), status: undefined } as unknown as KubeVirt;
+    expect(detectOne(snapshot({ rejections: [denial("alice")], kubevirt: bare })).summary).toContain(
+      "Since KubeVirt v1.5 namespace admins need",
+    );
+    expect(migrateForbidden.severity).toBe("error");
   });
 });

@@ -320,4 +320,44 @@ describe("not-live-migratable reasoning", () => {
       },
     ]);
   });
+
+  it("names the VMI as it is called, quotes the newest of three warnings, and reads odd VM shapes", () => {
+    const named = notMigratable("HostDeviceNotLiveMigratable", "x");
+    named.metadata.name = "db-1-vmi";
+    const warn = (n: number) =>
+      event({
+        reason: "Migrated",
+        message: `EvictionStrategy is set but vmi is not migratable (${n})`,
+        lastTimestamp: ago(100 - n),
+      });
+    const f = detectOne(snap({ vmi: named, events: [warn(1), warn(2), warn(3)] }));
+    expect(f.evidence[0]?.object).toBe("VirtualMachineInstance/db-1-vmi");
+    expect(f.evidence.at(-1)?.text).toBe("EvictionStrategy is set but vmi is not migratable (3)");
+    // Neither VMI nor VM: the interface cannot be named.
+    const bare = detectOne(snap({ rejections: [webhookRejection("InterfaceNotLiveMigratable", "bridge")] }));
+    expect(bare.summary).toContain("with bridge binding, and the pod IP");
+    // A VM without a template, or a template without a spec.
+    for (const spec of [{}, { template: {} }]) {
+      const vm = {
+        apiVersion: "kubevirt.io/v1",
+        kind: "VirtualMachine",
+        metadata: { name: "db-1" },
+        spec,
+      } as VirtualMachine;
+      const g = detectOne(
+        snap({ vm, rejections: [webhookRejection("InterfaceNotLiveMigratable", "bridge")] }),
+      );
+      expect(g.summary).not.toContain("draining");
+    }
+    // Networks without a pod network, or interfaces without devices.
+    const noPod = notMigratable("InterfaceNotLiveMigratable", "x", {
+      networks: [{ name: "m", multus: { networkName: "n" } }],
+    });
+    expect(detectOne(snap({ vmi: noPod })).summary).toContain("with bridge binding, and the pod IP");
+    const noDomain = notMigratable("InterfaceNotLiveMigratable", "x", {
+      networks: [{ name: "default", pod: {} }],
+    });
+    expect(detectOne(snap({ vmi: noDomain })).summary).toContain("with bridge binding, and the pod IP");
+    expect(notLiveMigratable.severity).toBe("error");
+  });
 });

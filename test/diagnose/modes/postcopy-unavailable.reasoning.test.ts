@@ -221,4 +221,11 @@ describe("postcopy-unavailable reasoning", () => {
     const f = detectOne(snap({ events }));
     expect(f.evidence.map((e) => e.text)).toEqual([1, 2, 3].map((i) => `${notPermitted} (${i})`));
   });
+
+  it("a VMI without status, and no migration: the node is unknown", () => {
+    const bare = { ...vmi(), status: undefined };
+    const f = detectOne(snap({ vmi: bare, events: [event({ reason: "Migrated", message: notPermitted })] }));
+    expect(f.notChecked).toEqual(["which node refused it (the VMI's migrationState was not available)"]);
+    expect(postcopyUnavailable.severity).toBe("error");
+  });
 });
