@@ -3,6 +3,7 @@
 //   npm run mutate -- src/diagnose/modes/version-skew.ts [more modules...]
 //   npm run mutate -- --all-rules
 //   npm run mutate -- --all-rules --without .reasoning.   (leave out test files whose path has this)
+//   npm run mutate -- --all-rules --reports reports/baseline   (where the reports go; default reports/mutation)
 //
 // For each module, Stryker mutates that module only (`mutate: [module]`) and runs a generated
 // vitest config whose `include` lists the tests that cover it: test/diagnose/modes/<name>.test.ts,
@@ -21,13 +22,15 @@ import { Stryker } from "@stryker-mutator/core";
 
 const root = resolve(import.meta.dirname, "..");
 const rulesDir = "src/diagnose/modes";
-const reportsDir = "reports/mutation";
+let reportsDir = "reports/mutation";
 // Under Stryker's temp dir, which is git-ignored and never copied into its sandboxes.
 const configsDir = ".stryker-tmp/vitest-configs";
 
 function usage(message) {
   if (message) console.error(message);
-  console.error("usage: npm run mutate -- <module.ts>... | --all-rules [--min <score>] [--without <text>]");
+  console.error(
+    "usage: npm run mutate -- <module.ts>... | --all-rules [--min <score>] [--without <text>] [--reports <dir>]",
+  );
   process.exit(2);
 }
 
@@ -48,6 +51,9 @@ for (let i = 0; i < args.length; i++) {
     const text = args[++i];
     if (!text) usage("--without takes some text of the test paths to leave out");
     without.push(text);
+  } else if (arg === "--reports") {
+    reportsDir = args[++i] ?? "";
+    if (!reportsDir) usage("--reports takes a directory");
   } else if (arg === "--help" || arg === "-h") {
     usage();
   } else if (arg.startsWith("-")) {
@@ -97,7 +103,8 @@ function escapeRegExp(text) {
 /** A vitest config (no imports, so it loads from anywhere) running only these files. */
 function writeVitestConfig(name, files) {
   mkdirSync(join(root, configsDir), { recursive: true });
-  const path = join(root, configsDir, `${name}.vitest.config.mjs`);
+  // One file per run, so that two runs at once (a baseline beside a final run) do not share one.
+  const path = join(root, configsDir, `${name}.${process.pid}.vitest.config.mjs`);
   const config = {
     test: { include: files, testTimeout: 20_000, hookTimeout: 20_000, pool: "forks", reporters: ["default"] },
   };
