@@ -9,6 +9,7 @@ import type { Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventEvidence,
+  failureEvidence,
   findEvents,
   isTargetPod,
   logEntries,
@@ -224,6 +225,21 @@ function failures(s: Snapshot): Failure[] {
           pod,
           node,
           evidence: qemu.slice(-2).map(logEvidence),
+        });
+    }
+    // The target's QEMU refusing to start, as the migration's own failure records it
+    // (failureReason, the Migrated event), when no target log line said it.
+    if (migration && !found.some((f) => f.migration === migration && f.kind === "qemu")) {
+      const started = failureEvidence(s, migration).filter(
+        (e) => qemuFailed.test(e.text) && !ownedElsewhere.test(e.text),
+      );
+      if (started.length > 0)
+        found.push({
+          kind: "qemu",
+          migration,
+          podName: own[0],
+          pod: s.pods.find((p) => p.metadata.name === own[0]),
+          evidence: started.slice(0, 2),
         });
     }
     for (const t of timeouts) {

@@ -160,3 +160,37 @@ describe("hand-built cases", () => {
     ).toEqual([]);
   });
 });
+
+describe("target-pod-failed: QEMU on the target, as the migration's failure records it", () => {
+  const uid = "dddddddd-0000-4000-8000-000000000001";
+  const reason =
+    "Live migration failed error encountered during MigrateToURI3 libvirt api call: virError(Code=1, Domain=10, Message='internal error: qemu unexpectedly closed the monitor: Could not open '/var/run/kubevirt-private/vmi-disks/rootdisk/disk.img': Permission denied')";
+  const failed = (failureReason: string): VirtualMachineInstanceMigration => ({
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachineInstanceMigration",
+    metadata: {
+      name: "kubevirt-migrate-vm-q1",
+      namespace: "demo",
+      uid,
+      creationTimestamp: "2026-02-01T10:00:00Z",
+    },
+    spec: { vmiName: "db-1" },
+    status: {
+      phase: "Failed",
+      phaseTransitionTimestamps: [{ phase: "Failed", phaseTransitionTimestamp: "2026-02-01T10:00:30Z" }],
+      migrationState: { failed: true, failureReason },
+    },
+  });
+
+  it("names QEMU failing to start, from failureReason alone", () => {
+    const [f] = targetPodFailed.detect(emptySnapshot({ migrations: [failed(reason)] }));
+    expect(f?.summary).toContain("QEMU could not start in the migration target pod");
+    expect(f?.evidence[0]?.text).toBe(reason);
+  });
+
+  it("leaves a QEMU error another rule owns (the guest CPU) alone", () => {
+    const cpu =
+      "operation failed: guest CPU doesn't match specification: missing features: vmx; qemu unexpectedly closed the monitor";
+    expect(targetPodFailed.detect(emptySnapshot({ migrations: [failed(cpu)] }))).toEqual([]);
+  });
+});
