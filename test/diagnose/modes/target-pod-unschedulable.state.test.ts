@@ -339,3 +339,64 @@ describe("target-pod-unschedulable: the nodes it offers", () => {
     expect(candidateNodes(s({ nodes: [unlabelled, labelled] }), [], selector)).toEqual(["zone-a"]);
   });
 });
+
+describe("target-pod-unschedulable: what it advises", () => {
+  const warning = event({
+    kind: "VirtualMachineInstanceMigration",
+    name: "mig-1",
+    reason: "migrationTargetPodUnschedulable",
+    message: "Migration target pod for VMI [demo/db-1] is currently unschedulable.",
+    lastTimestamp: ago(100),
+  });
+  const cpuEvent = event({
+    reason: "NoSuitableNodesForHostModelMigration",
+    message: "no node is suitable for the host model",
+    lastTimestamp: ago(150),
+  });
+
+  it("with no target pod to look at, blames the CPU only on virt-controller's event about it", () => {
+    const f = only(s({ events: [warning, cpuEvent] }));
+    expect(f.causedBy).toBe("cpu-model-mismatch");
+    expect(f.fix.explanation).toContain(
+      "The CPU labels are the root cause: see the cpu-model-mismatch finding.",
+    );
+    const g = only(s({ events: [warning] }));
+    expect(g.causedBy).toBeUndefined();
+    expect(g.fix.explanation).not.toContain("CPU labels");
+  });
+
+  it("without the migration's uid, lists no pods to get", () => {
+    const noUid = scheduling();
+    delete noUid.metadata.uid;
+    const f = only(s({ migrations: [noUid], events: [warning] }));
+    expect(f.fix.commands).toEqual(["kvmig cancel db-1 -n demo"]);
+  });
+
+  it("uncordons at most two cordoned nodes, never the source, and only when the scheduler named them", () => {
+    const node = (name: string, cordoned: boolean): Node => ({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name },
+      spec: cordoned ? { unschedulable: true } : {},
+      status: { conditions: [{ type: "Ready", status: "True" }] },
+    });
+    const cordonedMsg = "0/4 nodes are available: 3 node(s) were unschedulable.";
+    const cordonedPod = unscheduled(TGT, [
+      { type: "PodScheduled", status: "False", reason: "Unschedulable", message: cordonedMsg },
+    ]);
+    const all = [node("node-1", true), node("node-2", true), node("node-3", true), node("node-4", true)];
+    const f = only(s({ pods: [cordonedPod], nodes: all }));
+    expect(f.fix.explanation).toContain(
+      "Uncordon a node once its maintenance is over (node-2, node-3, node-4).",
+    );
+    expect(f.fix.commands.filter((c) => c.startsWith("kubectl uncordon"))).toEqual([
+      "kubectl uncordon node-2",
+      "kubectl uncordon node-3",
+    ]);
+    const onlySource = only(s({ pods: [cordonedPod], nodes: [node("node-1", true), node("node-2", false)] }));
+    expect(onlySource.fix.explanation).not.toContain("Uncordon");
+    expect(onlySource.fix.commands.filter((c) => c.startsWith("kubectl uncordon"))).toEqual([]);
+    const memory = only(s({ pods: [unscheduled()], nodes: all }));
+    expect(memory.fix.commands.filter((c) => c.startsWith("kubectl uncordon"))).toEqual([]);
+  });
+});
