@@ -513,3 +513,72 @@ describe("failure-signals: only events left", () => {
     expect(failureSignals(s({ events: [warning("FailedMigration", "x", 99)] }, success))).toHaveLength(1);
   });
 });
+
+describe("failure-signals: odd shapes and edges", () => {
+  it("reads a VMIM without a status as one without a phase, neither cancelled nor begun", () => {
+    const m = migration({ name: "mig-1", uid: UID, created: ago(900) });
+    delete m.status;
+    expect(failureSignals(s({ migrations: [m] }))[0]?.description).toBe(
+      `${MIG} has been without a phase for 15 min`,
+    );
+    expect(cancelRequested(s({ migrations: [m] }), m)).toBe(false);
+    expect(phaseStory(m)).toBe("no phase");
+    expect(phaseBeforeFailure(m)).toBe("");
+    expect(transferBegan(s(), m)).toBe(false);
+    expect(lastSuccessAt(s({ migrations: [m] }))).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it("reads a VMI without a status", () => {
+    const bare = vmi();
+    delete bare.status;
+    const snapshot = snap({ vmi: bare, migrations: [failedMig()] });
+    expect(failureSignals(snapshot).map((x) => x.kind)).toEqual(["failed"]);
+    expect(cancelRequested(snapshot, failedMig())).toBe(false);
+    expect(transferBegan(snapshot, failedMig({ transitions: {} }))).toBe(false);
+  });
+
+  it("says how long after its creation it failed only when both times are known and in order", () => {
+    const atOnce = failedMig({ created: ago(480), transitions: { Failed: ago(480) } });
+    expect(failureSignals(s({ migrations: [atOnce] }))[0]?.evidence[0]?.text).toBe(
+      "Failed (failed 0 s after it was created)",
+    );
+    const before = failedMig({ created: ago(400), transitions: { Failed: ago(480) } });
+    expect(failureSignals(s({ migrations: [before] }))[0]?.evidence[0]?.text).toBe("Failed");
+    const undated = failedMig();
+    delete undated.metadata.creationTimestamp;
+    expect(failureSignals(s({ migrations: [undated] }))[0]?.evidence[0]?.text).toBe(
+      "Pending → Scheduling → Running → Failed",
+    );
+  });
+
+  it("keeps a failure that ended with the last success, and dates one without an end by its creation", () => {
+    const success = (ended: number) =>
+      migration({
+        name: "mig-0",
+        uid: "uid-0",
+        phase: "Succeeded",
+        created: ago(ended + 10),
+        transitions: { Succeeded: ago(ended) },
+      });
+    expect(failureSignals(s({ migrations: [success(480), failedMig()] }))).toHaveLength(1);
+    expect(failureSignals(s({ migrations: [success(479), failedMig()] }))).toEqual([]);
+    const noEnd = failedMig({ transitions: { Pending: ago(600) } });
+    expect(failureSignals(s({ migrations: [success(700), noEnd] }))).toHaveLength(1);
+  });
+
+  it("does not add a refusal to a migration already stuck", () => {
+    const m = inPhase("Pending", 600);
+    const refusal = event({ reason: "FailedCreate", message: "quota exceeded", lastTimestamp: ago(100) });
+    expect(failureSignals(s({ migrations: [m], events: [refusal] })).map((x) => x.kind)).toEqual(["stuck"]);
+  });
+
+  it("reads an abort condition's transition as the time of the request, only for a True abort condition", () => {
+    const other = inPhase("Running", 30, {
+      conditions: [
+        { type: "Other", status: "True", lastTransitionTime: ago(900) },
+        { type: "migrationAbortRequested", status: "False", lastTransitionTime: ago(900) },
+      ],
+    });
+    expect(failureSignals(s({ migrations: [other] }))).toEqual([]);
+  });
+});
