@@ -142,7 +142,7 @@ function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding
       object: migrationObject(m),
       field: "status.phaseTransitionTimestamps",
       time: at,
-      text: `${phase} since ${formatWait(age)} before the snapshot, no later phase`,
+      text: `${phase || "unset"} since ${formatWait(age)} before the snapshot, no later phase`,
     },
   ];
   const notChecked: string[] = [];
@@ -211,7 +211,7 @@ function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding
     title,
     severity: "error",
     confidence,
-    summary: `${migrationObject(m)} has been ${phase} for ${formatWait(age)} with nothing moving: ${why}.`,
+    summary: `${migrationObject(m)} has been ${phase || "without a phase"} for ${formatWait(age)} with nothing moving: ${why}.`,
     evidence,
     fix: {
       explanation:
