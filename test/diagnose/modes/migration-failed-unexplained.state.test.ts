@@ -418,3 +418,15 @@ describe("migration-failed-unexplained: odd shapes", () => {
     expect(rule.detect(s({ migrations: [failed()] }), [mine])).toHaveLength(1);
   });
 });
+
+describe("migration-failed-unexplained: without a VMI", () => {
+  it("still reports the failed migration, listing the VM's pods to look at", () => {
+    const f = only(snap({ migrations: [failed()] }));
+    expect(f.summary).toMatch(new RegExp(`^${MIG} failed after Running\\.`));
+    expect(f.fix.commands).toEqual([
+      "kubectl get pods -n demo -o wide -l vm.kubevirt.io/name=db-1",
+      eventsCmd,
+      dumpCmd,
+    ]);
+  });
+});

@@ -522,3 +522,11 @@ describe("stuck-migration: odd shapes", () => {
     expect(stuckMigration.id).toBe("stuck-migration");
   });
 });
+
+describe("stuck-migration: without a VMI", () => {
+  it("does not know the guest's size: an hour Running, low", () => {
+    const f = only(snap({ migrations: [inPhase("Running", 3600)] }));
+    expect(f.confidence).toBe("low");
+    expect(f.evidence).toHaveLength(1);
+  });
+});

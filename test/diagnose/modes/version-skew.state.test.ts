@@ -826,3 +826,14 @@ describe("version-skew: images read in part", () => {
     expect(f.evidence.map((e) => e.text)).not.toContain("started for automated workload update");
   });
 });
+
+describe("version-skew: without a VMI", () => {
+  it("asked without an attempt, reads no pod names from a VMI that is not there", () => {
+    const snapshot = snap({ pods: [source(), target()] });
+    expect(launcherSkew(snapshot)).toMatchObject({
+      verdict: "unknown",
+      direct: false,
+      sourceImage: undefined,
+    });
+  });
+});
