@@ -10,9 +10,9 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runRules } from "../../src/diagnose/engine.js";
-import { formatDiagnosis } from "../../src/diagnose/render.js";
 import { failureSignals } from "../../src/diagnose/failure-signals.js";
 import { allRules } from "../../src/diagnose/modes/index.js";
+import { formatDiagnosis } from "../../src/diagnose/render.js";
 import type { Finding } from "../../src/diagnose/types.js";
 import { diagnoseFixturesDir, fixtureSnapshot, stripMessages } from "../helpers/diagnose.js";
 
