@@ -173,3 +173,29 @@ describe("never silent on a failure", () => {
     }
   });
 });
+
+describe("order on fixtures with several findings: the root cause first", () => {
+  const order: Readonly<Record<string, string[]>> = {
+    // The target pod never got a node: why the cancel hangs.
+    "stuck-migration/kv2228-cancel-in-scheduling": ["target-pod-unschedulable", "stuck-migration"],
+    // The attempts fail for launcher skew, or a CPU the target lacks: why the loop goes on.
+    "migration-backoff/harvester-11615-workload-update-skew": ["version-skew", "migration-backoff"],
+    "migration-backoff/harvester-7965-maintenance-cpu": ["cpu-model-mismatch", "migration-backoff"],
+    // Skew before the target pod that died of it.
+    "version-skew/kubevirt-16386-virtio-net-load": ["version-skew", "target-pod-failed"],
+    // The stale record before the refusal and the wait it causes.
+    "in-flight-migration/kv2495-refused-by-stale-state": ["stale-migration-state", "in-flight-migration"],
+    "migration-queued/kv12773-two-active-pods": ["stale-migration-state", "migration-queued"],
+    // virt-handler's restart before the migration it left hanging.
+    "handler-disruption/kv18670-handler-rollout-mid-migration": ["handler-disruption", "stuck-migration"],
+    // The missing vif-cache before the evacuation loop it drives.
+    "vif-cache-missing/kubevirt-18103-evacuation-loop": ["vif-cache-missing", "migration-backoff"],
+  };
+  for (const [key, ids] of Object.entries(order)) {
+    it(`${key}: ${ids.join(" before ")}`, async () => {
+      const [mode, name] = key.split("/") as [string, string];
+      const report = runRules(await fixtureSnapshot(mode, name), allRules);
+      expect(problems(report.findings).map((f) => f.id)).toEqual(ids);
+    });
+  }
+});
