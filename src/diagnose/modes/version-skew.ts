@@ -76,9 +76,8 @@ function classify(texts: readonly string[]): FailureKind {
 }
 
 /** Launcher log lines between `from` and `to` (ms) that show either failure pattern. */
-function failureLogLines(s: Snapshot, from: number, to: number, pods?: ReadonlySet<string>): LogEntry[] {
+function failureLogLines(s: Snapshot, from: number, to: number): LogEntry[] {
   return logEntries(s).filter((entry) => {
-    if (pods && !pods.has(entry.pod)) return false;
     if (!incomingFailurePattern.test(entry.text) && !connectionClosedPattern.test(entry.text)) return false;
     const at = timeOf(entry.time);
     return at === Number.NEGATIVE_INFINITY || (at >= from && at <= to);
