@@ -23,7 +23,9 @@ import type { Evidence, Finding, Rule, Snapshot } from "../types.js";
 const id = "network-attachment-missing";
 const title = "Multus network has no NetworkAttachmentDefinition";
 const docs = "https://kubevirt.io/user-guide/network/interfaces_and_networks/#multus";
-const locateError = /[Ff]ailed to locate network attachment definition (\S+(?: \S+)*?)(?:$|"|\)|,)/;
+// The name as the VM wrote it, which may hold a space ("default/management Network"), up to a
+// quote, a bracket, a comma or the end: "... definition demo/nad, retrying".
+const locateError = /[Ff]ailed to locate network attachment definition ([^",)\n]+?)\s*(?:$|"|\)|,)/m;
 
 export interface MissingAttachment {
   network: string;
@@ -83,8 +85,11 @@ export const networkAttachmentMissing: Rule = {
     const findings: Finding[] = [];
     for (const m of missing) {
       const named = (text: string | undefined) => {
-        const found = locateError.exec(text ?? "")?.[1];
-        return found === `${m.namespace}/${m.name}` || found === m.name;
+        const found = locateError.exec(text ?? "")?.[1] ?? "";
+        // A sentence may go on after the name without a comma: the reference, then a space.
+        return [`${m.namespace}/${m.name}`, m.name].some(
+          (ref) => found === ref || found.startsWith(`${ref} `),
+        );
       };
       const events = errorEvents.filter((e) => named(e.message));
       const logs = errorLogs.filter((l) => named(l.text));

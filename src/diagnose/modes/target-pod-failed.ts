@@ -291,18 +291,18 @@ function detect(s: Snapshot): Finding[] {
   );
   const vm = s.vmName;
   const ns = ["-n", s.namespace];
-  const pod = f.podName ?? "the target pod";
+  const pod = f.podName ? ` ${f.podName}` : "";
   const where = f.node ? ` on ${f.node}` : "";
   const of = f.migration ? ` of ${migrationObject(f.migration)}` : "";
   const what: Record<Kind, string> = {
-    "same-node": `The migration target pod ${pod}${of} was scheduled onto ${f.node}, the node the VM already runs on, so the two launchers collide there and the target never becomes usable; the migration times out with the target pod shut down`,
-    oom: `The migration target pod ${pod}${of} was OOM-killed${where}: the target launcher needed more memory than its limit while receiving the guest`,
-    evicted: `The migration target pod ${pod}${of} was evicted${where} before the migration finished`,
-    failed: `The migration target pod ${pod}${of} failed${where} before the migration finished`,
-    qemu: `QEMU could not start in the migration target pod ${pod}${of}${where}, so there was nothing to receive the guest`,
-    pending: `The migration target pod ${pod}${of} never became ready and virt-controller deleted it after the 15-minute pending timeout; no network, storage or scheduling error explains why`,
-    shutdown: `The migration target pod ${pod}${of} shut down during the migration`,
-    removed: `The migration target pod ${pod}${of} was removed during the migration`,
+    "same-node": `The migration target pod${pod}${of} was scheduled onto ${f.node}, the node the VM already runs on, so the two launchers collide there and the target never becomes usable; the migration times out with the target pod shut down`,
+    oom: `The migration target pod${pod}${of} was OOM-killed${where}: the target launcher needed more memory than its limit while receiving the guest`,
+    evicted: `The migration target pod${pod}${of} was evicted${where} before the migration finished`,
+    failed: `The migration target pod${pod}${of} failed${where} before the migration finished`,
+    qemu: `QEMU could not start in the migration target pod${pod}${of}${where}, so there was nothing to receive the guest`,
+    pending: `The migration target pod${pod}${of} never became ready and virt-controller deleted it after the 15-minute pending timeout; no network, storage or scheduling error explains why`,
+    shutdown: `The migration target pod${pod}${of} shut down during the migration`,
+    removed: `The migration target pod${pod}${of} was removed during the migration`,
   };
   const summary = `${what[f.kind]}. The VM keeps running on its source node; the migration failed.`;
 

@@ -99,3 +99,34 @@ describe(id, () => {
     expect(f?.notChecked?.join(" ")).toContain("forbidden");
   });
 });
+
+describe("virt-controller's words naming the NAD, however the sentence goes on", () => {
+  test.each([
+    "failed to render launch manifest: failed to locate network attachment definition demo/vlan-13, retrying",
+    'Error creating pod: "failed to locate network attachment definition demo/vlan-13"',
+    "failed to render launch manifest (failed to locate network attachment definition demo/vlan-13)",
+    "Failed to locate network attachment definition demo/vlan-13",
+    "failed to locate network attachment definition demo/vlan-13 while rendering the target pod",
+  ])("%s", async (message) => {
+    const base = await fixtureSnapshot(id, "vlan-13-deleted-migration-pending");
+    const s: Snapshot = {
+      ...base,
+      events: [
+        ...base.events,
+        {
+          apiVersion: "v1",
+          kind: "Event",
+          metadata: { name: "x", namespace: "demo" },
+          involvedObject: { kind: "VirtualMachineInstance", name: base.vmName, namespace: "demo" },
+          reason: "FailedCreate",
+          type: "Warning",
+          message,
+          lastTimestamp: base.takenAt,
+        },
+      ],
+    };
+    const [f] = networkAttachmentMissing.detect(s);
+    expect(f?.confidence).toBe("high");
+    expect(f?.evidence.some((e) => e.text === message)).toBe(true);
+  });
+});

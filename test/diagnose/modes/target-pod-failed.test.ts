@@ -194,3 +194,29 @@ describe("target-pod-failed: QEMU on the target, as the migration's failure reco
     expect(targetPodFailed.detect(emptySnapshot({ migrations: [failed(cpu)] }))).toEqual([]);
   });
 });
+
+describe("target-pod-failed: a target pod whose name is not known", () => {
+  it("says 'the migration target pod of <VMIM>', not the pod twice", () => {
+    const m: VirtualMachineInstanceMigration = {
+      apiVersion: "kubevirt.io/v1",
+      kind: "VirtualMachineInstanceMigration",
+      metadata: {
+        name: "kubevirt-migrate-vm-n1",
+        namespace: "demo",
+        uid: "eeeeeeee-0000-4000-8000-000000000001",
+      },
+      spec: { vmiName: "db-1" },
+      status: {
+        phase: "Failed",
+        migrationState: {
+          failed: true,
+          failureReason: "internal error: qemu unexpectedly closed the monitor",
+        },
+      },
+    };
+    const [f] = targetPodFailed.detect(emptySnapshot({ migrations: [m] }));
+    expect(f?.summary).toMatch(
+      /^QEMU could not start in the migration target pod of VirtualMachineInstanceMigration\/kubevirt-migrate-vm-n1, so/,
+    );
+  });
+});
