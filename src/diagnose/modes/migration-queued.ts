@@ -25,6 +25,7 @@ import {
   vmiObject,
 } from "../evidence.js";
 import type { Evidence, Finding, Rule, Snapshot } from "../types.js";
+import { migrationBackoff } from "./migration-backoff.js";
 import { missingAttachments } from "./network-attachment-missing.js";
 
 const id = "migration-queued";
@@ -88,6 +89,8 @@ function otherExplanation(s: Snapshot, migration: VirtualMachineInstanceMigratio
   const after = (t: string | undefined) => t !== undefined && Date.parse(t) >= Date.parse(since);
   const vmi = s.vmi?.metadata.name ?? s.vmName;
   if (findEvents(s, { reason: "MigrationBackoff", name: vmi }).some((e) => after(eventTime(e)))) return true;
+  // A backoff loop seen in the failed attempts themselves, its warnings expired or not read.
+  if (migrationBackoff.detect(s).length > 0) return true;
   return findEvents(s, { reason: "FailedCreate", name: vmi, type: "Warning" }).some((e) =>
     after(eventTime(e)),
   );

@@ -177,7 +177,7 @@ function detect(s: Snapshot): Finding[] {
       object: `Pod/${f.podName}`,
       field: "metadata.creationTimestamp",
       time: f.pod.metadata.creationTimestamp,
-      text: `placed on ${f.node ?? "?"} ${Math.round(f.stuckFor / 60)} min before the snapshot; no container has started, and no volume or image event explains the wait`,
+      text: `placed on ${f.node ?? "?"} ${Math.round(f.stuckFor / 60)} min before the snapshot; no container has started, and ${s.events.length > 0 ? "no volume or image event explains the wait" : "no events were in the snapshot to say why"}`,
     });
   if (f.timedOut) evidence.push(eventEvidence(f.timedOut));
   if (f.removed) evidence.push(eventEvidence(f.removed));
@@ -194,6 +194,10 @@ function detect(s: Snapshot): Finding[] {
   if (missingAbout(s, /events/i).length > 0) confidence = lowerConfidence(confidence);
   if (f.stuckFor !== undefined) {
     confidence = "low";
+    if (s.events.length === 0)
+      notChecked.push(
+        "the pod's events (none in the snapshot), so a volume that cannot attach or mount is not ruled out",
+      );
     notChecked.push(
       "a FailedCreatePodSandBox event or CNI error naming the network (none in the snapshot): the wait is read from the pod's state, before its sandbox, where the CNI plugins run, and its volumes are ready",
     );

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { migrationBackoff } from "../../../src/diagnose/modes/migration-backoff.js";
 import { migrationQueued } from "../../../src/diagnose/modes/migration-queued.js";
 import type { Snapshot } from "../../../src/diagnose/types.js";
 import type { VirtualMachineInstanceMigration } from "../../../src/k8s/types.js";
@@ -111,5 +112,14 @@ describe(id, () => {
     expect(f?.confidence).toBe("medium");
     expect(f?.notChecked?.join(" ")).toContain("status.activePods");
     expect(f?.fix.commands[0]).toContain("kubectl get pods -n default -o wide -l kubevirt.io/created-by=");
+  });
+});
+
+describe("a backoff loop seen in the failed attempts, its warnings gone", () => {
+  test("is migration-backoff's, not a queue", async () => {
+    const s = await fixtureSnapshot("migration-backoff", "kubevirt-9585-evacuation-unschedulable");
+    const expired = { ...s, events: [] };
+    expect(migrationBackoff.detect(expired)).toHaveLength(1);
+    expect(migrationQueued.detect(expired)).toEqual([]);
   });
 });

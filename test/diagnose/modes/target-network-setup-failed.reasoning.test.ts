@@ -291,9 +291,10 @@ describe("target-network-setup-failed reasoning", () => {
         object: `Pod/${tgt}`,
         field: "metadata.creationTimestamp",
         time: ago(300),
-        text: "placed on node-2 5 min before the snapshot; no container has started, and no volume or image event explains the wait",
+        text: "placed on node-2 5 min before the snapshot; no container has started, and no events were in the snapshot to say why",
       });
       expect(f.notChecked).toEqual([
+        "the pod's events (none in the snapshot), so a volume that cannot attach or mount is not ruled out",
         "a FailedCreatePodSandBox event or CNI error naming the network (none in the snapshot): the wait is read from the pod's state, before its sandbox, where the CNI plugins run, and its volumes are ready",
       ]);
       expect(f.fix.commands.slice(0, 2)).toEqual([

@@ -214,8 +214,28 @@ describe("target-network-setup-failed from state alone (no sandbox event)", () =
     );
     expect(f?.evidence.map((e) => e.text)).toEqual([
       "phase Pending on node node-2, containers waiting: ContainerCreating",
-      "placed on node-2 5 min before the snapshot; no container has started, and no volume or image event explains the wait",
+      "placed on node-2 5 min before the snapshot; no container has started, and no events were in the snapshot to say why",
     ]);
+    expect(f?.notChecked?.[0]).toBe(
+      "the pod's events (none in the snapshot), so a volume that cannot attach or mount is not ruled out",
+    );
+    // With events read and none about volumes or images, that is said instead.
+    const other: Event = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: "o", namespace: "demo" },
+      involvedObject: { kind: "VirtualMachineInstance", name: "app", namespace: "demo" },
+      reason: "Migrating",
+      type: "Normal",
+      lastTimestamp: "2026-01-01T10:00:05Z",
+    };
+    const [g] = targetNetworkSetupFailed.detect(
+      at("2026-01-01T10:05:01Z", target("ContainerCreating"), [other]),
+    );
+    expect(g?.evidence[1]?.text).toBe(
+      "placed on node-2 5 min before the snapshot; no container has started, and no volume or image event explains the wait",
+    );
+    expect(g?.notChecked?.some((n) => n.startsWith("the pod's events"))).toBe(false);
     expect(f?.fix.commands).toContain(
       "kubectl get events -n demo --field-selector involvedObject.name=virt-launcher-app-t1",
     );
