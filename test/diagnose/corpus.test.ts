@@ -13,7 +13,7 @@ import { runRules } from "../../src/diagnose/engine.js";
 import { failureSignals } from "../../src/diagnose/failure-signals.js";
 import { allRules } from "../../src/diagnose/modes/index.js";
 import { formatDiagnosis } from "../../src/diagnose/render.js";
-import type { Finding } from "../../src/diagnose/types.js";
+import type { Finding, Snapshot } from "../../src/diagnose/types.js";
 import { diagnoseFixturesDir, fixtureSnapshot, stripMessages } from "../helpers/diagnose.js";
 
 /**
@@ -172,6 +172,43 @@ describe("never silent on a failure", () => {
       if (problems(report.findings).length === 0) expect(failureSignals(s), c.key).toEqual([]);
     }
   });
+});
+
+describe("no problem from absent evidence", () => {
+  // A dump that lacks one kind of evidence (a partial dump) must not turn a healthy case into a problem.
+  const cuts: [string, (s: Snapshot) => Partial<Snapshot>][] = [
+    [
+      "events",
+      (s) => ({ events: [], missing: [...s.missing, { what: "events", why: "not in the directory" }] }),
+    ],
+    ["logs", () => ({ logs: [] })],
+    ["nodes", () => ({ nodes: [] })],
+    [
+      "the KubeVirt resource",
+      () => ({ kubevirt: undefined, virtController: undefined, currentLauncherImage: undefined }),
+    ],
+    ["pods", () => ({ pods: [], handlerPods: [] })],
+    [
+      "NetworkAttachmentDefinitions",
+      (s) => ({
+        networkAttachmentDefinitions: [],
+        missing: [...s.missing, { what: "NetworkAttachmentDefinitions", why: "not in the directory" }],
+      }),
+    ],
+    ["the VM", () => ({ vm: undefined })],
+  ];
+  for (const c of all.filter((x) => x.nearMiss && !(x.key in expectedTop))) {
+    it(`${c.key}, with any one kind of evidence missing, still raises no problem`, async () => {
+      const s = await fixtureSnapshot(c.mode, c.name);
+      for (const [what, cut] of cuts) {
+        const report = runRules({ ...s, ...cut(s) }, allRules);
+        expect(
+          problems(report.findings).map((f) => f.id),
+          `without ${what}`,
+        ).toEqual([]);
+      }
+    });
+  }
 });
 
 describe("order on fixtures with several findings: the root cause first", () => {
