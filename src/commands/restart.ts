@@ -55,13 +55,16 @@ export function restartRefusal(error: unknown, namespace: string, vm: string): u
   }
   if (error.status !== 409) return error;
   const message = error.message;
-  const hint = /RunSt(r)?ategy/.test(message)
-    ? `the VM's runStrategy does not allow a restart; start and stop it instead: ${commandLine(["virtctl", "stop", vm, "-n", namespace])}, then ${commandLine(["virtctl", "start", vm, "-n", namespace])}`
-    : /not running/i.test(message)
-      ? `the VM has no running VMI to restart; start it with: ${commandLine(["virtctl", "start", vm, "-n", namespace])}`
-      : /recovery required|Volume migration/i.test(message)
-        ? `a volume migration failed and the VM needs its volumes recovered first; see: ${commandLine(["kubectl", "describe", "vm", vm, "-n", namespace])}`
-        : `the VM changed meanwhile; check it with ${commandLine(["kubectl", "get", "vm", vm, "-n", namespace])} and run again`;
+  // A Halted VM is stopped: it wants a start, not a stop and a start.
+  const hint = /RunSt(r)?ategy Halted/.test(message)
+    ? `the VM is stopped (runStrategy Halted); start it with: ${commandLine(["virtctl", "start", vm, "-n", namespace])}`
+    : /RunSt(r)?ategy/.test(message)
+      ? `the VM's runStrategy does not allow a restart; start and stop it instead: ${commandLine(["virtctl", "stop", vm, "-n", namespace])}, then ${commandLine(["virtctl", "start", vm, "-n", namespace])}`
+      : /not running/i.test(message)
+        ? `the VM has no running VMI to restart; start it with: ${commandLine(["virtctl", "start", vm, "-n", namespace])}`
+        : /recovery required|Volume migration/i.test(message)
+          ? `a volume migration failed and the VM needs its volumes recovered first; see: ${commandLine(["kubectl", "describe", "vm", vm, "-n", namespace])}`
+          : `the VM changed meanwhile; check it with ${commandLine(["kubectl", "get", "vm", vm, "-n", namespace])} and run again`;
   return new OperationFailedError(`the server refused to restart ${namespace}/${vm}: ${message}`, {
     hint,
     cause: error,

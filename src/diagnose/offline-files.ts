@@ -7,6 +7,7 @@ import { basename, dirname, extname, join, relative, sep } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { NotFoundError, UsageError } from "../errors.js";
 import type { KubeObject } from "../k8s/meta.js";
+import { commandLine } from "../util/shell.js";
 import type { MissingEvidence } from "./types.js";
 
 /** An object found in a file, with the file it came from (for messages). */
@@ -47,7 +48,7 @@ export async function readEvidenceDirectory(dir: string): Promise<DirectoryConte
   }
   if (!info.isDirectory()) {
     throw new UsageError(`--from needs a directory, and "${dir}" is a file`, {
-      hint: `put the file in a directory of its own: mkdir evidence && mv ${dir} evidence/`,
+      hint: `copy the file into a directory of its own: mkdir evidence && ${commandLine(["cp", dir, "evidence/"])}`,
     });
   }
   const files = await listFiles(dir);

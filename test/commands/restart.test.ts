@@ -16,6 +16,10 @@ describe("restartRefusal", () => {
   it.each([
     [
       "RunStategy Halted does not support manual restart requests",
+      "the VM is stopped (runStrategy Halted); start it with: virtctl start db -n prod",
+    ],
+    [
+      "RunStategy Once does not support manual restart requests",
       "the VM's runStrategy does not allow a restart; start and stop it instead: virtctl stop db -n prod, then virtctl start db -n prod",
     ],
     [

@@ -216,6 +216,10 @@ describe("loadSnapshotFromDir: bad input", () => {
     const notDir = await failure(loadSnapshotFromDir(file));
     expect(notDir.exitCode).toBe(ExitCode.usage);
     expect(notDir.message).toBe(`--from needs a directory, and "${file}" is a file`);
+    // The user's file is copied, never moved.
+    expect(notDir.hint).toBe(
+      `copy the file into a directory of its own: mkdir evidence && cp ${file} evidence/`,
+    );
   });
 
   it("several VMs and no name: the usage error lists them with their namespaces", async () => {
