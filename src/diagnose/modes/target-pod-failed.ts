@@ -329,8 +329,12 @@ function detect(s: Snapshot): Finding[] {
   if (f.node) commands.push(commandLine(["kubectl", "describe", "node", f.node]));
   const source = s.vmi?.status?.nodeName;
   const others = candidateNodes(s, [source, f.kind === "same-node" ? undefined : f.node]);
-  if (others[0]) commands.push(kvmigCommand(["migrate", vm, ...ns, "--target-node", others[0]]));
-  else commands.push(kvmigCommand(["migrate", vm, ...ns]));
+  // With a root cause named, migrating again before it is fixed fails the same way: its
+  // finding's fix comes first, and this one does not contradict it.
+  if (!cause) {
+    if (others[0]) commands.push(kvmigCommand(["migrate", vm, ...ns, "--target-node", others[0]]));
+    else commands.push(kvmigCommand(["migrate", vm, ...ns]));
+  }
 
   const explanation: Record<Kind, string> = {
     "same-node":
@@ -353,7 +357,12 @@ function detect(s: Snapshot): Finding[] {
       confidence,
       summary,
       evidence: unique.slice(0, 5),
-      fix: { explanation: explanation[f.kind], commands },
+      fix: {
+        explanation: cause
+          ? `The target pod failed because of ${cause} (the finding it follows): do what that finding says first; a new migration before then fails the same way. The commands below show the pod and its node.`
+          : explanation[f.kind],
+        commands,
+      },
       docs: f.kind === "same-node" ? "https://github.com/kubevirt/kubevirt/issues/18946" : docs,
       notChecked: nonEmpty(notChecked),
       causedBy: cause,

@@ -220,3 +220,15 @@ describe("target-pod-failed: a target pod whose name is not known", () => {
     );
   });
 });
+
+describe("target-pod-failed after a root cause", () => {
+  it("defers to the cause's fix: no 'migrate again' that the cause says will fail", async () => {
+    const s = await fixtureSnapshot("vif-cache-missing", "kubevirt-18087-target-pod-loop");
+    const [f] = targetPodFailed.detect(s);
+    expect(f?.causedBy).toBe("vif-cache-missing");
+    expect(f?.fix.explanation).toMatch(
+      /^The target pod failed because of vif-cache-missing \(the finding it follows\)/,
+    );
+    expect(f?.fix.commands.some((c) => /\bmigrate\b/.test(c))).toBe(false);
+  });
+});
