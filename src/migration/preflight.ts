@@ -12,7 +12,7 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
-import { kvmigCommand } from "../util/shell.js";
+import { commandLine, kvmigCommand } from "../util/shell.js";
 
 import {
   countsTowardsLimits,
@@ -249,6 +249,22 @@ export function checkTargetNodes(input: PreflightInput): Verdict {
       nodeUsable(n) === undefined &&
       Object.entries(selector).every(([k, v]) => n.metadata.labels?.[k] === v),
   );
+  // No node carries the selector's labels at all: say that, not "uncordon or add capacity".
+  const labelled = input.nodes.filter(
+    (n) =>
+      n.metadata.name !== source && Object.entries(selector).every(([k, v]) => n.metadata.labels?.[k] === v),
+  );
+  if (Object.keys(selector).length > 0 && labelled.length === 0) {
+    const wanted = Object.entries(selector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+    return {
+      check: "target-nodes",
+      status: "error",
+      message: `no node other than the source has the label${Object.keys(selector).length > 1 ? "s" : ""} ${wanted}`,
+      hint: `check the labels: ${commandLine(["kubectl", "get", "nodes", "-l", wanted])}`,
+    };
+  }
   if (others.length === 0) {
     const scope = Object.keys(selector).length > 0 ? " matching --node-selector" : "";
     return {

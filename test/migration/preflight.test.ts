@@ -494,7 +494,19 @@ describe("checkTargetNodes", () => {
     expect(checkTargetNodes(input({ nodes, nodeSelector: { gpu: "true", zone: "b" } })).message).toBe(
       "1 other schedulable node: node-c",
     );
+    // No node has the label at all: that is what to say, and how to check it.
     expect(checkTargetNodes(input({ nodes, nodeSelector: { zone: "c" } }))).toEqual({
+      check: "target-nodes",
+      status: "error",
+      message: "no node other than the source has the label zone=c",
+      hint: "check the labels: kubectl get nodes -l zone=c",
+    });
+    expect(checkTargetNodes(input({ nodes, nodeSelector: { zone: "c", gpu: "true" } })).message).toBe(
+      "no node other than the source has the labels zone=c,gpu=true",
+    );
+    // Nodes have the label but cannot take the pod: then capacity and cordons are the question.
+    const cordoned = [node("node-a"), node("node-b", { labels: { zone: "c" }, cordoned: true })];
+    expect(checkTargetNodes(input({ nodes: cordoned, nodeSelector: { zone: "c" } }))).toEqual({
       check: "target-nodes",
       status: "error",
       message: "no other Ready, schedulable node matching --node-selector to migrate to",

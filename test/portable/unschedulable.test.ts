@@ -17,7 +17,7 @@ afterAll(() => target?.close());
 
 describe(`kvmig migrate --node-selector ${selector}`, () => {
   it(
-    "without --force: the pre-flight says no node matches, exit 3, and no migration is created",
+    "without --force: the pre-flight says no node has the label, exit 3, and no migration is created",
     async () => {
       await target.settle();
       const before = (await target.migrations(vmMasq)).length;
@@ -25,11 +25,11 @@ describe(`kvmig migrate --node-selector ${selector}`, () => {
       expect(result.code).toBe(3);
       const err = lines(result.stderr);
       expect(err).toContain(
-        "  error    no other Ready, schedulable node matching --node-selector to migrate to",
+        "  error    no node other than the source has the label kubernetes.io/hostname=nowhere",
       );
       expect(err.slice(-2)).toEqual([
-        "error: pre-flight: no other Ready, schedulable node matching --node-selector to migrate to",
-        "hint: uncordon a node or add capacity: kubectl get nodes; --force starts the migration anyway",
+        "error: pre-flight: no node other than the source has the label kubernetes.io/hostname=nowhere",
+        "hint: check the labels: kubectl get nodes -l kubernetes.io/hostname=nowhere; --force starts the migration anyway",
       ]);
       expect((await target.migrations(vmMasq)).length).toBe(before);
     },
