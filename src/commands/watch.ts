@@ -5,7 +5,7 @@ import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { NotFoundError, UsageError } from "../errors.js";
 import { unfinishedMigration } from "../migration/preflight.js";
-import { kvmigCommand } from "../util/shell.js";
+import { commandLine, kvmigCommand } from "../util/shell.js";
 import { followAndReport } from "./follow-report.js";
 import type { WatchOptions } from "./tree.js";
 import { listMigrationsOf, readVm } from "./vm-lookup.js";
@@ -46,7 +46,7 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
     });
   }
   const namespace = kube.namespace;
-  const [migrations] = await Promise.all([
+  const [migrations, { vmi }] = await Promise.all([
     listMigrationsOf(kube, namespace, flags.vm),
     readVm(kube, namespace, flags.vm),
   ]);
@@ -56,8 +56,11 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
       .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
       .at(-1);
   if (!migration) {
+    // A stopped VM has nothing to migrate: it wants a start, not a migration.
     throw new NotFoundError(`no migration found for ${namespace}/${flags.vm}`, {
-      hint: `start one with: ${kvmigCommand(["migrate", flags.vm, "-n", namespace])}`,
+      hint: vmi
+        ? `start one with: ${kvmigCommand(["migrate", flags.vm, "-n", namespace])}`
+        : `the VM is not running (no VMI), so there is nothing to migrate; start it with: ${commandLine(["virtctl", "start", flags.vm, "-n", namespace])}`,
     });
   }
   await followAndReport(kube, ctx, {

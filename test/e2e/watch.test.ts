@@ -6,6 +6,7 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/kubeconfig.js";
+import { simRequest } from "../helpers/sim.js";
 import { distEntry, ensureBuilt, lines, repoRoot } from "./built-cli.js";
 import { normalize, type SimCli, simCli, until } from "./sim-cli.js";
 
@@ -265,6 +266,24 @@ describe("kvmig watch VM", () => {
       "hint: start one with: kvmig migrate fedora-web -n demo",
     ]);
   }, 30_000);
+
+  it("for a stopped VM: exit 5, and the hint starts the VM rather than migrating it", async () => {
+    sim = await simCli({ speed: 10 });
+    const stopped = await simRequest(
+      sim.cluster,
+      "PUT",
+      "/apis/subresources.kubevirt.io/v1/namespaces/demo/virtualmachines/fedora-web/stop",
+      { body: {} },
+    );
+    expect(stopped.status).toBe(202);
+    await until(() => sim?.vmi("demo", "fedora-web") === undefined);
+    const result = await sim.run(["watch", "fedora-web", "-n", "demo"]);
+    expect(result.code).toBe(5);
+    expect(lines(result.stderr)).toEqual([
+      "error: no migration found for demo/fedora-web",
+      "hint: the VM is not running (no VMI), so there is nothing to migrate; start it with: virtctl start fedora-web -n demo",
+    ]);
+  }, 40_000);
 
   it("a VM with -A is a usage error (exit 2)", async () => {
     sim = await simCli({ speed: 10 });
