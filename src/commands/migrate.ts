@@ -185,6 +185,9 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
   if (text) renderVerdicts(ctx.io, `pre-flight ${namespace}/${flags.vm}`, verdicts);
 
   const errors = verdicts.filter((v) => v.status === "error");
+  // Nothing to migrate: --force cannot change that, so it is neither offered nor obeyed.
+  const blocking = errors.find((v) => v.blocking);
+  if (blocking) throw new OperationFailedError(`pre-flight: ${blocking.message}`, { hint: blocking.hint });
   const denied = errors.find((v) => v.check === "rbac");
   if (denied && !flags.force) {
     throw new UnauthorizedError(

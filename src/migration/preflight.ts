@@ -38,6 +38,8 @@ export interface Verdict {
   status: VerdictStatus;
   message: string;
   hint?: string | undefined;
+  /** An error that --force cannot bypass: there is nothing KubeVirt could migrate. */
+  blocking?: true | undefined;
 }
 
 export interface PreflightInput {
@@ -89,7 +91,8 @@ export function checkVmiRunning(input: PreflightInput): Verdict {
       check: "vmi-running",
       status: "error",
       message: `VM ${input.vmName} is not running (no VirtualMachineInstance)`,
-      hint: `start it first: virtctl start ${input.vmName} -n ${input.namespace}`,
+      hint: `start it first: ${commandLine(["virtctl", "start", input.vmName, "-n", input.namespace])}; ${commandLine(["kubectl", "get", "vm,vmi", input.vmName, "-n", input.namespace])} shows both`,
+      blocking: true,
     };
   }
   const phase = vmi.status?.phase ?? "";
@@ -99,6 +102,7 @@ export function checkVmiRunning(input: PreflightInput): Verdict {
       status: "error",
       message: `VMI ${input.vmName} is ${phase || "not yet scheduled"}, not Running`,
       hint: "only a Running VMI can be live-migrated",
+      blocking: true,
     };
   }
   return {

@@ -189,7 +189,8 @@ describe("checkVmiRunning", () => {
       check: "vmi-running",
       status: "error",
       message: "VM db-0 is not running (no VirtualMachineInstance)",
-      hint: "start it first: virtctl start db-0 -n prod",
+      hint: "start it first: virtctl start db-0 -n prod; kubectl get vm,vmi db-0 -n prod shows both",
+      blocking: true,
     });
   });
 
@@ -199,6 +200,7 @@ describe("checkVmiRunning", () => {
       status: "error",
       message: "VMI db-0 is Scheduling, not Running",
       hint: "only a Running VMI can be live-migrated",
+      blocking: true,
     });
     expect(checkVmiRunning(input({ vmi: vmiWith({ phase: "" }) })).message).toBe(
       "VMI db-0 is not yet scheduled, not Running",
@@ -721,7 +723,8 @@ describe("preflight", () => {
         check: "vmi-running",
         status: "error",
         message: "VM db-0 is not running (no VirtualMachineInstance)",
-        hint: "start it first: virtctl start db-0 -n prod",
+        hint: "start it first: virtctl start db-0 -n prod; kubectl get vm,vmi db-0 -n prod shows both",
+        blocking: true,
       },
       {
         check: "rbac",

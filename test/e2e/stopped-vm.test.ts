@@ -1,0 +1,42 @@
+// A stopped VM (no VMI) has nothing to migrate: migrate refuses before any API call that would
+// change something, says so, and neither offers nor obeys --force for it.
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { simRequest } from "../helpers/sim.js";
+import { ensureBuilt, lines } from "./built-cli.js";
+import { type SimCli, simCli, until } from "./sim-cli.js";
+
+beforeAll(ensureBuilt, 120_000);
+
+let sim: SimCli | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+async function stoppedVm(): Promise<SimCli> {
+  const cli = await simCli({ speed: 10 });
+  const stopped = await simRequest(
+    cli.cluster,
+    "PUT",
+    "/apis/subresources.kubevirt.io/v1/namespaces/demo/virtualmachines/fedora-web/stop",
+    { body: {} },
+  );
+  expect(stopped.status).toBe(202);
+  await until(() => cli.vmi("demo", "fedora-web") === undefined);
+  return cli;
+}
+
+describe("migrate of a stopped VM", () => {
+  for (const force of [[], ["--force"]]) {
+    it(`${force.length ? "with --force" : "without --force"}: exit 3, the VMI is missing, how to start it, no migration`, async () => {
+      sim = await stoppedVm();
+      const result = await sim.run(["migrate", "fedora-web", "-n", "demo", ...force]);
+      expect(result.code).toBe(3);
+      expect(lines(result.stderr).slice(-2)).toEqual([
+        "error: pre-flight: VM fedora-web is not running (no VirtualMachineInstance)",
+        "hint: start it first: virtctl start fedora-web -n demo; kubectl get vm,vmi fedora-web -n demo shows both",
+      ]);
+      expect(sim.migrations("demo", "fedora-web")).toEqual([]);
+    }, 40_000);
+  }
+});
