@@ -2,19 +2,22 @@
 // kubectl without a cluster. And `--sim[=SCENARIO]`: one command against a fresh embedded
 // cluster. The simulator loads only here, on demand.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import type { CommandContext, Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import type { SimCluster, SimClusterOptions } from "../sim/cluster.js";
 import { kvmigCommand } from "../util/shell.js";
+import { claimKubeconfigOut, type KubeconfigOut } from "./sim-kubeconfig.js";
 import type { SimCliOptions } from "./tree.js";
 
 export interface SimOptions {
   scenario: string;
   port: number;
   kubeconfigOut?: string | undefined;
+  /** Replace an existing regular file at `kubeconfigOut`. */
+  force?: boolean | undefined;
   speed: number;
   seed?: number | undefined;
   vms?: number | undefined;
@@ -80,14 +83,32 @@ async function parseFaultFlags(texts: readonly string[]) {
   }
 }
 
-/** Writes the kubeconfig readable by its owner only: it holds the users' tokens. */
+/** Writes a new kubeconfig readable by its owner only: it holds the users' tokens. */
 function writeKubeconfig(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text, { mode: 0o600 });
+  writeFileSync(path, text, { mode: 0o600, flag: "wx" });
 }
 
 export async function runSim(options: SimOptions, ctx: CommandContext): Promise<void> {
   const apiFaults = options.faults?.length ? await parseFaultFlags(options.faults) : undefined;
+  // The kubeconfig's place first: a path kvmig will not write stops it before the cluster starts.
+  const out = claimKubeconfigOut(options.kubeconfigOut, options.force ?? false);
+  // It holds tokens: gone when the sim stops, even by a second Ctrl-C (process.exit).
+  const removeOut = () => out.remove();
+  process.once("exit", removeOut);
+  try {
+    await serveSim(options, apiFaults, out, ctx);
+  } finally {
+    process.removeListener("exit", removeOut);
+    out.remove();
+  }
+}
+
+async function serveSim(
+  options: SimOptions,
+  apiFaults: Awaited<ReturnType<typeof parseFaultFlags>> | undefined,
+  out: KubeconfigOut,
+  ctx: CommandContext,
+): Promise<void> {
   const cluster = await startSimulator({
     scenario: options.scenario,
     port: options.port,
@@ -99,8 +120,8 @@ export async function runSim(options: SimOptions, ctx: CommandContext): Promise<
     log: ctx.options.verbose ? (line) => ctx.io.err(ctx.io.errColors.dim(line)) : undefined,
   });
   try {
-    const path = resolve(options.kubeconfigOut ?? join(tmpdir(), `kvmig-sim-${cluster.port}`, "kubeconfig"));
-    writeKubeconfig(path, cluster.kubeconfig());
+    const path = out.path;
+    out.write(cluster.kubeconfig());
     const c = ctx.io.errColors;
     ctx.io.err(
       `${c.bold("kvmig sim")} serving ${cluster.url} (scenario ${options.scenario}, seed ${cluster.seed}, speed ${options.speed}x)`,
@@ -171,6 +192,7 @@ export async function simAction(flags: SimCliOptions, ctx: CommandContext): Prom
       scenario: flags.scenario,
       port: flags.port,
       kubeconfigOut: flags.kubeconfigOut,
+      force: flags.force,
       speed: flags.speed,
       seed: flags.seed,
       vms: flags.vms,

@@ -278,7 +278,12 @@ export function simCommand(run: Runner, programName: string) {
     )
     .option(
       "--kubeconfig-out <path>",
-      "where to write the kubeconfig (default: a new file under the temp directory)",
+      "the new file to write the kubeconfig to, removed when the sim stops (default: one in a new private directory under the temp directory)",
+    )
+    .option(
+      "--force",
+      "let --kubeconfig-out replace an existing regular file (never a link); a file kvmig did not create stays when the sim stops",
+      false,
     )
     .addOption(
       new Option("--speed <x>", "simulated seconds per wall second")

@@ -2,7 +2,17 @@
 // kubeconfig that kvmig and kubectl accept (TLS verified through its CA), stops cleanly with
 // exit 0 on SIGINT or SIGTERM, and rejects bad flags with one line and a hint.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { get as httpsGet } from "node:https";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -19,10 +29,18 @@ interface Running {
   exited: Promise<number | null>;
 }
 
+/** A directory's entries, without the compile cache node keeps in TMPDIR. */
+function entries(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name !== "node-compile-cache")
+    .sort();
+}
+
+/** Runs `kvmig sim`, its temp directory the test's own (so its default kubeconfig lands there). */
 function startSim(args: string[], home: string): Running {
   const child = spawn(process.execPath, [distEntry, "sim", ...args], {
     cwd: repoRoot,
-    env: cliEnv(home),
+    env: cliEnv(home, { TMPDIR: home }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -50,7 +68,7 @@ async function ready(sim: Running): Promise<string> {
 describe("kvmig sim", () => {
   it("prints the kubeconfig path and export line; kvmig reaches the cluster with it; SIGINT stops it with exit 0", async () => {
     const home = tempDir();
-    const out = join(home, "sim", "kubeconfig");
+    const out = join(home, "kubeconfig");
     const sim = startSim(["--kubeconfig-out", out, "--seed", "42"], home);
     const path = await ready(sim);
     expect(path).toBe(out);
@@ -89,15 +107,116 @@ describe("kvmig sim", () => {
     sim.child.kill("SIGINT");
     expect(await sim.exited).toBe(0);
     expect(sim.stderr()).toMatch(/kvmig sim: stopped\n$/);
+    // It holds tokens, and kvmig created it: gone with the sim.
+    expect(existsSync(out)).toBe(false);
   });
 
-  it("SIGTERM stops it with exit 0 too; by default the kubeconfig goes to a new file in the temp directory", async () => {
+  it("SIGTERM stops it with exit 0 too; by default the kubeconfig goes to a new private directory in the temp directory, removed on stop", async () => {
     const home = tempDir();
     const sim = startSim(["--port", "0"], home);
     const path = await ready(sim);
-    expect(path).toMatch(/kvmig-sim-\d+[/\\]kubeconfig$/);
+    // mkdtemp's name: random, not the port or anything else another user could guess.
+    expect(path).toMatch(
+      new RegExp(`^${home.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}/kvmig-sim-[A-Za-z0-9]{6}/kubeconfig$`),
+    );
+    expect(lstatSync(join(path, "..")).mode & 0o777).toBe(0o700);
+    expect(lstatSync(path).mode & 0o777).toBe(0o600);
+    expect(entries(home)).toHaveLength(1);
     sim.child.kill("SIGTERM");
     expect(await sim.exited).toBe(0);
+    expect(entries(home)).toEqual([]);
+  });
+
+  it("a second Ctrl-C (which leaves at once) removes the kubeconfig too", async () => {
+    const home = tempDir();
+    const sim = startSim(["--port", "0"], home);
+    await ready(sim);
+    sim.child.kill("SIGINT");
+    sim.child.kill("SIGINT");
+    expect([0, 130]).toContain(await sim.exited);
+    expect(entries(home)).toEqual([]);
+  });
+
+  it("--force replaces an existing regular file (mode 0600), which stays after the sim stops, no temp file left", async () => {
+    const home = tempDir();
+    const out = join(home, "config");
+    writeFileSync(out, "the user's contexts\n", { mode: 0o644 });
+    const sim = startSim(["--kubeconfig-out", out, "--force"], home);
+    expect(await ready(sim)).toBe(out);
+    expect(readFileSync(out, "utf8")).toMatch(/current-context: sim-admin/);
+    expect(lstatSync(out).mode & 0o777).toBe(0o600);
+    sim.child.kill("SIGINT");
+    expect(await sim.exited).toBe(0);
+    expect(entries(home)).toEqual(["config"]);
+  });
+
+  describe("--kubeconfig-out it will not write: one line, a hint, exit 2, nothing touched", () => {
+    async function refused(args: string[], home: string) {
+      const result = await runKvmig(["sim", "--port", "0", ...args], cliEnv(home, { TMPDIR: home }));
+      expect(result.stdout).toBe("");
+      expect(result.code).toBe(2);
+      return lines(result.stderr);
+    }
+
+    it("an existing file, without --force", async () => {
+      const home = tempDir();
+      const out = join(home, "config");
+      writeFileSync(out, "the user's contexts\n");
+      expect(await refused(["--kubeconfig-out", out], home)).toEqual([
+        `error: --kubeconfig-out ${out} already exists`,
+        "hint: add --force to replace it, or choose another --kubeconfig-out path",
+      ]);
+      expect(readFileSync(out, "utf8")).toBe("the user's contexts\n");
+      expect(entries(home)).toEqual(["config"]);
+    });
+
+    it.each([[[]], [["--force"]]])("a symbolic link, to a file or dangling, even with %j", async (extra) => {
+      const home = tempDir();
+      writeFileSync(join(home, "real"), "the user's contexts\n");
+      symlinkSync(join(home, "real"), join(home, "link"));
+      symlinkSync(join(home, "victim"), join(home, "dangling"));
+      for (const name of ["link", "dangling"]) {
+        const out = join(home, name);
+        expect(await refused(["--kubeconfig-out", out, ...extra], home)).toEqual([
+          `error: --kubeconfig-out ${out} is a symbolic link; kvmig does not write through links`,
+          "hint: choose another --kubeconfig-out path (--force does not apply to links)",
+        ]);
+      }
+      expect(readFileSync(join(home, "real"), "utf8")).toBe("the user's contexts\n");
+      expect(readlinkSync(join(home, "link"))).toBe(join(home, "real"));
+      expect(entries(home)).toEqual(["dangling", "link", "real"]);
+    });
+
+    it.each([[[]], [["--force"]]])("a directory (not EISDIR), even with %j", async (extra) => {
+      const home = tempDir();
+      const dir = join(home, "sim");
+      mkdirSync(dir);
+      for (const given of [dir, `${join(home, "new")}/`]) {
+        const path = given.replace(/\/$/, "");
+        expect(await refused(["--kubeconfig-out", given, ...extra], home)).toEqual([
+          `error: --kubeconfig-out ${path} is a directory`,
+          `hint: name a file, for example --kubeconfig-out ${join(path, "kubeconfig")}`,
+        ]);
+      }
+      expect(entries(home)).toEqual(["sim"]);
+      expect(entries(dir)).toEqual([]);
+    });
+
+    it("a path whose parent directory is missing (no mkdir -p), or is a file", async () => {
+      const home = tempDir();
+      const out = join(home, "nope", "kubeconfig");
+      expect(await refused(["--kubeconfig-out", out], home)).toEqual([
+        `error: --kubeconfig-out ${out}: the directory ${join(home, "nope")} does not exist`,
+        `hint: create it first (mkdir -p ${join(home, "nope")}), or choose another --kubeconfig-out path`,
+      ]);
+      writeFileSync(join(home, "file"), "");
+      const under = join(home, "file", "kubeconfig");
+      expect(await refused(["--kubeconfig-out", under], home)).toEqual([
+        `error: --kubeconfig-out ${under}: ${join(home, "file")} is not a directory`,
+        "hint: choose another --kubeconfig-out path",
+      ]);
+      expect(entries(home)).toEqual(["file"]);
+    });
   });
 
   it("--list-scenarios lists each scenario on one line, from the scenario files shipped in dist/", async () => {
