@@ -15,12 +15,19 @@ import {
 } from "node:fs";
 import { get as httpsGet } from "node:https";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { tempDir } from "../helpers/kubeconfig.js";
 import { cliEnv, distEntry, ensureBuilt, lines, repoRoot, runKvmig } from "./built-cli.js";
 
 beforeAll(ensureBuilt);
+
+// A sim a failed test did not stop: stopped here, so that it cleans up and no server outlives the run.
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of started.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+});
 
 interface Running {
   child: ChildProcess;
@@ -43,6 +50,7 @@ function startSim(args: string[], home: string): Running {
     env: cliEnv(home, { TMPDIR: home }),
     stdio: ["ignore", "pipe", "pipe"],
   });
+  started.push(child);
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk: Buffer) => {
