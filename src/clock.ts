@@ -1,9 +1,14 @@
 // Every sleep and every "now" goes through a Clock, so tests run waits instantly.
 
+import { timeLimit } from "./duration.js";
+
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+  /**
+   * Resolves after `ms`, or rejects with the signal's reason when it aborts first. A sleep longer
+   * than a timer can hold (timeLimit) only ends with the signal.
+   */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
@@ -19,10 +24,14 @@ export const systemClock: Clock = {
         clearTimeout(timer);
         reject(signal?.reason);
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
+      const delay = ms > 0 ? timeLimit(ms) : 0;
+      const timer =
+        delay === undefined
+          ? undefined
+          : setTimeout(() => {
+              signal?.removeEventListener("abort", onAbort);
+              resolve();
+            }, delay);
       signal?.addEventListener("abort", onAbort, { once: true });
     }),
 };

@@ -20,6 +20,18 @@ export function parseDuration(text: string, flag: string): number {
   );
 }
 
+/** The longest delay a Node timer holds: 2^31-1 ms, about 24.8 days. Beyond it a timer fires after 1 ms. */
+export const maxTimerMs = 2 ** 31 - 1;
+
+/**
+ * A time limit as a timer's delay, or undefined for none: 0 (the flags' "no limit"), and any limit
+ * longer than a timer can hold, which would otherwise fire at once. Every time limit and sleep that
+ * reaches setTimeout goes through here.
+ */
+export function timeLimit(ms: number): number | undefined {
+  return ms > 0 && ms <= maxTimerMs ? ms : undefined;
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const totalSeconds = Math.round(ms / 1000);

@@ -4,6 +4,7 @@
 // Ctrl-C and --timeout stop the following only; the migration itself is never touched here.
 
 import type { Clock } from "../clock.js";
+import { timeLimit } from "../duration.js";
 import { describeError, KvmigError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { Event, KubeVirt, Pod, VirtualMachineInstanceMigration } from "../k8s/types.js";
@@ -161,9 +162,10 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
     })(),
   ];
 
-  if (options.timeoutMs > 0) {
+  const timeout = timeLimit(options.timeoutMs);
+  if (timeout !== undefined) {
     tasks.push(
-      clock.sleep(options.timeoutMs, stop.signal).then(
+      clock.sleep(timeout, stop.signal).then(
         () => channel.push({ kind: "stop", why: "timeout" }),
         () => {},
       ),

@@ -4,6 +4,7 @@
 // Shared by `kvmig restart` and `kvmig outdated --restart`; it prints nothing itself.
 
 import type { Clock } from "../clock.js";
+import { timeLimit } from "../duration.js";
 import { describeError, KvmigError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
@@ -57,8 +58,9 @@ export async function restartAndWait(kube: KubeClient, options: RestartWaitOptio
   const onAbort = () => finish("interrupted");
   options.signal.addEventListener("abort", onAbort, { once: true });
   if (options.signal.aborted) onAbort();
-  if (options.timeoutMs > 0)
-    clock.sleep(options.timeoutMs, stop.signal).then(
+  const timeout = timeLimit(options.timeoutMs);
+  if (timeout !== undefined)
+    clock.sleep(timeout, stop.signal).then(
       () => finish("timeout"),
       () => {},
     );

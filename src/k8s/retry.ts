@@ -24,6 +24,7 @@
 // something arrives. TLS verification failures and unknown hosts are never retried.
 
 import type { Clock } from "../clock.js";
+import { timeLimit } from "../duration.js";
 import { ApiError, ConnectionError, KvmigError, TimeoutError } from "../errors.js";
 import { isTlsVerificationCode, type RequestInfo, resourceAttributes } from "./api-errors.js";
 
@@ -47,9 +48,10 @@ export const defaultRetryPolicy: RetryPolicy = {
   random: Math.random,
 };
 
-/** The budget for a transport whose requests time out after `requestTimeoutMs` (0: none). */
+/** The budget for a transport whose requests time out after `requestTimeoutMs` (see timeLimit: 0, or more than a timer holds, is none). */
 export function budgetFor(requestTimeoutMs: number, policy: RetryPolicy = defaultRetryPolicy): number {
-  return requestTimeoutMs > 0 ? Math.min(policy.budgetMs, requestTimeoutMs) : policy.budgetMs;
+  const limit = timeLimit(requestTimeoutMs);
+  return limit !== undefined ? Math.min(policy.budgetMs, limit) : policy.budgetMs;
 }
 
 export type RequestKind = "read" | "write";

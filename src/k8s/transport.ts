@@ -5,6 +5,7 @@ import http from "node:http";
 import https from "node:https";
 import { performance } from "node:perf_hooks";
 import { TLSSocket } from "node:tls";
+import { timeLimit } from "../duration.js";
 import {
   errorFromNetwork,
   errorFromResponse,
@@ -277,14 +278,15 @@ export class Transport {
         this.logFailed(info, started, error);
         reject(error);
       };
+      const limit = timeLimit(timeoutMs);
       const timer =
-        timeoutMs > 0
+        limit !== undefined
           ? setTimeout(() => {
               const error = timeoutError(info, timeoutMs);
               noteFailure(error, { timeoutMs });
               request.destroy(error);
               fail(error);
-            }, timeoutMs)
+            }, limit)
           : undefined;
       const onAbort = () => {
         request.destroy();
@@ -415,11 +417,12 @@ function lineStream(
   let closed = false;
   // A stream that goes silent (a network path that died without a reset) counts as dropped. The
   // timer restarts with each chunk read (a "data" listener would take chunks from the iterator).
+  const idleLimit = timeLimit(idleTimeoutMs);
   const idle =
-    idleTimeoutMs > 0
+    idleLimit !== undefined
       ? setTimeout(() => {
-          response.destroy(new Error(`the stream sent nothing for ${formatSeconds(idleTimeoutMs)}`));
-        }, idleTimeoutMs).unref()
+          response.destroy(new Error(`the stream sent nothing for ${formatSeconds(idleLimit)}`));
+        }, idleLimit).unref()
       : undefined;
   if (idle) response.on("close", () => clearTimeout(idle));
   async function* lines(): AsyncGenerator<string> {

@@ -279,3 +279,31 @@ describe("kvmig migrate: output, errors and interruptions", () => {
     expect(result.stdout).toMatch(/^Succeeded {2}demo\/fedora-web moved/m);
   }, 60_000);
 });
+
+// Node's timers hold at most 2^31-1 ms (about 24.8 days) and fire after 1 ms beyond that: a
+// limit longer than a timer can hold means no limit, never an immediate timeout.
+describe("kvmig migrate: durations longer than a timer can hold", () => {
+  it("--timeout 1000h follows the migration to Succeeded (exit 0, not a timeout)", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run(["migrate", "cirros-test", "-n", "demo", "--timeout", "1000h"]);
+    expect(result.stderr).not.toContain("--timeout");
+    expect(result.stderr).not.toContain("TimeoutOverflowWarning");
+    expect(result.stderr).not.toContain("error");
+    expect(result.code).toBe(0);
+    expect(lines(result.stderr).at(-1)).toBe("  Succeeded");
+    expect(sim.migrations("demo", "cirros-test")[0].status.phase).toBe("Succeeded");
+  }, 60_000);
+
+  it("--request-timeout 99999999h answers version from a healthy server (exit 0)", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run(["version", "--request-timeout", "99999999h"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(lines(result.stdout).slice(1, 3)).toEqual([
+      expect.stringMatching(
+        /^Kubernetes: +v1\.\d+\.\d+ at https:\/\/127\.0\.0\.1:\d+ \(context "sim-admin"\)$/,
+      ),
+      "KubeVirt:    v1.9.0",
+    ]);
+  }, 60_000);
+});
