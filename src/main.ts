@@ -36,7 +36,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     .option("-n, --namespace <namespace>", "the namespace (default: the context's namespace, else default)")
     .option(
       "--request-timeout <duration>",
-      "time limit for each API request, like 30s or 2m; 0 for none",
+      "time limit for each API request, like 30s or 2m; 0, or over 24 days, for none",
       "30s",
     )
     .addOption(

@@ -23,7 +23,7 @@ export type SimCliOptions = OptionsOf<ReturnType<typeof simCommand>>;
 function timeoutOption() {
   return new Option(
     "--timeout <duration>",
-    "how long to follow before giving up (the migration goes on), e.g. 15m; 0 for no limit",
+    "how long to follow before giving up (the migration goes on), e.g. 15m; 0, or over 24 days, for no limit",
   ).default("15m");
 }
 
@@ -80,7 +80,7 @@ export function watchCommand(run: Runner, programName: string) {
     .option("--no-headers", "the table without its column names")
     .option(
       "--timeout <duration>",
-      "stop following after this long (the migration goes on); 0 for no limit",
+      "stop following after this long (the migration goes on); 0, or over 24 days, for no limit",
       "0",
     )
     .addOption(prometheusOption())
@@ -113,7 +113,11 @@ export function cancelCommand(run: Runner, programName: string) {
     .option("-y, --yes", "do not ask for confirmation", false)
     .option("--dry-run", "show what would be deleted; change nothing", false)
     .option("--no-wait", "request the abort and return without waiting for the outcome")
-    .option("--timeout <duration>", "how long to wait for the outcome, e.g. 5m; 0 for no limit", "5m")
+    .option(
+      "--timeout <duration>",
+      "how long to wait for the outcome, e.g. 5m; 0, or over 24 days, for no limit",
+      "5m",
+    )
     .addHelpText(
       "after",
       examples(
@@ -138,7 +142,11 @@ export function restartCommand(run: Runner, programName: string) {
     .option("--force", "stop the guest at once (grace period 0); unsaved data may be lost", false)
     .option("--dry-run", "let the server check the restart; change nothing", false)
     .option("--no-wait", "request the restart and return without waiting for the new VMI")
-    .option("--timeout <duration>", "how long to wait for the new VMI to run, e.g. 5m; 0 for no limit", "10m")
+    .option(
+      "--timeout <duration>",
+      "how long to wait for the new VMI to run, e.g. 5m; 0, or over 24 days, for no limit",
+      "10m",
+    )
     .addHelpText(
       "after",
       examples(
@@ -174,7 +182,11 @@ export function outdatedCommand(run: Runner, programName: string) {
       "how many VMs to cycle at once (never more migrations than the cluster's free slots)",
       "2",
     )
-    .option("--timeout <duration>", "how long to follow each VM, e.g. 15m; 0 for no limit", "15m")
+    .option(
+      "--timeout <duration>",
+      "how long to follow each VM, e.g. 15m; 0, or over 24 days, for no limit",
+      "15m",
+    )
     .option("--no-headers", "no header, column names or totals: just the rows")
     .addHelpText(
       "after",
