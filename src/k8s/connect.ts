@@ -139,10 +139,13 @@ export function resolveConfig(
   const explicit = Boolean(flags.kubeconfig);
   const merged = mergeFiles(files, explicit) ?? inClusterConfig(env, serviceAccountDir);
   if (merged === undefined) {
-    const where = env.KUBECONFIG
-      ? `KUBECONFIG names ${files.join(", ")}, and none exists`
-      : `${files[0]} does not exist`;
-    throw new ConfigError(`no kubeconfig found: ${where}`, { hint: howToPoint });
+    // KUBECONFIG naming only missing files is the same fault as --kubeconfig naming one: a bad
+    // value the user gave (exit 2); no kubeconfig in the default place is not.
+    if (env.KUBECONFIG)
+      throw new UsageError(`no kubeconfig found: KUBECONFIG names ${files.join(", ")}, and none exists`, {
+        hint: howToPoint,
+      });
+    throw new ConfigError(`no kubeconfig found: ${files[0]} does not exist`, { hint: howToPoint });
   }
 
   const contextName = flags.context ?? merged.currentContext;

@@ -108,13 +108,23 @@ describe("resolveConfig: merging several files", () => {
     expect(resolved.contextName).toBe("b");
   });
 
-  it("KUBECONFIG naming only missing files: no kubeconfig found, exit 1", () => {
+  it("KUBECONFIG naming only missing files: a bad value, exit 2 like --kubeconfig naming one", () => {
     const dir = tempDir();
     const [x, y] = [join(dir, "x"), join(dir, "y")];
-    const error = configError(() => resolveConfig({}, { KUBECONFIG: `${x}${delimiter}${y}` }));
-    expect(error.message).toBe(`no kubeconfig found: KUBECONFIG names ${x}, ${y}, and none exists`);
-    expect(error.hint).toContain("--kubeconfig");
-    expect(error.hint).toContain("KUBECONFIG");
+    const error = thrown(() => resolveConfig({}, { KUBECONFIG: `${x}${delimiter}${y}` }));
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toBe(
+      `no kubeconfig found: KUBECONFIG names ${x}, ${y}, and none exists`,
+    );
+    expect((error as UsageError).hint).toContain("--kubeconfig");
+    expect((error as UsageError).hint).toContain("KUBECONFIG");
+    expect(exitCodeOf(error)).toBe(ExitCode.usage);
+  });
+
+  it("no KUBECONFIG and no kubeconfig in the home directory: no kubeconfig found, exit 1", () => {
+    const home = tempDir();
+    const error = configError(() => resolveConfig({}, { HOME: home }, join(home, "no-service-account")));
+    expect(error.message).toBe(`no kubeconfig found: ${join(home, ".kube", "config")} does not exist`);
     expect(exitCodeOf(error)).toBe(ExitCode.unexpected);
   });
 

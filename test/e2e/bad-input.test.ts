@@ -213,14 +213,22 @@ const cases: Case[] = [
     hint: "write it as key=value[,key=value], e.g. topology.kubernetes.io/zone=a",
   },
   {
-    title: "no kubeconfig anywhere",
+    title: "KUBECONFIG naming a missing file (the same fault as --kubeconfig naming one)",
     args: ["version"],
     env: () => {
       const home = tempDir();
       return cliEnv(home, { KUBECONFIG: join(home, "missing") });
     },
-    code: 1,
+    code: 2,
     error: /^no kubeconfig found: KUBECONFIG names .*missing, and none exists$/,
+    hint: /^point kvmig at a cluster with --kubeconfig PATH/,
+  },
+  {
+    title: "no kubeconfig anywhere (no KUBECONFIG, none in the home directory)",
+    args: ["version"],
+    env: () => cliEnv(tempDir(), {}),
+    code: 1,
+    error: /^no kubeconfig found: .*\/\.kube\/config does not exist$/,
     hint: /^point kvmig at a cluster with --kubeconfig PATH/,
   },
   {
