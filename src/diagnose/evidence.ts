@@ -158,6 +158,12 @@ export function computeImage(pod: Pod): string | undefined {
   );
 }
 
+/** A time as epoch ms; −∞ when unknown, so that it sorts first and is never "after" anything. */
+export function timeOf(text: string | null | undefined): number {
+  const ms = Date.parse(text ?? "");
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+}
+
 /** A wait as an operator reads it: "90 s", "12 min", "3.0 h". */
 export function formatWait(seconds: number): string {
   if (seconds < 120) return `${seconds} s`;
@@ -593,6 +599,19 @@ export function patchMigrationConfig(s: Snapshot, migrations: Record<string, unk
     "merge",
     "-p",
     JSON.stringify({ spec: { configuration: { migrations } } }),
+  ]);
+}
+
+/** `kubectl get events` about one object of the snapshot's namespace, by its name. */
+export function eventsCommand(s: Snapshot, name: string): string {
+  return commandLine([
+    "kubectl",
+    "get",
+    "events",
+    "-n",
+    s.namespace,
+    "--field-selector",
+    `involvedObject.name=${name}`,
   ]);
 }
 

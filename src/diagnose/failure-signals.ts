@@ -19,6 +19,7 @@ import {
   phaseTime,
   relevantMigrations,
   targetPodsOf,
+  timeOf,
   vmiObject,
 } from "./evidence.js";
 import type { Evidence, Snapshot } from "./types.js";
@@ -60,20 +61,15 @@ const runningFallbackSeconds = 3600;
 /** An abort that virt-handler has not finished after this long is stuck. */
 export const abortStuckAfterSeconds = 120;
 
-function ms(time: string | undefined): number {
-  const t = Date.parse(time ?? "");
-  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
-}
-
 /** When the newest successful migration ended (−∞ when none): failures before it are history. */
 export function lastSuccessAt(s: Snapshot): number {
   let newest = Number.NEGATIVE_INFINITY;
   for (const m of s.migrations) {
     if (m.status?.phase === "Succeeded")
-      newest = Math.max(newest, ms(migrationEndTime(s, m) ?? m.metadata.creationTimestamp));
+      newest = Math.max(newest, timeOf(migrationEndTime(s, m) ?? m.metadata.creationTimestamp));
   }
   const state = s.vmi?.status?.migrationState;
-  if (state?.completed && !state.failed) newest = Math.max(newest, ms(state.endTimestamp ?? undefined));
+  if (state?.completed && !state.failed) newest = Math.max(newest, timeOf(state.endTimestamp ?? undefined));
   return newest;
 }
 
@@ -108,7 +104,7 @@ export function phaseStory(m: VirtualMachineInstanceMigration): string {
 export function phaseBeforeFailure(m: VirtualMachineInstanceMigration): string {
   const phases = (m.status?.phaseTransitionTimestamps ?? [])
     .filter((t) => t.phase !== "Failed")
-    .sort((a, b) => ms(a.phaseTransitionTimestamp) - ms(b.phaseTransitionTimestamp));
+    .sort((a, b) => timeOf(a.phaseTransitionTimestamp) - timeOf(b.phaseTransitionTimestamp));
   return phases.at(-1)?.phase ?? "";
 }
 
@@ -125,7 +121,7 @@ function failedSignal(s: Snapshot, m: VirtualMachineInstanceMigration): FailureS
   const before = phaseBeforeFailure(m);
   const end = migrationEndTime(s, m);
   const created = m.metadata.creationTimestamp;
-  const lasted = end && created ? Math.round((ms(end) - ms(created)) / 1000) : undefined;
+  const lasted = end && created ? Math.round((timeOf(end) - timeOf(created)) / 1000) : undefined;
   const evidence: Evidence[] = [
     {
       object: migrationObject(m),
@@ -211,7 +207,7 @@ function failureEvents(s: Snapshot, since: number): Event[] {
       e.type === "Warning" &&
       failureEventReasons.test(e.reason ?? "") &&
       // `Migrated` is also a Warning for "migrated to unknown host"; any Warning of it is news.
-      ms(eventTime(e)) > since,
+      timeOf(eventTime(e)) > since,
   );
 }
 
@@ -225,7 +221,7 @@ export function failureSignals(s: Snapshot): FailureSignal[] {
   for (const m of relevantMigrations(s)) {
     if (m.status?.phase === "Failed") {
       if (cancelRequested(s, m)) continue;
-      if (ms(migrationEndTime(s, m) ?? m.metadata.creationTimestamp) < since) continue;
+      if (timeOf(migrationEndTime(s, m) ?? m.metadata.creationTimestamp) < since) continue;
       signals.push(failedSignal(s, m));
     } else if (!isFinal(m)) {
       const stuck = stuckSignal(s, m);
@@ -243,7 +239,7 @@ export function failureSignals(s: Snapshot): FailureSignal[] {
       type: "Warning",
     }).filter(
       (e) =>
-        ms(eventTime(e)) >= ms(m.metadata.creationTimestamp) &&
+        timeOf(eventTime(e)) >= timeOf(m.metadata.creationTimestamp) &&
         !/workload-update|evacuation|disruption/i.test(e.source?.component ?? e.reportingComponent ?? "") &&
         !/Migration/.test(e.message ?? ""),
     );
@@ -267,7 +263,7 @@ export function failureSignals(s: Snapshot): FailureSignal[] {
     !state.abortRequested &&
     !(state.migrationUid && known.has(state.migrationUid)) &&
     !(vmimOfState && cancelRequested(s, vmimOfState)) &&
-    ms(state.endTimestamp ?? undefined) >= since
+    timeOf(state.endTimestamp ?? undefined) >= since
   ) {
     signals.push({
       kind: "failed",

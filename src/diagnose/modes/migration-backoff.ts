@@ -13,6 +13,7 @@ import {
   migrationObject,
   migrationTrigger,
   nonEmpty,
+  timeOf,
   unfinishedMigrations,
   vmiObject,
 } from "../evidence.js";
@@ -46,11 +47,6 @@ function fires(rule: Rule, s: Snapshot): boolean {
     // Another rule's defect must not hide this finding.
     return false;
   }
-}
-
-function timeOf(text: string | null | undefined): number {
-  const ms = Date.parse(text ?? "");
-  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
 }
 
 function seconds(n: number): string {

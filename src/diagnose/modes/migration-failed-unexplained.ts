@@ -14,6 +14,7 @@ import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventAtOrAfter,
   eventEvidence,
+  eventsCommand,
   type LogEntry,
   logEntries,
   logEvidence,
@@ -167,9 +168,7 @@ function nextSteps(s: Snapshot, signals: readonly FailureSignal[]): string[] {
       commandLine(["kubectl", "get", "pods", ...ns, "-o", "wide", "-l", `vm.kubevirt.io/name=${s.vmName}`]),
     );
   for (const node of nodes) commands.push(handlerLogsCommand(s, node));
-  commands.push(
-    commandLine(["kubectl", "get", "events", ...ns, "--field-selector", `involvedObject.name=${s.vmName}`]),
-  );
+  commands.push(eventsCommand(s, s.vmName));
   commands.push(kvmigCommand(["diagnose", s.vmName, ...ns, "--dump", `kvmig-dump-${s.vmName}`]));
   return commands;
 }

@@ -17,6 +17,7 @@ import {
   ageSeconds,
   eventAtOrAfter,
   eventEvidence,
+  eventsCommand,
   findEvents,
   isFinal,
   isTargetPod,
@@ -221,17 +222,7 @@ function detect(s: Snapshot): Finding[] {
 
   const commands: string[] = [];
   if (f.pod) commands.push(commandLine(["kubectl", "describe", "pod", f.podName, ...ns]));
-  if (f.stuckFor !== undefined)
-    commands.push(
-      commandLine([
-        "kubectl",
-        "get",
-        "events",
-        ...ns,
-        "--field-selector",
-        `involvedObject.name=${f.podName}`,
-      ]),
-    );
+  if (f.stuckFor !== undefined) commands.push(eventsCommand(s, f.podName));
   if (network)
     commands.push(
       commandLine([

@@ -14,6 +14,7 @@ import type { Event, Node, Pod, VirtualMachineInstanceMigration } from "../../k8
 import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventEvidence,
+  eventsCommand,
   eventTime,
   findEvents,
   isFinal,
@@ -158,6 +159,13 @@ export function removalsByTiming(s: Snapshot, m: VirtualMachineInstanceMigration
   if (m.status?.conditions?.some((c) => c.type === "migrationAbortRequested" && c.status === "True"))
     return [];
   const found: TimedRemoval[] = [];
+  // A removal whose timing matches a timeout; `what` has %s where the seconds go.
+  const add = (seconds: number | undefined, field: string, time: string | undefined, what: string) => {
+    const kind = seconds === undefined ? undefined : timeoutKind(seconds, limits);
+    if (!kind || seconds === undefined) return;
+    const text = `${what.replace("%s", String(seconds))} (virt-controller's ${kind} timeout is ${limits[kind]} s)`;
+    found.push({ kind, seconds, evidence: { object: migrationObject(m), field, time, text } });
+  };
   const on = (reason: string) =>
     findEvents(s, { kind: "VirtualMachineInstanceMigration", name: m.metadata.name, reason });
   const creates = on("SuccessfulCreate").filter((e) => !/attachment pod/i.test(e.message ?? ""));
@@ -166,18 +174,12 @@ export function removalsByTiming(s: Snapshot, m: VirtualMachineInstanceMigration
     const at = eventTime(del);
     const created = creates.filter((c) => (secondsBetween(eventTime(c), at) ?? -1) >= 0).at(-1);
     const seconds = secondsBetween(created ? eventTime(created) : undefined, at);
-    const kind = seconds === undefined ? undefined : timeoutKind(seconds, limits);
-    if (kind && seconds !== undefined)
-      found.push({
-        kind,
-        seconds,
-        evidence: {
-          object: migrationObject(m),
-          field: "events SuccessfulCreate → SuccessfulDelete",
-          time: at,
-          text: `a target pod was deleted ${seconds} s after it was created (virt-controller's ${kind} timeout is ${limits[kind]} s)`,
-        },
-      });
+    add(
+      seconds,
+      "events SuccessfulCreate → SuccessfulDelete",
+      at,
+      "a target pod was deleted %s s after it was created",
+    );
   }
   if (found.length === 0 && m.status?.phase === "Failed" && !phaseTime(m, "Scheduled")) {
     const scheduling = phaseTime(m, "Scheduling");
@@ -186,18 +188,13 @@ export function removalsByTiming(s: Snapshot, m: VirtualMachineInstanceMigration
     const placed = targetPodNamesOf(s, m).some(
       (n) => s.pods.find((p) => p.metadata.name === n)?.spec?.nodeName,
     );
-    const kind = seconds === undefined || placed ? undefined : timeoutKind(seconds, limits);
-    if (kind && seconds !== undefined)
-      found.push({
-        kind,
+    if (!placed)
+      add(
         seconds,
-        evidence: {
-          object: migrationObject(m),
-          field: "status.phaseTransitionTimestamps",
-          time: failedAt,
-          text: `Scheduling → Failed after ${seconds} s, never Scheduled (virt-controller's ${kind} timeout is ${limits[kind]} s)`,
-        },
-      });
+        "status.phaseTransitionTimestamps",
+        failedAt,
+        "Scheduling → Failed after %s s, never Scheduled",
+      );
   }
   return found;
 }
@@ -433,17 +430,7 @@ function detect(s: Snapshot): Finding[] {
         `kubevirt.io/migrationJobUID=${target.migration.metadata.uid}`,
       ]),
     );
-  else if (target.podName !== "")
-    commands.push(
-      commandLine([
-        "kubectl",
-        "get",
-        "events",
-        ...ns,
-        "--field-selector",
-        `involvedObject.name=${target.podName}`,
-      ]),
-    );
+  else if (target.podName !== "") commands.push(eventsCommand(s, target.podName));
   const explanation: string[] = [];
   if (causes.has("resources")) {
     explanation.push("Free CPU or memory on another node (or add a node), or lower the VM's requests.");

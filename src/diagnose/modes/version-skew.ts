@@ -29,6 +29,7 @@ import {
   nonEmpty,
   sourcePodOf,
   targetPodsOf,
+  timeOf,
   vmiObject,
 } from "../evidence.js";
 import { lastSuccessAt, transferBegan } from "../failure-signals.js";
@@ -60,11 +61,6 @@ export interface FailedAttempt {
   /** Launcher log lines of its time that show a connection or incoming-side failure. */
   logs: LogEntry[];
   kind: FailureKind;
-}
-
-function timeOf(text: string | undefined): number {
-  const ms = Date.parse(text ?? "");
-  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
 }
 
 function classify(texts: readonly string[]): FailureKind {

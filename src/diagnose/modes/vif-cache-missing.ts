@@ -14,6 +14,7 @@ import {
   logEvidence,
   migrationJobLabel,
   nonEmpty,
+  timeOf,
   unfinishedMigrations,
   vmiObject,
 } from "../evidence.js";
@@ -22,11 +23,6 @@ import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js"
 
 /** `open …/vif-cache-<iface>.json: no such file or directory`, as the OS error reads. */
 export const vifCacheMissingPattern = /vif-cache-[^\s"'/]*\.json:?\s*no such file/i;
-
-function timeOf(text: string | null | undefined): number {
-  const ms = Date.parse(text ?? "");
-  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
-}
 
 /** Where the text appears as a failure: Warning events, failure reasons, error or warning log lines. */
 function occurrences(s: Snapshot, since: number): Evidence[] {
