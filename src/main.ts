@@ -22,7 +22,7 @@ import { describeError, ExitCode, exitCodeOf, type KvmigError, UsageError } from
 import { createProgress } from "./io/progress.js";
 import { KubeProvider } from "./k8s/provider.js";
 import { checkNamespace } from "./util/names.js";
-import { kvmigCommand, setProgramName } from "./util/shell.js";
+import { kvmigCommand, setConnectionFlags, setProgramName } from "./util/shell.js";
 import { kvmigVersion } from "./version.js";
 
 const outputFormats = ["text", "json", "yaml", "wide"] as const;
@@ -87,12 +87,14 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
           hint: "--sim brings its own cluster; leave out the other flags",
         });
       }
+      setConnectionFlags({ sim: scenario });
       const { withEmbeddedSim } = await import("./commands/sim.js");
       await withEmbeddedSim(scenario, ctx, raw.verbose, (kubeconfig) =>
         runWith({ ...raw, kubeconfig }, body, runner),
       );
       return;
     }
+    setConnectionFlags({ kubeconfig: raw.kubeconfig, context: raw.context });
     await runWith(raw, body, runner);
   };
 
@@ -176,6 +178,7 @@ export async function main(argv: readonly string[], ctx: Context): Promise<ExitC
   // --no-color takes effect before parsing, so that a usage error is not coloured either.
   if (argv.includes("--no-color")) ctx.io.setColor(false);
   setProgramName(ctx.programName);
+  setConnectionFlags({});
   const outcome: { code?: ExitCode } = {};
   const program = buildProgram(ctx, outcome);
   if (argv.length === 0) {

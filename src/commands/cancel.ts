@@ -8,6 +8,7 @@ import { ApiError, InterruptedError, OperationFailedError, TimeoutError } from "
 import { writeData } from "../io/output.js";
 import { errProse, outProse } from "../io/wrap.js";
 import { isNotFound } from "../k8s/api-errors.js";
+import { clusterName } from "../k8s/kube-client.js";
 import { isOutcomeUnknown } from "../k8s/retry.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
@@ -105,7 +106,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   // A dry run changes nothing, so there is nothing to confirm (as with kubectl delete --dry-run).
   if (!flags.yes && !flags.dryRun && !requestedAt) {
     const ok = await ctx.prompter.confirm({
-      message: `Cancel migration ${name} of ${namespace}/${flags.vm} (${phase}, ${route})?`,
+      message: `Cancel migration ${name} of ${namespace}/${flags.vm} (${phase}, ${route}) on ${clusterName(kube)}?`,
       flag: "--yes",
       default: false,
     });

@@ -6,13 +6,13 @@ import { parseDuration } from "../duration.js";
 import { ApiError, NotFoundError, OperationFailedError, UnauthorizedError, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { accessCheckCommand } from "../k8s/access-check.js";
-import type { KubeClient } from "../k8s/kube-client.js";
+import { clusterName, type KubeClient } from "../k8s/kube-client.js";
 import { currentLauncherImage } from "../k8s/launcher-image.js";
 import { isOutcomeUnknown } from "../k8s/retry.js";
 import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
-import { kvmigCommand } from "../util/shell.js";
+import { commandLine, kvmigCommand } from "../util/shell.js";
 import { followAndReport } from "./follow-report.js";
 import { renderVerdicts } from "./migration-render.js";
 import type { MigrateOptions } from "./tree.js";
@@ -171,7 +171,7 @@ export async function findCreated(
   throw new NotFoundError(
     `no VirtualMachineInstanceMigration appeared for ${namespace}/${vmName} after the migrate request (accepted, or its answer lost on the way)`,
     {
-      hint: `nothing is migrating it now; look with: kubectl get vmim -n ${namespace} -l ${vmiNameLabel}=${vmName}, and run the migrate again if it is still needed`,
+      hint: `nothing is migrating it now; look with: ${commandLine(["kubectl", "get", "vmim", "-n", namespace, "-l", `${vmiNameLabel}=${vmName}`])}, and run the migrate again if it is still needed`,
     },
   );
 }
@@ -182,7 +182,7 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
   const text = ctx.io.mode === "text";
   const input = await gatherPreflight(kube, flags, namespace);
   const verdicts = preflight(input);
-  if (text) renderVerdicts(ctx.io, `pre-flight ${namespace}/${flags.vm}`, verdicts);
+  if (text) renderVerdicts(ctx.io, `pre-flight ${namespace}/${flags.vm} on ${clusterName(kube)}`, verdicts);
 
   const errors = verdicts.filter((v) => v.status === "error");
   // Nothing to migrate: --force cannot change that, so it is neither offered nor obeyed.

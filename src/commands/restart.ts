@@ -15,6 +15,7 @@ import {
 } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { errProse } from "../io/wrap.js";
+import { clusterName } from "../k8s/kube-client.js";
 import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
@@ -138,7 +139,7 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
     );
     return;
   }
-  if (!flags.yes) await confirmRestart(ctx, flags, where);
+  if (!flags.yes) await confirmRestart(ctx, flags, `${where} on ${clusterName(kube)}`);
 
   if (!flags.wait) {
     try {

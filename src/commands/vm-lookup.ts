@@ -4,6 +4,7 @@ import { NotFoundError } from "../errors.js";
 import { isNotFound } from "../k8s/api-errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { VirtualMachine, VirtualMachineInstance } from "../k8s/types.js";
+import { commandLine } from "../util/shell.js";
 
 export const vmiNameLabel = "kubevirt.io/vmi-name";
 
@@ -30,11 +31,11 @@ export async function readVm(
     // The API server answers 404 for an object in a namespace that does not exist, too.
     if (!(await namespaceExists(kube, namespace))) {
       throw new NotFoundError(`namespace "${namespace}" not found`, {
-        hint: "list the namespaces with: kubectl get namespaces (or pass -n with the VM's namespace)",
+        hint: `list the namespaces with: ${commandLine(["kubectl", "get", "namespaces"])} (or pass -n with the VM's namespace)`,
       });
     }
     throw new NotFoundError(`VirtualMachine "${name}" not found in namespace "${namespace}"`, {
-      hint: `list the VMs with: kubectl get vm,vmi -n ${namespace}`,
+      hint: `list the VMs with: ${commandLine(["kubectl", "get", "vm,vmi", "-n", namespace])}`,
     });
   }
   return { vm, vmi };

@@ -13,7 +13,7 @@ import type {
 } from "../k8s/types.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { checkVmName } from "../util/names.js";
-import { kvmigCommand } from "../util/shell.js";
+import { commandLine, kvmigCommand } from "../util/shell.js";
 import { vmiNameLabel } from "./vm-lookup.js";
 
 export type PickingCommand = "migrate" | "cancel" | "restart" | "diagnose" | "watch";
@@ -127,7 +127,10 @@ export async function vmOrPick(
   command: PickingCommand,
 ): Promise<string | undefined> {
   if (vm !== undefined) {
-    checkVmName(vm, `list the VMs with: kubectl get vm,vmi -n ${ctx.options.namespace ?? "NAMESPACE"}`);
+    checkVmName(
+      vm,
+      `list the VMs with: ${commandLine(["kubectl", "get", "vm,vmi", "-n", ctx.options.namespace ?? "NAMESPACE"])}`,
+    );
     return vm;
   }
   if (!ctx.prompter.interactive) throw missingVmError(command, ctx.options.namespace);
@@ -159,7 +162,7 @@ export async function pickVm(
     if (command === "cancel") return undefined;
     const what = command === "diagnose" ? "VMs" : "running VMs";
     throw new NotFoundError(`no ${what} in namespace ${namespace} to choose from`, {
-      hint: `pick another namespace with -n NAMESPACE; list them all with: kubectl get vmi -A`,
+      hint: `pick another namespace with -n NAMESPACE; list them all with: ${commandLine(["kubectl", "get", "vmi", "-A"])}`,
     });
   }
   const labels = pickerLabels(rows);

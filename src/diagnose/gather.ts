@@ -12,6 +12,7 @@ import type {
   VirtualMachine,
   VirtualMachineInstance,
 } from "../k8s/types.js";
+import { commandLine } from "../util/shell.js";
 import { eventTime, handlerPodSelector, migrationJobLabel } from "./evidence.js";
 import { eventsAbout, launcherImageOf, newestTimestamp, sortByTime } from "./snapshot-parts.js";
 import type { ApiRejection, ContainerLog, MissingEvidence, Snapshot } from "./types.js";
@@ -218,7 +219,7 @@ export async function gatherSnapshot(kube: KubeClient, target: GatherTarget, now
     throw new NotFoundError(
       `VM "${vmName}" not found in namespace ${namespace}: no VirtualMachine or VirtualMachineInstance`,
       {
-        hint: `list the VMs with: kubectl get vm,vmi -n ${namespace}`,
+        hint: `list the VMs with: ${commandLine(["kubectl", "get", "vm,vmi", "-n", namespace])}`,
       },
     );
   }

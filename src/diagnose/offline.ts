@@ -15,7 +15,7 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
-import { kvmigCommand } from "../util/shell.js";
+import { commandLine, kvmigCommand } from "../util/shell.js";
 import { eventTime, isHandlerPod, logEntries } from "./evidence.js";
 import { type FoundLog, type FoundObject, readEvidenceDirectory } from "./offline-files.js";
 import {
@@ -162,7 +162,7 @@ export async function loadSnapshotFromDir(dir: string, options: OfflineOptions =
     throw new UsageError(
       `directory "${dir}" ${looked}${skipped ? ` (${skipped.what}: ${skipped.why})` : ""}`,
       {
-        hint: "save the evidence first, e.g. kubectl get vm,vmi,vmim,pods,events -n NS -o yaml > DIR/objects.yaml",
+        hint: `save the evidence first, e.g. ${commandLine(["kubectl", "get", "vm,vmi,vmim,pods,events", "-n", "NS", "-o", "yaml"])} > DIR/objects.yaml`,
       },
     );
   }

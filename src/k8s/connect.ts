@@ -12,6 +12,7 @@ import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import type { Cluster, Context as KubeContext, User } from "@kubernetes/client-node/dist/config_types.js";
 import type { Clock } from "../clock.js";
 import { ConfigError, UsageError } from "../errors.js";
+import { commandLine } from "../util/shell.js";
 import { HttpKubeClient } from "./client.js";
 import type { KubeClient } from "./kube-client.js";
 import { type TlsSettings, Transport } from "./transport.js";
@@ -63,7 +64,7 @@ function loadFile(path: string): KubeConfig {
     config.loadFromFile(path);
   } catch (error) {
     throw new ConfigError(`cannot read kubeconfig ${path}: ${(error as Error).message.split("\n")[0]}`, {
-      hint: "fix the file (kubectl config view --kubeconfig PATH shows how kubectl reads it), or pass another with --kubeconfig",
+      hint: `fix the file (${commandLine(["kubectl", "config", "view", "--kubeconfig", path])} shows how kubectl reads it), or pass another with --kubeconfig`,
       cause: error,
     });
   }
@@ -151,7 +152,7 @@ export function resolveConfig(
   const contextName = flags.context ?? merged.currentContext;
   if (!contextName) {
     throw new ConfigError("the kubeconfig has no current context", {
-      hint: `pass --context NAME (one of: ${contextNames(merged)}) or set one with: kubectl config use-context NAME`,
+      hint: `pass --context NAME (one of: ${contextNames(merged)}) or set one with: ${commandLine(["kubectl", "config", "use-context", "NAME"])}`,
     });
   }
   const context = merged.getContextObject(contextName);
@@ -166,7 +167,7 @@ export function resolveConfig(
     throw new ConfigError(
       `context "${contextName}" names cluster "${context.cluster}", which the kubeconfig does not define`,
       {
-        hint: "fix the kubeconfig: kubectl config view shows its clusters",
+        hint: `fix the kubeconfig: ${commandLine(["kubectl", "config", "view"])} shows its clusters`,
       },
     );
   }

@@ -155,3 +155,11 @@ export interface KubeClient {
   /** Releases connections so the process can exit. */
   close(): void;
 }
+
+/**
+ * The cluster a command acts on, as confirmations and headers name it: `context prod
+ * (https://10.0.0.1:6443)`, so that nobody confirms a change on the wrong cluster.
+ */
+export function clusterName(kube: Pick<KubeClient, "context" | "server">): string {
+  return `context ${kube.context} (${kube.server})`;
+}

@@ -2,6 +2,7 @@
 // a precise one-line error and a hint instead of a confusing "not found".
 
 import { UsageError } from "../errors.js";
+import { commandLine } from "./shell.js";
 
 const label = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const subdomainPattern = new RegExp(`^${label}(\\.${label})*$`);
@@ -33,5 +34,11 @@ export function checkVmName(value: string, listHint: string): void {
 /** A namespace: a DNS-1123 label (at most 63 characters, no dots). */
 export function checkNamespace(value: string): void {
   const why = problem(value, 63, labelPattern, false);
-  if (why) fail("namespace", value, why, "list the namespaces with: kubectl get namespaces");
+  if (why)
+    fail(
+      "namespace",
+      value,
+      why,
+      `list the namespaces with: ${commandLine(["kubectl", "get", "namespaces"])}`,
+    );
 }

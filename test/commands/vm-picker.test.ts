@@ -219,7 +219,7 @@ describe("on a terminal, against the simulated cluster", () => {
       .expect("search", "VM to restart (namespace demo; type to filter)", "cirros-test")
       .expect(
         "input",
-        /^Force-restart demo\/cirros-test now \(grace period 0\)\? Type the VM's name, cirros-test, to go on:$/,
+        /^Force-restart demo\/cirros-test on context sim-admin \(https:\/\/127\.0\.0\.1:\d+\) now \(grace period 0\)\? Type the VM's name, cirros-test, to go on:$/,
         "cirros-test",
       );
     const result = await onTerminal(sim, ["restart", "-n", "demo", "--force", "--no-wait"], prompter);

@@ -167,7 +167,7 @@ describe("kvmig cancel: nothing to do, refusals, dry runs and hints", () => {
     expect(stderr).toHaveLength(2);
     expect(stderr[0]).toMatch(
       new RegExp(
-        `^error: "Cancel migration ${m.metadata.name} of demo/rhel-db \\((Pending|Scheduling|Scheduled|PreparingTarget|TargetReady|Running), (on node-2|node-2 → node-[13])\\)\\?" needs an answer and there is no terminal to ask on$`,
+        `^error: "Cancel migration ${m.metadata.name} of demo/rhel-db \\((Pending|Scheduling|Scheduled|PreparingTarget|TargetReady|Running), (on node-2|node-2 → node-[13])\\) on context sim-admin \\(https://127\\.0\\.0\\.1:\\d+\\)\\?" needs an answer and there is no terminal to ask on$`,
       ),
     );
     expect(stderr[1]).toBe("hint: pass --yes");

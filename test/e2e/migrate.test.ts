@@ -24,7 +24,7 @@ describe("kvmig migrate on the default scenario", () => {
 
     const stderr = lines(normalize(result.stderr)).filter((l) => !l.startsWith("  progress  "));
     expect(stderr).toEqual([
-      "pre-flight demo/fedora-web",
+      `pre-flight demo/fedora-web on context sim-admin (${sim.cluster.url})`,
       "  ok       VMI fedora-web is Running on node-1",
       "  ok       live-migratable",
       "  ok       no migration in progress",
@@ -170,7 +170,7 @@ describe("kvmig migrate: output, errors and interruptions", () => {
     expect(result.stderr).toContain("  error    not allowed to update virtualmachines/migrate in demo");
     expect(result.stderr).toMatch(/^error: .*kubevirt\.io:migrate/m);
     expect(result.stderr).toMatch(
-      /^hint: check with: echo '\{"apiVersion":"authorization.k8s.io\/v1","kind":"SelfSubjectAccessReview".*"subresource":"migrate".* \| kubectl create --validate=false -f - -o 'jsonpath=\{\.status\.allowed\}'$/m,
+      /^hint: check with: echo '\{"apiVersion":"authorization.k8s.io\/v1","kind":"SelfSubjectAccessReview".*"subresource":"migrate".* \| kubectl --context sim-viewer create --validate=false -f - -o 'jsonpath=\{\.status\.allowed\}'$/m,
     );
     expect(sim.migrations("demo", "fedora-web")).toEqual([]);
   }, 30_000);

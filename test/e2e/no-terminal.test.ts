@@ -49,6 +49,13 @@ function uids(sim: SimCli, namespace?: string): string[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A line that names the sim's cluster, its context and loopback URL, between two texts. */
+function onSimCluster(before: string, after: string) {
+  const quote = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const cluster = String.raw`context sim-admin \(https://127\.0\.0\.1:\d+\)`;
+  return expect.stringMatching(new RegExp(`^${quote(before)}${cluster}${quote(after)}$`));
+}
+
 interface Case {
   title: string;
   scenario?: string;
@@ -121,7 +128,10 @@ const cases: Case[] = [
     },
     code: 2,
     stderr: (vmim) => [
-      `error: "Cancel migration ${vmim.metadata.name} of demo/rhel-db (${vmim.status?.phase || "Pending"}, on node-2)?" needs an answer and there is no terminal to ask on`,
+      onSimCluster(
+        `error: "Cancel migration ${vmim.metadata.name} of demo/rhel-db (${vmim.status?.phase || "Pending"}, on node-2) on `,
+        '?" needs an answer and there is no terminal to ask on',
+      ),
       "hint: pass --yes",
     ],
     after: (sim, vmim) => {
@@ -138,7 +148,10 @@ const cases: Case[] = [
       "warning: restarting demo/cirros-test stops its guest: it is down until the new VMI runs (usually tens of seconds, longer for big VMs)",
       expect.stringMatching(/^ {2}running on node-3 for \S+, phase Running$/),
       "  launcher quay.io/kubevirt/virt-launcher:v1.8.2 (outdated; the restart starts quay.io/kubevirt/virt-launcher:v1.9.0)",
-      'error: "Restart demo/cirros-test now?" needs an answer and there is no terminal to ask on',
+      onSimCluster(
+        'error: "Restart demo/cirros-test on ',
+        ' now?" needs an answer and there is no terminal to ask on',
+      ),
       "hint: pass --yes",
     ],
     after: async (sim, _state, before) => {
@@ -155,7 +168,10 @@ const cases: Case[] = [
       expect.stringMatching(/^ {2}running on node-3 for \S+, phase Running$/),
       "  launcher quay.io/kubevirt/virt-launcher:v1.8.2 (outdated; the restart starts quay.io/kubevirt/virt-launcher:v1.9.0)",
       "warning: --force stops the guest at once (grace period 0): writes not yet on disk may be lost",
-      `error: "Force-restart demo/cirros-test now (grace period 0)? Type the VM's name, cirros-test, to go on" needs an answer and there is no terminal to ask on`,
+      onSimCluster(
+        'error: "Force-restart demo/cirros-test on ',
+        ` now (grace period 0)? Type the VM's name, cirros-test, to go on" needs an answer and there is no terminal to ask on`,
+      ),
       "hint: pass --yes",
     ],
     after: async (sim, _state, before) => {
@@ -294,7 +310,10 @@ describe.skipIf(!hasScript()).concurrent("half a terminal is no terminal", () =>
       args: ["restart", "cirros-test", "-n", "demo"],
       redirect: (file: string) => ` </dev/null 2>${shQuote(file)}; echo EXIT=$?`,
       stderr: [
-        'error: "Restart demo/cirros-test now?" needs an answer and there is no terminal to ask on',
+        onSimCluster(
+          'error: "Restart demo/cirros-test on ',
+          ' now?" needs an answer and there is no terminal to ask on',
+        ),
         "hint: pass --yes",
       ],
     },

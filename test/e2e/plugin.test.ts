@@ -48,7 +48,9 @@ describe.skipIf(!kubectl)("kubectl kvmig (the real kubectl, kubectl-kvmig on PAT
     expect(result.stderr).not.toMatch(/^error:/m);
     expect(result.code).toBe(0);
     const err = lines(result.stderr);
-    expect(err[0]).toBe("pre-flight demo/fedora-web");
+    expect(err[0]).toMatch(
+      /^pre-flight demo\/fedora-web on context sim-admin \(https:\/\/127\.0\.0\.1:\d+\)$/,
+    );
     expect(err).toContain("  ok       allowed to update virtualmachines/migrate");
     expect(err.at(-1)).toBe("  Succeeded");
     expect(lines(result.stdout)[0]).toMatch(/^Succeeded {2}demo\/fedora-web moved node-1 → node-[23]$/);

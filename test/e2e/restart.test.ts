@@ -142,7 +142,7 @@ describe("kvmig restart", () => {
     expect(result.stdout).toBe("");
     const err = lines(result.stderr);
     expect(err.slice(-2)).toEqual([
-      'error: "Restart prod/orders-db now?" needs an answer and there is no terminal to ask on',
+      `error: "Restart prod/orders-db on context sim-admin (${sim.cluster.url}) now?" needs an answer and there is no terminal to ask on`,
       "hint: pass --yes",
     ]);
     // Give the controllers time to act on a request, had there been one.
