@@ -11,6 +11,7 @@ export const ExitCode = {
   notFound: 5,
   timedOut: 6,
   problemsFound: 7,
+  refused: 8,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -20,11 +21,15 @@ export const exitCodeTable: ReadonlyArray<{ code: ExitCode; meaning: string }> =
   { code: 0, meaning: "success (also: nothing to cancel, nothing outdated)" },
   { code: 1, meaning: "unexpected error" },
   { code: 2, meaning: "usage error (bad flag or argument, missing answer without a terminal)" },
-  { code: 3, meaning: "the migration (or restart, or abort) ended in failure" },
+  {
+    code: 3,
+    meaning: "the migration (or restart, or abort) ended in failure, or KubeVirt refused to start it",
+  },
   { code: 4, meaning: "not authorized (401/403), with the missing permission named" },
   { code: 5, meaning: "not found (VM, VMI, namespace, migration)" },
   { code: 6, meaning: "timed out waiting (the operation itself goes on)" },
   { code: 7, meaning: "diagnose found problems at or above --fail-on" },
+  { code: 8, meaning: "refused by a pre-flight check; nothing was changed (--force overrides where it can)" },
   { code: 130, meaning: "interrupted, or a confirmation was declined" },
 ];
 
@@ -72,6 +77,14 @@ export class NotFoundError extends KvmigError {
 /** A wait ran out of time; what was waited for goes on. */
 export class TimeoutError extends KvmigError {
   override readonly exitCode = ExitCode.timedOut;
+}
+
+/**
+ * A pre-flight check said no, so nothing was asked of the cluster: not the same as a migration
+ * that ran and failed (exit 3), and a script may want to tell them apart.
+ */
+export class PreflightRefusedError extends KvmigError {
+  override readonly exitCode = ExitCode.refused;
 }
 
 /** The operation ran and ended in failure (migration failed, abort failed, restart failed). */

@@ -3,7 +3,14 @@
 
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
-import { ApiError, NotFoundError, OperationFailedError, UnauthorizedError, UsageError } from "../errors.js";
+import {
+  ApiError,
+  NotFoundError,
+  OperationFailedError,
+  PreflightRefusedError,
+  UnauthorizedError,
+  UsageError,
+} from "../errors.js";
 import { writeData } from "../io/output.js";
 import { accessCheckCommand } from "../k8s/access-check.js";
 import { clusterName, type KubeClient } from "../k8s/kube-client.js";
@@ -187,7 +194,7 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
   const errors = verdicts.filter((v) => v.status === "error");
   // Nothing to migrate: --force cannot change that, so it is neither offered nor obeyed.
   const blocking = errors.find((v) => v.blocking);
-  if (blocking) throw new OperationFailedError(`pre-flight: ${blocking.message}`, { hint: blocking.hint });
+  if (blocking) throw new PreflightRefusedError(`pre-flight: ${blocking.message}`, { hint: blocking.hint });
   const denied = errors.find((v) => v.check === "rbac");
   if (denied && !flags.force) {
     throw new UnauthorizedError(
@@ -199,7 +206,7 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
   }
   if (errors.length > 0 && !flags.force) {
     const first = errors[0] as Verdict;
-    throw new OperationFailedError(`pre-flight: ${first.message}`, {
+    throw new PreflightRefusedError(`pre-flight: ${first.message}`, {
       hint: `${first.hint ? `${first.hint}; ` : ""}--force starts the migration anyway`,
     });
   }

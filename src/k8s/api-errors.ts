@@ -12,6 +12,7 @@ import {
 } from "../errors.js";
 import { accessCheckCommand } from "./access-check.js";
 import { isStatus, type Status } from "./meta.js";
+import { webhookRefusal } from "./webhook-refusal.js";
 
 /** What kvmig was doing when the error happened, for the message and the hint. */
 export interface RequestInfo {
@@ -148,6 +149,8 @@ export function errorFromResponse(status: number, body: string, request: Request
       },
     );
   }
+  const refusal = webhookRefusal(message, status, reason, attrs);
+  if (refusal) return refusal;
   const what = attrs ? `${attrs.verb} ${describeResource(attrs)}` : `${request.method} ${request.path}`;
   const scope = attrs ? ` ${scopeOf(attrs)}` : "";
 

@@ -11,6 +11,7 @@ import {
   InterruptedError,
   NotFoundError,
   OperationFailedError,
+  PreflightRefusedError,
   ProblemsFoundError,
   TimeoutError,
   UnauthorizedError,
@@ -37,6 +38,7 @@ describe("exit codes", () => {
     expect(exitCodeOf(new NotFoundError("x"))).toBe(5);
     expect(exitCodeOf(new TimeoutError("x"))).toBe(6);
     expect(exitCodeOf(new ProblemsFoundError("x"))).toBe(7);
+    expect(exitCodeOf(new PreflightRefusedError("x"))).toBe(8);
     expect(exitCodeOf(new InterruptedError("x"))).toBe(130);
     expect(exitCodeOf(new Error("boom"))).toBe(1);
     expect(exitCodeOf("a string")).toBe(1);

@@ -50,7 +50,7 @@ describe("hints carry the connection flags the user gave", () => {
     expect(stopped.status).toBe(202);
     await until(() => sim?.vmi("demo", "fedora-web") === undefined);
     const result = await sim.run(["migrate", "fedora-web", "-n", "demo", "--context", simContext]);
-    expect(result.code).toBe(3);
+    expect(result.code).toBe(8);
     expect(lines(result.stderr).at(-1)).toBe(
       `hint: start it first: virtctl --context ${simContext} start fedora-web -n demo; kubectl --context ${simContext} get vm,vmi fedora-web -n demo shows both`,
     );

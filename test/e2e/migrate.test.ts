@@ -194,12 +194,23 @@ describe("kvmig migrate: output, errors and interruptions", () => {
   it("a VM that is not live-migratable stops at pre-flight with KubeVirt's reason (exit 3), before any change", async () => {
     sim = await simCli({ speed: 10 });
     const result = await sim.run(["migrate", "legacy-pvc", "-n", "demo"]);
-    expect(result.code).toBe(3);
+    expect(result.code).toBe(8);
     expect(result.stderr).toContain(
       "  error    not live-migratable: DisksNotLiveMigratable: cannot migrate VMI: PVC legacy-pvc-data is not shared",
     );
     expect(result.stderr).toMatch(/^error: pre-flight: not live-migratable: DisksNotLiveMigratable/m);
     expect(result.stderr).toMatch(/^hint: .*kvmig restart legacy-pvc -n demo.*--force/m);
+    expect(sim.migrations("demo", "legacy-pvc")).toEqual([]);
+  }, 30_000);
+
+  it("--force past that check: KubeVirt's webhook refuses, exit 3 with KubeVirt's reason, never 'unexpected error'", async () => {
+    sim = await simCli({ speed: 10 });
+    const result = await sim.run(["migrate", "legacy-pvc", "-n", "demo", "--force"]);
+    expect(result.code).toBe(3);
+    expect(lines(result.stderr).slice(-2)).toEqual([
+      "error: KubeVirt refused the request: Cannot migrate VMI, Reason: DisksNotLiveMigratable, Message: cannot migrate VMI: PVC legacy-pvc-data is not shared, live migration requires that all PVCs must be shared (using ReadWriteMany access mode) (admission webhook migration-create-validator.kubevirt.io)",
+      "hint: KubeVirt says it cannot be live-migrated now; see why with: kvmig diagnose legacy-pvc -n demo; a restart (kvmig restart legacy-pvc -n demo) moves it, with downtime",
+    ]);
     expect(sim.migrations("demo", "legacy-pvc")).toEqual([]);
   }, 30_000);
 

@@ -28,10 +28,10 @@ async function stoppedVm(): Promise<SimCli> {
 
 describe("migrate of a stopped VM", () => {
   for (const force of [[], ["--force"]]) {
-    it(`${force.length ? "with --force" : "without --force"}: exit 3, the VMI is missing, how to start it, no migration`, async () => {
+    it(`${force.length ? "with --force" : "without --force"}: exit 8 (refused), the VMI is missing, how to start it, no migration`, async () => {
       sim = await stoppedVm();
       const result = await sim.run(["migrate", "fedora-web", "-n", "demo", ...force]);
-      expect(result.code).toBe(3);
+      expect(result.code).toBe(8);
       expect(lines(result.stderr).slice(-2)).toEqual([
         "error: pre-flight: VM fedora-web is not running (no VirtualMachineInstance)",
         "hint: start it first: virtctl start fedora-web -n demo; kubectl get vm,vmi fedora-web -n demo shows both",

@@ -193,7 +193,7 @@ describe("HTTP errors keep the server's message and add a hint", () => {
     expect(exitCodeOf(error)).toBe(2);
   });
 
-  it("500: keeps the webhook's message; exit 1", async () => {
+  it("500 carrying a webhook's denial: the cluster's answer, exit 3 with KubeVirt's reason", async () => {
     const message =
       'Internal error occurred: admission webhook "migration-create-validator.kubevirt.io" denied the request: in-flight migration detected. Active migration job (1234) is currently already in progress for VMI db.';
     server.on(
@@ -202,11 +202,11 @@ describe("HTTP errors keep the server's message and add a hint", () => {
       (_req, res) => sendStatus(res, 500, "InternalError", message),
     );
     const error = await failure(client.migrate("vms", "db"));
-    expect(error.message).toBe(message);
-    expect(error.hint).toBe(
-      "the API server or a KubeVirt webhook failed; the message above is the server's own. Run again with -v for the request",
+    expect(error.message).toBe(
+      "KubeVirt refused the request: in-flight migration detected. Active migration job (1234) is currently already in progress for VMI db. (admission webhook migration-create-validator.kubevirt.io)",
     );
-    expect(exitCodeOf(error)).toBe(1);
+    expect(error.hint).toBe("a migration of it is already under way; follow it with: kvmig watch db -n vms");
+    expect(exitCodeOf(error)).toBe(3);
   });
 
   it("an answer that is not a Status keeps its first line and the HTTP code", async () => {

@@ -22,7 +22,7 @@ describe(`kvmig migrate --node-selector ${selector}`, () => {
       await target.settle();
       const before = (await target.migrations(vmMasq)).length;
       const result = await target.run(["migrate", vmMasq, "-n", namespace, "--node-selector", selector]);
-      expect(result.code).toBe(3);
+      expect(result.code).toBe(8);
       const err = lines(result.stderr);
       expect(err).toContain(
         "  error    no node other than the source has the label kubernetes.io/hostname=nowhere",
