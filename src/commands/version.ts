@@ -1,15 +1,27 @@
 // kvmig version: the kvmig version, the Kubernetes server version and the KubeVirt version
-// (virt-api's version endpoint and the KubeVirt CR), like `virtctl version`.
+// (virt-api's version endpoint and the KubeVirt CR), like `virtctl version`; and the KubeVirt
+// releases kvmig supports, with a warning when the cluster's is outside them.
 
 import type { CommandContext } from "../context.js";
 import { describeError } from "../errors.js";
 import { writeData } from "../io/output.js";
-import { isOlderThan, unsupportedMessage } from "../k8s/kubevirt-version.js";
+import {
+  supportedKubeVirtMinors,
+  supportedKubeVirtRange,
+  supportOf,
+  tooNewMessage,
+  unsupportedMessage,
+} from "../k8s/kubevirt-version.js";
 import type { KubeVirt } from "../k8s/types.js";
 import { kvmigVersion } from "../version.js";
 
 export interface VersionReport {
-  kvmig: { version: string; node: string };
+  kvmig: {
+    version: string;
+    node: string;
+    /** The KubeVirt minor releases kvmig supports, every patch release of each. */
+    supportedKubeVirt: { oldest: string; newest: string };
+  };
   kubernetes: { server: string; context: string; gitVersion: string; platform?: string | undefined };
   kubevirt: {
     /** virt-api's answer; undefined when it could not be read. */
@@ -26,6 +38,11 @@ export interface VersionReport {
           targetVersion?: string | undefined;
         }
       | undefined;
+    /**
+     * The deployed version (the CR's, else virt-api's) against kvmig's supported range; absent when
+     * neither can be read as a release.
+     */
+    support?: "supported" | "older" | "newer" | undefined;
     /** What could not be read, and why; the command still succeeds. */
     errors: string[];
   };
@@ -43,8 +60,11 @@ export async function runVersion(ctx: CommandContext): Promise<VersionReport> {
   if (!virtApi.ok) errors.push(`virt-api version: ${describeError(virtApi.error).message}`);
   if (!resource.ok) errors.push(`KubeVirt resource: ${describeError(resource.error).message}`);
   else if (resource.value === undefined) errors.push("KubeVirt resource: none found in any namespace");
+  const virtApiVersion = virtApi.ok ? virtApi.value.gitVersion : undefined;
+  const observed = resource.ok ? resource.value?.status?.observedKubeVirtVersion : undefined;
+  const support = supportOf(observed) ?? supportOf(virtApiVersion);
   return {
-    kvmig: { version: kvmigVersion, node: process.version },
+    kvmig: { version: kvmigVersion, node: process.version, supportedKubeVirt: supportedKubeVirtMinors() },
     kubernetes: {
       server: kube.server,
       context: kube.context,
@@ -52,10 +72,11 @@ export async function runVersion(ctx: CommandContext): Promise<VersionReport> {
       platform: server.platform,
     },
     kubevirt: {
-      version: virtApi.ok ? virtApi.value.gitVersion : undefined,
+      version: virtApiVersion,
       gitCommit: virtApi.ok ? virtApi.value.gitCommit : undefined,
       buildDate: virtApi.ok ? virtApi.value.buildDate : undefined,
       resource: resource.ok && resource.value ? describeResource(resource.value) : undefined,
+      ...(support ? { support } : {}),
       errors,
     },
   };
@@ -103,14 +124,19 @@ export function renderVersion(report: VersionReport, ctx: CommandContext): void 
       `${r.namespace}/${r.name}: ${r.phase ?? "no phase"}, deployed ${r.observedVersion ?? "unknown"}${upgrading}`,
     ]);
   }
+  // Last, next to the versions it is about; the warnings below say when they are outside it.
+  rows.push(["Supports", `KubeVirt ${supportedKubeVirtRange()}`]);
   // A fixed width, so the values line up the same with or without the KubeVirt CR row.
   const width = "KubeVirt CR: ".length;
   for (const [label, value] of rows) io.out(`${c.bold(`${label}:`.padEnd(width))}${value}`);
   for (const error of kv.errors) io.err(`${io.errColors.warn("warning:")} ${error}`);
-  const deployed = kv.resource?.observedVersion;
-  if (deployed && isOlderThan(deployed)) {
+  const deployed = supportOf(kv.resource?.observedVersion) ? kv.resource?.observedVersion : kv.version;
+  if (deployed && kv.support === "older")
     io.err(`${io.errColors.warn("warning:")} ${unsupportedMessage(deployed)}; upgrade KubeVirt`);
-  }
+  if (deployed && kv.support === "newer")
+    io.err(
+      `${io.errColors.warn("warning:")} ${tooNewMessage(deployed)}; what kvmig reads may have changed: look for a newer kvmig`,
+    );
 }
 
 /** The action of `kvmig version` (tree.ts). */

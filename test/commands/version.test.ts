@@ -42,6 +42,7 @@ describe("kvmig version", () => {
       'Kubernetes:  v1.32.4 at https://127.0.0.1:6443 (context "lab")',
       "KubeVirt:    v1.9.0",
       "KubeVirt CR: kubevirt/kubevirt: Deployed, deployed v1.8.2, upgrading to v1.9.0",
+      "Supports:    KubeVirt v1.0 to v1.9",
       "",
     ]);
     expect(stderr).toBe("");
@@ -53,7 +54,11 @@ describe("kvmig version", () => {
     const { code, stdout } = await runCli(["version", "-o", "json"], { kube });
     expect(code).toBe(ExitCode.ok);
     expect(JSON.parse(stdout)).toEqual({
-      kvmig: { version: kvmigVersion, node: process.version },
+      kvmig: {
+        version: kvmigVersion,
+        node: process.version,
+        supportedKubeVirt: { oldest: "v1.0", newest: "v1.9" },
+      },
       kubernetes: {
         server: "https://127.0.0.1:6443",
         context: "lab",
@@ -71,6 +76,7 @@ describe("kvmig version", () => {
           observedVersion: "v1.8.2",
           targetVersion: "v1.9.0",
         },
+        support: "supported",
         errors: [],
       },
     });
@@ -97,6 +103,55 @@ describe("kvmig version", () => {
       "warning: KubeVirt resource: none found in any namespace",
       "",
     ]);
+  });
+
+  function clusterAt(observed: string | undefined, virtApi: string) {
+    return fakeKube({
+      serverVersion: async () => ({ gitVersion: "v1.31.0" }),
+      kubevirtVersion: async () => ({ gitVersion: virtApi }),
+      findKubeVirt: async () => ({
+        ...kubevirtCr,
+        status: { phase: "Deployed", observedKubeVirtVersion: observed, targetKubeVirtVersion: observed },
+      }),
+    });
+  }
+
+  it("a KubeVirt older than the range: a warning naming both versions, exit 0", async () => {
+    const kube = clusterAt("v0.59.2", "v0.59.2");
+    const { code, stdout, stderr } = await runCli(["version"], { kube });
+    expect(code).toBe(ExitCode.ok);
+    expect(stdout).toContain("\nSupports:    KubeVirt v1.0 to v1.9\n");
+    expect(stderr).toBe(
+      "warning: KubeVirt v0.59.2 is older than v1.0.0, the oldest version kvmig supports; upgrade KubeVirt\n",
+    );
+    const json = await runCli(["version", "-o", "json"], { kube: clusterAt("v0.59.2", "v0.59.2") });
+    expect(JSON.parse(json.stdout).kubevirt.support).toBe("older");
+  });
+
+  it("a KubeVirt newer than the range: a warning that what kvmig reads may have changed, exit 0", async () => {
+    const { code, stderr } = await runCli(["version"], { kube: clusterAt("v1.10.1", "v1.10.1") });
+    expect(code).toBe(ExitCode.ok);
+    expect(stderr).toBe(
+      "warning: KubeVirt v1.10.1 is newer than v1.9, the newest version kvmig supports; what kvmig reads may have changed: look for a newer kvmig\n",
+    );
+    const json = await runCli(["version", "-o", "json"], { kube: clusterAt("v1.10.1", "v1.10.1") });
+    expect(JSON.parse(json.stdout).kubevirt.support).toBe("newer");
+  });
+
+  it("the CR's version, when it is not a release, gives way to virt-api's", async () => {
+    const { stderr } = await runCli(["version"], { kube: clusterAt("sha256:0a1b2c3d", "v1.10.0") });
+    expect(stderr).toBe(
+      "warning: KubeVirt v1.10.0 is newer than v1.9, the newest version kvmig supports; what kvmig reads may have changed: look for a newer kvmig\n",
+    );
+  });
+
+  it("a version that is not a release: no support claim either way", async () => {
+    const { code, stdout, stderr } = await runCli(["version", "-o", "json"], {
+      kube: clusterAt(undefined, "devel"),
+    });
+    expect(code).toBe(ExitCode.ok);
+    expect(JSON.parse(stdout).kubevirt).not.toHaveProperty("support");
+    expect(stderr).toBe("");
   });
 
   it("an unreachable Kubernetes API fails the command with its error and hint", async () => {

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { allRules } from "../../src/diagnose/modes/index.js";
+import { oldestSupportedKubeVirt, supportedKubeVirtRange } from "../../src/k8s/kubevirt-version.js";
 
 const root = new URL("../../", import.meta.url);
 const readme = readFileSync(new URL("README.md", root), "utf8");
@@ -39,6 +40,14 @@ describe("README", () => {
     for (const rule of allRules)
       expect(catalogue).toMatch(new RegExp(`^\\| \`${rule.id}\` +\\| ${rule.severity} `, "m"));
     expect(catalogue.match(/^\| `[a-z-]+` /gm)).toHaveLength(allRules.length);
+  });
+
+  it("states the supported KubeVirt versions that kvmig version prints, from the one constant", () => {
+    const section = readme.slice(readme.indexOf("\n## Supported KubeVirt versions\n"));
+    const stated = /^kvmig supports KubeVirt (v\d+\.\d+ to v\d+\.\d+),/m.exec(section)?.[1];
+    expect(stated).toBe(supportedKubeVirtRange());
+    // The floor migrate's pre-flight enforces.
+    expect(section.slice(0, section.indexOf("\n## ", 2))).toContain(`older than ${oldestSupportedKubeVirt}.`);
   });
 
   it("has a section for each command, and the configuration, RBAC and test sections", () => {

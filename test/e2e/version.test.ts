@@ -102,6 +102,7 @@ describe("kvmig version against a cluster with KubeVirt", () => {
       `Kubernetes:  v1.32.4 at ${server.url} (context "lab")`,
       "KubeVirt:    v1.9.0",
       "KubeVirt CR: kubevirt/kubevirt: Deployed, deployed v1.9.0",
+      "Supports:    KubeVirt v1.0 to v1.9",
     ]);
     expect(result.code).toBe(0);
     // The token from the kubeconfig reached the server.
@@ -119,7 +120,11 @@ describe("kvmig version against a cluster with KubeVirt", () => {
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout);
     expect(report).toMatchObject({
-      kvmig: { version: manifest.version, node: process.version },
+      kvmig: {
+        version: manifest.version,
+        node: process.version,
+        supportedKubeVirt: { oldest: "v1.0", newest: "v1.9" },
+      },
       kubernetes: { server: server.url, context: "lab", gitVersion: "v1.32.4", platform: "linux/amd64" },
       kubevirt: {
         version: "v1.9.0",
@@ -132,6 +137,7 @@ describe("kvmig version against a cluster with KubeVirt", () => {
           observedVersion: "v1.9.0",
           targetVersion: "v1.9.0",
         },
+        support: "supported",
         errors: [],
       },
     });
@@ -165,6 +171,7 @@ describe("kvmig version when something is missing or wrong", () => {
       `kvmig:       ${manifest.version} (Node.js ${process.version})`,
       `Kubernetes:  v1.32.4 at ${server.url} (context "lab")`,
       "KubeVirt:    unknown",
+      "Supports:    KubeVirt v1.0 to v1.9",
     ]);
     expect(lines(result.stderr).sort()).toEqual([
       `warning: KubeVirt resource: KubeVirt is not installed on the cluster of context "lab": the API server does not serve kubevirt.io kubevirts`,
@@ -211,7 +218,7 @@ describe("kvmig -v", () => {
     serveCluster(server);
     const result = await runKvmig(["-v", "version"], env());
     expect(result.code).toBe(0);
-    expect(lines(result.stdout)).toHaveLength(4);
+    expect(lines(result.stdout)).toHaveLength(5);
 
     const stderr = lines(result.stderr);
     expect(stderr[0]).toMatch(/^loaded the Kubernetes client in \d+ms$/);
