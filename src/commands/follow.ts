@@ -7,10 +7,11 @@ import type { Clock } from "../clock.js";
 import { timeLimit } from "../duration.js";
 import { describeError, KvmigError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
+import { kubevirtVersionOfLauncherImage, launcherKubeVirtVersion } from "../k8s/launcher-image.js";
 import type { Event, KubeVirt, Pod, VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { explainPending, type PendingReason } from "../migration/pending.js";
 import { limitsOf } from "../migration/preflight.js";
-import { parseAbortLine, parseMigrationInfo } from "../migration/progress-line.js";
+import { parseAbortLine, parseMigrationInfo, progressLoggedByDefault } from "../migration/progress-line.js";
 import { type FollowInput, initialView, type MigrationView, reduce } from "../migration/state.js";
 
 export type FollowChange =
@@ -188,14 +189,32 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
 
   let logsFrom: string | undefined;
   let kubevirt: Promise<KubeVirt | undefined> | undefined;
+  // The source launcher's image: the VMI's first while the migration runs (the target's replaces
+  // it once the migration completes). Its release says how the progress line's rates read.
+  let sourceImage: string | undefined;
+  let kubevirtForRates: KubeVirt | undefined;
   let lastPending = "";
   let ended: FollowEnd["kind"] | undefined;
   let settleUntil: number | undefined;
+
+  const launcherVersion = () => launcherKubeVirtVersion(sourceImage, currentVmi, kubevirtForRates);
+  let ratesExplained = false;
 
   const followLogs = (pod: string) => {
     logsFrom = pod;
     tasks.push(
       (async () => {
+        // Without a release in the image's tag, the KubeVirt CR may tell (launcher-image.ts).
+        if (!kubevirtVersionOfLauncherImage(sourceImage)) {
+          kubevirt ??= kube.findKubeVirt().catch(() => undefined);
+          kubevirtForRates = await kubevirt;
+        }
+        const version = launcherVersion();
+        if (version && progressLoggedByDefault(version) === false)
+          options.onChange(view, {
+            kind: "note",
+            text: `virt-launcher ${version} logs its progress only at verbosity 4 (spec.configuration.developerConfiguration.logVerbosity.virtLauncher): live progress may not show`,
+          });
         for (let attempt = 0; !stop.signal.aborted && attempt < 5; attempt++) {
           try {
             for await (const line of kube.followPodLogs(namespace, pod, {
@@ -203,8 +222,15 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
               tailLines: 20,
               signal: stop.signal,
             })) {
-              const progress = parseMigrationInfo(line);
+              const progress = parseMigrationInfo(line, launcherVersion());
               if (progress) channel.push({ kind: "progress", progress });
+              if (progress && progress.bandwidthBytesPerSecond === undefined && !ratesExplained) {
+                ratesExplained = true;
+                options.onChange(view, {
+                  kind: "note",
+                  text: `bandwidth and dirty rate unknown: the source launcher's KubeVirt release cannot be told${sourceImage ? ` from ${sourceImage}` : ""}, and v1.0.1 to v1.2.0 logged them 64 times too small`,
+                });
+              }
               const abort = parseAbortLine(line);
               if (abort)
                 channel.push({
@@ -302,7 +328,12 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
         current = signal.object;
         for (const t of current.status?.phaseTransitionTimestamps ?? []) observe(t.phaseTransitionTimestamp);
       }
-      if (signal.kind === "vmi") currentVmi = signal.object;
+      if (signal.kind === "vmi") {
+        currentVmi = signal.object;
+        const state = signal.object.status?.migrationState;
+        if (view.outcome === "in-progress" && !(state?.migrationUid === view.uid && state.completed))
+          sourceImage ||= signal.object.status?.launcherContainerImageVersion || undefined;
+      }
       if (signal.kind === "event") {
         if (!relevant(signal.object)) continue;
         observe(signal.object.lastTimestamp ?? signal.object.eventTime ?? signal.object.firstTimestamp);

@@ -5,7 +5,7 @@ import { formatDuration } from "../duration.js";
 import type { IO } from "../io/io.js";
 import type { Progress } from "../io/progress.js";
 import type { Event } from "../k8s/types.js";
-import { formatBytes, formatRate, sparkline } from "../migration/format.js";
+import { formatBytes, formatRateWithin, sparkline } from "../migration/format.js";
 import type { Verdict } from "../migration/preflight.js";
 import {
   failureText,
@@ -33,11 +33,15 @@ export function renderVerdicts(io: IO, title: string, verdicts: readonly Verdict
 export function progressText(view: MigrationView, compact = false): string | undefined {
   const p = view.progress;
   if (!p) return undefined;
-  const parts = [
-    `${formatBytes(p.dataRemainingBytes)} of ${formatBytes(p.dataTotalBytes)} left`,
-    formatRate(p.bandwidthBytesPerSecond),
-    `dirty ${formatRate(p.dirtyRateBytesPerSecond)}`,
-  ];
+  const parts = [`${formatBytes(p.dataRemainingBytes)} of ${formatBytes(p.dataTotalBytes)} left`];
+  // Unknown when the launcher's release, which says how it wrote them, is unknown (progress-line.ts).
+  if (p.bandwidthBytesPerSecond === undefined || p.dirtyRateBytesPerSecond === undefined)
+    parts.push("rate unknown");
+  else
+    parts.push(
+      formatRateWithin(p.bandwidthBytesPerSecond, p.rateStepBytesPerSecond),
+      `dirty ${formatRateWithin(p.dirtyRateBytesPerSecond, p.rateStepBytesPerSecond)}`,
+    );
   if (p.iteration > 0) parts.push(compact ? `iter ${p.iteration}` : `iteration ${p.iteration}`);
   if (p.expectedDowntimeMs !== undefined && !compact)
     parts.push(`expected downtime ${p.expectedDowntimeMs}ms`);

@@ -19,6 +19,20 @@ export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;
 }
 
+/**
+ * A rate known only to a step (at least `low`, less than `low + step`): "95.4–103 MiB/s", or
+ * "< 7.6 MiB/s" from zero. Without a step, the rate itself.
+ */
+export function formatRateWithin(low: number, step: number | undefined): string {
+  if (step === undefined) return formatRate(low);
+  if (low <= 0) return `< ${formatRate(step)}`;
+  const [fromNumber, fromUnit] = formatBytes(low).split(" ");
+  const [toNumber, toUnit] = formatBytes(low + step).split(" ");
+  return fromUnit === toUnit
+    ? `${fromNumber}–${toNumber} ${toUnit}/s`
+    : `${formatRate(low)}–${formatRate(low + step)}`;
+}
+
 const bars = "▁▂▃▄▅▆▇█";
 
 /**

@@ -1,10 +1,11 @@
 // The follow spinner on a terminal: its elapsed time ticks while a phase is quiet, and stops
 // ticking when the follow ends.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { FollowRenderer } from "../../src/commands/migration-render.js";
+import { FollowRenderer, progressText } from "../../src/commands/migration-render.js";
 import { createIO } from "../../src/io/io.js";
 import { type Progress, silentProgress } from "../../src/io/progress.js";
-import { initialView } from "../../src/migration/state.js";
+import { parseMigrationInfo } from "../../src/migration/progress-line.js";
+import { initialView, type MigrationView } from "../../src/migration/state.js";
 import { bufferedStreams } from "../helpers/buffered-io.js";
 
 afterEach(() => {
@@ -66,5 +67,45 @@ describe("FollowRenderer on a terminal", () => {
     vi.advanceTimersByTime(5000);
     expect(progress.updates).toEqual([]);
     renderer.stop();
+  });
+});
+
+describe("progressText: the rates as the launcher's release lets them be read", () => {
+  const uid = "3f1c0d2e-8a4b-4c6d-9e0f-1a2b3c4d5e6f";
+  const line = (bandwidth: number, dirty: number) =>
+    `Migration info for ${uid}: TimeElapsed:8004ms DataProcessed:812MiB DataRemaining:3301MiB DataTotal:4113MiB ` +
+    `MemoryProcessed:812MiB MemoryRemaining:3284MiB MemoryTotal:4096MiB MemoryBandwidth:${bandwidth}Mbps ` +
+    `DirtyRate:${dirty}Mbps Iteration:1 PostcopyRequests:0 ConstantPages:12000 NormalPages:207000 ` +
+    "NormalData:808MiB ExpectedDowntime:11470ms DiskMbps:16";
+  const viewWith = (text: string, version: string | undefined): MigrationView => ({
+    ...initialView(
+      {
+        apiVersion: "kubevirt.io/v1",
+        kind: "VirtualMachineInstanceMigration",
+        metadata: { name: "m", namespace: "demo", uid },
+        spec: { vmiName: "db" },
+        status: { phase: "Running" },
+      },
+      "db",
+    ),
+    progress: parseMigrationInfo(text, version),
+  });
+
+  it("v1.2.1 and later: the rates", () => {
+    expect(progressText(viewWith(line(2400, 640), "v1.3.0"))).toBe(
+      "3.2 GiB of 4.0 GiB left · 286 MiB/s · dirty 76.3 MiB/s · iteration 1 · expected downtime 11470ms",
+    );
+  });
+
+  it("v1.0.1–v1.2.0: the range each rate lies in, not the 64-times-too-small number", () => {
+    expect(progressText(viewWith(line(37, 10), "v1.2.0"))).toBe(
+      "3.2 GiB of 4.0 GiB left · 282–290 MiB/s · dirty 76.3–83.9 MiB/s · iteration 1 · expected downtime 11470ms",
+    );
+  });
+
+  it("an unknown release: 'rate unknown', never a number", () => {
+    const text = progressText(viewWith(line(37, 10), undefined));
+    expect(text).toBe("3.2 GiB of 4.0 GiB left · rate unknown · iteration 1 · expected downtime 11470ms");
+    expect(text).not.toMatch(/\/s/);
   });
 });

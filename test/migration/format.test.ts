@@ -1,6 +1,6 @@
 // Sizes, rates and the sparkline as `kvmig migrate` shows them.
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatRate, sparkline } from "../../src/migration/format.js";
+import { formatBytes, formatRate, formatRateWithin, sparkline } from "../../src/migration/format.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -45,6 +45,26 @@ describe("formatRate", () => {
     expect(formatRate(512)).toBe("512 B/s");
     expect(formatRate(125_000_000)).toBe("119 MiB/s");
     expect(formatRate(1.5 * GiB)).toBe("1.5 GiB/s");
+  });
+});
+
+describe("formatRateWithin", () => {
+  it("is the rate itself without a step", () => {
+    expect(formatRateWithin(300_000_000, undefined)).toBe(formatRate(300_000_000));
+  });
+
+  it("is the range from the value to one step above it, the unit written once when shared", () => {
+    // 37 steps of 8 MB/s, as a v1.2.0 launcher's MemoryBandwidth:37Mbps means.
+    expect(formatRateWithin(296_000_000, 8_000_000)).toBe("282–290 MiB/s");
+    expect(formatRateWithin(8_000_000, 8_000_000)).toBe("7.6–15.3 MiB/s");
+  });
+
+  it("writes both units when they differ", () => {
+    expect(formatRateWithin(1_072_000_000, 8_000_000)).toBe("1022 MiB/s–1.0 GiB/s");
+  });
+
+  it("from zero is 'less than one step'", () => {
+    expect(formatRateWithin(0, 8_000_000)).toBe("< 7.6 MiB/s");
   });
 });
 

@@ -2,7 +2,12 @@
 // (facts §n), parsed from the exact JSON lines KubeVirt's logger writes, from `kubectl logs
 // --timestamps` output and from the bare message; anything else gives undefined, never a throw.
 import { describe, expect, it } from "vitest";
-import { parseAbortLine, parseMigrationInfo } from "../../src/migration/progress-line.js";
+import {
+  mbpsFormOf,
+  parseAbortLine,
+  parseMigrationInfo,
+  progressLoggedByDefault,
+} from "../../src/migration/progress-line.js";
 import { type MigrationSnapshot, migrationInfoMessage } from "../../src/sim/migration-model.js";
 import { launcherLogLine } from "../../src/sim/objects/logs.js";
 
@@ -64,7 +69,8 @@ describe("parseMigrationInfo", () => {
       `"msg":"Migration info for ${uid}: TimeElapsed:12345ms DataProcessed:1536MiB DataRemaining:2560MiB DataTotal:4096MiB`,
     );
     expect(line).toContain("MemoryBandwidth:1000Mbps DirtyRate:100Mbps Iteration:3");
-    expect(parseMigrationInfo(line)).toEqual({
+    // The simulator is KubeVirt v1.9.0: true Mbps.
+    expect(parseMigrationInfo(line, "v1.9.0")).toEqual({
       migrationUid: uid,
       at: "2025-03-14T09:26:53.589000Z",
       elapsedMs: 12_345,
@@ -83,7 +89,7 @@ describe("parseMigrationInfo", () => {
   });
 
   it("reads a literal launcher line written by hand", () => {
-    const progress = parseMigrationInfo(literalLine);
+    const progress = parseMigrationInfo(literalLine, "v1.5.0");
     expect(progress).toEqual({
       migrationUid: "9c5e2d1a-0b3f-4c7e-8a6d-1f2e3d4c5b6a",
       at: "2025-03-14T09:26:57.601203Z",
@@ -180,11 +186,11 @@ describe("parseMigrationInfo", () => {
     expect(progress?.elapsedMs).toBe(12_345);
   });
 
-  it("converts MiB to bytes (× 1024²) and Mbps to bytes per second (× 10^6 / 8)", () => {
+  it("converts MiB to bytes (× 1024²) and, from a v1.2.1+ launcher, Mbps to bytes per second (× 10^6 / 8)", () => {
     const text =
       `Migration info for ${uid}: TimeElapsed:0ms DataProcessed:1MiB DataRemaining:3MiB DataTotal:7MiB ` +
       "MemoryRemaining:5MiB MemoryBandwidth:1Mbps DirtyRate:8Mbps Iteration:0 ExpectedDowntime:0ms DiskMbps:0";
-    expect(parseMigrationInfo(text)).toMatchObject({
+    expect(parseMigrationInfo(text, "v1.3.0")).toMatchObject({
       dataProcessedBytes: 1_048_576,
       dataRemainingBytes: 3_145_728,
       dataTotalBytes: 7_340_032,
@@ -266,6 +272,209 @@ describe("parseMigrationInfo", () => {
     const line = jsonLine(migrationInfoMessage(uid, snapshot));
     const cut = line.slice(0, line.indexOf("DirtyRate:") + "DirtyRate:10".length);
     expect(parseMigrationInfo(cut)).toBeUndefined();
+  });
+});
+
+/**
+ * One moment of one migration (8 s in, 300 000 000 bytes/s sent, 80 000 000 bytes/s dirtied,
+ * 2 000 000 bytes/s of disk) as each KubeVirt release's launcher logs it: the format strings of
+ * logMigrationInfo in pkg/virt-launcher/virtwrap/live-migration-source.go at those tags, with the
+ * numbers worked out by hand (integer division, as Go's uint64).
+ */
+const moment = "3f1c0d2e-8a4b-4c6d-9e0f-1a2b3c4d5e6f";
+/** v0.55.0 to v1.0.0 (kubevirt/kubevirt#7729): bytes and bytes per second. */
+const bytesLine =
+  `Migration info for ${moment}: TimeElapsed:8004ms DataProcessed:851443712B DataRemaining:3461349376B ` +
+  "DataTotal:4312793088B MemoryProcessed:851443712B MemoryRemaining:3443523584B MemoryTotal:4294967296B " +
+  "MemoryBandwidth:300000000B/s DirtyRate:80000000B/s Iteration:1 PostcopyRequests:0 ConstantPages:12000 " +
+  "NormalPages:207000 NormalData:847249408B ExpectedDowntime:11470ms DiskBps:2000000";
+/** v1.0.1 to v1.2.0 (#10239): MiB, and "Mbps" that are bytes/s / 8 / 10^6 (300 000 000 → 37). */
+const buggyMbpsLine =
+  `Migration info for ${moment}: TimeElapsed:8004ms DataProcessed:812MiB DataRemaining:3301MiB ` +
+  "DataTotal:4113MiB MemoryProcessed:812MiB MemoryRemaining:3284MiB MemoryTotal:4096MiB " +
+  "MemoryBandwidth:37Mbps DirtyRate:10Mbps Iteration:1 PostcopyRequests:0 ConstantPages:12000 " +
+  "NormalPages:207000 NormalData:808MiB ExpectedDowntime:11470ms DiskMbps:0";
+/** v1.2.1, v1.3.0 and later (#11377): the same text with bits/s / 10^6 (300 000 000 → 2400). */
+const mbpsLine =
+  `Migration info for ${moment}: TimeElapsed:8004ms DataProcessed:812MiB DataRemaining:3301MiB ` +
+  "DataTotal:4113MiB MemoryProcessed:812MiB MemoryRemaining:3284MiB MemoryTotal:4096MiB " +
+  "MemoryBandwidth:2400Mbps DirtyRate:640Mbps Iteration:1 PostcopyRequests:0 ConstantPages:12000 " +
+  "NormalPages:207000 NormalData:808MiB ExpectedDowntime:11470ms DiskMbps:16";
+/** v1.9.0 and later, the completed job: Downtime and DowntimeNet in place of ExpectedDowntime. */
+const completedV19Line =
+  `Migration info for ${moment}: TimeElapsed:21004ms DataProcessed:4160MiB DataRemaining:0MiB ` +
+  "DataTotal:4113MiB MemoryProcessed:4160MiB MemoryRemaining:0MiB MemoryTotal:4096MiB " +
+  "MemoryBandwidth:2400Mbps DirtyRate:640Mbps Iteration:5 PostcopyRequests:0 ConstantPages:12000 " +
+  "NormalPages:1064960 NormalData:4160MiB Downtime:87ms DowntimeNet:64ms DiskMbps:16";
+/** v1.9.0 and later with compression: more guest data (NormalData) than was sent. */
+const compressedV19Line =
+  `Migration info for ${moment}: TimeElapsed:8004ms DataProcessed:812MiB DataRemaining:3301MiB ` +
+  "DataTotal:4113MiB MemoryProcessed:812MiB MemoryRemaining:3284MiB MemoryTotal:4096MiB " +
+  "MemoryBandwidth:2400Mbps DirtyRate:640Mbps Iteration:1 PostcopyRequests:0 ConstantPages:12000 " +
+  "NormalPages:415000 NormalData:1621MiB ExpectedDowntime:11470ms DiskMbps:16 CompressionRatio:2.00x";
+
+const sizes = {
+  elapsedMs: 8004,
+  dataProcessedBytes: 851_443_712,
+  dataRemainingBytes: 3_461_349_376,
+  dataTotalBytes: 4_312_793_088,
+  memoryRemainingBytes: 3_443_523_584,
+  iteration: 1,
+  expectedDowntimeMs: 11_470,
+  completed: false,
+};
+
+describe("the Migration info line of each KubeVirt release", () => {
+  it.each([undefined, "v0.59.0", "v1.0.0", "v1.9.0", "v4.16.3"])(
+    "v0.55.0–v1.0.0 bytes: read exactly whatever the launcher version says (%s)",
+    (version) => {
+      expect(parseMigrationInfo(jsonLine(bytesLine), version)).toMatchObject({
+        ...sizes,
+        migrationUid: moment,
+        bandwidthBytesPerSecond: 300_000_000,
+        dirtyRateBytesPerSecond: 80_000_000,
+        rateStepBytesPerSecond: undefined,
+      });
+    },
+  );
+
+  it.each(["v1.0.1", "v1.1.0", "v1.1.1", "v1.2.0", "v1.2.0-rc.1"])(
+    "v1.0.1–v1.2.0: the 'Mbps' are bytes/s ÷ 8 ÷ 10^6, read back as a step of 8 MB/s that holds the true rate (%s)",
+    (version) => {
+      const progress = parseMigrationInfo(jsonLine(buggyMbpsLine), version);
+      expect(progress).toMatchObject({
+        ...sizes,
+        bandwidthBytesPerSecond: 37 * 8_000_000,
+        dirtyRateBytesPerSecond: 10 * 8_000_000,
+        rateStepBytesPerSecond: 8_000_000,
+      });
+      // The true rates of this moment lie in [value, value + step).
+      const low = progress?.bandwidthBytesPerSecond ?? Number.NaN;
+      expect(300_000_000).toBeGreaterThanOrEqual(low);
+      expect(300_000_000).toBeLessThan(low + 8_000_000);
+      const dirty = progress?.dirtyRateBytesPerSecond ?? Number.NaN;
+      expect(80_000_000).toBeGreaterThanOrEqual(dirty);
+      expect(80_000_000).toBeLessThan(dirty + 8_000_000);
+    },
+  );
+
+  it.each(["v1.2.1", "v1.2.2", "v1.3.0-alpha.0", "v1.3.0", "v1.8.4", "v1.9.0", "v1.10.0"])(
+    "v1.2.1 and later: true Mbps, bits/s ÷ 10^6 (%s)",
+    (version) => {
+      expect(parseMigrationInfo(jsonLine(mbpsLine), version)).toMatchObject({
+        ...sizes,
+        bandwidthBytesPerSecond: 300_000_000,
+        dirtyRateBytesPerSecond: 80_000_000,
+        rateStepBytesPerSecond: undefined,
+      });
+    },
+  );
+
+  it.each([
+    ["no version", undefined],
+    ["a tag that is not a release", "latest"],
+    ["a downstream product's version", "v4.16.3"],
+    ["a release that wrote bytes, not MiB", "v1.0.0"],
+    ["a release before the line existed", "v0.54.0"],
+    ["a digest", "sha256:0a1b2c3d"],
+  ])("a MiB line with %s: the rate is unknown, never a wrong number; the sizes still read", (_, version) => {
+    for (const line of [buggyMbpsLine, mbpsLine]) {
+      const progress = parseMigrationInfo(jsonLine(line), version);
+      expect(progress).toMatchObject(sizes);
+      expect(progress?.bandwidthBytesPerSecond).toBeUndefined();
+      expect(progress?.dirtyRateBytesPerSecond).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ["the completed job's Downtime and DowntimeNet", completedV19Line],
+    ["a CompressionRatio", compressedV19Line],
+  ])(
+    "%s: only v1.9.0 and later write it, so true Mbps without a version and over one that says otherwise",
+    (_, line) => {
+      for (const version of [undefined, "v1.2.0"]) {
+        const progress = parseMigrationInfo(jsonLine(line), version);
+        expect(progress?.bandwidthBytesPerSecond).toBe(300_000_000);
+        expect(progress?.dirtyRateBytesPerSecond).toBe(80_000_000);
+        expect(progress?.rateStepBytesPerSecond).toBeUndefined();
+      }
+      expect(parseMigrationInfo(completedV19Line)).toMatchObject({ completed: true, downtimeMs: 87 });
+      expect(parseMigrationInfo(compressedV19Line)?.compressionRatio).toBe(2);
+    },
+  );
+
+  it.each([
+    ["a bytes line with one size in MiB", bytesLine.replace("DataTotal:4312793088B", "DataTotal:4113MiB")],
+    [
+      "a bytes line with its rate in Mbps",
+      bytesLine.replace("MemoryBandwidth:300000000B/s", "MemoryBandwidth:2400Mbps"),
+    ],
+    [
+      "a bytes line with a rate in bytes without /s",
+      bytesLine.replace("DirtyRate:80000000B/s", "DirtyRate:80000000B"),
+    ],
+    [
+      "a MiB line with one size in bytes",
+      mbpsLine.replace("DataRemaining:3301MiB", "DataRemaining:3461349376B"),
+    ],
+    [
+      "a MiB line with its rate in B/s",
+      mbpsLine.replace("MemoryBandwidth:2400Mbps", "MemoryBandwidth:300000000B/s"),
+    ],
+  ])("%s is not a progress line", (_, line) => {
+    expect(parseMigrationInfo(line, "v1.9.0")).toBeUndefined();
+  });
+
+  it("maps each release to how its MiB line's rates read", () => {
+    const table = [
+      "v1.0.0",
+      "v1.0.1",
+      "v1.1.0",
+      "v1.1.1",
+      "v1.2.0",
+      "v1.2.1",
+      "v1.3.0",
+      "v1.9.0",
+      "1.10.2",
+      "v2.0.0",
+    ];
+    expect(table.map((v) => mbpsFormOf(v))).toEqual([
+      undefined,
+      "bytes/8e6",
+      "bytes/8e6",
+      "bytes/8e6",
+      "bytes/8e6",
+      "Mbps",
+      "Mbps",
+      "Mbps",
+      "Mbps",
+      undefined,
+    ]);
+  });
+
+  it("knows which releases log the line at the default verbosity (2, from v1.1.1; 4 before)", () => {
+    const table = [
+      "v0.59.2",
+      "v1.0.0",
+      "v1.0.1",
+      "v1.1.0",
+      "v1.1.1",
+      "v1.2.0",
+      "v1.9.0",
+      "latest",
+      "v4.16.3",
+    ];
+    expect(table.map((v) => progressLoggedByDefault(v))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+      undefined,
+      undefined,
+    ]);
   });
 });
 
