@@ -20,6 +20,7 @@ export interface IO {
   readonly streams: Streams;
   readonly stdout: OutStream;
   readonly stderr: OutStream;
+  /** A terminal that takes escape sequences: false for a pipe, a file, and under TERM=dumb. */
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   readonly stdinIsTTY: boolean;
@@ -101,10 +102,15 @@ function once<T>(compute: () => T): () => T {
  * access (a pipe loads node:net), costs that `kvmig --help` need not pay.
  */
 export function createIO(streams: Streams, env: Record<string, string | undefined>): IO {
-  const stdoutIsTTY = streams.stdout.isTTY === true;
-  const stderrIsTTY = once(() => streams.stderr.isTTY === true);
+  // TERM=dumb (Emacs' shell, some CI logs) draws no escape sequence: no colour, no cursor moves,
+  // no spinner, no prompt. Such a terminal is treated like a pipe.
+  const dumb = env.TERM === "dumb";
+  const stdoutIsTTY = !dumb && streams.stdout.isTTY === true;
+  const stderrIsTTY = once(() => !dumb && streams.stderr.isTTY === true);
   const stdinIsTTY = once(() => streams.stdin.isTTY === true);
-  const columns = once(() => positive(streams.stdout.columns) ?? positive(streams.stderr.columns) ?? 80);
+  // Read on every use: a terminal can be resized while a command runs, and whatever is cut to
+  // the width (a spinner line, a redrawn table) must fit the terminal as it is now.
+  const columns = () => positive(streams.stdout.columns) ?? positive(streams.stderr.columns) ?? 80;
   // https://no-color.org: present and non-empty disables colour.
   const noColorEnv = (env.NO_COLOR ?? "") !== "";
   let colorAllowed = !noColorEnv;

@@ -186,6 +186,38 @@ describe.skipIf(!hasScript()).concurrent("on a terminal", () => {
   }
 });
 
+// TERM=dumb takes no escape sequence at all: kvmig treats it like a pipe (plain progress lines,
+// no spinner, no redraws, no colour, no prompt), and this with colours otherwise allowed.
+describe.skipIf(!hasScript()).concurrent("TERM=dumb", () => {
+  for (const c of textCases) {
+    it(`${c.title}: no escape at all, the same text`, async () => {
+      const sim = await freshSim(c.scenario, c.speed);
+      const result = await onTerminal(sim, c.args, { TERM: "dumb" });
+      expect(result.code).toBe(c.code);
+      expect(result.screen).toMatch(c.shows);
+      expect(escapes(result.screen)).toEqual([]);
+    }, 60_000);
+  }
+
+  it("watch -n demo --exit-on-done while a migration runs: change lines, no redrawn table", async () => {
+    const sim = await freshSim("default", 4);
+    if (!sim) throw new Error("no cluster");
+    const started = await sim.run(["migrate", "fedora-web", "-n", "demo", "--no-wait"]);
+    expect(started.code).toBe(0);
+    const result = await onTerminal(sim, ["watch", "-n", "demo", "--exit-on-done"], { TERM: "dumb" });
+    expect(result.code).toBe(0);
+    expect(result.screen).toMatch(/fedora-web\b.* Succeeded +node-1 → node-\d/);
+    expect(escapes(result.screen)).toEqual([]);
+  }, 60_000);
+
+  it("migrate with no VM: no picker (it would draw), the missing argument is a usage error", async () => {
+    const result = await onTerminal(undefined, ["migrate", "-n", "demo"], { TERM: "dumb" });
+    expect(result.code).toBe(2);
+    expect(result.screen).toMatch(/^error: missing required argument VM \(the VM to migrate\)\r?$/m);
+    expect(escapes(result.screen)).toEqual([]);
+  }, 60_000);
+});
+
 interface JsonCase {
   title: string;
   scenario?: Scenario;

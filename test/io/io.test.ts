@@ -29,6 +29,37 @@ describe("createIO", () => {
     expect(createIO(bufferedStreams().streams, {}).columns).toBe(80);
   });
 
+  it("reads the width on every use, so a resized terminal is measured as it is now", () => {
+    const { streams } = bufferedStreams({ tty: true, columns: 120 });
+    let columns = 120;
+    const resizable: Streams = {
+      ...streams,
+      stdout: {
+        isTTY: true,
+        get columns() {
+          return columns;
+        },
+        write: (chunk) => streams.stdout.write(chunk),
+      },
+    };
+    const io = createIO(resizable, {});
+    expect(io.columns).toBe(120);
+    columns = 50;
+    expect(io.columns).toBe(50);
+  });
+
+  it("TERM=dumb is treated like a pipe: no terminal facts, no colour, no prompts", () => {
+    const { streams } = bufferedStreams({ tty: true, columns: 120 });
+    const io = createIO(streams, { TERM: "dumb" });
+    expect(io).toMatchObject({ stdoutIsTTY: false, stderrIsTTY: false, interactive: false });
+    expect(io.colors.enabled).toBe(false);
+    expect(io.errColors.enabled).toBe(false);
+    expect(io.colors.bold("x") + io.errColors.error("y")).toBe("xy");
+    // Any other terminal type is a terminal.
+    const xterm = createIO(bufferedStreams({ tty: true }).streams, { TERM: "xterm-256color" });
+    expect(xterm).toMatchObject({ stdoutIsTTY: true, stderrIsTTY: true, interactive: true });
+  });
+
   it("writes lines to stdout and stderr", () => {
     const b = bufferedStreams();
     const io = createIO(b.streams, {});
