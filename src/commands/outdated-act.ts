@@ -2,7 +2,8 @@
 // at a time. Each migration goes through the same start and follow code as `kvmig migrate`
 // (never a second migration for a VMI), each restart through the same code as `kvmig restart`.
 // At most --concurrency jobs run at once, and no more migrations than the cluster has free
-// slots. Ctrl-C stops starting new work and waits for what runs; a summary table ends it.
+// slots. Ctrl-C, or reaching --max-failures (failure-limit.ts), stops starting new work and
+// waits for what runs; a summary table ends it.
 
 import type { CommandContext } from "../context.js";
 import { formatDuration } from "../duration.js";
@@ -18,6 +19,15 @@ import { accessCheckCommand } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { failureText } from "../migration/state.js";
+import {
+  type Cause,
+  causeMatters,
+  type FailureStop,
+  rootCause,
+  stopAfter,
+  stoppedDetail,
+  stopText,
+} from "../outdated/failure-limit.js";
 import type { OutdatedRow } from "../outdated/rows.js";
 import { kvmigCommand } from "../util/shell.js";
 import { followMigration } from "./follow.js";
@@ -61,6 +71,8 @@ export interface ActOptions {
   migrationSlots: number;
   timeoutMs: number;
   currentImage: string | undefined;
+  /** --max-failures: 0 for no limit; undefined for the default (failure-limit.ts). */
+  maxFailures: number | undefined;
 }
 
 export function jobOf(row: OutdatedRow): Job | undefined {
@@ -115,7 +127,7 @@ async function launcherAfter(
 }
 
 /** One job, followed to its end with `signal` (which Ctrl-C does not abort). */
-type JobRunner = (
+export type JobRunner = (
   kube: KubeClient,
   ctx: CommandContext,
   job: Job,
@@ -241,8 +253,8 @@ function errorResult(job: Job, error: unknown, seconds: number): JobResult {
   return endedEarly(job, "failed", seconds, describeError(error).message);
 }
 
-function skipped(job: Job): JobResult {
-  return endedEarly(job, "skipped", null, "not started: interrupted");
+function skipped(job: Job, stop: FailureStop | undefined): JobResult {
+  return endedEarly(job, "skipped", null, `not started: ${stop ? stoppedDetail(stop) : "interrupted"}`);
 }
 
 function finishedLine(r: JobResult): string {
@@ -325,13 +337,59 @@ export async function checkAccess(kube: KubeClient, jobs: readonly Job[]): Promi
   });
 }
 
+/** What diagnose names as the root cause of a failed job; undefined when it names none. */
+export type CauseFinder = (
+  kube: KubeClient,
+  ctx: CommandContext,
+  job: Job,
+  result: JobResult,
+) => Promise<Cause>;
+
+/** A failed migration's root cause, from the same live diagnosis `kvmig diagnose` makes. */
+const diagnosedCause: CauseFinder = async (kube, ctx, job) => {
+  // A restart has no migration to diagnose; an unknown cause counts as a distinct one.
+  if (job.action !== "migrate") return undefined;
+  try {
+    const [{ diagnoseLive }, { registeredRules }] = await Promise.all([
+      import("./diagnose.js"),
+      import("../diagnose/registry.js"),
+    ]);
+    const now = new Date(ctx.clock.now()).toISOString();
+    const { report } = await diagnoseLive(kube, { namespace: job.namespace, vmName: job.name }, now);
+    const specificity = new Map(registeredRules().map((rule) => [rule.id, rule.specificity]));
+    return rootCause(report.findings, (id) => specificity.get(id));
+  } catch (error) {
+    ctx.debug(`diagnose after the failure of ${job.namespace}/${job.name}: ${describeError(error).message}`);
+    return undefined;
+  }
+};
+
+/** How runJobs runs a job and learns why one failed: the real code, or a test's stand-ins. */
+export interface JobSeams {
+  run: (job: Job) => JobRunner;
+  causeOf: CauseFinder;
+}
+
+const realSeams: JobSeams = {
+  run: (job) => (job.action === "migrate" ? runMigration : runRestartJob),
+  causeOf: diagnosedCause,
+};
+
+export interface RunOutcome {
+  results: JobResult[];
+  interrupted: boolean;
+  /** Set when --max-failures was reached and no new work started after. */
+  stopped: FailureStop | undefined;
+}
+
 /** Runs the jobs; returns every job's result, in the order given. */
 export async function runJobs(
   kube: KubeClient,
   ctx: CommandContext,
   jobs: readonly Job[],
   options: ActOptions,
-): Promise<{ results: JobResult[]; interrupted: boolean }> {
+  seams: JobSeams = realSeams,
+): Promise<RunOutcome> {
   const progress = ctx.progress();
   const bar = ctx.io.stderrIsTTY;
   const queue = [...jobs];
@@ -342,6 +400,11 @@ export async function runJobs(
   // Running jobs finish even after Ctrl-C: they follow with a signal of their own.
   const jobSignal = new AbortController().signal;
   let interrupted = false;
+  // One cause per failure, in the order they ended; `judging` failures are being diagnosed, and
+  // nothing new starts until their cause (and so the limit) is known.
+  const causes: Cause[] = [];
+  let judging = 0;
+  let stopped: FailureStop | undefined;
   let wake: (() => void) | undefined;
   const onInterrupt = () => {
     interrupted = true;
@@ -356,15 +419,38 @@ export async function runJobs(
     if (bar) progress.update(progressBar(counts, jobs.length));
   };
 
+  /**
+   * Counts a failure against --max-failures, learning its cause first when that can matter;
+   * true when this failure reaches the limit.
+   */
+  const countFailure = async (job: Job, result: JobResult): Promise<boolean> => {
+    let cause: Cause;
+    if (queue.length > 0 && !stopped && causeMatters(options.maxFailures, causes)) {
+      judging++;
+      try {
+        cause = await seams.causeOf(kube, ctx, job, result).catch(() => undefined);
+      } finally {
+        judging--;
+      }
+    }
+    causes.push(cause);
+    // After Ctrl-C nothing starts anyway: the interruption stays the reason.
+    if (stopped || interrupted) return false;
+    stopped = stopAfter(options.maxFailures, causes);
+    return stopped !== undefined;
+  };
+
   const launch = (job: Job) => {
     counts.left--;
     counts.running++;
     if (job.action === "migrate") runningMigrations++;
     draw();
     const started = ctx.clock.now();
-    const work = (job.action === "migrate" ? runMigration : runRestartJob)(kube, ctx, job, options, jobSignal)
+    const work = seams
+      .run(job)(kube, ctx, job, options, jobSignal)
       .catch((error: unknown) => errorResult(job, error, (ctx.clock.now() - started) / 1000))
-      .then((result) => {
+      .then(async (result) => {
+        const reached = result.outcome === "failed" && (await countFailure(job, result));
         results.set(job, result);
         running.delete(job);
         counts.running--;
@@ -376,6 +462,10 @@ export async function runJobs(
           counts.failed++;
           progress.fail(finishedLine(result));
         }
+        if (reached && stopped && queue.length > 0 && ctx.io.mode === "text") {
+          const waiting = running.size > 0 ? `; waiting for the ${running.size} running` : "";
+          progress.warn(`${stoppedDetail(stopped)}: no new work starts${waiting}`);
+        }
         draw();
         wake?.();
       });
@@ -383,9 +473,11 @@ export async function runJobs(
   };
 
   try {
-    while (queue.length > 0 && !interrupted) {
+    while (queue.length > 0 && !interrupted && !stopped) {
       const index =
-        running.size < options.concurrency ? nextJob(queue, runningMigrations, options.migrationSlots) : -1;
+        running.size < options.concurrency && judging === 0
+          ? nextJob(queue, runningMigrations, options.migrationSlots)
+          : -1;
       if (index >= 0) {
         const [job] = queue.splice(index, 1);
         if (job) launch(job);
@@ -402,8 +494,14 @@ export async function runJobs(
     progress.stop();
     await progress.flush();
   }
-  for (const job of queue) results.set(job, skipped(job));
-  return { results: jobs.map((job) => results.get(job) ?? skipped(job)), interrupted };
+  // A stop is only ever set before any Ctrl-C, so when set it is why the rest did not start.
+  const notStarted = (job: Job) => skipped(job, stopped);
+  for (const job of queue) results.set(job, notStarted(job));
+  return {
+    results: jobs.map((job) => results.get(job) ?? notStarted(job)),
+    interrupted,
+    stopped: stopped && queue.length > 0 ? stopped : undefined,
+  };
 }
 
 export function summaryTable(results: readonly JobResult[], allNamespaces: boolean): string {
@@ -442,29 +540,44 @@ export function resultCounts(results: readonly JobResult[]) {
   };
 }
 
-/** The exit code of the run: failures first (3), then an interruption (130), then time-outs (6). */
+/** The commands the run's last line suggests. */
+export interface RunHints {
+  /** `-A`, or `-n NS`: where `kvmig watch` follows what goes on. */
+  scope: readonly string[];
+  /** The whole command the user gave, from the parsed flags: running it again goes on. */
+  again: readonly string[];
+}
+
+/**
+ * The exit code of the run: failures first (3, saying when --max-failures stopped it), then an
+ * interruption (130), then time-outs (6).
+ */
 export function outcomeError(
   results: readonly JobResult[],
-  interrupted: boolean,
-  namespaceHint: string[],
+  end: Pick<RunOutcome, "interrupted" | "stopped">,
+  hints: RunHints,
 ): Error | undefined {
   const { failed, timeout, skipped: notStarted } = resultCounts(results);
   const diagnose = results.find((r) => r.outcome === "failed");
-  if (failed > 0)
-    return new OperationFailedError(`${failed} of ${results.length} failed`, {
-      hint: diagnose
-        ? `see why with: ${kvmigCommand(["diagnose", diagnose.vm, "-n", diagnose.namespace])}`
-        : undefined,
-    });
-  if (interrupted)
+  if (failed > 0) {
+    const why = diagnose
+      ? `see why with: ${kvmigCommand(["diagnose", diagnose.vm, "-n", diagnose.namespace])}`
+      : undefined;
+    if (end.stopped && notStarted > 0)
+      return new OperationFailedError(stopText(end.stopped, notStarted), {
+        hint: `${why ? `${why}; ` : ""}--max-failures N allows more failures, 0 any number`,
+      });
+    return new OperationFailedError(`${failed} of ${results.length} failed`, { hint: why });
+  }
+  if (end.interrupted)
     return new InterruptedError(`interrupted: ${notStarted} not started`, {
-      hint: `run the same command again to go on: ${kvmigCommand(["outdated", ...namespaceHint])}`,
+      hint: `run the same command again to go on: ${kvmigCommand(hints.again)}`,
     });
   if (timeout > 0)
     return new TimeoutError(
       `${timeout} of ${results.length} did not finish within the --timeout; they go on`,
       {
-        hint: `follow them with: ${kvmigCommand(["watch", ...namespaceHint])}`,
+        hint: `follow them with: ${kvmigCommand(["watch", ...hints.scope])}`,
       },
     );
   return undefined;

@@ -1,16 +1,18 @@
 // kvmig outdated: the VMIs still on an outdated virt-launcher (the label virt-controller sets,
 // and with --check an image that differs from virt-controller's --launcher-image), read page by
 // page and printed as they arrive, under a header with the KubeVirt versions and whether
-// KubeVirt updates workloads by itself. --migrate and --restart cycle them (outdated-act.ts).
+// KubeVirt updates workloads by itself. --migrate and --restart cycle them (outdated-act.ts),
+// after one question on a terminal: the restarts cost downtime, so declining changes nothing.
 
-import type { CommandContext } from "../context.js";
+import type { CommandContext, GlobalOptions } from "../context.js";
 import { parseDuration } from "../duration.js";
-import { UsageError } from "../errors.js";
+import { InterruptedError, UsageError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { KubeVirt } from "../k8s/types.js";
 import { limitsOf } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
+import { parseMaxFailures } from "../outdated/failure-limit.js";
 import { createOutdatedWriter, type OutdatedFormat } from "../outdated/output.js";
 import {
   actionText,
@@ -24,14 +26,14 @@ import {
 import {
   checkAccess,
   type Job,
-  type JobResult,
   jobOf,
   outcomeError,
+  type RunOutcome,
   resultCounts,
   runJobs,
   summaryTable,
 } from "./outdated-act.js";
-import type { OutdatedOptions } from "./tree.js";
+import { type OutdatedOptions, outdatedDefaults } from "./tree.js";
 
 export interface OutdatedFlags {
   allNamespaces: boolean;
@@ -41,6 +43,10 @@ export interface OutdatedFlags {
   restart: boolean;
   yes: boolean;
   concurrency: number;
+  /** --max-failures: 0 for no limit, undefined for the default (failure-limit.ts). */
+  maxFailures: number | undefined;
+  /** --timeout as given (for the command that goes on), and in milliseconds. */
+  timeout: string;
   timeoutMs: number;
   noHeaders: boolean;
 }
@@ -80,7 +86,28 @@ async function freeMigrationSlots(kube: KubeClient, kubevirt: KubeVirt | undefin
   return { limit, busy, free: Math.max(0, limit - busy) };
 }
 
-async function chooseJobs(ctx: CommandContext, flags: OutdatedFlags, candidates: Job[]): Promise<Job[]> {
+/** The answer to "migrate N and restart M?" when both flags were given. */
+export type BothAnswer = "both" | "migrations" | "nothing";
+
+function declined(): InterruptedError {
+  return new InterruptedError("declined; nothing was migrated or restarted");
+}
+
+function countText(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * The jobs to run: on a terminal, those ticked in a checkbox; then, when restarts are among them
+ * and --yes was not given, one question. With migrations too it offers both, the migrations
+ * only, or nothing (the default); declining is exit 130 with nothing started. Without a terminal
+ * the question is a usage error naming --yes.
+ */
+export async function chooseJobs(
+  ctx: CommandContext,
+  flags: OutdatedFlags,
+  candidates: Job[],
+): Promise<Job[]> {
   let chosen = candidates;
   if (!flags.yes && ctx.prompter.interactive && candidates.length > 0) {
     chosen = await ctx.prompter.checkbox({
@@ -94,18 +121,65 @@ async function chooseJobs(ctx: CommandContext, flags: OutdatedFlags, candidates:
     });
   }
   const restarts = chosen.filter((job) => job.action === "restart");
-  if (restarts.length > 0 && !flags.yes) {
-    const names = restarts.map((job) => `${job.namespace}/${job.name}`);
-    const shown =
-      names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
+  if (restarts.length === 0 || flags.yes) return chosen;
+  const migrations = chosen.filter((job) => job.action === "migrate");
+  const names = restarts.map((job) => `${job.namespace}/${job.name}`);
+  const shown =
+    names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
+  const restartText = `${countText(restarts.length, "VM")} with downtime (${shown})`;
+  if (migrations.length === 0) {
     const ok = await ctx.prompter.confirm({
-      message: `Restart ${restarts.length} VM${restarts.length === 1 ? "" : "s"} with downtime (${shown})?`,
+      message: `Restart ${restartText}?`,
       flag: "--yes",
       default: false,
     });
-    if (!ok) chosen = chosen.filter((job) => job.action !== "restart");
+    if (!ok) throw declined();
+    return chosen;
   }
-  return chosen;
+  const answer = await ctx.prompter.select<BothAnswer>({
+    message: `Migrate ${countText(migrations.length, "VM")} live and restart ${restartText}?`,
+    flag: "--yes",
+    choices: [
+      {
+        name: `Both: migrate ${migrations.length} and restart ${restarts.length} (downtime)`,
+        value: "both",
+      },
+      { name: `Migrations only: migrate ${migrations.length}, restart none`, value: "migrations" },
+      { name: "Nothing: change nothing", value: "nothing" },
+    ],
+    default: "nothing",
+  });
+  if (answer === "nothing") throw declined();
+  return answer === "migrations" ? migrations : chosen;
+}
+
+/**
+ * The command the user gave, rebuilt from the parsed flags (normalised, defaults left out), so
+ * that running it again goes on with what is still outdated: the same scope, selection, actions,
+ * limits and output. `--yes` only when the user gave it.
+ */
+export function againWords(
+  flags: OutdatedFlags,
+  scope: readonly string[],
+  output: GlobalOptions["output"],
+): string[] {
+  const selector = flags.selector?.trim();
+  return [
+    "outdated",
+    ...scope,
+    ...(selector ? ["-l", selector] : []),
+    ...(flags.check ? ["--check"] : []),
+    ...(flags.migrate ? ["--migrate"] : []),
+    ...(flags.restart ? ["--restart"] : []),
+    ...(flags.yes ? ["--yes"] : []),
+    ...(String(flags.concurrency) !== outdatedDefaults.concurrency
+      ? ["--concurrency", String(flags.concurrency)]
+      : []),
+    ...(flags.maxFailures !== undefined ? ["--max-failures", String(flags.maxFailures)] : []),
+    ...(flags.timeout !== outdatedDefaults.timeout ? ["--timeout", flags.timeout] : []),
+    ...(flags.noHeaders ? ["--no-headers"] : []),
+    ...(output !== "text" ? ["-o", output] : []),
+  ];
 }
 
 export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Promise<void> {
@@ -170,13 +244,13 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
   }
 
   // The document ends even when acting stops early (a refusal, a missing permission).
-  let outcome: { results: JobResult[]; interrupted: boolean } = { results: [], interrupted: false };
+  let outcome: RunOutcome = { results: [], interrupted: false, stopped: undefined };
   try {
     outcome = await act(kube, ctx, flags, { candidates, wanted, kubevirt, current });
   } finally {
     await writer.end({ counts, results: outcome.results });
   }
-  const { results, interrupted } = outcome;
+  const { results } = outcome;
   if (ctx.io.mode === "text" && results.length > 0) {
     const r = resultCounts(results);
     ctx.io.out("");
@@ -186,8 +260,11 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
       `${r.succeeded} succeeded, ${r.failed} failed, ${r.timeout} timed out, ${r.skipped} not started`,
     );
   }
-  const again = flags.allNamespaces ? ["-A"] : ["-n", kube.namespace];
-  const error = outcomeError(results, interrupted, again);
+  const where = flags.allNamespaces ? ["-A"] : ["-n", kube.namespace];
+  const error = outcomeError(results, outcome, {
+    scope: where,
+    again: againWords(flags, where, ctx.options.output),
+  });
   if (error) throw error;
 }
 
@@ -199,12 +276,17 @@ interface ActInput {
 }
 
 /** Picks the jobs, checks the permissions and the free slots, and runs them. */
-async function act(kube: KubeClient, ctx: CommandContext, flags: OutdatedFlags, input: ActInput) {
+async function act(
+  kube: KubeClient,
+  ctx: CommandContext,
+  flags: OutdatedFlags,
+  input: ActInput,
+): Promise<RunOutcome> {
   const text = ctx.io.mode === "text";
   const jobs = await chooseJobs(ctx, flags, input.candidates);
   if (jobs.length === 0) {
     if (text) ctx.io.err(`nothing to ${[...input.wanted].join(" or ")}`);
-    return { results: [], interrupted: false };
+    return { results: [], interrupted: false, stopped: undefined };
   }
   await checkAccess(kube, jobs);
   const migrations = jobs.filter((job) => job.action === "migrate").length;
@@ -228,6 +310,7 @@ async function act(kube: KubeClient, ctx: CommandContext, flags: OutdatedFlags, 
     migrationSlots,
     timeoutMs: flags.timeoutMs,
     currentImage: input.current,
+    maxFailures: flags.maxFailures,
   });
 }
 
@@ -242,6 +325,8 @@ export async function outdatedAction(options: OutdatedOptions, ctx: CommandConte
       restart: options.restart,
       yes: options.yes,
       concurrency: parseConcurrency(options.concurrency),
+      maxFailures: options.maxFailures === undefined ? undefined : parseMaxFailures(options.maxFailures),
+      timeout: options.timeout,
       timeoutMs: parseDuration(options.timeout, "--timeout"),
       noHeaders: !options.headers,
     },

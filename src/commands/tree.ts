@@ -164,6 +164,9 @@ export function restartCommand(run: Runner, programName: string) {
     );
 }
 
+/** The defaults of `outdated` that the command it suggests to run again leaves out. */
+export const outdatedDefaults = { concurrency: "2", timeout: "15m" } as const;
+
 export function outdatedCommand(run: Runner, programName: string) {
   return new Command("outdated")
     .description("List the VMs still on an outdated virt-launcher, and cycle them (migrate or restart)")
@@ -171,7 +174,11 @@ export function outdatedCommand(run: Runner, programName: string) {
     .option("-l, --selector <selector>", "only VMIs with these labels, e.g. app=web,tier!=db")
     .option("--check", "also compare each VMI's launcher image with the current one (reads every VMI)", false)
     .option("--migrate", "live-migrate the live-migratable ones onto the current launcher", false)
-    .option("--restart", "restart the others (downtime; asks first unless --yes)", false)
+    .option(
+      "--restart",
+      "restart the others (downtime; asks first unless --yes, and declining changes nothing)",
+      false,
+    )
     .option(
       "-y, --yes",
       "act on every listed VM without asking (needed for --restart without a terminal)",
@@ -180,12 +187,16 @@ export function outdatedCommand(run: Runner, programName: string) {
     .option(
       "--concurrency <n>",
       "how many VMs to cycle at once (never more migrations than the cluster's free slots)",
-      "2",
+      outdatedDefaults.concurrency,
+    )
+    .option(
+      "--max-failures <n>",
+      "start no new VM after this many failures (those running are followed to their end); default 1 when every failure has the same cause diagnose names, else 3; 0 for no limit",
     )
     .option(
       "--timeout <duration>",
       "how long to follow each VM, e.g. 15m; 0, or over 24 days, for no limit",
-      "15m",
+      outdatedDefaults.timeout,
     )
     .option("--no-headers", "no header, column names or totals: just the rows")
     .addHelpText(

@@ -55,7 +55,10 @@ export class InquirerPrompter implements Prompter {
 
   select<T>(q: SelectQuestion<T>): Promise<T> {
     return this.#ask((p, ctx) =>
-      p.select<T>({ message: q.message, choices: toChoices(q.choices), theme: this.#theme() }, ctx),
+      p.select<T>(
+        { message: q.message, choices: toChoices(q.choices), default: q.default, theme: this.#theme() },
+        ctx,
+      ),
     );
   }
 

@@ -20,6 +20,8 @@ export interface SelectQuestion<T> {
   message: string;
   flag: string;
   choices: ReadonlyArray<Choice<T>>;
+  /** The value the cursor starts on (the safest answer); the first choice when not given. */
+  default?: T;
 }
 
 export interface InputQuestion {

@@ -1,17 +1,23 @@
-// The pure parts of `kvmig outdated --migrate/--restart`: which rows become jobs, which job may
-// start next, the progress line, the summary table and the exit code of the run.
-import { describe, expect, it } from "vitest";
+// The parts of `kvmig outdated --migrate/--restart`: which rows become jobs, which job may start
+// next, the progress line, the summary table, the exit code of the run, and the pool itself
+// (with scripted jobs) stopping at --max-failures.
+import { describe, expect, it, vi } from "vitest";
 import {
+  type ActOptions,
   checkAccess,
   type Job,
   type JobResult,
+  type JobRunner,
+  type JobSeams,
   jobOf,
   nextJob,
   outcomeError,
   progressBar,
   resultCounts,
+  runJobs,
   summaryTable,
 } from "../../src/commands/outdated-act.js";
+import type { CommandContext } from "../../src/context.js";
 import {
   ExitCode,
   InterruptedError,
@@ -19,8 +25,10 @@ import {
   OperationFailedError,
   TimeoutError,
 } from "../../src/errors.js";
+import { createProgress, silentProgress } from "../../src/io/progress.js";
 import type { OutdatedRow } from "../../src/outdated/rows.js";
 import { fakeKube } from "../helpers/fake-kube.js";
+import { testContext } from "../helpers/test-context.js";
 
 function row(changes: Partial<OutdatedRow> = {}): OutdatedRow {
   return {
@@ -274,9 +282,13 @@ describe("resultCounts", () => {
 });
 
 describe("outcomeError", () => {
+  const ended = { interrupted: false, stopped: undefined };
+  const interruptedRun = { interrupted: true, stopped: undefined };
+  const hints = { scope: ["-A"], again: ["outdated", "-A", "--migrate"] };
+
   it("all succeeded: no error", () => {
-    expect(outcomeError([result(), result({ vm: "web-2" })], false, ["-n", "apps"])).toBeUndefined();
-    expect(outcomeError([], false, [])).toBeUndefined();
+    expect(outcomeError([result(), result({ vm: "web-2" })], ended, hints)).toBeUndefined();
+    expect(outcomeError([], ended, hints)).toBeUndefined();
   });
 
   it("a failure: exit 3, naming the first failed VM in the diagnose hint", () => {
@@ -286,8 +298,8 @@ describe("outcomeError", () => {
         result({ namespace: "team-b", vm: "ledger", outcome: "failed" }),
         result({ vm: "web-9", outcome: "failed" }),
       ],
-      false,
-      ["-A"],
+      ended,
+      hints,
     );
     expect(error).toBeInstanceOf(OperationFailedError);
     expect(exitCode(error)).toBe(ExitCode.operationFailed);
@@ -297,7 +309,7 @@ describe("outcomeError", () => {
   });
 
   it("quotes a VM name the shell would misread in the hint", () => {
-    const error = outcomeError([result({ vm: "it's", namespace: "my ns", outcome: "failed" })], false, []);
+    const error = outcomeError([result({ vm: "it's", namespace: "my ns", outcome: "failed" })], ended, hints);
     expect((error as OperationFailedError).hint).toBe(`see why with: kvmig diagnose 'it'\\''s' -n 'my ns'`);
   });
 
@@ -308,8 +320,8 @@ describe("outcomeError", () => {
         result({ vm: "db", outcome: "failed" }),
         result({ outcome: "skipped" }),
       ],
-      true,
-      ["-n", "apps"],
+      interruptedRun,
+      hints,
     );
     expect(exitCode(error)).toBe(3);
     expect(error?.message).toBe("1 of 3 failed");
@@ -318,20 +330,34 @@ describe("outcomeError", () => {
   it("interrupted without failures: exit 130, with how to go on", () => {
     const error = outcomeError(
       [result(), result({ outcome: "skipped" }), result({ outcome: "skipped" })],
-      true,
-      ["-n", "apps"],
+      interruptedRun,
+      {
+        scope: ["-n", "apps"],
+        again: [
+          "outdated",
+          "-n",
+          "apps",
+          "--migrate",
+          "--restart",
+          "--concurrency",
+          "3",
+          "--max-failures",
+          "5",
+        ],
+      },
     );
     expect(error).toBeInstanceOf(InterruptedError);
     expect(exitCode(error)).toBe(ExitCode.interrupted);
     expect(exitCode(error)).toBe(130);
     expect(error?.message).toBe("interrupted: 2 not started");
+    // The whole command, action flags included: running it goes on with what is left.
     expect((error as InterruptedError).hint).toBe(
-      "run the same command again to go on: kvmig outdated -n apps",
+      "run the same command again to go on: kvmig outdated -n apps --migrate --restart --concurrency 3 --max-failures 5",
     );
   });
 
   it("an interruption comes before time-outs", () => {
-    const error = outcomeError([result({ outcome: "timeout" })], true, ["-A"]);
+    const error = outcomeError([result({ outcome: "timeout" })], interruptedRun, hints);
     expect(exitCode(error)).toBe(130);
     expect(error?.message).toBe("interrupted: 0 not started");
   });
@@ -339,8 +365,8 @@ describe("outcomeError", () => {
   it("time-outs only: exit 6, with how to follow them", () => {
     const error = outcomeError(
       [result(), result({ outcome: "timeout" }), result({ outcome: "timeout" })],
-      false,
-      ["-A"],
+      ended,
+      hints,
     );
     expect(error).toBeInstanceOf(TimeoutError);
     expect(exitCode(error)).toBe(ExitCode.timedOut);
@@ -398,5 +424,204 @@ describe("checkAccess", () => {
       ]),
     ).resolves.toBeUndefined();
     kube.assertDone();
+  });
+});
+
+describe("outcomeError when --max-failures stopped the run", () => {
+  it("exit 3, saying after how many failures, which limit and how many did not start", () => {
+    const error = outcomeError(
+      [
+        result({ vm: "a", outcome: "failed" }),
+        result({ vm: "b", outcome: "failed" }),
+        result({ vm: "c", outcome: "skipped" }),
+      ],
+      { interrupted: false, stopped: { failures: 2, limit: 2, explicit: true, cause: undefined } },
+      { scope: ["-n", "apps"], again: ["outdated", "-n", "apps", "--migrate"] },
+    );
+    expect(error).toBeInstanceOf(OperationFailedError);
+    expect(exitCode(error)).toBe(3);
+    expect(error?.message).toBe("stopped after 2 failures (--max-failures 2); 1 not started");
+    expect((error as OperationFailedError).hint).toBe(
+      "see why with: kvmig diagnose a -n apps; --max-failures N allows more failures, 0 any number",
+    );
+  });
+});
+
+/** A job runner and cause finder that answer from a script, for runJobs without a cluster. */
+function scripted(
+  outcomes: Record<string, JobResult["outcome"] | Promise<JobResult["outcome"]>>,
+  causes: Record<string, string | undefined | Promise<string | undefined>> = {},
+) {
+  const started: string[] = [];
+  const diagnosed: string[] = [];
+  const runner: JobRunner = async (_kube, _ctx, j) => {
+    started.push(j.name);
+    const outcome = await (outcomes[j.name] ?? "succeeded");
+    return result({ vm: j.name, action: j.action, outcome, detail: outcome === "failed" ? "boom" : null });
+  };
+  const seams: JobSeams = {
+    run: () => runner,
+    causeOf: async (_kube, _ctx, j) => {
+      diagnosed.push(j.name);
+      return causes[j.name];
+    },
+  };
+  return { seams, started, diagnosed };
+}
+
+function commandContext(): CommandContext {
+  const { ctx } = testContext();
+  ctx.io.setOutputMode("text");
+  return {
+    ...ctx,
+    options: { output: "text", requestTimeoutMs: 0, verbose: false },
+    kube: async () => fakeKube({}),
+    progress: () => silentProgress(),
+    debug: () => {},
+    setExitCode: () => {},
+  };
+}
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+const six = ["j1", "j2", "j3", "j4", "j5", "j6"].map((n) => job(n, "migrate"));
+const options = (maxFailures: number | undefined, concurrency = 1): ActOptions => ({
+  concurrency,
+  migrationSlots: 5,
+  timeoutMs: 0,
+  currentImage: undefined,
+  maxFailures,
+});
+const allFail = Object.fromEntries(six.map((j) => [j.name, "failed" as const]));
+
+describe("runJobs and --max-failures", () => {
+  it("--max-failures 2: after the second failure nothing new starts; the rest are not started, saying why", async () => {
+    const s = scripted(allFail);
+    const run = await runJobs(fakeKube({}), commandContext(), six, options(2), s.seams);
+    expect(s.started).toEqual(["j1", "j2"]);
+    expect(s.diagnosed).toEqual([]);
+    expect(run.stopped).toEqual({ failures: 2, limit: 2, explicit: true, cause: undefined });
+    expect(run.results.map((r) => r.outcome)).toEqual([
+      "failed",
+      "failed",
+      "skipped",
+      "skipped",
+      "skipped",
+      "skipped",
+    ]);
+    expect(run.results[2]?.detail).toBe("not started: stopped after 2 failures (--max-failures 2)");
+    expect(outcomeError(run.results, run, { scope: [], again: [] })?.message).toBe(
+      "stopped after 2 failures (--max-failures 2); 4 not started",
+    );
+  });
+
+  it("failures between successes count too: the third of --max-failures 3 stops the run", async () => {
+    const s = scripted({ j1: "failed", j3: "failed", j4: "timeout", j5: "failed" });
+    const run = await runJobs(fakeKube({}), commandContext(), six, options(3), s.seams);
+    expect(s.started).toEqual(["j1", "j2", "j3", "j4", "j5"]);
+    expect(run.results.map((r) => r.outcome)).toEqual([
+      "failed",
+      "succeeded",
+      "failed",
+      "timeout",
+      "failed",
+      "skipped",
+    ]);
+    expect(run.stopped?.failures).toBe(3);
+  });
+
+  it("--max-failures 0: never stops; every job runs and no diagnosis is made", async () => {
+    const s = scripted(allFail, { j1: "version-skew" });
+    const run = await runJobs(fakeKube({}), commandContext(), six, options(0), s.seams);
+    expect(s.started).toEqual(["j1", "j2", "j3", "j4", "j5", "j6"]);
+    expect(s.diagnosed).toEqual([]);
+    expect(run.stopped).toBeUndefined();
+    expect(outcomeError(run.results, run, { scope: [], again: [] })?.message).toBe("6 of 6 failed");
+  });
+
+  it("default: the first failure's cause is known (version-skew), so it stops after that one", async () => {
+    const s = scripted(allFail, { j1: "version-skew" });
+    const run = await runJobs(fakeKube({}), commandContext(), six, options(undefined), s.seams);
+    expect(s.started).toEqual(["j1"]);
+    expect(s.diagnosed).toEqual(["j1"]);
+    expect(run.stopped).toEqual({ failures: 1, limit: 1, explicit: false, cause: "version-skew" });
+    expect(run.results.filter((r) => r.outcome === "skipped")).toHaveLength(5);
+  });
+
+  it("default: causes unknown, so three failures; diagnose runs only while a cause could change the limit", async () => {
+    const s = scripted(allFail);
+    const run = await runJobs(fakeKube({}), commandContext(), six, options(undefined), s.seams);
+    expect(s.started).toEqual(["j1", "j2", "j3"]);
+    expect(s.diagnosed).toEqual(["j1"]);
+    expect(run.stopped).toEqual({ failures: 3, limit: 3, explicit: false, cause: undefined });
+    expect(run.results.slice(3).map((r) => r.detail)).toEqual([
+      "not started: stopped after 3 failures (--max-failures 3)",
+      "not started: stopped after 3 failures (--max-failures 3)",
+      "not started: stopped after 3 failures (--max-failures 3)",
+    ]);
+  });
+
+  it("the jobs in flight when the limit is reached are followed to their end, not dropped", async () => {
+    const second = deferred<JobResult["outcome"]>();
+    const s = scripted({ ...allFail, j2: second.promise }, { j1: "version-skew" });
+    const running = runJobs(fakeKube({}), commandContext(), six, options(undefined, 2), s.seams);
+    await vi.waitFor(() => expect(s.diagnosed).toEqual(["j1"]));
+    second.resolve("succeeded");
+    const run = await running;
+    expect(s.started).toEqual(["j1", "j2"]);
+    expect(run.results.map((r) => r.outcome)).toEqual([
+      "failed",
+      "succeeded",
+      "skipped",
+      "skipped",
+      "skipped",
+      "skipped",
+    ]);
+  });
+
+  it("nothing new starts while a failure's cause is being found, even when a slot frees up", async () => {
+    const cause = deferred<string | undefined>();
+    const s = scripted({ j1: "failed" }, { j1: cause.promise });
+    const running = runJobs(fakeKube({}), commandContext(), six, options(undefined, 2), s.seams);
+    // j2 succeeds while j1's diagnosis is under way: its slot stays empty until the cause is known.
+    await vi.waitFor(() => expect(s.diagnosed).toEqual(["j1"]));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(s.started).toEqual(["j1", "j2"]);
+    cause.resolve("vif-cache-missing");
+    const run = await running;
+    expect(s.started).toEqual(["j1", "j2"]);
+    expect(run.stopped?.cause).toBe("vif-cache-missing");
+    expect(run.results.filter((r) => r.outcome === "skipped")).toHaveLength(4);
+  });
+
+  it("without a terminal: a line per finished VM, then one saying that nothing new starts and why", async () => {
+    const s = scripted(allFail);
+    const { ctx: base, stderr } = testContext();
+    base.io.setOutputMode("text");
+    const withLines: CommandContext = {
+      ...commandContext(),
+      io: base.io,
+      progress: () => createProgress(base.io),
+    };
+    await runJobs(fakeKube({}), withLines, six.slice(0, 4), options(1), s.seams);
+    expect(stderr().trim().split("\n")).toEqual([
+      "error: migrate apps/j1 failed in 12s: boom",
+      "warning: stopped after 1 failure (--max-failures 1): no new work starts",
+    ]);
+  });
+
+  it("no failure: all run and nothing is diagnosed", async () => {
+    const s = scripted({});
+    const run = await runJobs(fakeKube({}), commandContext(), six, options(undefined, 3), s.seams);
+    expect(s.started).toHaveLength(6);
+    expect(s.diagnosed).toEqual([]);
+    expect(run.stopped).toBeUndefined();
+    expect(resultCounts(run.results)).toEqual({ succeeded: 6, failed: 0, timeout: 0, skipped: 0 });
   });
 });

@@ -48,6 +48,15 @@ function labelled(s: SimCli): string[] {
 
 const kubectl = findKubectl();
 
+/** The VMIs of the migrations created on the server from now on, until stop(). */
+function createdMigrations(s: SimCli) {
+  const vmis: string[] = [];
+  const stop = s.cluster.store.subscribe((change: Any) => {
+    if (change.storage === R.vmim.storage && change.type === "ADDED") vmis.push(change.object.spec.vmiName);
+  });
+  return { vmis, stop };
+}
+
 describe("kvmig outdated lists", () => {
   it("the outdated VMIs of the upgrade scenario, with the header, the action for each and the totals", async () => {
     sim = await simCli({ scenario: "upgrade" });
@@ -325,7 +334,7 @@ describe("kvmig outdated acts", () => {
     const result = await sim.run(["outdated", "-A", "--migrate", "--restart"]);
     expect(result.code).toBe(2);
     expect(lines(result.stderr)).toEqual([
-      'error: "Restart 3 VMs with downtime (apps/ledger, apps/legacy-bridge, team-b/build-cache)?" needs an answer and there is no terminal to ask on',
+      'error: "Migrate 5 VMs live and restart 3 VMs with downtime (apps/ledger, apps/legacy-bridge, team-b/build-cache)?" needs an answer and there is no terminal to ask on',
       "hint: pass --yes",
     ]);
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -353,7 +362,7 @@ describe("kvmig outdated acts", () => {
     expect(result.code).toBe(4);
     expect(lines(result.stderr)).toEqual([
       "error: not allowed to update virtualmachines/migrate in apps (4 VMs); update virtualmachines/restart in apps (2 VMs); update virtualmachines/restart in team-b (1 VM); update virtualmachines/migrate in team-b (1 VM); nothing was started",
-      'hint: migrating needs the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) bound in the namespace; check with: echo \'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"update","group":"subresources.kubevirt.io","resource":"virtualmachines","subresource":"migrate","namespace":"apps"}}}\' | kubectl create --validate=false -f - -o \'jsonpath={.status.allowed}\'',
+      'hint: migrating needs the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) bound in the namespace; check with: echo \'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"update","group":"subresources.kubevirt.io","resource":"virtualmachines","subresource":"migrate","namespace":"apps"}}}\' | kubectl --context sim-viewer create --validate=false -f - -o \'jsonpath={.status.allowed}\'',
     ]);
     // The listing is still a whole document, with no results.
     const report = validJson(result.stdout);
@@ -381,7 +390,49 @@ describe("kvmig outdated acts", () => {
     ]);
   }, 120_000);
 
-  it("Ctrl-C stops starting new work, waits for what runs, and reports the rest as not started (exit 130)", async () => {
+  it("--max-failures by default on version-skew: the first failure's cause is version-skew, so nothing more starts (exit 3)", async () => {
+    sim = await simCli({ scenario: "version-skew", speed: 2 });
+    const created = createdMigrations(sim);
+    const result = await sim.run(["outdated", "-n", "prod", "--migrate", "--concurrency", "1"], 90_000);
+    created.stop();
+    expect(result.code).toBe(3);
+    expect(created.vmis).toHaveLength(1);
+    const out = lines(result.stdout);
+    expect(out.at(-1)).toBe("0 succeeded, 1 failed, 0 timed out, 3 not started");
+    expect(
+      out.filter((l) => / skipped .* not started: stopped after 1 failure \(--max-failures 1\)$/.test(l)),
+    ).toHaveLength(3);
+    expect(lines(result.stderr).slice(-2)).toEqual([
+      "error: stopped after 1 failure (cause: version-skew; the default --max-failures is 1 when the failures share a cause); 3 not started",
+      `hint: see why with: kvmig diagnose ${created.vmis[0]} -n prod; --max-failures N allows more failures, 0 any number`,
+    ]);
+  }, 120_000);
+
+  it("--max-failures 2: two migrations fail, the other two never start, and the summary says why", async () => {
+    sim = await simCli({ scenario: "version-skew", speed: 2 });
+    const created = createdMigrations(sim);
+    const result = await sim.run(
+      ["outdated", "-n", "prod", "--migrate", "--concurrency", "1", "--max-failures", "2", "-o", "json"],
+      120_000,
+    );
+    created.stop();
+    expect(result.code).toBe(3);
+    expect(created.vmis).toHaveLength(2);
+    const report = validJson(result.stdout);
+    expect(report.results.map((r: Any) => r.outcome).sort()).toEqual([
+      "failed",
+      "failed",
+      "skipped",
+      "skipped",
+    ]);
+    for (const r of report.results.filter((r: Any) => r.outcome === "skipped"))
+      expect(r.detail).toBe("not started: stopped after 2 failures (--max-failures 2)");
+    expect(lines(result.stderr).at(-2)).toBe(
+      "error: stopped after 2 failures (--max-failures 2); 2 not started",
+    );
+  }, 150_000);
+
+  it("Ctrl-C stops starting new work, waits for what runs, reports the rest as not started (exit 130), and the command it suggests goes on", async () => {
     sim = await simCli({ scenario: "upgrade" });
     const running = sim.start(["outdated", "-A", "--migrate", "--concurrency", "1", "-o", "json"]);
     await until(() => (sim?.cluster.store.list(R.vmim.storage).length ?? 0) > 0);
@@ -394,5 +445,20 @@ describe("kvmig outdated acts", () => {
     expect(outcomes.slice(1)).toEqual(["skipped", "skipped", "skipped", "skipped"]);
     // Only the one that was running ever had a migration.
     expect(sim.cluster.store.list(R.vmim.storage)).toHaveLength(1);
-  }, 60_000);
+
+    // The hint repeats the whole command, action flags included (and no --yes the user did not
+    // give); running it migrates the four left, and only them.
+    const hint = lines(running.stderr()).at(-1) ?? "";
+    expect(hint).toBe(
+      "hint: run the same command again to go on: kvmig outdated -A --migrate --concurrency 1 -o json",
+    );
+    const again = hint.replace(/^.*go on: kvmig /, "").split(" ");
+    const resumed = await sim.run(again, 120_000);
+    expect(resumed.code).toBe(0);
+    const rest = validJson(resumed.stdout).results;
+    expect(rest.map((r: Any) => r.outcome)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+    expect(rest.map((r: Any) => r.vm)).not.toContain(report.results[0].vm);
+    expect(sim.cluster.store.list(R.vmim.storage)).toHaveLength(5);
+    expect(labelled(sim)).toEqual(["apps/ledger", "apps/legacy-bridge", "team-b/build-cache"]);
+  }, 180_000);
 });
