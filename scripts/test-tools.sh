@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the tools the test suite runs for real, when they are missing: the shells whose
-# completion scripts are parse-checked (zsh, fish), tmux (the VM picker driven on a terminal)
-# and shellcheck. Debian's packages, through apt-get, as root or with passwordless sudo. CI runs
-# this before the tests so that no test is skipped for a missing tool.
+# completion scripts are parse-checked (zsh, fish), tmux (the VM picker driven on a terminal), and
+# also shellcheck and PyYAML (a YAML 1.1 parser: -o yaml must read back as -o json under it).
+# Debian's packages, through apt-get, as root or with passwordless sudo. CI runs this before the
+# tests so that no test is skipped for a missing tool.
 #
-#   scripts/test-tools.sh [TOOL...]           install what is missing (all four, or the ones named)
+#   scripts/test-tools.sh [TOOL...]           install what is missing (all five, or the ones named)
 #   scripts/test-tools.sh --check [TOOL...]   only say what is missing (exit 1 when something is)
 set -euo pipefail
 
@@ -13,8 +14,15 @@ if [[ "${1:-}" == --check ]]; then
   check=true
   shift
 fi
-# command:Debian package
-tools=(zsh:zsh fish:fish tmux:tmux shellcheck:shellcheck)
+# tool:Debian package; a tool is a command, except pyyaml (a Python module)
+tools=(zsh:zsh fish:fish tmux:tmux shellcheck:shellcheck pyyaml:python3-yaml)
+
+present() {
+  case "$1" in
+    pyyaml) python3 -c 'import yaml' >/dev/null 2>&1 ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
 if [[ $# -gt 0 ]]; then
   wanted=()
   for name in "$@"; do
@@ -31,7 +39,7 @@ fi
 
 missing=()
 for pair in "${tools[@]}"; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  present "${pair%%:*}" || missing+=("${pair#*:}")
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "test tools: all present (${tools[*]%%:*})"

@@ -6,6 +6,7 @@ import { formatDuration } from "../duration.js";
 import { describeError } from "../errors.js";
 import { formatTable, truncateToWidth } from "../io/table.js";
 import { formatTime } from "../io/time.js";
+import { loadYamlWriter } from "../io/yaml.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { formatBytes } from "../migration/format.js";
@@ -100,11 +101,9 @@ export async function watchTable(
   const now = () => ctx.clock.now();
   // -o json is NDJSON, one object per line; -o yaml one document per change.
   const data = io.mode === "json" || io.mode === "yaml";
-  const YAML = io.mode === "yaml" ? (await import("yaml")).default : undefined;
+  const yaml = io.mode === "yaml" ? await loadYamlWriter() : undefined;
   const emit = (object: ReturnType<typeof record>) =>
-    io.stdout.write(
-      YAML ? `---\n${YAML.stringify(object, { lineWidth: 0 })}` : `${JSON.stringify(object)}\n`,
-    );
+    io.stdout.write(yaml ? `---\n${yaml(object)}` : `${JSON.stringify(object)}\n`);
 
   const isVisible = (r: Row) => !r.endedAt || now() - Date.parse(r.endedAt) < recentMs;
   const visible = () =>

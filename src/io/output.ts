@@ -1,6 +1,7 @@
 // Machine-readable output (-o json|yaml) and the text fallback, all on stdout.
 import { UsageError } from "../errors.js";
 import type { IO, OutputMode } from "./io.js";
+import { loadYamlWriter } from "./yaml.js";
 
 export type OutputFormat = OutputMode;
 
@@ -20,14 +21,10 @@ export async function writeData(
     case "json":
       io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
       return;
-    case "yaml": {
-      // Loaded on use: most runs print text and should not pay for the YAML library.
-      // The default export: bundled, this CommonJS package has no named exports.
-      const { default: YAML } = await import("yaml");
-      // No folding of long messages, and no &anchors when one object appears twice.
-      io.stdout.write(YAML.stringify(data, { lineWidth: 0, aliasDuplicateObjects: false }));
+    case "yaml":
+      // The same data as JSON, with every string a YAML 1.1 parser would retype quoted (yaml.ts).
+      io.stdout.write((await loadYamlWriter())(data));
       return;
-    }
     case "text":
       await renderText();
       return;

@@ -5,6 +5,7 @@
 import { stripVTControlCharacters } from "node:util";
 import type { IO } from "../io/io.js";
 import { truncateToWidth } from "../io/table.js";
+import { loadYamlWriter, type WriteYaml } from "../io/yaml.js";
 import {
   actionText,
   type ClusterFacts,
@@ -171,13 +172,13 @@ class JsonWriter implements OutdatedWriter {
 
 class YamlWriter implements OutdatedWriter {
   #first = true;
-  #yaml: { stringify(value: unknown, options: object): string } | undefined;
+  #yaml: WriteYaml | undefined;
   constructor(private readonly io: IO) {}
 
   async #stringify(value: unknown): Promise<string> {
-    // Loaded on use, and the default export: bundled, this CommonJS package has no named exports.
-    this.#yaml ??= (await import("yaml")).default;
-    return this.#yaml.stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+    // Loaded on use; strings a YAML 1.1 parser would retype come out quoted (io/yaml.ts).
+    this.#yaml ??= await loadYamlWriter();
+    return this.#yaml(value);
   }
 
   async begin(facts: ClusterFacts): Promise<void> {

@@ -1,7 +1,10 @@
 // -o yaml wherever -o json exists: for every command with data output, the built CLI's YAML is
-// the same data as its JSON, and neither carries anything but that data on stdout.
+// the same data as its JSON, read by a YAML 1.2 parser (the yaml package) and by a YAML 1.1 one
+// (PyYAML, which retypes plain timestamps, yes/no, octal...), and neither carries anything but
+// that data on stdout.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
+import { pyyamlLoad, pyyamlLoadAll } from "../helpers/pyyaml.js";
 import { type SimCli, simCli } from "./sim-cli.js";
 
 let sim: SimCli;
@@ -45,24 +48,34 @@ describe("-o yaml says what -o json says", () => {
     const fromJson = JSON.parse(json.stdout);
     const fromYaml = YAML.parse(yaml.stdout);
     expect(stable(fromYaml)).toEqual(stable(fromJson));
+    expect(stable(pyyamlLoad(yaml.stdout))).toEqual(stable(fromJson));
     expect(`${json.stdout}${yaml.stdout}`).not.toContain("\u001B");
   });
 
   it("watch: NDJSON with -o json, one YAML document per change with -o yaml, the same records", async () => {
     // A finished migration stays in the table (and its data) for a while: make one.
     const moving = await simCli({ speed: 20 });
-    const [json, yaml] = await (async () => {
+    const [json, yaml, oneJson, oneYaml] = await (async () => {
       try {
         const migrated = await moving.run(["migrate", "cirros-test", "-n", "demo"]);
         expect(migrated.code).toBe(0);
         return [
           await moving.run(["watch", "-A", "-o", "json", "--exit-on-done"]),
           await moving.run(["watch", "-A", "-o", "yaml", "--exit-on-done"]),
+          await moving.run(["watch", "cirros-test", "-n", "demo", "-o", "json"]),
+          await moving.run(["watch", "cirros-test", "-n", "demo", "-o", "yaml"]),
         ];
       } finally {
         await moving.close();
       }
     })();
+    // One VM's finished migration: its times and timeline read back as strings under YAML 1.1.
+    expect(oneJson.code).toBe(0);
+    expect(oneYaml.code).toBe(0);
+    const migration = JSON.parse(oneJson.stdout);
+    expect(migration.timeline.length).toBeGreaterThan(0);
+    expect(pyyamlLoad(oneYaml.stdout)).toEqual(migration);
+    expect(YAML.parse(oneYaml.stdout)).toEqual(migration);
     expect(json.code).toBe(0);
     expect(yaml.code).toBe(0);
     const records = json.stdout
@@ -73,6 +86,9 @@ describe("-o yaml says what -o json says", () => {
     const docs = YAML.parseAllDocuments(yaml.stdout).map((d) => d.toJS());
     expect(records.length).toBeGreaterThan(0);
     expect(docs).toEqual(records);
+    // Each record carries RFC 3339 times: a YAML 1.1 parser reads them back as strings too.
+    expect(records[0].startedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(pyyamlLoadAll(yaml.stdout)).toEqual(records);
   });
 
   it("-o yaml on a question without a terminal: a usage error, nothing on stdout", async () => {
