@@ -140,6 +140,32 @@ export function logEvidence(entry: LogEntry): Evidence {
   return { object: `Pod/${entry.pod}`, field: `log ${entry.container}`, time: entry.time, text: entry.text };
 }
 
+/**
+ * The words of every log text a rule looks for: error and warning lines (the level is a word of
+ * a launcher's JSON line too), the failure texts (refused, aborted, closed, the CPU, post-copy and
+ * storage errors), and the scheduler and handler messages the queue and handler rules quote.
+ * Case-insensitive, matched on the raw line, so a superset of what rules match on the text
+ * (`msg`) they read.
+ */
+const ruleLogWords =
+  /error|fail|warn|fatal|panic|unable|cannot|can't|refused|denied|timed? ?out|abort|closed|exited|shutdown|removed|unreachable|no route|no such file|unsupported|features|incompatible|postcopy|userfaultfd|unsafe|smaller|non_shared|Waiting to schedule|multiple pods running|notify/i;
+
+/** The source launcher's progress line, written every few seconds of a migration. */
+const progressWords = /Migration info for /;
+
+/**
+ * Whether a rule may read this raw log line, and as what: a progress line, or another line a
+ * rule looks for (an error, a warning, a failure text). A log too long to keep whole (`diagnose
+ * --from`) keeps its last lines and, before them, only lines of these kinds, the progress lines
+ * (which come by the thousand) in a share of their own so that they never crowd out the errors.
+ * A rule that starts looking for a text none of the words cover adds its word above: the corpus
+ * test that reads every fixture without any last lines shows which.
+ */
+export function logLineKind(raw: string): "progress" | "other" | undefined {
+  if (progressWords.test(raw)) return "progress";
+  return ruleLogWords.test(raw) ? "other" : undefined;
+}
+
 /** Whether any log was read at all (rules lower their confidence when none was). */
 export function hasLogs(s: Snapshot): boolean {
   return s.logs.some((log) => log.lines.length > 0);

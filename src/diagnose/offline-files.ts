@@ -1,14 +1,29 @@
 // Reading a directory of evidence as people actually have it: `kubectl get -o yaml` output,
 // must-gather trees, `kubectl logs` saved to files. Every file is read on its own, and a file
-// that cannot be read becomes a note instead of stopping the diagnosis.
+// that cannot be read becomes a note instead of stopping the diagnosis. A must-gather can hold
+// gigabytes: a manifest file past a size limit is skipped unread (parsing YAML takes tens of
+// times its size in memory), and logs are only listed here; the VM's own are read afterwards,
+// streamed and cut down (offline-logs.ts).
 
-import { readdir, readFile, stat } from "node:fs/promises";
+import { open, readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, relative, sep } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { NotFoundError, UsageError } from "../errors.js";
 import type { KubeObject } from "../k8s/meta.js";
+import { formatBytes } from "../migration/format.js";
 import { commandLine } from "../util/shell.js";
+import { defaultLogLimits, type LogLimits } from "./offline-logs.js";
 import type { MissingEvidence } from "./types.js";
+
+export interface EvidenceLimits extends LogLimits {
+  /** A manifest file larger than this (in bytes) is skipped unread. */
+  manifestBytes: number;
+}
+
+export const defaultEvidenceLimits: EvidenceLimits = {
+  ...defaultLogLimits,
+  manifestBytes: 16 * 1024 * 1024,
+};
 
 /** An object found in a file, with the file it came from (for messages). */
 export interface FoundObject {
@@ -16,14 +31,16 @@ export interface FoundObject {
   file: string;
 }
 
-/** A `.log` file, with the pod and container its path names. */
+/** A `.log` file of text, with the pod and container its path names; not read yet. */
 export interface FoundLog {
   /** From a must-gather path (`namespaces/<ns>/pods/...`), else unknown. */
   namespace?: string | undefined;
   pod: string;
   container: string;
-  lines: string[];
+  /** The path from the directory given, for messages. */
   file: string;
+  /** The path to read. */
+  path: string;
 }
 
 export interface DirectoryContents {
@@ -39,7 +56,10 @@ const manifestExtensions = new Set([".yaml", ".yml", ".json"]);
 // Directories that never hold evidence but can be huge.
 const ignoredDirectories = new Set([".git", "node_modules"]);
 
-export async function readEvidenceDirectory(dir: string): Promise<DirectoryContents> {
+export async function readEvidenceDirectory(
+  dir: string,
+  limits: EvidenceLimits = defaultEvidenceLimits,
+): Promise<DirectoryContents> {
   const info = await stat(dir).catch(() => undefined);
   if (!info) {
     throw new NotFoundError(`directory "${dir}" not found`, {
@@ -56,8 +76,8 @@ export async function readEvidenceDirectory(dir: string): Promise<DirectoryConte
   for (const file of files) {
     const name = relative(dir, file) || basename(file);
     const ext = extname(file).toLowerCase();
-    if (manifestExtensions.has(ext)) await readManifestFile(file, name, contents);
-    else if (ext === ".log") await readLogFile(dir, file, name, contents);
+    if (manifestExtensions.has(ext)) await readManifestFile(file, name, contents, limits.manifestBytes);
+    else if (ext === ".log") await listLogFile(dir, file, name, contents);
   }
   return contents;
 }
@@ -77,14 +97,31 @@ async function listFiles(dir: string): Promise<string[]> {
   return files;
 }
 
-/** Text, or undefined for a binary file (a NUL byte in the first 8 KiB, as git decides). */
-async function readText(file: string): Promise<string | undefined> {
-  const bytes = await readFile(file);
-  if (bytes.subarray(0, 8192).includes(0)) return undefined;
-  return bytes.toString("utf8");
+/** Whether bytes are binary: a NUL byte in the first 8 KiB, as git decides. */
+function isBinary(bytes: Buffer): boolean {
+  return bytes.subarray(0, 8192).includes(0);
 }
 
-async function readManifestFile(file: string, name: string, contents: DirectoryContents): Promise<void> {
+/** Text, or undefined for a binary file. */
+async function readText(file: string): Promise<string | undefined> {
+  const bytes = await readFile(file);
+  return isBinary(bytes) ? undefined : bytes.toString("utf8");
+}
+
+async function readManifestFile(
+  file: string,
+  name: string,
+  contents: DirectoryContents,
+  maxBytes: number,
+): Promise<void> {
+  const size = (await stat(file).catch(() => undefined))?.size ?? 0;
+  if (size > maxBytes) {
+    contents.skipped.push({
+      what: `file ${name}`,
+      why: `${formatBytes(size)}, larger than the ${formatBytes(maxBytes)} diagnose reads of one manifest file; skipped unread (save fewer objects per file)`,
+    });
+    return;
+  }
   const text = await readText(file).catch(() => undefined);
   if (text === undefined) {
     contents.skipped.push({ what: `file ${name}`, why: "not a text file, or unreadable" });
@@ -116,11 +153,14 @@ interface ParsedDocument {
 }
 
 function parseDocuments(text: string, isJson: boolean): ParsedDocument[] {
-  if (isJson) {
+  // JSON is YAML too, and JSON.parse takes a fraction of the YAML parser's time and memory: try
+  // it on a .json file, and on any file that starts as JSON does (`kubectl get -o json > x.yaml`).
+  if (isJson || /^\s*[[{]/.test(text)) {
     try {
       return [{ value: JSON.parse(text) as unknown }];
     } catch {
-      // Files named .json are sometimes YAML (kubectl -o yaml > x.json); YAML reads JSON too.
+      // Files named .json are sometimes YAML (kubectl -o yaml > x.json), and flow YAML starts
+      // with a brace too; the YAML parser reads both.
     }
   }
   return parseAllDocuments(text, { uniqueKeys: false }).map((doc) => {
@@ -157,15 +197,29 @@ function expandLists(value: unknown): LooseObject[] {
   return isKubeObject(value) ? [value] : [];
 }
 
-async function readLogFile(root: string, file: string, name: string, contents: DirectoryContents) {
-  const text = await readText(file).catch(() => undefined);
-  if (text === undefined) {
-    contents.skipped.push({ what: `log ${name}`, why: "not a text file, or unreadable" });
+/** Lists a log of text (its first 8 KiB are read to tell); the VM's logs are read later. */
+async function listLogFile(root: string, file: string, name: string, contents: DirectoryContents) {
+  const text = await startIsText(file).catch(() => false);
+  if (!text) {
+    contents.skipped.push(unreadableLog(name));
     return;
   }
-  const lines = text.split(/\r?\n/);
-  if (lines.at(-1) === "") lines.pop();
-  contents.logs.push({ ...logOwner(root, file), lines, file: name });
+  contents.logs.push({ ...logOwner(root, file), file: name, path: file });
+}
+
+/** The note for a log that is binary or cannot be read. */
+export function unreadableLog(name: string): MissingEvidence {
+  return { what: `log ${name}`, why: "not a text file, or unreadable" };
+}
+
+async function startIsText(file: string): Promise<boolean> {
+  const handle = await open(file, "r");
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(8192), 0, 8192, 0);
+    return !isBinary(buffer.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

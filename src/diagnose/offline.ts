@@ -17,7 +17,15 @@ import type {
 } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { eventTime, isHandlerPod, logEntries } from "./evidence.js";
-import { type FoundLog, type FoundObject, readEvidenceDirectory } from "./offline-files.js";
+import {
+  defaultEvidenceLimits,
+  type EvidenceLimits,
+  type FoundLog,
+  type FoundObject,
+  readEvidenceDirectory,
+  unreadableLog,
+} from "./offline-files.js";
+import { logCutNote, readLog } from "./offline-logs.js";
 import {
   eventsAbout,
   launcherImageOf,
@@ -37,6 +45,8 @@ export interface OfflineOptions {
   namespace?: string | undefined;
   /** RFC 3339: the time to diagnose at; default: the newest time found in the evidence. */
   at?: string | undefined;
+  /** How much of the directory is read and kept (tests lower them). */
+  limits?: EvidenceLimits | undefined;
 }
 
 interface ByKind {
@@ -155,7 +165,8 @@ export async function loadSnapshotFromDir(dir: string, options: OfflineOptions =
       hint: "give an RFC 3339 time, like 2025-03-01T12:00:00Z",
     });
   }
-  const contents = await readEvidenceDirectory(dir);
+  const limits = options.limits ?? defaultEvidenceLimits;
+  const contents = await readEvidenceDirectory(dir, limits);
   if (contents.objects.length === 0 && contents.logs.length === 0) {
     const looked = contents.fileCount === 0 ? "is empty" : "holds no readable manifests or logs";
     const skipped = contents.skipped[0];
@@ -168,7 +179,9 @@ export async function loadSnapshotFromDir(dir: string, options: OfflineOptions =
   }
   const by = sortByKind(contents.objects);
   const subject = chooseSubject(dir, by, options);
-  return buildSnapshot(by, contents.logs, contents.skipped, subject, at);
+  const pods = subjectPods(by, subject);
+  const { logs, notes } = await readSubjectLogs(by, pods, contents.logs, subject, limits);
+  return buildSnapshot(by, pods, logs, [...contents.skipped, ...notes], subject, at);
 }
 
 interface Subject {
@@ -257,28 +270,71 @@ function podBelongsByName(pod: Pod, vmiName: string): boolean {
   );
 }
 
+/** The subject's launcher pods: created by its VMI, or named for it; oldest first. */
+function subjectPods(by: ByKind, subject: Subject): Pod[] {
+  const uid = subject.vmi?.metadata.uid;
+  return sortByTime(
+    by.pods.filter(
+      (p) =>
+        inNamespace(p, subject.namespace) &&
+        ((uid !== undefined && p.metadata.labels?.["kubevirt.io/created-by"] === uid) ||
+          podBelongsByName(p, subject.vmName)),
+    ),
+    (p) => p.metadata.creationTimestamp,
+  );
+}
+
+/**
+ * The logs of the subject's pods (and of launcher pods named for it that the directory has no
+ * manifest of), read one after the other, each cut down to the limits; a note for each log that
+ * was cut down or could not be read. Other pods' logs are never read.
+ */
+async function readSubjectLogs(
+  by: ByKind,
+  pods: readonly Pod[],
+  found: readonly FoundLog[],
+  subject: Subject,
+  limits: EvidenceLimits,
+): Promise<{ logs: ContainerLog[]; notes: MissingEvidence[] }> {
+  const { namespace } = subject;
+  const podNames = new Set(pods.map((p) => p.metadata.name));
+  const allPodNames = new Set(by.pods.map((p) => p.metadata.name));
+  const launcherPattern = launcherPodPattern(subject.vmName);
+  const logs: ContainerLog[] = [];
+  const notes: MissingEvidence[] = [];
+  for (const log of found) {
+    if (log.namespace !== undefined && log.namespace !== namespace) continue;
+    if (!podNames.has(log.pod) && (allPodNames.has(log.pod) || !launcherPattern.test(log.pod))) continue;
+    const kept = await readLog(log.path, limits).catch(() => undefined);
+    if (!kept) {
+      notes.push(unreadableLog(log.file));
+      continue;
+    }
+    logs.push({
+      namespace: log.namespace ?? namespace,
+      pod: log.pod,
+      container: log.container,
+      lines: kept.lines,
+    });
+    const cut = logCutNote(kept, limits);
+    if (cut) notes.push({ what: `log of ${log.pod}/${log.container}`, why: cut });
+  }
+  return { logs, notes };
+}
+
 function buildSnapshot(
   by: ByKind,
-  foundLogs: readonly FoundLog[],
+  pods: Pod[],
+  logs: ContainerLog[],
   skipped: readonly MissingEvidence[],
   subject: Subject,
   at: string | undefined,
 ): Snapshot {
   const { vmName, namespace, vm, vmi } = subject;
   const here = (o: KubeObject) => inNamespace(o, namespace);
-  const uid = vmi?.metadata.uid;
   const migrations = sortByTime(
     by.migrations.filter((m) => here(m) && vmiNameOf(m) === vmName),
     (m) => m.metadata.creationTimestamp,
-  );
-  const pods = sortByTime(
-    by.pods.filter(
-      (p) =>
-        here(p) &&
-        ((uid !== undefined && p.metadata.labels?.["kubevirt.io/created-by"] === uid) ||
-          podBelongsByName(p, vmName)),
-    ),
-    (p) => p.metadata.creationTimestamp,
   );
   const events = eventsAbout(by.events, {
     namespace,
@@ -286,21 +342,6 @@ function buildSnapshot(
     migrationNames: migrations.map((m) => m.metadata.name),
     podNames: pods.map((p) => p.metadata.name),
   });
-  const podNames = new Set(pods.map((p) => p.metadata.name));
-  const allPodNames = new Set(by.pods.map((p) => p.metadata.name));
-  const launcherPattern = launcherPodPattern(vmName);
-  const logs: ContainerLog[] = foundLogs
-    .filter(
-      (log) =>
-        (log.namespace === undefined || log.namespace === namespace) &&
-        (podNames.has(log.pod) || (!allPodNames.has(log.pod) && launcherPattern.test(log.pod))),
-    )
-    .map((log) => ({
-      namespace: log.namespace ?? namespace,
-      pod: log.pod,
-      container: log.container,
-      lines: log.lines,
-    }));
   const virtController = by.deployments.find(
     (d) => d.metadata.name === "virt-controller" || d.metadata.labels?.["kubevirt.io"] === "virt-controller",
   );
