@@ -1,0 +1,305 @@
+// `kvmig diagnose --from` on a must-gather of about 1 GB (issue 19, item 10): wall time and peak
+// RSS. The tree is written at bench time into the bench's temporary directory and removed after
+// the case. Its story is the not-converging fixture (test/fixtures/diagnose/not-converging/
+// v1.9-aborted-dirty-rate-above-bandwidth), laid out as must-gather does and buried in bulk:
+//   - the source launcher's log: 420 MiB of older lines (every 8th a progress line of an earlier
+//     migration), then the fixture's log, whose abort line must still be found at the end;
+//   - the target launcher's log (100 MiB), two virt-handler logs (160 MiB each) and 100 logs of
+//     other VMs' launchers (1 MiB each), which diagnose never needs to keep;
+//   - 300 other VMs, each with its VM, VMI, launcher pod and events (kubectl-style YAML), and
+//     12 MiB of their events saved with -o json into a .yaml file (read: under the size limit);
+//   - one 50 MiB ConfigMap list written as JSON on a single line in a .yaml file, which diagnose
+//     skips with a note rather than parse.
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { stringify } from "yaml";
+import { comparePair } from "../lib/pair.mjs";
+import { metText, mib, ms, runsText, target } from "../lib/report.mjs";
+
+export const id = "diagnose-from";
+export const title = "Diagnosing from a large must-gather";
+
+const fixture = "test/fixtures/diagnose/not-converging/v1.9-aborted-dirty-rate-above-bandwidth";
+const sourcePod = "virt-launcher-busy-db-4hx7k";
+const targetPod = "virt-launcher-busy-db-q2m9s";
+const MiB = 1024 * 1024;
+
+export async function run(ctx) {
+  const runs = ctx.quick ? 1 : Math.min(ctx.runs, 3);
+  const root = join(ctx.tmp, "must-gather");
+  const started = Date.now();
+  const bytes = writeTree(join(ctx.root, fixture), root);
+  ctx.log(`diagnose-from: wrote ${mib(bytes / 1024)} in ${ms(Date.now() - started)}`);
+  try {
+    const result = await comparePair(ctx, {
+      id: "diagnose-from",
+      label: `must-gather of ${mib(bytes / 1024)}`,
+      // Exit 7: the not-converging finding is an error, at or above --fail-on.
+      kvmig: { args: ["diagnose", "busy-db", "--from", root], ok: [7], check: checkOutput },
+      runs,
+    });
+    result.kvmig.command = "kvmig diagnose busy-db --from MUST-GATHER";
+    result.treeBytes = bytes;
+    result.targets = [
+      target("diagnose-from-rss", "peak RSS < 200 MiB", result.kvmig.maxRssKiB, 200 * 1024, {
+        strict: true,
+        show: mib,
+      }),
+    ];
+    const k = result.kvmig;
+    const table = {
+      title: "diagnose --from a must-gather tree (written at bench time)",
+      headers: ["Case", "tree", "wall", "read", "CPU", "peak RSS", "Target", "Met"],
+      rows: [
+        [
+          `\`${k.command}\``,
+          mib(bytes / 1024),
+          ms(k.wallMs),
+          typeof k.wallMs === "number" ? `${mib(bytes / 1024 / (k.wallMs / 1000))}/s` : "–",
+          ms(k.cpuMs),
+          mib(k.maxRssKiB),
+          result.targets.map((t) => `${t.text}: ${t.shown}`).join("; "),
+          result.targets.map(metText).join("; "),
+        ],
+      ],
+    };
+    return {
+      cases: [result],
+      tables: [table],
+      note: `${runsText(ctx, runs)}. "read": the whole tree's size over the wall time, although diagnose reads only the VM's own logs (the launchers' 520 MiB) and the manifests.`,
+    };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** The finding from the fixture, and the notes on what was kept and skipped. */
+function checkOutput(file) {
+  const text = readFileSync(file, "utf8");
+  const wanted = [
+    "[not-converging, confidence high]",
+    "Aborting migration: stuck for 150 seconds",
+    `log of ${sourcePod}/compute:`,
+    "configmaps.yaml:",
+  ];
+  for (const w of wanted) if (!text.includes(w)) throw new Error(`output without "${w}"`);
+  return { contains: wanted };
+}
+
+/** Writes the tree; returns its size in bytes. */
+function writeTree(from, root) {
+  let total = 0;
+  const write = (path, text) => {
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(path, "w");
+    total += writeSync(fd, text);
+    closeSync(fd);
+  };
+  /** `size` bytes of `block` repeated (whole blocks), then `end`. */
+  const writeRepeated = (path, block, size, end = "") => {
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(path, "w");
+    const buffer = Buffer.from(block);
+    for (let written = 0; written < size; written += buffer.length) total += writeSync(fd, buffer);
+    if (end) total += writeSync(fd, end);
+    closeSync(fd);
+  };
+  const ns = (name) => join(root, "namespaces", name);
+  const podLog = (namespace, pod, container) =>
+    join(ns(namespace), "pods", pod, container, container, "logs", "current.log");
+
+  // The fixture's objects, where must-gather puts them.
+  for (const [name, dir] of [
+    ["vmi.yaml", "kubevirt.io/virtualmachineinstances/busy-db.yaml"],
+    ["vmim.yaml", "kubevirt.io/virtualmachineinstancemigrations/kubevirt-migrate-vm-r7t2c.yaml"],
+    ["pods.yaml", `pods/${sourcePod}/${sourcePod}.yaml`],
+    ["events.yaml", "core/events.yaml"],
+  ]) {
+    mkdirSync(dirname(join(ns("data"), dir)), { recursive: true });
+    copyFileSync(join(from, name), join(ns("data"), dir));
+  }
+  mkdirSync(join(ns("kubevirt"), "kubevirt.io", "kubevirts"), { recursive: true });
+  copyFileSync(
+    join(from, "kubevirt.yaml"),
+    join(ns("kubevirt"), "kubevirt.io", "kubevirts", "kubevirt.yaml"),
+  );
+
+  // The launchers of busy-db: bulk from an hour before the migration, then the fixture's log.
+  const launcherLine = (i, msg) =>
+    `${JSON.stringify({ component: "virt-launcher", level: "info", msg, name: "busy-db", namespace: "data", pos: "server.go:208", timestamp: `2025-06-10T13:${String(i % 60).padStart(2, "0")}:00.000000Z`, uid: "5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f" })}\n`;
+  let block = "";
+  for (let i = 0; block.length < MiB; i++) {
+    block +=
+      i % 8 === 0
+        ? launcherLine(
+            i,
+            `Migration info for 0a0b0c0d-0000-4000-8000-00000000000${i % 3}: TimeElapsed:${i}ms DataProcessed:${i}MiB DataRemaining:4000MiB DataTotal:8192MiB MemoryBandwidth:900Mbps DirtyRate:300Mbps Iteration:${i % 20}`,
+          )
+        : launcherLine(i, `Synced vmi, domain status Running (reason ${i % 7})`);
+  }
+  const story = readFileSync(join(from, `${sourcePod}/compute.log`), "utf8");
+  writeRepeated(podLog("data", sourcePod, "compute"), block, 420 * MiB, story);
+  writeRepeated(podLog("data", targetPod, "compute"), block, 100 * MiB);
+
+  // virt-handler's logs: not the VM's evidence.
+  let handlerBlock = "";
+  for (let i = 0; handlerBlock.length < MiB; i++) {
+    handlerBlock += `${JSON.stringify({ component: "virt-handler", level: "info", msg: `Processing event apps/vm-${i % 300}`, pos: "vm.go:1843", timestamp: "2025-06-10T13:00:00.000000Z" })}\n`;
+  }
+  for (const pod of ["virt-handler-7x2kq", "virt-handler-9c4fp"])
+    writeRepeated(podLog("kubevirt", pod, "virt-handler"), handlerBlock, 160 * MiB);
+
+  // 300 other VMs in another namespace, 100 of them with a launcher log.
+  for (let i = 0; i < 300; i++) {
+    const name = `vm-${i}`;
+    const pod = `virt-launcher-${name}-${String(i).padStart(5, "0")}`;
+    const uid = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+    const yaml = (object) => stringify(object, { indentSeq: false });
+    write(
+      join(ns("apps"), "kubevirt.io", "virtualmachines", `${name}.yaml`),
+      yaml({
+        apiVersion: "kubevirt.io/v1",
+        kind: "VirtualMachine",
+        metadata: { name, namespace: "apps", uid: `1${uid.slice(1)}`, labels: { app: name } },
+        spec: {
+          runStrategy: "Always",
+          template: {
+            metadata: { labels: { "kubevirt.io/vm": name } },
+            spec: {
+              domain: {
+                cpu: { cores: 2 },
+                memory: { guest: "4Gi" },
+                devices: {
+                  disks: [{ name: "root", disk: { bus: "virtio" } }],
+                  interfaces: [{ name: "default", masquerade: {} }],
+                },
+              },
+              networks: [{ name: "default", pod: {} }],
+              volumes: [{ name: "root", persistentVolumeClaim: { claimName: `${name}-root` } }],
+            },
+          },
+        },
+        status: { printableStatus: "Running", ready: true, created: true },
+      }),
+    );
+    write(
+      join(ns("apps"), "kubevirt.io", "virtualmachineinstances", `${name}.yaml`),
+      yaml({
+        apiVersion: "kubevirt.io/v1",
+        kind: "VirtualMachineInstance",
+        metadata: { name, namespace: "apps", uid, creationTimestamp: "2025-06-01T00:00:00Z" },
+        spec: { domain: { memory: { guest: "4Gi" }, resources: { requests: { memory: "4Gi" } } } },
+        status: {
+          phase: "Running",
+          nodeName: `node-${i % 3}`,
+          conditions: [
+            { type: "Ready", status: "True" },
+            { type: "LiveMigratable", status: "True" },
+          ],
+          launcherContainerImageVersion: "quay.io/kubevirt/virt-launcher:v1.9.0",
+        },
+      }),
+    );
+    write(
+      join(ns("apps"), "pods", pod, `${pod}.yaml`),
+      yaml({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+          name: pod,
+          namespace: "apps",
+          labels: {
+            "kubevirt.io": "virt-launcher",
+            "kubevirt.io/created-by": uid,
+            "vm.kubevirt.io/name": name,
+          },
+          annotations: { "kubevirt.io/domain": name, "kubectl.kubernetes.io/default-container": "compute" },
+        },
+        spec: {
+          nodeName: `node-${i % 3}`,
+          containers: [
+            {
+              name: "compute",
+              image: "quay.io/kubevirt/virt-launcher:v1.9.0",
+              command: ["/usr/bin/virt-launcher-monitor", "--qemu-timeout", "260s", "--name", name],
+              env: Array.from({ length: 8 }, (_, k) => ({ name: `VAR_${k}`, value: `value-${k}` })),
+              resources: { requests: { cpu: "200m", memory: "4400Mi" }, limits: { memory: "4400Mi" } },
+            },
+          ],
+        },
+        status: {
+          phase: "Running",
+          conditions: [
+            { type: "Ready", status: "True" },
+            { type: "PodScheduled", status: "True" },
+          ],
+          containerStatuses: [
+            { name: "compute", image: "quay.io/kubevirt/virt-launcher:v1.9.0", ready: true, restartCount: 0 },
+          ],
+        },
+      }),
+    );
+    write(
+      join(ns("apps"), "core", "events", `${name}.yaml`),
+      yaml({
+        apiVersion: "v1",
+        kind: "EventList",
+        items: Array.from({ length: 3 }, (_, k) => ({
+          metadata: { name: `${name}.${k}`, namespace: "apps" },
+          involvedObject: { kind: "VirtualMachineInstance", name, namespace: "apps" },
+          reason: "Started",
+          type: "Normal",
+          message: "VirtualMachineInstance started.",
+          lastTimestamp: "2025-06-01T00:00:00Z",
+        })),
+      }),
+    );
+    if (i < 100) {
+      const line = launcherLine(i, `Synced vmi ${name}`).replace('"name":"busy-db"', `"name":"${name}"`);
+      writeRepeated(podLog("apps", pod, "compute"), line.repeat(Math.ceil((64 * 1024) / line.length)), MiB);
+    }
+  }
+
+  // Every event of the cluster saved with -o json into a .yaml file: 12 MiB, under the limit.
+  const events = [];
+  for (let size = 0, i = 0; size < 8 * MiB; i++) {
+    const event = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: `vm-${i % 300}.${i}`, namespace: "apps", uid: `e-${i}` },
+      involvedObject: { kind: "VirtualMachineInstance", name: `vm-${i % 300}`, namespace: "apps" },
+      reason: "SyncOK",
+      type: "Normal",
+      message: `VirtualMachineInstance synchronized (${i})`,
+      source: { component: "virt-handler", host: `node-${i % 3}` },
+      firstTimestamp: "2025-06-01T00:00:00Z",
+      lastTimestamp: "2025-06-10T13:00:00Z",
+      count: 1 + (i % 5),
+    };
+    size += JSON.stringify(event).length + 6;
+    events.push(event);
+  }
+  write(
+    join(ns("apps"), "core", "events-all.yaml"),
+    JSON.stringify({ apiVersion: "v1", kind: "List", items: events }, null, 2),
+  );
+
+  // The absurd file: 50 MiB of ConfigMaps as JSON on one line, named .yaml.
+  const data = Object.fromEntries(Array.from({ length: 16 }, (_, k) => [`key-${k}`, "x".repeat(4000)]));
+  const items = [];
+  for (let size = 0, i = 0; size < 50 * MiB; i++) {
+    const item = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: `cm-${i}`, namespace: "apps" },
+      data,
+    };
+    size += JSON.stringify(item).length;
+    items.push(item);
+  }
+  write(
+    join(ns("apps"), "core", "configmaps.yaml"),
+    JSON.stringify({ apiVersion: "v1", kind: "List", items }),
+  );
+  return total;
+}
