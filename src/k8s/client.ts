@@ -29,7 +29,6 @@ import {
   budgetFor,
   classify,
   defaultRetryPolicy,
-  exhaustedError,
   type RequestKind,
   Retrier,
   type RetryPolicy,
@@ -269,9 +268,12 @@ export class HttpKubeClient implements KubeClient {
   watch<R extends ResourceName>(resource: R, options: WatchOptions): AsyncIterable<WatchUpdate<ObjectOf<R>>> {
     const descriptor = resources[resource];
     const path = resourcePath(descriptor, options.namespace);
+    const { labelSelector, fieldSelector } = options;
     return listThenWatch<ObjectOf<R>>(
       {
-        listPage: (token) => this.listPage(resource, options, token),
+        // Each page tried once: the watch loop waits out what fails, without a budget (a follow).
+        listPage: (token) =>
+          this.transport.request<KubeList<ObjectOf<R>>>(this.listRequest(resource, options, token)),
         openWatch: (resourceVersion) =>
           this.transport.stream({
             method: "GET",
@@ -281,8 +283,8 @@ export class HttpKubeClient implements KubeClient {
               resourceVersion,
               allowWatchBookmarks: true,
               timeoutSeconds: watchTimeoutSeconds,
-              labelSelector: options.labelSelector,
-              fieldSelector: options.fieldSelector,
+              labelSelector,
+              fieldSelector,
             },
             idleTimeoutMs: watchIdleTimeoutMs,
             signal: options.signal,
@@ -294,7 +296,12 @@ export class HttpKubeClient implements KubeClient {
         log: this.settings.log,
         what: `${descriptor.plural}${options.namespace === undefined ? "" : ` in ${options.namespace}`}`,
         retry: this.retrier.streak(),
-        server: { server: this.transport.server, context: this.transport.context },
+        request: this.transport.describe({
+          method: "GET",
+          path,
+          query: { watch: 1, labelSelector, fieldSelector },
+        }),
+        outage: options.outage,
       },
     );
   }
@@ -379,7 +386,8 @@ export class HttpKubeClient implements KubeClient {
    * twice. That needs the kubelet's timestamps, which are asked for and taken off again unless
    * the caller wants them. A log that ends cleanly is reopened once from its last line: a
    * container that stopped has nothing more (or its pod is gone), and the follow ends; a stream
-   * something cut short carries on.
+   * something cut short carries on. Like a watch, a follow has no retry budget: an API server
+   * that is away is waited out until the signal aborts.
    */
   async *followPodLogs(
     namespace: string,
@@ -400,7 +408,6 @@ export class HttpKubeClient implements KubeClient {
       let stream: LineStream | undefined;
       try {
         stream = await this.transport.stream({ method: "GET", path, query, signal: options.signal });
-        streak.restartBudget();
         let fresh = 0;
         for await (const raw of stream) {
           const line = position.take(raw);
@@ -426,16 +433,7 @@ export class HttpKubeClient implements KubeClient {
         if (!verdict.retry && endedBefore) return;
         // Lines without a time cannot be resumed without repeating some.
         if (!verdict.retry || !position.resumable) throw error;
-        const next = streak.next(serverWaitMs(error, clock, this.retrier.policy));
-        if (next === undefined) {
-          throw exhaustedError(
-            error,
-            `the log of ${namespace}/${pod} (${options.container})`,
-            this.transport,
-            streak.failures,
-            streak.elapsedMs(),
-          );
-        }
+        const next = streak.nextWait(serverWaitMs(error, clock, this.retrier.policy));
         log?.(
           `log of ${namespace}/${pod} (${options.container}) dropped (${shortReason(error)}); resuming${position.resumeAt ? ` from ${position.resumeAt}` : ""} in ${next.waitMs}ms`,
         );

@@ -1,6 +1,7 @@
 // The domain verbs kvmig uses to talk to a cluster. Commands depend on this interface only;
 // the implementation (client.ts, over connect.ts) is loaded on first use.
 
+import type { ApiOutage } from "./outage.js";
 import type { ResourceName } from "./resources.js";
 import type {
   Deployment,
@@ -54,7 +55,10 @@ export interface ListPiece<T> {
 }
 
 export interface WatchOptions extends ListOptions {
+  /** Ends the watch; nothing else does but an error no wait can fix (a watch rides out outages). */
   signal: AbortSignal;
+  /** Where the watch tells an API server outage it is riding out (outage.ts). */
+  outage?: ApiOutage | undefined;
 }
 
 /** What a list-then-watch yields: changes, plus one SYNCED once the initial list is delivered. */
@@ -121,7 +125,8 @@ export interface KubeClient {
   ): AsyncIterable<ListPiece<ObjectOf<R>>>;
   /**
    * List, then watch from the list's resourceVersion: resumes after a dropped stream,
-   * re-lists on 410 Gone, never loses or repeats a change, ends when the signal aborts.
+   * re-lists on 410 Gone, never loses or repeats a change, rides out an API server that is
+   * away (no retry budget: a follow), ends when the signal aborts.
    */
   watch<R extends ResourceName>(resource: R, options: WatchOptions): AsyncIterable<WatchUpdate<ObjectOf<R>>>;
 

@@ -9,19 +9,26 @@
 // never sent again: it fails with a WriteOutcomeUnknownError that says how to check. A write
 // answered 500 or 503 is not sent again either, and keeps the server's error (ApiError).
 //
-// Waits: what the server asks (Retry-After, or the Status' retryAfterSeconds), at most 30 s;
-// otherwise 200 ms doubling to at most 5 s, each with jitter (between half and all of it). A
-// request gives up once its next try would start more than the budget after its first one
-// (30 s, or --request-timeout when that is shorter), but is always tried at least twice; it then
-// fails with one line that says what failed, how often, and over how long.
+// Waits: what the server asks (Retry-After in seconds or as an HTTP date, or the Status'
+// retryAfterSeconds), at most 30 s; otherwise 200 ms doubling to at most 5 s, each with jitter
+// (between half and all of it). `Retry-After: 0`, or a date already past, asks for no wait: the
+// backoff applies then, so that no server can make kvmig send in a tight loop.
+//
+// A request's budget starts before its first try, so a first try that hangs counts too: it gives
+// up once its next try would start more than the budget after that (30 s, or --request-timeout
+// when that is shorter), but is always tried at least twice; it then fails with one line that
+// says what failed, how often, and over how long. That final error is never retried again by an
+// outer loop (a follow, or a request around this one).
 //
 // A connection refused (or a host unreachable) before this server has answered anything in this
 // run is not retried: that is a wrong address or a cluster that is not there, and saying so at
 // once beats waiting 30 s. The same failure after the server has answered is a restart.
 //
-// Watches (watch.ts) and log follows (client.ts) reconnect under the same read rules with one
-// RetryStreak each: its budget starts again after each successful reconnect, its backoff once
-// something arrives. TLS verification failures and unknown hosts are never retried.
+// Watches (watch.ts) and log follows (client.ts) are follows, not one-shot reads: they reconnect
+// under the same read rules with one RetryStreak each, but without a budget. An API server down
+// for minutes is ridden out until the follow's signal ends it (the command's --timeout, Ctrl-C);
+// the backoff starts again once something arrives. TLS verification failures, 401/403 and
+// unknown hosts are never retried, by a request or a follow.
 
 import type { Clock } from "../clock.js";
 import { timeLimit } from "../duration.js";
@@ -262,23 +269,23 @@ export class RetryStreak {
 
   /** After a failed try that may be retried: how long to wait, or undefined when the budget is spent. */
   next(serverWait: number | undefined): { waitMs: number; asked: boolean } | undefined {
+    const next = this.nextWait(serverWait);
+    if (this.count >= 2 && this.elapsedMs() + next.waitMs > this.policy.budgetMs) return undefined;
+    return next;
+  }
+
+  /** The same for a follow, which has no budget: how long to wait before the next try. */
+  nextWait(serverWait: number | undefined): { waitMs: number; asked: boolean } {
     this.begin();
     this.count += 1;
     const backoff = this.backoff();
-    const waitMs = serverWait ?? backoff;
-    if (this.count >= 2 && this.elapsedMs() + waitMs > this.policy.budgetMs) return undefined;
-    return { waitMs, asked: serverWait !== undefined };
-  }
-
-  /** A successful reconnect: a fresh budget, but the backoff keeps growing until something arrives. */
-  restartBudget(): void {
-    this.started = undefined;
-    this.count = 0;
+    return { waitMs: serverWait ?? backoff, asked: serverWait !== undefined };
   }
 
   /** Something arrived: all is well again. */
   reset(): void {
-    this.restartBudget();
+    this.started = undefined;
+    this.count = 0;
     this.step = 0;
   }
 

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ApiError, ConnectionError, exitCodeOf, KvmigError } from "../../src/errors.js";
 import { connect } from "../../src/k8s/connect.js";
 import type { KubeClient, WatchUpdate } from "../../src/k8s/kube-client.js";
+import { ApiOutage } from "../../src/k8s/outage.js";
 import {
   ApiUnreachableError,
   classify,
@@ -818,22 +819,44 @@ describe("watches", () => {
     );
   });
 
-  it("reconnects failing for longer than the budget: the watch ends with the clear final error", async () => {
-    // The list works; every watch after it is answered 503.
-    script(
+  it("reconnects failing for 3 minutes (far past a request's 30 s budget): the watch rides them out, tells the outage, then carries on", async () => {
+    // The list works; every watch after it is answered 503 until 3 minutes have passed.
+    const minutes3 = 180_000;
+    const watchCalls = script(
       [(res) => sendJson(res, 200, { metadata: { resourceVersion: "1" }, items: [] })],
-      Array.from({ length: 200 }, () => down),
+      Array.from({ length: 200 }, () => (res: ServerResponse) => {
+        if (sum(clock.sleeps) < minutes3) {
+          down(res);
+          return;
+        }
+        startStream(res);
+        writeEvent(res, "ADDED", vmim("mig-a", "2"));
+      }),
     );
-    const error = await collect(99).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(RetriesExhaustedApiError);
-    expect((error as Error).message).toMatch(
-      /^the watch of virtualmachineinstancemigrations in vms failed after \d+ tries over \d+s at the API server at .+; its last answer: restarting \(HTTP 503\)$/,
-    );
-    expect(exitCodeOf(error)).toBe(1);
-    expect(sum(clock.sleeps)).toBeLessThanOrEqual(30_000);
+    const told: string[] = [];
+    const outage = new ApiOutage({ clock, report: (line) => told.push(line) });
+    const controller = new AbortController();
+    const seen: string[] = [];
+    for await (const update of client.watch("vmim", {
+      namespace: "vms",
+      signal: controller.signal,
+      outage,
+    })) {
+      seen.push(summary(update));
+      if (seen.length === 2) controller.abort();
+    }
+    expect(seen).toEqual(["SYNCED@1", "ADDED mig-a@2"]);
+    expect(sum(clock.sleeps)).toBeGreaterThanOrEqual(minutes3);
+    expect(Math.max(...clock.sleeps)).toBeLessThanOrEqual(5000);
+    expect(new Set(watchCalls.map((r) => r.query.get("resourceVersion")))).toEqual(new Set(["1"]));
+    // Told once it lasted 5 s, then every 30 s or so, and when it was over.
+    expect(told.length).toBeGreaterThanOrEqual(6);
+    for (const line of told.slice(0, -1)) {
+      expect(line).toMatch(
+        /^kvmig: lost the API server \(HTTP 503 ServiceUnavailable\); reconnecting for (\d+s|\dm\d*s?) so far$/,
+      );
+    }
+    expect(told.at(-1)).toMatch(/^kvmig: reconnected after 3m\d*s?$/);
   });
 });
 
