@@ -9,6 +9,7 @@ import { parseDuration } from "../duration.js";
 import { InterruptedError, UsageError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
+import { requireNamespace } from "../k8s/namespace.js";
 import type { KubeVirt } from "../k8s/types.js";
 import { limitsOf } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
@@ -185,6 +186,7 @@ export function againWords(
 export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Promise<void> {
   const kube = await ctx.kube();
   const namespace = flags.allNamespaces ? undefined : kube.namespace;
+  if (namespace !== undefined) await requireNamespace(kube, namespace);
   const scope = namespace === undefined ? "in all namespaces" : `in namespace ${namespace}`;
   const format: OutdatedFormat = ctx.options.output === "wide" ? "wide" : ctx.io.mode;
   const acting = flags.migrate || flags.restart;

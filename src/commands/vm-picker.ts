@@ -6,6 +6,7 @@ import type { CommandContext } from "../context.js";
 import { NotFoundError, UsageError } from "../errors.js";
 import { formatTable } from "../io/table.js";
 import type { KubeClient } from "../k8s/kube-client.js";
+import { requireNamespace } from "../k8s/namespace.js";
 import type {
   VirtualMachine,
   VirtualMachineInstance,
@@ -159,6 +160,7 @@ export async function pickVm(
   ]);
   const rows = pickerRows(command, vmis, migrations, vms);
   if (rows.length === 0) {
+    await requireNamespace(kube, namespace);
     if (command === "cancel") return undefined;
     const what = command === "diagnose" ? "VMs" : "running VMs";
     throw new NotFoundError(`no ${what} in namespace ${namespace} to choose from`, {

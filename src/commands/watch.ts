@@ -4,6 +4,7 @@
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { NotFoundError, UsageError } from "../errors.js";
+import { requireNamespace } from "../k8s/namespace.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { followAndReport } from "./follow-report.js";
@@ -30,6 +31,7 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
   }
   const kube = await ctx.kube();
   if (flags.vm === undefined) {
+    if (!flags.allNamespaces) await requireNamespace(kube, kube.namespace);
     await watchTable(kube, ctx, {
       namespace: flags.allNamespaces ? undefined : kube.namespace,
       selector: flags.selector,

@@ -2,8 +2,9 @@
 // most 15 API requests. A read that is refused or fails becomes a note in `missing` (rules
 // then say what they could not check); only the VM and VMI themselves are essential.
 
-import { ApiError, describeError, NotFoundError } from "../errors.js";
+import { ApiError, describeError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
+import { requireNamespace, vmNotFound } from "../k8s/namespace.js";
 import type {
   Deployment,
   KubeVirt,
@@ -12,7 +13,6 @@ import type {
   VirtualMachine,
   VirtualMachineInstance,
 } from "../k8s/types.js";
-import { commandLine } from "../util/shell.js";
 import { eventTime, handlerPodSelector, migrationJobLabel } from "./evidence.js";
 import { eventsAbout, launcherImageOf, newestTimestamp, sortByTime } from "./snapshot-parts.js";
 import type { ApiRejection, ContainerLog, MissingEvidence, Snapshot } from "./types.js";
@@ -216,12 +216,8 @@ export async function gatherSnapshot(kube: KubeClient, target: GatherTarget, now
     // Nothing to diagnose: say why (refused, unreachable), or that there is no such VM.
     if (!vmiRead.ok) throw vmiRead.error;
     if (!vmRead.ok) throw vmRead.error;
-    throw new NotFoundError(
-      `VM "${vmName}" not found in namespace ${namespace}: no VirtualMachine or VirtualMachineInstance`,
-      {
-        hint: `list the VMs with: ${commandLine(["kubectl", "get", "vm,vmi", "-n", namespace])}`,
-      },
-    );
+    await requireNamespace(kube, namespace);
+    throw vmNotFound(vmName, namespace);
   }
   const missing: MissingEvidence[] = [];
   if (!vmRead.ok) valueOr(vmRead, undefined, `VirtualMachine ${namespace}/${vmName}`, missing);

@@ -98,9 +98,7 @@ describe("gatherSnapshot against the simulated cluster", () => {
     );
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as KvmigError).exitCode).toBe(ExitCode.notFound);
-    expect((error as KvmigError).message).toBe(
-      'VM "nope" not found in namespace prod: no VirtualMachine or VirtualMachineInstance',
-    );
+    expect((error as KvmigError).message).toBe('VirtualMachine "nope" not found in namespace "prod"');
     expect((error as KvmigError).hint).toBe("list the VMs with: kubectl get vm,vmi -n prod");
   });
 });

@@ -140,7 +140,7 @@ const cases: Case[] = [
     args: ["migrate", "fedora-web", "-n", "no-such-namespace"],
     code: 5,
     error: 'namespace "no-such-namespace" not found',
-    hint: "list the namespaces with: kubectl get namespaces (or pass -n with the VM's namespace)",
+    hint: "list the namespaces with: kubectl get namespaces, and pass one with -n",
   },
   {
     title: "a VM that does not exist",

@@ -210,8 +210,8 @@ describe("kvmig diagnose, other cases", () => {
     const result = await runKvmig(["diagnose", "nope", "--sim"], cliEnv(tempDir()));
     expect(result.code).toBe(5);
     expect(lines(result.stderr)).toEqual([
-      'error: VM "nope" not found in namespace demo: no VirtualMachine or VirtualMachineInstance',
-      "hint: list the VMs with: kubectl get vm,vmi -n demo",
+      'error: VirtualMachine "nope" not found in namespace "demo"',
+      "hint: list the VMs with: kubectl --context sim-admin get vm,vmi -n demo",
     ]);
   }, 60_000);
 
