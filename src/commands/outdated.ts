@@ -7,7 +7,7 @@
 import type { CommandContext, GlobalOptions } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { InterruptedError, UsageError } from "../errors.js";
-import type { KubeClient } from "../k8s/kube-client.js";
+import { clusterName, type KubeClient } from "../k8s/kube-client.js";
 import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import { requireNamespace } from "../k8s/namespace.js";
 import type { KubeVirt } from "../k8s/types.js";
@@ -102,17 +102,19 @@ function countText(n: number, what: string): string {
  * The jobs to run: on a terminal, those ticked in a checkbox; then, when restarts are among them
  * and --yes was not given, one question. With migrations too it offers both, the migrations
  * only, or nothing (the default); declining is exit 130 with nothing started. Without a terminal
- * the question is a usage error naming --yes.
+ * the question is a usage error naming --yes. Each question names the cluster (`cluster`, as
+ * clusterName() words it), so that nobody confirms a bulk change on the wrong one.
  */
 export async function chooseJobs(
   ctx: CommandContext,
   flags: OutdatedFlags,
   candidates: Job[],
+  cluster: string,
 ): Promise<Job[]> {
   let chosen = candidates;
   if (!flags.yes && ctx.prompter.interactive && candidates.length > 0) {
     chosen = await ctx.prompter.checkbox({
-      message: "Which VMs? (space toggles, enter starts)",
+      message: `Which VMs on ${cluster}? (space toggles, enter starts)`,
       flag: "--yes",
       choices: candidates.map((job) => ({
         name: `${job.namespace}/${job.name}  ${actionText(job.action)}  on ${job.node ?? "?"}`,
@@ -130,7 +132,7 @@ export async function chooseJobs(
   const restartText = `${countText(restarts.length, "VM")} with downtime (${shown})`;
   if (migrations.length === 0) {
     const ok = await ctx.prompter.confirm({
-      message: `Restart ${restartText}?`,
+      message: `Restart ${restartText} on ${cluster}?`,
       flag: "--yes",
       default: false,
     });
@@ -138,7 +140,7 @@ export async function chooseJobs(
     return chosen;
   }
   const answer = await ctx.prompter.select<BothAnswer>({
-    message: `Migrate ${countText(migrations.length, "VM")} live and restart ${restartText}?`,
+    message: `Migrate ${countText(migrations.length, "VM")} live and restart ${restartText} on ${cluster}?`,
     flag: "--yes",
     choices: [
       {
@@ -285,7 +287,7 @@ async function act(
   input: ActInput,
 ): Promise<RunOutcome> {
   const text = ctx.io.mode === "text";
-  const jobs = await chooseJobs(ctx, flags, input.candidates);
+  const jobs = await chooseJobs(ctx, flags, input.candidates, clusterName(kube));
   if (jobs.length === 0) {
     if (text) ctx.io.err(`nothing to ${[...input.wanted].join(" or ")}`);
     return { results: [], interrupted: false, stopped: undefined };

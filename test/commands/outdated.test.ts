@@ -46,16 +46,22 @@ function serverState(c: SimCluster, namespace: string) {
   };
 }
 
+/** A question that names the sim's cluster (its context and loopback URL) between two texts. */
+function onSim(before: string, after: string): RegExp {
+  const quote = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${quote(before)}context sim-admin \\(https://127\\.0\\.0\\.1:\\d+\\)${quote(after)}$`);
+}
+
 describe("kvmig outdated --migrate --restart on a terminal", () => {
   it('the checkbox lists the candidates; "migrations only" migrates and restarts nothing', async () => {
     const prompter = new FakePrompter()
-      .expect("checkbox", "Which VMs? (space toggles, enter starts)", [
+      .expect("checkbox", onSim("Which VMs on ", "? (space toggles, enter starts)"), [
         job("build-cache", "restart", "node-1"),
         job("worker-2", "migrate", "node-2"),
       ])
       .expect(
         "select",
-        "Migrate 1 VM live and restart 1 VM with downtime (team-b/build-cache)?",
+        onSim("Migrate 1 VM live and restart 1 VM with downtime (team-b/build-cache) on ", "?"),
         "migrations",
       );
     cluster = await startSimCluster({ seed: 7, scenario: "upgrade", speed: 2 });
@@ -93,7 +99,7 @@ describe("kvmig outdated --migrate --restart on a terminal", () => {
 
   it('"nothing": exit 130, and no migration is created and no VM restarted', async () => {
     const prompter = new FakePrompter()
-      .expect("checkbox", "Which VMs? (space toggles, enter starts)", [
+      .expect("checkbox", onSim("Which VMs on ", "? (space toggles, enter starts)"), [
         job("build-cache", "restart", "node-1"),
         job("worker-2", "migrate", "node-2"),
       ])
@@ -149,6 +155,7 @@ function contextWith(prompter: FakePrompter | NonInteractivePrompter): CommandCo
 }
 
 describe("chooseJobs: the question before the restarts", () => {
+  const lab = "context lab (https://127.0.0.1:6443)";
   const m1 = job("api", "migrate", "node-1");
   const m2 = job("web", "migrate", "node-2");
   const r1 = job("ledger", "restart", "node-2");
@@ -156,9 +163,17 @@ describe("chooseJobs: the question before the restarts", () => {
 
   async function answered(answer: BothAnswer) {
     const prompter = new DefaultsPrompter()
-      .expect("checkbox", "Which VMs? (space toggles, enter starts)", all)
-      .expect("select", "Migrate 2 VMs live and restart 1 VM with downtime (team-b/ledger)?", answer);
-    const outcome = await chooseJobs(contextWith(prompter), flags(), all).then(
+      .expect(
+        "checkbox",
+        "Which VMs on context lab (https://127.0.0.1:6443)? (space toggles, enter starts)",
+        all,
+      )
+      .expect(
+        "select",
+        "Migrate 2 VMs live and restart 1 VM with downtime (team-b/ledger) on context lab (https://127.0.0.1:6443)?",
+        answer,
+      );
+    const outcome = await chooseJobs(contextWith(prompter), flags(), all, lab).then(
       (jobs) => ({ jobs, error: undefined }),
       (error: unknown) => ({ jobs: undefined, error }),
     );
@@ -170,7 +185,8 @@ describe("chooseJobs: the question before the restarts", () => {
     const { prompter } = await answered("both");
     expect(prompter.asked[1]).toEqual({
       kind: "select",
-      message: "Migrate 2 VMs live and restart 1 VM with downtime (team-b/ledger)?",
+      message:
+        "Migrate 2 VMs live and restart 1 VM with downtime (team-b/ledger) on context lab (https://127.0.0.1:6443)?",
       flag: "--yes",
       choices: [
         "Both: migrate 2 and restart 1 (downtime)",
@@ -199,9 +215,17 @@ describe("chooseJobs: the question before the restarts", () => {
 
   it("restarts only (--restart, or no migration ticked): a yes/no question whose no changes nothing", async () => {
     const prompter = new FakePrompter()
-      .expect("checkbox", "Which VMs? (space toggles, enter starts)", [r1])
-      .expect("confirm", "Restart 1 VM with downtime (team-b/ledger)?", false);
-    const error = await chooseJobs(contextWith(prompter), flags({ migrate: false }), [r1]).then(
+      .expect(
+        "checkbox",
+        "Which VMs on context lab (https://127.0.0.1:6443)? (space toggles, enter starts)",
+        [r1],
+      )
+      .expect(
+        "confirm",
+        "Restart 1 VM with downtime (team-b/ledger) on context lab (https://127.0.0.1:6443)?",
+        false,
+      );
+    const error = await chooseJobs(contextWith(prompter), flags({ migrate: false }), [r1], lab).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -212,24 +236,28 @@ describe("chooseJobs: the question before the restarts", () => {
   });
 
   it("migrations only among the candidates: no question after the checkbox", async () => {
-    const prompter = new FakePrompter().expect("checkbox", "Which VMs? (space toggles, enter starts)", [m2]);
-    expect(await chooseJobs(contextWith(prompter), flags(), [m1, m2])).toEqual([m2]);
+    const prompter = new FakePrompter().expect(
+      "checkbox",
+      "Which VMs on context lab (https://127.0.0.1:6443)? (space toggles, enter starts)",
+      [m2],
+    );
+    expect(await chooseJobs(contextWith(prompter), flags(), [m1, m2], lab)).toEqual([m2]);
     prompter.assertDone();
   });
 
   it("--yes: no question, every candidate", async () => {
-    expect(await chooseJobs(contextWith(new FakePrompter()), flags({ yes: true }), all)).toEqual(all);
+    expect(await chooseJobs(contextWith(new FakePrompter()), flags({ yes: true }), all, lab)).toEqual(all);
   });
 
   it("without a terminal and without --yes: exit 2 naming --yes, before anything", async () => {
-    const error = await chooseJobs(contextWith(new NonInteractivePrompter()), flags(), all).then(
+    const error = await chooseJobs(contextWith(new NonInteractivePrompter()), flags(), all, lab).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(UsageError);
     expect((error as KvmigError).exitCode).toBe(2);
     expect((error as KvmigError).message).toBe(
-      '"Migrate 2 VMs live and restart 1 VM with downtime (team-b/ledger)?" needs an answer and there is no terminal to ask on',
+      '"Migrate 2 VMs live and restart 1 VM with downtime (team-b/ledger) on context lab (https://127.0.0.1:6443)?" needs an answer and there is no terminal to ask on',
     );
     expect((error as KvmigError).hint).toBe("pass --yes");
   });

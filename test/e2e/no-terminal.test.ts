@@ -211,7 +211,10 @@ const cases: Case[] = [
     // The listing comes first; the question only when it is time to act.
     stdout: () => ["", "8 outdated VMIs in all namespaces: 5 to migrate, 3 to restart (downtime)"],
     stderr: () => [
-      'error: "Restart 3 VMs with downtime (apps/ledger, apps/legacy-bridge, team-b/build-cache)?" needs an answer and there is no terminal to ask on',
+      onSimCluster(
+        'error: "Restart 3 VMs with downtime (apps/ledger, apps/legacy-bridge, team-b/build-cache) on ',
+        '?" needs an answer and there is no terminal to ask on',
+      ),
       "hint: pass --yes",
     ],
     after: async (sim, _state, before) => {

@@ -334,7 +334,7 @@ describe("kvmig outdated acts", () => {
     const result = await sim.run(["outdated", "-A", "--migrate", "--restart"]);
     expect(result.code).toBe(2);
     expect(lines(result.stderr)).toEqual([
-      'error: "Migrate 5 VMs live and restart 3 VMs with downtime (apps/ledger, apps/legacy-bridge, team-b/build-cache)?" needs an answer and there is no terminal to ask on',
+      `error: "Migrate 5 VMs live and restart 3 VMs with downtime (apps/ledger, apps/legacy-bridge, team-b/build-cache) on context sim-admin (${sim.cluster.url})?" needs an answer and there is no terminal to ask on`,
       "hint: pass --yes",
     ]);
     await new Promise((resolve) => setTimeout(resolve, 1000));
