@@ -3,14 +3,7 @@
 
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
-import {
-  ApiError,
-  NotFoundError,
-  OperationFailedError,
-  PreflightRefusedError,
-  UnauthorizedError,
-  UsageError,
-} from "../errors.js";
+import { ApiError, NotFoundError, PreflightRefusedError, UnauthorizedError, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { accessCheckCommand } from "../k8s/access-check.js";
 import { clusterName, type KubeClient } from "../k8s/kube-client.js";
