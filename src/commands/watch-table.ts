@@ -158,8 +158,9 @@ export async function watchTable(
             { noHeaders: flags.noHeaders },
           );
     const lines = body.split("\n").map((line) => truncateToWidth(line, io.columns));
-    // Up over the previous drawing, clear to the end of the screen, draw again.
-    const up = drawnLines > 0 ? `\u001B[${drawnLines}A\u001B[0J` : "";
+    // Back to the first column (the terminal's echo of a Ctrl-C, "^C", moved the cursor right),
+    // up over the previous drawing, clear to the end of the screen, draw again.
+    const up = drawnLines > 0 ? `\r\u001B[${drawnLines}A\u001B[0J` : "";
     io.stdout.write(`${up}${lines.join("\n")}\n`);
     drawnLines = lines.length;
   };

@@ -1,8 +1,10 @@
 // Progress on stderr: a spinner on a terminal, plain de-duplicated lines in a pipe or log,
 // nothing at all when stdout carries JSON or YAML.
+import { stripVTControlCharacters } from "node:util";
 import type { Ora } from "ora";
 import type { IO } from "./io.js";
 import type { OutStream } from "./streams.js";
+import { cutToWidth } from "./table.js";
 
 export interface Progress {
   start(text: string): void;
@@ -144,21 +146,43 @@ class SpinnerProgress implements Progress {
   }
 }
 
-// ora draws with the cursor methods of a tty.WriteStream; OutStream only has write().
-function terminalStream(out: OutStream): NodeJS.WritableStream {
+/**
+ * ora draws with the cursor methods of a tty.WriteStream; OutStream only has write(). This one
+ * also keeps a resize from eating the lines above the spinner. ora clears as many lines as its
+ * last frame took at the width it was drawn; when the terminal is resized in between, that is
+ * too many (widened: the lines above the spinner are erased) or too few. So every frame is cut
+ * to the width of the terminal as it is now, which makes it one line, ora is told the frames
+ * never wrap, and the cursor waits at the start of the frame: clearing from there to the end of
+ * the screen takes away the frame whether or not the terminal re-wrapped it, and nothing above.
+ */
+export function terminalStream(out: OutStream): NodeJS.WritableStream {
   const csi = (code: string) => {
     out.write(`\u001B[${code}`);
     return true;
   };
+  // Node learns of a resize from SIGWINCH on a later turn of the event loop; a frame drawn in
+  // between would be cut to the old width and wrap. A tty.WriteStream can ask the terminal now.
+  const width = () => {
+    try {
+      (out as { _refreshSize?: () => void })._refreshSize?.();
+    } catch {
+      // The size stays as Node last knew it.
+    }
+    // A pseudo-terminal may report 0 columns (script(1), some CI runners).
+    return out.columns !== undefined && out.columns > 0 ? out.columns : 80;
+  };
   const stream = {
     isTTY: true,
-    // A pseudo-terminal may report 0 columns (script(1), some CI runners); ora divides by this.
+    // What ora divides a frame's length by to count its lines: a frame is always one line.
     get columns() {
-      return out.columns !== undefined && out.columns > 0 ? out.columns : 80;
+      return Number.MAX_SAFE_INTEGER;
     },
     // Always true: ora's back-pressure path needs an EventEmitter, and stderr buffers anyway.
     write(chunk: string | Uint8Array) {
-      out.write(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      // A frame: text that does not end the line (a persisted line does; a cursor move has no text).
+      const frame = !text.endsWith("\n") && stripVTControlCharacters(text) !== "";
+      out.write(frame ? `${cutToWidth(text, width() - 1)}\r` : text);
       return true;
     },
     cursorTo: (x: number) => csi(`${x + 1}G`),
@@ -167,7 +191,8 @@ function terminalStream(out: OutStream): NodeJS.WritableStream {
       if (dy !== 0) csi(dy < 0 ? `${-dy}A` : `${dy}B`);
       return true;
     },
-    clearLine: (dir: -1 | 0 | 1) => csi(dir < 0 ? "1K" : dir > 0 ? "0K" : "2K"),
+    // To the end of the screen, not of the line: a frame the terminal re-wrapped takes more than one.
+    clearLine: (dir: -1 | 0 | 1) => csi(dir < 0 ? "1K" : dir > 0 ? "0J" : "2K"),
   };
   return stream as unknown as NodeJS.WritableStream;
 }

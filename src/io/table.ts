@@ -24,6 +24,38 @@ export function formatTable(headers: string[], rows: string[][], opts: { noHeade
 }
 
 /**
+ * A table written a few rows at a time (a log of changes, a paged listing): each batch is aligned
+ * with the widths seen so far, which only grow, so that columns stay put where they can. The
+ * headers come with the first batch, unless `noHeaders`.
+ */
+export function streamingTable(
+  headers: readonly string[],
+  opts: {
+    noHeaders?: boolean | undefined;
+    /** Widths to start from, by column name as shown (upper case), for cells known to grow. */
+    minWidths?: Readonly<Record<string, number>>;
+  } = {},
+): (rows: readonly (readonly string[])[]) => string[] {
+  const widths: number[] = headers.map((h) => opts.minWidths?.[h.toUpperCase()] ?? 0);
+  let headed = opts.noHeaders === true;
+  return (rows) => {
+    if (rows.length === 0) return [];
+    const lines = headed ? rows : [headers.map((h) => h.toUpperCase()), ...rows];
+    headed = true;
+    for (const cells of lines)
+      cells.forEach((cell, i) => {
+        widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell));
+      });
+    return lines.map((cells) =>
+      cells
+        .map((cell, i) => cell + " ".repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(cell))))
+        .join(GAP)
+        .trimEnd(),
+    );
+  };
+}
+
+/**
  * A line cut to the terminal's width with an ellipsis, so that it never wraps (a wrapped line
  * also breaks in-place redraws). A cut line loses its colours: the escapes cannot be cut safely.
  */
@@ -32,6 +64,38 @@ export function truncateToWidth(line: string, columns: number): string {
   const plain = stripVTControlCharacters(line);
   return plain.length > width ? `${plain.slice(0, width - 1)}…` : line;
 }
+
+/**
+ * `line` cut to `width` visible characters (the last one an ellipsis), keeping its colours: every
+ * escape sequence stays, so a colour opened before the cut is still closed after it.
+ */
+export function cutToWidth(line: string, width: number): string {
+  if (visibleLength(line) <= width) return line;
+  const room = Math.max(1, width) - 1;
+  let out = "";
+  let shown = 0;
+  let cut = false;
+  for (const piece of line.split(escapeSequence)) {
+    if (escapeSequence.test(piece)) {
+      out += piece;
+      continue;
+    }
+    const chars = [...piece];
+    const kept = chars.slice(0, Math.max(0, room - shown));
+    out += kept.join("");
+    shown += kept.length;
+    if (!cut && chars.length > kept.length) {
+      out += "…";
+      cut = true;
+    }
+  }
+  return out;
+}
+
+// CSI and OSC sequences, whole, as split() separators kept in the result.
+const escapeSequence =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what is matched.
+  /(\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[@-Z\\-_])/;
 
 function visibleLength(text: string): number {
   return stripVTControlCharacters(text).length;

@@ -155,10 +155,11 @@ export class TmuxSession {
 
   /**
    * The visible screen, as text: lines the terminal wrapped are joined again (-J). With
-   * `attributes`, each cell's colours and bold/dim come as SGR escape sequences (-e).
+   * `attributes`, each cell's colours and bold/dim come as SGR escape sequences (-e); with
+   * `history`, the lines scrolled off the top come first (-S -).
    */
-  async screen(attributes = false): Promise<string> {
-    const flags = attributes ? ["-e"] : [];
+  async screen(attributes = false, history = false): Promise<string> {
+    const flags = [...(attributes ? ["-e"] : []), ...(history ? ["-S", "-"] : [])];
     const { stdout } = await this.#tmux(["capture-pane", "-p", "-J", ...flags, "-t", this.session]);
     return stdout.replace(/[ \t]+$/gm, "");
   }
@@ -183,6 +184,11 @@ export class TmuxSession {
   /** Presses keys by tmux's names: Enter, Down, C-c. */
   async press(...keys: string[]): Promise<void> {
     await this.#tmux(["send-keys", "-t", this.session, ...keys]);
+  }
+
+  /** Resizes the window, as a person dragging the terminal's edge does. */
+  async resize(columns: number, rows = 30): Promise<void> {
+    await this.#tmux(["resize-window", "-t", this.session, "-x", String(columns), "-y", String(rows)]);
   }
 
   /** Ends the tmux server (and what runs in it); fine when it is already gone. */

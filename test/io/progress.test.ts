@@ -1,6 +1,7 @@
+import { stripVTControlCharacters } from "node:util";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createIO } from "../../src/io/io.js";
-import { createProgress } from "../../src/io/progress.js";
+import { createProgress, terminalStream } from "../../src/io/progress.js";
 import { bufferedStreams } from "../helpers/buffered-io.js";
 
 describe("progress in a pipe", () => {
@@ -123,5 +124,65 @@ describe("progress on a terminal", () => {
     const progress = createProgress(createIO(b.streams, {}));
     progress.warn("heads up");
     expect(b.stderr()).toBe("\u001B[33m⚠\u001B[39m heads up\n");
+  });
+});
+
+describe("the spinner's terminal stream (what keeps a resize from erasing lines)", () => {
+  const esc = "\u001B";
+  function resizable(columns: number) {
+    const written: string[] = [];
+    const out = {
+      isTTY: true,
+      columns,
+      write(chunk: string) {
+        written.push(chunk);
+        return true;
+      },
+    };
+    const stream = terminalStream(out) as unknown as {
+      columns: number;
+      write(chunk: string): boolean;
+      clearLine(dir: -1 | 0 | 1): boolean;
+    };
+    return { out, stream, written };
+  }
+
+  it("cuts each frame to the terminal's width as it is now, and parks the cursor at its start", () => {
+    const { out, stream, written } = resizable(100);
+    const frame = `${esc}[36m⠋${esc}[39m Running 12s  node-1 → node-3  ${"x".repeat(50)}`;
+    stream.write(frame);
+    expect(written.at(-1)).toBe(`${frame}\r`);
+    out.columns = 40;
+    stream.write(frame);
+    const drawn = written.at(-1) ?? "";
+    // 39 visible characters (the last an ellipsis), the colours kept and closed.
+    expect(drawn).toBe(`${esc}[36m⠋${esc}[39m Running 12s  node-1 → node-3  xxxxxx…\r`);
+    expect(stripVTControlCharacters(drawn).trimEnd()).toHaveLength(39);
+  });
+
+  it("asks a terminal stream for its size before each frame (Node hears of a resize later)", () => {
+    const { out, stream, written } = resizable(100);
+    // What tty.WriteStream does: read the size from the terminal now.
+    Object.assign(out, {
+      _refreshSize() {
+        out.columns = 30;
+      },
+    });
+    stream.write(`⠋ Running 12s  node-1 → node-3  ${"x".repeat(50)}`);
+    expect(written.at(-1)).toBe("⠋ Running 12s  node-1 → node…\r");
+  });
+
+  it("tells ora a frame never wraps, clears to the end of the screen, and leaves whole lines alone", () => {
+    const { stream, written } = resizable(30);
+    // ora clears as many lines as it counts: with this width, one per frame.
+    expect(stream.columns).toBeGreaterThan(1_000_000);
+    stream.clearLine(1);
+    expect(written.at(-1)).toBe(`${esc}[0J`);
+    // A persisted line, and a bare escape sequence, go out as they are.
+    const line = `✔ Scheduling   2s ${"y".repeat(60)}\n`;
+    stream.write(line);
+    expect(written.at(-1)).toBe(line);
+    stream.write(`${esc}[?25l`);
+    expect(written.at(-1)).toBe(`${esc}[?25l`);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatTable } from "../../src/io/table.js";
+import { cutToWidth, formatTable, streamingTable } from "../../src/io/table.js";
 
 describe("formatTable", () => {
   it("aligns columns three spaces apart with upper-case headers and no trailing spaces", () => {
@@ -39,5 +39,32 @@ describe("formatTable", () => {
 
   it("pads short rows", () => {
     expect(formatTable(["x", "y", "z"], [["1"]])).toBe("X   Y   Z\n1");
+  });
+});
+
+describe("cutToWidth", () => {
+  const cyan = (s: string) => `\u001B[36m${s}\u001B[39m`;
+  it("leaves a line that fits as it is", () => {
+    expect(cutToWidth(`${cyan("⠋")} Running`, 9)).toBe(`${cyan("⠋")} Running`);
+  });
+  it("cuts to the width with an ellipsis, keeping every escape so colours still close", () => {
+    expect(cutToWidth(`${cyan("Running")} 12s`, 5)).toBe(`${cyan("Runn…")}`);
+    expect(cutToWidth(`${cyan("⠋")} Running 12s`, 6)).toBe(`${cyan("⠋")} Run…`);
+  });
+});
+
+describe("streamingTable", () => {
+  it("heads the first batch, aligns later batches with the widths so far, which only grow", () => {
+    const table = streamingTable(["time", "phase", "vm"], { minWidths: { PHASE: 10 } });
+    expect(table([["12:00", "Pending", "db"]])).toEqual([
+      "TIME    PHASE        VM",
+      "12:00   Pending      db",
+    ]);
+    expect(table([])).toEqual([]);
+    expect(table([["12:01:30", "Succeeded", "db"]])).toEqual(["12:01:30   Succeeded    db"]);
+  });
+  it("without headers, starts with the rows", () => {
+    const table = streamingTable(["time", "vm"], { noHeaders: true });
+    expect(table([["12:00", "db"]])).toEqual(["12:00   db"]);
   });
 });
