@@ -12,6 +12,7 @@ import type {
   Prompter,
   SelectQuestion,
 } from "./prompter.js";
+import { cutToWidth } from "./table.js";
 
 export function createPrompter(io: IO): Prompter {
   return io.interactive ? new InquirerPrompter(io) : new NonInteractivePrompter();
@@ -39,7 +40,45 @@ export function lazyPrompter(io: IO): Prompter {
   };
 }
 
-type Context = { input: NodeJS.ReadableStream; output: NodeJS.WritableStream };
+type Context = { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; signal?: AbortSignal };
+
+/** How long after a lone ESC byte the rest of an escape sequence (an arrow key) may still come. */
+const escapeSequenceMs = 50;
+
+/**
+ * Esc and Ctrl-C, read from the raw input beside inquirer. inquirer ignores Esc, and readline
+ * holds an ESC for half a second waiting for the rest of a sequence, reading an ESC and a Ctrl-C
+ * typed within it as one Meta-Ctrl-C, which nothing answers: the Ctrl-C was lost. Here a lone
+ * ESC with nothing after it cancels the prompt, and a Ctrl-C byte anywhere in what arrives does
+ * at once; an arrow key (ESC [ A in one piece, or its bytes close together) is left alone.
+ */
+function cancelKeys(input: NodeJS.ReadableStream): { signal: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  let pendingEscape: ReturnType<typeof setTimeout> | undefined;
+  const cancel = (why: string) => {
+    if (!controller.signal.aborted) controller.abort(new Error(why));
+  };
+  const onData = (chunk: Buffer | string) => {
+    const text = typeof chunk === "string" ? chunk : chunk.toString("latin1");
+    if (pendingEscape !== undefined) {
+      clearTimeout(pendingEscape);
+      pendingEscape = undefined;
+    }
+    if (text.includes("\u0003")) cancel("Ctrl-C");
+    else if (text === "\u001B") {
+      pendingEscape = setTimeout(() => cancel("Esc"), escapeSequenceMs);
+      pendingEscape.unref?.();
+    }
+  };
+  input.on("data", onData);
+  return {
+    signal: controller.signal,
+    stop: () => {
+      if (pendingEscape !== undefined) clearTimeout(pendingEscape);
+      input.removeListener("data", onData);
+    },
+  };
+}
 
 export class InquirerPrompter implements Prompter {
   readonly interactive = true;
@@ -64,9 +103,11 @@ export class InquirerPrompter implements Prompter {
 
   search<T>(q: SelectQuestion<T>): Promise<T> {
     const choices = toChoices(q.choices);
+    // Filtered on the whole name, shown cut to the width the terminal has now ("❯ " before each).
     const source = (term: string | undefined) => {
       const needle = (term ?? "").trim().toLowerCase();
-      return needle === "" ? choices : choices.filter((c) => c.name.toLowerCase().includes(needle));
+      const found = needle === "" ? choices : choices.filter((c) => c.name.toLowerCase().includes(needle));
+      return toChoices(this.#fit(found, 2));
     };
     return this.#ask((p, ctx) => p.search<T>({ message: q.message, source, theme: this.#theme() }, ctx));
   }
@@ -82,7 +123,10 @@ export class InquirerPrompter implements Prompter {
       p.checkbox<T>(
         {
           message: q.message,
-          choices: q.choices.map((c) => ({ ...toChoices([c])[0], checked: c.checked ?? false })) as {
+          choices: this.#fit(q.choices, 3).map((c) => ({
+            ...toChoices([c])[0],
+            checked: c.checked ?? false,
+          })) as {
             name: string;
             value: T;
             checked: boolean;
@@ -98,13 +142,17 @@ export class InquirerPrompter implements Prompter {
   async #ask<R>(run: (prompts: typeof Inquirer, ctx: Context) => Promise<R>): Promise<R> {
     this.#prompts ??= import("@inquirer/prompts");
     const prompts = await this.#prompts;
+    const ctx = this.#context();
+    const keys = cancelKeys(ctx.input);
     try {
-      return await run(prompts, this.#context());
+      return await run(prompts, { ...ctx, signal: keys.signal });
     } catch (error) {
-      if (error instanceof Error && error.name === "ExitPromptError") {
+      if (error instanceof Error && (error.name === "ExitPromptError" || error.name === "AbortPromptError")) {
         throw new InterruptedError("cancelled at the prompt", { cause: error });
       }
       throw error;
+    } finally {
+      keys.stop();
     }
   }
 
@@ -116,6 +164,12 @@ export class InquirerPrompter implements Prompter {
       throw new Error("interactive prompts need Node.js stdin and stderr streams");
     }
     return { input: stdin, output: stderr };
+  }
+
+  /** Choice names cut to the terminal's width: a wrapped row would break the list's redraw. */
+  #fit<T>(choices: ReadonlyArray<Choice<T>>, indent: number): ReadonlyArray<Choice<T>> {
+    const width = this.io.columns - indent;
+    return choices.map((c) => ({ ...c, name: cutToWidth(c.name, width - 1) }));
   }
 
   // inquirer colours by what stdout supports; follow our stderr decision (and --no-color) instead.

@@ -2,14 +2,12 @@
 // scripted prompter): the built CLI runs in a detached tmux session against a simulated cluster;
 // the test reads the screen with capture-pane and types with send-keys, then checks what reached
 // the cluster. Each tmux server has its own socket and is killed after the test.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { R } from "../../src/sim/controllers/runtime.js";
-import { tempDir } from "../helpers/kubeconfig.js";
-import { shQuote, TmuxSession } from "../helpers/terminals.js";
-import { distEntry, ensureBuilt, nodeDir } from "./built-cli.js";
+import { TmuxSession } from "../helpers/terminals.js";
+import { ensureBuilt } from "./built-cli.js";
 import { type SimCli, simCli, until } from "./sim-cli.js";
+import { kvmigInTmux as startInTmux } from "./tmux-cli.js";
 
 beforeAll(ensureBuilt, 120_000);
 
@@ -28,32 +26,10 @@ afterEach(async () => {
   sim = undefined;
 });
 
-/**
- * Runs kvmig in a new tmux session; the shell line prints EXIT=<code> when it ends and then
- * keeps the pane open, so that the test can read the end.
- */
-async function kvmigInTmux(
-  s: SimCli,
-  label: string,
-  args: string[],
-  extraEnv: string[] = [],
-): Promise<TmuxSession> {
-  const home = tempDir();
-  const kubeconfig = join(home, "kubeconfig");
-  writeFileSync(kubeconfig, s.cluster.kubeconfig(), { mode: 0o600 });
-  const env = [
-    `KUBECONFIG=${kubeconfig}`,
-    `HOME=${home}`,
-    `PATH=${[nodeDir, "/usr/local/bin", "/usr/bin", "/bin"].join(":")}`,
-    "TERM=xterm-256color",
-    ...extraEnv,
-  ];
-  const command = ["env", "-u", "NO_COLOR", "-u", "FORCE_COLOR", ...env, process.execPath, distEntry, ...args]
-    .map(shQuote)
-    .join(" ");
-  const t = new TmuxSession(label);
+/** kvmig in tmux (tmux-cli.ts), killed after the test. */
+async function kvmigInTmux(s: SimCli, label: string, args: string[], extraEnv: string[] = [], columns = 100) {
+  const t = await startInTmux(s, label, args, extraEnv, columns);
   session = t;
-  await t.start(`${command}; echo EXIT=$?; sleep 30`, 100, 30);
   return t;
 }
 
@@ -135,6 +111,52 @@ describe.skipIf(!tmux)("under tmux, for real", () => {
     ).toBeUndefined();
   }, 60_000);
 
+  it.each([
+    ["Esc", ["Escape"]],
+    // Sent together, as a quick typist's terminal sends them: readline alone would hold the Esc
+    // half a second and read both as one Meta-Ctrl-C, which nothing answered.
+    ["Esc then Ctrl-C at once", ["Escape", "C-c"]],
+  ])(
+    "restart with no VM: %s leaves the picker, exit 130, nothing restarted",
+    async (_what, keys) => {
+      sim = await simCli();
+      const before = sim.vmi("demo", "cirros-test").metadata.uid;
+      const t = await kvmigInTmux(sim, "escape", ["restart", "-n", "demo", "--no-wait"]);
+      await t.waitFor(
+        (screen) =>
+          screen.includes("VM to restart (namespace demo; type to filter)") &&
+          rowOf("win-app", "node-2").test(screen),
+        "the restart picker",
+      );
+      await t.press(...keys);
+      // One press is enough: the end comes without a second Ctrl-C.
+      const end = await t.waitFor((screen) => /^EXIT=\d+$/m.test(screen), "kvmig to end", 10_000);
+      expect(end).toMatch(/^EXIT=130$/m);
+      expect(end).toMatch(/^error: cancelled at the prompt$/m);
+      expect(sim.vmi("demo", "cirros-test").metadata.uid).toBe(before);
+      expect(
+        (sim.cluster.store.get(R.vm.storage, "demo", "cirros-test") as Any)?.status?.stateChangeRequests,
+      ).toBeUndefined();
+    },
+    60_000,
+  );
+
+  it("migrate with no VM on a narrow terminal: each picker row is cut to the width, none wraps", async () => {
+    sim = await simCli();
+    // 30 columns: "❯ legacy-pvc    node-3   Running" takes 32.
+    const t = await kvmigInTmux(sim, "narrow", ["migrate", "-n", "demo", "--no-wait"], [], 30);
+    await t.waitFor((screen) => /^. cirros-test +node-3/m.test(screen), "the picker");
+    // capture-pane -J joins what the terminal wrapped: a wrapped row would show longer than 30.
+    const rows = (await t.screen())
+      .split("\n")
+      .filter((line) => /^. [a-z]/.test(line) && /node-|…/.test(line));
+    expect(rows).toHaveLength(5);
+    for (const row of rows) expect(row.length).toBeLessThan(30);
+    expect(rows.some((row) => row.endsWith("…"))).toBe(true);
+    await t.press("C-c");
+    expect(await t.waitFor((screen) => /^EXIT=\d+$/m.test(screen), "kvmig to end")).toMatch(/^EXIT=130$/m);
+  }, 60_000);
+
   it("restart --force: the name typed back at the prompt goes on, and the restart reaches the cluster", async () => {
     sim = await simCli();
     const before = sim.vmi("demo", "cirros-test");
@@ -154,7 +176,10 @@ describe.skipIf(!tmux)("under tmux, for real", () => {
         "the typed-back prompt",
       ),
     );
-    expect(asked).toContain("? Force-restart demo/cirros-test now (grace period 0)? Type the VM's name");
+    // The question names the cluster (context and server) since issue 19 item 2.
+    expect(asked).toMatch(
+      /\? Force-restart demo\/cirros-test( on context \S+ \(https:\/\/127\.0\.0\.1:\d+\))? now \(grace period 0\)\? Type the VM's name/,
+    );
     expect(asked).toContain("warning: --force stops the guest at once (grace period 0)");
     // Nothing happens while the question waits.
     expect(sim.vmi("demo", "cirros-test").metadata.uid).toBe(before.metadata.uid);

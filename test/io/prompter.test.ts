@@ -129,4 +129,70 @@ describe("InquirerPrompter", () => {
     expect(error).toBeInstanceOf(InterruptedError);
     expect(error).toMatchObject({ message: "cancelled at the prompt", exitCode: 130 });
   });
+
+  async function failure(answer: Promise<unknown>): Promise<unknown> {
+    return answer.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  }
+
+  const vms = [
+    { name: "web-1", value: "w1" },
+    { name: "db-1", value: "db" },
+  ];
+
+  it("Esc cancels a picker: an InterruptedError, exit 130, as Ctrl-C", async () => {
+    const t = terminal();
+    const answer = new InquirerPrompter(t.io).search({ message: "Which VM?", flag: "<vm>", choices: vms });
+    await whenDrawn(t, "web-1");
+    t.stdin.write("\u001B");
+    const error = await failure(answer);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect(error).toMatchObject({ message: "cancelled at the prompt", exitCode: 130 });
+  });
+
+  it("Esc then Ctrl-C typed at once is not swallowed: the prompt ends at the Ctrl-C", async () => {
+    const t = terminal();
+    const answer = new InquirerPrompter(t.io).confirm({ message: "Restart vm-1?", flag: "--yes" });
+    await whenDrawn(t, "Restart vm-1?");
+    // One piece, as a quick typist's terminal sends it; readline alone reads it as Meta-Ctrl-C.
+    t.stdin.write("\u001B\u0003");
+    const error = await failure(answer);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect(error).toMatchObject({ message: "cancelled at the prompt", exitCode: 130 });
+  });
+
+  it("an arrow key (an escape sequence) still moves the cursor and cancels nothing", async () => {
+    const t = terminal();
+    const answer = new InquirerPrompter(t.io).search({ message: "Which VM?", flag: "<vm>", choices: vms });
+    await whenDrawn(t, "web-1");
+    t.stdin.write("\u001B[B");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    t.stdin.write("\r");
+    await expect(answer).resolves.toBe("db");
+  });
+
+  it("a picker row longer than the terminal is cut to its width, and found by its whole text", async () => {
+    const t = terminal();
+    const long = `db-1   node-1   Running   ${"x".repeat(100)}-tail`;
+    const answer = new InquirerPrompter(t.io).search({
+      message: "Which VM?",
+      flag: "<vm>",
+      choices: [...vms.slice(0, 1), { name: long, value: "db" }],
+    });
+    await whenDrawn(t, "db-1   node-1");
+    const drawnRow = t
+      .drawn()
+      .split(/\r?\n/)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: cursor moves are taken out.
+      .map((line) => line.replace(/\u001B\[[0-9;?]*[A-Za-z]/g, ""))
+      .find((line) => line.includes("db-1   node-1"));
+    expect(drawnRow).toMatch(/x…$/);
+    expect(drawnRow?.length).toBeLessThan(80);
+    t.stdin.write("tail");
+    await whenDrawn(t, "tail");
+    t.stdin.write("\r");
+    await expect(answer).resolves.toBe("db");
+  });
 });
