@@ -15,6 +15,7 @@ import { isFinalPhase } from "../migration/state.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { followAndReport } from "./follow-report.js";
 import { renderVerdicts } from "./migration-render.js";
+import { readPlacementPods } from "./placement-pods.js";
 import type { MigrateOptions } from "./tree.js";
 import { listMigrationsOf, readVm, vmiNameLabel } from "./vm-lookup.js";
 import { vmOrPick } from "./vm-picker.js";
@@ -66,13 +67,14 @@ async function gatherPreflight(
         namespace,
         name: flags.vm,
       };
-  const [migrations, nodes, nads, kubevirt, clusterMigrations, allowed] = await Promise.all([
+  const [migrations, nodes, nads, kubevirt, clusterMigrations, allowed, placementPods] = await Promise.all([
     listMigrationsOf(kube, namespace, flags.vm),
     orUndefined(kube.list("node")),
     orUndefined(kube.list("nad", { namespace })),
     orUndefined(kube.findKubeVirt()),
     orUndefined(kube.list("vmim")),
     orUndefined(kube.canI(accessCheck)),
+    readPlacementPods(kube, vmi, flags.targetNode),
   ]);
   const current = kubevirt ? await currentLauncherImage(kube, kubevirt) : undefined;
   const sourceNodes = new Map<string, string>();
@@ -98,6 +100,8 @@ async function gatherPreflight(
       : "update virtualmachines/migrate",
     targetNode: flags.targetNode,
     nodeSelector: flags.nodeSelector,
+    launcherPod: placementPods.launcherPod,
+    pods: placementPods.pods,
   };
 }
 

@@ -19,6 +19,9 @@ import type { FollowChange } from "./follow.js";
 const plainProgressEveryMs = 5000;
 const pendingRepeatMs = 30_000;
 
+/** How many refused nodes a verdict lists on a terminal; JSON carries every one. */
+const shownRefusals = 10;
+
 export function renderVerdicts(io: IO, title: string, verdicts: readonly Verdict[]): void {
   const c = io.errColors;
   io.err(c.bold(title));
@@ -26,6 +29,9 @@ export function renderVerdicts(io: IO, title: string, verdicts: readonly Verdict
     const label =
       v.status === "ok" ? c.ok("ok     ") : v.status === "warning" ? c.warn("warning") : c.error("error  ");
     io.err(`  ${label}  ${v.message}`);
+    const nodes = v.nodes ?? [];
+    for (const n of nodes.slice(0, shownRefusals)) io.err(`           ${n.node}: ${n.reason}`);
+    if (nodes.length > shownRefusals) io.err(`           … and ${nodes.length - shownRefusals} more`);
     if (v.hint && v.status !== "ok") io.err(`           ${c.dim(v.hint)}`);
   }
 }

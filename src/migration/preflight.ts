@@ -8,19 +8,21 @@ import type {
   KubeVirt,
   NetworkAttachmentDefinition,
   Node,
+  Pod,
   VirtualMachine,
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-
 import {
   countsTowardsLimits,
   defaultParallelMigrationsPerCluster,
   defaultParallelOutboundMigrationsPerNode,
   type Limits,
 } from "./pending.js";
+import { type Placement, placeTargetPod, type Refusal } from "./placement.js";
 import { isFinalPhase } from "./state.js";
+import { createdByLabel, hostnameLabel, type LabelNeed, schedulableLabel } from "./target-pod.js";
 
 export type VerdictStatus = "ok" | "warning" | "error";
 
@@ -40,6 +42,13 @@ export interface Verdict {
   hint?: string | undefined;
   /** An error that --force cannot bypass: there is nothing KubeVirt could migrate. */
   blocking?: true | undefined;
+  /** target-nodes, when no node can take the target pod: every node and why not. */
+  nodes?: NodeRefusal[] | undefined;
+}
+
+export interface NodeRefusal {
+  node: string;
+  reason: string;
 }
 
 export interface PreflightInput {
@@ -63,6 +72,10 @@ export interface PreflightInput {
   accessDescription: string;
   targetNode?: string | undefined;
   nodeSelector?: Readonly<Record<string, string>> | undefined;
+  /** The VMI's running virt-launcher pod: the target pod is rendered like it. */
+  launcherPod?: Pod | undefined;
+  /** Non-terminal pods on the nodes (what they have left); undefined: could not be listed. */
+  pods?: readonly Pod[] | undefined;
 }
 
 export function limitsOf(kubevirt: KubeVirt | undefined): Limits {
@@ -197,12 +210,73 @@ export function checkNetworks(input: PreflightInput): Verdict {
   };
 }
 
-function nodeUsable(node: Node): string | undefined {
-  if (node.spec?.unschedulable) return "cordoned";
-  const ready = node.status?.conditions?.find((c) => c.type === "Ready");
-  if (ready?.status !== "True") return "not Ready";
-  if (node.metadata.labels?.["kubevirt.io/schedulable"] === "false") return "kubevirt.io/schedulable=false";
-  return undefined;
+function nodeNames(nodes: readonly string[]): string {
+  return nodes.length <= 3
+    ? nodes.join(", ")
+    : `${nodes.slice(0, 3).join(", ")} and ${nodes.length - 3} more`;
+}
+
+/** "node-2, node-3: lacks label zone=east (nodeSelector); node-4: cordoned": the largest groups first. */
+export function refusalSummary(refusals: readonly Refusal[]): string {
+  const others = refusals.filter((r) => r.kind !== "source");
+  if (others.length === 0) {
+    const source = refusals.find((r) => r.kind === "source");
+    return source ? `${source.node} is the only node, and the VM runs there` : "the cluster lists no nodes";
+  }
+  const groups = new Map<string, string[]>();
+  for (const r of others) groups.set(r.reason, [...(groups.get(r.reason) ?? []), r.node]);
+  const sorted = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
+  const shown = sorted.slice(0, 3).map(([reason, nodes]) => `${nodeNames(nodes)}: ${reason}`);
+  const rest = sorted.slice(3).reduce((n, [, nodes]) => n + nodes.length, 0);
+  return `${shown.join("; ")}${rest > 0 ? `; ${rest} more node${rest === 1 ? "" : "s"}` : ""}`;
+}
+
+/** What to do about the reason that rules out the most nodes (the flags' own labels aside). */
+function refusalHint(refusals: readonly Refusal[], input: PreflightInput): string {
+  const others = refusals.filter((r) => r.kind !== "source");
+  if (others.length === 0) return "a VM never migrates onto its own node: add a node to the cluster";
+  const fromFlag = (r: Refusal) => r.label?.from === "--node-selector" || r.label?.from === "--target-node";
+  const pool = others.some((r) => !fromFlag(r)) ? others.filter((r) => !fromFlag(r)) : others;
+  const keyOf = (r: Refusal) => (r.kind === "label" ? `label:${r.label?.from}:${r.label?.key}` : r.kind);
+  const counts = new Map<string, number>();
+  for (const r of pool) counts.set(keyOf(r), (counts.get(keyOf(r)) ?? 0) + 1);
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const first = pool.find((r) => keyOf(r) === top) as Refusal;
+  const vm = input.vmName;
+  const ns = input.namespace;
+  const edit = input.vm ? ` (${commandLine(["kubectl", "edit", "vm", vm, "-n", ns])})` : "";
+  switch (first.kind) {
+    case "cordoned":
+      return `uncordon one when its maintenance is over: ${commandLine(["kubectl", "uncordon", first.node])}`;
+    case "not-ready":
+      return `see why it is not Ready: ${commandLine(["kubectl", "describe", "node", first.node])}`;
+    case "taint":
+      return `add a toleration for ${first.taint} to the VM (spec.template.spec.tolerations), or see ${commandLine(["kubectl", "describe", "node", first.node])}`;
+    case "affinity":
+      return first.reason.includes("obsolete")
+        ? "KubeVirt lists those nodes' host CPU models as obsolete (obsoleteCPUModels in the KubeVirt CR)"
+        : `the VM's node affinity rules out the other nodes: change spec.template.spec.affinity if it may move${edit}`;
+    case "resources":
+      return `free ${first.resource} on a node, or add one: ${commandLine(["kubectl", "describe", "node", first.node])} shows what it runs`;
+    case "vm-pod":
+      return `another pod of this VM is still there: ${commandLine(["kubectl", "get", "pods", "-n", ns, "-l", `${createdByLabel}=${input.vmi?.metadata.uid ?? ""}`, "-o", "wide"])}`;
+    case "label": {
+      const label = first.label as LabelNeed;
+      if (label.from === "nodeSelector")
+        return `the VM's nodeSelector allows no other node: change spec.template.spec.nodeSelector if it may move${edit}`;
+      if (label.from.startsWith("host-model CPU"))
+        return `no other node offers the host-model CPU of ${input.vmi?.status?.nodeName ?? "its node"}: give the VM a CPU model every node offers (spec.template.spec.domain.cpu.model), then ${kvmigCommand(["restart", vm, "-n", ns])}`;
+      if (label.from === "--node-selector") return "pick another --node-selector";
+      if (label.from === "--target-node") return "pick another --target-node";
+      return `no other node has it: ${commandLine(["kubectl", "get", "nodes", "-l", `${label.key}=${label.value}`])}`;
+    }
+    default:
+      return `${commandLine(["kubectl", "get", "nodes"])}`;
+  }
+}
+
+function nodeList(placement: Placement): NodeRefusal[] {
+  return placement.refusals.map(({ node, reason }) => ({ node, reason }));
 }
 
 export function checkTargetNodes(input: PreflightInput): Verdict {
@@ -231,29 +305,54 @@ export function checkTargetNodes(input: PreflightInput): Verdict {
         hint: "pick another --target-node",
       };
     }
-    const why = nodeUsable(node);
-    if (why) {
+  }
+  if (!input.vmi) {
+    return { check: "target-nodes", status: "warning", message: "no VMI: nothing to place" };
+  }
+  const placement = placeTargetPod({
+    vmi: input.vmi,
+    launcherPod: input.launcherPod,
+    nodes: input.nodes,
+    pods: input.pods,
+    addedNodeSelector: input.targetNode ? { [hostnameLabel]: input.targetNode } : input.nodeSelector,
+    addedBy: input.targetNode ? "--target-node" : input.nodeSelector ? "--node-selector" : undefined,
+    kubevirt: input.kubevirt,
+    inFlightMigrationUid: unfinishedMigration(input.migrations)?.metadata.uid,
+  });
+  const caveats = placement.notes.length > 0 ? `; ${placement.notes.join("; ")}` : "";
+  if (placement.blocker) {
+    return {
+      check: "target-nodes",
+      status: "error",
+      message: `no node can take it: ${placement.blocker}`,
+      hint: `check the node's labels: ${commandLine(["kubectl", "get", "node", source ?? "", "--show-labels"])}`,
+    };
+  }
+
+  if (input.targetNode) {
+    const refusal = placement.refusals.find((r) => r.node === input.targetNode);
+    if (refusal) {
+      const state =
+        refusal.kind === "cordoned" ||
+        refusal.kind === "not-ready" ||
+        refusal.reason === `${schedulableLabel}=false`;
       return {
         check: "target-nodes",
         status: "error",
-        message: `target node ${input.targetNode} is ${why}`,
+        message: state
+          ? `target node ${input.targetNode} is ${refusal.reason}`
+          : `target node ${input.targetNode} cannot take it: ${refusal.reason}`,
         hint: "pick another --target-node",
       };
     }
-    return {
-      check: "target-nodes",
-      status: "ok",
-      message: `target node ${input.targetNode} is Ready and schedulable`,
-    };
+    const message = `target node ${input.targetNode} is Ready and schedulable`;
+    return caveats
+      ? { check: "target-nodes", status: "warning", message: `${message}${caveats}` }
+      : { check: "target-nodes", status: "ok", message };
   }
-  const selector = input.nodeSelector ?? {};
-  const others = input.nodes.filter(
-    (n) =>
-      n.metadata.name !== source &&
-      nodeUsable(n) === undefined &&
-      Object.entries(selector).every(([k, v]) => n.metadata.labels?.[k] === v),
-  );
+
   // No node carries the selector's labels at all: say that, not "uncordon or add capacity".
+  const selector = input.nodeSelector ?? {};
   const labelled = input.nodes.filter(
     (n) =>
       n.metadata.name !== source && Object.entries(selector).every(([k, v]) => n.metadata.labels?.[k] === v),
@@ -269,22 +368,21 @@ export function checkTargetNodes(input: PreflightInput): Verdict {
       hint: `check the labels: ${commandLine(["kubectl", "get", "nodes", "-l", wanted])}`,
     };
   }
-  if (others.length === 0) {
-    const scope = Object.keys(selector).length > 0 ? " matching --node-selector" : "";
+  if (placement.fits.length === 0) {
     return {
       check: "target-nodes",
       status: "error",
-      message: `no other Ready, schedulable node${scope} to migrate to`,
-      hint: "uncordon a node or add capacity: kubectl get nodes",
+      message: `no node can take it: ${refusalSummary(placement.refusals)}`,
+      hint: refusalHint(placement.refusals, input),
+      nodes: nodeList(placement),
     };
   }
-  const names = others.map((n) => n.metadata.name ?? "");
+  const names = placement.fits;
   const shown = names.length > 4 ? `${names.slice(0, 4).join(", ")}, …` : names.join(", ");
-  return {
-    check: "target-nodes",
-    status: "ok",
-    message: `${others.length} other schedulable node${others.length === 1 ? "" : "s"}: ${shown}`,
-  };
+  const message = `${names.length} other schedulable node${names.length === 1 ? "" : "s"}: ${shown}`;
+  return caveats
+    ? { check: "target-nodes", status: "warning", message: `${message}${caveats}` }
+    : { check: "target-nodes", status: "ok", message };
 }
 
 export function checkParallelLimits(input: PreflightInput): Verdict {

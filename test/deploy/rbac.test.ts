@@ -621,12 +621,14 @@ describe("deploy/rbac.yaml against the requests kvmig makes", () => {
     );
     // Nodes and migration policies are cluster-scoped; kubevirts, VMIMs and VMIs are read across
     // namespaces (the KubeVirt CR's namespace varies; the parallel-migration limits are per cluster;
-    // -A); the KubeVirt version is cluster-scoped.
+    // -A), and so are pods (what runs on each node, for the room a target pod needs); the KubeVirt
+    // version is cluster-scoped.
     // (GET /api/v1/namespaces/NS is, to the authorizer, in namespace NS: a RoleBinding there covers it.)
     expect(clusterWide).toEqual([
       "list kubevirts",
       "list migrationpolicies",
       "list nodes",
+      "list pods",
       "list version",
       "list virtualmachineinstancemigrations",
       "list virtualmachineinstances",

@@ -72,7 +72,9 @@ describe("a failing kvmig migrate, then kvmig diagnose", () => {
     "$scenario: exit 3 and $rule on top, inline, live and from the dump",
     async ({ scenario, namespace, vm, rule, reason }) => {
       sim = await simCli({ scenario, speed: 50, seed: 1 });
-      const migrate = await sim.run(["migrate", vm, "-n", namespace, "-o", "json"], 60_000);
+      // --force: the pre-flight refuses the unschedulable and cpu-mismatch VMs (no node can take
+      // them), and the point here is the failure KubeVirt then reports.
+      const migrate = await sim.run(["migrate", vm, "-n", namespace, "-o", "json", "--force"], 60_000);
       expect(migrate.stderr).toMatch(/^error: migration \S+ failed: /m);
       expect(migrate.stderr).toContain(`hint: find out why with: kvmig diagnose ${vm} -n ${namespace}`);
       expect(migrate.code).toBe(3);

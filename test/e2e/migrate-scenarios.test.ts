@@ -74,7 +74,9 @@ describe("kvmig migrate on the failure scenarios", () => {
     // pinned-app already failed this way two hours ago (the scenario's history).
     const before = sim.migrations("apps", "pinned-app").map((x) => x.metadata.uid);
     expect(before).toHaveLength(1);
-    const result = await sim.run(["migrate", "pinned-app", "-n", "apps"], 40_000);
+    // The pre-flight knows no node can take it (migrate-placement.test.ts); --force lets
+    // KubeVirt try, to show how a real migration of it ends.
+    const result = await sim.run(["migrate", "pinned-app", "-n", "apps", "--force"], 40_000);
     const created = sim.migrations("apps", "pinned-app").filter((x) => !before.includes(x.metadata.uid));
     expect(created).toHaveLength(1);
     expect(created[0].status.phase).toBe("Failed");

@@ -5,6 +5,7 @@ import type {
   Network,
   NetworkAttachmentDefinition,
   Node,
+  Pod,
   VirtualMachine,
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
@@ -33,8 +34,12 @@ function node(
   options: { ready?: boolean | "missing"; cordoned?: boolean; labels?: Record<string, string> } = {},
 ): Node {
   const ready = options.ready ?? true;
+  // virt-handler labels every node it serves kubevirt.io/schedulable=true; target pods require it.
   return {
-    metadata: { name, labels: { "kubernetes.io/hostname": name, ...options.labels } },
+    metadata: {
+      name,
+      labels: { "kubernetes.io/hostname": name, "kubevirt.io/schedulable": "true", ...options.labels },
+    },
     spec: options.cordoned ? { unschedulable: true } : {},
     status: {
       conditions:
@@ -125,6 +130,7 @@ function input(overrides: Partial<PreflightInput> = {}): PreflightInput {
     vmi: vmiWith({}),
     migrations: [],
     nodes: [node("node-a"), node("node-b"), node("node-c")],
+    pods: [],
     nads: [],
     currentLauncherImage: image,
     clusterMigrations: [],
@@ -474,12 +480,16 @@ describe("checkTargetNodes", () => {
     );
   });
 
-  it("errors when no other node can take the VMI", () => {
+  it("errors when no other node can take the VMI, with every node and its reason", () => {
     expect(checkTargetNodes(input({ nodes: [node("node-a"), node("node-b", { cordoned: true })] }))).toEqual({
       check: "target-nodes",
       status: "error",
-      message: "no other Ready, schedulable node to migrate to",
-      hint: "uncordon a node or add capacity: kubectl get nodes",
+      message: "no node can take it: node-b: cordoned",
+      hint: "uncordon one when its maintenance is over: kubectl uncordon node-b",
+      nodes: [
+        { node: "node-a", reason: "the source node" },
+        { node: "node-b", reason: "cordoned" },
+      ],
     });
   });
 
@@ -511,8 +521,12 @@ describe("checkTargetNodes", () => {
     expect(checkTargetNodes(input({ nodes: cordoned, nodeSelector: { zone: "c" } }))).toEqual({
       check: "target-nodes",
       status: "error",
-      message: "no other Ready, schedulable node matching --node-selector to migrate to",
-      hint: "uncordon a node or add capacity: kubectl get nodes",
+      message: "no node can take it: node-b: cordoned",
+      hint: "uncordon one when its maintenance is over: kubectl uncordon node-b",
+      nodes: [
+        { node: "node-a", reason: "the source node" },
+        { node: "node-b", reason: "cordoned" },
+      ],
     });
     // The source node matching the selector does not count.
     expect(checkTargetNodes(input({ nodes, nodeSelector: { zone: "a", gpu: "true" } })).message).toBe(
@@ -586,6 +600,153 @@ describe("checkTargetNodes", () => {
         checkTargetNodes(input({ targetNode: "node-b", nodes, nodeSelector: { zone: "z" } })).status,
       ).toBe("ok");
     });
+  });
+});
+
+describe("checkTargetNodes: where the scheduler would put the target pod", () => {
+  const withSpec = (spec: VirtualMachineInstance["spec"], base = vmiWith({})): VirtualMachineInstance => ({
+    ...base,
+    metadata: { ...base.metadata, uid: "vmi-uid" },
+    spec,
+  });
+
+  it("errors when the VM's own nodeSelector pins it to its node, naming each node and the label", () => {
+    const vmi = withSpec({ nodeSelector: { "kubernetes.io/hostname": "node-a" } });
+    expect(checkTargetNodes(input({ vmi }))).toEqual({
+      check: "target-nodes",
+      status: "error",
+      message:
+        "no node can take it: node-b, node-c: lacks label kubernetes.io/hostname=node-a (nodeSelector)",
+      hint: "the VM's nodeSelector allows no other node: change spec.template.spec.nodeSelector if it may move (kubectl edit vm db-0 -n prod)",
+      nodes: [
+        { node: "node-a", reason: "the source node" },
+        { node: "node-b", reason: "lacks label kubernetes.io/hostname=node-a (nodeSelector)" },
+        { node: "node-c", reason: "lacks label kubernetes.io/hostname=node-a (nodeSelector)" },
+      ],
+    });
+  });
+
+  it("errors for a host-model CPU no other node offers, and points at a common CPU model", () => {
+    const icelake = { "host-model-cpu.node.kubevirt.io/Icelake-Server": "true" };
+    const nodes = [
+      node("node-a", { labels: icelake }),
+      node("node-b", { labels: { "cpu-model-migration.node.kubevirt.io/Cascadelake-Server": "true" } }),
+    ];
+    const vmi = withSpec({ domain: { cpu: { model: "host-model" } } });
+    const verdict = checkTargetNodes(input({ vmi, nodes }));
+    expect(verdict.message).toBe(
+      "no node can take it: node-b: lacks label cpu-model-migration.node.kubevirt.io/Icelake-Server=true (host-model CPU of node-a)",
+    );
+    expect(verdict.hint).toBe(
+      "no other node offers the host-model CPU of node-a: give the VM a CPU model every node offers (spec.template.spec.domain.cpu.model), then kvmig restart db-0 -n prod",
+    );
+  });
+
+  it("errors when no node has the memory left, and says where to look", () => {
+    const room = { memory: "16Gi", cpu: "8", pods: "110" };
+    const nodes = ["node-a", "node-b", "node-c"].map((n) => ({
+      ...node(n),
+      status: { ...node(n).status, allocatable: room },
+    }));
+    // The typed Pod leaves out resources; placement reads them.
+    const launcher = {
+      metadata: { name: "virt-launcher-db-0-abcde", namespace: "prod" },
+      spec: {
+        nodeName: "node-a",
+        containers: [{ name: "compute", resources: { requests: { memory: "8Gi" } } }],
+      },
+    } as unknown as Pod;
+    const filler = (n: string): Pod =>
+      ({
+        metadata: { name: `filler-${n}`, namespace: "prod" },
+        spec: { nodeName: n, containers: [{ name: "c", resources: { requests: { memory: "12Gi" } } }] },
+        status: { phase: "Running" },
+      }) as unknown as Pod;
+    const verdict = checkTargetNodes(
+      input({ launcherPod: launcher, pods: [launcher, filler("node-b"), filler("node-c")], nodes }),
+    );
+    expect(verdict).toMatchObject({
+      status: "error",
+      message: "no node can take it: node-b, node-c: 4Gi memory free, needs 8Gi",
+      hint: "free memory on a node, or add one: kubectl describe node node-b shows what it runs",
+    });
+  });
+
+  it("names the taint a --target-node has that the VM does not tolerate", () => {
+    const nodes = [
+      node("node-a"),
+      {
+        ...node("node-b"),
+        spec: { taints: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" as const }] },
+      },
+    ];
+    expect(checkTargetNodes(input({ nodes, targetNode: "node-b" }))).toEqual({
+      check: "target-nodes",
+      status: "error",
+      message: "target node node-b cannot take it: taint dedicated=gpu:NoSchedule not tolerated",
+      hint: "pick another --target-node",
+    });
+    const refusing = checkTargetNodes(input({ nodes: [node("node-a"), nodes[1] as Node] }));
+    expect(refusing.hint).toBe(
+      "add a toleration for dedicated=gpu:NoSchedule to the VM (spec.template.spec.tolerations), or see kubectl describe node node-b",
+    );
+  });
+
+  it("warns, never passes silently, when the pods on the nodes could not be listed", () => {
+    expect(checkTargetNodes(input({ pods: undefined }))).toEqual({
+      check: "target-nodes",
+      status: "warning",
+      message:
+        "2 other schedulable nodes: node-b, node-c; what runs on the nodes was not counted: could not list pods",
+    });
+  });
+
+  it("sums up many nodes by reason in its message, and lists every node in its data", () => {
+    const nodes = [
+      node("node-a"),
+      ...Array.from({ length: 12 }, (_, i) => node(`w-${String(i).padStart(2, "0")}`, { cordoned: true })),
+      ...Array.from({ length: 3 }, (_, i) => node(`x-${i}`, { ready: false })),
+      node("gpu-1", { labels: { "kubevirt.io/schedulable": "false" } }),
+    ];
+    const verdict = checkTargetNodes(input({ nodes }));
+    expect(verdict.message).toBe(
+      "no node can take it: w-00, w-01, w-02 and 9 more: cordoned; x-0, x-1, x-2: not Ready; gpu-1: kubevirt.io/schedulable=false",
+    );
+    expect(verdict.nodes).toHaveLength(17);
+    expect(verdict.hint).toBe("uncordon one when its maintenance is over: kubectl uncordon w-00");
+  });
+
+  it("is an error when KubeVirt could not even render the target pod", () => {
+    const vmi = withSpec({ domain: { cpu: { model: "host-model" } } });
+    expect(checkTargetNodes(input({ vmi }))).toEqual({
+      check: "target-nodes",
+      status: "error",
+      message:
+        "no node can take it: the source node node-a has no host-model-cpu.node.kubevirt.io/<model> label, so KubeVirt cannot render the target pod of a host-model CPU",
+      hint: "check the node's labels: kubectl get node node-a --show-labels",
+    });
+  });
+
+  it("does not count the target pod of the migration in flight as a rival on its node", () => {
+    const vmi = withSpec({});
+    const target: Pod = {
+      metadata: {
+        name: "virt-launcher-db-0-target",
+        namespace: "prod",
+        labels: { "kubevirt.io/created-by": "vmi-uid", "kubevirt.io/migrationJobUID": "m-uid" },
+      },
+      spec: { nodeName: "node-b", containers: [] },
+      status: { phase: "Pending" },
+    };
+    const inFlight = {
+      ...migration("kvmig-db-0-abc12", "Scheduling"),
+      metadata: { name: "kvmig-db-0-abc12", uid: "m-uid" },
+    };
+    const nodes = [node("node-a"), node("node-b")];
+    expect(checkTargetNodes(input({ vmi, nodes, pods: [target], migrations: [inFlight] })).status).toBe("ok");
+    expect(checkTargetNodes(input({ vmi, nodes, pods: [target] })).message).toBe(
+      "no node can take it: node-b: already runs pod virt-launcher-db-0-target of this VM",
+    );
   });
 });
 

@@ -415,18 +415,31 @@ describe("the queued, connection-lost and cpu-mismatch scenarios", () => {
     expect(named(data, "VirtualMachineInstance", "checkout").status.phase).toBe("Running");
   });
 
-  it("cpu-mismatch: the launcher pod requires a host CPU model only its node has", () => {
+  it("cpu-mismatch: a host-model VM on the only node of its host CPU model", () => {
     const { data } = scenario("cpu-mismatch");
     const vmi = named(data, "VirtualMachineInstance", "legacy-erp");
+    expect(vmi.spec.domain.cpu.model).toBe("host-model");
+    // KubeVirt puts no host-model key on the first launcher pod; its migration targets get them.
     const selector = podOf(data, vmi).spec.nodeSelector as Record<string, string>;
-    expect(selector["host-model-cpu.node.kubevirt.io/Icelake-Server"]).toBe("true");
-    expect(vmi.spec.nodeSelector).toBeUndefined();
-    const matching = [...nodeLabels(data)].filter(([, l]) =>
-      Object.entries(selector).every(([k, v]) => l[k] === v),
+    expect(Object.keys(selector).filter((k) => /host-model|cpu-model-migration|cpu-feature/.test(k))).toEqual(
+      [],
     );
-    expect(matching.map(([n]) => n)).toEqual([vmi.status.nodeName]);
+    const labels = nodeLabels(data);
+    expect(labels.get(vmi.status.nodeName)?.["host-model-cpu.node.kubevirt.io/Icelake-Server"]).toBe("true");
+    const offering = [...labels].filter(
+      ([, l]) => l["cpu-model-migration.node.kubevirt.io/Icelake-Server"] === "true",
+    );
+    expect(offering.map(([n]) => n)).toEqual([vmi.status.nodeName]);
+    // Every node can take the features its own host model requires.
+    for (const [, l] of labels) {
+      for (const key of Object.keys(l).filter((k) =>
+        k.startsWith("host-model-required-features.node.kubevirt.io/"),
+      )) {
+        expect(l[`cpu-feature.node.kubevirt.io/${key.slice(key.indexOf("/") + 1)}`]).toBe("true");
+      }
+    }
     const portable = podOf(data, named(data, "VirtualMachineInstance", "portable-app")).spec.nodeSelector;
-    const everywhere = [...nodeLabels(data)].filter(([, l]) =>
+    const everywhere = [...labels].filter(([, l]) =>
       Object.entries(portable as Record<string, string>).every(([k, v]) => l[k] === v),
     );
     expect(everywhere).toHaveLength(3);

@@ -197,9 +197,19 @@ describe("failure scenarios, live", () => {
       (e) => e.reason === "NoSuitableNodesForHostModelMigration",
     );
     expect(warning.type).toBe("Warning");
+    // KubeVirt lists the target pod's cpu-feature and cpu-model-migration keys, sorted.
     expect(warning.message).toMatch(
-      /^Migration cannot proceed since no node is suitable to run the required CPU model \/ required features: map\[host-model-cpu\.node\.kubevirt\.io\/[\w-]+:true\]$/,
+      /^Migration cannot proceed since no node is suitable to run the required CPU model \/ required features: map\[(cpu-feature\.node\.kubevirt\.io\/[\w-]+:true )+cpu-model-migration\.node\.kubevirt\.io\/Icelake-Server:true\]$/,
     );
+    // The target pod asks for node-1's host model and required features, and its CPU vendor.
+    const target = (cluster.store.list(R.pod.storage, "erp") as Any[]).find(
+      (p) => p.metadata.labels["kubevirt.io/migrationJobUID"] === m.metadata.uid,
+    );
+    expect(target.spec.nodeSelector).toMatchObject({
+      "cpu-model-migration.node.kubevirt.io/Icelake-Server": "true",
+      "cpu-feature.node.kubevirt.io/vmx": "true",
+      "cpu-vendor.node.kubevirt.io/Intel": "true",
+    });
   });
 
   it("scale: N VMIs over several namespaces, a tenth outdated, all valid", async () => {

@@ -9,6 +9,11 @@ import { currentLauncherImage, effectiveConfig, matchingPolicy, migrationConfig 
 import { type ControllerRuntime, dig, R, statusOf, str } from "./runtime.js";
 
 export const migrationJobLabel = "kubevirt.io/migrationJobUID";
+const hostModelCpuPrefix = "host-model-cpu.node.kubevirt.io/";
+const hostModelFeaturePrefix = "host-model-required-features.node.kubevirt.io/";
+const migrationCpuPrefix = "cpu-model-migration.node.kubevirt.io/";
+const cpuFeaturePrefix = "cpu-feature.node.kubevirt.io/";
+const cpuVendorPrefix = "cpu-vendor.node.kubevirt.io/";
 export const migrationTargetNodeLabel = "kubevirt.io/migrationTargetNodeName";
 const evacuationAnnotation = "kubevirt.io/evacuationMigration";
 const workloadUpdateAnnotation = "kubevirt.io/workloadUpdateMigration";
@@ -324,6 +329,7 @@ export class MigrationController {
       );
       if (compute) compute.image = image;
     }
+    this.addCpuSelectors(vmi, source, spec.nodeSelector as Record<string, string>);
     this.checkHostModel(vmi, (spec.nodeSelector ?? {}) as Record<string, string>);
     const labels: Record<string, string> = {
       ...source.metadata.labels,
@@ -349,14 +355,41 @@ export class MigrationController {
     });
   }
 
-  /** A host-model CPU (or required CPU features) that no other node offers: KubeVirt warns on the VMI. */
+  /**
+   * The CPU keys createTargetPod adds. A host-model CPU may only go where the source node's host
+   * model runs (prepareNodeSelectorForHostCpuModel): once the VM has migrated, the source pod
+   * already carries those keys and they stay; else the source node's
+   * `host-model-cpu.node.kubevirt.io/<model>` becomes `cpu-model-migration.node.kubevirt.io/<model>`
+   * and each `host-model-required-features.node.kubevirt.io/<f>` becomes
+   * `cpu-feature.node.kubevirt.io/<f>`. Since v1.8 any VM also keeps the source node's CPU vendor.
+   */
+  private addCpuSelectors(vmi: SimObject, source: SimObject, selector: Record<string, string>): void {
+    const node = this.rt.peek(R.node, undefined, str(vmi, "status", "nodeName") ?? "");
+    const labels = node?.metadata.labels ?? {};
+    if (str(vmi, "spec", "domain", "cpu", "model") === "host-model") {
+      const migrated = Object.keys(
+        (dig(source, "spec", "nodeSelector") ?? {}) as Record<string, string>,
+      ).some((key) => key.includes(cpuFeaturePrefix) || key.includes(migrationCpuPrefix));
+      if (!migrated) {
+        for (const [key, value] of Object.entries(labels)) {
+          if (key.startsWith(hostModelCpuPrefix))
+            selector[migrationCpuPrefix + key.slice(hostModelCpuPrefix.length)] = value;
+          if (key.startsWith(hostModelFeaturePrefix))
+            selector[cpuFeaturePrefix + key.slice(hostModelFeaturePrefix.length)] = value;
+        }
+      }
+    }
+    if (!Object.keys(selector).some((key) => key.startsWith(cpuVendorPrefix))) {
+      const vendor = Object.keys(labels).find((key) => key.startsWith(cpuVendorPrefix));
+      if (vendor) selector[vendor] = "true";
+    }
+  }
+
+  /** A host-model CPU (or its required features) that no other node offers: KubeVirt warns on the VMI. */
   private checkHostModel(vmi: SimObject, selector: Record<string, string>): void {
+    if (str(vmi, "spec", "domain", "cpu", "model") !== "host-model") return;
     const required = Object.entries(selector)
-      .filter(
-        ([key]) =>
-          key.startsWith("host-model-cpu.node.kubevirt.io/") ||
-          key.startsWith("cpu-feature.node.kubevirt.io/"),
-      )
+      .filter(([key]) => key.startsWith(migrationCpuPrefix) || key.startsWith(cpuFeaturePrefix))
       .sort(([a], [b]) => a.localeCompare(b));
     if (required.length === 0) return;
     const source = str(vmi, "status", "nodeName");

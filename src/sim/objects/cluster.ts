@@ -190,7 +190,11 @@ export function node(desc: NodeDescription, random: Random): Json {
     labels[`cpu-model-migration.node.kubevirt.io/${model}`] = "true";
   }
   labels[`cpu-model-migration.node.kubevirt.io/${hostModel}`] = "true";
-  for (const feature of defaultCpuFeatures) labels[`cpu-feature.node.kubevirt.io/${feature}`] = "true";
+  // A node supports the features its own host model requires, so a host-model VM can always
+  // migrate to a node of the same CPU (KubeVirt's target pod requires them as cpu-feature keys).
+  for (const feature of [...defaultCpuFeatures, ...defaultHostModelRequiredFeatures]) {
+    labels[`cpu-feature.node.kubevirt.io/${feature}`] = "true";
+  }
   for (const feature of defaultHostModelRequiredFeatures) {
     labels[`host-model-required-features.node.kubevirt.io/${feature}`] = "true";
   }

@@ -66,7 +66,8 @@ export interface VmDescription {
   evacuationNodeName?: string;
   /**
    * Node selector entries only the launcher pod carries (not the VM template), as virt-controller
-   * adds them, e.g. `host-model-cpu.node.kubevirt.io/<model>: "true"` for a host-model CPU.
+   * renders them, e.g. `machine-type.node.kubevirt.io/pc-q35-rhel9.6.0: "true"`. (Host-model CPU
+   * keys are never on the first launcher pod: KubeVirt adds them to migration target pods.)
    */
   launcherNodeSelector?: Record<string, string>;
 }
