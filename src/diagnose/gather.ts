@@ -13,6 +13,8 @@ import type {
   VirtualMachine,
   VirtualMachineInstance,
 } from "../k8s/types.js";
+import { countsTowardsLimits } from "../migration/pending.js";
+import { isUnfinished, readClusterMigrations } from "./cluster-migrations.js";
 import { eventTime, handlerPodSelector, migrationJobLabel } from "./evidence.js";
 import { eventsAbout, launcherImageOf, newestTimestamp, sortByTime } from "./snapshot-parts.js";
 import type { ApiRejection, ContainerLog, MissingEvidence, Snapshot } from "./types.js";
@@ -245,12 +247,23 @@ export async function gatherSnapshot(kube: KubeClient, target: GatherTarget, now
     valueOr(podsRead, [], `virt-launcher pods of ${vmName}`, missing),
     (p) => p.metadata.creationTimestamp,
   );
-  const logs = await readLogs(kube, namespace, podsToRead(vmi, pods), missing);
-
   const migrations = sortByTime(
     valueOr(migrationsRead, [], `VirtualMachineInstanceMigrations of ${vmName}`, missing),
     (m) => m.metadata.creationTimestamp,
   );
+  const waiting = migrations.some((m) => isUnfinished(m) && !countsTowardsLimits(m));
+  const [logs, clusterRead] = await Promise.all([
+    readLogs(kube, namespace, podsToRead(vmi, pods), missing),
+    waiting ? settle(readClusterMigrations(kube)) : undefined,
+  ]);
+  const clusterMigrations =
+    clusterRead &&
+    valueOr(
+      clusterRead,
+      undefined,
+      "the unfinished migrations of the cluster (for the parallel limits)",
+      missing,
+    );
   const events = eventsAbout(valueOr(eventsRead, [], `events in ${namespace}`, missing), {
     namespace,
     vmName,
@@ -283,6 +296,7 @@ export async function gatherSnapshot(kube: KubeClient, target: GatherTarget, now
     vm,
     vmi,
     migrations,
+    clusterMigrations,
     pods,
     handlerPods: valueOr(handlersRead, [], `virt-handler pods in ${kubevirtNamespace}`, missing),
     events,

@@ -56,6 +56,12 @@ export interface Snapshot {
   readonly vmi?: VirtualMachineInstance | undefined;
   /** The VMIMs of this VMI (label kubevirt.io/vmi-name), oldest first by creationTimestamp. */
   readonly migrations: readonly VirtualMachineInstanceMigration[];
+  /**
+   * The unfinished VMIMs of every namespace (what the parallel limits count), each running one
+   * with its source node in status.migrationState (from its VMI where the VMIM lacks it); read
+   * live only while this VM has a migration waiting, absent otherwise.
+   */
+  readonly clusterMigrations?: readonly VirtualMachineInstanceMigration[] | undefined;
   /** The VMI's virt-launcher pods (source and targets). */
   readonly pods: readonly Pod[];
   /**

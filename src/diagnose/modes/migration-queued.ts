@@ -4,7 +4,9 @@
 // `parallelOutboundMigrationsPerNode` outbound ones, or when the VMI still has more than one
 // active launcher pod (facts §c "Parallel limits"). The only trace of the first two is a
 // virt-controller log line, so the counts come from that line when it was read, else from the
-// VMIMs in the snapshot (a live snapshot holds only this VM's, which cannot show a full queue).
+// cluster's unfinished VMIMs (a live snapshot reads them while a migration waits), else from the
+// VMIMs in the snapshot. Which limit is full decides the fix: raising the cluster's limit does
+// nothing for a source node that already sends its maximum.
 
 import type { Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
@@ -198,8 +200,13 @@ function limitsFinding(
   const clusterLimit = settings.parallelMigrationsPerCluster;
   const nodeLimit = settings.parallelOutboundMigrationsPerNode;
   const sourceNode = s.vmi?.status?.nodeName ?? migration.status?.migrationState?.sourceNode;
-  const others = s.migrations.filter((m) => vmiNameOf(m) !== s.vmName);
-  const running = s.migrations.filter((m) => countedPhases.has(m.status?.phase ?? ""));
+  // Read from the cluster: every namespace's unfinished migrations, so zero others is a count too.
+  const read = s.clusterMigrations !== undefined;
+  const all = s.clusterMigrations ?? s.migrations;
+  const own = (m: VirtualMachineInstanceMigration) =>
+    vmiNameOf(m) === s.vmName && (m.metadata.namespace ?? s.namespace) === s.namespace;
+  const others = all.filter((m) => !own(m));
+  const running = all.filter((m) => countedPhases.has(m.status?.phase ?? ""));
   const outbound = sourceNode
     ? running.filter((m) => m.status?.migrationState?.sourceNode === sourceNode)
     : [];
@@ -209,7 +216,7 @@ function limitsFinding(
   const nodeFull = sourceNode !== undefined && outbound.length >= nodeLimit;
 
   // Other VMs' migrations were read and they leave room: the queue is not what holds this one.
-  if (!lastLog && others.length > 0 && !clusterFull && !nodeFull) return undefined;
+  if (!lastLog && (read || others.length > 0) && !clusterFull && !nodeFull) return undefined;
   // Migrations take minutes; a wait far longer than that with no sign of a full queue is a
   // migration that is not going to start by itself (stuck-migration says so).
   if (!lastLog && !clusterFull && !nodeFull && age >= queuedAtMostSeconds) return undefined;
@@ -230,15 +237,17 @@ function limitsFinding(
     },
   ];
   if (lastLog) evidence.push(logEvidence(lastLog.line));
-  if (others.length > 0) {
+  if (read || others.length > 0) {
+    const where = (m: VirtualMachineInstanceMigration) =>
+      m.metadata.namespace && m.metadata.namespace !== s.namespace ? `${m.metadata.namespace}/` : "";
     evidence.push({
       object: "VirtualMachineInstanceMigrations",
       field: "status.phase",
-      text: `${running.length} running in the cluster (limit ${clusterLimit})${sourceNode ? `, ${outbound.length} outbound from ${sourceNode} (limit ${nodeLimit})` : ""}: ${running.map((m) => `${m.metadata.name} (${vmiNameOf(m)}, ${m.status?.phase})`).join(", ") || "none"}`,
+      text: `${running.length} running in the cluster (limit ${clusterLimit})${sourceNode ? `, ${outbound.length} outbound from ${sourceNode} (limit ${nodeLimit})` : ""}: ${running.map((m) => `${where(m)}${m.metadata.name} (${vmiNameOf(m)}, ${m.status?.phase})`).join(", ") || "none"}`,
     });
   }
   const notChecked: string[] = [];
-  if (others.length === 0 && !lastLog) {
+  if (!read && others.length === 0 && !lastLog) {
     notChecked.push(
       "the running migrations of other VMs (the snapshot holds only this VM's migrations), so the counts against the limits",
     );
@@ -248,16 +257,24 @@ function limitsFinding(
   }
   if (!s.kubevirt) notChecked.push("the KubeVirt resource (the limits shown are KubeVirt's defaults)");
   const confidence = lastLog || clusterFull || nodeFull ? "high" : "low";
+  // The limit that holds it: virt-controller's own line says which; else the counts do.
+  const full = lastLog ? lastLog.kind : clusterFull && nodeFull ? "both" : nodeFull ? "node" : "cluster";
+  const nodeText = `the source node ${sourceNode ?? ""} already has ${lastLog?.count ?? outbound.length} outbound migrations (limit ${nodeLimit})`;
+  const clusterText = `the cluster already runs ${lastLog?.count ?? running.length} migrations (limit ${clusterLimit})`;
   const which =
-    lastLog?.kind === "node" || (!lastLog && nodeFull && !clusterFull)
-      ? `the source node ${sourceNode ?? ""} already has ${lastLog?.count ?? outbound.length} outbound migrations (limit ${nodeLimit})`
-      : lastLog || clusterFull
-        ? `the cluster already runs ${lastLog?.count ?? running.length} migrations (limit ${clusterLimit})`
-        : `no other cause was found; the most likely one is the parallel limits (${clusterLimit} per cluster, ${nodeLimit} outbound per node), which virt-controller enforces without an event`;
+    full === "node"
+      ? nodeText
+      : full === "both"
+        ? `${clusterText}, and ${nodeText}`
+        : lastLog || clusterFull
+          ? clusterText
+          : `no other cause was found; the most likely one is the parallel limits (${clusterLimit} per cluster, ${nodeLimit} outbound per node), which virt-controller enforces without an event`;
   const raise =
-    lastLog?.kind === "node" || (!lastLog && nodeFull && !clusterFull)
+    full === "node"
       ? { parallelOutboundMigrationsPerNode: nodeLimit + 1 }
-      : { parallelMigrationsPerCluster: clusterLimit + 1 };
+      : full === "both"
+        ? { parallelMigrationsPerCluster: clusterLimit + 1, parallelOutboundMigrationsPerNode: nodeLimit + 1 }
+        : { parallelMigrationsPerCluster: clusterLimit + 1 };
   return {
     id,
     title,

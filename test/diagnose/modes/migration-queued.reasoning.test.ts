@@ -423,7 +423,40 @@ describe("migration-queued reasoning", () => {
       );
     });
 
-    it("both full: the cluster is named", () => {
+    it("the cluster's migrations read live (issue 19): the per-node limit named and raised, not the cluster's", () => {
+      // Only this VM's VMIMs in the snapshot; the cluster-wide read holds another VM's migration
+      // from node-1 in another namespace: 1 of 5 in the cluster, 2 of 2 outbound from node-1.
+      const elsewhere = [
+        { ...other("mig-a", "vm-a", "Running", "node-1"), metadata: { name: "mig-a", namespace: "batch" } },
+        { ...other("mig-b", "vm-b", "Scheduled", "node-1"), metadata: { name: "mig-b", namespace: "batch" } },
+      ] as VirtualMachineInstanceMigration[];
+      const q = pending(300);
+      const f = detectOne(snap({ vmi: onNode1, migrations: [q], clusterMigrations: [...elsewhere, q] }));
+      expect(f.confidence).toBe("high");
+      expect(f.summary).toContain(": the source node node-1 already has 2 outbound migrations (limit 2).");
+      expect(f.fix.commands[2]).toBe(raiseNode(3));
+      expect(f.notChecked).toEqual(["the KubeVirt resource (the limits shown are KubeVirt's defaults)"]);
+      expect(f.evidence[2]?.text).toBe(
+        "2 running in the cluster (limit 5), 2 outbound from node-1 (limit 2): batch/mig-a (vm-a, Running), batch/mig-b (vm-b, Scheduled)",
+      );
+      // Without the live read, the same snapshot can only guess, with low confidence.
+      const guess = detectOne(snap({ vmi: onNode1, migrations: [q] }));
+      expect(guess.confidence).toBe("low");
+    });
+
+    it("the cluster's migrations read live and leaving room: the queue is not what holds it", () => {
+      const q = pending(300);
+      const room = [other("mig-a", "vm-a", "Running", "node-2")];
+      expect(
+        migrationQueued.detect(snap({ vmi: onNode1, migrations: [q], clusterMigrations: [...room, q] })),
+      ).toEqual([]);
+      // None at all running in the cluster is a count too.
+      expect(migrationQueued.detect(snap({ vmi: onNode1, migrations: [q], clusterMigrations: [q] }))).toEqual(
+        [],
+      );
+    });
+
+    it("both full: both are named, and both raised (raising one alone would not start it)", () => {
       const others = [
         other("mig-a", "vm-a", "Running", "node-1"),
         other("mig-b", "vm-b", "Running", "node-1"),
@@ -435,8 +468,12 @@ describe("migration-queued reasoning", () => {
           kubevirt: kubevirt({ parallelMigrationsPerCluster: 2 }),
         }),
       );
-      expect(f.summary).toContain("the cluster already runs 2 migrations (limit 2)");
-      expect(f.fix.commands[2]).toBe(raiseCluster(3));
+      expect(f.summary).toContain(
+        ": the cluster already runs 2 migrations (limit 2), and the source node node-1 already has 2 outbound migrations (limit 2).",
+      );
+      expect(f.fix.commands[2]).toBe(
+        `kubectl patch kubevirt kubevirt -n kubevirt --type merge -p '{"spec":{"configuration":{"migrations":{"parallelMigrationsPerCluster":3,"parallelOutboundMigrationsPerNode":3}}}}'`,
+      );
     });
 
     it("other VMs' migrations read with none running: the list says none", () => {
