@@ -33,11 +33,23 @@ export interface RestartFlags {
   timeoutMs: number;
 }
 
-/** When the VMI started running: its Running transition, else its creation. */
-function runningSince(vmi: VirtualMachineInstance): number | undefined {
-  const stamp =
-    vmi.status?.phaseTransitionTimestamps?.find((t) => t.phase === "Running")?.phaseTransitionTimestamp ??
-    vmi.metadata.creationTimestamp;
+/**
+ * When the VMI arrived on the node it runs on: the end of the migration that brought it there
+ * (its phase stays Running through a migration, so the Running transition is when it first ran,
+ * wherever that was), else its Running transition, else its creation.
+ */
+function onNodeSince(vmi: VirtualMachineInstance): number | undefined {
+  const state = vmi.status?.migrationState;
+  const migratedHere =
+    state?.completed === true &&
+    state.failed !== true &&
+    state.endTimestamp !== undefined &&
+    state.targetNode !== undefined &&
+    state.targetNode === vmi.status?.nodeName;
+  const stamp = migratedHere
+    ? state.endTimestamp
+    : (vmi.status?.phaseTransitionTimestamps?.find((t) => t.phase === "Running")?.phaseTransitionTimestamp ??
+      vmi.metadata.creationTimestamp);
   const ms = Date.parse(stamp ?? "");
   return Number.isNaN(ms) ? undefined : ms;
 }
@@ -99,7 +111,7 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
   }
 
   const node = vmi.status?.nodeName ?? "no node";
-  const since = runningSince(vmi);
+  const since = onNodeSince(vmi);
   const image = vmi.status?.launcherContainerImageVersion;
   const outdated = vmi.metadata.labels?.[outdatedLauncherImageLabel] !== undefined;
   const c = ctx.io.errColors;

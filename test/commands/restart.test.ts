@@ -3,6 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { restartRefusal } from "../../src/commands/restart.js";
 import { ApiError, ExitCode, type KvmigError } from "../../src/errors.js";
+import { fakeKube } from "../helpers/fake-kube.js";
+import { runCli } from "../helpers/test-context.js";
 
 const conflict = (why: string) =>
   new ApiError(
@@ -54,5 +56,77 @@ describe("restartRefusal", () => {
   it("anything else passes through unchanged", () => {
     const other = new ApiError("etcdserver: request timed out", 500, "InternalError", 1);
     expect(restartRefusal(other, "prod", "db")).toBe(other);
+  });
+});
+
+describe("restart: how long the VM has been on its node", () => {
+  // The fake clock stands at 2026-11-25T12:00:00Z.
+  const vmi = (status: Record<string, unknown>) => ({
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachineInstance",
+    metadata: {
+      name: "db",
+      namespace: "prod",
+      creationTimestamp: "2026-11-15T12:00:00Z",
+      ownerReferences: [{ kind: "VirtualMachine", name: "db" }],
+    },
+    status: {
+      phase: "Running",
+      nodeName: "node-3",
+      phaseTransitionTimestamps: [{ phase: "Running", phaseTransitionTimestamp: "2026-11-15T12:00:30Z" }],
+      ...status,
+    },
+  });
+
+  async function runningLine(status: Record<string, unknown>): Promise<string | undefined> {
+    const kube = fakeKube(
+      {
+        get: (async (resource: string) =>
+          resource === "vm"
+            ? {
+                apiVersion: "kubevirt.io/v1",
+                kind: "VirtualMachine",
+                metadata: { name: "db", namespace: "prod" },
+              }
+            : vmi(status)) as never,
+        findKubeVirt: async () => undefined,
+        restart: async () => {},
+      },
+      { namespace: "prod" },
+    );
+    const { code, stderr } = await runCli(["restart", "db", "--dry-run"], { kube });
+    expect(code).toBe(0);
+    return stderr.split("\n").find((line) => line.startsWith("  running on"));
+  }
+
+  it("since the migration that brought it there ended, not since the VMI started (10 days before)", async () => {
+    const line = await runningLine({
+      migrationState: {
+        sourceNode: "node-1",
+        targetNode: "node-3",
+        startTimestamp: "2026-11-25T09:59:00Z",
+        endTimestamp: "2026-11-25T10:00:00Z",
+        completed: true,
+      },
+    });
+    expect(line).toBe("  running on node-3 for 120m, phase Running");
+  });
+
+  it("since it started running when its last migration failed (it never left) or went elsewhere", async () => {
+    const failed = {
+      sourceNode: "node-3",
+      targetNode: "node-1",
+      endTimestamp: "2026-11-25T10:00:00Z",
+      completed: false,
+      failed: true,
+    };
+    expect(await runningLine({ migrationState: failed })).toBe("  running on node-3 for 9d, phase Running");
+    expect(await runningLine({})).toBe("  running on node-3 for 9d, phase Running");
+  });
+
+  it("since its creation when it has no Running transition", async () => {
+    expect(await runningLine({ phaseTransitionTimestamps: [] })).toBe(
+      "  running on node-3 for 10d, phase Running",
+    );
   });
 });
