@@ -200,7 +200,7 @@ export function checkNetworks(input: PreflightInput): Verdict {
       status: "error",
       // A qualified reference (`infra/br-ext`) names its own namespace.
       message: `NetworkAttachmentDefinition ${missing.map((ref) => (ref.includes("/") ? `${ref} not found` : `${ref} not found in ${input.namespace}`)).join(", ")}; the target pod cannot start`,
-      hint: `create it: kubectl get network-attachment-definitions -A, then kubectl apply -n ${input.namespace} -f <nad.yaml>`,
+      hint: `create it: ${commandLine(["kubectl", "get", "network-attachment-definitions", "-A"])}, then ${commandLine(["kubectl", "apply", "-n", input.namespace, "-f", "NAD.yaml"])}`,
     };
   }
   return {
@@ -294,7 +294,7 @@ export function checkTargetNodes(input: PreflightInput): Verdict {
         check: "target-nodes",
         status: "error",
         message: `target node ${input.targetNode} does not exist`,
-        hint: "kubectl get nodes",
+        hint: commandLine(["kubectl", "get", "nodes"]),
       };
     }
     if (input.targetNode === source) {

@@ -378,7 +378,7 @@ describe("checkNetworks", () => {
       check: "networks",
       status: "error",
       message: "NetworkAttachmentDefinition vlan-20 not found in prod; the target pod cannot start",
-      hint: "create it: kubectl get network-attachment-definitions -A, then kubectl apply -n prod -f <nad.yaml>",
+      hint: "create it: kubectl get network-attachment-definitions -A, then kubectl apply -n prod -f NAD.yaml",
     });
   });
 
