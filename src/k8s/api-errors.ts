@@ -21,6 +21,11 @@ export interface RequestInfo {
   path: string;
   server: string;
   context: string;
+  /**
+   * Whether the kubeconfig names a CA for the server (certificate-authority or -data); without
+   * one, the system's CAs are all that can vouch for it.
+   */
+  kubeconfigCa?: boolean | undefined;
 }
 
 /** A request path taken apart, the way the API server's RequestInfo resolver does it. */
@@ -248,6 +253,15 @@ const tlsErrorCodes: ReadonlySet<string> = new Set([
   "EPROTO",
 ]);
 
+/** The chain of the server's certificate ends at no CA that was trusted (rather than expired, or for another host). */
+const untrustedCodes: ReadonlySet<string> = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+]);
+
 /** A TLS verification failure (a certificate the kubeconfig does not trust): never worth a retry. */
 export function isTlsVerificationCode(code: string): boolean {
   return tlsErrorCodes.has(code) || code.startsWith("ERR_SSL") || code.includes("CERT");
@@ -272,10 +286,12 @@ export function errorFromNetwork(error: unknown, request: RequestInfo): KvmigErr
     });
   }
   if (typeof code === "string" && isTlsVerificationCode(code)) {
-    return new ConnectionError(`TLS verification failed for ${where}: ${detail}`, {
-      hint: "the certificate-authority in your kubeconfig does not match the server's certificate; fix the cluster's certificate-authority(-data) entry, or point --context at the right cluster (--insecure-skip-tls-verify skips the check, insecurely)",
-      cause: error,
-    });
+    // With no CA in the kubeconfig there is nothing in it to "not match": say what is missing.
+    const hint =
+      request.kubeconfigCa === false && untrustedCodes.has(code)
+        ? `the server's certificate is not signed by a CA this system trusts, and the kubeconfig has no certificate-authority(-data) for its cluster; add the cluster's CA there (certificate-authority-data, or certificate-authority: FILE), or point --context at the right cluster (--insecure-skip-tls-verify skips the check, insecurely)`
+        : "the certificate-authority in your kubeconfig does not match the server's certificate; fix the cluster's certificate-authority(-data) entry, or point --context at the right cluster (--insecure-skip-tls-verify skips the check, insecurely)";
+    return new ConnectionError(`TLS verification failed for ${where}: ${detail}`, { hint, cause: error });
   }
   return new ConnectionError(`lost the connection to ${where}: ${detail}`, {
     hint: `the network or the API server dropped the request; run again, and if it repeats ${check}`,

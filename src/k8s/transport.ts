@@ -133,6 +133,7 @@ export class Transport {
       path: `${req.path}${this.url(req).search}`,
       server: this.config.server,
       context: this.config.context,
+      kubeconfigCa: hasCa(this.config.tls.ca),
     };
   }
 
@@ -456,4 +457,9 @@ function lineStream(
       response.destroy();
     },
   };
+}
+
+/** A CA given in the kubeconfig (client-node reads certificate-authority files into `ca`). */
+function hasCa(ca: TlsSettings["ca"]): boolean {
+  return ca !== undefined && ca.length > 0;
 }

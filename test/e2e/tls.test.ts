@@ -54,6 +54,23 @@ describe("TLS verification", () => {
     expect(rest).toEqual([]);
   });
 
+  it("a kubeconfig with no CA for the cluster: refused, exit 1, and the hint says the CA is missing", async () => {
+    const env = kubeconfig((c) => {
+      delete c["certificate-authority-data"];
+    });
+    const result = await runKvmig(["version"], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    const [error, hint, ...rest] = lines(result.stderr);
+    expect(error).toMatch(
+      /^error: TLS verification failed for the API server at https:\/\/127\.0\.0\.1:\d+ \(context "sim-admin"\): /,
+    );
+    expect(hint).toBe(
+      "hint: the server's certificate is not signed by a CA this system trusts, and the kubeconfig has no certificate-authority(-data) for its cluster; add the cluster's CA there (certificate-authority-data, or certificate-authority: FILE), or point --context at the right cluster (--insecure-skip-tls-verify skips the check, insecurely)",
+    );
+    expect(rest).toEqual([]);
+  });
+
   it("--insecure-skip-tls-verify: the same kubeconfig works, and a warning says verification is off", async () => {
     const other = await createTestPki("someone-else");
     const env = kubeconfig((c) => {

@@ -1,6 +1,7 @@
 // The error mapping, end to end: a loopback HTTPS server answers with the API server's own
 // Status bodies (or fails below HTTP), and each error keeps the server's message, gets a hint
 // naming what was refused or missing, and the exit code of the spec's table.
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Clock, systemClock } from "../../src/clock.js";
@@ -252,6 +253,32 @@ describe("failures below HTTP name the server URL and the context", () => {
     );
     expect(error.hint).toBe(
       "the certificate-authority in your kubeconfig does not match the server's certificate; fix the cluster's certificate-authority(-data) entry, or point --context at the right cluster (--insecure-skip-tls-verify skips the check, insecurely)",
+    );
+    expect(exitCodeOf(error)).toBe(1);
+  });
+
+  it("TLS: a kubeconfig with no CA at all is told so, not that its CA 'does not match'; exit 1", async () => {
+    // The same cluster entry without certificate-authority-data: only the system's CAs are asked.
+    const dir = tempDir();
+    const path = writeKubeconfig(dir, {
+      server: server.url,
+      caPem: "",
+      token: "secret-token",
+      context: "lab",
+    });
+    writeFileSync(path, readFileSync(path, "utf8").replace(/^ *certificate-authority-data:.*\n/m, ""));
+    expect(readFileSync(path, "utf8")).not.toContain("certificate-authority");
+    const noCa = await connect(
+      { kubeconfig: path },
+      { env: {}, clock: systemClock, userAgent: "kvmig-test" },
+    );
+    const error = await failure(noCa.serverVersion());
+    noCa.close();
+    expect(error.message).toMatch(
+      new RegExp(`^TLS verification failed for the API server at ${server.url} \\(context "lab"\\): .+`),
+    );
+    expect(error.hint).toBe(
+      "the server's certificate is not signed by a CA this system trusts, and the kubeconfig has no certificate-authority(-data) for its cluster; add the cluster's CA there (certificate-authority-data, or certificate-authority: FILE), or point --context at the right cluster (--insecure-skip-tls-verify skips the check, insecurely)",
     );
     expect(exitCodeOf(error)).toBe(1);
   });
