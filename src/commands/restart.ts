@@ -146,7 +146,7 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
     await writeData(
       ctx.io,
       ctx.io.mode,
-      { vm: flags.vm, namespace, outcome: "dry-run", node, force: flags.force },
+      { vm: flags.vm, namespace, outcome: "dry-run", node: vmi.status?.nodeName ?? null, force: flags.force },
       () => ctx.io.out(`dry run: the API server accepted restarting ${where}; nothing was changed`),
     );
     return;
@@ -159,7 +159,14 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
     } catch (error) {
       throw restartRefusal(error, namespace, flags.vm);
     }
-    await writeData(ctx.io, ctx.io.mode, { vm: flags.vm, namespace, outcome: "requested", node }, () =>
+    const requested = {
+      vm: flags.vm,
+      namespace,
+      outcome: "requested",
+      node: vmi.status?.nodeName ?? null,
+      force: flags.force,
+    };
+    await writeData(ctx.io, ctx.io.mode, requested, () =>
       ctx.io.out(
         `VM ${where} was scheduled to restart; follow it with: ${commandLine(["kubectl", "get", "vmi", flags.vm, "-n", namespace, "-w"])}`,
       ),

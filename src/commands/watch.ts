@@ -72,6 +72,7 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
     timeoutMs: flags.timeoutMs,
     prometheusUrl: flags.prometheusUrl,
     showEvents: true,
+    started: false,
   });
 }
 
