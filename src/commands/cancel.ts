@@ -13,6 +13,7 @@ import { isOutcomeUnknown } from "../k8s/retry.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { followMigration } from "./follow.js";
+import { outageNotices } from "./outage-notice.js";
 import type { CancelOptions } from "./tree.js";
 import { listMigrationsOf, readVm } from "./vm-lookup.js";
 import { vmOrPick } from "./vm-picker.js";
@@ -141,20 +142,12 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
       throw error;
     }
   }
-  // In the data: when an earlier cancel requested the abort (this run then sent nothing), or null.
-  const alreadyRequestedAt = requestedAt ?? null;
   if (flags.dryRun) {
-    await writeData(
-      ctx.io,
-      ctx.io.mode,
-      result("dry-run", { migration: name, phase, alreadyRequestedAt }),
-      () =>
-        outProse(
-          ctx.io,
-          requestedAt
-            ? `dry run: the abort of migration ${name} (${phase}) was already requested at ${requestedAt}; nothing was changed`
-            : `dry run: would delete migration ${name} (${phase}) to cancel it; nothing was changed`,
-        ),
+    await writeData(ctx.io, ctx.io.mode, result("dry-run", { migration: name, phase }), () =>
+      outProse(
+        ctx.io,
+        `dry run: would delete migration ${name} (${phase}) to cancel it; nothing was changed`,
+      ),
     );
     return;
   }
@@ -162,11 +155,8 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     ? `the abort of migration ${name} (${phase}) was already requested at ${requestedAt}`
     : `abort requested: migration ${name} (${phase}) is being cancelled`;
   if (!flags.wait) {
-    await writeData(
-      ctx.io,
-      ctx.io.mode,
-      result("requested", { migration: name, phase, alreadyRequestedAt }),
-      () => outProse(ctx.io, requested),
+    await writeData(ctx.io, ctx.io.mode, result("requested", { migration: name, phase }), () =>
+      outProse(ctx.io, requested),
     );
     evacuationHint();
     return;
@@ -187,6 +177,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     clock: ctx.clock,
     onChange: () => {},
     debug: ctx.debug,
+    outage: outageNotices(ctx, kube),
   });
   const view = end.view;
   const node = view.vmiNode ?? vmi?.status?.nodeName ?? null;
@@ -214,13 +205,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   await writeData(
     ctx.io,
     ctx.io.mode,
-    result(outcome, {
-      migration: name,
-      phase,
-      alreadyRequestedAt,
-      abortStatus: view.abortStatus ?? null,
-      node,
-    }),
+    result(outcome, { migration: name, phase, abortStatus: view.abortStatus ?? null, node }),
     () => {
       if (outcome === "aborted")
         outProse(

@@ -12,6 +12,7 @@ import { failureText } from "../migration/state.js";
 import { kvmigCommand } from "../util/shell.js";
 import { followMigration } from "./follow.js";
 import { FollowRenderer, migrationJson, summaryLines } from "./migration-render.js";
+import { outageNotices } from "./outage-notice.js";
 
 export interface FollowTarget {
   namespace: string;
@@ -20,8 +21,6 @@ export interface FollowTarget {
   timeoutMs: number;
   prometheusUrl?: string | undefined;
   showEvents: boolean;
-  /** Whether this run started the migration (migrate), or found it running (watch; a migrate that followed one in flight). */
-  started: boolean;
 }
 
 /** Follows to the end, prints the summary (or JSON) and chooses the exit code. Shared with watch. */
@@ -47,6 +46,7 @@ export async function followAndReport(
       prometheusUrl: target.prometheusUrl,
       onChange: (view, change) => renderer.onChange(view, change),
       debug: ctx.debug,
+      outage: outageNotices(ctx, kube, progress),
     });
   } finally {
     renderer.stop();
@@ -55,8 +55,7 @@ export async function followAndReport(
   const now = new Date(ctx.clock.now()).toISOString();
   const view = end.view;
   const findings = view.outcome === "failed" ? await topFindings(kube, ctx, target, now) : [];
-  const data = { ...migrationJson(view, now, findings), started: target.started };
-  await writeData(ctx.io, ctx.io.mode, data, () => {
+  await writeData(ctx.io, ctx.io.mode, migrationJson(view, now, findings), () => {
     for (const line of summaryLines(view, ctx.io, now)) ctx.io.out(line);
     if (findings.length > 0) {
       ctx.io.out("  findings");

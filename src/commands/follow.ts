@@ -2,12 +2,15 @@
 // the source launcher's `compute` log (or Prometheus) for progress, and a periodic "why is it
 // Pending" look. Everything flows into the pure reducer (migration/state.ts); the caller renders.
 // Ctrl-C and --timeout stop the following only; the migration itself is never touched here.
+// The watches ride out an API server that is away (k8s/watch.ts) until then, telling the outage
+// through `outage`: a follow never gives up on its own before its --timeout.
 
 import type { Clock } from "../clock.js";
 import { timeLimit } from "../duration.js";
 import { describeError, KvmigError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { kubevirtVersionOfLauncherImage, launcherKubeVirtVersion } from "../k8s/launcher-image.js";
+import type { ApiOutage } from "../k8s/outage.js";
 import type { Event, KubeVirt, Pod, VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { explainPending, type PendingReason } from "../migration/pending.js";
 import { limitsOf } from "../migration/preflight.js";
@@ -34,6 +37,8 @@ export interface FollowOptions {
   pendingAfterMs?: number | undefined;
   onChange(view: MigrationView, change: FollowChange): void;
   debug?: ((line: string) => void) | undefined;
+  /** Where the watches tell an API outage they ride out (outage-notice.ts); untold without. */
+  outage?: ApiOutage | undefined;
 }
 
 export type FollowEnd = { kind: "done" | "timeout" | "interrupted"; view: MigrationView };
@@ -127,7 +132,7 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
     }
   };
 
-  const watchOptions = { namespace, signal: stop.signal };
+  const watchOptions = { namespace, signal: stop.signal, outage: options.outage };
   const tasks: Promise<void>[] = [
     pump(
       kube.watch("vmim", { ...watchOptions, labelSelector: `kubevirt.io/vmi-name=${vmName}` }),

@@ -32,6 +32,7 @@ import type { OutdatedRow } from "../outdated/rows.js";
 import { kvmigCommand } from "../util/shell.js";
 import { followMigration } from "./follow.js";
 import { findCreated, startMigration } from "./migrate.js";
+import { outageNotices } from "./outage-notice.js";
 import { restartAndWait } from "./restart-wait.js";
 import { listMigrationsOf } from "./vm-lookup.js";
 
@@ -167,6 +168,7 @@ const runMigration: JobRunner = async (kube, ctx, job, options, signal) => {
     clock: ctx.clock,
     onChange: () => {},
     debug: ctx.debug,
+    outage: outageNotices(ctx, kube),
   });
   const view = end.view;
   const outcome: JobOutcome =
@@ -203,6 +205,7 @@ const runRestartJob: JobRunner = async (kube, ctx, job, options, signal) => {
     signal,
     timeoutMs: options.timeoutMs,
     clock: ctx.clock,
+    outage: outageNotices(ctx, kube),
   });
   const image = result.newVmi?.status?.launcherContainerImageVersion || null;
   const outcome: JobOutcome =
@@ -391,6 +394,8 @@ export async function runJobs(
   seams: JobSeams = realSeams,
 ): Promise<RunOutcome> {
   const progress = ctx.progress();
+  // The jobs' follows tell an API outage once, above the bar.
+  outageNotices(ctx, kube, progress);
   const bar = ctx.io.stderrIsTTY;
   const queue = [...jobs];
   const results = new Map<Job, JobResult>();

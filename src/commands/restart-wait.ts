@@ -7,6 +7,7 @@ import type { Clock } from "../clock.js";
 import { timeLimit } from "../duration.js";
 import { describeError, KvmigError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
+import type { ApiOutage } from "../k8s/outage.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
 import { isFinalPhase } from "../migration/state.js";
 
@@ -22,6 +23,8 @@ export interface RestartWaitOptions {
   clock: Clock;
   /** Each step, as it happens: "stopping", "stopped", and the new VMI's phases. */
   onStep?: ((step: RestartStep) => void) | undefined;
+  /** Where the watch tells an API outage it rides out until the timeout (outage-notice.ts). */
+  outage?: ApiOutage | undefined;
 }
 
 export type RestartStep =
@@ -111,6 +114,7 @@ export async function restartAndWait(kube: KubeClient, options: RestartWaitOptio
       namespace,
       fieldSelector: `metadata.name=${vmName}`,
       signal: stop.signal,
+      outage: options.outage,
     })) {
       if (update.type === "SYNCED") {
         if (!requested) {
