@@ -211,44 +211,46 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
   const existing = unfinishedMigration(input.migrations);
   let migration: VirtualMachineInstanceMigration | undefined = existing;
   if (flags.dryRun) {
-    if (existing) {
-      ctx.io.err(
-        `dry run: migration ${existing.metadata.name} is already in progress; kvmig would follow it`,
-      );
-    } else {
-      const selector = addedNodeSelector(flags);
+    const selector = addedNodeSelector(flags);
+    if (!existing) {
       await startMigration(kube, namespace, flags.vm, {
         standalone: input.vm === undefined,
         dryRun: true,
         selector,
       });
-      ctx.io.err(
-        `dry run: the API server accepted migrating ${namespace}/${flags.vm} off ${input.vmi?.status?.nodeName ?? "its node"}${
-          selector
-            ? ` to a node with ${Object.entries(selector)
-                .map(([k, v]) => `${k}=${v}`)
-                .join(",")}`
-            : ""
-        }; nothing was changed`,
-      );
     }
+    // The dry run's result is the command's result: on stdout, as cancel's and restart's are
+    // (the pre-flight verdicts above stay on stderr).
     await writeData(
       ctx.io,
       ctx.io.mode,
       { vm: flags.vm, namespace, dryRun: true, wouldFollow: existing?.metadata.name ?? null, verdicts },
-      () => {},
+      () =>
+        ctx.io.out(
+          existing
+            ? `dry run: migration ${existing.metadata.name} is already in progress; kvmig would follow it`
+            : `dry run: the API server accepted migrating ${namespace}/${flags.vm} off ${input.vmi?.status?.nodeName ?? "its node"}${
+                selector
+                  ? ` to a node with ${Object.entries(selector)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(",")}`
+                  : ""
+              }; nothing was changed`,
+        ),
     );
     return;
   }
 
+  // Whether this run started the migration it reports on (false: one was already in flight).
+  let started = false;
   if (!migration) {
     const known = new Set(input.migrations.map((m) => m.metadata.uid ?? ""));
-    const started = await startMigration(kube, namespace, flags.vm, {
+    const request = await startMigration(kube, namespace, flags.vm, {
       standalone: input.vm === undefined,
       dryRun: false,
       selector: addedNodeSelector(flags),
     });
-    if (started === undefined) {
+    if (request === undefined) {
       ctx.io.err(
         "another migration of this VM started meanwhile; following it instead of starting a second one",
       );
@@ -257,12 +259,14 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
         throw new NotFoundError(`the in-flight migration of ${namespace}/${flags.vm} is already gone`, {
           hint: `see how it ended with: ${kvmigCommand(["watch", flags.vm, "-n", namespace])}`,
         });
-    } else if (started === "started") {
+    } else if (request === "started") {
       migration = await findCreated(kube, ctx, namespace, flags.vm, known);
+      started = true;
     } else {
-      migration = started;
+      migration = request;
+      started = true;
     }
-    if (text)
+    if (text && started)
       ctx.io.err(
         `migration ${migration.metadata.name} started for ${namespace}/${flags.vm} on ${input.vmi?.status?.nodeName ?? "?"}`,
       );
@@ -271,14 +275,16 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
   }
 
   if (!flags.wait) {
-    await writeData(
-      ctx.io,
-      ctx.io.mode,
-      { vm: flags.vm, namespace, migration: migration.metadata.name, phase: migration.status?.phase ?? "" },
-      () =>
-        ctx.io.out(
-          `migration ${migration.metadata.name} started; follow it with: ${kvmigCommand(["watch", flags.vm, "-n", namespace])}`,
-        ),
+    const name = migration.metadata.name;
+    const phase = migration.status?.phase ?? "";
+    const follow = kvmigCommand(["watch", flags.vm, "-n", namespace]);
+    // `started: false`: the migration named was already in flight, and kvmig started none.
+    await writeData(ctx.io, ctx.io.mode, { vm: flags.vm, namespace, migration: name, phase, started }, () =>
+      ctx.io.out(
+        started
+          ? `migration ${name} started; follow it with: ${follow}`
+          : `migration ${name} was already in progress (${phase || "Pending"}); no other was started; follow it with: ${follow}`,
+      ),
     );
     return;
   }
@@ -289,6 +295,7 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
     timeoutMs: flags.timeoutMs,
     prometheusUrl: flags.prometheusUrl,
     showEvents: false,
+    started,
   });
 }
 

@@ -19,7 +19,6 @@ import { clusterName } from "../k8s/kube-client.js";
 import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import { outageNotices } from "./outage-notice.js";
 import { type RestartResult, restartAndWait } from "./restart-wait.js";
 import type { RestartOptions } from "./tree.js";
 import { readVm } from "./vm-lookup.js";
@@ -147,7 +146,7 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
     await writeData(
       ctx.io,
       ctx.io.mode,
-      { vm: flags.vm, namespace, outcome: "dry-run", node, force: flags.force },
+      { vm: flags.vm, namespace, outcome: "dry-run", node: vmi.status?.nodeName ?? null, force: flags.force },
       () => ctx.io.out(`dry run: the API server accepted restarting ${where}; nothing was changed`),
     );
     return;
@@ -160,7 +159,14 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
     } catch (error) {
       throw restartRefusal(error, namespace, flags.vm);
     }
-    await writeData(ctx.io, ctx.io.mode, { vm: flags.vm, namespace, outcome: "requested", node }, () =>
+    const requested = {
+      vm: flags.vm,
+      namespace,
+      outcome: "requested",
+      node: vmi.status?.nodeName ?? null,
+      force: flags.force,
+    };
+    await writeData(ctx.io, ctx.io.mode, requested, () =>
       ctx.io.out(
         `VM ${where} was scheduled to restart; follow it with: ${commandLine(["kubectl", "get", "vmi", flags.vm, "-n", namespace, "-w"])}`,
       ),
@@ -179,7 +185,6 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
       signal: ctx.signal,
       timeoutMs: flags.timeoutMs,
       clock: ctx.clock,
-      outage: outageNotices(ctx, kube, progress),
       onStep: (step) => {
         if (step.kind === "requested") progress.start(`stopping ${where} on ${node}`);
         if (step.kind === "stopped")

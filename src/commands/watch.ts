@@ -38,7 +38,6 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
       exitOnDone: flags.exitOnDone,
       wide: ctx.options.output === "wide",
       noHeaders: flags.noHeaders,
-      timeoutMs: flags.timeoutMs,
     });
     return;
   }
@@ -73,6 +72,7 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
     timeoutMs: flags.timeoutMs,
     prometheusUrl: flags.prometheusUrl,
     showEvents: true,
+    started: false,
   });
 }
 

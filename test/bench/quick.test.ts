@@ -36,6 +36,7 @@ describe("npm run bench -- --quick", () => {
       "scale",
       "watch",
       "diagnose",
+      "diagnose-from",
       "sim",
     ]);
     expect(Object.keys(cases).sort()).toEqual(
@@ -48,6 +49,7 @@ describe("npm run bench -- --quick", () => {
         "check-500",
         "watch",
         "diagnose",
+        "diagnose-from",
         "sim-default-startup",
         "sim-migration-4gi",
       ].sort(),
@@ -62,6 +64,9 @@ describe("npm run bench -- --quick", () => {
     if (kubectl) expect(cases["check-500"].kubectl.check).toEqual({ items: 500 });
     expect(cases.watch.kvmig.events).toBeGreaterThanOrEqual(20);
     expect(cases.diagnose.kvmig.requests).toBeGreaterThan(0);
+    // The must-gather case read its (smaller, --quick) tree and found the buried abort.
+    expect(cases["diagnose-from"].kvmig.wallMs).toBeGreaterThan(0);
+    expect(cases["diagnose-from"].treeBytes).toBeGreaterThan(50 * 1024 * 1024);
     expect(cases["sim-migration-4gi"].phase).toBe("Succeeded");
     expect(readFileSync(join(out, "benchmarks.md"), "utf8")).toMatch(/^# Benchmarks\n/);
   }, 120_000);

@@ -96,7 +96,7 @@ describe("kvmig cancel aborts the unfinished migration", () => {
     await until(() => stored(sim as SimCli, "demo", "rhel-db", m.metadata.uid) === undefined);
   }, 40_000);
 
-  it("-o json prints one object: outcome, migration, phase, abortStatus, node, evacuationNodeName", async () => {
+  it("-o json prints one object: outcome, migration, phase, alreadyRequestedAt, abortStatus, node, evacuationNodeName", async () => {
     sim = await simCli({ speed: 2 });
     const m = await startMigration(sim, "demo", "rhel-db");
     await until(() => stored(sim as SimCli, "demo", "rhel-db", m.metadata.uid)?.status?.phase === "Running");
@@ -111,6 +111,7 @@ describe("kvmig cancel aborts the unfinished migration", () => {
       outcome: "aborted",
       migration: m.metadata.name,
       phase: "Running",
+      alreadyRequestedAt: null,
       abortStatus: "Succeeded",
       node: "node-2",
       evacuationNodeName: null,

@@ -75,6 +75,7 @@ describe("kvmig migrate: output, errors and interruptions", () => {
         "namespace",
         "phase",
         "sourceNode",
+        "started",
         "startedAt",
         "targetNode",
         "timeline",
@@ -84,6 +85,7 @@ describe("kvmig migrate: output, errors and interruptions", () => {
     expect(out).toMatchObject({
       vm: "cirros-test",
       namespace: "demo",
+      started: true,
       phase: "Succeeded",
       sourceNode: "node-3",
     });
@@ -137,9 +139,10 @@ describe("kvmig migrate: output, errors and interruptions", () => {
     ]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("  ok       target node node-2 is Ready and schedulable");
-    expect(result.stderr).toContain(
+    // The pre-flight on stderr, the dry run's result on stdout.
+    expect(lines(result.stdout)).toEqual([
       "dry run: the API server accepted migrating demo/fedora-web off node-1 to a node with kubernetes.io/hostname=node-2; nothing was changed",
-    );
+    ]);
     expect(sim.migrations("demo", "fedora-web")).toEqual([]);
   }, 30_000);
 

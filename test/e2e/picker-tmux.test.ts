@@ -178,7 +178,7 @@ describe.skipIf(!tmux)("under tmux, for real", () => {
     );
     // The question names the cluster (context and server) since issue 19 item 2.
     expect(asked).toMatch(
-      /\? Force-restart demo\/cirros-test( on context \S+ \(https:\/\/127\.0\.0\.1:\d+\))? now \(grace period 0\)\? Type the VM's name/,
+      /\? Force-restart demo\/cirros-test on context sim-admin \(https:\/\/127\.0\.0\.1:\d+\) now \(grace period 0\)\? Type the VM's name/,
     );
     expect(asked).toContain("warning: --force stops the guest at once (grace period 0)");
     // Nothing happens while the question waits.

@@ -844,8 +844,10 @@ describe("virt-api subresources", () => {
     expect(created[0]?.spec?.addedNodeSelector).toEqual({ "kubernetes.io/hostname": "node-2" });
     const error = await failure(client.migrate("demo", "fedora-web"));
     expect(error.status).toBe(500);
+    // KubeVirt's webhook said no: the cluster's answer (exit 3), its reason kept.
+    expect(error.exitCode).toBe(3);
     expect(error.message).toBe(
-      `Internal error occurred: admission webhook "migration-create-validator.kubevirt.io" denied the request: in-flight migration detected. Active migration job (${created[0]?.metadata.uid}) is currently already in progress for VMI fedora-web.`,
+      `KubeVirt refused the request: in-flight migration detected. Active migration job (${created[0]?.metadata.uid}) is currently already in progress for VMI fedora-web. (admission webhook migration-create-validator.kubevirt.io)`,
     );
   });
 
