@@ -19,6 +19,7 @@ import { clusterName } from "../k8s/kube-client.js";
 import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
+import { outageNotices } from "./outage-notice.js";
 import { type RestartResult, restartAndWait } from "./restart-wait.js";
 import type { RestartOptions } from "./tree.js";
 import { readVm } from "./vm-lookup.js";
@@ -185,6 +186,7 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
       signal: ctx.signal,
       timeoutMs: flags.timeoutMs,
       clock: ctx.clock,
+      outage: outageNotices(ctx, kube, progress),
       onStep: (step) => {
         if (step.kind === "requested") progress.start(`stopping ${where} on ${node}`);
         if (step.kind === "stopped")

@@ -1,17 +1,21 @@
 // kvmig watch without a VM: every unfinished and recently finished migration in scope, as a
 // table redrawn in place on a terminal, one line per change in a pipe, NDJSON with -o json.
+// It goes on until --exit-on-done finds nothing in flight, Ctrl-C, or --timeout (exit 6, with the
+// command that watches again); an API server that is away meanwhile is ridden out and told.
 
 import type { CommandContext } from "../context.js";
-import { formatDuration } from "../duration.js";
-import { describeError } from "../errors.js";
+import { formatDuration, timeLimit } from "../duration.js";
+import { describeError, TimeoutError } from "../errors.js";
 import { formatTable, truncateToWidth } from "../io/table.js";
 import { formatTime } from "../io/time.js";
 import { loadYamlWriter } from "../io/yaml.js";
 import type { KubeClient } from "../k8s/kube-client.js";
+import { ApiOutage } from "../k8s/outage.js";
 import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { formatBytes } from "../migration/format.js";
 import { parseMigrationInfo } from "../migration/progress-line.js";
 import { isFinalPhase } from "../migration/state.js";
+import { kvmigCommand } from "../util/shell.js";
 
 /** Finished migrations stay in the table this long. */
 const recentMs = 10 * 60_000;
@@ -27,6 +31,8 @@ export interface TableWatchFlags {
   /** -o wide: the migration's name and its start time as columns, whatever the terminal's width. */
   wide?: boolean | undefined;
   noHeaders?: boolean | undefined;
+  /** --timeout: 0 (or more than a timer holds) for no limit. */
+  timeoutMs?: number | undefined;
 }
 
 interface Row {
@@ -220,12 +226,34 @@ export async function watchTable(
 
   const done = () => flags.exitOnDone && synced && unfinished() === 0;
 
+  const timeout = timeLimit(flags.timeoutMs ?? 0);
+  let timedOut = false;
+  if (timeout !== undefined) {
+    ctx.clock.sleep(timeout, stop.signal).then(
+      () => {
+        timedOut = true;
+        stop.abort();
+      },
+      () => {},
+    );
+  }
+  // A line on stderr; on a terminal the table is then drawn again below it, not over it.
+  const outage = new ApiOutage({
+    clock: ctx.clock,
+    report: (line) => {
+      io.err(line);
+      if (tty && io.stderrIsTTY) drawnLines = 0;
+      scheduleDraw();
+    },
+  });
+
   const vmiWatch = (async () => {
     try {
       for await (const u of kube.watch("vmi", {
         namespace: flags.namespace,
         labelSelector: targetLabel,
         signal: stop.signal,
+        outage,
       })) {
         if (u.type === "SYNCED") continue;
         const vmi: VirtualMachineInstance = u.object;
@@ -244,6 +272,7 @@ export async function watchTable(
       namespace: flags.namespace,
       labelSelector: flags.selector,
       signal: stop.signal,
+      outage,
     })) {
       if (u.type === "SYNCED") {
         synced = true;
@@ -275,5 +304,20 @@ export async function watchTable(
     stop.abort();
     ctx.signal.removeEventListener("abort", onAbort);
     await vmiWatch;
+  }
+  if (timedOut) {
+    const scope = flags.namespace === undefined ? ["-A"] : ["-n", flags.namespace];
+    const again = kvmigCommand(["watch", ...scope, ...(flags.selector ? ["-l", flags.selector] : [])]);
+    const n = unfinished();
+    // What kvmig last saw, and no more: the API server may have been away at the end.
+    const seen = !synced
+      ? "before the migrations could be listed"
+      : `${n === 0 ? "no" : n} migration${n === 1 ? "" : "s"} in flight when last seen${n === 0 ? "" : " (they go on)"}`;
+    throw new TimeoutError(
+      `stopped watching after the --timeout (${formatDuration(timeout ?? 0)}), ${seen}`,
+      {
+        hint: `watch again with: ${again}`,
+      },
+    );
   }
 }

@@ -38,6 +38,7 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
       exitOnDone: flags.exitOnDone,
       wide: ctx.options.output === "wide",
       noHeaders: flags.noHeaders,
+      timeoutMs: flags.timeoutMs,
     });
     return;
   }
