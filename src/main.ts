@@ -51,7 +51,16 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       "do not verify the API server's certificate (insecure: anyone on the path can read and change the traffic)",
       false,
     )
-    .option("--sim <scenario>", "run against a fresh embedded simulated cluster (--sim or --sim=SCENARIO)")
+    // Its value is optional and only ever attached (expandSimFlag): help shows it that way.
+    .addOption(
+      Object.assign(
+        new Option(
+          "--sim <scenario>",
+          "run against a fresh embedded simulated cluster (the scenario named default without =SCENARIO)",
+        ),
+        { flags: "--sim[=SCENARIO]" },
+      ),
+    )
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true })

@@ -157,6 +157,14 @@ describe("help and --version: stdout, exit 0, no connection", () => {
     expect(connectCalls).toBe(0);
   });
 
+  it("--help shows --sim's value as optional and attached, --sim[=SCENARIO], as it is parsed", async () => {
+    for (const argv of [["--help"], ["migrate", "--help"]]) {
+      const { stdout } = await run(argv);
+      expect(stdout).toMatch(/^ {2}--sim\[=SCENARIO\] +run against a fresh embedded simulated cluster$/m);
+      expect(stdout).not.toContain("--sim <scenario>");
+    }
+  });
+
   it("-h is --help", async () => {
     const long = await run(["--help"]);
     const short = await run(["-h"]);

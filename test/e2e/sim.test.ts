@@ -339,6 +339,13 @@ describe("--sim", () => {
     expect(lines(bad.stderr)[0]).toBe('error: unknown scenario "nope"');
   });
 
+  it("a bare --sim takes no value: the word after it stays the command's argument", async () => {
+    // fedora-web is the VM to watch (it has no migration: exit 5), not a scenario named fedora-web.
+    const result = await runKvmig(["watch", "--sim", "fedora-web", "-n", "demo"], cliEnv(tempDir()));
+    expect(result.code).toBe(5);
+    expect(lines(result.stderr)[0]).toBe("error: no migration found for demo/fedora-web");
+  });
+
   it("cannot be combined with --kubeconfig", async () => {
     const result = await runKvmig(["version", "--sim", "--kubeconfig", "/nonexistent"], cliEnv(tempDir()));
     expect(result.code).toBe(2);
