@@ -7,6 +7,7 @@ import type {
   VirtualMachineInstanceMigration,
   VirtualMachineInstanceMigrationState,
 } from "../k8s/types.js";
+import { parseQuantity } from "../migration/quantity.js";
 import { isFinalPhase } from "../migration/state.js";
 import { commandLine } from "../util/shell.js";
 import type { ContainerLog, Evidence, Snapshot } from "./types.js";
@@ -381,24 +382,7 @@ export function migrationSettings(s: Snapshot): MigrationSettings {
 
 /** A Kubernetes quantity ("4Gi", "512M", "2048") in bytes; undefined when unreadable. */
 export function quantityBytes(q: string | undefined): number | undefined {
-  if (!q) return undefined;
-  const m = /^(\d+(?:\.\d+)?)([KMGTPE]i?)?$/.exec(q.trim());
-  if (!m) return undefined;
-  const units: Record<string, number> = {
-    K: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    P: 1e15,
-    E: 1e18,
-    Ki: 2 ** 10,
-    Mi: 2 ** 20,
-    Gi: 2 ** 30,
-    Ti: 2 ** 40,
-    Pi: 2 ** 50,
-    Ei: 2 ** 60,
-  };
-  return Number(m[1]) * (m[2] ? (units[m[2]] ?? 1) : 1);
+  return q ? parseQuantity(q) : undefined;
 }
 
 /**

@@ -4,9 +4,8 @@
 // the context and the server.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { simContext } from "../../src/util/shell.js";
-import { simRequest } from "../helpers/sim.js";
 import { distEntry, ensureBuilt, lines, runProcess } from "./built-cli.js";
-import { type SimCli, simCli, until } from "./sim-cli.js";
+import { type SimCli, simCli, stoppedVm } from "./sim-cli.js";
 
 beforeAll(ensureBuilt, 120_000);
 
@@ -40,15 +39,7 @@ describe("hints carry the connection flags the user gave", () => {
   }, 90_000);
 
   it("a stopped VM with --context: the virtctl and kubectl hints carry --context", async () => {
-    sim = await simCli({ speed: 10 });
-    const stopped = await simRequest(
-      sim.cluster,
-      "PUT",
-      "/apis/subresources.kubevirt.io/v1/namespaces/demo/virtualmachines/fedora-web/stop",
-      { body: {} },
-    );
-    expect(stopped.status).toBe(202);
-    await until(() => sim?.vmi("demo", "fedora-web") === undefined);
+    sim = await stoppedVm();
     const result = await sim.run(["migrate", "fedora-web", "-n", "demo", "--context", simContext]);
     expect(result.code).toBe(8);
     expect(lines(result.stderr).at(-1)).toBe(

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { type SimCluster, type SimClusterOptions, startSimCluster } from "../../src/sim/cluster.js";
 import { R } from "../../src/sim/controllers/runtime.js";
 import { tempDir } from "../helpers/kubeconfig.js";
+import { simRequest } from "../helpers/sim.js";
 import { cliEnv, distEntry, type RunResult, repoRoot, runProcess } from "./built-cli.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary stored objects.
@@ -74,6 +75,20 @@ export async function simCli(options: SimClusterOptions = {}): Promise<SimCli> {
       (cluster.store.list(R.vmi.storage, namespace) as Any[]).find((v) => v.metadata.name === vm),
     close: () => cluster.close(),
   };
+}
+
+/** A fresh cluster (speed 10) whose VM demo/fedora-web has been stopped: no VMI left. */
+export async function stoppedVm(): Promise<SimCli> {
+  const cli = await simCli({ speed: 10 });
+  const stopped = await simRequest(
+    cli.cluster,
+    "PUT",
+    "/apis/subresources.kubevirt.io/v1/namespaces/demo/virtualmachines/fedora-web/stop",
+    { body: {} },
+  );
+  if (stopped.status !== 202) throw new Error(`stopping fedora-web answered ${stopped.status}`);
+  await until(() => cli.vmi("demo", "fedora-web") === undefined);
+  return cli;
 }
 
 /** Waits (polling every 20 ms) until `check` holds; the test's timeout bounds the wait. */

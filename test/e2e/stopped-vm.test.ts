@@ -1,9 +1,8 @@
 // A stopped VM (no VMI) has nothing to migrate: migrate refuses before any API call that would
 // change something, says so, and neither offers nor obeys --force for it.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { simRequest } from "../helpers/sim.js";
 import { ensureBuilt, lines } from "./built-cli.js";
-import { type SimCli, simCli, until } from "./sim-cli.js";
+import { type SimCli, stoppedVm } from "./sim-cli.js";
 
 beforeAll(ensureBuilt, 120_000);
 
@@ -12,19 +11,6 @@ afterEach(async () => {
   await sim?.close();
   sim = undefined;
 });
-
-async function stoppedVm(): Promise<SimCli> {
-  const cli = await simCli({ speed: 10 });
-  const stopped = await simRequest(
-    cli.cluster,
-    "PUT",
-    "/apis/subresources.kubevirt.io/v1/namespaces/demo/virtualmachines/fedora-web/stop",
-    { body: {} },
-  );
-  expect(stopped.status).toBe(202);
-  await until(() => cli.vmi("demo", "fedora-web") === undefined);
-  return cli;
-}
 
 describe("migrate of a stopped VM", () => {
   for (const force of [[], ["--force"]]) {
