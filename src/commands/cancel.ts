@@ -142,12 +142,20 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
       throw error;
     }
   }
+  // In the data: when an earlier cancel requested the abort (this run then sent nothing), or null.
+  const alreadyRequestedAt = requestedAt ?? null;
   if (flags.dryRun) {
-    await writeData(ctx.io, ctx.io.mode, result("dry-run", { migration: name, phase }), () =>
-      outProse(
-        ctx.io,
-        `dry run: would delete migration ${name} (${phase}) to cancel it; nothing was changed`,
-      ),
+    await writeData(
+      ctx.io,
+      ctx.io.mode,
+      result("dry-run", { migration: name, phase, alreadyRequestedAt }),
+      () =>
+        outProse(
+          ctx.io,
+          requestedAt
+            ? `dry run: the abort of migration ${name} (${phase}) was already requested at ${requestedAt}; nothing was changed`
+            : `dry run: would delete migration ${name} (${phase}) to cancel it; nothing was changed`,
+        ),
     );
     return;
   }
@@ -155,8 +163,11 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     ? `the abort of migration ${name} (${phase}) was already requested at ${requestedAt}`
     : `abort requested: migration ${name} (${phase}) is being cancelled`;
   if (!flags.wait) {
-    await writeData(ctx.io, ctx.io.mode, result("requested", { migration: name, phase }), () =>
-      outProse(ctx.io, requested),
+    await writeData(
+      ctx.io,
+      ctx.io.mode,
+      result("requested", { migration: name, phase, alreadyRequestedAt }),
+      () => outProse(ctx.io, requested),
     );
     evacuationHint();
     return;
@@ -205,7 +216,13 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   await writeData(
     ctx.io,
     ctx.io.mode,
-    result(outcome, { migration: name, phase, abortStatus: view.abortStatus ?? null, node }),
+    result(outcome, {
+      migration: name,
+      phase,
+      alreadyRequestedAt,
+      abortStatus: view.abortStatus ?? null,
+      node,
+    }),
     () => {
       if (outcome === "aborted")
         outProse(

@@ -21,6 +21,8 @@ export interface FollowTarget {
   timeoutMs: number;
   prometheusUrl?: string | undefined;
   showEvents: boolean;
+  /** Whether this run started the migration (migrate), or found it running (watch; a migrate that followed one in flight). */
+  started: boolean;
 }
 
 /** Follows to the end, prints the summary (or JSON) and chooses the exit code. Shared with watch. */
@@ -55,7 +57,8 @@ export async function followAndReport(
   const now = new Date(ctx.clock.now()).toISOString();
   const view = end.view;
   const findings = view.outcome === "failed" ? await topFindings(kube, ctx, target, now) : [];
-  await writeData(ctx.io, ctx.io.mode, migrationJson(view, now, findings), () => {
+  const data = { ...migrationJson(view, now, findings), started: target.started };
+  await writeData(ctx.io, ctx.io.mode, data, () => {
     for (const line of summaryLines(view, ctx.io, now)) ctx.io.out(line);
     if (findings.length > 0) {
       ctx.io.out("  findings");
