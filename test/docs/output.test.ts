@@ -13,13 +13,15 @@ interface Example {
   line: number;
 }
 
-const examples: Example[] = [...page.matchAll(/<!-- schema: ([\w.-]+) -->\n```json\n([\s\S]*?)\n```/g)].map(
-  (m) => ({
-    schema: m[1] ?? "",
-    data: JSON.parse(m[2] ?? ""),
-    line: page.slice(0, m.index).split("\n").length,
-  }),
-);
+// A ```json block is one document; a ```jsonl block (watch's NDJSON) one document per line.
+const examples: Example[] = [
+  ...page.matchAll(/<!-- schema: ([\w.-]+) -->\n```(json|jsonl)\n([\s\S]*?)\n```/g),
+].flatMap((m) => {
+  const line = page.slice(0, m.index).split("\n").length;
+  const body = m[3] ?? "";
+  const texts = m[2] === "jsonl" ? body.split("\n") : [body];
+  return texts.map((text, i) => ({ schema: m[1] ?? "", data: JSON.parse(text), line: line + 2 + i }));
+});
 
 /** The object a required-field check works on: the document, or a list's first item. */
 function firstObject(data: unknown): Record<string, unknown> {
