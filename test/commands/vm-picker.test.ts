@@ -11,6 +11,7 @@ import type {
 import { type SimCluster, startSimCluster } from "../../src/sim/cluster.js";
 import { R } from "../../src/sim/controllers/runtime.js";
 import { FakePrompter } from "../helpers/fake-prompter.js";
+import { schemaErrors } from "../helpers/schemas.js";
 import { onTerminal } from "../helpers/terminal-run.js";
 import { runCli } from "../helpers/test-context.js";
 
@@ -208,6 +209,21 @@ describe("on a terminal, against the simulated cluster", () => {
     expect(result.code).toBe(0);
     expect(prompter.asked).toEqual([]);
     expect(result.stdout).toBe("nothing to cancel: no VM in namespace demo has an unfinished migration\n");
+  });
+
+  it("cancel -o json with nothing migrating: vm null, as docs/schemas/cancel.schema.json has it", async () => {
+    const sim = await start();
+    const result = await onTerminal(sim, ["cancel", "-n", "demo", "-o", "json"], new FakePrompter());
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout);
+    expect(out).toEqual({
+      vm: null,
+      namespace: "demo",
+      outcome: "nothing-to-cancel",
+      migration: null,
+      evacuationNodeName: null,
+    });
+    expect(schemaErrors("cancel.schema.json", out)).toBe("");
   });
 
   it("restart --force: the VM's name typed back restarts it", async () => {
