@@ -80,11 +80,14 @@ export async function runDiagnose(options: DiagnoseOptions, ctx: CommandContext)
     const vmName = await vmOrPick(ctx, options.vmName, "diagnose");
     const kube = await ctx.kube();
     const namespace = kube.namespace;
+    // A --dump directory that would mix two dumps is refused before anything is gathered.
+    const dumpTo = options.dump;
+    const dump = dumpTo !== undefined ? await import("../diagnose/dump.js") : undefined;
+    if (dump && dumpTo !== undefined) await dump.checkDumpDir(dumpTo, namespace, vmName);
     const { gatherSnapshot } = await import("../diagnose/gather.js");
     snapshot = await gatherSnapshot(kube, { namespace, vmName }, new Date(ctx.clock.now()).toISOString());
-    if (options.dump !== undefined) {
-      const { dumpSnapshot } = await import("../diagnose/dump.js");
-      const files = await dumpSnapshot(options.dump, snapshot);
+    if (dump && dumpTo !== undefined) {
+      const files = await dump.dumpSnapshot(dumpTo, snapshot);
       ctx.io.err(`wrote ${files.length} files to ${options.dump} (secrets and tokens left out)`);
     }
   }

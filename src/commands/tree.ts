@@ -248,7 +248,10 @@ export function diagnoseCommand(run: Runner, programName: string) {
       "--from <dir>",
       "diagnose offline from a directory of manifests and logs (kubectl -o yaml, must-gather)",
     )
-    .option("--dump <dir>", "also write what was gathered to this directory, in the layout --from reads")
+    .option(
+      "--dump <dir>",
+      "also write what was gathered to this new (or empty) directory, in the layout --from reads; one VM per directory",
+    )
     .option("--only <ids>", "run only these failure modes (comma-separated; may repeat)", collect)
     .option("--skip <ids>", "skip these failure modes (comma-separated; may repeat)", collect)
     .addOption(

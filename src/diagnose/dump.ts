@@ -3,9 +3,9 @@
 // cluster this way: Secrets are never written, and fields, annotations and text that look like
 // credentials, tokens, keys, certificates or cloud-init user data are replaced.
 
-import { mkdir, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { stringify } from "yaml";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { parse, stringify } from "yaml";
 import { UsageError } from "../errors.js";
 import type { KubeObject } from "../k8s/meta.js";
 import { snapshotInfoApiVersion, snapshotInfoKind } from "./snapshot-parts.js";
@@ -74,14 +74,54 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_");
 }
 
-/** Writes the snapshot to `dir` (created if needed); returns the files written, relative to it. */
-export async function dumpSnapshot(dir: string, s: Snapshot): Promise<string[]> {
+/**
+ * `--dump DIR` takes a new or empty directory, and refuses any other before anything is gathered:
+ * `diagnose --from DIR` reads every file under DIR, so a second dump there (of another VM, or
+ * of the same one with other pods) would be read as one snapshot. Nothing in DIR is replaced.
+ */
+export async function checkDumpDir(dir: string, namespace: string, vmName: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
-  if (info && !info.isDirectory()) {
-    throw new UsageError(`--dump needs a directory, and "${dir}" is a file`, {
-      hint: "name a new or empty directory",
+  if (!info) return;
+  const fresh = join(dirname(resolve(dir)), `${namespace}-${vmName}-evidence`);
+  const elsewhere = `name a new or empty directory${resolve(dir) === fresh ? "" : ` (such as ${fresh})`}: diagnose --from reads every file under it`;
+  if (!info.isDirectory()) {
+    throw new UsageError(`--dump needs a directory, and "${dir}" is a file`, { hint: elsewhere });
+  }
+  const entries = await readdir(dir);
+  if (entries.length === 0) return;
+  const earlier = entries.includes("snapshot.yaml") ? await dumpedVm(join(dir, "snapshot.yaml")) : undefined;
+  if (earlier !== undefined && earlier !== `${namespace}/${vmName}`) {
+    throw new UsageError(`--dump directory "${dir}" already holds the dump of ${earlier}`, {
+      hint: `${elsewhere}, so two VMs' dumps would mix`,
     });
   }
+  if (earlier !== undefined) {
+    throw new UsageError(`--dump directory "${dir}" already holds an earlier dump of ${earlier}`, {
+      hint: `${elsewhere}, so the two dumps would mix (or remove the earlier one first)`,
+    });
+  }
+  throw new UsageError(`--dump directory "${dir}" is not empty`, { hint: elsewhere });
+}
+
+/** "namespace/name" of the VM whose dump holds `path` (its snapshot.yaml), if it reads as one. */
+async function dumpedVm(path: string): Promise<string | undefined> {
+  try {
+    const info = parse(await readFile(path, "utf8")) as {
+      kind?: unknown;
+      metadata?: Record<string, unknown>;
+    };
+    const name = info?.metadata?.name;
+    if (info?.kind !== snapshotInfoKind || typeof name !== "string") return undefined;
+    const namespace = typeof info.metadata?.namespace === "string" ? info.metadata.namespace : "default";
+    return `${namespace}/${name}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the snapshot to `dir` (new or empty, created if needed); returns the files written, relative to it. */
+export async function dumpSnapshot(dir: string, s: Snapshot): Promise<string[]> {
+  await checkDumpDir(dir, s.namespace, s.vmName);
   await mkdir(dir, { recursive: true });
   const files = new Map<string, string>();
   const add = (name: string, items: readonly KubeObject[]) => {

@@ -1,9 +1,9 @@
 // --dump: the snapshot in the layout --from reads, without anything secret; and a dump read
 // back gives the same snapshot and the same findings as the live one.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { dumpSnapshot, redacted, scrubObject, scrubText } from "../../src/diagnose/dump.js";
+import { checkDumpDir, dumpSnapshot, redacted, scrubObject, scrubText } from "../../src/diagnose/dump.js";
 import { runRules } from "../../src/diagnose/engine.js";
 import { gatherSnapshot } from "../../src/diagnose/gather.js";
 import { allRules } from "../../src/diagnose/modes/index.js";
@@ -119,6 +119,45 @@ describe("dumpSnapshot", () => {
       missing: snapshot.missing,
       logs: snapshot.logs,
     });
+  });
+
+  it("refuses a directory holding another VM's dump, or an earlier one of this VM: the two would mix (exit 2)", async () => {
+    const dir = join(tempDir(), "evidence");
+    const db = emptySnapshot({ vm: { metadata: { name: "db-1", namespace: "demo" }, spec: {} } });
+    await dumpSnapshot(dir, db);
+    const before = allFiles(dir).map((f) => [f, readFileSync(f, "utf8")]);
+    const fresh = join(dirname(dir), "demo-web-1-evidence");
+
+    const other = emptySnapshot({
+      vmName: "web-1",
+      vm: { metadata: { name: "web-1", namespace: "demo" }, spec: {} },
+    });
+    const mixed = await dumpSnapshot(dir, other).catch((e: unknown) => e);
+    expect(mixed).toBeInstanceOf(KvmigError);
+    expect(mixed).toMatchObject({
+      exitCode: ExitCode.usage,
+      message: `--dump directory "${dir}" already holds the dump of demo/db-1`,
+      hint: `name a new or empty directory (such as ${fresh}): diagnose --from reads every file under it, so two VMs' dumps would mix`,
+    });
+
+    const again = await checkDumpDir(dir, "demo", "db-1").catch((e: unknown) => e);
+    expect(again).toMatchObject({
+      exitCode: ExitCode.usage,
+      message: `--dump directory "${dir}" already holds an earlier dump of demo/db-1`,
+    });
+    // Nothing was written or replaced.
+    expect(allFiles(dir).map((f) => [f, readFileSync(f, "utf8")])).toEqual(before);
+  });
+
+  it("refuses a directory with other files; takes a new or an empty one", async () => {
+    const busy = tempDir();
+    writeFileSync(join(busy, "notes.yaml"), "kind: Notes\n");
+    await expect(checkDumpDir(busy, "demo", "db-1")).rejects.toMatchObject({
+      exitCode: ExitCode.usage,
+      message: `--dump directory "${busy}" is not empty`,
+    });
+    await expect(checkDumpDir(tempDir(), "demo", "db-1")).resolves.toBeUndefined();
+    await expect(checkDumpDir(join(tempDir(), "new"), "demo", "db-1")).resolves.toBeUndefined();
   });
 
   it("refuses a file as the directory (usage error, exit 2)", async () => {

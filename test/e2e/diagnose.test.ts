@@ -249,6 +249,28 @@ describe("kvmig diagnose, other cases", () => {
     });
   }, 60_000);
 
+  it("--dump into a directory holding another VM's dump is refused before anything is read (exit 2); the dump stays whole", async () => {
+    await withCluster("default", async (cluster) => {
+      const home = tempDir();
+      const dump = join(home, "evidence");
+      const env = cliEnv(home, { KUBECONFIG: kubeconfigFor(cluster) });
+      const first = await runKvmig(["diagnose", "fedora-web", "-n", "demo", "--dump", dump], env);
+      expect(first.code).toBe(0);
+      const before = readFileSync(join(dump, "snapshot.yaml"), "utf8");
+      const second = await runKvmig(["diagnose", "cirros-test", "-n", "demo", "--dump", dump], env);
+      expect(second.code).toBe(2);
+      expect(second.stdout).toBe("");
+      expect(lines(second.stderr)).toEqual([
+        `error: --dump directory "${dump}" already holds the dump of demo/fedora-web`,
+        `hint: name a new or empty directory (such as ${join(home, "demo-cirros-test-evidence")}): diagnose --from reads every file under it, so two VMs' dumps would mix`,
+      ]);
+      expect(readFileSync(join(dump, "snapshot.yaml"), "utf8")).toBe(before);
+      // --from still reads one VM.
+      const offline = await runKvmig(["diagnose", "--from", dump, "-o", "json"], cliEnv(home));
+      expect(offline.code).toBe(0);
+    });
+  }, 60_000);
+
   const kubectl = findKubectl();
   it.skipIf(kubectl === undefined)(
     "kubectl get vmim,vmi,pods,events -o yaml > dump.yaml is accepted by --from",
