@@ -152,15 +152,22 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
       "watching the VMI",
     ),
     // Events are context, not essential: a user who may not list them still gets the rest.
+    // The ones already there come in the list's order (by object); they are told in time order,
+    // as they happened (a finished migration's whole story comes this way).
     (async () => {
+      let listed: Event[] | undefined = [];
       try {
         for await (const u of kube.watch("event", watchOptions)) {
-          if (u.type === "SYNCED" || u.type === "DELETED") continue;
-          const time = Date.parse(
-            u.object.lastTimestamp ?? u.object.eventTime ?? u.object.firstTimestamp ?? "",
-          );
+          if (u.type === "SYNCED") {
+            for (const object of byTime(listed ?? [])) channel.push({ kind: "event", object });
+            listed = undefined;
+            continue;
+          }
+          if (u.type === "DELETED") continue;
+          const time = eventTime(u.object);
           if (!Number.isNaN(since) && time < since) continue;
-          channel.push({ kind: "event", object: u.object });
+          if (listed) listed.push(u.object);
+          else channel.push({ kind: "event", object: u.object });
         }
       } catch (error) {
         if (!stop.signal.aborted) options.debug?.(`events not followed: ${describeError(error).message}`);
@@ -379,6 +386,22 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
   }
   const kind: FollowEnd["kind"] = view.outcome !== "in-progress" ? "done" : (ended ?? "interrupted");
   return { kind, view };
+}
+
+/** When an event last happened: lastTimestamp, eventTime, firstTimestamp, else its creation (ms). */
+function eventTime(e: Event): number {
+  return Date.parse(
+    e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? "",
+  );
+}
+
+/** Events oldest first; those without a time, and ties, keep their order (sort is stable). */
+function byTime(events: readonly Event[]): Event[] {
+  const at = (e: Event) => {
+    const ms = eventTime(e);
+    return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+  };
+  return [...events].sort((a, b) => at(a) - at(b));
 }
 
 function isWaiting(phase: string, targetPods: readonly Pod[]): boolean {
