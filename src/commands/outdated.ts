@@ -14,7 +14,7 @@ import type { KubeVirt } from "../k8s/types.js";
 import { limitsOf } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
 import { parseMaxFailures } from "../outdated/failure-limit.js";
-import { createOutdatedWriter, type OutdatedFormat } from "../outdated/output.js";
+import { createOutdatedWriter, fitTable, type OutdatedFormat } from "../outdated/output.js";
 import {
   actionText,
   clusterFacts,
@@ -258,7 +258,7 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
   if (ctx.io.mode === "text" && results.length > 0) {
     const r = resultCounts(results);
     ctx.io.out("");
-    ctx.io.out(summaryTable(results, flags.allNamespaces));
+    ctx.io.out(fitTable(ctx.io, summaryTable(results, flags.allNamespaces), format));
     ctx.io.out("");
     ctx.io.out(
       `${r.succeeded} succeeded, ${r.failed} failed, ${r.timeout} timed out, ${r.skipped} not started`,

@@ -57,6 +57,18 @@ export function createOutdatedWriter(io: IO, options: WriterOptions): OutdatedWr
 
 const GAP = "   ";
 
+/**
+ * A table printed whole (the summary after --migrate or --restart), fitted as the listing is: on
+ * a terminal each line cut to its width, never wrapped; -o wide, or a pipe, shows it all.
+ */
+export function fitTable(io: IO, table: string, format: OutdatedFormat): string {
+  if (!io.stdoutIsTTY || format === "wide") return table;
+  return table
+    .split("\n")
+    .map((line) => truncateToWidth(line, io.columns))
+    .join("\n");
+}
+
 class TableWriter implements OutdatedWriter {
   #widths: number[] = [];
   #headerDone = false;
