@@ -2,11 +2,15 @@
 // table redrawn in place on a terminal, one line per change in a pipe, NDJSON with -o json.
 // It goes on until --exit-on-done finds nothing in flight, Ctrl-C, or --timeout (exit 6, with the
 // command that watches again); an API server that is away meanwhile is ridden out and told.
+// In a pipe each line is stamped with the time of the change itself (the migration's phase
+// transition, the launcher's progress line), not the moment kvmig saw it, so that a log read
+// later, or a watch that reconnected, tells the truth; a line that would repeat the last one
+// for its migration is left out.
 
 import type { CommandContext } from "../context.js";
 import { formatDuration, timeLimit } from "../duration.js";
 import { describeError, TimeoutError } from "../errors.js";
-import { formatTable, truncateToWidth } from "../io/table.js";
+import { formatTable, streamingTable, truncateToWidth } from "../io/table.js";
 import { formatTime } from "../io/time.js";
 import { loadYamlWriter } from "../io/yaml.js";
 import type { KubeClient } from "../k8s/kube-client.js";
@@ -47,7 +51,39 @@ interface Row {
   sourcePod?: string | undefined;
   startedAt?: string | undefined;
   endedAt?: string | undefined;
+  /** When the migration last changed phase (or was deleted), by the server's clock. */
+  changedAt?: string | undefined;
   progress?: string | undefined;
+  /** The launcher's time of the progress line behind `progress`. */
+  progressAt?: string | undefined;
+}
+
+/**
+ * A time in whole seconds, as Kubernetes keeps an object's times: the launcher's progress lines
+ * carry milliseconds, and a line stamped 12:00:19.5 before a phase change stamped 12:00:19 would
+ * look out of order.
+ */
+function stamp(at: string | undefined): string {
+  const ms = Date.parse(at ?? "");
+  if (Number.isNaN(ms)) return "-";
+  return new Date(ms - (((ms % 1000) + 1000) % 1000)).toISOString().replace(/\.000Z$/, "Z");
+}
+
+/** The later of two times (either may be missing). */
+function later(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return Date.parse(b) > Date.parse(a) ? b : a;
+}
+
+/** The newest of the migration's phase transitions, else its creation. */
+function lastChange(m: VirtualMachineInstanceMigration): string | undefined {
+  let newest: { at: string; ms: number } | undefined;
+  for (const t of m.status?.phaseTransitionTimestamps ?? []) {
+    const ms = Date.parse(t.phaseTransitionTimestamp ?? "");
+    if (!Number.isNaN(ms) && (newest === undefined || ms >= newest.ms))
+      newest = { at: t.phaseTransitionTimestamp ?? "", ms };
+  }
+  return newest?.at ?? m.metadata.creationTimestamp;
 }
 
 function rowOf(m: VirtualMachineInstanceMigration, previous: Row | undefined): Row {
@@ -68,7 +104,9 @@ function rowOf(m: VirtualMachineInstanceMigration, previous: Row | undefined): R
     sourcePod: status.migrationState?.sourcePod ?? previous?.sourcePod,
     startedAt: m.metadata.creationTimestamp,
     endedAt: ended,
+    changedAt: m.metadata.deletionTimestamp ?? lastChange(m),
     progress: isFinalPhase(phase) ? undefined : previous?.progress,
+    progressAt: isFinalPhase(phase) ? undefined : previous?.progressAt,
   };
 }
 
@@ -176,7 +214,55 @@ export async function watchTable(
 
   const vmiTarget = (r: Row) => vmis.get(`${r.namespace}/${r.vm}`)?.target;
 
-  const report = (row: Row, type: string, before: Row | undefined) => {
+  // In a pipe: the columns of the terminal's table, after the time of the change; -o wide adds
+  // the elapsed time at that change and the start, as on a terminal.
+  const pipeTable = streamingTable(
+    [
+      "TIME",
+      "VM",
+      ...(flags.namespace === undefined ? ["NAMESPACE"] : []),
+      "PHASE",
+      "SOURCE → TARGET",
+      "PROGRESS",
+      "MIGRATION",
+      ...(flags.wide ? ["ELAPSED", "STARTED"] : []),
+    ],
+    // The longest phase, and the longest progress ("99.9 GiB left"), from the start: fewer shifts.
+    {
+      noHeaders: flags.noHeaders,
+      minWidths: { PHASE: "PreparingTarget".length, PROGRESS: "99.9 GiB left".length },
+    },
+  );
+  /** What a pipe line last said per migration: the same again is not news. */
+  const printed = new Map<string, string>();
+  const pipeLine = (row: Row, type: string, at: string | undefined): string[] | undefined => {
+    const phase = type === "DELETED" ? "deleted" : row.phase || "Pending";
+    const said = [phase, route(row), row.progress ?? "-"].join("\u0000");
+    if (printed.get(row.uid || row.key) === said) return undefined;
+    printed.set(row.uid || row.key, said);
+    const start = Date.parse(row.startedAt ?? "");
+    const until = Date.parse(at ?? "");
+    return [
+      stamp(at),
+      row.vm,
+      ...(flags.namespace === undefined ? [row.namespace] : []),
+      phase,
+      route(row),
+      row.progress ?? "-",
+      row.migration,
+      ...(flags.wide
+        ? [
+            Number.isNaN(start) || Number.isNaN(until) ? "-" : formatDuration(Math.max(0, until - start)),
+            stamp(row.startedAt),
+          ]
+        : []),
+    ];
+  };
+  const printLines = (cells: (string[] | undefined)[]) => {
+    for (const line of pipeTable(cells.filter((c) => c !== undefined))) io.out(line);
+  };
+
+  const report = (row: Row, type: string) => {
     if (!synced && io.mode === "text") return;
     if (data) {
       // The initial state, like the table: unfinished and recently finished migrations only.
@@ -188,12 +274,7 @@ export async function watchTable(
       scheduleDraw();
       return;
     }
-    if (before && before.phase === row.phase && before.targetNode === row.targetNode && type !== "DELETED")
-      return;
-    const at = new Date(now()).toISOString();
-    io.out(
-      `${at}  ${row.namespace}/${row.vm}  ${row.migration}  ${type === "DELETED" ? "deleted" : row.phase || "Pending"}  ${route(row)}`,
-    );
+    printLines([pipeLine(row, type, row.changedAt)]);
   };
 
   const followProgress = (row: Row) => {
@@ -213,8 +294,10 @@ export async function watchTable(
           const current = rows.get(row.key);
           if (!p || !current || p.migrationUid !== row.uid) continue;
           current.progress = `${formatBytes(p.dataRemainingBytes)} left`;
+          current.progressAt = p.at;
           if (data) emit(record(current, "PROGRESS", vmiTarget(current)));
-          else scheduleDraw();
+          else if (tty) scheduleDraw();
+          else if (synced) printLines([pipeLine(current, "PROGRESS", p.at ?? current.changedAt)]);
         }
       } catch (error) {
         if (!signal.aborted) ctx.debug(`progress of ${row.key}: ${describeError(error).message}`);
@@ -276,8 +359,9 @@ export async function watchTable(
     })) {
       if (u.type === "SYNCED") {
         synced = true;
+        // After a reconnect the list comes again: only what changed meanwhile is printed.
         if (io.mode === "text" && !tty) {
-          for (const row of visible()) report(row, "ADDED", undefined);
+          printLines(visible().map((row) => pipeLine(row, "ADDED", later(row.changedAt, row.progressAt))));
         }
         if (tty) draw();
         if (done()) break;
@@ -294,8 +378,7 @@ export async function watchTable(
         if (isFinalPhase(row.phase)) streams.get(row.uid)?.abort();
         else followProgress(row);
       }
-      if (!before || before.phase !== row.phase || u.type === "DELETED" || data)
-        report(row, u.type, before ? { ...before } : undefined);
+      if (!before || before.phase !== row.phase || u.type === "DELETED" || data) report(row, u.type);
       if (done()) break;
     }
   } finally {
@@ -315,9 +398,7 @@ export async function watchTable(
       : `${n === 0 ? "no" : n} migration${n === 1 ? "" : "s"} in flight when last seen${n === 0 ? "" : " (they go on)"}`;
     throw new TimeoutError(
       `stopped watching after the --timeout (${formatDuration(timeout ?? 0)}), ${seen}`,
-      {
-        hint: `watch again with: ${again}`,
-      },
+      { hint: `watch again with: ${again}` },
     );
   }
 }

@@ -180,7 +180,7 @@ describe("a user with exactly deploy/rbac.yaml's roles (viewer cluster-wide, ope
       expect(started.code, describeRun(started)).toBe(0);
       const watch = await run(["watch", "-A", "--exit-on-done"], 60_000);
       expect(watch.code, describeRun(watch)).toBe(0);
-      expect(watch.stdout).toMatch(/demo\/rhel-db .*Succeeded/);
+      expect(watch.stdout).toMatch(/^\S+ +rhel-db +demo +Succeeded /m);
       expectClean(watch, "watch");
       expect(sim.migrations("demo", "rhel-db").map((m) => m.status?.phase)).toEqual(["Succeeded"]);
     });

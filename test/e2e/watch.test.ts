@@ -145,15 +145,16 @@ describe("kvmig watch without a VM", () => {
 
     const text = await sim.run(["watch", "-n", "data", "--exit-on-done"]);
     expect(text.code).toBe(0);
-    // Nothing in flight: the recently finished quiet-web migration only.
+    // Nothing in flight: the recently finished quiet-web migration only, under the column names.
     expect(lines(normalize(text.stdout))).toEqual([
+      expect.stringMatching(/^TIME +VM +PHASE +SOURCE → TARGET +PROGRESS +MIGRATION$/),
       expect.stringMatching(
-        new RegExp(`^<t>  data/quiet-web  ${m.metadata.name}  Succeeded  node-2 → node-[13]$`),
+        new RegExp(`^<t> +quiet-web +Succeeded +node-2 → node-[13] +- +${m.metadata.name}$`),
       ),
     ]);
   }, 40_000);
 
-  it("in a pipe (no -o json): one line per change, ending with Succeeded and the route", async () => {
+  it("in a pipe (no -o json): column names, then one line per change stamped with its own time, ending with Succeeded and the route", async () => {
     sim = await simCli({ speed: 2 });
     const m = await startMigration(sim, "demo", "fedora-web");
     const result = await sim.run(["watch", "-n", "demo", "--exit-on-done"]);
@@ -161,18 +162,40 @@ describe("kvmig watch without a VM", () => {
     expect(result.stderr).toBe("");
     const target = sim.vmi("demo", "fedora-web").status.nodeName;
 
-    const out = lines(normalize(result.stdout));
-    const shape = new RegExp(
-      `^<t>  demo/fedora-web  ${m.metadata.name}  (${phaseOrder.slice(1).join("|")})  node-1( → node-[23])?$`,
+    const [header, ...out] = lines(result.stdout);
+    expect(header).toMatch(/^TIME +VM +PHASE +SOURCE → TARGET +PROGRESS +MIGRATION$/);
+    const cells = out.map((line) => line.split(/ {3,}/));
+    for (const row of cells) {
+      expect(row).toEqual([
+        expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
+        "fedora-web",
+        expect.stringMatching(new RegExp(`^(${phaseOrder.slice(1).join("|")})$`)),
+        expect.stringMatching(/^node-1( → node-[23])?$/),
+        expect.stringMatching(/^(-|[\d.]+ [KMG]?i?B left)$/),
+        m.metadata.name,
+      ]);
+    }
+    // A line is news: never the same phase, route and progress twice for the migration.
+    const said = cells.map((row) => row.slice(2, 5).join(" "));
+    expect(new Set(said).size).toBe(said.length);
+    // A phase line is stamped with the migration's own time of that phase (a progress line with
+    // the launcher's), not with the time kvmig saw it.
+    const stored = sim.migrations("demo", "fedora-web")[0];
+    const transitions = new Map<string, string>(
+      (stored?.status?.phaseTransitionTimestamps ?? []).map((t: Any) => [
+        t.phase,
+        t.phaseTransitionTimestamp,
+      ]),
     );
-    for (const line of out) expect(line).toMatch(shape);
-    // A line is news: never the same phase and route twice in a row.
-    for (let i = 1; i < out.length; i++) expect(out[i]).not.toBe(out[i - 1]);
-    const phases = out.map((line) => line.split("  ")[3] as string);
+    const phaseLines = cells.filter((row) => row[4] === "-");
+    expect(phaseLines.length).toBeGreaterThanOrEqual(2);
+    for (const row of phaseLines)
+      expect([transitions.get(row[2] ?? ""), stored?.metadata.creationTimestamp]).toContain(row[0]);
+    const last = cells.at(-1) ?? [];
+    const phases = cells.map((row) => row[2] as string);
     const indexes = phases.map((p) => phaseOrder.indexOf(p));
     expect(indexes).toEqual([...indexes].sort((a, b) => a - b));
-    expect(new Set(phases).size).toBe(phases.length);
-    expect(out.at(-1)).toBe(`<t>  demo/fedora-web  ${m.metadata.name}  Succeeded  node-1 → ${target}`);
+    expect(last.slice(1, 4)).toEqual(["fedora-web", "Succeeded", `node-1 → ${target}`]);
   }, 40_000);
 
   it("--exit-on-done with nothing in flight returns at once (exit 0)", async () => {
