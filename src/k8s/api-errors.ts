@@ -10,6 +10,7 @@ import {
   NotKubernetesError,
   TimeoutError,
 } from "../errors.js";
+import { commandLine } from "../util/shell.js";
 import { accessCheckCommand } from "./access-check.js";
 import { isStatus, type Status } from "./meta.js";
 import { webhookRefusal } from "./webhook-refusal.js";
@@ -108,6 +109,11 @@ function serverMessage(status: number, body: string, parsed: Status | undefined)
   return text ? `${text} (HTTP ${status})` : `the server answered HTTP ${status}`;
 }
 
+/** `kubectl config view --minify` of the request's context: where that context points. */
+function minifyCommand(request: RequestInfo): string {
+  return commandLine(["kubectl", "config", "view", "--minify", "--context", request.context]);
+}
+
 /** A successful answer that is not JSON: a web page (a login proxy, the wrong port) or garbage. */
 export function unparsableAnswer(body: string, request: RequestInfo): KvmigError {
   const path = request.path.split("?")[0];
@@ -117,7 +123,7 @@ export function unparsableAnswer(body: string, request: RequestInfo): KvmigError
   return new NotKubernetesError(
     `the server at ${request.server} is not a Kubernetes API server: it answered ${request.method} ${path} with ${what} (HTTP 200)`,
     {
-      hint: `check the server address of context "${request.context}": kubectl config view --minify --context ${request.context}`,
+      hint: `check the server address of context "${request.context}": ${minifyCommand(request)}`,
     },
   );
 }
@@ -132,7 +138,7 @@ export function errorFromResponse(status: number, body: string, request: Request
   const reason = parsed?.reason;
   const attrs = resourceAttributes(request.method, request.path);
   const path = request.path.split("?")[0];
-  const minify = `kubectl config view --minify --context ${request.context}`;
+  const minify = minifyCommand(request);
   // A web page where a Status belongs: the kubeconfig points at something else (a proxy's login
   // page, a dashboard, the wrong port).
   if (!parsed && /^\s*</.test(body)) {
@@ -222,7 +228,12 @@ function notFoundHint(attrs: ResourceAttributes | undefined, request: RequestInf
     return `the API server at ${request.server} does not serve ${resource}${kubevirt}`;
   }
   const where = attrs.namespace === undefined ? "" : ` in namespace "${attrs.namespace}"`;
-  const list = `kubectl get ${attrs.group === "" ? attrs.resource : `${attrs.resource}.${attrs.group}`}${attrs.namespace === undefined ? "" : ` -n ${attrs.namespace}`}`;
+  const list = commandLine([
+    "kubectl",
+    "get",
+    attrs.group === "" ? attrs.resource : `${attrs.resource}.${attrs.group}`,
+    ...(attrs.namespace === undefined ? [] : ["-n", attrs.namespace]),
+  ]);
   const subject = attrs.subresource ? `${attrs.resource} "${attrs.name}"` : `${resource} "${attrs.name}"`;
   return `there is no ${subject}${where} (context "${request.context}"); list what exists with: ${list}`;
 }
@@ -231,7 +242,7 @@ function serverErrorHint(status: number, attrs: ResourceAttributes | undefined):
   const kubevirt = attrs?.group.endsWith("kubevirt.io") === true;
   if (status === 503) {
     return kubevirt
-      ? "the KubeVirt API (virt-api) is unavailable; check its pods with: kubectl get pods -A -l kubevirt.io=virt-api"
+      ? `the KubeVirt API (virt-api) is unavailable; check its pods with: ${commandLine(["kubectl", "get", "pods", "-A", "-l", "kubevirt.io=virt-api"])}`
       : "the API server is unavailable (restarting or overloaded); wait a moment and run again";
   }
   return kubevirt
@@ -272,7 +283,7 @@ export function errorFromNetwork(error: unknown, request: RequestInfo): KvmigErr
   const code = (error as { code?: unknown }).code;
   const detail = error instanceof Error ? error.message : String(error);
   const where = `the API server at ${request.server} (context "${request.context}")`;
-  const check = `check the server address and the cluster with: kubectl config view --minify --context ${request.context}`;
+  const check = `check the server address and the cluster with: ${minifyCommand(request)}`;
   if (code === "ECONNREFUSED") {
     return new ConnectionError(`cannot connect to ${where}: connection refused`, {
       hint: `is the cluster running? ${check}`,

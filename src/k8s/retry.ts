@@ -33,6 +33,7 @@
 import type { Clock } from "../clock.js";
 import { timeLimit } from "../duration.js";
 import { ApiError, ConnectionError, KvmigError, TimeoutError } from "../errors.js";
+import { commandLine } from "../util/shell.js";
 import { isTlsVerificationCode, type RequestInfo, resourceAttributes } from "./api-errors.js";
 
 export interface RetryPolicy {
@@ -383,7 +384,7 @@ export function exhaustedError(
     tries,
     elapsedMs,
     {
-      hint: `check that the API server is up and reachable from here (VPN, proxy; kubectl config view --minify --context ${info.context} shows the address); ${showTries}`,
+      hint: `check that the API server is up and reachable from here (VPN, proxy; ${commandLine(["kubectl", "config", "view", "--minify", "--context", info.context])} shows the address); ${showTries}`,
       cause: last,
     },
   );
@@ -406,16 +407,16 @@ function outcomeUnknownError(error: unknown, info: RequestInfo, reason: string):
 function howToCheck(info: RequestInfo): string {
   const attrs = resourceAttributes(info.method, info.path);
   if (!attrs) return "check the cluster's state before running again";
-  const ns = attrs.namespace === undefined ? "" : ` -n ${attrs.namespace}`;
+  const ns = attrs.namespace === undefined ? [] : ["-n", attrs.namespace];
   if (attrs.group === "subresources.kubevirt.io" && attrs.subresource === "migrate") {
-    return `look for a new migration with: kubectl get vmim${ns} -l kubevirt.io/vmi-name=${attrs.name ?? ""}`;
+    return `look for a new migration with: ${commandLine(["kubectl", "get", "vmim", ...ns, "-l", `kubevirt.io/vmi-name=${attrs.name ?? ""}`])}`;
   }
   if (attrs.group === "subresources.kubevirt.io" && attrs.subresource === "restart") {
-    return `see whether the VMI was restarted (a new creation time) with: kubectl get vmi ${attrs.name ?? ""}${ns}`;
+    return `see whether the VMI was restarted (a new creation time) with: ${commandLine(["kubectl", "get", "vmi", attrs.name ?? "", ...ns])}`;
   }
   const kind = attrs.group === "" ? attrs.resource : `${attrs.resource}.${attrs.group}`;
-  const name = attrs.name === undefined || attrs.subresource !== undefined ? "" : ` ${attrs.name}`;
-  return `check with: kubectl get ${kind}${name}${ns}`;
+  const name = attrs.name === undefined || attrs.subresource !== undefined ? [] : [attrs.name];
+  return `check with: ${commandLine(["kubectl", "get", kind, ...name, ...ns])}`;
 }
 
 function firstLine(text: string): string {

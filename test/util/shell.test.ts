@@ -136,3 +136,37 @@ describe("connection flags in suggested commands", () => {
     expect(without.stderr).toContain("hint: list the namespaces with: kubectl get namespaces");
   });
 });
+
+describe("hints from the API layer carry the connection flags", () => {
+  it("a 404's list command and a refused connection's kubeconfig check", async () => {
+    const { errorFromNetwork, errorFromResponse } = await import("../../src/k8s/api-errors.js");
+    const request = {
+      method: "GET",
+      path: "/apis/kubevirt.io/v1/namespaces/demo/virtualmachines/db-1",
+      server: "https://127.0.0.1:6443",
+      context: "prod",
+    };
+    setConnectionFlags({ kubeconfig: "/etc/k.yaml", context: "prod" });
+    const notFound = errorFromResponse(
+      404,
+      JSON.stringify({
+        kind: "Status",
+        status: "Failure",
+        reason: "NotFound",
+        code: 404,
+        message: "not found",
+      }),
+      request,
+    );
+    expect(notFound.hint).toBe(
+      'there is no virtualmachines.kubevirt.io "db-1" in namespace "demo" (context "prod"); list what exists with: kubectl --kubeconfig /etc/k.yaml --context prod get virtualmachines.kubevirt.io -n demo',
+    );
+    const refused = errorFromNetwork(
+      Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+      request,
+    );
+    expect(refused.hint).toBe(
+      "is the cluster running? check the server address and the cluster with: kubectl --kubeconfig /etc/k.yaml config view --minify --context prod",
+    );
+  });
+});
