@@ -320,8 +320,9 @@ describe("kvmig outdated acts", () => {
     const screen = result.stdout;
     expect(screen).toMatch(/\[░{20}\] 0\/2 {2}done 0 · running 2 · failed 0 · left 0/);
     expect(screen).toMatch(/\[█{20}\] 2\/2 {2}done 2 · running 0 · failed 0 · left 0/);
-    // Redrawn in place: the cursor goes back to the start of the line and clears it.
-    expect(screen).toContain("\u001b[1G\u001b[0K");
+    // Redrawn in place: the cursor goes back to the start of the line and clears from there to
+    // the end of the screen (a frame the terminal re-wrapped after a resize is cleared whole).
+    expect(screen).toContain("\u001b[1G\u001b[0J");
     expect(screen).toMatch(/✔\S* migrated team-b\/worker-2 node-2 → node-\d in \d+s/);
     expect(screen).toMatch(
       /✔\S* restarted team-b\/build-cache node-1 → node-\d in \d+s \(downtime \d+\.\ds\)/,
