@@ -88,7 +88,8 @@ export function noteFailure(error: unknown, facts: FailureFacts): void {
 }
 
 export function failureFacts(error: unknown): FailureFacts {
-  return (typeof error === "object" && error !== null ? factsByError.get(error) : undefined) ?? {};
+  // A WeakMap has nothing for a value that is not an object (and does not throw for one).
+  return factsByError.get(error as object) ?? {};
 }
 
 /** A write that may or may not have happened: kvmig did not send it again. Exit 1. */
@@ -151,7 +152,11 @@ const retriableStatus = new Set([429, 500, 502, 503, 504]);
 /** A gateway that lost its upstream (or timed out on it) cannot say whether the write arrived. */
 const gatewayStatus = new Set([502, 504]);
 /** Connections that never came up; before any answer they mean a wrong address or a cluster that is down. */
-const notThereCodes = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH"]);
+const notThereCodes: ReadonlySet<string | undefined> = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
 
 function causeCode(error: unknown): string | undefined {
   const cause = (error as { cause?: { code?: unknown } }).cause;
@@ -183,7 +188,7 @@ export function classify(error: unknown, kind: RequestKind): Verdict {
   if (error instanceof ConnectionError) {
     const code = causeCode(error);
     if (isPermanentNetworkCode(code)) return { retry: false, outcomeUnknown: false, reason };
-    if (facts.beforeFirstAnswer === true && code !== undefined && notThereCodes.has(code)) {
+    if (facts.beforeFirstAnswer === true && notThereCodes.has(code)) {
       return { retry: false, outcomeUnknown: false, reason };
     }
     if (kind === "read" || facts.notSent === true) return { retry: true, reason };
@@ -192,15 +197,15 @@ export function classify(error: unknown, kind: RequestKind): Verdict {
   return { retry: false, outcomeUnknown: false, reason };
 }
 
-const reasonByCode: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  EPIPE: "connection broken (EPIPE)",
-  ETIMEDOUT: "connection timed out",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  EAI_AGAIN: "name lookup failed for now (EAI_AGAIN)",
-};
+const reasonByCode: ReadonlyMap<string | undefined, string> = new Map([
+  ["ECONNREFUSED", "connection refused"],
+  ["ECONNRESET", "connection reset"],
+  ["EPIPE", "connection broken (EPIPE)"],
+  ["ETIMEDOUT", "connection timed out"],
+  ["EHOSTUNREACH", "host unreachable"],
+  ["ENETUNREACH", "network unreachable"],
+  ["EAI_AGAIN", "name lookup failed for now (EAI_AGAIN)"],
+]);
 
 /** A few words for the log and the final message: never a header, never a token. */
 export function shortReason(error: unknown): string {
@@ -217,27 +222,22 @@ export function shortReason(error: unknown): string {
   if (code === "ECONNRESET" && /before secure TLS connection/i.test(detail)) {
     return "connection reset during the TLS handshake";
   }
-  if (code !== undefined && reasonByCode[code] !== undefined) return reasonByCode[code];
-  return detail;
+  return reasonByCode.get(code) ?? detail;
 }
 
 /** Milliseconds to wait that the server asked for, capped; undefined when it asked nothing. */
 export function serverWaitMs(error: unknown, clock: Clock, policy: RetryPolicy): number | undefined {
   const { retryAfterHeader, retryAfterSeconds } = failureFacts(error);
-  let ms: number | undefined;
-  const header = retryAfterHeader?.trim();
-  if (header !== undefined && header !== "") {
-    if (/^\d+$/.test(header)) ms = Number(header) * 1000;
-    else {
-      const at = Date.parse(header);
-      if (!Number.isNaN(at)) ms = Math.max(0, at - clock.now());
-    }
-  }
-  if (ms === undefined && typeof retryAfterSeconds === "number" && retryAfterSeconds > 0) {
-    ms = retryAfterSeconds * 1000;
-  }
-  if (ms === undefined || ms <= 0) return undefined;
-  return Math.min(ms, policy.maxRetryAfterMs);
+  // Seconds, or an HTTP date; else the Status' seconds. No header is "undefined", which is
+  // neither; no seconds are NaN, which asks nothing.
+  const header = String(retryAfterHeader).trim();
+  const at = Date.parse(header);
+  const ms = /^\d+$/.test(header)
+    ? Number(header) * 1000
+    : Number.isNaN(at)
+      ? Number(retryAfterSeconds) * 1000
+      : at - clock.now();
+  return ms > 0 ? Math.min(ms, policy.maxRetryAfterMs) : undefined;
 }
 
 /**

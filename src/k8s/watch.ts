@@ -67,14 +67,8 @@ export async function* listThenWatch<T extends KubeObject>(
   let mustList = true;
   /** 410s since the last line that arrived: a second one in a row waits first. */
   let goneInARow = 0;
-  const pause = async (waitMs: number): Promise<boolean> => {
-    try {
-      await clock.sleep(waitMs, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  /** A wait through the clock; the signal ends it early, and the loop with it. */
+  const pause = (waitMs: number) => clock.sleep(waitMs, signal).catch(() => {});
   while (!signal.aborted) {
     let delivered = false;
     try {
@@ -117,7 +111,7 @@ export async function* listThenWatch<T extends KubeObject>(
       if (!delivered && clock.now() - opened < quickEndMs) {
         const next = streak.nextWait(undefined);
         log?.(`watch ${what}: the server ended the stream at once; reopening in ${next.waitMs}ms`);
-        if (!(await pause(next.waitMs))) return;
+        await pause(next.waitMs);
       }
     } catch (error) {
       if (signal.aborted) return;
@@ -134,7 +128,7 @@ export async function* listThenWatch<T extends KubeObject>(
       log?.(
         `watch ${what} dropped (${shortReason(error)}); resuming from resourceVersion ${resourceVersion || "(none yet)"} in ${next.waitMs}ms`,
       );
-      if (!(await pause(next.waitMs))) return;
+      await pause(next.waitMs);
     }
   }
 }
@@ -173,17 +167,15 @@ async function listAll<T extends KubeObject>(
   backend: WatchBackend<T>,
 ): Promise<{ items: T[]; resourceVersion: string }> {
   for (let attempt = 0; ; attempt++) {
-    const items: T[] = [];
-    let token: string | undefined;
-    let resourceVersion = "";
     try {
-      do {
-        const page = await backend.listPage(token);
+      let page = await backend.listPage(undefined);
+      // The first page's resourceVersion is the snapshot every later page belongs to.
+      const resourceVersion = page.metadata.resourceVersion ?? "";
+      const items = [...page.items];
+      while (page.metadata.continue) {
+        page = await backend.listPage(page.metadata.continue);
         items.push(...page.items);
-        // The first page's resourceVersion is the snapshot every later page belongs to.
-        if (token === undefined) resourceVersion = page.metadata.resourceVersion ?? "";
-        token = page.metadata.continue || undefined;
-      } while (token !== undefined);
+      }
       return { items, resourceVersion };
     } catch (error) {
       if (!isGone(error) || attempt >= 2) throw error;

@@ -323,6 +323,27 @@ describe("Retrier.run", () => {
     expect(clock.sleeps).toHaveLength(9);
   });
 
+  it("its policy is the one it was given", () => {
+    expect(retrier().retrier.policy).toEqual(policy);
+  });
+
+  it("without a -v log: the same errors, nothing else", async () => {
+    const clock = new FakeClock();
+    const quiet = new Retrier({ clock, policy });
+    const sent = await failure(
+      quiet.run({ ...info, method: "POST" }, "write", undefined, async () => {
+        throw networkError("ECONNRESET", "read ECONNRESET");
+      }),
+    );
+    expect(sent).toBeInstanceOf(WriteOutcomeUnknownError);
+    const spent = await failure(
+      quiet.run(info, "read", undefined, async () => {
+        throw unavailable();
+      }),
+    );
+    expect(spent).toBeInstanceOf(RetriesExhaustedApiError);
+  });
+
   it("a write that may have arrived: not sent again; the error says so and how to check", async () => {
     const { retrier: r, clock, log } = retrier();
     const post = {
@@ -378,6 +399,21 @@ describe("Retrier.run", () => {
     ["PATCH", "/api/v1/nodes/node-1", "check with: kubectl get nodes node-1"],
     ["PATCH", "/api/v1/namespaces/vms/pods/p/status", "check with: kubectl get pods -n vms"],
     ["POST", "/healthz", "check the cluster's state before running again"],
+    [
+      "PUT",
+      "/apis/subresources.kubevirt.io/v1/namespaces/vms/virtualmachines/db/start",
+      "check with: kubectl get virtualmachines.subresources.kubevirt.io -n vms",
+    ],
+    [
+      "PUT",
+      "/apis/kubevirt.io/v1/namespaces/vms/virtualmachineinstances/db/migrate",
+      "check with: kubectl get virtualmachineinstances.kubevirt.io -n vms",
+    ],
+    [
+      "PUT",
+      "/apis/kubevirt.io/v1/namespaces/vms/virtualmachineinstances/db/restart",
+      "check with: kubectl get virtualmachineinstances.kubevirt.io -n vms",
+    ],
   ])("how to check a %s of %s", async (method, path, check) => {
     const { retrier: r } = retrier();
     const error = await failure(
@@ -442,6 +478,12 @@ describe("classify", () => {
       { retry: false, outcomeUnknown: false },
     ],
     [
+      "network unreachable before any answer",
+      withFacts(networkError("ENETUNREACH"), { beforeFirstAnswer: true }),
+      "read",
+      { retry: false, outcomeUnknown: false },
+    ],
+    [
       "host unreachable before any answer",
       withFacts(networkError("EHOSTUNREACH"), { beforeFirstAnswer: true }),
       "read",
@@ -502,6 +544,14 @@ describe("shortReason", () => {
       "connection reset during the TLS handshake",
     ],
     [networkError("ECONNRESET", "read ECONNRESET"), "connection reset"],
+    [networkError("EPIPE", "socket hang up"), "connection broken (EPIPE)"],
+    [
+      networkError(
+        "ETIMEDOUT",
+        "Client network socket disconnected before secure TLS connection was established",
+      ),
+      "connection timed out",
+    ],
     [networkError("EPIPE"), "connection broken (EPIPE)"],
     [networkError("ETIMEDOUT"), "connection timed out"],
     [networkError("EHOSTUNREACH"), "host unreachable"],
@@ -529,6 +579,13 @@ describe("the final error", () => {
     expect((error as RetriesExhaustedApiError).status).toBe(503);
     expect((error as RetriesExhaustedApiError).reason).toBe("ServiceUnavailable");
     expect(error.cause).toBe(last);
+  });
+
+  it("the answer's first line that has words, without the blanks around it", () => {
+    const last = new ApiError("  \n\n  upstream failed (HTTP 502)  \nmore", 502, undefined, 1);
+    expect(exhaustedError(last, "GET /x", info, 2, 1_000).message).toBe(
+      `GET /x failed after 2 tries over 1s at ${where}; its last answer: upstream failed (HTTP 502)`,
+    );
   });
 
   it("an answer that names its status already is not given it twice; one try is 'try'", () => {

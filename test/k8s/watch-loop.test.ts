@@ -56,7 +56,8 @@ const refused = () => networkError("ECONNREFUSED");
  */
 interface StreamScript {
   lines: string[];
-  after?: "end" | "hold" | Error;
+  /** "hold": open until closed, then it fails with the signal's reason; "hold-end": ends cleanly then. */
+  after?: "end" | "hold" | "hold-end" | Error;
   ends?: () => void;
 }
 
@@ -112,9 +113,9 @@ class Backend implements WatchBackend<KubeObject> {
       }
       step.ends?.();
       if (step.after instanceof Error) throw step.after;
-      if (step.after === "hold") {
+      if (step.after === "hold" || step.after === "hold-end") {
         while (!closed && !signal?.aborted) await new Promise<void>((resolve) => (wake = resolve));
-        if (signal?.aborted) throw signal.reason;
+        if (signal?.aborted && step.after === "hold") throw signal.reason;
       }
     }
     const iterator = lines();
@@ -145,7 +146,7 @@ function streakOn(clock: FakeClock): RetryStreak {
 async function run(
   backend: Backend,
   count: number,
-  options: { clock?: FakeClock; controller?: AbortController } = {},
+  options: { clock?: FakeClock; controller?: AbortController; quiet?: boolean } = {},
 ): Promise<Run> {
   const clock = options.clock ?? new FakeClock();
   const controller = options.controller ?? new AbortController();
@@ -156,11 +157,12 @@ async function run(
     for await (const update of listThenWatch(backend, {
       signal: controller.signal,
       clock,
-      log: (l) => result.log.push(l),
+      // quiet: no -v log, and nowhere to tell an outage.
+      log: options.quiet ? undefined : (l) => result.log.push(l),
       what,
       retry: streakOn(clock),
       request,
-      outage,
+      outage: options.quiet ? undefined : outage,
     })) {
       result.seen.push(summary(update));
       if (result.seen.length === count) controller.abort();
@@ -259,11 +261,15 @@ describe("an API server that is away: ridden out, without a budget", () => {
       [refused(), new ApiError("etcd timeout", 500, "InternalError", 1), page("3", [obj("a", "3")])],
       [],
     );
-    const { seen, clock, error } = await run(backend, 2);
+    const { seen, clock, error, log } = await run(backend, 2);
     expect(error).toBeUndefined();
     expect(seen).toEqual(["ADDED a@3", "SYNCED@3"]);
     expect(clock.sleeps).toEqual([200, 400]);
     expect(backend.resumedFrom).toEqual(["3"]);
+    expect(log).toEqual([
+      `watch ${what} dropped (connection refused); resuming from resourceVersion (none yet) in 200ms`,
+      `watch ${what} dropped (HTTP 500 InternalError); resuming from resourceVersion (none yet) in 400ms`,
+    ]);
   });
 
   it("a signal that aborts during the outage (the command's --timeout, Ctrl-C) ends the watch quietly, with no reconnect told", async () => {
@@ -762,5 +768,121 @@ describe("Ctrl-C during a request", () => {
     const { seen } = await run(backend, 99, { controller });
     expect(seen).toEqual([]);
     expect(backend.tokens).toEqual([]);
+  });
+});
+
+describe("more odd cases", () => {
+  it("without a -v log or an outage to tell: the same updates, through a relist, a skipped line, quick ends and drops", async () => {
+    const backend = new Backend(
+      [page("1", [obj("a", "1")]), page("5", [obj("a", "4")])],
+      [
+        { lines: ["not json"], after: "end" },
+        refused(),
+        { lines: [event("MODIFIED", "a", "2"), line("ERROR", status(410, "Expired", "too old"))] },
+        { lines: [event("MODIFIED", "a", "6")] },
+      ],
+    );
+    const { seen, error, log, told, clock } = await run(backend, 5, { quiet: true });
+    expect(error).toBeUndefined();
+    expect(seen).toEqual(["ADDED a@1", "SYNCED@1", "MODIFIED a@2", "MODIFIED a@4", "MODIFIED a@6"]);
+    expect(log).toEqual([]);
+    expect(told).toEqual([]);
+    expect(clock.sleeps).toEqual([200, 400]);
+  });
+
+  it("a stream that ends cleanly because the signal aborted is not taken for one the server ended", async () => {
+    const controller = new AbortController();
+    const backend = new Backend([page("1", [])], [{ lines: [], after: "hold-end" }]);
+    setTimeout(() => controller.abort(), 20);
+    const { seen, log, error, clock } = await run(backend, 99, { controller });
+    expect(error).toBeUndefined();
+    expect(seen).toEqual(["SYNCED@1"]);
+    expect(log).toEqual([]);
+    expect(clock.sleeps).toEqual([]);
+    expect(backend.opened).toBe(1);
+  });
+
+  it("Ctrl-C during the wait between two tries: the watch ends quietly, with no try after", async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const backend = new Backend([page("1", [])], [], refused());
+    const generator = listThenWatch(backend, {
+      signal: controller.signal,
+      clock,
+      log: () => controller.abort(new Error("interrupted")),
+      what,
+      retry: streakOn(clock),
+      request,
+    });
+    backend.signal = controller.signal;
+    const seen: string[] = [];
+    for await (const update of generator) seen.push(summary(update));
+    expect(seen).toEqual(["SYNCED@1"]);
+    expect(backend.resumedFrom).toEqual(["1"]);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it("429 for longer than 5 s is waited out but told as no outage, whatever carried it", async () => {
+    const throttled = () => new ApiError("too many requests", 429, "TooManyRequests", 1);
+    const page429 = () => {
+      const e = new ConnectionError("a proxy's page");
+      noteFailure(e, { status: 429 });
+      return e;
+    };
+    const backend = new Backend(
+      [page("1", [])],
+      [
+        ...Array.from({ length: 4 }, throttled),
+        ...Array.from({ length: 4 }, page429),
+        { lines: [event("ADDED", "a", "2")] },
+      ],
+    );
+    const { seen, told, clock } = await run(backend, 2);
+    expect(seen).toEqual(["SYNCED@1", "ADDED a@2"]);
+    expect(sum(clock.sleeps)).toBeGreaterThan(10_000);
+    expect(told).toEqual([]);
+  });
+
+  it("what a relist found deleted is not deleted again by the next relist", async () => {
+    const gone = () => line("ERROR", status(410, "Expired", "too old"));
+    const backend = new Backend(
+      [page("3", [obj("a", "3"), obj("b", "3")]), page("6", [obj("a", "3")]), page("9", [obj("a", "7")])],
+      [
+        { lines: [gone()] },
+        { lines: [event("MODIFIED", "a", "7"), gone()] },
+        { lines: [event("ADDED", "c", "10")] },
+      ],
+    );
+    const { seen } = await run(backend, 6);
+    expect(seen).toEqual(["ADDED a@3", "ADDED b@3", "SYNCED@3", "DELETED b@3", "MODIFIED a@7", "ADDED c@10"]);
+  });
+
+  it("a list without a resourceVersion: the watch starts from none (the server's now)", async () => {
+    const backend = new Backend(
+      [{ metadata: {}, items: [obj("a", "3")] }],
+      [{ lines: [event("ADDED", "a", "3"), event("MODIFIED", "a", "4")] }],
+    );
+    const { seen } = await run(backend, 3);
+    expect(seen).toEqual(["ADDED a@3", "SYNCED@", "MODIFIED a@4"]);
+    expect(backend.resumedFrom).toEqual([""]);
+  });
+
+  it("an event whose metadata is null is skipped", async () => {
+    const odd = line("ADDED", { metadata: null });
+    const backend = new Backend([page("1", [])], [{ lines: [odd, event("ADDED", "a", "2")] }]);
+    const { seen, log } = await run(backend, 2);
+    expect(seen).toEqual(["SYNCED@1", "ADDED a@2"]);
+    expect(log).toEqual([`watch ${what}: skipped a line that is not a watch event: ${odd}`]);
+  });
+
+  it("ERROR 400 is the server refusing the request: it ends the watch, not waited out as a failure", async () => {
+    const backend = new Backend(
+      [page("1", [])],
+      [{ lines: [line("ERROR", status(400, "BadRequest", "bad fieldSelector"))] }],
+    );
+    const { error, clock } = await run(backend, 99);
+    expect((error as ApiError).status).toBe(400);
+    expect((error as ApiError).message).toBe("bad fieldSelector");
+    expect(clock.sleeps).toEqual([]);
   });
 });
