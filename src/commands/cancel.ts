@@ -11,11 +11,11 @@ import { isNotFound } from "../k8s/api-errors.js";
 import { clusterName } from "../k8s/kube-client.js";
 import { isOutcomeUnknown } from "../k8s/retry.js";
 import { unfinishedMigration } from "../migration/preflight.js";
+import { readVmWithMigrations } from "../operations/read-vm.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { followMigration } from "./follow.js";
 import { outageNotices } from "./outage-notice.js";
 import type { CancelOptions } from "./tree.js";
-import { listMigrationsOf, readVm } from "./vm-lookup.js";
 import { vmOrPick } from "./vm-picker.js";
 
 export interface CancelFlags {
@@ -64,10 +64,7 @@ async function nothingToCancelAnywhere(ctx: CommandContext): Promise<void> {
 export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promise<void> {
   const kube = await ctx.kube();
   const namespace = kube.namespace;
-  const [migrations, { vmi }] = await Promise.all([
-    listMigrationsOf(kube, namespace, flags.vm),
-    readVm(kube, namespace, flags.vm),
-  ]);
+  const { migrations, vmi } = await readVmWithMigrations(kube, namespace, flags.vm);
   const evacuation = vmi?.status?.evacuationNodeName;
   const evacuationHint = () => {
     if (!evacuation) return;

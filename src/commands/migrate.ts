@@ -12,12 +12,12 @@ import { isOutcomeUnknown } from "../k8s/retry.js";
 import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
+import { readPlacementPods } from "../operations/placement-pods.js";
+import { listMigrationsOf, readVm, vmiNameLabel } from "../operations/read-vm.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { followAndReport } from "./follow-report.js";
 import { renderVerdicts } from "./migration-render.js";
-import { readPlacementPods } from "./placement-pods.js";
 import type { MigrateOptions } from "./tree.js";
-import { listMigrationsOf, readVm, vmiNameLabel } from "./vm-lookup.js";
 import { vmOrPick } from "./vm-picker.js";
 
 export interface MigrateFlags {

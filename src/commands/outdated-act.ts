@@ -19,6 +19,8 @@ import { accessCheckCommand } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { failureText } from "../migration/state.js";
+import { listMigrationsOf } from "../operations/read-vm.js";
+import { restartAndWait } from "../operations/restart-vm.js";
 import {
   type Cause,
   causeMatters,
@@ -33,8 +35,6 @@ import { kvmigCommand } from "../util/shell.js";
 import { followMigration } from "./follow.js";
 import { findCreated, startMigration } from "./migrate.js";
 import { outageNotices } from "./outage-notice.js";
-import { restartAndWait } from "./restart-wait.js";
-import { listMigrationsOf } from "./vm-lookup.js";
 
 export type JobAction = "migrate" | "restart";
 

@@ -5,24 +5,22 @@
 
 import type { CommandContext } from "../context.js";
 import { formatDuration, humanDuration, parseDuration } from "../duration.js";
-import {
-  ApiError,
-  InterruptedError,
-  NotFoundError,
-  OperationFailedError,
-  TimeoutError,
-  UnauthorizedError,
-} from "../errors.js";
+import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { errProse } from "../io/wrap.js";
 import { clusterName } from "../k8s/kube-client.js";
-import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
+import { outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { VirtualMachineInstance } from "../k8s/types.js";
+import {
+  checkRestart,
+  type RestartResult,
+  requestRestart,
+  restartAndWait,
+  restartRefusal,
+} from "../operations/restart-vm.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { outageNotices } from "./outage-notice.js";
-import { type RestartResult, restartAndWait } from "./restart-wait.js";
 import type { RestartOptions } from "./tree.js";
-import { readVm } from "./vm-lookup.js";
 import { vmOrPick } from "./vm-picker.js";
 
 export interface RestartFlags {
@@ -55,61 +53,12 @@ function onNodeSince(vmi: VirtualMachineInstance): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/**
- * The server's refusals (runStrategy, a VM that is not running, volume recovery) keep its words;
- * the hint says what to do about each.
- */
-export function restartRefusal(error: unknown, namespace: string, vm: string): unknown {
-  if (!(error instanceof ApiError)) return error;
-  if (error.status === 403) {
-    return new UnauthorizedError(error.message, {
-      hint: `you may not update virtualmachines/restart in "${namespace}"; the admin and edit ClusterRoles grant it`,
-      cause: error,
-    });
-  }
-  if (error.status !== 409) return error;
-  const message = error.message;
-  // A Halted VM is stopped: it wants a start, not a stop and a start.
-  const hint = /RunSt(r)?ategy Halted/.test(message)
-    ? `the VM is stopped (runStrategy Halted); start it with: ${commandLine(["virtctl", "start", vm, "-n", namespace])}`
-    : /RunSt(r)?ategy/.test(message)
-      ? `the VM's runStrategy does not allow a restart; start and stop it instead: ${commandLine(["virtctl", "stop", vm, "-n", namespace])}, then ${commandLine(["virtctl", "start", vm, "-n", namespace])}`
-      : /not running/i.test(message)
-        ? `the VM has no running VMI to restart; start it with: ${commandLine(["virtctl", "start", vm, "-n", namespace])}`
-        : /recovery required|Volume migration/i.test(message)
-          ? `a volume migration failed and the VM needs its volumes recovered first; see: ${commandLine(["kubectl", "describe", "vm", vm, "-n", namespace])}`
-          : `the VM changed meanwhile; check it with ${commandLine(["kubectl", "get", "vm", vm, "-n", namespace])} and run again`;
-  return new OperationFailedError(`the server refused to restart ${namespace}/${vm}: ${message}`, {
-    hint,
-    cause: error,
-  });
-}
-
 export async function runRestart(flags: RestartFlags, ctx: CommandContext): Promise<void> {
   const kube = await ctx.kube();
   const namespace = kube.namespace;
   const where = `${namespace}/${flags.vm}`;
-  const [{ vm, vmi }, current] = await Promise.all([
-    readVm(kube, namespace, flags.vm),
-    currentLauncherImage(kube),
-  ]);
-  if (!vm) {
-    throw new NotFoundError(`VirtualMachine "${flags.vm}" not found in namespace "${namespace}"`, {
-      hint: `${where} is a standalone VirtualMachineInstance; only a VM can be restarted (delete the VMI and create it again)`,
-    });
-  }
-  const options = flags.force ? { gracePeriodSeconds: 0 } : {};
-  // The server's checks first: a refusal comes before any question, and nothing changes.
-  try {
-    await kube.restart(namespace, flags.vm, { ...options, dryRun: ["All"] });
-  } catch (error) {
-    throw restartRefusal(error, namespace, flags.vm);
-  }
-  if (!vmi) {
-    throw new OperationFailedError(`${where} has no running VMI to restart`, {
-      hint: `start it with: ${commandLine(["virtctl", "start", flags.vm, "-n", namespace])}`,
-    });
-  }
+  const target = { namespace, vmName: flags.vm, force: flags.force };
+  const { vmi, currentImage: current } = await checkRestart(kube, target);
 
   const node = vmi.status?.nodeName ?? "no node";
   const since = onNodeSince(vmi);
@@ -155,11 +104,7 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
   if (!flags.yes) await confirmRestart(ctx, flags, `${where} on ${clusterName(kube)}`);
 
   if (!flags.wait) {
-    try {
-      await kube.restart(namespace, flags.vm, options);
-    } catch (error) {
-      throw restartRefusal(error, namespace, flags.vm);
-    }
+    await requestRestart(kube, target);
     const requested = {
       vm: flags.vm,
       namespace,
@@ -178,23 +123,28 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
   const progress = ctx.progress();
   let result: RestartResult;
   try {
-    result = await restartAndWait(kube, {
-      namespace,
-      vmName: flags.vm,
-      oldVmi: vmi,
-      force: flags.force,
-      signal: ctx.signal,
-      timeoutMs: flags.timeoutMs,
-      clock: ctx.clock,
-      outage: outageNotices(ctx, kube, progress),
-      onStep: (step) => {
-        if (step.kind === "requested") progress.start(`stopping ${where} on ${node}`);
-        if (step.kind === "stopped")
-          progress.info(`stopped ${where} on ${node} after ${formatDuration(step.ms)}`);
-        if (step.kind === "phase")
-          progress.update(`starting ${where}: ${step.phase}${step.node ? ` on ${step.node}` : ""}`);
+    result = await restartAndWait(
+      kube,
+      {
+        namespace,
+        vmName: flags.vm,
+        oldVmi: vmi,
+        force: flags.force,
+        signal: ctx.signal,
+        timeoutMs: flags.timeoutMs,
+        clock: ctx.clock,
+        outage: outageNotices(ctx, kube, progress),
       },
-    });
+      {
+        onStep: (step) => {
+          if (step.kind === "requested") progress.start(`stopping ${where} on ${node}`);
+          if (step.kind === "stopped")
+            progress.info(`stopped ${where} on ${node} after ${formatDuration(step.ms)}`);
+          if (step.kind === "phase")
+            progress.update(`starting ${where}: ${step.phase}${step.node ? ` on ${step.node}` : ""}`);
+        },
+      },
+    );
   } catch (error) {
     throw restartRefusal(error, namespace, flags.vm);
   } finally {

@@ -13,9 +13,9 @@ import type {
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
 import { unfinishedMigration } from "../migration/preflight.js";
+import { vmiNameLabel } from "../operations/read-vm.js";
 import { checkVmName } from "../util/names.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import { vmiNameLabel } from "./vm-lookup.js";
 
 export type PickingCommand = "migrate" | "cancel" | "restart" | "diagnose" | "watch";
 

@@ -6,10 +6,10 @@ import { parseDuration } from "../duration.js";
 import { NotFoundError, UsageError } from "../errors.js";
 import { requireNamespace } from "../k8s/namespace.js";
 import { unfinishedMigration } from "../migration/preflight.js";
+import { readVmWithMigrations } from "../operations/read-vm.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { followAndReport } from "./follow-report.js";
 import type { WatchOptions } from "./tree.js";
-import { listMigrationsOf, readVm } from "./vm-lookup.js";
 import { vmOrPick } from "./vm-picker.js";
 import { watchTable } from "./watch-table.js";
 
@@ -49,10 +49,7 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
     });
   }
   const namespace = kube.namespace;
-  const [migrations, { vmi }] = await Promise.all([
-    listMigrationsOf(kube, namespace, flags.vm),
-    readVm(kube, namespace, flags.vm),
-  ]);
+  const { migrations, vmi } = await readVmWithMigrations(kube, namespace, flags.vm);
   const migration =
     unfinishedMigration(migrations) ??
     [...migrations]

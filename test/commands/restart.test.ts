@@ -1,8 +1,8 @@
 // The server's restart refusals (facts §a, RestartVMRequestHandler) keep its words; each gets
 // the hint that fits it and the exit code of a failed operation.
 import { describe, expect, it } from "vitest";
-import { restartRefusal } from "../../src/commands/restart.js";
 import { ApiError, ExitCode, type KvmigError } from "../../src/errors.js";
+import { restartRefusal } from "../../src/operations/restart-vm.js";
 import { fakeKube } from "../helpers/fake-kube.js";
 import { runCli } from "../helpers/test-context.js";
 

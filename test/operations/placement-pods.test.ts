@@ -2,9 +2,9 @@
 // full, and every non-terminal pod on a node cut down to what placement reads; a node-wide list
 // that is refused is reported as unknown, never as an empty cluster.
 import { describe, expect, it } from "vitest";
-import { readPlacementPods } from "../../src/commands/placement-pods.js";
 import type { ListOptions, ListPiece } from "../../src/k8s/kube-client.js";
 import type { Pod, VirtualMachineInstance } from "../../src/k8s/types.js";
+import { readPlacementPods } from "../../src/operations/placement-pods.js";
 import { fakeKube } from "../helpers/fake-kube.js";
 
 const vmi: VirtualMachineInstance = {
