@@ -11,10 +11,10 @@ import { isNotFound } from "../k8s/api-errors.js";
 import { clusterName } from "../k8s/kube-client.js";
 import { isOutcomeUnknown } from "../k8s/retry.js";
 import { unfinishedMigration } from "../migration/preflight.js";
+import { followMigration } from "../operations/follow-migration.js";
 import { readVmWithMigrations } from "../operations/read-vm.js";
+import { outageNotices } from "../render/outage-notice.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import { followMigration } from "./follow.js";
-import { outageNotices } from "./outage-notice.js";
 import type { CancelOptions } from "./tree.js";
 import { vmOrPick } from "./vm-picker.js";
 
@@ -183,7 +183,6 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     signal: ctx.signal,
     timeoutMs: flags.timeoutMs,
     clock: ctx.clock,
-    onChange: () => {},
     debug: ctx.debug,
     outage: outageNotices(ctx, kube),
   });

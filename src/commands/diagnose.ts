@@ -4,12 +4,11 @@
 
 import type { CommandContext } from "../context.js";
 import type { DiagnoseReport, FailOn } from "../diagnose/engine.js";
-import type { ApiRejection, Snapshot } from "../diagnose/types.js";
+import type { Snapshot } from "../diagnose/types.js";
 import { ProblemsFoundError, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { formatTime, timeStyleFor } from "../io/time.js";
 import { wrapperFor } from "../io/wrap.js";
-import type { KubeClient } from "../k8s/kube-client.js";
 import type { DiagnoseCliOptions } from "./tree.js";
 import { vmOrPick } from "./vm-picker.js";
 
@@ -29,31 +28,6 @@ export interface Diagnosis {
   report: DiagnoseReport;
   /** How many rules ran (after --only/--skip). */
   rulesRun: number;
-}
-
-export interface LiveTarget {
-  namespace: string;
-  vmName: string;
-  /** Failed calls the caller saw, e.g. a 403 on the migrate subresource. */
-  rejections?: ApiRejection[] | undefined;
-}
-
-/**
- * The live diagnosis of one VM with every rule, for migrate and watch to call after a failure
- * (`now` is the snapshot's time, from the caller's clock).
- */
-export async function diagnoseLive(
-  kube: KubeClient,
-  target: LiveTarget,
-  now: string,
-): Promise<{ snapshot: Snapshot; report: DiagnoseReport }> {
-  const [{ gatherSnapshot }, { runRules }, { selectRules }] = await Promise.all([
-    import("../diagnose/gather.js"),
-    import("../diagnose/engine.js"),
-    import("../diagnose/registry.js"),
-  ]);
-  const snapshot = await gatherSnapshot(kube, target, now);
-  return { snapshot, report: runRules(snapshot, selectRules({})) };
 }
 
 export async function runDiagnose(options: DiagnoseOptions, ctx: CommandContext): Promise<Diagnosis> {

@@ -12,11 +12,12 @@ import { isOutcomeUnknown } from "../k8s/retry.js";
 import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
+import { followToEnd } from "../operations/follow-migration.js";
 import { readPlacementPods } from "../operations/placement-pods.js";
 import { listMigrationsOf, readVm, vmiNameLabel } from "../operations/read-vm.js";
+import { followScreen, reportFollow } from "../render/follow-report.js";
+import { renderVerdicts } from "../render/migration-render.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import { followAndReport } from "./follow-report.js";
-import { renderVerdicts } from "./migration-render.js";
 import type { MigrateOptions } from "./tree.js";
 import { vmOrPick } from "./vm-picker.js";
 
@@ -288,15 +289,23 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
     );
     return;
   }
-  await followAndReport(kube, ctx, {
-    namespace,
-    vmName: flags.vm,
-    migration,
-    timeoutMs: flags.timeoutMs,
-    prometheusUrl: flags.prometheusUrl,
-    showEvents: false,
-    started,
-  });
+  const screen = followScreen(ctx, kube, { showEvents: false });
+  const result = await followToEnd(
+    kube,
+    {
+      namespace,
+      vmName: flags.vm,
+      migration,
+      signal: ctx.signal,
+      timeoutMs: flags.timeoutMs,
+      clock: ctx.clock,
+      prometheusUrl: flags.prometheusUrl,
+      debug: ctx.debug,
+      outage: screen.outage,
+    },
+    screen.observer,
+  );
+  await reportFollow(ctx, { namespace, vmName: flags.vm, started }, result);
 }
 
 /** The action of `kvmig migrate` (tree.ts): the flags checked and parsed, then runMigrate. */

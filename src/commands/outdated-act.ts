@@ -19,6 +19,7 @@ import { accessCheckCommand } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { failureText } from "../migration/state.js";
+import { followMigration } from "../operations/follow-migration.js";
 import { listMigrationsOf } from "../operations/read-vm.js";
 import { restartAndWait } from "../operations/restart-vm.js";
 import {
@@ -31,10 +32,9 @@ import {
   stopText,
 } from "../outdated/failure-limit.js";
 import type { OutdatedRow } from "../outdated/rows.js";
+import { outageNotices } from "../render/outage-notice.js";
 import { kvmigCommand } from "../util/shell.js";
-import { followMigration } from "./follow.js";
 import { findCreated, startMigration } from "./migrate.js";
-import { outageNotices } from "./outage-notice.js";
 
 export type JobAction = "migrate" | "restart";
 
@@ -166,7 +166,6 @@ const runMigration: JobRunner = async (kube, ctx, job, options, signal) => {
     signal,
     timeoutMs: options.timeoutMs,
     clock: ctx.clock,
-    onChange: () => {},
     debug: ctx.debug,
     outage: outageNotices(ctx, kube),
   });
@@ -354,7 +353,7 @@ const diagnosedCause: CauseFinder = async (kube, ctx, job) => {
   if (job.action !== "migrate") return undefined;
   try {
     const [{ diagnoseLive }, { registeredRules }] = await Promise.all([
-      import("./diagnose.js"),
+      import("../diagnose/live.js"),
       import("../diagnose/registry.js"),
     ]);
     const now = new Date(ctx.clock.now()).toISOString();

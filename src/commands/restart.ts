@@ -18,8 +18,8 @@ import {
   restartAndWait,
   restartRefusal,
 } from "../operations/restart-vm.js";
+import { outageNotices } from "../render/outage-notice.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import { outageNotices } from "./outage-notice.js";
 import type { RestartOptions } from "./tree.js";
 import { vmOrPick } from "./vm-picker.js";
 

@@ -6,9 +6,10 @@ import { parseDuration } from "../duration.js";
 import { NotFoundError, UsageError } from "../errors.js";
 import { requireNamespace } from "../k8s/namespace.js";
 import { unfinishedMigration } from "../migration/preflight.js";
+import { followToEnd } from "../operations/follow-migration.js";
 import { readVmWithMigrations } from "../operations/read-vm.js";
+import { followScreen, reportFollow } from "../render/follow-report.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import { followAndReport } from "./follow-report.js";
 import type { WatchOptions } from "./tree.js";
 import { vmOrPick } from "./vm-picker.js";
 import { watchTable } from "./watch-table.js";
@@ -63,15 +64,23 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
         : `the VM is not running (no VMI), so there is nothing to migrate; start it with: ${commandLine(["virtctl", "start", flags.vm, "-n", namespace])}`,
     });
   }
-  await followAndReport(kube, ctx, {
-    namespace,
-    vmName: flags.vm,
-    migration,
-    timeoutMs: flags.timeoutMs,
-    prometheusUrl: flags.prometheusUrl,
-    showEvents: true,
-    started: false,
-  });
+  const screen = followScreen(ctx, kube, { showEvents: true });
+  const result = await followToEnd(
+    kube,
+    {
+      namespace,
+      vmName: flags.vm,
+      migration,
+      signal: ctx.signal,
+      timeoutMs: flags.timeoutMs,
+      clock: ctx.clock,
+      prometheusUrl: flags.prometheusUrl,
+      debug: ctx.debug,
+      outage: screen.outage,
+    },
+    screen.observer,
+  );
+  await reportFollow(ctx, { namespace, vmName: flags.vm, started: false }, result);
 }
 
 /** The action of `kvmig watch` (tree.ts): the flags checked, the VM named or picked, then runWatch. */

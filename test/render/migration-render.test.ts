@@ -1,11 +1,11 @@
 // The follow spinner on a terminal: its elapsed time ticks while a phase is quiet, and stops
 // ticking when the follow ends.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { FollowRenderer, progressText } from "../../src/commands/migration-render.js";
 import { createIO } from "../../src/io/io.js";
 import { type Progress, silentProgress } from "../../src/io/progress.js";
 import { parseMigrationInfo } from "../../src/migration/progress-line.js";
 import { initialView, type MigrationView } from "../../src/migration/state.js";
+import { FollowRenderer, progressText } from "../../src/render/migration-render.js";
 import { bufferedStreams } from "../helpers/buffered-io.js";
 
 afterEach(() => {

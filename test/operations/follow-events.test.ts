@@ -2,8 +2,8 @@
 // API server orders by object (VMI events, then the VMIM's, then the pods'); they are told in
 // the order they happened. Through the strict fake cluster.
 import { describe, expect, it } from "vitest";
-import { type FollowChange, followMigration } from "../../src/commands/follow.js";
 import type { Event, VirtualMachineInstanceMigration } from "../../src/k8s/types.js";
+import { type FollowChange, followMigration } from "../../src/operations/follow-migration.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { fakeKube } from "../helpers/fake-kube.js";
 
@@ -95,15 +95,18 @@ describe("followMigration of a finished migration", () => {
         })()) as never,
     });
     const changes: FollowChange[] = [];
-    const end = await followMigration(kube, {
-      namespace: "prod",
-      vmName: "db-0",
-      migration: finished,
-      signal: new AbortController().signal,
-      timeoutMs: 0,
-      clock: new SettlingClock(Date.parse("2026-11-25T12:00:00Z")),
-      onChange: (_view, change) => changes.push(change),
-    });
+    const end = await followMigration(
+      kube,
+      {
+        namespace: "prod",
+        vmName: "db-0",
+        migration: finished,
+        signal: new AbortController().signal,
+        timeoutMs: 0,
+        clock: new SettlingClock(Date.parse("2026-11-25T12:00:00Z")),
+      },
+      { onChange: (_view, change) => changes.push(change) },
+    );
     kube.assertDone();
     expect(end.kind).toBe("done");
     expect(changes.flatMap((c) => (c.kind === "event" ? [c.event.reason] : []))).toEqual([

@@ -1,9 +1,9 @@
-// Where a command's follows tell an API outage (src/commands/outage-notice.ts): one ApiOutage per
+// Where a command's follows tell an API outage (src/render/outage-notice.ts): one ApiOutage per
 // client, shared by every follow of the command; above the spinner on a terminal, a plain line
 // on stderr otherwise, JSON output included.
 import { describe, expect, it } from "vitest";
-import { outageNotices } from "../../src/commands/outage-notice.js";
 import { type Progress, silentProgress } from "../../src/io/progress.js";
+import { outageNotices } from "../../src/render/outage-notice.js";
 import { fakeKube } from "../helpers/fake-kube.js";
 import { testContext } from "../helpers/test-context.js";
 

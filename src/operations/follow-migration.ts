@@ -1,11 +1,13 @@
 // Following one migration to its end: watches on the VMIM, the VMI and the namespace's events,
 // the source launcher's `compute` log (or Prometheus) for progress, and a periodic "why is it
-// Pending" look. Everything flows into the pure reducer (migration/state.ts); the caller renders.
+// Pending" look. Everything flows into the pure reducer (migration/state.ts); each change goes to
+// the observer, which the caller renders. A migration that failed is then diagnosed (followToEnd).
 // Ctrl-C and --timeout stop the following only; the migration itself is never touched here.
 // The watches ride out an API server that is away (k8s/watch.ts) until then, telling the outage
 // through `outage`: a follow never gives up on its own before its --timeout.
 
 import type { Clock } from "../clock.js";
+import type { Finding } from "../diagnose/types.js";
 import { timeLimit } from "../duration.js";
 import { describeError, KvmigError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
@@ -24,7 +26,7 @@ export type FollowChange =
   | { kind: "event"; event: Event }
   | { kind: "note"; text: string };
 
-export interface FollowOptions {
+export interface FollowMigrationInput {
   namespace: string;
   vmName: string;
   migration: VirtualMachineInstanceMigration;
@@ -35,10 +37,16 @@ export interface FollowOptions {
   prometheusUrl?: string | undefined;
   /** Explain a Pending phase once it lasted this long. */
   pendingAfterMs?: number | undefined;
-  onChange(view: MigrationView, change: FollowChange): void;
   debug?: ((line: string) => void) | undefined;
-  /** Where the watches tell an API outage they ride out (outage-notice.ts); untold without. */
+  /** Where the watches tell an API outage they ride out; untold without. */
   outage?: ApiOutage | undefined;
+}
+
+/** What a follow tells as it goes: each change of the migration's view. */
+export interface FollowObserver {
+  onChange(view: MigrationView, change: FollowChange): void;
+  /** The following is over (before a failure is diagnosed): a live line can stop. */
+  onFollowEnd?(): void | Promise<void>;
 }
 
 export type FollowEnd = { kind: "done" | "timeout" | "interrupted"; view: MigrationView };
@@ -84,7 +92,11 @@ type Signal =
   | { kind: "stop"; why: "timeout" | "interrupted" }
   | { kind: "failed"; error: unknown };
 
-export async function followMigration(kube: KubeClient, options: FollowOptions): Promise<FollowEnd> {
+export async function followMigration(
+  kube: KubeClient,
+  options: FollowMigrationInput,
+  observer?: FollowObserver,
+): Promise<FollowEnd> {
   const { namespace, vmName, clock } = options;
   const stop = new AbortController();
   const onAbort = () => channel.push({ kind: "stop", why: "interrupted" });
@@ -223,7 +235,7 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
         }
         const version = launcherVersion();
         if (version && progressLoggedByDefault(version) === false)
-          options.onChange(view, {
+          observer?.onChange(view, {
             kind: "note",
             text: `virt-launcher ${version} logs its progress only at verbosity 4 (spec.configuration.developerConfiguration.logVerbosity.virtLauncher): live progress may not show`,
           });
@@ -238,7 +250,7 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
               if (progress) channel.push({ kind: "progress", progress });
               if (progress && progress.bandwidthBytesPerSecond === undefined && !ratesExplained) {
                 ratesExplained = true;
-                options.onChange(view, {
+                observer?.onChange(view, {
                   kind: "note",
                   text: `bandwidth and dirty rate unknown: the source launcher's KubeVirt release cannot be told${sourceImage ? ` from ${sourceImage}` : ""}, and v1.0.1 to v1.2.0 logged them 64 times too small`,
                 });
@@ -256,7 +268,7 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
             const { message } = describeError(error);
             if (/forbidden|403/i.test(message)) {
               channel.push({ kind: "tick" });
-              options.onChange(view, {
+              observer?.onChange(view, {
                 kind: "note",
                 text: `progress unavailable: cannot read the launcher log (${message}); --prometheus-url reads it from Prometheus`,
               });
@@ -282,7 +294,7 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
     } catch (error) {
       if (!stop.signal.aborted) {
         const { message, hint } = describeError(error);
-        options.onChange(view, { kind: "note", text: hint ? `${message}; ${hint}` : message });
+        observer?.onChange(view, { kind: "note", text: hint ? `${message}; ${hint}` : message });
       }
     }
   };
@@ -316,7 +328,7 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
       const text = reasons.map((r) => r.text).join("; ");
       if (text !== lastPending && view.outcome === "in-progress" && isWaiting(view.phase, pods)) {
         lastPending = text;
-        options.onChange(view, { kind: "pending", reasons });
+        observer?.onChange(view, { kind: "pending", reasons });
       }
     } catch (error) {
       options.debug?.(`explaining the Pending phase: ${describeError(error).message}`);
@@ -353,11 +365,11 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
       }
       const before = view;
       view = reduce(view, signal, iso());
-      if (signal.kind === "event") options.onChange(view, { kind: "event", event: signal.object });
+      if (signal.kind === "event") observer?.onChange(view, { kind: "event", event: signal.object });
       if (before.phase !== view.phase)
-        options.onChange(view, { kind: "phase", from: before.phase, to: view.phase });
+        observer?.onChange(view, { kind: "phase", from: before.phase, to: view.phase });
       if (signal.kind === "progress" && view.progress !== before.progress)
-        options.onChange(view, { kind: "progress" });
+        observer?.onChange(view, { kind: "progress" });
       if (
         !logsFrom &&
         !options.prometheusUrl &&
@@ -386,6 +398,54 @@ export async function followMigration(kube: KubeClient, options: FollowOptions):
   }
   const kind: FollowEnd["kind"] = view.outcome !== "in-progress" ? "done" : (ended ?? "interrupted");
   return { kind, view };
+}
+
+/** A followed migration's end, with what diagnose found when it failed. */
+export interface FollowResult {
+  end: FollowEnd;
+  /** The top findings of a failed migration (none otherwise, or when diagnose could not run). */
+  findings: Finding[];
+  /** When the follow ended (the clock's time), for the summary and the findings. */
+  endedAt: string;
+}
+
+/** How many findings a failed migration's result carries. */
+const topFindings = 3;
+
+/**
+ * Follows the migration to its end (followMigration), tells the observer the following is over,
+ * and diagnoses a migration that failed, as `kvmig diagnose` would (src/diagnose/live.ts).
+ */
+export async function followToEnd(
+  kube: KubeClient,
+  input: FollowMigrationInput,
+  observer?: FollowObserver,
+): Promise<FollowResult> {
+  let end: FollowEnd;
+  try {
+    end = await followMigration(kube, input, observer);
+  } finally {
+    await observer?.onFollowEnd?.();
+  }
+  const endedAt = new Date(input.clock.now()).toISOString();
+  const findings = end.view.outcome === "failed" ? await diagnoseFailure(kube, input, endedAt) : [];
+  return { end, findings, endedAt };
+}
+
+/** What diagnose finds about a failed migration; nothing (and a debug line) when it cannot run. */
+async function diagnoseFailure(
+  kube: KubeClient,
+  input: FollowMigrationInput,
+  now: string,
+): Promise<Finding[]> {
+  try {
+    const { diagnoseLive } = await import("../diagnose/live.js");
+    const { report } = await diagnoseLive(kube, { namespace: input.namespace, vmName: input.vmName }, now);
+    return report.findings.slice(0, topFindings);
+  } catch (error) {
+    input.debug?.(`diagnose after the failure: ${describeError(error).message}`);
+    return [];
+  }
 }
 
 /** When an event last happened: lastTimestamp, eventTime, firstTimestamp, else its creation (ms). */

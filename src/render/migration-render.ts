@@ -14,7 +14,7 @@ import {
   phaseDurations,
   totalDuration,
 } from "../migration/state.js";
-import type { FollowChange } from "./follow.js";
+import type { FollowChange } from "../operations/follow-migration.js";
 
 const plainProgressEveryMs = 5000;
 const pendingRepeatMs = 30_000;

@@ -2,7 +2,6 @@
 // release: from the image tag on the VMI, else the KubeVirt CR when the launcher is the current
 // one; otherwise the rates are unknown and a note says why. Through the strict fake cluster.
 import { describe, expect, it } from "vitest";
-import { type FollowChange, followMigration } from "../../src/commands/follow.js";
 import { outdatedLauncherImageLabel } from "../../src/k8s/launcher-image.js";
 import type {
   KubeVirt,
@@ -10,6 +9,7 @@ import type {
   VirtualMachineInstanceMigration,
 } from "../../src/k8s/types.js";
 import type { MigrationView } from "../../src/migration/state.js";
+import { type FollowChange, followMigration } from "../../src/operations/follow-migration.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { fakeKube } from "../helpers/fake-kube.js";
 
@@ -112,15 +112,18 @@ async function follow(source: VirtualMachineInstance, kubevirt?: KubeVirt) {
     ...(kubevirt ? { findKubeVirt: async () => kubevirt } : {}),
   });
   const changes: Array<{ view: MigrationView; change: FollowChange }> = [];
-  const end = await followMigration(kube, {
-    namespace: "prod",
-    vmName: "db-0",
-    migration: migration("Running"),
-    signal: new AbortController().signal,
-    timeoutMs: 0,
-    clock: new FakeClock(),
-    onChange: (view, change) => changes.push({ view, change }),
-  });
+  const end = await followMigration(
+    kube,
+    {
+      namespace: "prod",
+      vmName: "db-0",
+      migration: migration("Running"),
+      signal: new AbortController().signal,
+      timeoutMs: 0,
+      clock: new FakeClock(),
+    },
+    { onChange: (view, change) => changes.push({ view, change }) },
+  );
   kube.assertDone();
   const notes = changes.flatMap(({ change }) => (change.kind === "note" ? [change.text] : []));
   const progress = changes.find(({ change }) => change.kind === "progress")?.view.progress;

@@ -1,9 +1,9 @@
 // The pre-flight panel: a target-nodes error lists the first ten nodes and why each cannot take
 // the target pod, then how many more; the JSON data keeps every node.
 import { describe, expect, it } from "vitest";
-import { renderVerdicts } from "../../src/commands/migration-render.js";
 import { createIO } from "../../src/io/io.js";
 import type { Verdict } from "../../src/migration/preflight.js";
+import { renderVerdicts } from "../../src/render/migration-render.js";
 import { bufferedStreams } from "../helpers/buffered-io.js";
 
 function rendered(verdicts: Verdict[]): string[] {
