@@ -1,23 +1,17 @@
-// kvmig migrate VM: pre-flight verdicts, start through the migrate subresource (a VMIM for a
-// standalone VMI), then follow the migration to its end and summarise it.
+// kvmig migrate VM: the flags checked, the start (operations/start-migration.ts: pre-flight,
+// then the migrate subresource) with its verdicts shown, then the migration followed to its end
+// (operations/follow-migration.ts) and summarised (render/follow-report.ts).
 
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
-import { ApiError, NotFoundError, PreflightRefusedError, UnauthorizedError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
-import { accessCheckCommand } from "../k8s/access-check.js";
-import { clusterName, type KubeClient } from "../k8s/kube-client.js";
-import { currentLauncherImage } from "../k8s/launcher-image.js";
-import { isOutcomeUnknown } from "../k8s/retry.js";
-import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
-import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
-import { isFinalPhase } from "../migration/state.js";
+import { clusterName } from "../k8s/kube-client.js";
 import { followToEnd } from "../operations/follow-migration.js";
-import { readPlacementPods } from "../operations/placement-pods.js";
-import { listMigrationsOf, readVm, vmiNameLabel } from "../operations/read-vm.js";
+import { startMigration } from "../operations/start-migration.js";
 import { followScreen, reportFollow } from "../render/follow-report.js";
 import { renderVerdicts } from "../render/migration-render.js";
-import { commandLine, kvmigCommand } from "../util/shell.js";
+import { kvmigCommand } from "../util/shell.js";
 import type { MigrateOptions } from "./tree.js";
 import { vmOrPick } from "./vm-picker.js";
 
@@ -47,179 +41,36 @@ export function parseNodeSelector(text: string): Record<string, string> {
   return out;
 }
 
-async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
-  return promise.catch(() => undefined);
-}
-
-async function gatherPreflight(
-  kube: KubeClient,
-  flags: MigrateFlags,
-  namespace: string,
-): Promise<PreflightInput> {
-  const { vm, vmi } = await readVm(kube, namespace, flags.vm);
-  const standalone = vm === undefined;
-  const accessCheck = standalone
-    ? { verb: "create", group: "kubevirt.io", resource: "virtualmachineinstancemigrations", namespace }
-    : {
-        verb: "update",
-        group: "subresources.kubevirt.io",
-        resource: "virtualmachines",
-        subresource: "migrate",
-        namespace,
-        name: flags.vm,
-      };
-  const [migrations, nodes, nads, kubevirt, clusterMigrations, allowed, placementPods] = await Promise.all([
-    listMigrationsOf(kube, namespace, flags.vm),
-    orUndefined(kube.list("node")),
-    orUndefined(kube.list("nad", { namespace })),
-    orUndefined(kube.findKubeVirt()),
-    orUndefined(kube.list("vmim")),
-    orUndefined(kube.canI(accessCheck)),
-    readPlacementPods(kube, vmi, flags.targetNode),
-  ]);
-  const current = kubevirt ? await currentLauncherImage(kube, kubevirt) : undefined;
-  const sourceNodes = new Map<string, string>();
-  for (const m of clusterMigrations ?? []) {
-    const node = m.status?.migrationState?.sourceNode;
-    if (node && m.metadata.name) sourceNodes.set(m.metadata.name, node);
-  }
-  return {
-    namespace,
-    vmName: flags.vm,
-    vm,
-    vmi,
-    migrations,
-    nodes,
-    nads,
-    kubevirt,
-    currentLauncherImage: current,
-    clusterMigrations: clusterMigrations?.filter((m) => !isFinalPhase(m.status?.phase)),
-    sourceNodes,
-    access: allowed,
-    accessDescription: standalone
-      ? "create virtualmachineinstancemigrations"
-      : "update virtualmachines/migrate",
-    targetNode: flags.targetNode,
-    nodeSelector: flags.nodeSelector,
-    launcherPod: placementPods.launcherPod,
-    pods: placementPods.pods,
-  };
-}
-
-function addedNodeSelector(flags: MigrateFlags): Record<string, string> | undefined {
-  const selector = { ...(flags.nodeSelector ?? {}) };
-  if (flags.targetNode) selector["kubernetes.io/hostname"] = flags.targetNode;
-  return Object.keys(selector).length > 0 ? selector : undefined;
-}
-
-function isInFlightRejection(error: unknown): boolean {
-  return error instanceof ApiError && /in-flight migration detected/.test(error.message);
-}
-
-/** Starts the migration; returns undefined when another one won the race (then follow that). */
-export async function startMigration(
-  kube: KubeClient,
-  namespace: string,
-  vmName: string,
-  options: { standalone: boolean; dryRun: boolean; selector?: Record<string, string> | undefined },
-): Promise<VirtualMachineInstanceMigration | "started" | undefined> {
-  const { selector, standalone, dryRun } = options;
-  try {
-    if (standalone) {
-      return await kube.createMigration(
-        namespace,
-        {
-          metadata: { generateName: "kvmig-migrate-", namespace },
-          spec: { vmiName: vmName, ...(selector ? { addedNodeSelector: selector } : {}) },
-        },
-        { dryRun },
-      );
-    }
-    await kube.migrate(namespace, vmName, {
-      ...(selector ? { addedNodeSelector: selector } : {}),
-      ...(dryRun ? { dryRun: ["All"] } : {}),
-    });
-    return "started";
-  } catch (error) {
-    if (isInFlightRejection(error)) return undefined;
-    // The connection dropped after the request went out: it may have started the migration.
-    // Never send it again (that could start a second one); look for what it created instead.
-    if (isOutcomeUnknown(error)) return "started";
-    if (error instanceof ApiError && error.status === 403) {
-      throw new UnauthorizedError(error.message, {
-        hint: standalone
-          ? `you may not create virtualmachineinstancemigrations in "${namespace}"; ask for the kubevirt.io:migrate ClusterRole`
-          : `you may not update virtualmachines/migrate in "${namespace}"; since KubeVirt v1.5 this needs the kubevirt.io:migrate ClusterRole, bound in the namespace`,
-        cause: error,
-      });
-    }
-    throw error;
-  }
-}
-
-/** The VMIM the migrate call created: the newest unfinished one that was not there before. */
-export async function findCreated(
-  kube: KubeClient,
-  ctx: Pick<CommandContext, "clock" | "signal">,
-  namespace: string,
-  vmName: string,
-  known: ReadonlySet<string>,
-): Promise<VirtualMachineInstanceMigration> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const fresh = (await listMigrationsOf(kube, namespace, vmName)).filter(
-      (m) => !known.has(m.metadata.uid ?? ""),
-    );
-    const found = unfinishedMigration(fresh) ?? fresh.at(-1);
-    if (found) return found;
-    await ctx.clock.sleep(200, ctx.signal);
-  }
-  throw new NotFoundError(
-    `no VirtualMachineInstanceMigration appeared for ${namespace}/${vmName} after the migrate request (accepted, or its answer lost on the way)`,
-    {
-      hint: `nothing is migrating it now; look with: ${commandLine(["kubectl", "get", "vmim", "-n", namespace, "-l", `${vmiNameLabel}=${vmName}`])}, and run the migrate again if it is still needed`,
-    },
-  );
-}
-
 export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Promise<void> {
   const kube = await ctx.kube();
   const namespace = kube.namespace;
   const text = ctx.io.mode === "text";
-  const input = await gatherPreflight(kube, flags, namespace);
-  const verdicts = preflight(input);
-  if (text) renderVerdicts(ctx.io, `pre-flight ${namespace}/${flags.vm} on ${clusterName(kube)}`, verdicts);
-
-  const errors = verdicts.filter((v) => v.status === "error");
-  // Nothing to migrate: --force cannot change that, so it is neither offered nor obeyed.
-  const blocking = errors.find((v) => v.blocking);
-  if (blocking) throw new PreflightRefusedError(`pre-flight: ${blocking.message}`, { hint: blocking.hint });
-  const denied = errors.find((v) => v.check === "rbac");
-  if (denied && !flags.force) {
-    throw new UnauthorizedError(
-      `${denied.message}: the ClusterRole kubevirt.io:migrate (KubeVirt 1.5+) grants it`,
-      {
-        hint: `check with: ${accessCheckCommand({ verb: "update", group: "subresources.kubevirt.io", resource: "virtualmachines", subresource: "migrate", namespace })}`,
+  const start = await startMigration(
+    kube,
+    {
+      namespace,
+      vmName: flags.vm,
+      targetNode: flags.targetNode,
+      nodeSelector: flags.nodeSelector,
+      force: flags.force,
+      dryRun: flags.dryRun,
+      clock: ctx.clock,
+      signal: ctx.signal,
+    },
+    {
+      onPreflight: (verdicts) => {
+        if (text)
+          renderVerdicts(ctx.io, `pre-flight ${namespace}/${flags.vm} on ${clusterName(kube)}`, verdicts);
       },
-    );
-  }
-  if (errors.length > 0 && !flags.force) {
-    const first = errors[0] as Verdict;
-    throw new PreflightRefusedError(`pre-flight: ${first.message}`, {
-      hint: `${first.hint ? `${first.hint}; ` : ""}--force starts the migration anyway`,
-    });
-  }
+      onRaced: () =>
+        ctx.io.err(
+          "another migration of this VM started meanwhile; following it instead of starting a second one",
+        ),
+    },
+  );
 
-  const existing = unfinishedMigration(input.migrations);
-  let migration: VirtualMachineInstanceMigration | undefined = existing;
-  if (flags.dryRun) {
-    const selector = addedNodeSelector(flags);
-    if (!existing) {
-      await startMigration(kube, namespace, flags.vm, {
-        standalone: input.vm === undefined,
-        dryRun: true,
-        selector,
-      });
-    }
+  if (start.kind === "dry-run") {
+    const { existing, selector, verdicts } = start;
     // The dry run's result is the command's result: on stdout, as cancel's and restart's are
     // (the pre-flight verdicts above stay on stderr).
     await writeData(
@@ -230,7 +81,7 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
         ctx.io.out(
           existing
             ? `dry run: migration ${existing.metadata.name} is already in progress; kvmig would follow it`
-            : `dry run: the API server accepted migrating ${namespace}/${flags.vm} off ${input.vmi?.status?.nodeName ?? "its node"}${
+            : `dry run: the API server accepted migrating ${namespace}/${flags.vm} off ${start.preflight.vmi?.status?.nodeName ?? "its node"}${
                 selector
                   ? ` to a node with ${Object.entries(selector)
                       .map(([k, v]) => `${k}=${v}`)
@@ -242,38 +93,15 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
     return;
   }
 
+  const { migration } = start;
   // Whether this run started the migration it reports on (false: one was already in flight).
-  let started = false;
-  if (!migration) {
-    const known = new Set(input.migrations.map((m) => m.metadata.uid ?? ""));
-    const request = await startMigration(kube, namespace, flags.vm, {
-      standalone: input.vm === undefined,
-      dryRun: false,
-      selector: addedNodeSelector(flags),
-    });
-    if (request === undefined) {
-      ctx.io.err(
-        "another migration of this VM started meanwhile; following it instead of starting a second one",
-      );
-      migration = unfinishedMigration(await listMigrationsOf(kube, namespace, flags.vm));
-      if (!migration)
-        throw new NotFoundError(`the in-flight migration of ${namespace}/${flags.vm} is already gone`, {
-          hint: `see how it ended with: ${kvmigCommand(["watch", flags.vm, "-n", namespace])}`,
-        });
-    } else if (request === "started") {
-      migration = await findCreated(kube, ctx, namespace, flags.vm, known);
-      started = true;
-    } else {
-      migration = request;
-      started = true;
-    }
-    if (text && started)
-      ctx.io.err(
-        `migration ${migration.metadata.name} started for ${namespace}/${flags.vm} on ${input.vmi?.status?.nodeName ?? "?"}`,
-      );
-  } else if (text) {
+  const started = start.origin === "started";
+  if (text && started)
+    ctx.io.err(
+      `migration ${migration.metadata.name} started for ${namespace}/${flags.vm} on ${start.preflight.vmi?.status?.nodeName ?? "?"}`,
+    );
+  else if (text && start.origin === "in-flight")
     ctx.io.err(`following migration ${migration.metadata.name} (${migration.status?.phase || "Pending"})`);
-  }
 
   if (!flags.wait) {
     const name = migration.metadata.name;

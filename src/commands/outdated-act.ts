@@ -17,11 +17,11 @@ import {
 import { formatTable } from "../io/table.js";
 import { accessCheckCommand } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
-import { unfinishedMigration } from "../migration/preflight.js";
 import { failureText } from "../migration/state.js";
 import { followMigration } from "../operations/follow-migration.js";
 import { listMigrationsOf } from "../operations/read-vm.js";
 import { restartAndWait } from "../operations/restart-vm.js";
+import { ensureMigration } from "../operations/start-migration.js";
 import {
   type Cause,
   causeMatters,
@@ -34,7 +34,6 @@ import {
 import type { OutdatedRow } from "../outdated/rows.js";
 import { outageNotices } from "../render/outage-notice.js";
 import { kvmigCommand } from "../util/shell.js";
-import { findCreated, startMigration } from "./migrate.js";
 
 export type JobAction = "migrate" | "restart";
 
@@ -144,20 +143,16 @@ const runMigration: JobRunner = async (kube, ctx, job, options, signal) => {
     action: job.action,
     sourceNode: job.node,
   };
-  const existing = await listMigrationsOf(kube, job.namespace, job.vmi);
   // Never a second migration for a VMI: one that is already under way is followed instead.
-  let migration = unfinishedMigration(existing);
-  if (!migration) {
-    const known = new Set(existing.map((m) => m.metadata.uid ?? ""));
-    const result = await startMigration(kube, job.namespace, job.name, {
-      standalone: job.standalone,
-      dryRun: false,
-    });
-    migration =
-      result === "started"
-        ? await findCreated(kube, { clock: ctx.clock, signal }, job.namespace, job.vmi, known)
-        : (result ?? unfinishedMigration(await listMigrationsOf(kube, job.namespace, job.vmi)));
-  }
+  const { migration } = await ensureMigration(kube, {
+    namespace: job.namespace,
+    vmName: job.name,
+    vmiName: job.vmi,
+    standalone: job.standalone,
+    migrations: await listMigrationsOf(kube, job.namespace, job.vmi),
+    clock: ctx.clock,
+    signal,
+  });
   if (!migration) throw new Error("the migration ended before kvmig could follow it");
   const end = await followMigration(kube, {
     namespace: job.namespace,

@@ -103,7 +103,7 @@ const known = {
   cycles: [
     "k8s/api-errors.ts k8s/webhook-refusal.ts",
     "sim/auth.ts sim/rbac.ts sim/store.ts sim/validation.ts",
-    "commands/cancel.ts commands/diagnose.ts commands/migrate.ts commands/outdated-act.ts commands/outdated.ts commands/restart.ts commands/sim.ts commands/tree.ts commands/watch.ts",
+    "commands/cancel.ts commands/diagnose.ts commands/migrate.ts commands/outdated.ts commands/restart.ts commands/sim.ts commands/tree.ts commands/watch.ts",
   ],
   commandToCommand: [
     "commands/cancel.ts -> commands/tree.ts",
@@ -115,7 +115,6 @@ const known = {
     "commands/help.ts -> commands/help-topics.ts",
     "commands/migrate.ts -> commands/tree.ts",
     "commands/migrate.ts -> commands/vm-picker.ts",
-    "commands/outdated-act.ts -> commands/migrate.ts",
     "commands/outdated.ts -> commands/outdated-act.ts",
     "commands/outdated.ts -> commands/tree.ts",
     "commands/restart.ts -> commands/tree.ts",
