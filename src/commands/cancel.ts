@@ -1,18 +1,14 @@
-// kvmig cancel VM: there is no cancel endpoint; deleting the unfinished VMIM is the abort
-// request (facts §c). Only that VMIM is deleted, with a uid precondition, and the outcome is
-// read from the VMI: aborted on the source node, completed first, or the abort failed.
+// kvmig cancel VM: the VM's unfinished migration shown and confirmed, the abort requested and
+// its outcome waited for (operations/cancel-migration.ts: deleting the VMIM is the abort), then
+// the outcome said: aborted on the source node, completed first, or the abort failed.
 
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
-import { ApiError, InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
+import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { errProse, outProse } from "../io/wrap.js";
-import { isNotFound } from "../k8s/api-errors.js";
 import { clusterName } from "../k8s/kube-client.js";
-import { isOutcomeUnknown } from "../k8s/retry.js";
-import { unfinishedMigration } from "../migration/preflight.js";
-import { followMigration } from "../operations/follow-migration.js";
-import { readVmWithMigrations } from "../operations/read-vm.js";
+import { findCancelTarget, requestAbort, waitForAbort } from "../operations/cancel-migration.js";
 import { outageNotices } from "../render/outage-notice.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import type { CancelOptions } from "./tree.js";
@@ -34,22 +30,6 @@ export type CancelOutcome =
   | "nothing-to-cancel"
   | "dry-run";
 
-/** After a lost answer: is the migration gone, replaced, or marked for deletion? */
-async function deletionArrived(
-  kube: Awaited<ReturnType<CommandContext["kube"]>>,
-  namespace: string,
-  name: string,
-  uid: string | undefined,
-): Promise<boolean> {
-  try {
-    const now = await kube.get("vmim", name, namespace);
-    return now.metadata.uid !== uid || now.metadata.deletionTimestamp !== undefined;
-  } catch (error) {
-    if (isNotFound(error)) return true;
-    throw error;
-  }
-}
-
 /** The picker found no VM with an unfinished migration: nothing to cancel, which is not an error. */
 async function nothingToCancelAnywhere(ctx: CommandContext): Promise<void> {
   const { namespace } = await ctx.kube();
@@ -64,8 +44,8 @@ async function nothingToCancelAnywhere(ctx: CommandContext): Promise<void> {
 export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promise<void> {
   const kube = await ctx.kube();
   const namespace = kube.namespace;
-  const { migrations, vmi } = await readVmWithMigrations(kube, namespace, flags.vm);
-  const evacuation = vmi?.status?.evacuationNodeName;
+  const found = await findCancelTarget(kube, namespace, flags.vm);
+  const { vmi, evacuation, requestedAt } = found;
   const evacuationHint = () => {
     if (!evacuation) return;
     errProse(
@@ -81,18 +61,19 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     ...extra,
   });
 
-  const target = unfinishedMigration(migrations);
-  if (!target) {
+  const migration = found.migration;
+  if (!migration) {
     await writeData(ctx.io, ctx.io.mode, result("nothing-to-cancel", { migration: null }), () =>
       outProse(ctx.io, `nothing to cancel: ${namespace}/${flags.vm} has no unfinished migration`),
     );
     evacuationHint();
     return;
   }
-  const name = target.metadata.name ?? "";
-  const phase = target.status?.phase || "Pending";
+  const target = { ...found, migration };
+  const name = migration.metadata.name ?? "";
+  const phase = migration.status?.phase || "Pending";
   const state = vmi?.status?.migrationState;
-  const ours = state?.migrationUid === target.metadata.uid;
+  const ours = state?.migrationUid === migration.metadata.uid;
   const route =
     ours && state?.targetNode
       ? `${state.sourceNode ?? vmi?.status?.nodeName} → ${state.targetNode}`
@@ -100,7 +81,6 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
 
   // Asked before (an earlier cancel, maybe interrupted): the deletion is under way; asking again
   // would change nothing, so say so and wait for the outcome like the first call would have.
-  const requestedAt = target.metadata.deletionTimestamp;
   // A dry run changes nothing, so there is nothing to confirm (as with kubectl delete --dry-run).
   if (!flags.yes && !flags.dryRun && !requestedAt) {
     const ok = await ctx.prompter.confirm({
@@ -111,34 +91,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     if (!ok) throw new InterruptedError("cancel declined; nothing was changed");
   }
 
-  try {
-    if (!requestedAt) {
-      await kube.deleteMigration(namespace, name, { uid: target.metadata.uid, dryRun: flags.dryRun });
-    }
-  } catch (error) {
-    // Replaced since kvmig read it (same name, another uid): the uid precondition kept the new
-    // one alive; say so rather than cancel a migration the user never saw.
-    if (error instanceof ApiError && error.status === 409 && /Precondition failed: UID/.test(error.message)) {
-      throw new OperationFailedError(
-        `migration ${name} of ${namespace}/${flags.vm} was replaced by another one since kvmig read it; nothing was deleted`,
-        {
-          hint: `see the current one with: ${kvmigCommand(["watch", flags.vm, "-n", namespace])}, then cancel again`,
-        },
-      );
-    }
-    // The answer was lost: whether the delete arrived shows on the migration itself.
-    if (isOutcomeUnknown(error)) {
-      if (!(await deletionArrived(kube, namespace, name, target.metadata.uid))) {
-        throw new OperationFailedError(
-          `the abort request for migration ${name} was lost on the way (${error.message}); the migration still runs`,
-          { hint: `run the same cancel again: ${kvmigCommand(["cancel", flags.vm, "-n", namespace])}` },
-        );
-      }
-    } else if (!isNotFound(error)) {
-      // Already gone: it ended (or was cancelled) meanwhile; the VMI still tells how.
-      throw error;
-    }
-  }
+  await requestAbort(kube, target, { dryRun: flags.dryRun });
   // In the data: when an earlier cancel requested the abort (this run then sent nothing), or null.
   const alreadyRequestedAt = requestedAt ?? null;
   if (flags.dryRun) {
@@ -176,26 +129,13 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
         ? `${requested}; waiting for the outcome`
         : `abort requested for migration ${name} (${phase}); waiting for the outcome`,
     );
-  const end = await followMigration(kube, {
-    namespace,
-    vmName: flags.vm,
-    migration: target,
+  const { outcome, end, view, node } = await waitForAbort(kube, target, {
     signal: ctx.signal,
     timeoutMs: flags.timeoutMs,
     clock: ctx.clock,
     debug: ctx.debug,
     outage: outageNotices(ctx, kube),
   });
-  const view = end.view;
-  const node = view.vmiNode ?? vmi?.status?.nodeName ?? null;
-  const outcome: CancelOutcome | undefined =
-    view.outcome === "succeeded"
-      ? "completed"
-      : view.outcome === "failed"
-        ? view.abortStatus === "Failed"
-          ? "abort-failed"
-          : "aborted"
-        : undefined;
   if (outcome === undefined) {
     const watch = kvmigCommand(["watch", flags.vm, "-n", namespace]);
     if (end.kind === "interrupted")
