@@ -400,44 +400,6 @@ export function allowedRunningSeconds(s: Snapshot): number | undefined {
   return perGiB * Math.max(1, Math.ceil(bytes / 2 ** 30)) + progress;
 }
 
-/** The numbers of one virt-launcher `Migration info for <uid>: ...` progress line. */
-export interface MigrationInfo {
-  /** The migration (VMIM) UID the line is about. */
-  uid: string;
-  elapsedMs?: number | undefined;
-  dataProcessedMiB?: number | undefined;
-  dataRemainingMiB?: number | undefined;
-  dataTotalMiB?: number | undefined;
-  memoryBandwidthMbps?: number | undefined;
-  dirtyRateMbps?: number | undefined;
-  iteration?: number | undefined;
-}
-
-/** Reads a `Migration info for ...` line (the launcher's progress log); undefined for other text. */
-export function parseMigrationInfo(text: string): MigrationInfo | undefined {
-  const head = /Migration info for ([^:\s]+): (.*)$/.exec(text);
-  if (!head?.[1]) return undefined;
-  const fields = new Map<string, number>();
-  // v1.1 and later write MiB and Mbps; v0.58–v1.0 wrote bytes (B) and bytes per second (B/s).
-  for (const [, key, value, unit] of (head[2] ?? "").matchAll(
-    /([A-Za-z]+):(\d+(?:\.\d+)?)(MiB|Mbps|B\/s|B|ms)?/g,
-  )) {
-    if (key === undefined || value === undefined) continue;
-    const n = Number(value);
-    fields.set(key, unit === "B" ? n / 2 ** 20 : unit === "B/s" ? (n * 8) / 1e6 : n);
-  }
-  return {
-    uid: head[1],
-    elapsedMs: fields.get("TimeElapsed"),
-    dataProcessedMiB: fields.get("DataProcessed"),
-    dataRemainingMiB: fields.get("DataRemaining"),
-    dataTotalMiB: fields.get("DataTotal"),
-    memoryBandwidthMbps: fields.get("MemoryBandwidth"),
-    dirtyRateMbps: fields.get("DirtyRate"),
-    iteration: fields.get("Iteration"),
-  };
-}
-
 /** The `kubectl` / `kvmig` namespace flag words for the snapshot's namespace. */
 export function namespaceArgs(s: Snapshot): string[] {
   return ["-n", s.namespace];

@@ -3,26 +3,48 @@
 // recognised as well as the release the rule was written against.
 
 import { describe, expect, it } from "vitest";
-import { parseMigrationInfo, timedOutPodName } from "../../src/diagnose/evidence.js";
+import { timedOutPodName } from "../../src/diagnose/evidence.js";
+import { readProgress } from "../../src/diagnose/launcher-progress.js";
 import { handlerDisruption } from "../../src/diagnose/modes/handler-disruption.js";
 import { migrationConnectionLost } from "../../src/diagnose/modes/migration-connection-lost.js";
 import { notConverging } from "../../src/diagnose/modes/not-converging.js";
 import { targetPodFailed } from "../../src/diagnose/modes/target-pod-failed.js";
 import { schedulerReasons } from "../../src/diagnose/modes/target-pod-unschedulable.js";
 import { versionSkew } from "../../src/diagnose/modes/version-skew.js";
-import { ago, event, migration, snap, vmi } from "../helpers/builders.js";
+import { ago, event, migration, pod, snap, vmi } from "../helpers/builders.js";
 
 const uid = "bbbbbbbb-0000-4000-8000-00000000000w";
 
 describe("wordings across releases", () => {
-  it("the launcher's progress line: MiB and Mbps (v1.1+) and bytes (v0.58–v1.0) read alike", () => {
-    const now = parseMigrationInfo(
-      `Migration info for ${uid}: TimeElapsed:2000ms DataProcessed:512MiB DataRemaining:256MiB DataTotal:1024MiB MemoryBandwidth:800Mbps DirtyRate:40Mbps Iteration:2`,
+  it("the launcher's progress line: MiB and true Mbps (v1.2.1+) and bytes (v0.55–v1.0) read alike", () => {
+    const launcher = (name: string, tag: string) =>
+      pod(name, {
+        spec: { containers: [{ name: "compute", image: `quay.io/kubevirt/virt-launcher:${tag}` }] },
+      });
+    const s = snap({ pods: [launcher("now", "v1.3.0"), launcher("old", "v0.59.0")] });
+    const line = (pod: string, text: string) => ({
+      namespace: "demo",
+      pod,
+      container: "compute",
+      text,
+      raw: text,
+    });
+    const now = readProgress(
+      s,
+      line(
+        "now",
+        `Migration info for ${uid}: TimeElapsed:2000ms DataProcessed:512MiB DataRemaining:256MiB DataTotal:1024MiB MemoryBandwidth:800Mbps DirtyRate:40Mbps Iteration:2`,
+      ),
     );
-    const old = parseMigrationInfo(
-      `Migration info for ${uid}: TimeElapsed:2000ms DataProcessed:536870912B DataRemaining:268435456B DataTotal:1073741824B MemoryBandwidth:100000000B/s DirtyRate:5000000B/s Iteration:2`,
+    const old = readProgress(
+      s,
+      line(
+        "old",
+        `Migration info for ${uid}: TimeElapsed:2000ms DataProcessed:536870912B DataRemaining:268435456B DataTotal:1073741824B MemoryBandwidth:100000000B/s DirtyRate:5000000B/s Iteration:2`,
+      ),
     );
-    expect(old).toEqual(now);
+    expect(old?.progress).toEqual(now?.progress);
+    expect(old?.rates).toEqual(now?.rates);
   });
 
   it("the pending-pod timeout: '<ns>/<pod>' (v1.3+) and the %!(EXTRA ...) slip before", () => {

@@ -27,18 +27,21 @@ import {
   findLogLines,
   hasLogs,
   isFinal,
-  type LogEntry,
   logEvidence,
-  type MigrationInfo,
   migrationObject,
   migrationSettings,
   nonEmpty,
-  parseMigrationInfo,
   patchMigrationConfig,
   phaseTime,
   secondsBetween,
   vmiObject,
 } from "../evidence.js";
+import {
+  dirtyAtLeastBandwidth,
+  type LauncherProgress,
+  progressLines,
+  ratesNote,
+} from "../launcher-progress.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 
 const id = "not-converging";
@@ -91,30 +94,17 @@ function failedAttempts(s: Snapshot): Attempt[] {
   return attempts;
 }
 
-function infoLines(s: Snapshot, uid: string | undefined): { entry: LogEntry; info: MigrationInfo }[] {
-  const out: { entry: LogEntry; info: MigrationInfo }[] = [];
-  for (const entry of findLogLines(s, /Migration info for /)) {
-    const info = parseMigrationInfo(entry.text);
-    if (info && (uid === undefined || info.uid === uid)) out.push({ entry, info });
-  }
-  return out;
-}
-
-/** The dirty rate against the bandwidth in the last progress lines; undefined without lines. */
+/**
+ * The dirty rate against the bandwidth in the last progress lines, and what to add about the last
+ * line's rates when the quoted line does not give them right; undefined without lines.
+ */
 function rateEvidence(
-  lines: { entry: LogEntry; info: MigrationInfo }[],
-): { evidence: Evidence; dirtyAbove: boolean } | undefined {
-  const running = lines.filter(
-    (l) => l.info.memoryBandwidthMbps !== undefined && l.info.dirtyRateMbps !== undefined,
-  );
-  const last = running.at(-1);
+  lines: LauncherProgress[],
+): { evidence: Evidence; dirtyAbove: boolean; note?: string | undefined } | undefined {
+  const last = lines.at(-1);
   if (!last) return undefined;
-  const recent = running.slice(-3);
-  const dirtyAbove = recent.every(
-    (l) =>
-      (l.info.dirtyRateMbps ?? 0) >= (l.info.memoryBandwidthMbps ?? 0) && (l.info.dirtyRateMbps ?? 0) > 0,
-  );
-  return { evidence: logEvidence(last.entry), dirtyAbove };
+  const dirtyAbove = lines.slice(-3).every((l) => dirtyAtLeastBandwidth(l.rates));
+  return { evidence: logEvidence(last.entry), dirtyAbove, note: ratesNote(last) };
 }
 
 /**
@@ -224,8 +214,7 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
   }).filter((e) => attempt.uid === undefined || (e.message ?? "").includes(attempt.uid));
   const sourcePod = attempt.state?.sourcePod;
   const logs = findLogLines(s, abortLog).filter((l) => sourcePod === undefined || l.pod === sourcePod);
-  const infos = infoLines(s, attempt.uid);
-  const rates = rateEvidence(infos);
+  const rates = rateEvidence(progressLines(s, attempt.uid));
   if (old) {
     evidence.push({
       object: attempt.stateObject,
@@ -294,6 +283,7 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
       ? " The launcher's last progress lines show the guest dirtying memory at least as fast as the migration sends it."
       : " The launcher's last progress lines do not show the dirty rate above the bandwidth, so a slow or congested migration network is as likely as a busy guest."
     : "";
+  const noteText = rates?.note ? ` ${rates.note}` : "";
   const repeated = count > 1 ? ` ${count} attempts since the last successful migration ended this way.` : "";
   return {
     id,
@@ -303,7 +293,7 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
     summary:
       `${attempt.migration ? migrationObject(attempt.migration) : "The last migration"} was aborted by virt-launcher's migration monitor` +
       (cause ? ` (${cause})` : "") +
-      `: the remaining data stopped shrinking, so the copy could not catch up with the guest.${rateText}${repeated}`,
+      `: the remaining data stopped shrinking, so the copy could not catch up with the guest.${rateText}${noteText}${repeated}`,
     evidence,
     fix: fix(s),
     docs,
@@ -315,16 +305,15 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
 function stallingFinding(s: Snapshot): Finding | undefined {
   const running = s.migrations.filter((m) => m.status?.phase === "Running" && !isFinal(m)).at(-1);
   if (!running) return undefined;
-  const lines = infoLines(s, running.metadata.uid);
+  const lines = progressLines(s, running.metadata.uid);
   const rates = rateEvidence(lines);
-  const last = lines.at(-1);
-  if (!rates?.dirtyAbove || !last) return undefined;
+  if (!rates?.dirtyAbove) return undefined;
   // When did the remaining data last reach a new low?
   let low = Number.POSITIVE_INFINITY;
   let lowAt: string | undefined;
   for (const l of lines) {
-    const remaining = l.info.dataRemainingMiB;
-    if (remaining !== undefined && remaining < low) {
+    const remaining = l.progress.dataRemainingBytes;
+    if (remaining < low) {
       low = remaining;
       lowAt = l.entry.time;
     }
@@ -339,7 +328,8 @@ function stallingFinding(s: Snapshot): Finding | undefined {
     confidence: "medium",
     summary:
       `${migrationObject(running)} is Running but its remaining data has not reached a new low for ${stalled} s and the guest dirties memory at least as fast as it is sent; ` +
-      `virt-launcher aborts it after ${settings.progressTimeout} s without progress.`,
+      `virt-launcher aborts it after ${settings.progressTimeout} s without progress.` +
+      (rates.note ? ` ${rates.note}` : ""),
     evidence: [rates.evidence],
     fix: fix(s),
     docs,

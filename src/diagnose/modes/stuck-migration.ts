@@ -14,18 +14,16 @@ import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   ageSeconds,
   allowedRunningSeconds,
-  findLogLines,
   formatWait,
   hasLogs,
   isFinal,
-  type LogEntry,
   logEvidence,
   migrationObject,
   nonEmpty,
-  parseMigrationInfo,
   podsOfMigration,
   vmiObject,
 } from "../evidence.js";
+import { progressLines } from "../launcher-progress.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
 import { handlerDisruptionSignals } from "./handler-disruption.js";
 import { migrationQueued, queuedAtMostSeconds } from "./migration-queued.js";
@@ -127,12 +125,6 @@ function abortFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding 
   };
 }
 
-function progressLines(s: Snapshot, uid: string | undefined): LogEntry[] {
-  return findLogLines(s, /Migration info for /).filter(
-    (l) => uid === undefined || parseMigrationInfo(l.text)?.uid === uid,
-  );
-}
-
 function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding | undefined {
   const { phase, at } = lastTransition(m);
   const age = ageSeconds(s, at);
@@ -149,8 +141,7 @@ function silentFinding(s: Snapshot, m: VirtualMachineInstanceMigration): Finding
   let confidence: Confidence;
   let why: string;
   if (phase === "Running") {
-    const lines = progressLines(s, m.metadata.uid);
-    const last = lines.at(-1);
+    const last = progressLines(s, m.metadata.uid).at(-1)?.entry;
     const allowed = allowedRunningSeconds(s);
     if (last) {
       const silent = ageSeconds(s, last.time);

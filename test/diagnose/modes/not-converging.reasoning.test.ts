@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { notConverging } from "../../../src/diagnose/modes/not-converging.js";
 import type { ContainerLog, Finding, Snapshot } from "../../../src/diagnose/types.js";
 import type { KubeVirt, VirtualMachineInstanceMigrationState } from "../../../src/k8s/types.js";
-import { ago, event, migration, snap, vmi } from "../../helpers/builders.js";
+import { ago, snap as bareSnap, event, migration, pod, vmi } from "../../helpers/builders.js";
 
 const uid = "bbbbbbbb-0000-4000-8000-000000000001";
 const sourcePod = "virt-launcher-db-1-src01";
@@ -25,10 +25,18 @@ function failed(state: VirtualMachineInstanceMigrationState, parts: { uid?: stri
   });
 }
 
+/** A snapshot with the source launcher's pod, a v1.5.0 one: its progress lines' Mbps are true. */
+function snap(parts: Partial<Snapshot> = {}): Snapshot {
+  return bareSnap({ pods: [pod(sourcePod)], ...parts });
+}
+
+const infoText = (forUid: string, remaining: number, bandwidth: number, dirty: number) =>
+  `Migration info for ${forUid}: TimeElapsed:4000ms DataProcessed:1000MiB DataRemaining:${remaining}MiB DataTotal:8192MiB MemoryBandwidth:${bandwidth}Mbps DirtyRate:${dirty}Mbps Iteration:3`;
+
 function info(remaining: number, bandwidth: number, dirty: number, at: string, forUid = uid): string {
   return JSON.stringify({
     level: "info",
-    msg: `Migration info for ${forUid}: TimeElapsed:4000ms DataRemaining:${remaining}MiB MemoryBandwidth:${bandwidth}Mbps DirtyRate:${dirty}Mbps Iteration:3`,
+    msg: infoText(forUid, remaining, bandwidth, dirty),
     timestamp: at,
   });
 }
@@ -99,7 +107,7 @@ describe("not-converging reasoning", () => {
           object: `Pod/${sourcePod}`,
           field: "log compute",
           time: ago(150),
-          text: `Migration info for ${uid}: TimeElapsed:4000ms DataRemaining:5100MiB MemoryBandwidth:500Mbps DirtyRate:1600Mbps Iteration:3`,
+          text: infoText(uid, 5100, 500, 1600),
         },
       ],
       fix: {
@@ -554,7 +562,7 @@ describe("not-converging reasoning", () => {
             object: `Pod/${sourcePod}`,
             field: "log compute",
             time: ago(5),
-            text: `Migration info for ${uid}: TimeElapsed:4000ms DataRemaining:4200MiB MemoryBandwidth:500Mbps DirtyRate:950Mbps Iteration:3`,
+            text: infoText(uid, 4200, 500, 950),
           },
         ],
         fix: { explanation: expect.stringContaining("allowAutoConverge"), commands: defaultCommands },
@@ -575,9 +583,7 @@ describe("not-converging reasoning", () => {
     it("stays silent when the guest is not winning, the lines have no time, or nothing runs", () => {
       const slow = [info(6000, 900, 500, ago(200)), info(5000, 900, 500, ago(100))];
       expect(notConverging.detect(snap({ migrations: [running], logs: [log(slow)] }))).toEqual([]);
-      const undated = [
-        `Migration info for ${uid}: DataRemaining:5000MiB MemoryBandwidth:500Mbps DirtyRate:900Mbps`,
-      ];
+      const undated = [infoText(uid, 5000, 500, 900)];
       expect(notConverging.detect(snap({ migrations: [running], logs: [log(undated)] }))).toEqual([]);
       const pending = migration({ uid, name: "mig-run", phase: "Scheduling" });
       expect(notConverging.detect(snap({ migrations: [pending], logs: [log(lines(90))] }))).toEqual([]);
@@ -594,6 +600,126 @@ describe("not-converging reasoning", () => {
         info(3000, 500, 900, ago(10)),
       ];
       expect(notConverging.detect(snap({ migrations: [running], logs: [log(recovering)] }))).toEqual([]);
+    });
+
+    it("the same low again is not a new low", () => {
+      const flat = [info(4000, 500, 900, ago(90)), info(4000, 500, 900, ago(10))];
+      expect(detectOne(snap({ migrations: [running], logs: [log(flat)] })).summary).toContain(
+        "has not reached a new low for 90 s",
+      );
+    });
+  });
+
+  describe("the rates as the launcher's release wrote them (progress-line.ts)", () => {
+    const launcher = (image: string) =>
+      pod(sourcePod, { spec: { containers: [{ name: "compute", image }] } });
+    const abortedWith = (image: string, lines: string[]) =>
+      detectOne(
+        bareSnap({
+          pods: [launcher(image)],
+          migrations: [failed({ failureReason: aborted })],
+          logs: [log(lines)],
+        }),
+      );
+    const above =
+      " The launcher's last progress lines show the guest dirtying memory at least as fast as the migration sends it.";
+    const notAbove = " The launcher's last progress lines do not show the dirty rate above the bandwidth";
+
+    it("v1.1.1: the 'Mbps' are bytes/s ÷ 8 ÷ 10^6, so the summary gives the true rates, as 8 MB/s ranges", () => {
+      // 8 and 25 of these "Mbps" are 64–72 and 200–208 MB/s: read as true Mbps, 1 and 3 MB/s.
+      const f = abortedWith("quay.io/kubevirt/virt-launcher:v1.1.1", [info(4000, 8, 25, ago(150))]);
+      expect(f.summary).toContain(
+        `${above} virt-launcher v1.1.1 labels its rates Mbps but writes bytes/s ÷ 8 ÷ 10^6, 64 times less (kubevirt/kubevirt#11377): the last line's dirty rate is 191–198 MiB/s against a bandwidth of 61.0–68.7 MiB/s.`,
+      );
+      expect(f.confidence).toBe("medium");
+      // The quoted line stays as the launcher wrote it.
+      expect(f.evidence.at(-1)?.text).toBe(infoText(uid, 4000, 8, 25));
+    });
+
+    it("v1.1.1: equal values are one 8 MB/s step, so they do not show the guest winning", () => {
+      const tie = [info(4000, 12, 12, ago(150))];
+      const buggy = abortedWith("quay.io/kubevirt/virt-launcher:v1.1.1", tie);
+      expect(buggy.confidence).toBe("low");
+      expect(buggy.summary).toContain(notAbove);
+      expect(buggy.summary).toContain(
+        "the last line's dirty rate is 91.6–99.2 MiB/s against a bandwidth of 91.6–99.2 MiB/s.",
+      );
+      // From v1.2.1 the same numbers are true Mbps: as fast, and nothing to add.
+      const fixed = abortedWith("quay.io/kubevirt/virt-launcher:v1.2.1", tie);
+      expect(fixed.confidence).toBe("medium");
+      expect(fixed.summary.endsWith(above)).toBe(true);
+    });
+
+    it("a zero rate of v1.1.1 is below 8 MB/s: shown as such", () => {
+      const f = abortedWith("quay.io/kubevirt/virt-launcher:v1.2.0", [info(4000, 3, 0, ago(150))]);
+      expect(f.confidence).toBe("low");
+      expect(f.summary).toContain(
+        "the last line's dirty rate is < 7.6 MiB/s against a bandwidth of 22.9–30.5 MiB/s.",
+      );
+    });
+
+    it("v0.59: a bytes line reads as written, whatever the image says", () => {
+      const bytes = JSON.stringify({
+        level: "info",
+        msg:
+          `Migration info for ${uid}: TimeElapsed:8004ms DataProcessed:851443712B DataRemaining:3461349376B DataTotal:4312793088B ` +
+          "MemoryBandwidth:80000000B/s DirtyRate:80000000B/s Iteration:1 ExpectedDowntime:11470ms DiskBps:0",
+        timestamp: ago(150),
+      });
+      for (const image of [
+        "quay.io/kubevirt/virt-launcher:v0.59.0",
+        "registry.example/virt-launcher@sha256:0a1b",
+      ]) {
+        const f = abortedWith(image, [bytes]);
+        // Exact rates: equal is as fast, and the summary adds nothing to the quoted line.
+        expect(f.confidence).toBe("medium");
+        expect(f.summary.endsWith(above)).toBe(true);
+      }
+    });
+
+    it("an unknown release: the rates are unknown, the comparison holds, a tie proves nothing", () => {
+      const unknown =
+        ' The launcher\'s KubeVirt release is unknown, so the rates themselves are too (v1.0.1–v1.2.0 wrote "Mbps" 64 times too small): only the dirty rate against the bandwidth is read.';
+      for (const image of [
+        "registry.example/virt-launcher@sha256:0a1b",
+        "registry.example/virt-launcher-rhel9:v4.16.3",
+      ]) {
+        const winning = abortedWith(image, [info(4000, 500, 900, ago(150))]);
+        expect(winning.confidence).toBe("medium");
+        expect(winning.summary).toContain(`${above}${unknown}`);
+        // No rate as a number: "Mbps" is named only as the launcher's label.
+        expect(winning.summary).not.toMatch(/\d ?(MiB\/s|Mbps)/);
+        // 12 against 12 may be one 8 MB/s step of v1.0.1–v1.2.0.
+        const tie = abortedWith(image, [info(4000, 12, 12, ago(150))]);
+        expect(tie.confidence).toBe("low");
+        expect(tie.summary).toContain(
+          `${notAbove}, so a slow or congested migration network is as likely as a busy guest.${unknown}`,
+        );
+      }
+      // The source launcher's pod not read at all.
+      const noPod = detectOne(
+        bareSnap({
+          migrations: [failed({ failureReason: aborted })],
+          logs: [log([info(4000, 500, 900, ago(150))])],
+        }),
+      );
+      expect(noPod.summary).toContain(`${above}${unknown}`);
+    });
+
+    it("a running v1.1.1 migration losing the race says the true rates too", () => {
+      const running = migration({ uid, name: "mig-run", phase: "Running" });
+      const lines = [info(6000, 8, 25, ago(120)), info(4000, 8, 25, ago(90)), info(4500, 8, 25, ago(5))];
+      const [f] = notConverging.detect(
+        bareSnap({
+          pods: [launcher("quay.io/kubevirt/virt-launcher:v1.1.1")],
+          migrations: [running],
+          logs: [log(lines)],
+        }),
+      );
+      expect(f?.summary).toBe(
+        "VirtualMachineInstanceMigration/mig-run is Running but its remaining data has not reached a new low for 90 s and the guest dirties memory at least as fast as it is sent; virt-launcher aborts it after 150 s without progress. " +
+          "virt-launcher v1.1.1 labels its rates Mbps but writes bytes/s ÷ 8 ÷ 10^6, 64 times less (kubevirt/kubevirt#11377): the last line's dirty rate is 191–198 MiB/s against a bandwidth of 61.0–68.7 MiB/s.",
+      );
     });
   });
 });

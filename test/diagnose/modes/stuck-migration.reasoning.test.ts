@@ -60,12 +60,10 @@ function detectOne(s: Snapshot): Finding {
   return findings[0] as Finding;
 }
 
-const info = (at: string) =>
-  JSON.stringify({
-    level: "info",
-    msg: `Migration info for ${uid}: TimeElapsed:1000ms DataRemaining:100MiB`,
-    timestamp: at,
-  });
+const infoText = (forUid: string) =>
+  `Migration info for ${forUid}: TimeElapsed:1000ms DataProcessed:900MiB DataRemaining:100MiB DataTotal:1000MiB MemoryBandwidth:800Mbps DirtyRate:8Mbps Iteration:1`;
+const info = (at: string, forUid = uid) =>
+  JSON.stringify({ level: "info", msg: infoText(forUid), timestamp: at });
 const logs = (lines: string[]) => [{ namespace: "demo", pod: src, container: "compute", lines }];
 const withMemory = (state?: VirtualMachineInstance["status"]) =>
   vmi(state ?? { phase: "Running" }, { domain: { memory: { guest: "1Gi" } } });
@@ -224,7 +222,7 @@ describe("stuck-migration reasoning", () => {
             object: `Pod/${src}`,
             field: "log compute",
             time: ago(300),
-            text: `Migration info for ${uid}: TimeElapsed:1000ms DataRemaining:100MiB`,
+            text: infoText(uid),
           },
           {
             object: "VirtualMachineInstance/db-1",
@@ -244,11 +242,7 @@ describe("stuck-migration reasoning", () => {
       // A progress line under five minutes old: still reporting.
       expect(stuckMigration.detect({ ...s, logs: logs([info(ago(299))]) })).toEqual([]);
       // Lines of another migration do not count.
-      const other = JSON.stringify({
-        level: "info",
-        msg: "Migration info for other: DataRemaining:1MiB",
-        timestamp: ago(10),
-      });
+      const other = info(ago(10), "other");
       expect(detectOne({ ...s, logs: logs([other, info(ago(400))]) }).confidence).toBe("high");
     });
 
