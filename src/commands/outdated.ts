@@ -1,7 +1,7 @@
 // kvmig outdated: the VMIs still on an outdated virt-launcher (the label virt-controller sets,
 // and with --check an image that differs from virt-controller's --launcher-image), read page by
 // page and printed as they arrive, under a header with the KubeVirt versions and whether
-// KubeVirt updates workloads by itself. --migrate and --restart cycle them (outdated-act.ts),
+// KubeVirt updates workloads by itself. --migrate and --restart cycle them (operations/bulk.ts),
 // after one question on a terminal: the restarts cost downtime, so declining changes nothing.
 
 import type { CommandContext, GlobalOptions } from "../context.js";
@@ -11,9 +11,16 @@ import { clusterName, type KubeClient } from "../k8s/kube-client.js";
 import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import { requireNamespace } from "../k8s/namespace.js";
 import type { KubeVirt } from "../k8s/types.js";
-import { limitsOf } from "../migration/preflight.js";
-import { isFinalPhase } from "../migration/state.js";
-import { parseMaxFailures } from "../outdated/failure-limit.js";
+import {
+  type BulkOutcome,
+  checkAccess,
+  type Job,
+  migrationCapacity,
+  resultCounts,
+  runBulk,
+  migrationSlots as slotsFor,
+} from "../operations/bulk.js";
+import { parseMaxFailures } from "../operations/failure-limit.js";
 import { createOutdatedWriter, fitTable, type OutdatedFormat } from "../outdated/output.js";
 import {
   actionText,
@@ -24,16 +31,7 @@ import {
   type OutdatedRow,
   outdatedRow,
 } from "../outdated/rows.js";
-import {
-  checkAccess,
-  type Job,
-  jobOf,
-  outcomeError,
-  type RunOutcome,
-  resultCounts,
-  runJobs,
-  summaryTable,
-} from "./outdated-act.js";
+import { bulkScreen, outcomeError, summaryTable } from "../render/bulk.js";
 import { type OutdatedOptions, outdatedDefaults } from "./tree.js";
 
 export interface OutdatedFlags {
@@ -79,12 +77,17 @@ async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
   return promise.catch(() => undefined);
 }
 
-/** How many more migrations the cluster runs at once: parallelMigrationsPerCluster minus the unfinished ones. */
-async function freeMigrationSlots(kube: KubeClient, kubevirt: KubeVirt | undefined) {
-  const limit = limitsOf(kubevirt).perCluster;
-  const migrations = (await orUndefined(kube.list("vmim"))) ?? [];
-  const busy = migrations.filter((m) => !isFinalPhase(m.status?.phase)).length;
-  return { limit, busy, free: Math.max(0, limit - busy) };
+/** The bulk job of a row: a migration or a restart of its VM (a standalone VMI is named by the VMI). */
+export function jobOf(row: OutdatedRow): Job | undefined {
+  if (row.action !== "migrate" && row.action !== "restart") return undefined;
+  return {
+    namespace: row.namespace,
+    name: row.vm ?? row.vmi,
+    vmi: row.vmi,
+    standalone: row.vm === null,
+    action: row.action,
+    node: row.node,
+  };
 }
 
 /** The answer to "migrate N and restart M?" when both flags were given. */
@@ -248,7 +251,7 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
   }
 
   // The document ends even when acting stops early (a refusal, a missing permission).
-  let outcome: RunOutcome = { results: [], interrupted: false, stopped: undefined };
+  let outcome: BulkOutcome = { results: [], interrupted: false, stopped: undefined };
   try {
     outcome = await act(kube, ctx, flags, { candidates, wanted, kubevirt, current });
   } finally {
@@ -285,7 +288,7 @@ async function act(
   ctx: CommandContext,
   flags: OutdatedFlags,
   input: ActInput,
-): Promise<RunOutcome> {
+): Promise<BulkOutcome> {
   const text = ctx.io.mode === "text";
   const jobs = await chooseJobs(ctx, flags, input.candidates, clusterName(kube));
   if (jobs.length === 0) {
@@ -294,8 +297,8 @@ async function act(
   }
   await checkAccess(kube, jobs);
   const migrations = jobs.filter((job) => job.action === "migrate").length;
-  const slots = await freeMigrationSlots(kube, input.kubevirt);
-  const migrationSlots = Math.max(1, Math.min(flags.concurrency, slots.free));
+  const slots = await migrationCapacity(kube, input.kubevirt);
+  const migrationSlots = slotsFor(flags.concurrency, slots);
   if (migrations > 0 && migrationSlots < Math.min(flags.concurrency, migrations) && text) {
     ctx.io.err(
       `note: at most ${migrationSlots} migration${migrationSlots === 1 ? "" : "s"} at a time: the cluster runs ${slots.limit} in parallel (parallelMigrationsPerCluster) and ${slots.busy} ${slots.busy === 1 ? "is" : "are"} under way`,
@@ -309,13 +312,27 @@ async function act(
       `cycling ${jobs.length} VM${jobs.length === 1 ? "" : "s"} (${migrations} to migrate, ${jobs.length - migrations} to restart), ${atATime} at a time`,
     );
   }
-  return runJobs(kube, ctx, jobs, {
-    concurrency: flags.concurrency,
-    migrationSlots,
-    timeoutMs: flags.timeoutMs,
-    currentImage: input.current,
-    maxFailures: flags.maxFailures,
-  });
+  const screen = bulkScreen(ctx, kube, jobs.length);
+  try {
+    return await runBulk(
+      kube,
+      jobs,
+      {
+        concurrency: flags.concurrency,
+        migrationSlots,
+        timeoutMs: flags.timeoutMs,
+        currentImage: input.current,
+        maxFailures: flags.maxFailures,
+        clock: ctx.clock,
+        signal: ctx.signal,
+        debug: ctx.debug,
+        outage: screen.outage,
+      },
+      screen.observer,
+    );
+  } finally {
+    await screen.stop();
+  }
 }
 
 /** The action of `kvmig outdated` (tree.ts): the flags parsed, then runOutdated. */

@@ -115,7 +115,6 @@ const known = {
     "commands/help.ts -> commands/help-topics.ts",
     "commands/migrate.ts -> commands/tree.ts",
     "commands/migrate.ts -> commands/vm-picker.ts",
-    "commands/outdated.ts -> commands/outdated-act.ts",
     "commands/outdated.ts -> commands/tree.ts",
     "commands/restart.ts -> commands/tree.ts",
     "commands/restart.ts -> commands/vm-picker.ts",

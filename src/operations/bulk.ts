@@ -1,27 +1,20 @@
-// `kvmig outdated --migrate/--restart`: cycles the chosen VMIs off the outdated launcher, a few
-// at a time. Each migration goes through the same start and follow code as `kvmig migrate`
-// (never a second migration for a VMI), each restart through the same code as `kvmig restart`.
-// At most --concurrency jobs run at once, and no more migrations than the cluster has free
-// slots. Ctrl-C, or reaching --max-failures (failure-limit.ts), stops starting new work and
-// waits for what runs; a summary table ends it.
+// The bulk runner: a queue of jobs, each a live migration or a restart of one VM, run a few at a
+// time. Each migration goes through the same start and follow code as `kvmig migrate` (never a
+// second migration for a VMI), each restart through the same code as `kvmig restart`. At most
+// `concurrency` jobs run at once, and no more migrations than the cluster has free slots
+// (migrationCapacity). Ctrl-C (the signal), or reaching --max-failures (failure-limit.ts), stops
+// starting new work; the jobs that run are followed to their end, with a signal of their own.
+// Every job's result comes back, in the order given. It prints nothing: starts, ends and the
+// interruption go to a BulkObserver. `kvmig outdated --migrate/--restart` uses it.
 
-import type { CommandContext } from "../context.js";
-import { formatDuration } from "../duration.js";
-import {
-  describeError,
-  InterruptedError,
-  OperationFailedError,
-  TimeoutError,
-  UnauthorizedError,
-} from "../errors.js";
-import { formatTable } from "../io/table.js";
+import type { Clock } from "../clock.js";
+import { describeError, UnauthorizedError } from "../errors.js";
 import { accessCheckCommand } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
-import { failureText } from "../migration/state.js";
-import { followMigration } from "../operations/follow-migration.js";
-import { listMigrationsOf } from "../operations/read-vm.js";
-import { restartAndWait } from "../operations/restart-vm.js";
-import { ensureMigration } from "../operations/start-migration.js";
+import type { ApiOutage } from "../k8s/outage.js";
+import type { KubeVirt } from "../k8s/types.js";
+import { limitsOf } from "../migration/preflight.js";
+import { failureText, isFinalPhase } from "../migration/state.js";
 import {
   type Cause,
   causeMatters,
@@ -29,11 +22,11 @@ import {
   rootCause,
   stopAfter,
   stoppedDetail,
-  stopText,
-} from "../outdated/failure-limit.js";
-import type { OutdatedRow } from "../outdated/rows.js";
-import { outageNotices } from "../render/outage-notice.js";
-import { kvmigCommand } from "../util/shell.js";
+} from "./failure-limit.js";
+import { followMigration } from "./follow-migration.js";
+import { listMigrationsOf } from "./read-vm.js";
+import { restartAndWait } from "./restart-vm.js";
+import { ensureMigration } from "./start-migration.js";
 
 export type JobAction = "migrate" | "restart";
 
@@ -65,29 +58,25 @@ export interface JobResult {
   detail: string | null;
 }
 
-export interface ActOptions {
+export interface BulkOptions {
   concurrency: number;
-  /** How many migrations may run at once: the cluster's free slots. */
+  /** How many migrations may run at once: the cluster's free slots (migrationCapacity). */
   migrationSlots: number;
+  /** How long to follow each job; 0 for no limit. */
   timeoutMs: number;
+  /** The current launcher image, to tell whether a job's VMI runs it afterwards. */
   currentImage: string | undefined;
   /** --max-failures: 0 for no limit; undefined for the default (failure-limit.ts). */
   maxFailures: number | undefined;
+  clock: Clock;
+  /** Ctrl-C: once it aborts nothing new starts; the running jobs go on to their end. */
+  signal: AbortSignal;
+  debug?: ((line: string) => void) | undefined;
+  /** Where the jobs' watches tell an API outage they ride out (one for all the jobs). */
+  outage?: ApiOutage | undefined;
 }
 
-export function jobOf(row: OutdatedRow): Job | undefined {
-  if (row.action !== "migrate" && row.action !== "restart") return undefined;
-  return {
-    namespace: row.namespace,
-    name: row.vm ?? row.vmi,
-    vmi: row.vmi,
-    standalone: row.vm === null,
-    action: row.action,
-    node: row.node,
-  };
-}
-
-/** Counts for the progress line. */
+/** Counts for a progress line. */
 export interface PoolCounts {
   done: number;
   running: number;
@@ -95,10 +84,40 @@ export interface PoolCounts {
   left: number;
 }
 
-export function progressBar(counts: PoolCounts, total: number, width = 20): string {
-  const finished = counts.done + counts.failed;
-  const filled = total === 0 ? width : Math.round((finished / total) * width);
-  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${finished}/${total}  done ${counts.done} · running ${counts.running} · failed ${counts.failed} · left ${counts.left}`;
+/** What a run tells as it goes. */
+export interface BulkObserver {
+  /** A job started (counted in `counts` already). */
+  onStart?(job: Job, counts: PoolCounts): void;
+  /**
+   * A job ended. `stopping` is set when its failure reached --max-failures while jobs were still
+   * queued: nothing new starts, and `running` jobs are waited for.
+   */
+  onFinish?(result: JobResult, counts: PoolCounts, stopping?: { stop: FailureStop; running: number }): void;
+  /** Ctrl-C: nothing new starts; the `running` jobs go on to their end. */
+  onInterrupt?(running: number): void;
+}
+
+/** The cluster's room for migrations: parallelMigrationsPerCluster, the unfinished ones, and what is left. */
+export interface MigrationCapacity {
+  limit: number;
+  busy: number;
+  free: number;
+}
+
+/** How many more migrations the cluster runs at once: parallelMigrationsPerCluster minus the unfinished ones. */
+export async function migrationCapacity(
+  kube: KubeClient,
+  kubevirt: KubeVirt | undefined,
+): Promise<MigrationCapacity> {
+  const limit = limitsOf(kubevirt).perCluster;
+  const migrations = (await kube.list("vmim").catch(() => undefined)) ?? [];
+  const busy = migrations.filter((m) => !isFinalPhase(m.status?.phase)).length;
+  return { limit, busy, free: Math.max(0, limit - busy) };
+}
+
+/** The migration slots of a run: within --concurrency and the free slots, and at least one (it waits its turn). */
+export function migrationSlots(concurrency: number, capacity: MigrationCapacity): number {
+  return Math.max(1, Math.min(concurrency, capacity.free));
 }
 
 /**
@@ -129,14 +148,14 @@ async function launcherAfter(
 /** One job, followed to its end with `signal` (which Ctrl-C does not abort). */
 export type JobRunner = (
   kube: KubeClient,
-  ctx: CommandContext,
   job: Job,
-  options: ActOptions,
+  options: BulkOptions,
   signal: AbortSignal,
 ) => Promise<JobResult>;
 
-const runMigration: JobRunner = async (kube, ctx, job, options, signal) => {
-  const started = ctx.clock.now();
+const runMigration: JobRunner = async (kube, job, options, signal) => {
+  const { clock } = options;
+  const started = clock.now();
   const base = {
     namespace: job.namespace,
     vm: job.name,
@@ -150,7 +169,7 @@ const runMigration: JobRunner = async (kube, ctx, job, options, signal) => {
     vmiName: job.vmi,
     standalone: job.standalone,
     migrations: await listMigrationsOf(kube, job.namespace, job.vmi),
-    clock: ctx.clock,
+    clock,
     signal,
   });
   if (!migration) throw new Error("the migration ended before kvmig could follow it");
@@ -160,9 +179,9 @@ const runMigration: JobRunner = async (kube, ctx, job, options, signal) => {
     migration,
     signal,
     timeoutMs: options.timeoutMs,
-    clock: ctx.clock,
-    debug: ctx.debug,
-    outage: outageNotices(ctx, kube),
+    clock,
+    debug: options.debug,
+    outage: options.outage,
   });
   const view = end.view;
   const outcome: JobOutcome =
@@ -176,7 +195,7 @@ const runMigration: JobRunner = async (kube, ctx, job, options, signal) => {
     outcome,
     sourceNode: view.sourceNode ?? job.node,
     targetNode: view.targetNode ?? null,
-    seconds: (ctx.clock.now() - started) / 1000,
+    seconds: (clock.now() - started) / 1000,
     migration: view.name,
     ...launcher,
     detail:
@@ -188,8 +207,9 @@ const runMigration: JobRunner = async (kube, ctx, job, options, signal) => {
   };
 };
 
-const runRestartJob: JobRunner = async (kube, ctx, job, options, signal) => {
-  const started = ctx.clock.now();
+const runRestart: JobRunner = async (kube, job, options, signal) => {
+  const { clock } = options;
+  const started = clock.now();
   const oldVmi = await kube.get("vmi", job.vmi, job.namespace);
   const result = await restartAndWait(kube, {
     namespace: job.namespace,
@@ -198,8 +218,8 @@ const runRestartJob: JobRunner = async (kube, ctx, job, options, signal) => {
     force: false,
     signal,
     timeoutMs: options.timeoutMs,
-    clock: ctx.clock,
-    outage: outageNotices(ctx, kube),
+    clock,
+    outage: options.outage,
   });
   const image = result.newVmi?.status?.launcherContainerImageVersion || null;
   const outcome: JobOutcome =
@@ -215,7 +235,7 @@ const runRestartJob: JobRunner = async (kube, ctx, job, options, signal) => {
     outcome,
     sourceNode: oldVmi.status?.nodeName ?? job.node,
     targetNode: result.newVmi?.status?.nodeName ?? null,
-    seconds: (ctx.clock.now() - started) / 1000,
+    seconds: (clock.now() - started) / 1000,
     migration: null,
     launcherImage: image,
     launcherCurrent:
@@ -252,16 +272,6 @@ function errorResult(job: Job, error: unknown, seconds: number): JobResult {
 
 function skipped(job: Job, stop: FailureStop | undefined): JobResult {
   return endedEarly(job, "skipped", null, `not started: ${stop ? stoppedDetail(stop) : "interrupted"}`);
-}
-
-function finishedLine(r: JobResult): string {
-  const where = `${r.namespace}/${r.vm}`;
-  const route = `${r.sourceNode ?? "?"} → ${r.targetNode ?? "?"}`;
-  const time = r.seconds === null ? "" : ` in ${formatDuration(r.seconds * 1000)}`;
-  const verb = r.action === "migrate" ? "migrated" : "restarted";
-  if (r.outcome === "succeeded") return `${verb} ${where} ${route}${time}${r.detail ? ` (${r.detail})` : ""}`;
-  if (r.outcome === "timeout") return `${r.action} ${where} timed out${time}: ${r.detail}`;
-  return `${r.action} ${where} failed${time}: ${r.detail}`;
 }
 
 /** The permission each action needs (facts §a, RBAC): the subresource, or creating a VMIM. */
@@ -337,13 +347,13 @@ export async function checkAccess(kube: KubeClient, jobs: readonly Job[]): Promi
 /** What diagnose names as the root cause of a failed job; undefined when it names none. */
 export type CauseFinder = (
   kube: KubeClient,
-  ctx: CommandContext,
   job: Job,
   result: JobResult,
+  options: BulkOptions,
 ) => Promise<Cause>;
 
 /** A failed migration's root cause, from the same live diagnosis `kvmig diagnose` makes. */
-const diagnosedCause: CauseFinder = async (kube, ctx, job) => {
+const diagnosedCause: CauseFinder = async (kube, job, _result, options) => {
   // A restart has no migration to diagnose; an unknown cause counts as a distinct one.
   if (job.action !== "migrate") return undefined;
   try {
@@ -351,28 +361,34 @@ const diagnosedCause: CauseFinder = async (kube, ctx, job) => {
       import("../diagnose/live.js"),
       import("../diagnose/registry.js"),
     ]);
-    const now = new Date(ctx.clock.now()).toISOString();
+    const now = new Date(options.clock.now()).toISOString();
     const { report } = await diagnoseLive(kube, { namespace: job.namespace, vmName: job.name }, now);
     const specificity = new Map(registeredRules().map((rule) => [rule.id, rule.specificity]));
     return rootCause(report.findings, (id) => specificity.get(id));
   } catch (error) {
-    ctx.debug(`diagnose after the failure of ${job.namespace}/${job.name}: ${describeError(error).message}`);
+    options.debug?.(
+      `diagnose after the failure of ${job.namespace}/${job.name}: ${describeError(error).message}`,
+    );
     return undefined;
   }
 };
 
-/** How runJobs runs a job and learns why one failed: the real code, or a test's stand-ins. */
+/** How runBulk runs a job and learns why one failed: the real code, or a test's stand-ins. */
 export interface JobSeams {
   run: (job: Job) => JobRunner;
   causeOf: CauseFinder;
 }
 
+/** The real job: a live migration followed to its end, or a restart waited for. */
+export const runJob: JobRunner = (kube, job, options, signal) =>
+  (job.action === "migrate" ? runMigration : runRestart)(kube, job, options, signal);
+
 const realSeams: JobSeams = {
-  run: (job) => (job.action === "migrate" ? runMigration : runRestartJob),
+  run: () => runJob,
   causeOf: diagnosedCause,
 };
 
-export interface RunOutcome {
+export interface BulkOutcome {
   results: JobResult[];
   interrupted: boolean;
   /** Set when --max-failures was reached and no new work started after. */
@@ -380,17 +396,14 @@ export interface RunOutcome {
 }
 
 /** Runs the jobs; returns every job's result, in the order given. */
-export async function runJobs(
+export async function runBulk(
   kube: KubeClient,
-  ctx: CommandContext,
   jobs: readonly Job[],
-  options: ActOptions,
+  options: BulkOptions,
+  observer: BulkObserver = {},
   seams: JobSeams = realSeams,
-): Promise<RunOutcome> {
-  const progress = ctx.progress();
-  // The jobs' follows tell an API outage once, above the bar.
-  outageNotices(ctx, kube, progress);
-  const bar = ctx.io.stderrIsTTY;
+): Promise<BulkOutcome> {
+  const { clock } = options;
   const queue = [...jobs];
   const results = new Map<Job, JobResult>();
   const running = new Map<Job, Promise<void>>();
@@ -407,16 +420,10 @@ export async function runJobs(
   let wake: (() => void) | undefined;
   const onInterrupt = () => {
     interrupted = true;
-    if (ctx.io.mode === "text")
-      ctx.io.err(
-        `interrupted: no new work starts; waiting for the ${running.size} running (Ctrl-C again leaves them running)`,
-      );
+    observer.onInterrupt?.(running.size);
     wake?.();
   };
-  ctx.signal.addEventListener("abort", onInterrupt, { once: true });
-  const draw = () => {
-    if (bar) progress.update(progressBar(counts, jobs.length));
-  };
+  options.signal.addEventListener("abort", onInterrupt, { once: true });
 
   /**
    * Counts a failure against --max-failures, learning its cause first when that can matter;
@@ -427,7 +434,7 @@ export async function runJobs(
     if (queue.length > 0 && !stopped && causeMatters(options.maxFailures, causes)) {
       judging++;
       try {
-        cause = await seams.causeOf(kube, ctx, job, result).catch(() => undefined);
+        cause = await seams.causeOf(kube, job, result, options).catch(() => undefined);
       } finally {
         judging--;
       }
@@ -443,29 +450,22 @@ export async function runJobs(
     counts.left--;
     counts.running++;
     if (job.action === "migrate") runningMigrations++;
-    draw();
-    const started = ctx.clock.now();
+    observer.onStart?.(job, counts);
+    const started = clock.now();
     const work = seams
-      .run(job)(kube, ctx, job, options, jobSignal)
-      .catch((error: unknown) => errorResult(job, error, (ctx.clock.now() - started) / 1000))
+      .run(job)(kube, job, options, jobSignal)
+      .catch((error: unknown) => errorResult(job, error, (clock.now() - started) / 1000))
       .then(async (result) => {
         const reached = result.outcome === "failed" && (await countFailure(job, result));
         results.set(job, result);
         running.delete(job);
         counts.running--;
         if (job.action === "migrate") runningMigrations--;
-        if (result.outcome === "succeeded") {
-          counts.done++;
-          progress.succeed(finishedLine(result));
-        } else {
-          counts.failed++;
-          progress.fail(finishedLine(result));
-        }
-        if (reached && stopped && queue.length > 0 && ctx.io.mode === "text") {
-          const waiting = running.size > 0 ? `; waiting for the ${running.size} running` : "";
-          progress.warn(`${stoppedDetail(stopped)}: no new work starts${waiting}`);
-        }
-        draw();
+        if (result.outcome === "succeeded") counts.done++;
+        else counts.failed++;
+        const stopping =
+          reached && stopped && queue.length > 0 ? { stop: stopped, running: running.size } : undefined;
+        observer.onFinish?.(result, counts, stopping);
         wake?.();
       });
     running.set(job, work);
@@ -489,9 +489,7 @@ export async function runJobs(
     }
     await Promise.all(running.values());
   } finally {
-    ctx.signal.removeEventListener("abort", onInterrupt);
-    progress.stop();
-    await progress.flush();
+    options.signal.removeEventListener("abort", onInterrupt);
   }
   // A stop is only ever set before any Ctrl-C, so when set it is why the rest did not start.
   const notStarted = (job: Job) => skipped(job, stopped);
@@ -503,32 +501,6 @@ export async function runJobs(
   };
 }
 
-export function summaryTable(results: readonly JobResult[], allNamespaces: boolean): string {
-  const rows = results.map((r) => [
-    ...(allNamespaces ? [r.namespace] : []),
-    r.vm,
-    r.action,
-    r.outcome,
-    `${r.sourceNode ?? "?"} → ${r.targetNode ?? "?"}`,
-    r.seconds === null ? "-" : formatDuration(r.seconds * 1000),
-    r.launcherCurrent === true ? "current" : r.launcherCurrent === false ? "outdated" : "-",
-    r.detail ?? "",
-  ]);
-  return formatTable(
-    [
-      ...(allNamespaces ? ["NAMESPACE"] : []),
-      "VM",
-      "ACTION",
-      "RESULT",
-      "NODES",
-      "TIME",
-      "LAUNCHER",
-      "DETAIL",
-    ],
-    rows,
-  );
-}
-
 export function resultCounts(results: readonly JobResult[]) {
   const count = (o: JobOutcome) => results.filter((r) => r.outcome === o).length;
   return {
@@ -537,47 +509,4 @@ export function resultCounts(results: readonly JobResult[]) {
     timeout: count("timeout"),
     skipped: count("skipped"),
   };
-}
-
-/** The commands the run's last line suggests. */
-export interface RunHints {
-  /** `-A`, or `-n NS`: where `kvmig watch` follows what goes on. */
-  scope: readonly string[];
-  /** The whole command the user gave, from the parsed flags: running it again goes on. */
-  again: readonly string[];
-}
-
-/**
- * The exit code of the run: failures first (3, saying when --max-failures stopped it), then an
- * interruption (130), then time-outs (6).
- */
-export function outcomeError(
-  results: readonly JobResult[],
-  end: Pick<RunOutcome, "interrupted" | "stopped">,
-  hints: RunHints,
-): Error | undefined {
-  const { failed, timeout, skipped: notStarted } = resultCounts(results);
-  const diagnose = results.find((r) => r.outcome === "failed");
-  if (failed > 0) {
-    const why = diagnose
-      ? `see why with: ${kvmigCommand(["diagnose", diagnose.vm, "-n", diagnose.namespace])}`
-      : undefined;
-    if (end.stopped && notStarted > 0)
-      return new OperationFailedError(stopText(end.stopped, notStarted), {
-        hint: `${why ? `${why}; ` : ""}--max-failures N allows more failures, 0 any number`,
-      });
-    return new OperationFailedError(`${failed} of ${results.length} failed`, { hint: why });
-  }
-  if (end.interrupted)
-    return new InterruptedError(`interrupted: ${notStarted} not started`, {
-      hint: `run the same command again to go on: ${kvmigCommand(hints.again)}`,
-    });
-  if (timeout > 0)
-    return new TimeoutError(
-      `${timeout} of ${results.length} did not finish within the --timeout; they go on`,
-      {
-        hint: `follow them with: ${kvmigCommand(["watch", ...hints.scope])}`,
-      },
-    );
-  return undefined;
 }

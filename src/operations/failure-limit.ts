@@ -1,4 +1,4 @@
-// `outdated --migrate/--restart --max-failures N`: when a bulk run stops starting new work. A
+// The bulk runner's --max-failures N (operations/bulk.ts): when a run stops starting new work. A
 // fault that breaks one migration usually breaks the next ones the same way (launcher skew after
 // an upgrade, a CPU model no node offers, a bridge missing on the targets), and every further
 // attempt costs a failed migration or a restart's downtime for nothing. So by default the run

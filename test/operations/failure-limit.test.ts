@@ -11,7 +11,7 @@ import {
   stopAfter,
   stoppedDetail,
   stopText,
-} from "../../src/outdated/failure-limit.js";
+} from "../../src/operations/failure-limit.js";
 
 describe("parseMaxFailures", () => {
   it.each([
