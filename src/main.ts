@@ -3,9 +3,7 @@
 // table in errors.ts, which cli.ts hands to the process.
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import { examples, type Runner, type RunnerOptions } from "./commands/command.js";
-import { addCompletionCommands } from "./commands/completion.js";
-import { helpCommand } from "./commands/help.js";
+import { examples, type Runner, type RunnerOptions } from "./cli-tree/command.js";
 import {
   cancelCommand,
   diagnoseCommand,
@@ -15,7 +13,9 @@ import {
   simCommand,
   versionCommand,
   watchCommand,
-} from "./commands/tree.js";
+} from "./cli-tree/tree.js";
+import { addCompletionCommands } from "./commands/completion.js";
+import { helpCommand } from "./commands/help.js";
 import type { CommandContext, Context, GlobalOptions } from "./context.js";
 import { parseDuration } from "./duration.js";
 import { describeError, ExitCode, exitCodeOf, type KvmigError, UsageError } from "./errors.js";

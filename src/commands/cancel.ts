@@ -2,6 +2,7 @@
 // its outcome waited for (operations/cancel-migration.ts: deleting the VMIM is the abort), then
 // the outcome said: aborted on the source node, completed first, or the abort failed.
 
+import type { CancelOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
@@ -10,9 +11,8 @@ import { errProse, outProse } from "../io/wrap.js";
 import { clusterName } from "../k8s/kube-client.js";
 import { findCancelTarget, requestAbort, waitForAbort } from "../operations/cancel-migration.js";
 import { outageNotices } from "../render/outage-notice.js";
+import { vmOrPick } from "../render/vm-picker.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import type { CancelOptions } from "./tree.js";
-import { vmOrPick } from "./vm-picker.js";
 
 export interface CancelFlags {
   vm: string;
@@ -190,7 +190,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   }
 }
 
-/** The action of `kvmig cancel` (tree.ts): the VM named or picked, then runCancel. */
+/** The action of `kvmig cancel` (cli-tree/tree.ts): the VM named or picked, then runCancel. */
 export async function cancelAction(
   vmArg: string | undefined,
   options: CancelOptions,

@@ -5,10 +5,10 @@
 // loaded when they run, so the definitions here stay part of the light program skeleton.
 
 import { Argument, Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { examples } from "../cli-tree/command.js";
 import { type Shell, shells } from "../completion/shells.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../errors.js";
-import { examples } from "./command.js";
 
 /** Cobra's ShellCompDirective bits: what kubectl's shell does when no candidate is given. */
 const cobraDirective = {

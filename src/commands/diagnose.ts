@@ -2,6 +2,7 @@
 // directory), runs every failure-mode rule over it, and prints the findings with their
 // evidence and fix. The diagnose modules load on first use, so `kvmig --help` stays fast.
 
+import type { DiagnoseCliOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import type { DiagnoseReport, FailOn } from "../diagnose/engine.js";
 import type { Snapshot } from "../diagnose/types.js";
@@ -9,8 +10,7 @@ import { ProblemsFoundError, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { formatTime, timeStyleFor } from "../io/time.js";
 import { wrapperFor } from "../io/wrap.js";
-import type { DiagnoseCliOptions } from "./tree.js";
-import { vmOrPick } from "./vm-picker.js";
+import { vmOrPick } from "../render/vm-picker.js";
 
 export interface DiagnoseOptions {
   vmName?: string | undefined;
@@ -68,7 +68,7 @@ export async function runDiagnose(options: DiagnoseOptions, ctx: CommandContext)
   return { snapshot, report: runRules(snapshot, rules), rulesRun: rules.length };
 }
 
-/** The action of `kvmig diagnose` (tree.ts): runDiagnose, the findings printed, and exit 7 at --fail-on. */
+/** The action of `kvmig diagnose` (cli-tree/tree.ts): runDiagnose, the findings printed, and exit 7 at --fail-on. */
 export async function diagnoseAction(
   vm: string | undefined,
   flags: DiagnoseCliOptions,

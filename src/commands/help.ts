@@ -3,12 +3,12 @@
 // diagnose knows, and the environment variables kvmig reads.
 
 import { Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { examples } from "../cli-tree/command.js";
+import { type Topic, topics } from "../cli-tree/help-topics.js";
 import type { Context } from "../context.js";
 import { exitCodeTable, UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { formatTable } from "../io/table.js";
-import { examples } from "./command.js";
-import { type Topic, topics } from "./help-topics.js";
 
 export interface EnvironmentVariable {
   name: string;

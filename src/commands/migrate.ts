@@ -2,6 +2,7 @@
 // then the migrate subresource) with its verdicts shown, then the migration followed to its end
 // (operations/follow-migration.ts) and summarised (render/follow-report.ts).
 
+import type { MigrateOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
@@ -11,9 +12,8 @@ import { followToEnd } from "../operations/follow-migration.js";
 import { startMigration } from "../operations/start-migration.js";
 import { followScreen, reportFollow } from "../render/follow-report.js";
 import { renderVerdicts } from "../render/migration-render.js";
+import { vmOrPick } from "../render/vm-picker.js";
 import { kvmigCommand } from "../util/shell.js";
-import type { MigrateOptions } from "./tree.js";
-import { vmOrPick } from "./vm-picker.js";
 
 export interface MigrateFlags {
   vm: string;
@@ -136,7 +136,7 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
   await reportFollow(ctx, { namespace, vmName: flags.vm, started }, result);
 }
 
-/** The action of `kvmig migrate` (tree.ts): the flags checked and parsed, then runMigrate. */
+/** The action of `kvmig migrate` (cli-tree/tree.ts): the flags checked and parsed, then runMigrate. */
 export async function migrateAction(
   vmArg: string | undefined,
   options: MigrateOptions,

@@ -4,6 +4,7 @@
 // KubeVirt updates workloads by itself. --migrate and --restart cycle them (operations/bulk.ts),
 // after one question on a terminal: the restarts cost downtime, so declining changes nothing.
 
+import { type OutdatedOptions, outdatedDefaults } from "../cli-tree/options.js";
 import type { CommandContext, GlobalOptions } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { InterruptedError, UsageError } from "../errors.js";
@@ -32,7 +33,6 @@ import {
   outdatedRow,
 } from "../outdated/rows.js";
 import { bulkScreen, outcomeError, summaryTable } from "../render/bulk.js";
-import { type OutdatedOptions, outdatedDefaults } from "./tree.js";
 
 export interface OutdatedFlags {
   allNamespaces: boolean;
@@ -335,7 +335,7 @@ async function act(
   }
 }
 
-/** The action of `kvmig outdated` (tree.ts): the flags parsed, then runOutdated. */
+/** The action of `kvmig outdated` (cli-tree/tree.ts): the flags parsed, then runOutdated. */
 export async function outdatedAction(options: OutdatedOptions, ctx: CommandContext): Promise<void> {
   await runOutdated(
     {

@@ -3,6 +3,7 @@
 // dry run before asking, so a refusal comes before the question; then the restart subresource,
 // followed until the new VMI runs, with the downtime measured and the launcher image compared.
 
+import type { RestartOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import { formatDuration, humanDuration, parseDuration } from "../duration.js";
 import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
@@ -19,9 +20,8 @@ import {
   restartRefusal,
 } from "../operations/restart-vm.js";
 import { outageNotices } from "../render/outage-notice.js";
+import { vmOrPick } from "../render/vm-picker.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import type { RestartOptions } from "./tree.js";
-import { vmOrPick } from "./vm-picker.js";
 
 export interface RestartFlags {
   vm: string;
@@ -274,7 +274,7 @@ async function confirmRestart(ctx: CommandContext, flags: RestartFlags, where: s
   }
 }
 
-/** The action of `kvmig restart` (tree.ts): the VM named or picked, then runRestart. */
+/** The action of `kvmig restart` (cli-tree/tree.ts): the VM named or picked, then runRestart. */
 export async function restartAction(
   vmArg: string | undefined,
   options: RestartOptions,

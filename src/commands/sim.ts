@@ -5,12 +5,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { SimCliOptions } from "../cli-tree/options.js";
 import type { CommandContext, Context } from "../context.js";
 import { UsageError } from "../errors.js";
 import type { SimCluster, SimClusterOptions } from "../sim/cluster.js";
+import { claimKubeconfigOut, type KubeconfigOut } from "../util/kubeconfig-out.js";
 import { kvmigCommand } from "../util/shell.js";
-import { claimKubeconfigOut, type KubeconfigOut } from "./sim-kubeconfig.js";
-import type { SimCliOptions } from "./tree.js";
 
 export interface SimOptions {
   scenario: string;
@@ -180,7 +180,7 @@ export async function withEmbeddedSim<T>(
   }
 }
 
-/** The action of `kvmig sim` (tree.ts): the scenario list, or the simulator until Ctrl-C. */
+/** The action of `kvmig sim` (cli-tree/tree.ts): the scenario list, or the simulator until Ctrl-C. */
 export async function simAction(flags: SimCliOptions, ctx: CommandContext): Promise<void> {
   if (flags.listScenarios) {
     const { listScenarios } = await import("../sim/scenario.js");

@@ -139,7 +139,7 @@ export function renderVersion(report: VersionReport, ctx: CommandContext): void 
     );
 }
 
-/** The action of `kvmig version` (tree.ts). */
+/** The action of `kvmig version` (cli-tree/tree.ts). */
 export async function versionAction(ctx: CommandContext): Promise<void> {
   const report = await runVersion(ctx);
   await writeData(ctx.io, ctx.io.mode, report, () => renderVersion(report, ctx));

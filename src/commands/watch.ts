@@ -1,6 +1,7 @@
 // kvmig watch [VM]: with a VM, its current (or latest) migration followed like migrate does,
 // plus the VMI and VMIM events as they arrive; without, the table of migrations in scope.
 
+import type { WatchOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { NotFoundError, UsageError } from "../errors.js";
@@ -9,10 +10,9 @@ import { unfinishedMigration } from "../migration/preflight.js";
 import { followToEnd } from "../operations/follow-migration.js";
 import { readVmWithMigrations } from "../operations/read-vm.js";
 import { followScreen, reportFollow } from "../render/follow-report.js";
+import { vmOrPick } from "../render/vm-picker.js";
+import { watchTable } from "../render/watch-table.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import type { WatchOptions } from "./tree.js";
-import { vmOrPick } from "./vm-picker.js";
-import { watchTable } from "./watch-table.js";
 
 export interface WatchFlags {
   vm?: string | undefined;
@@ -83,7 +83,7 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
   await reportFollow(ctx, { namespace, vmName: flags.vm, started: false }, result);
 }
 
-/** The action of `kvmig watch` (tree.ts): the flags checked, the VM named or picked, then runWatch. */
+/** The action of `kvmig watch` (cli-tree/tree.ts): the flags checked, the VM named or picked, then runWatch. */
 export async function watchAction(
   vmArg: string | undefined,
   options: WatchOptions,

@@ -4,7 +4,7 @@
 // ones in sources.ts; fakes in tests). A source that fails or is slow yields nothing.
 
 import type { CommandUnknownOpts, Option } from "@commander-js/extra-typings";
-import { helpTopics } from "../commands/help-topics.js";
+import { helpTopics } from "../cli-tree/help-topics.js";
 import {
   type AnalyzeOptions,
   acceptedOptions,

@@ -50,6 +50,24 @@ export function listMigrationsOf(
   return kube.list("vmim", { namespace, labelSelector: `${vmiNameLabel}=${vmName}` });
 }
 
+/** The namespace's VMIs and migrations, and with `vms` its VMs (stopped ones too): what a list of VMs to choose from shows. */
+export async function readNamespaceVms(
+  kube: KubeClient,
+  namespace: string,
+  options: { vms: boolean },
+): Promise<{
+  vmis: VirtualMachineInstance[];
+  migrations: VirtualMachineInstanceMigration[];
+  vms: VirtualMachine[];
+}> {
+  const [vmis, migrations, vms] = await Promise.all([
+    kube.list("vmi", { namespace }),
+    kube.list("vmim", { namespace }),
+    options.vms ? kube.list("vm", { namespace }) : Promise.resolve([]),
+  ]);
+  return { vmis, migrations, vms };
+}
+
 /** The VM, its VMI and its migrations, read at once; a NotFoundError when neither VM nor VMI exists. */
 export async function readVmWithMigrations(
   kube: KubeClient,

@@ -1,4 +1,5 @@
-// What every command module shares: the runner that applies the global flags, and help examples.
+// What the command tree, main.ts and the help and completion commands share: the runner that
+// applies the global flags, and the examples block of a --help.
 
 import type { CommandContext } from "../context.js";
 

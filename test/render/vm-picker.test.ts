@@ -1,13 +1,13 @@
 // The VM picker: which VMs each command offers and how they read, then each command on a
 // terminal (the prompter seam) against a simulated cluster, and the usage error without one.
 import { afterEach, describe, expect, it } from "vitest";
-import { pickerLabels, pickerRows } from "../../src/commands/vm-picker.js";
 import type { KubeConnector } from "../../src/k8s/provider.js";
 import type {
   VirtualMachine,
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../../src/k8s/types.js";
+import { pickerLabels, pickerRows } from "../../src/render/vm-picker.js";
 import { type SimCluster, startSimCluster } from "../../src/sim/cluster.js";
 import { R } from "../../src/sim/controllers/runtime.js";
 import { FakePrompter } from "../helpers/fake-prompter.js";

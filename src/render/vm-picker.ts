@@ -13,7 +13,7 @@ import type {
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
 import { unfinishedMigration } from "../migration/preflight.js";
-import { vmiNameLabel } from "../operations/read-vm.js";
+import { readNamespaceVms, vmiNameLabel } from "../operations/read-vm.js";
 import { checkVmName } from "../util/names.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 
@@ -153,11 +153,7 @@ export async function pickVm(
 ): Promise<string | undefined> {
   // Without a terminal, nothing is read: the argument is simply missing.
   if (!ctx.prompter.interactive) throw missingVmError(command, namespace);
-  const [vmis, migrations, vms] = await Promise.all([
-    kube.list("vmi", { namespace }),
-    kube.list("vmim", { namespace }),
-    command === "diagnose" ? kube.list("vm", { namespace }) : Promise.resolve([]),
-  ]);
+  const { vmis, migrations, vms } = await readNamespaceVms(kube, namespace, { vms: command === "diagnose" });
   const rows = pickerRows(command, vmis, migrations, vms);
   if (rows.length === 0) {
     await requireNamespace(kube, namespace);

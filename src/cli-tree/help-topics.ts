@@ -1,5 +1,5 @@
-// The topics of `kvmig help TOPIC`: apart from help.ts, so that completion (which offers them)
-// does not import the command definitions, and with them commander.
+// The topics of `kvmig help TOPIC`: below both commands/help.ts (which shows them) and
+// completion/ (which offers them), so that completion imports no command, and with it commander.
 
 export type Topic = "exit-codes" | "failure-modes" | "environment";
 

@@ -1,4 +1,4 @@
-// Where `kvmig sim` writes its kubeconfig (src/commands/sim-kubeconfig.ts): the races the
+// Where `kvmig sim` writes its kubeconfig (src/util/kubeconfig-out.ts): the races the
 // end-to-end tests (test/e2e/sim.test.ts) cannot time — a link or file put at the path between
 // the check and the write, or after it — and the modes of the default's directory and file.
 import {
@@ -12,8 +12,8 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { claimKubeconfigOut } from "../../src/commands/sim-kubeconfig.js";
 import { UsageError } from "../../src/errors.js";
+import { claimKubeconfigOut } from "../../src/util/kubeconfig-out.js";
 import { tempDir } from "../helpers/kubeconfig.js";
 
 let home: string;

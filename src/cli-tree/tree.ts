@@ -1,24 +1,35 @@
 // The commands as commander sees them: name, arguments, flags and help. Each action imports its
-// command's module on first use, so `kvmig --help`, `kvmig --version` and a completion parse
-// this skeleton and not the code (and dependencies) of every command.
+// command's module (src/commands/) on first use, so `kvmig --help`, `kvmig --version` and a
+// completion parse this skeleton and not the code (and dependencies) of every command. The
+// commands import nothing from here: the parsed flags' types live in options.ts, which both use.
 
 import { Command, Option } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.js";
 import { examples, type Runner } from "./command.js";
+import {
+  type CancelOptions,
+  type DiagnoseCliOptions,
+  type MigrateOptions,
+  type OutdatedOptions,
+  outdatedDefaults,
+  type RestartOptions,
+  type SimCliOptions,
+  type WatchOptions,
+} from "./options.js";
 
-/**
- * The parsed flags of a command built here, as its action receives them. (The actions declare
- * their return type: their bodies pass these types on, and an inferred one would be circular.)
- */
+/** The parsed flags of a command built here, as commander infers them. */
 type OptionsOf<T> = T extends { opts(): infer O } ? O : never;
-
-export type MigrateOptions = OptionsOf<ReturnType<typeof migrateCommand>>;
-export type WatchOptions = OptionsOf<ReturnType<typeof watchCommand>>;
-export type CancelOptions = OptionsOf<ReturnType<typeof cancelCommand>>;
-export type RestartOptions = OptionsOf<ReturnType<typeof restartCommand>>;
-export type OutdatedOptions = OptionsOf<ReturnType<typeof outdatedCommand>>;
-export type DiagnoseCliOptions = OptionsOf<ReturnType<typeof diagnoseCommand>>;
-export type SimCliOptions = OptionsOf<ReturnType<typeof simCommand>>;
+/** Compiles only when A and B are the same type. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+function sameOptions<_ extends true>(): void {}
+// options.ts says what the commands receive; these say it is exactly what the flags give.
+sameOptions<Same<OptionsOf<ReturnType<typeof migrateCommand>>, MigrateOptions>>();
+sameOptions<Same<OptionsOf<ReturnType<typeof watchCommand>>, WatchOptions>>();
+sameOptions<Same<OptionsOf<ReturnType<typeof cancelCommand>>, CancelOptions>>();
+sameOptions<Same<OptionsOf<ReturnType<typeof restartCommand>>, RestartOptions>>();
+sameOptions<Same<OptionsOf<ReturnType<typeof outdatedCommand>>, OutdatedOptions>>();
+sameOptions<Same<OptionsOf<ReturnType<typeof diagnoseCommand>>, DiagnoseCliOptions>>();
+sameOptions<Same<OptionsOf<ReturnType<typeof simCommand>>, SimCliOptions>>();
 
 function timeoutOption() {
   return new Option(
@@ -65,7 +76,7 @@ export function migrateCommand(run: Runner, programName: string) {
     )
     .action(
       (vmArg, options): Promise<void> =>
-        run(async (ctx) => (await import("./migrate.js")).migrateAction(vmArg, options, ctx)),
+        run(async (ctx) => (await import("../commands/migrate.js")).migrateAction(vmArg, options, ctx)),
     );
 }
 
@@ -99,7 +110,9 @@ export function watchCommand(run: Runner, programName: string) {
     )
     .action(
       (vmArg, options): Promise<void> =>
-        run(async (ctx) => (await import("./watch.js")).watchAction(vmArg, options, ctx), { wide: true }),
+        run(async (ctx) => (await import("../commands/watch.js")).watchAction(vmArg, options, ctx), {
+          wide: true,
+        }),
     );
 }
 
@@ -130,7 +143,7 @@ export function cancelCommand(run: Runner, programName: string) {
     )
     .action(
       (vmArg, options): Promise<void> =>
-        run(async (ctx) => (await import("./cancel.js")).cancelAction(vmArg, options, ctx)),
+        run(async (ctx) => (await import("../commands/cancel.js")).cancelAction(vmArg, options, ctx)),
     );
 }
 
@@ -160,12 +173,9 @@ export function restartCommand(run: Runner, programName: string) {
     )
     .action(
       (vmArg, options): Promise<void> =>
-        run(async (ctx) => (await import("./restart.js")).restartAction(vmArg, options, ctx)),
+        run(async (ctx) => (await import("../commands/restart.js")).restartAction(vmArg, options, ctx)),
     );
 }
-
-/** The defaults of `outdated` that the command it suggests to run again leaves out. */
-export const outdatedDefaults = { concurrency: "2", timeout: "15m" } as const;
 
 export function outdatedCommand(run: Runner, programName: string) {
   return new Command("outdated")
@@ -213,7 +223,7 @@ export function outdatedCommand(run: Runner, programName: string) {
     )
     .action(
       (options): Promise<void> =>
-        run(async (ctx) => (await import("./outdated.js")).outdatedAction(options, ctx), {
+        run(async (ctx) => (await import("../commands/outdated.js")).outdatedAction(options, ctx), {
           wide: true,
           finishOnInterrupt: true,
         }),
@@ -233,7 +243,9 @@ export function versionCommand(run: Runner, programName: string) {
         programName,
       ),
     )
-    .action((): Promise<void> => run(async (ctx) => (await import("./version.js")).versionAction(ctx)));
+    .action(
+      (): Promise<void> => run(async (ctx) => (await import("../commands/version.js")).versionAction(ctx)),
+    );
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -273,7 +285,7 @@ export function diagnoseCommand(run: Runner, programName: string) {
     )
     .action(
       (vm, flags): Promise<void> =>
-        run(async (ctx) => (await import("./diagnose.js")).diagnoseAction(vm, flags, ctx)),
+        run(async (ctx) => (await import("../commands/diagnose.js")).diagnoseAction(vm, flags, ctx)),
     );
 }
 
@@ -350,5 +362,8 @@ export function simCommand(run: Runner, programName: string) {
         programName,
       ),
     )
-    .action((flags): Promise<void> => run(async (ctx) => (await import("./sim.js")).simAction(flags, ctx)));
+    .action(
+      (flags): Promise<void> =>
+        run(async (ctx) => (await import("../commands/sim.js")).simAction(flags, ctx)),
+    );
 }
