@@ -13,7 +13,10 @@ import {
 import { commandLine } from "../util/shell.js";
 import { accessCheckCommand } from "./access-check.js";
 import { isStatus, type Status } from "./meta.js";
+import { type ResourceAttributes, resourceAttributes } from "./resource-attributes.js";
 import { webhookRefusal } from "./webhook-refusal.js";
+
+export { type ResourceAttributes, resourceAttributes } from "./resource-attributes.js";
 
 /** What kvmig was doing when the error happened, for the message and the hint. */
 export interface RequestInfo {
@@ -27,62 +30,6 @@ export interface RequestInfo {
    * one, the system's CAs are all that can vouch for it.
    */
   kubeconfigCa?: boolean | undefined;
-}
-
-/** A request path taken apart, the way the API server's RequestInfo resolver does it. */
-export interface ResourceAttributes {
-  verb: string;
-  group: string;
-  resource: string;
-  subresource: string | undefined;
-  namespace: string | undefined;
-  name: string | undefined;
-}
-
-export function resourceAttributes(method: string, pathWithQuery: string): ResourceAttributes | undefined {
-  const [path = "", query = ""] = pathWithQuery.split("?", 2);
-  const parts = path.split("/").filter((p) => p !== "");
-  let group: string;
-  let rest: string[];
-  if (parts[0] === "api" && parts.length >= 2) {
-    group = "";
-    rest = parts.slice(2);
-  } else if (parts[0] === "apis" && parts.length >= 3) {
-    group = parts[1] ?? "";
-    rest = parts.slice(3);
-  } else {
-    return undefined;
-  }
-  let namespace: string | undefined;
-  if (rest[0] === "namespaces" && rest.length >= 3) {
-    namespace = decodeURIComponent(rest[1] ?? "");
-    rest = rest.slice(2);
-  }
-  const [resource, rawName, ...sub] = rest;
-  if (resource === undefined) return undefined;
-  const name = rawName === undefined ? undefined : decodeURIComponent(rawName);
-  const subresource = sub.length > 0 ? sub.join("/") : undefined;
-  const watching = new URLSearchParams(query).get("watch");
-  const verb = verbOf(method, name !== undefined, watching === "1" || watching === "true");
-  return { verb, group, resource, subresource, namespace, name };
-}
-
-function verbOf(method: string, hasName: boolean, watching: boolean): string {
-  switch (method.toUpperCase()) {
-    case "GET":
-      if (watching) return "watch";
-      return hasName ? "get" : "list";
-    case "POST":
-      return "create";
-    case "PUT":
-      return "update";
-    case "PATCH":
-      return "patch";
-    case "DELETE":
-      return hasName ? "delete" : "deletecollection";
-    default:
-      return method.toLowerCase();
-  }
 }
 
 function describeResource(attrs: ResourceAttributes): string {

@@ -9,7 +9,7 @@
 
 import { ApiError, ExitCode } from "../errors.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import type { ResourceAttributes } from "./api-errors.js";
+import type { ResourceAttributes } from "./resource-attributes.js";
 
 const denial = /admission webhook "([^"]+)" denied the request(?::\s*([\s\S]*))?/;
 

@@ -10,26 +10,17 @@ import {
   type PolicyRule,
   privilegedGroup,
   type RbacAuthorizer,
+  type RequestAttributes,
 } from "./rbac.js";
 import { type SimApiError, statusError } from "./status.js";
+
+export type { RequestAttributes } from "./rbac.js";
 
 export interface SimUser {
   readonly name: string;
   /** Always with `system:authenticated`, as every authenticator adds it. */
   readonly groups: readonly string[];
   readonly token: string;
-}
-
-export interface RequestAttributes {
-  verb: string;
-  /** Undefined for a non-resource request (`/version`, `/api`, ...). */
-  resource?: string | undefined;
-  subresource?: string | undefined;
-  group?: string | undefined;
-  namespace?: string | undefined;
-  name?: string | undefined;
-  /** For non-resource requests. */
-  path?: string | undefined;
 }
 
 export const authenticatedGroup = "system:authenticated";

@@ -9,9 +9,29 @@
 // rbac.authorization.k8s.io/v1; rbac-policy.ts holds the ones a cluster starts with.
 
 import type { StatusCause } from "../k8s/meta.js";
-import type { RequestAttributes } from "./auth.js";
 import type { SimResource } from "./registry.js";
-import type { Change, SimObject, Store } from "./store.js";
+import type { Change, SimObject } from "./sim-object.js";
+
+/** What a request asks to do, as the authorizer sees it (auth.ts builds it). */
+export interface RequestAttributes {
+  verb: string;
+  /** Undefined for a non-resource request (`/version`, `/api`, ...). */
+  resource?: string | undefined;
+  subresource?: string | undefined;
+  group?: string | undefined;
+  namespace?: string | undefined;
+  name?: string | undefined;
+  /** For non-resource requests. */
+  path?: string | undefined;
+}
+
+/** What RBAC reads and writes of the store (store.ts's Store): without importing the store, which validates RBAC objects with this module. */
+export interface RbacStore {
+  list(storage: string, namespace?: string): SimObject[];
+  peek(storage: string, namespace: string | undefined, name: string): SimObject | undefined;
+  update(res: SimResource, input: SimObject, options?: { user?: string | undefined }): SimObject;
+  subscribe(listener: (change: Change) => void): () => void;
+}
 
 export const rbacGroup = "rbac.authorization.k8s.io";
 
@@ -170,7 +190,7 @@ type RuleVisitor = (source: () => string, rule: PolicyRule | undefined, error: s
  * allowed everything before RBAC is asked (kube-apiserver's privileged-group authorizer).
  */
 export class RbacAuthorizer {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: RbacStore) {}
 
   authorize(user: UserInfo, attributes: RequestAttributes): Decision {
     if (user.groups.includes(privilegedGroup)) return { allowed: true, reason: "" };
@@ -499,7 +519,7 @@ export function aggregatedRules(role: RoleObject, all: readonly RoleObject[]): P
  * Keeps aggregated ClusterRoles (admin, edit, view, ...) up to date: now, and after every change
  * to a ClusterRole (deferred, so that watchers see changes in resourceVersion order). Returns a stop.
  */
-export function startAggregation(store: Store, clusterRoles: SimResource): () => void {
+export function startAggregation(store: RbacStore, clusterRoles: SimResource): () => void {
   const sync = () => {
     // Until nothing changes: an aggregated role can itself be picked by another (view → edit → admin).
     for (let round = 0; round < 10; round++) {

@@ -9,6 +9,7 @@ import { rfc3339 } from "./objects/format.js";
 import { applyPatch, PatchError, type PatchType } from "./patch.js";
 import type { Random } from "./random.js";
 import { type SimResource, storageResource } from "./registry.js";
+import type { Change, ChangeType, SimMeta, SimObject } from "./sim-object.js";
 import {
   alreadyExists,
   badRequest,
@@ -22,30 +23,7 @@ import {
 } from "./status.js";
 import { validateKind, validateLabels, validateName } from "./validation.js";
 
-export interface SimMeta extends ObjectMeta {
-  deletionGracePeriodSeconds?: number;
-  [field: string]: unknown;
-}
-
-export interface SimObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: SimMeta;
-  [field: string]: unknown;
-}
-
-export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
-
-export interface Change {
-  readonly rv: number;
-  readonly storage: string;
-  readonly key: string;
-  readonly type: ChangeType;
-  /** The object after the change (for DELETED, its last state with the deletion's resourceVersion). */
-  readonly object: SimObject;
-  /** The object before the change; undefined for ADDED. */
-  readonly previous: SimObject | undefined;
-}
+export type { Change, ChangeType, SimMeta, SimObject } from "./sim-object.js";
 
 export interface WriteOptions {
   dryRun?: boolean;

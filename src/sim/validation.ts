@@ -3,7 +3,7 @@
 import type { StatusCause } from "../k8s/meta.js";
 import { pathSegmentNameErrors, rbacGroup, validateRbacObject } from "./rbac.js";
 import type { SimResource } from "./registry.js";
-import type { SimObject } from "./store.js";
+import type { SimObject } from "./sim-object.js";
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
