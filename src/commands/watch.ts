@@ -1,5 +1,6 @@
 // kvmig watch [VM]: with a VM, its current (or latest) migration followed like migrate does,
-// plus the VMI and VMIM events as they arrive; without, the table of migrations in scope.
+// plus the VMI and VMIM events as they arrive; without, the table of migrations in scope
+// (operations/watch-migrations.ts, rendered by render/watch-table.ts).
 
 import type { WatchOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
@@ -9,9 +10,10 @@ import { requireNamespace } from "../k8s/namespace.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { followToEnd } from "../operations/follow-migration.js";
 import { readVmWithMigrations } from "../operations/read-vm.js";
+import { type WatchMigrationsResult, watchMigrations } from "../operations/watch-migrations.js";
 import { followScreen, reportFollow } from "../render/follow-report.js";
 import { vmOrPick } from "../render/vm-picker.js";
-import { watchTable } from "../render/watch-table.js";
+import { migrationsTable, watchTimedOut } from "../render/watch-table.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 
 export interface WatchFlags {
@@ -33,14 +35,34 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
   const kube = await ctx.kube();
   if (flags.vm === undefined) {
     if (!flags.allNamespaces) await requireNamespace(kube, kube.namespace);
-    await watchTable(kube, ctx, {
+    const scope = {
       namespace: flags.allNamespaces ? undefined : kube.namespace,
       selector: flags.selector,
-      exitOnDone: flags.exitOnDone,
+    };
+    const table = await migrationsTable(ctx, {
+      ...scope,
       wide: ctx.options.output === "wide",
       noHeaders: flags.noHeaders,
-      timeoutMs: flags.timeoutMs,
     });
+    let result: WatchMigrationsResult;
+    try {
+      result = await watchMigrations(
+        kube,
+        {
+          ...scope,
+          exitOnDone: flags.exitOnDone,
+          timeoutMs: flags.timeoutMs,
+          clock: ctx.clock,
+          signal: ctx.signal,
+          debug: ctx.debug,
+          outage: table.outage,
+        },
+        table.observer,
+      );
+    } finally {
+      table.end();
+    }
+    if (result.timedOut) throw watchTimedOut(scope, result);
     return;
   }
 

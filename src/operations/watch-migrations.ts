@@ -1,0 +1,254 @@
+// Watching every migration in scope (a namespace, or all of them; a label selector): a
+// list-then-watch of the VMIMs, one of the VMIs a migration targets (the VMIM names its target
+// node only once final), and the source launcher's log of up to ten running migrations for
+// their progress. It keeps each migration as a row and tells every change to an observer,
+// which `kvmig watch` renders as a table, lines or NDJSON (render/watch-table.ts). It goes on
+// until --exit-on-done finds nothing in flight, the signal (Ctrl-C), or the timeout; an API
+// server that is away meanwhile is ridden out (and told through `outage`).
+
+import type { Clock } from "../clock.js";
+import { timeLimit } from "../duration.js";
+import { describeError } from "../errors.js";
+import type { KubeClient } from "../k8s/kube-client.js";
+import type { ApiOutage } from "../k8s/outage.js";
+import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
+import { formatBytes } from "../migration/format.js";
+import { parseMigrationInfo } from "../migration/progress-line.js";
+import { isFinalPhase } from "../migration/state.js";
+
+/** Launcher logs followed at once for the progress column. */
+const maxLogStreams = 10;
+const targetLabel = "kubevirt.io/migrationTargetNodeName";
+
+/** One migration as the watch keeps it. */
+export interface MigrationRow {
+  key: string;
+  uid: string;
+  vm: string;
+  namespace: string;
+  migration: string;
+  phase: string;
+  sourceNode?: string | undefined;
+  targetNode?: string | undefined;
+  sourcePod?: string | undefined;
+  startedAt?: string | undefined;
+  endedAt?: string | undefined;
+  /** When the migration last changed phase (or was deleted), by the server's clock. */
+  changedAt?: string | undefined;
+  progress?: string | undefined;
+  /** The launcher's time of the progress line behind `progress`. */
+  progressAt?: string | undefined;
+}
+
+/** Where a VMI that is being migrated runs, and the node its migration targets (its label). */
+export interface VmiPlacement {
+  node?: string | undefined;
+  target?: string | undefined;
+}
+
+/** What the watch holds: the migrations by namespace/name, the VMIs by namespace/name. */
+export interface MigrationsState {
+  readonly rows: ReadonlyMap<string, MigrationRow>;
+  readonly vmis: ReadonlyMap<string, VmiPlacement>;
+  /** The first list is in. */
+  readonly synced: boolean;
+  /** How many migrations are not final. */
+  unfinished(): number;
+}
+
+export type MigrationChange = "ADDED" | "MODIFIED" | "DELETED";
+
+/** What the watch tells as it goes. */
+export interface MigrationsObserver {
+  /** The list is in (again, after a reconnect: then only what changed meanwhile is new). */
+  onSynced?(state: MigrationsState): void;
+  /** A migration was added, changed or deleted; `before` is its row before the change. */
+  onMigration?(
+    row: MigrationRow,
+    type: MigrationChange,
+    before: MigrationRow | undefined,
+    state: MigrationsState,
+  ): void;
+  /** A running migration's launcher logged its progress (`at`: the line's own time). */
+  onProgress?(row: MigrationRow, at: string | undefined, state: MigrationsState): void;
+  /** A VMI's node or target changed. */
+  onVmi?(state: MigrationsState): void;
+}
+
+export interface WatchMigrationsInput {
+  /** Undefined: every namespace. */
+  namespace?: string | undefined;
+  selector?: string | undefined;
+  /** Return once the list is in and no migration is in flight. */
+  exitOnDone: boolean;
+  /** 0 (or more than a timer holds) for no limit. */
+  timeoutMs?: number | undefined;
+  clock: Clock;
+  /** Ctrl-C: stops the watch. */
+  signal: AbortSignal;
+  debug?: ((line: string) => void) | undefined;
+  /** Where the watches tell an API outage they ride out. */
+  outage?: ApiOutage | undefined;
+}
+
+export interface WatchMigrationsResult {
+  /** The timeout ended the watch. */
+  timedOut: boolean;
+  /** The limit the timeout had (undefined: none). */
+  timeoutMs: number | undefined;
+  /** The state when the watch ended: what kvmig last saw. */
+  state: MigrationsState;
+}
+
+/** The newest of the migration's phase transitions, else its creation. */
+function lastChange(m: VirtualMachineInstanceMigration): string | undefined {
+  let newest: { at: string; ms: number } | undefined;
+  for (const t of m.status?.phaseTransitionTimestamps ?? []) {
+    const ms = Date.parse(t.phaseTransitionTimestamp ?? "");
+    if (!Number.isNaN(ms) && (newest === undefined || ms >= newest.ms))
+      newest = { at: t.phaseTransitionTimestamp ?? "", ms };
+  }
+  return newest?.at ?? m.metadata.creationTimestamp;
+}
+
+function rowOf(m: VirtualMachineInstanceMigration, previous: MigrationRow | undefined): MigrationRow {
+  const status = m.status ?? {};
+  const phase = status.phase ?? "";
+  const ended = status.phaseTransitionTimestamps?.find((t) =>
+    isFinalPhase(t.phase),
+  )?.phaseTransitionTimestamp;
+  return {
+    key: `${m.metadata.namespace}/${m.metadata.name}`,
+    uid: m.metadata.uid ?? "",
+    vm: m.spec.vmiName ?? m.metadata.labels?.["kubevirt.io/vmi-name"] ?? "",
+    namespace: m.metadata.namespace ?? "",
+    migration: m.metadata.name ?? "",
+    phase,
+    sourceNode: status.migrationState?.sourceNode ?? previous?.sourceNode,
+    targetNode: status.migrationState?.targetNode ?? previous?.targetNode,
+    sourcePod: status.migrationState?.sourcePod ?? previous?.sourcePod,
+    startedAt: m.metadata.creationTimestamp,
+    endedAt: ended,
+    changedAt: m.metadata.deletionTimestamp ?? lastChange(m),
+    progress: isFinalPhase(phase) ? undefined : previous?.progress,
+    progressAt: isFinalPhase(phase) ? undefined : previous?.progressAt,
+  };
+}
+
+export async function watchMigrations(
+  kube: KubeClient,
+  input: WatchMigrationsInput,
+  observer: MigrationsObserver = {},
+): Promise<WatchMigrationsResult> {
+  const rows = new Map<string, MigrationRow>();
+  const vmis = new Map<string, VmiPlacement>();
+  const streams = new Map<string, AbortController>();
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  input.signal.addEventListener("abort", onAbort, { once: true });
+  let synced = false;
+  const state: MigrationsState = {
+    rows,
+    vmis,
+    get synced() {
+      return synced;
+    },
+    unfinished: () => [...rows.values()].filter((r) => !isFinalPhase(r.phase)).length,
+  };
+
+  const followProgress = (row: MigrationRow) => {
+    if (streams.has(row.uid) || streams.size >= maxLogStreams || !row.sourcePod || row.phase !== "Running")
+      return;
+    const controller = new AbortController();
+    streams.set(row.uid, controller);
+    const signal = AbortSignal.any([controller.signal, stop.signal]);
+    void (async () => {
+      try {
+        for await (const line of kube.followPodLogs(row.namespace, row.sourcePod ?? "", {
+          container: "compute",
+          tailLines: 5,
+          signal,
+        })) {
+          const p = parseMigrationInfo(line);
+          const current = rows.get(row.key);
+          if (!p || !current || p.migrationUid !== row.uid) continue;
+          current.progress = `${formatBytes(p.dataRemainingBytes)} left`;
+          current.progressAt = p.at;
+          observer.onProgress?.(current, p.at, state);
+        }
+      } catch (error) {
+        if (!signal.aborted) input.debug?.(`progress of ${row.key}: ${describeError(error).message}`);
+      } finally {
+        streams.delete(row.uid);
+      }
+    })();
+  };
+
+  const done = () => input.exitOnDone && synced && state.unfinished() === 0;
+
+  const timeout = timeLimit(input.timeoutMs ?? 0);
+  let timedOut = false;
+  if (timeout !== undefined) {
+    input.clock.sleep(timeout, stop.signal).then(
+      () => {
+        timedOut = true;
+        stop.abort();
+      },
+      () => {},
+    );
+  }
+
+  const vmiWatch = (async () => {
+    try {
+      for await (const u of kube.watch("vmi", {
+        namespace: input.namespace,
+        labelSelector: targetLabel,
+        signal: stop.signal,
+        outage: input.outage,
+      })) {
+        if (u.type === "SYNCED") continue;
+        const vmi: VirtualMachineInstance = u.object;
+        const key = `${vmi.metadata.namespace}/${vmi.metadata.name}`;
+        if (u.type === "DELETED") vmis.delete(key);
+        else vmis.set(key, { node: vmi.status?.nodeName, target: vmi.metadata.labels?.[targetLabel] });
+        observer.onVmi?.(state);
+      }
+    } catch (error) {
+      if (!stop.signal.aborted) input.debug?.(`VMIs not followed: ${describeError(error).message}`);
+    }
+  })();
+
+  try {
+    for await (const u of kube.watch("vmim", {
+      namespace: input.namespace,
+      labelSelector: input.selector,
+      signal: stop.signal,
+      outage: input.outage,
+    })) {
+      if (u.type === "SYNCED") {
+        synced = true;
+        observer.onSynced?.(state);
+        if (done()) break;
+        continue;
+      }
+      const key = `${u.object.metadata.namespace}/${u.object.metadata.name}`;
+      const before = rows.get(key);
+      const row = rowOf(u.object, before);
+      if (u.type === "DELETED") {
+        rows.delete(key);
+        streams.get(row.uid)?.abort();
+      } else {
+        rows.set(key, row);
+        if (isFinalPhase(row.phase)) streams.get(row.uid)?.abort();
+        else followProgress(row);
+      }
+      observer.onMigration?.(row, u.type, before, state);
+      if (done()) break;
+    }
+  } finally {
+    stop.abort();
+    input.signal.removeEventListener("abort", onAbort);
+    await vmiWatch;
+  }
+  return { timedOut, timeoutMs: timeout, state };
+}

@@ -1,0 +1,118 @@
+// Watching every migration in scope (src/operations/watch-migrations.ts) on its own, through the
+// strict fake cluster: what the observer is told, --exit-on-done, the timeout, and the state the
+// watch ends with.
+import { describe, expect, it } from "vitest";
+import type { WatchUpdate } from "../../src/k8s/kube-client.js";
+import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../../src/k8s/types.js";
+import { type MigrationRow, watchMigrations } from "../../src/operations/watch-migrations.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { fakeKube } from "../helpers/fake-kube.js";
+
+function migration(name: string, vm: string, phase: string): VirtualMachineInstanceMigration {
+  return {
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachineInstanceMigration",
+    metadata: { name, namespace: "demo", uid: `${name}-uid`, creationTimestamp: "2026-11-25T11:58:00Z" },
+    spec: { vmiName: vm },
+    status: {
+      phase,
+      migrationState: { sourceNode: "node-1" },
+      phaseTransitionTimestamps: [{ phase, phaseTransitionTimestamp: "2026-11-25T11:58:30Z" }],
+    },
+  } as VirtualMachineInstanceMigration;
+}
+
+const vmi = {
+  metadata: { name: "web", namespace: "demo", labels: { "kubevirt.io/migrationTargetNodeName": "node-3" } },
+  spec: {},
+  status: { nodeName: "node-1" },
+} as VirtualMachineInstance;
+
+/** Yields the updates, then waits for the signal. */
+function stream<T>(updates: WatchUpdate<T>[], signal: AbortSignal) {
+  return (async function* () {
+    yield* updates;
+    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  })();
+}
+
+describe("watchMigrations", () => {
+  it("tells the list, each change with the row before it, and the VMIs; --exit-on-done ends once nothing is in flight", async () => {
+    const kube = fakeKube({
+      watch: ((resource: string, options: { signal: AbortSignal; labelSelector?: string }) => {
+        if (resource === "vmi") {
+          expect(options.labelSelector).toBe("kubevirt.io/migrationTargetNodeName");
+          return stream([{ type: "ADDED", object: vmi }], options.signal);
+        }
+        expect(options.labelSelector).toBe("app=web");
+        return stream(
+          [
+            { type: "ADDED", object: migration("m-1", "web", "Scheduling") },
+            { type: "ADDED", object: migration("m-0", "db", "Succeeded") },
+            { type: "SYNCED", resourceVersion: "5" },
+            { type: "MODIFIED", object: migration("m-1", "web", "Running") },
+            { type: "MODIFIED", object: migration("m-1", "web", "Succeeded") },
+          ],
+          options.signal,
+        );
+      }) as never,
+    });
+    const told: string[] = [];
+    const result = await watchMigrations(
+      kube,
+      {
+        namespace: "demo",
+        selector: "app=web",
+        exitOnDone: true,
+        clock: new FakeClock(),
+        signal: new AbortController().signal,
+      },
+      {
+        onSynced: (state) => told.push(`synced ${state.rows.size} (${state.unfinished()} in flight)`),
+        onMigration: (row: MigrationRow, type, before) =>
+          told.push(`${type} ${row.migration} ${before?.phase ?? "-"} → ${row.phase}`),
+      },
+    );
+    expect(told).toEqual([
+      "ADDED m-1 - → Scheduling",
+      "ADDED m-0 - → Succeeded",
+      "synced 2 (1 in flight)",
+      "MODIFIED m-1 Scheduling → Running",
+      "MODIFIED m-1 Running → Succeeded",
+    ]);
+    expect(result.timedOut).toBe(false);
+    expect(result.state.synced).toBe(true);
+    expect(result.state.unfinished()).toBe(0);
+    expect(result.state.rows.get("demo/m-1")).toMatchObject({
+      vm: "web",
+      phase: "Succeeded",
+      sourceNode: "node-1",
+      endedAt: "2026-11-25T11:58:30Z",
+      changedAt: "2026-11-25T11:58:30Z",
+    });
+  });
+
+  it("the timeout ends the watch and says what was last seen", async () => {
+    const kube = fakeKube({
+      watch: ((resource: string, options: { signal: AbortSignal }) =>
+        stream(
+          resource === "vmim"
+            ? [
+                { type: "ADDED", object: migration("m-1", "web", "Running") },
+                { type: "SYNCED", resourceVersion: "5" },
+              ]
+            : [{ type: "SYNCED", resourceVersion: "5" }],
+          options.signal,
+        )) as never,
+    });
+    const result = await watchMigrations(kube, {
+      exitOnDone: false,
+      timeoutMs: 60_000,
+      clock: new FakeClock(),
+      signal: new AbortController().signal,
+    });
+    expect(result.timedOut).toBe(true);
+    expect(result.timeoutMs).toBe(60_000);
+    expect(result.state.unfinished()).toBe(1);
+  });
+});
