@@ -7,12 +7,16 @@
 //   - the target launcher's log (100 MiB), two virt-handler logs (160 MiB each) and 100 logs of
 //     other VMs' launchers (1 MiB each), which diagnose never needs to keep;
 //   - 300 other VMs, each with its VM, VMI, launcher pod and events (kubectl-style YAML), and
-//     12 MiB of their events saved with -o json into a .yaml file (read: under the size limit);
+//     12 MiB of their events saved with -o json into a .yaml file;
+//   - the VM's launcher pod only in a 30 MiB `kubectl get pods -A -o yaml` (a List of 3,000 pods,
+//     300 of them other VMs' launchers), and the VM's event only among 12 MiB of events in one
+//     multi-document YAML file: both must be read for the diagnosis to come out the same;
 //   - one 50 MiB ConfigMap list written as JSON on a single line in a .yaml file, which diagnose
-//     skips with a note rather than parse.
+//     skips with a note rather than parse (one line is one object over the limit).
+import { spawnSync } from "node:child_process";
 import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { comparePair } from "../lib/pair.mjs";
 import { metText, mib, ms, runsText, target } from "../lib/report.mjs";
 
@@ -28,16 +32,26 @@ export async function run(ctx) {
   const runs = ctx.quick ? 1 : Math.min(ctx.runs, 3);
   const root = join(ctx.tmp, "must-gather");
   const started = Date.now();
-  // --quick (and the test of the bench itself) writes the big logs at a sixteenth of their size;
-  // the one-line file stays over the manifest limit, so every path still runs.
+  // --quick (and the test of the bench itself) writes the big logs, pods.yaml and the events at a
+  // sixteenth of their size; the one-line file stays over the manifest limit, so every path still
+  // runs.
   const bytes = writeTree(join(ctx.root, fixture), root, ctx.quick ? 1 / 16 : 1);
   ctx.log(`diagnose-from: wrote ${mib(bytes / 1024)} in ${ms(Date.now() - started)}`);
+  const reference = spawnSync(
+    process.execPath,
+    [ctx.distEntry, "diagnose", "busy-db", "--from", join(ctx.root, fixture)],
+    { encoding: "utf8" },
+  ).stdout;
   try {
     const result = await comparePair(ctx, {
       id: "diagnose-from",
       label: `must-gather of ${mib(bytes / 1024)}`,
       // Exit 7: the not-converging finding is an error, at or above --fail-on.
-      kvmig: { args: ["diagnose", "busy-db", "--from", root], ok: [7], check: checkOutput },
+      kvmig: {
+        args: ["diagnose", "busy-db", "--from", root],
+        ok: [7],
+        check: (file) => checkOutput(file, reference),
+      },
       runs,
     });
     result.kvmig.command = "kvmig diagnose busy-db --from MUST-GATHER";
@@ -75,8 +89,12 @@ export async function run(ctx) {
   }
 }
 
-/** The finding from the fixture, and the notes on what was kept and skipped. */
-function checkOutput(file) {
+/**
+ * The finding from the fixture, and the notes on what was kept and skipped: the diagnosis is the
+ * fixture's own (`reference`: the fixture's directory diagnosed) up to "Could not check", so the
+ * launcher pod in pods.yaml and the event in events.yaml were found.
+ */
+function checkOutput(file, reference) {
   const text = readFileSync(file, "utf8");
   const wanted = [
     "[not-converging, confidence high]",
@@ -85,10 +103,18 @@ function checkOutput(file) {
     "configmaps.yaml:",
   ];
   for (const w of wanted) if (!text.includes(w)) throw new Error(`output without "${w}"`);
-  return { contains: wanted };
+  const findings = (t) => t.slice(0, t.indexOf("\nCould not check:\n"));
+  if (findings(text) !== findings(reference)) throw new Error("the findings differ from the fixture's");
+  for (const name of ["pods.yaml", "events.yaml"]) {
+    if (text.includes(`${name}:`)) throw new Error(`a note on ${name}`);
+  }
+  return { contains: wanted, sameFindings: true };
 }
 
-/** Writes the tree, its big logs `scale` times their full size; returns its size in bytes. */
+/**
+ * Writes the tree, its big logs, pods.yaml and events `scale` times their full size; returns its
+ * size in bytes.
+ */
 function writeTree(from, root, scale) {
   let total = 0;
   const write = (path, text) => {
@@ -110,12 +136,10 @@ function writeTree(from, root, scale) {
   const podLog = (namespace, pod, container) =>
     join(ns(namespace), "pods", pod, container, container, "logs", "current.log");
 
-  // The fixture's objects, where must-gather puts them.
+  // The fixture's objects, where must-gather puts them; its pod and event are buried below.
   for (const [name, dir] of [
     ["vmi.yaml", "kubevirt.io/virtualmachineinstances/busy-db.yaml"],
     ["vmim.yaml", "kubevirt.io/virtualmachineinstancemigrations/kubevirt-migrate-vm-r7t2c.yaml"],
-    ["pods.yaml", `pods/${sourcePod}/${sourcePod}.yaml`],
-    ["events.yaml", "core/events.yaml"],
   ]) {
     mkdirSync(dirname(join(ns("data"), dir)), { recursive: true });
     copyFileSync(join(from, name), join(ns("data"), dir));
@@ -286,6 +310,47 @@ function writeTree(from, root, scale) {
     JSON.stringify({ apiVersion: "v1", kind: "List", items: events }, null, 2),
   );
 
+  // `kubectl get pods -A -o yaml`: 3,000 pods of about 10 KiB, the VM's launcher in the middle.
+  const podCount = Math.round(3000 * scale);
+  const bulkPod = stringify([bulkPodObject()], { indentSeq: false });
+  const launcher = stringify([bulkPodObject({ launcher: true })], { indentSeq: false });
+  const fixturePod = stringify([parse(readFileSync(join(from, "pods.yaml"), "utf8"))], { indentSeq: false });
+  const pods = ["apiVersion: v1\nitems:\n"];
+  for (let i = 0; i < podCount; i++) {
+    if (i === Math.floor(podCount / 2)) pods.push(fixturePod);
+    pods.push((i % 10 === 0 ? launcher : bulkPod).replaceAll("@I@", String(i)));
+  }
+  pods.push('kind: List\nmetadata:\n  resourceVersion: ""\n');
+  write(join(root, "pods.yaml"), pods.join(""));
+
+  // The events of namespace data, one YAML document each, the VM's among them.
+  const eventsYaml = [];
+  const event = stringify({
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: { name: "db-@N@.@I@", namespace: "data", uid: "d-@I@" },
+    involvedObject: {
+      apiVersion: "kubevirt.io/v1",
+      kind: "VirtualMachineInstance",
+      name: "db-@N@",
+      namespace: "data",
+    },
+    reason: "SyncOK",
+    type: "Normal",
+    message: "VirtualMachineInstance synchronized (@I@)",
+    source: { component: "virt-handler", host: "node-1" },
+    firstTimestamp: "2025-06-01T00:00:00Z",
+    lastTimestamp: "2025-06-10T13:00:00Z",
+    count: 1,
+  });
+  for (let size = 0, i = 0; size < 12 * MiB * scale; i++) {
+    if (i === 1000) eventsYaml.push(readFileSync(join(from, "events.yaml"), "utf8"));
+    const text = event.replaceAll("@N@", String(i % 500)).replaceAll("@I@", String(i));
+    size += text.length + 4;
+    eventsYaml.push(text);
+  }
+  write(join(ns("data"), "core", "events.yaml"), eventsYaml.join("---\n"));
+
   // The absurd file: 50 MiB of ConfigMaps as JSON on one line, named .yaml.
   const data = Object.fromEntries(Array.from({ length: 16 }, (_, k) => [`key-${k}`, "x".repeat(4000)]));
   const items = [];
@@ -304,4 +369,99 @@ function writeTree(from, root, scale) {
     JSON.stringify({ apiVersion: "v1", kind: "List", items }),
   );
   return total;
+}
+
+/**
+ * A pod of about 10 KiB as kubectl prints it, `@I@` in its names for a number; with `launcher`,
+ * another VM's virt-launcher pod.
+ */
+function bulkPodObject({ launcher = false } = {}) {
+  const name = launcher ? "virt-launcher-other-@I@-x7k2p" : "web-@I@-6d9f8b7c5d-x7k2p";
+  const namespace = launcher ? "other-vms" : "team-@I@";
+  const labels = launcher
+    ? {
+        "kubevirt.io": "virt-launcher",
+        "kubevirt.io/created-by": "0e0e0e0e-0000-4000-8000-00000000@I@",
+        "vm.kubevirt.io/name": "other-@I@",
+      }
+    : { app: "web-@I@", "pod-template-hash": "6d9f8b7c5d", tier: "frontend", team: "team-@I@" };
+  const container = (n) => ({
+    name: `c${n}`,
+    image: `registry.example.com/team/web-@I@:v1.${n}.7`,
+    imagePullPolicy: "IfNotPresent",
+    args: ["--port=8080", "--metrics-port=9090", "--log-level=info"],
+    env: Array.from({ length: 24 }, (_, k) => ({
+      name: `WEB_SETTING_${k}`,
+      value: `value-${k}-for-web-@I@`,
+    })),
+    ports: [
+      { containerPort: 8080, name: "http", protocol: "TCP" },
+      { containerPort: 9090, name: "metrics", protocol: "TCP" },
+    ],
+    readinessProbe: { httpGet: { path: "/ready", port: 8080, scheme: "HTTP" }, periodSeconds: 10 },
+    livenessProbe: { httpGet: { path: "/healthz", port: 8080, scheme: "HTTP" }, periodSeconds: 10 },
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+    volumeMounts: Array.from({ length: 6 }, (_, k) => ({ name: `vol-${k}`, mountPath: `/etc/web/vol-${k}` })),
+  });
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name,
+      namespace,
+      uid: "5f5f5f5f-0000-4000-8000-00000000@I@",
+      creationTimestamp: "2025-06-01T00:00:00Z",
+      labels,
+      annotations: {
+        "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({
+          kind: "Deployment",
+          metadata: { name: "web-@I@", labels },
+          spec: { replicas: 3, template: { spec: { containers: [container(0)] } } },
+        }),
+      },
+      ownerReferences: [
+        {
+          apiVersion: "apps/v1",
+          kind: "ReplicaSet",
+          name: "web-@I@-6d9f8b7c5d",
+          uid: "4e4e4e4e-0000-4000-8000-00000000@I@",
+          controller: true,
+        },
+      ],
+    },
+    spec: {
+      containers: [container(0), container(1)],
+      nodeName: "node-1",
+      serviceAccountName: "default",
+      tolerations: ["not-ready", "unreachable"].map((taint) => ({
+        key: `node.kubernetes.io/${taint}`,
+        operator: "Exists",
+        effect: "NoExecute",
+        tolerationSeconds: 300,
+      })),
+      volumes: Array.from({ length: 6 }, (_, k) => ({
+        name: `vol-${k}`,
+        configMap: { name: `web-@I@-config-${k}` },
+      })),
+    },
+    status: {
+      phase: "Running",
+      podIP: "10.128.3.17",
+      conditions: ["Initialized", "Ready", "ContainersReady", "PodScheduled"].map((type) => ({
+        type,
+        status: "True",
+        lastTransitionTime: "2025-06-01T00:00:05Z",
+      })),
+      containerStatuses: [0, 1].map((n) => ({
+        name: `c${n}`,
+        image: `registry.example.com/team/web-@I@:v1.${n}.7`,
+        imageID: `registry.example.com/team/web-@I@@sha256:${"0123456789abcdef".repeat(4)}`,
+        containerID: `cri-o://${"fedcba9876543210".repeat(4)}`,
+        ready: true,
+        restartCount: 0,
+        started: true,
+        state: { running: { startedAt: "2025-06-01T00:00:04Z" } },
+      })),
+    },
+  };
 }

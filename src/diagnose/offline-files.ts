@@ -1,22 +1,23 @@
 // Reading a directory of evidence as people actually have it: `kubectl get -o yaml` output,
 // must-gather trees, `kubectl logs` saved to files. Every file is read on its own, and a file
 // that cannot be read becomes a note instead of stopping the diagnosis. A must-gather can hold
-// gigabytes: a manifest file past a size limit is skipped unread (parsing YAML takes tens of
-// times its size in memory), and logs are only listed here; the VM's own are read afterwards,
+// gigabytes: a manifest file is read one object at a time, and only what diagnose uses of it is
+// kept (offline-manifests.ts); logs are only listed here, and the VM's own are read afterwards,
 // streamed and cut down (offline-logs.ts).
 
-import { open, readdir, readFile, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, relative, sep } from "node:path";
-import { parseAllDocuments } from "yaml";
 import { NotFoundError, UsageError } from "../errors.js";
-import type { KubeObject } from "../k8s/meta.js";
-import { formatBytes } from "../migration/format.js";
 import { commandLine } from "../util/shell.js";
 import { defaultLogLimits, type LogLimits } from "./offline-logs.js";
+import { keepAll, type LooseObject, type ObjectFilter, readManifest } from "./offline-manifests.js";
 import type { MissingEvidence } from "./types.js";
 
 export interface EvidenceLimits extends LogLimits {
-  /** A manifest file larger than this (in bytes) is skipped unread. */
+  /**
+   * An object larger than this (in bytes) is skipped with a note: an item of a list, or a document
+   * that is not one (a file of JSON on one line is one).
+   */
   manifestBytes: number;
 }
 
@@ -27,7 +28,7 @@ export const defaultEvidenceLimits: EvidenceLimits = {
 
 /** An object found in a file, with the file it came from (for messages). */
 export interface FoundObject {
-  object: KubeObject & Record<string, unknown>;
+  object: LooseObject;
   file: string;
 }
 
@@ -44,7 +45,10 @@ export interface FoundLog {
 }
 
 export interface DirectoryContents {
+  /** The objects kept. */
   objects: FoundObject[];
+  /** How many objects the files held, kept or not. */
+  objectCount: number;
   logs: FoundLog[];
   /** Files that could not be used, and why. */
   skipped: MissingEvidence[];
@@ -56,9 +60,11 @@ const manifestExtensions = new Set([".yaml", ".yml", ".json"]);
 // Directories that never hold evidence but can be huge.
 const ignoredDirectories = new Set([".git", "node_modules"]);
 
+/** Reads a directory of evidence; `filter` says what is kept of the objects found (default: all). */
 export async function readEvidenceDirectory(
   dir: string,
   limits: EvidenceLimits = defaultEvidenceLimits,
+  filter: ObjectFilter = keepAll,
 ): Promise<DirectoryContents> {
   const info = await stat(dir).catch(() => undefined);
   if (!info) {
@@ -72,11 +78,18 @@ export async function readEvidenceDirectory(
     });
   }
   const files = await listFiles(dir);
-  const contents: DirectoryContents = { objects: [], logs: [], skipped: [], fileCount: files.length };
+  const contents: DirectoryContents = {
+    objects: [],
+    objectCount: 0,
+    logs: [],
+    skipped: [],
+    fileCount: files.length,
+  };
   for (const file of files) {
     const name = relative(dir, file) || basename(file);
     const ext = extname(file).toLowerCase();
-    if (manifestExtensions.has(ext)) await readManifestFile(file, name, contents, limits.manifestBytes);
+    if (manifestExtensions.has(ext))
+      await readManifestFile(file, name, contents, limits.manifestBytes, filter);
     else if (ext === ".log") await listLogFile(dir, file, name, contents);
   }
   return contents;
@@ -102,99 +115,22 @@ function isBinary(bytes: Buffer): boolean {
   return bytes.subarray(0, 8192).includes(0);
 }
 
-/** Text, or undefined for a binary file. */
-async function readText(file: string): Promise<string | undefined> {
-  const bytes = await readFile(file);
-  return isBinary(bytes) ? undefined : bytes.toString("utf8");
-}
-
 async function readManifestFile(
   file: string,
   name: string,
   contents: DirectoryContents,
-  maxBytes: number,
+  maxObjectBytes: number,
+  filter: ObjectFilter,
 ): Promise<void> {
-  const size = (await stat(file).catch(() => undefined))?.size ?? 0;
-  if (size > maxBytes) {
-    contents.skipped.push({
-      what: `file ${name}`,
-      why: `${formatBytes(size)}, larger than the ${formatBytes(maxBytes)} diagnose reads of one manifest file; skipped unread (save fewer objects per file)`,
-    });
-    return;
-  }
-  const text = await readText(file).catch(() => undefined);
-  if (text === undefined) {
+  const text = await startIsText(file).catch(() => false);
+  const read = text ? await readManifest(file, maxObjectBytes, filter).catch(() => undefined) : undefined;
+  if (!read) {
     contents.skipped.push({ what: `file ${name}`, why: "not a text file, or unreadable" });
     return;
   }
-  const documents = parseDocuments(text, file.toLowerCase().endsWith(".json"));
-  let usable = 0;
-  for (const doc of documents) {
-    if (doc.error !== undefined) {
-      contents.skipped.push({ what: `file ${name}`, why: `not valid YAML or JSON: ${doc.error}` });
-      continue;
-    }
-    for (const object of expandLists(doc.value)) {
-      contents.objects.push({ object, file: name });
-      usable++;
-    }
-  }
-  if (usable === 0 && documents.every((d) => d.error === undefined) && text.trim() !== "") {
-    contents.skipped.push({
-      what: `file ${name}`,
-      why: "holds no Kubernetes objects (no kind and metadata)",
-    });
-  }
-}
-
-interface ParsedDocument {
-  value?: unknown;
-  error?: string;
-}
-
-function parseDocuments(text: string, isJson: boolean): ParsedDocument[] {
-  // JSON is YAML too, and JSON.parse takes a fraction of the YAML parser's time and memory: try
-  // it on a .json file, and on any file that starts as JSON does (`kubectl get -o json > x.yaml`).
-  if (isJson || /^\s*[[{]/.test(text)) {
-    try {
-      return [{ value: JSON.parse(text) as unknown }];
-    } catch {
-      // Files named .json are sometimes YAML (kubectl -o yaml > x.json), and flow YAML starts
-      // with a brace too; the YAML parser reads both.
-    }
-  }
-  return parseAllDocuments(text, { uniqueKeys: false }).map((doc) => {
-    const first = doc.errors[0];
-    if (first) return { error: first.message.split("\n")[0] ?? first.code };
-    return { value: doc.toJS({ maxAliasCount: 1000 }) as unknown };
-  });
-}
-
-type LooseObject = KubeObject & Record<string, unknown>;
-
-function isKubeObject(value: unknown): value is LooseObject {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.kind === "string" && v.metadata !== null && typeof v.metadata === "object";
-}
-
-/** One object, or the items of a List (`kind: List`, `PodList`, ... from kubectl). */
-function expandLists(value: unknown): LooseObject[] {
-  if (value === null || typeof value !== "object") return [];
-  const v = value as Record<string, unknown>;
-  if (Array.isArray(v.items) && (typeof v.kind !== "string" || v.kind.endsWith("List"))) {
-    const listKind = typeof v.kind === "string" ? v.kind.replace(/List$/, "") : "";
-    return v.items.flatMap((item) => {
-      // `kubectl get pods -o yaml` items carry their kind; typed lists from the API may not.
-      if (item && typeof item === "object" && !("kind" in item) && listKind !== "") {
-        return expandLists({ kind: listKind, ...(item as object) });
-      }
-      return expandLists(item);
-    });
-  }
-  // A Status (a refused request's body) often comes without metadata; it is evidence all the same.
-  if (v.kind === "Status" && v.metadata === undefined) return [{ ...v, metadata: {} } as LooseObject];
-  return isKubeObject(value) ? [value] : [];
+  for (const object of read.objects) contents.objects.push({ object, file: name });
+  contents.objectCount += read.found;
+  for (const why of read.problems) contents.skipped.push({ what: `file ${name}`, why });
 }
 
 /** Lists a log of text (its first 8 KiB are read to tell); the VM's logs are read later. */

@@ -25,6 +25,7 @@ import {
   readEvidenceDirectory,
   unreadableLog,
 } from "./offline-files.js";
+import { isVirtController, ObjectKeeper } from "./offline-keep.js";
 import { logCutNote, readLog } from "./offline-logs.js";
 import {
   eventsAbout,
@@ -63,9 +64,12 @@ interface ByKind {
   infos: SnapshotInfo[];
   /** Failed API answers saved as `kind: Status` (a 403 on migrate, an admission refusal). */
   rejections: ApiRejection[];
+  /** Events and pods dropped as they were read (ObjectKeeper): they were saved all the same. */
+  otherEvents: number;
+  otherPods: number;
 }
 
-function sortByKind(found: readonly FoundObject[]): ByKind {
+function sortByKind(found: readonly FoundObject[], keeper: ObjectKeeper): ByKind {
   const by: ByKind = {
     vms: [],
     vmis: [],
@@ -79,6 +83,8 @@ function sortByKind(found: readonly FoundObject[]): ByKind {
     policies: [],
     infos: [],
     rejections: [],
+    otherEvents: keeper.otherEvents,
+    otherPods: keeper.otherPods,
   };
   const seen = new Set<string>();
   for (const { object } of found) {
@@ -166,8 +172,9 @@ export async function loadSnapshotFromDir(dir: string, options: OfflineOptions =
     });
   }
   const limits = options.limits ?? defaultEvidenceLimits;
-  const contents = await readEvidenceDirectory(dir, limits);
-  if (contents.objects.length === 0 && contents.logs.length === 0) {
+  const keeper = new ObjectKeeper(options.vmName);
+  const contents = await readEvidenceDirectory(dir, limits, keeper);
+  if (contents.objectCount === 0 && contents.logs.length === 0) {
     const looked = contents.fileCount === 0 ? "is empty" : "holds no readable manifests or logs";
     const skipped = contents.skipped[0];
     throw new UsageError(
@@ -177,7 +184,7 @@ export async function loadSnapshotFromDir(dir: string, options: OfflineOptions =
       },
     );
   }
-  const by = sortByKind(contents.objects);
+  const by = sortByKind(contents.objects, keeper);
   const subject = chooseSubject(dir, by, options);
   const pods = subjectPods(by, subject);
   const { logs, notes } = await readSubjectLogs(by, pods, contents.logs, subject, limits);
@@ -342,9 +349,7 @@ function buildSnapshot(
     migrationNames: migrations.map((m) => m.metadata.name),
     podNames: pods.map((p) => p.metadata.name),
   });
-  const virtController = by.deployments.find(
-    (d) => d.metadata.name === "virt-controller" || d.metadata.labels?.["kubevirt.io"] === "virt-controller",
-  );
+  const virtController = by.deployments.find(isVirtController);
   const referenced = new Set(
     (vm?.spec.template?.spec?.networks ?? vmi?.spec.networks ?? [])
       .flatMap((n) => (n.multus?.networkName ? [n.multus.networkName] : []))
@@ -366,8 +371,8 @@ function buildSnapshot(
   if (!vm) absent(`VirtualMachine ${namespace}/${vmName}`);
   if (!vmi) absent(`VirtualMachineInstance ${namespace}/${vmName}`);
   if (by.migrations.length === 0) absent("VirtualMachineInstanceMigrations");
-  if (by.pods.length === 0) absent("pods");
-  if (by.events.length === 0) absent("events");
+  if (by.pods.length === 0 && by.otherPods === 0) absent("pods");
+  if (by.events.length === 0 && by.otherEvents === 0) absent("events");
   if (logs.length === 0) absent(`logs of the virt-launcher pods of ${vmName}`);
   if (by.nodes.length === 0) absent("nodes");
   if (by.kubevirts.length === 0) absent("KubeVirt resource");
