@@ -1,15 +1,15 @@
-// kvmig outdated: the VMIs still on an outdated virt-launcher (the label virt-controller sets,
-// and with --check an image that differs from virt-controller's --launcher-image), read page by
-// page and printed as they arrive, under a header with the KubeVirt versions and whether
-// KubeVirt updates workloads by itself. --migrate and --restart cycle them (operations/bulk.ts),
-// after one question on a terminal: the restarts cost downtime, so declining changes nothing.
+// kvmig outdated: the VMIs still on an outdated virt-launcher (operations/list-outdated.ts: the
+// label virt-controller sets, and with --check an image that differs from virt-controller's
+// --launcher-image), read page by page and printed as they arrive, under a header with the
+// KubeVirt versions and whether KubeVirt updates workloads by itself. --migrate and --restart
+// cycle them (operations/bulk.ts), after one question on a terminal: the restarts cost
+// downtime, so declining changes nothing.
 
 import { type OutdatedOptions, outdatedDefaults } from "../cli-tree/options.js";
 import type { CommandContext, GlobalOptions } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { InterruptedError, UsageError } from "../errors.js";
 import { clusterName, type KubeClient } from "../k8s/kube-client.js";
-import { currentLauncherImage, outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import { requireNamespace } from "../k8s/namespace.js";
 import type { KubeVirt } from "../k8s/types.js";
 import {
@@ -22,16 +22,9 @@ import {
   migrationSlots as slotsFor,
 } from "../operations/bulk.js";
 import { parseMaxFailures } from "../operations/failure-limit.js";
+import { listOutdated, readLauncherFacts } from "../operations/list-outdated.js";
 import { createOutdatedWriter, fitTable, type OutdatedFormat } from "../outdated/output.js";
-import {
-  actionText,
-  clusterFacts,
-  countRow,
-  emptyCounts,
-  isOutdated,
-  type OutdatedRow,
-  outdatedRow,
-} from "../outdated/rows.js";
+import { actionText, clusterFacts, countRow, emptyCounts, type OutdatedRow } from "../outdated/rows.js";
 import { bulkScreen, outcomeError, summaryTable } from "../render/bulk.js";
 
 export interface OutdatedFlags {
@@ -50,13 +43,6 @@ export interface OutdatedFlags {
   noHeaders: boolean;
 }
 
-/**
- * The API server's page size. Memory does not depend on it (each VMI is parsed as it arrives
- * and dropped, see listStream): 500 as kubectl, few requests, and a table's columns fitted to
- * many rows at once.
- */
-const pageSize = 500;
-
 export function parseConcurrency(text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isInteger(value) || value < 1) {
@@ -65,16 +51,6 @@ export function parseConcurrency(text: string): number {
     });
   }
   return value;
-}
-
-function listSelector(flags: OutdatedFlags): string | undefined {
-  const user = flags.selector?.trim() || undefined;
-  if (flags.check) return user;
-  return user ? `${outdatedLauncherImageLabel},${user}` : outdatedLauncherImageLabel;
-}
-
-async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
-  return promise.catch(() => undefined);
 }
 
 /** The bulk job of a row: a migration or a restart of its VM (a standalone VMI is named by the VMI). */
@@ -195,8 +171,7 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
   const scope = namespace === undefined ? "in all namespaces" : `in namespace ${namespace}`;
   const format: OutdatedFormat = ctx.options.output === "wide" ? "wide" : ctx.io.mode;
   const acting = flags.migrate || flags.restart;
-  const kubevirt = await orUndefined(kube.findKubeVirt());
-  const current = kubevirt ? await currentLauncherImage(kube, kubevirt) : undefined;
+  const { kubevirt, current } = await readLauncherFacts(kube);
   if (flags.check && current === undefined) {
     ctx.io.err(
       "note: --check cannot read the current launcher image (virt-controller's --launcher-image); listing by the label only",
@@ -222,15 +197,14 @@ export async function runOutdated(flags: OutdatedFlags, ctx: CommandContext): Pr
   // Each VMI is looked at as it arrives and dropped; the rows of a page (the outdated ones only,
   // a few fields each) are written when the page is complete.
   let rows: OutdatedRow[] = [];
-  for await (const piece of kube.listStream("vmi", {
+  for await (const piece of listOutdated(kube, {
     namespace,
-    labelSelector: listSelector(flags),
-    pageSize,
+    selector: flags.selector,
+    check: flags.check,
+    current,
     signal: ctx.signal,
   })) {
-    for (const vmi of piece.objects) {
-      if (!isOutdated(vmi, current, flags.check)) continue;
-      const row = outdatedRow(vmi, current);
+    for (const row of piece.rows) {
       countRow(counts, row);
       rows.push(row);
       if (acting && wanted.has(row.action)) {
