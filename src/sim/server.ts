@@ -58,7 +58,7 @@ export interface SimServerOptions {
   kubevirtVersion: object;
   kubevirtActions?: KubevirtActions | undefined;
   /** KubeVirt's pod-eviction webhook: throws the 429 that refuses an eviction it turns into a migration. */
-  evictionWebhook?: ((pod: SimObject, dryRun: boolean) => void) | undefined;
+  evictionWebhook?: ((pod: SimObject, dryRun: boolean, eviction: unknown) => void) | undefined;
   watch?: Partial<WatchSettings> | undefined;
   /** One line per request (method, path, user, status), for `kvmig sim -v`. */
   log?: ((line: string) => void) | undefined;
@@ -354,7 +354,7 @@ export class SimServer implements FaultableServer {
       request.params,
       (body as { deleteOptions?: { dryRun?: unknown } } | undefined)?.deleteOptions,
     );
-    this.options.evictionWebhook?.(pod, dryRun);
+    this.options.evictionWebhook?.(pod, dryRun, body);
     if (!dryRun) this.options.store.delete(request.res, request.namespace, request.name ?? "");
     sendJson(
       res,

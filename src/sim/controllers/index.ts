@@ -27,7 +27,7 @@ export type { FaultSpec };
 export interface Controllers {
   readonly runtime: ControllerRuntime;
   readonly actions: KubevirtActions | undefined;
-  readonly evictionWebhook: ((pod: SimObject, dryRun: boolean) => void) | undefined;
+  readonly evictionWebhook: ((pod: SimObject, dryRun: boolean, eviction: unknown) => void) | undefined;
   /** The migration gauges virt-handler would export now. */
   migrationStats(): MigrationStat[];
   stop(): void;

@@ -53,7 +53,10 @@ export class LifecycleControllers {
       }
       if (change.storage === R.pod.storage) {
         const vmiName = object.metadata.annotations?.["kubevirt.io/domain"];
-        if (vmiName) this.enqueueVmi(namespace, vmiName);
+        if (vmiName) {
+          if (change.type === "DELETED") this.rememberDeletedPod(namespace, vmiName, object);
+          this.enqueueVmi(namespace, vmiName);
+        }
       }
       if (change.storage === R.deployment.storage) {
         for (const vmi of rt.list(R.vmi))
@@ -78,6 +81,24 @@ export class LifecycleControllers {
       vmi: structuredClone(vmi),
       pod: pod ? structuredClone(pod) : this.templates.get(key)?.pod,
     });
+  }
+
+  /**
+   * A launcher pod deleted under its Running VMI (an eviction, `kubectl delete pod`): what the
+   * VM controller starts the VMI again from, once the VMI has failed.
+   */
+  private rememberDeletedPod(namespace: string, vmiName: string, pod: SimObject): void {
+    const vmi = this.rt.peek(R.vmi, namespace, vmiName);
+    if (!vmi || str(vmi, "status", "phase") !== "Running") return;
+    if (pod.metadata.labels?.[createdBy] !== vmi.metadata.uid) return;
+    if (str(pod, "spec", "nodeName") !== str(vmi, "status", "nodeName")) return;
+    this.templates.set(`${namespace}/${vmiName}`, { vmi: structuredClone(vmi), pod: structuredClone(pod) });
+  }
+
+  /** `controller.CurrentVMIPod` finds one: a launcher pod of the VMI on its node, in any phase. */
+  private hasCurrentPod(vmi: SimObject): boolean {
+    const node = str(vmi, "status", "nodeName");
+    return this.rt.podsOf(vmi.metadata.uid).some((p) => !node || str(p, "spec", "nodeName") === node);
   }
 
   private activePod(vmi: SimObject): SimObject | undefined {
@@ -115,8 +136,14 @@ export class LifecycleControllers {
       return;
     }
     const strategy = runStrategyOf(vm);
+    // A final VMI is stopped (deleted) to be started again: always with Always, after a failure
+    // with RerunOnFailure (`pkg/virt-controller/watch/vm/vm.go` syncRunStrategy).
+    const phase = str(vmi, "status", "phase");
+    const rerun =
+      vmi !== undefined &&
+      ((strategy === "Always" && isFinal(vmi)) || (strategy === "RerunOnFailure" && phase === "Failed"));
     if (!vmi && (strategy === "Always" || strategy === "RerunOnFailure")) this.createVmi(vm);
-    else if (vmi && strategy === "Halted") this.deleteVmi(vm, vmi);
+    else if (vmi && (strategy === "Halted" || rerun)) this.deleteVmi(vm, vmi);
     this.printableStatus(vm, vmi);
   }
 
@@ -243,7 +270,12 @@ export class LifecycleControllers {
     const phase = str(vmi, "status", "phase");
     if (phase === "Pending") this.startLauncher(vmi);
     else if (phase === "Scheduling" || phase === "Scheduled") this.followLauncher(vmi);
-    else if (phase === "Running") this.launcherImage(vmi);
+    else if (phase === "Running") {
+      // The launcher pod is gone (evicted, deleted): virt-controller fails the VMI
+      // (`pkg/virt-controller/watch/vmi/lifecycle.go`, "pod does not exist").
+      if (!this.hasCurrentPod(vmi)) this.setVmiPhase(vmi, "Failed");
+      else this.launcherImage(vmi);
+    }
   }
 
   private shutDown(vmi: SimObject): void {
@@ -263,7 +295,9 @@ export class LifecycleControllers {
     this.rt.later(wait, `shutdown:${key}`, () => {
       const current = this.rt.get(R.vmi, namespace, vmi.metadata.name ?? "");
       if (!current || current.metadata.uid !== vmi.metadata.uid) return;
-      this.rt.event(current, "Normal", "Stopped", "The VirtualMachineInstance was shut down.", handler);
+      const wasFinal = isFinal(current);
+      if (!wasFinal)
+        this.rt.event(current, "Normal", "Stopped", "The VirtualMachineInstance was shut down.", handler);
       for (const pod of this.rt.podsOf(vmi.metadata.uid)) {
         stopPod(this.rt, namespace, pod.metadata.name ?? "", false);
         this.rt.remove(R.pod, namespace, pod.metadata.name ?? "");
@@ -276,7 +310,7 @@ export class LifecycleControllers {
         );
       }
       this.rt.mutate(R.vmi, namespace, vmi.metadata.name ?? "", (o) => {
-        (o.status as Record<string, unknown>).phase = "Succeeded";
+        if (!wasFinal) (o.status as Record<string, unknown>).phase = "Succeeded";
         o.metadata.finalizers = (o.metadata.finalizers ?? []).filter((f) => !vmiFinalizers.includes(f));
       });
       this.shuttingDown.delete(key);

@@ -317,13 +317,15 @@ export function statusOf(object: SimObject): Record<string, unknown> {
 
 /**
  * A migration virt-controller starts on its own (evacuation, workload update): system-critical
- * priority, which only virt-controller may set, and the annotation that makes it subject to backoff.
+ * priority (system-maintenance for a descheduler's eviction), which only virt-controller may set,
+ * and the annotation that makes it subject to backoff.
  */
 export function createControllerMigration(
   rt: ControllerRuntime,
   vmi: SimObject,
   generateName: string,
   annotations: Record<string, string>,
+  priority = "system-critical",
 ): SimObject {
   return rt.store.create(
     R.vmim,
@@ -331,7 +333,7 @@ export function createControllerMigration(
       apiVersion: "kubevirt.io/v1",
       kind: "VirtualMachineInstanceMigration",
       metadata: { generateName, namespace: vmi.metadata.namespace, annotations },
-      spec: { vmiName: vmi.metadata.name ?? "", priority: "system-critical" },
+      spec: { vmiName: vmi.metadata.name ?? "", priority },
     },
     { user: controllerUser },
   );

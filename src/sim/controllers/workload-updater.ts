@@ -1,20 +1,52 @@
-// virt-controller's workload updater (facts §j): once an upgrade is deployed, it counts the VMIs
-// still on an outdated virt-launcher into the KubeVirt CR's status and, when the CR's
-// `workloadUpdateMethods` lists LiveMigrate, starts `kubevirt-workload-update-` migrations for
-// the live-migratable ones, as many as the cluster's free migration slots, every 30 s.
+// virt-controller's workload updater (facts §j; `pkg/virt-controller/watch/workload-updater/
+// workload-updater.go`, v1.9): once an upgrade is deployed, it counts the VMIs still on an
+// outdated virt-launcher into the KubeVirt CR's status. Of the outdated VMIs that are neither
+// migrating nor named by an unfinished migration, those that are live-migratable are migrated
+// when the CR's `workloadUpdateMethods` lists LiveMigrate (`kubevirt-workload-update-`
+// migrations, as many as the cluster's free migration slots, shuffled); the others are evicted
+// when it lists Evict: at most `batchEvictionSize` (10) per `batchEvictionInterval` (1m), each
+// a policy Eviction of the VMI's current launcher pod. The eviction webhook (eviction.ts) then
+// decides as for a drain: a VMI whose strategy migrates on eviction is marked and the
+// evacuation controller migrates it; with None (or LiveMigrateIfPossible on a VMI that cannot
+// migrate) the pod goes and the VM controller starts the VMI again on the current launcher; a
+// LiveMigrate VMI that cannot migrate is refused, and the refusal is the FailedEvict event.
+// Events come from `workload-update-controller` (`watch/application.go`). KubeVirt requeues
+// itself at once while work remains; the simulator passes on every change and every 30 s, and
+// at the next eviction batch when evictions wait for it.
 
 import type { SimObject } from "../store.js";
 import { isFinalPhase, vmiNameLabel } from "./admission.js";
 import { currentLauncherImage, findKubeVirt, migrationConfig } from "./config.js";
+import { isMigrating } from "./evacuation.js";
+import { evictPod, isMigratable } from "./eviction.js";
 import { type ControllerRuntime, createControllerMigration, dig, R, str } from "./runtime.js";
 
 export const workloadUpdateAnnotation = "kubevirt.io/workloadUpdateMigration";
 const passEveryMs = 30_000;
-const source = { component: "virtualmachine-controller" } as const;
+const source = { component: "workload-update-controller" } as const;
 const runningPhases = new Set(["Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running"]);
+const defaultBatchEvictionSize = 10;
+const defaultBatchEvictionIntervalMs = 60_000;
+
+/** A Go duration (`1m0s`, `90s`, `1h30m`, `500ms`) in ms; undefined when unreadable. */
+function durationMs(text: unknown): number | undefined {
+  if (typeof text !== "string" || text === "") return undefined;
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, ns: 0.000001 };
+  let total = 0;
+  let rest = text;
+  while (rest !== "") {
+    const part = /^(\d+(?:\.\d+)?)(h|ms|m|s|us|ns)/.exec(rest);
+    if (!part) return undefined;
+    total += Number(part[1]) * (units[part[2] ?? ""] ?? 0);
+    rest = rest.slice(part[0].length);
+  }
+  return total;
+}
 
 export class WorkloadUpdater {
   private timerSet = false;
+  /** When the last batch of evictions went out (simulated ms). */
+  private lastEvictionBatch = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly rt: ControllerRuntime) {
     rt.onChange((change) => {
@@ -63,9 +95,15 @@ export class WorkloadUpdater {
         "status",
       );
     }
-    const methods = (dig(kubevirt, "spec", "workloadUpdateStrategy", "workloadUpdateMethods") ??
-      []) as string[];
-    if (outdated.length === 0 || !methods.includes("LiveMigrate")) return;
+    const strategy = (dig(kubevirt, "spec", "workloadUpdateStrategy") ?? {}) as {
+      workloadUpdateMethods?: string[];
+      batchEvictionSize?: number;
+      batchEvictionInterval?: string;
+    };
+    const methods = strategy.workloadUpdateMethods ?? [];
+    const migrateAllowed = methods.includes("LiveMigrate");
+    const evictAllowed = methods.includes("Evict");
+    if (outdated.length === 0 || (!migrateAllowed && !evictAllowed)) return;
     const migrations = this.rt.list(R.vmim);
     const busy = new Set(
       migrations
@@ -74,19 +112,23 @@ export class WorkloadUpdater {
           (m) => `${m.metadata.namespace}/${m.metadata.labels?.[vmiNameLabel] ?? str(m, "spec", "vmiName")}`,
         ),
     );
+    const now = this.rt.now();
+    const toMigrate: SimObject[] = [];
+    const toEvict: SimObject[] = [];
+    for (const vmi of outdated) {
+      // Counted as outdated, but nothing is done to a VMI that is migrating or about to.
+      if (isMigrating(vmi, now) || busy.has(`${vmi.metadata.namespace}/${vmi.metadata.name}`)) continue;
+      if (migrateAllowed && isMigratable(vmi)) toMigrate.push(vmi);
+      else if (evictAllowed) toEvict.push(vmi);
+    }
     const running = migrations.filter((m) => runningPhases.has(str(m, "status", "phase") ?? "")).length;
     let slots = migrationConfig(this.rt).parallelMigrationsPerCluster - running;
-    const candidates = outdated.filter((vmi) => {
-      const conditions = (dig(vmi, "status", "conditions") ?? []) as { type: string; status: string }[];
-      const migratable = conditions.some((c) => c.type === "LiveMigratable" && c.status === "True");
-      return migratable && !busy.has(`${vmi.metadata.namespace}/${vmi.metadata.name}`);
-    });
     // KubeVirt shuffles the candidates, so one stubborn VMI does not starve the rest.
-    for (let i = candidates.length - 1; i > 0; i--) {
+    for (let i = toMigrate.length - 1; i > 0; i--) {
       const j = this.rt.random.int(0, i);
-      [candidates[i], candidates[j]] = [candidates[j] as SimObject, candidates[i] as SimObject];
+      [toMigrate[i], toMigrate[j]] = [toMigrate[j] as SimObject, toMigrate[i] as SimObject];
     }
-    for (const vmi of candidates) {
+    for (const vmi of toMigrate) {
       if (slots <= 0) break;
       try {
         const created = createControllerMigration(this.rt, vmi, "kubevirt-workload-update-", {
@@ -110,6 +152,44 @@ export class WorkloadUpdater {
         );
       }
     }
-    this.enqueue(passEveryMs);
+    const batchSize = strategy.batchEvictionSize ?? defaultBatchEvictionSize;
+    const intervalMs = durationMs(strategy.batchEvictionInterval) ?? defaultBatchEvictionIntervalMs;
+    const nextBatch = this.lastEvictionBatch + intervalMs;
+    if (toEvict.length > 0 && now >= nextBatch) {
+      this.lastEvictionBatch = now;
+      for (const vmi of toEvict.slice(0, batchSize)) this.evict(vmi);
+    }
+    if (toMigrate.length === 0 && toEvict.length === 0) return;
+    const untilBatch = this.lastEvictionBatch + intervalMs - now;
+    this.enqueue(toEvict.length > 0 ? Math.max(1, Math.min(passEveryMs, untilBatch)) : passEveryMs);
+  }
+
+  /** The Eviction of the VMI's current launcher pod (the newest on its node); its outcome as an event. */
+  private evict(vmi: SimObject): void {
+    const node = str(vmi, "status", "nodeName");
+    const pod = this.rt
+      .podsOf(vmi.metadata.uid)
+      .filter((p) => !node || str(p, "spec", "nodeName") === node)
+      .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
+      .at(-1);
+    if (!pod) return;
+    try {
+      evictPod(this.rt, pod);
+      this.rt.event(
+        vmi,
+        "Normal",
+        "SuccessfulEvict",
+        "Initiated eviction of VMI as part of automated workload update: <nil>",
+        source,
+      );
+    } catch (error) {
+      this.rt.event(
+        vmi,
+        "Warning",
+        "FailedEvict",
+        `Error deleting VMI during automated workload update: ${(error as Error).message}`,
+        source,
+      );
+    }
   }
 }

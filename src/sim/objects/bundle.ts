@@ -66,9 +66,10 @@ export function vmStartEvents(desc: VmDescription, plan: VmPlan, random: Random)
     ),
   ];
   const verdict = migratability(desc);
-  const evictionWantsMigration =
-    desc.evictionStrategy === "LiveMigrate" || desc.evictionStrategy === "External";
-  if (evictionWantsMigration && verdict.live.status === "False") {
+  // virt-handler warns when VMIMigratableOnEviction holds but the VMI cannot migrate: only with
+  // LiveMigrate (LiveMigrateIfPossible needs a migratable VMI; External is not migrated by
+  // KubeVirt): `pkg/virt-handler/vm.go`, `pkg/util/migrations/migrations.go`.
+  if (desc.evictionStrategy === "LiveMigrate" && verdict.live.status === "False") {
     events.push(
       event(
         {

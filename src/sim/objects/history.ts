@@ -196,8 +196,11 @@ export function pastMigration(
 
   const phases: { phase: string; at: number }[] = [];
   const created = desc.createdAt;
+  // Each controller records with its own component (`pkg/virt-controller/watch/application.go`).
   if (trigger === "evacuation")
-    note(vmiRef, "Normal", "SuccessfulCreate", `Created Migration ${name}`, created);
+    note(vmiRef, "Normal", "SuccessfulCreate", `Created Migration ${name}`, created, {
+      component: "evacuation-controller",
+    });
   if (trigger === "workloadUpdate") {
     note(
       vmiRef,
@@ -205,6 +208,7 @@ export function pastMigration(
       "SuccessfulCreate",
       `Created Migration ${name} for automated workload update`,
       created,
+      { component: "workload-update-controller" },
     );
   }
   let t = created + random.int(20, 120);
