@@ -48,9 +48,24 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   const { vmi, evacuation, requestedAt } = found;
   const evacuationHint = () => {
     if (!evacuation) return;
+    const evacuateCancel = commandLine(["virtctl", "evacuate-cancel", "vmi", flags.vm, "-n", namespace]);
+    // KubeVirt migrates a marked VMI only with strategy LiveMigrate (or LiveMigrateIfPossible)
+    // and LiveMigratable=True; an External one is left to whatever acts on the mark.
+    if (found.evacuationMigrates === false) {
+      const strategy = found.evictionStrategy ?? "unknown";
+      const why =
+        strategy === "External" || strategy === "None"
+          ? `eviction strategy ${strategy}`
+          : `eviction strategy ${strategy}, not live-migratable`;
+      errProse(
+        ctx.io,
+        `note: ${namespace}/${flags.vm} is marked for evacuation from ${evacuation} (a drain), but KubeVirt does not migrate it (${why}); to clear the mark: ${evacuateCancel}`,
+      );
+      return;
+    }
     errProse(
       ctx.io,
-      `note: ${namespace}/${flags.vm} is being evacuated from ${evacuation} (a drain); KubeVirt will create new migrations until the evacuation is cancelled: ${commandLine(["virtctl", "evacuate-cancel", "vmi", flags.vm, "-n", namespace])}`,
+      `note: ${namespace}/${flags.vm} is being evacuated from ${evacuation} (a drain); KubeVirt will create new migrations until the evacuation is cancelled: ${evacuateCancel}`,
     );
   };
   const result = (outcome: CancelOutcome, extra: Record<string, unknown> = {}) => ({

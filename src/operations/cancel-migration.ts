@@ -10,7 +10,12 @@ import { isNotFound } from "../k8s/api-errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { ApiOutage } from "../k8s/outage.js";
 import { isOutcomeUnknown } from "../k8s/retry.js";
-import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
+import type {
+  EvictionStrategy,
+  VirtualMachineInstance,
+  VirtualMachineInstanceMigration,
+} from "../k8s/types.js";
+import { effectiveEvictionStrategy, evacuationMigrates } from "../migration/eviction-strategy.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import type { MigrationView } from "../migration/state.js";
 import { kvmigCommand } from "../util/shell.js";
@@ -25,8 +30,16 @@ export interface CancelTarget {
   migration: VirtualMachineInstanceMigration | undefined;
   /** When an earlier cancel (maybe interrupted) requested the abort: then nothing is sent again. */
   requestedAt: string | undefined;
-  /** The node a drain evacuates the VMI from: KubeVirt makes new migrations until that is cancelled. */
+  /** The node the VMI is marked for evacuation from (`status.evacuationNodeName`). */
   evacuation: string | undefined;
+  /**
+   * Whether KubeVirt migrates the marked VMI (and so makes new migrations until the evacuation
+   * is cancelled): not with eviction strategy External or None, nor without LiveMigratable=True;
+   * undefined when the strategy is unknown (only the KubeVirt CR would say, and it was not read).
+   */
+  evacuationMigrates: boolean | undefined;
+  /** The eviction strategy that applies, when known. */
+  evictionStrategy: EvictionStrategy | undefined;
 }
 
 /** The VM's unfinished migration, if any, and what the caller shows about it. */
@@ -37,13 +50,19 @@ export async function findCancelTarget(
 ): Promise<CancelTarget> {
   const { migrations, vmi } = await readVmWithMigrations(kube, namespace, vmName);
   const migration = unfinishedMigration(migrations);
+  const evacuation = vmi?.status?.evacuationNodeName || undefined;
+  // The cluster-wide strategy matters only for a marked VMI without its own.
+  const kubevirt =
+    evacuation && !vmi?.spec?.evictionStrategy ? await kube.findKubeVirt().catch(() => undefined) : undefined;
   return {
     namespace,
     vmName,
     vmi,
     migration,
     requestedAt: migration?.metadata.deletionTimestamp,
-    evacuation: vmi?.status?.evacuationNodeName,
+    evacuation,
+    evacuationMigrates: evacuation ? evacuationMigrates(vmi, kubevirt) : undefined,
+    evictionStrategy: effectiveEvictionStrategy(vmi, kubevirt),
   };
 }
 

@@ -2,6 +2,7 @@
 // the unfinished VMIM is the abort request (facts §c); the outcome is read from the VMI.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { R } from "../../src/sim/controllers/runtime.js";
+import { simRequest } from "../helpers/sim.js";
 import { ensureBuilt, lines } from "./built-cli.js";
 import { type SimCli, simCli, until } from "./sim-cli.js";
 
@@ -264,6 +265,38 @@ describe("kvmig cancel: nothing to do, refusals, dry runs and hints", () => {
     const json = await sim.run(["cancel", "fedora-web", "-n", "demo", "--yes", "--no-wait", "-o", "json"]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout).evacuationNodeName).toBe("node-1");
+  }, 40_000);
+
+  it("a VMI marked by a drain but with eviction strategy External: KubeVirt makes no migration, and the note says so", async () => {
+    sim = await simCli({ speed: 2 });
+    const cluster = sim.cluster;
+    cluster.store.patch(R.vmi, "demo", "fedora-web", "merge", { spec: { evictionStrategy: "External" } });
+    const pod = (cluster.store.list(R.pod.storage, "demo") as Any[]).find(
+      (p) => p.metadata.annotations?.["kubevirt.io/domain"] === "fedora-web",
+    );
+    // A drain's eviction: refused, and the VMI marked for evacuation from its node.
+    const evicted = await simRequest(
+      cluster,
+      "POST",
+      `/api/v1/namespaces/demo/pods/${pod.metadata.name}/eviction`,
+      {
+        body: {
+          apiVersion: "policy/v1",
+          kind: "Eviction",
+          metadata: { name: pod.metadata.name, namespace: "demo" },
+        },
+      },
+    );
+    expect(evicted.status).toBe(429);
+    expect(sim.vmi("demo", "fedora-web").status.evacuationNodeName).toBe("node-1");
+
+    const result = await sim.run(["cancel", "fedora-web", "-n", "demo", "--yes"]);
+    expect(result.code).toBe(0);
+    expect(lines(result.stdout)).toEqual(["nothing to cancel: demo/fedora-web has no unfinished migration"]);
+    expect(lines(result.stderr)).toEqual([
+      "note: demo/fedora-web is marked for evacuation from node-1 (a drain), but KubeVirt does not migrate it (eviction strategy External); to clear the mark: virtctl evacuate-cancel vmi fedora-web -n demo",
+    ]);
+    expect(sim.migrations("demo", "fedora-web")).toEqual([]);
   }, 40_000);
 
   it("an unknown VM is exit 5 with the namespace named", async () => {

@@ -4,6 +4,7 @@
 // (facts §g), with `MigrationBackoff` warnings on the VMI. The loop is a symptom: the finding
 // names what made the attempts fail (another rule's finding, the root cause) when it can.
 
+import { effectiveEvictionStrategy, evacuationMigrates } from "../../migration/eviction-strategy.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   eventEvidence,
@@ -74,11 +75,15 @@ function detect(s: Snapshot): Finding[] {
   const ns = s.namespace;
   const vm = s.vmName;
   const triggers = new Set(failed.map(migrationTrigger));
+  const marked = s.vmi?.status?.evacuationNodeName || undefined;
+  // A mark makes it a drain only when KubeVirt migrates the VMI for it: not with strategy
+  // External (left to an external controller) or None (evacuation.go); unknown counts as yes.
+  const markMigrates = marked ? evacuationMigrates(s.vmi, s.kubevirt) !== false : false;
   const evacuationNode =
-    s.vmi?.status?.evacuationNodeName ||
+    (markMigrates ? marked : undefined) ||
     failed.map((m) => m.metadata.annotations?.["kubevirt.io/evacuationMigration"]).find((n) => n) ||
     undefined;
-  const drain = triggers.has("evacuation") || Boolean(s.vmi?.status?.evacuationNodeName);
+  const drain = triggers.has("evacuation") || markMigrates;
   const who = drain
     ? `the evacuation controller (a drain of ${evacuationNode ?? "its node"})`
     : triggers.has("workload-update")
@@ -172,10 +177,16 @@ function detect(s: Snapshot): Finding[] {
     n > 0
       ? `${n} ${drain ? "evacuation" : "workload-update"} migration${n > 1 ? "s" : ""} of ${vm} failed in a row`
       : `Migrations of ${vm} are being held back`;
+  const strategy = effectiveEvictionStrategy(s.vmi, s.kubevirt);
+  const notMigrated =
+    marked && !markMigrates
+      ? ` ${vm} is marked for evacuation from ${marked}, but KubeVirt does not migrate it for that (eviction strategy ${strategy}${strategy === "External" || strategy === "None" ? "" : " without LiveMigratable=True"}).`
+      : "";
   const summary =
     `${counted}; ${who} keeps creating new ones and virt-controller delays each (20 s after the first failure, doubling, about ${seconds(nextWait)} now)` +
     `${backoffEvents.length > 0 ? ", with MigrationBackoff warnings on the VMI" : ""}. ${cause}` +
-    (drain ? " The drain cannot finish until the VM leaves the node." : "");
+    (drain ? " The drain cannot finish until the VM leaves the node." : "") +
+    notMigrated;
 
   const commands: string[] = [
     commandLine(["kubectl", "get", "vmim", "-n", ns, "-l", `kubevirt.io/vmi-name=${vm}`]),

@@ -231,6 +231,46 @@ describe("migration-backoff reasoning", () => {
     );
   });
 
+  it("a mark KubeVirt does not migrate for (strategy External or None, from the VMI or the KubeVirt CR) is no drain: the workload updater's loop", () => {
+    const marked = (evictionStrategy?: "External" | "None" | "LiveMigrate") =>
+      vmi(
+        {
+          phase: "Running",
+          evacuationNodeName: "node-1",
+          conditions: [{ type: "LiveMigratable", status: "True" }],
+        } as VirtualMachineInstance["status"],
+        evictionStrategy ? { evictionStrategy } : {},
+      );
+    const migrations = [failed(1, workload), failed(2, workload)];
+    const external = detectOne(snap({ vmi: marked("External"), migrations, events: [backoff()] }));
+    expect(external.summary).toBe(
+      '2 workload-update migrations of db-1 failed in a row; the workload updater (outdated virt-launcher after an upgrade) keeps creating new ones and virt-controller delays each (20 s after the first failure, doubling, about 40 s now), with MigrationBackoff warnings on the VMI. The attempts failed with: "boom". db-1 is marked for evacuation from node-1, but KubeVirt does not migrate it for that (eviction strategy External).',
+    );
+    expect(external.fix.explanation).toBe(
+      "Find out why the attempts fail before letting them continue. Cancel the waiting migration, or restart the VM so that it runs on the current launcher.",
+    );
+    expect(external.fix.commands).not.toContain("virtctl evacuate-cancel vmi db-1 -n demo");
+    // No strategy on the VMI and none in the KubeVirt CR: None.
+    const kubevirt = {
+      apiVersion: "kubevirt.io/v1",
+      kind: "KubeVirt",
+      metadata: { name: "kubevirt" },
+      spec: {},
+    };
+    const none = detectOne(snap({ vmi: marked(), kubevirt, migrations, events: [backoff()] }));
+    expect(none.summary).toMatch(/; the workload updater .* \(eviction strategy None\)\.$/);
+    // The CR's LiveMigrate makes the same mark a drain.
+    const clusterWide = {
+      ...kubevirt,
+      spec: { configuration: { evictionStrategy: "LiveMigrate" as const } },
+    };
+    const drained = detectOne(
+      snap({ vmi: marked(), kubevirt: clusterWide, migrations, events: [backoff()] }),
+    );
+    expect(drained.summary).toMatch(/; the evacuation controller \(a drain of node-1\) keeps creating/);
+    expect(drained.fix.commands).toContain("virtctl evacuate-cancel vmi db-1 -n demo");
+  });
+
   it("quotes at most three distinct reasons, without the generic controller line", () => {
     const migs = [
       failed(1, evacuation, "r1"),
