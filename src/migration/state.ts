@@ -4,6 +4,7 @@
 
 import {
   type Event,
+  type MigrationMode,
   type VirtualMachineInstance,
   type VirtualMachineInstanceMigration,
   type VirtualMachineInstanceMigrationState,
@@ -39,6 +40,11 @@ export interface MigrationView {
   failureReason?: string | undefined;
   abortRequested: boolean;
   abortStatus?: string | undefined;
+  /**
+   * The VMI's `migrationState.mode` for this migration: PostCopy or Paused once virt-launcher's
+   * monitor switched at the completion timeout (live-migration-source.go), else PreCopy.
+   */
+  mode?: MigrationMode | undefined;
   /** The VMIM was deleted (a cancel, or garbage collection). */
   deleted: boolean;
   /** Latest progress from the launcher log or Prometheus. */
@@ -145,6 +151,7 @@ function applyState(
   next.failureReason = state.failureReason || next.failureReason;
   next.abortRequested = next.abortRequested || state.abortRequested === true;
   next.abortStatus = state.abortStatus ?? next.abortStatus;
+  next.mode = state.mode ?? next.mode;
   if (state.endTimestamp) next.endedAt = next.endedAt ?? state.endTimestamp;
   return next;
 }
@@ -273,9 +280,17 @@ export function totalDuration(view: MigrationView, now: string): number {
   return Math.max(0, Date.parse(end) - Date.parse(start));
 }
 
-/** Why it failed, in the best words available: the VMI's reason, else the VMIM's warning events. */
+/**
+ * virt-handler's Warning `Migrated` event about a failed migration: before v1.3.0 the VMI's
+ * migrationState has no failureReason, and this event is the only place the reason is
+ * (pkg/virt-handler/vm.go; no space after the colon).
+ */
+const handlerFailedEvent = /^VirtualMachineInstance migration uid \S+ failed\. reason: ?(.+)$/s;
+
+/** Why it failed, in the best words available: the VMI's reason, else the warning events about it. */
 export function failureText(view: MigrationView): string | undefined {
   if (view.failureReason) return view.failureReason;
   const specific = view.warnings.filter((w) => w !== "source node reported migration failed");
-  return specific.at(-1) ?? view.warnings.at(-1);
+  const text = specific.at(-1) ?? view.warnings.at(-1);
+  return text === undefined ? undefined : (handlerFailedEvent.exec(text)?.[1] ?? text);
 }

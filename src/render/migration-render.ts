@@ -220,15 +220,20 @@ export function summaryLines(view: MigrationView, io: IO, now: string): string[]
   const phases = phaseDurations(view, now).map((d) => `${d.phase} ${formatDuration(d.ms)}`);
   lines.push(...wrapList("  phases     ", phases, Math.min(io.columns, 100)));
   const p = view.progress;
-  if (p?.downtimeMs !== undefined) lines.push(`  downtime   ${p.downtimeMs}ms`);
+  // No downtime row: virt-launcher logs its progress only while the job runs, so no line gives
+  // the final downtime, and neither does any status. The mode does say when the guest stopped.
+  const mode = modeText(view);
+  if (mode) lines.push(`  mode       ${mode}`);
   if (view.remainingCurve.length > 0) {
-    const first = view.remainingCurve[0] ?? 0;
-    const last = view.remainingCurve.at(-1) ?? 0;
+    // The launcher's last line is up to 4 s before the end; a migration that succeeded sent it all.
+    const curve = view.outcome === "succeeded" ? [...view.remainingCurve, 0] : view.remainingCurve;
+    const first = curve[0] ?? 0;
+    const last = curve.at(-1) ?? 0;
+    // The last line's iteration; the copy may have gone through more after it.
+    const atLeast = view.outcome === "succeeded" ? "at least " : "";
     const iterations =
-      p && p.iteration > 0 ? ` over ${p.iteration} iteration${p.iteration === 1 ? "" : "s"}` : "";
-    lines.push(
-      `  remaining  ${sparkline(view.remainingCurve)}  ${formatBytes(first)} → ${formatBytes(last)}${iterations}`,
-    );
+      p && p.iteration > 0 ? ` over ${atLeast}${p.iteration} iteration${p.iteration === 1 ? "" : "s"}` : "";
+    lines.push(`  remaining  ${sparkline(curve)}  ${formatBytes(first)} → ${formatBytes(last)}${iterations}`);
   }
   if (view.outcome === "failed") {
     const reason = failureText(view);
@@ -237,6 +242,20 @@ export function summaryLines(view: MigrationView, io: IO, now: string): string[]
     if (view.abortStatus) lines.push(`  abort      ${view.abortStatus}`);
   }
   return lines;
+}
+
+/**
+ * What the VMI's migration mode says about the guest, when it is not plain pre-copy: KubeVirt
+ * switches at the completion timeout, with allowWorkloadDisruption, to post-copy (allowPostCopy)
+ * or pauses the guest until the copy is done.
+ */
+function modeText(view: MigrationView): string | undefined {
+  const where = view.targetNode ? ` on ${view.targetNode}` : " on the target";
+  if (view.mode === "PostCopy")
+    return `post-copy: the guest ran${where} while the rest of its memory was copied (the completion timeout had passed)`;
+  if (view.mode === "Paused")
+    return "paused: the guest was paused to let the copy finish (the completion timeout had passed)";
+  return undefined;
 }
 
 /** `label item, item, ...` wrapped under the label so each line fits `width`. */

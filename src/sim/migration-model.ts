@@ -1,7 +1,16 @@
 // A pure, deterministic model of a live migration's data transfer, as the source virt-launcher sees
-// it through libvirt's domain job stats. The simulated launcher polls it every 400 ms to log the
-// "Migration info" progress line and to decide, the way KubeVirt's migration monitor does, whether
-// the migration completed or has to be aborted.
+// it through libvirt's domain job stats, with the launcher's migration monitor on top. The simulated
+// launcher (launcher-monitor.ts) polls it every 400 ms to log the "Migration info" progress line;
+// the monitor decides, as KubeVirt's legacy convergence monitor does (`handleLegacyConvergence` in
+// pkg/virt-launcher/virtwrap/live-migration-source.go, v1.9.0; `processInflightMigration` before),
+// whether to switch to post-copy, pause the guest, or abort:
+// - progress means DataRemaining below its value at the previous poll (`progressWatermark` holds
+//   the last poll's value, not a low); no decrease for `progressTimeout` s is "stuck". A busy guest
+//   whose passes keep draining is therefore never stuck: it runs to the completion timeout
+//   (`completionTimeoutPerGiB` × size) and is aborted "not completed after N seconds";
+// - at the completion timeout, with allowWorkloadDisruption (which follows allowPostCopy when unset),
+//   it switches to post-copy when allowPostCopy is set, else pauses the guest (mode Paused) and
+//   doubles the time allowed; nothing else starts post-copy.
 //
 // The transfer follows QEMU's pre-copy loop rather than an idealised "pass by pass" picture:
 // - a block migration first copies the ephemeral disks (NBD mirror), then memory;
@@ -13,7 +22,8 @@
 //   it too. It checks this about every 50 ms, not continuously, which is what lets a migration
 //   whose dirty rate is below the bandwidth eventually converge;
 // - auto-converge throttles the guest's vCPUs the way QEMU's cpu-throttle does;
-// - post-copy, once started, always finishes: the target pulls the remaining pages.
+// - post-copy, once started, always finishes: the target pulls the remaining pages;
+// - a paused guest dirties nothing, so its last passes drain and the switch-over follows.
 //
 // Nothing here reads a clock or Math.random: time only moves through `advance`, and the jitter
 // comes from a seeded generator, so the same input and seed replay the same numbers.
@@ -54,16 +64,6 @@ const THROTTLE_TRIGGER_SHARE = 0.5;
 const THROTTLE_INITIAL = 20;
 const THROTTLE_INCREMENT = 10;
 const THROTTLE_MAX = 99;
-/** Post-copy is only considered once the first two passes are done (so at the sync that opens iteration 3). */
-const POSTCOPY_MIN_ITERATION = 3;
-/**
- * Pre-copy is not converging when a sync finds the excess over the switch-over threshold still
- * ≥ 90% of the previous sync's: the excess shrinks by dirty rate / bandwidth per pass, so this
- * means the guest dirties about as fast as the link sends. (Comparing the raw pending sizes would
- * misfire near the end, where QEMU syncs in quick succession with pending sizes all close to the
- * threshold.)
- */
-const NON_CONVERGING_RATIO = 0.9;
 /** Device state sent while the guest is paused at the switch to post-copy. */
 const DEVICE_STATE_BYTES = 1024 * 1024;
 /** Share of the guest's memory touches on the target that fault on a page not yet received. */
@@ -80,23 +80,38 @@ export interface MigrationModelInput {
   maxDowntimeMs: number;
   /** Seconds allowed per started 10^9 bytes of migrated data (default 150); 0 disables the timeout. */
   completionTimeoutPerGiB: number;
-  /** Seconds without a new low of DataRemaining before the migration is stuck (default 150); 0 disables. */
+  /**
+   * Seconds without DataRemaining decreasing from one poll to the next before the migration is
+   * stuck (default 150); 0 disables.
+   */
   progressTimeoutSeconds: number;
   /** QEMU auto-converge: throttle the guest's vCPUs while it dirties faster than half the transfer rate. */
   allowAutoConverge: boolean;
-  /** Switch to post-copy when pre-copy does not converge (or at the completion timeout). */
+  /** At the completion timeout, with workload disruption allowed: switch to post-copy (else the guest is paused). */
   allowPostCopy: boolean;
+  /**
+   * At the completion timeout, post-copy (allowPostCopy) or pause the guest rather than abort.
+   * Unset, it follows allowPostCopy, as KubeVirt's GetMigrationConfiguration and virt-handler do
+   * (pkg/virt-config/virt-config.go, pkg/virt-handler/migration-source.go). A launcher older than
+   * v1.5.0 has no such option: post-copy at the timeout iff allowPostCopy, i.e. this unset.
+   */
+  allowWorkloadDisruption?: boolean;
   /** Ephemeral disk data of a block migration: copied before memory, part of DataTotal and of the timeout size. */
   blockBytes?: number;
   /** Seeds a ±5% jitter of the rates and the zero-page share; without it the rates are exact. */
   seed?: number;
 }
 
-export type MigrationMode = "PreCopy" | "PostCopy";
+/** `migrationState.mode`: Paused is the guest suspended by the monitor to let pre-copy finish. */
+export type MigrationMode = "PreCopy" | "PostCopy" | "Paused";
 
 export type MigrationOutcome =
+  /** `downtimeMs`: the guest's pause (for Paused, from the monitor's suspend to the end). */
   | { kind: "completed"; mode: MigrationMode; downtimeMs: number; downtimeNetMs: number }
-  /** `afterSeconds`: for "stuck" the seconds without progress, for "timeout" the allowed seconds (as the launcher logs them). */
+  /**
+   * `afterSeconds`: for "stuck" the seconds without progress, for "timeout" the allowed seconds
+   * (doubled once the guest was paused), as the launcher logs them.
+   */
   | { kind: "aborted"; why: "stuck" | "timeout"; afterSeconds: number };
 
 /**
@@ -145,29 +160,56 @@ export function completionTimeoutSeconds(
 
 const mib = (bytes: number): number => Math.floor(bytes / 1024 / 1024);
 const mbps = (bytesPerSecond: number): number => Math.floor((bytesPerSecond * 8) / 1e6);
+/** The "Mbps" of v1.0.1–v1.2.0: bytes per second ÷ 8 ÷ 10^6, 64 times too small (kubevirt/kubevirt#11377). */
+const mbpsOfOldReleases = (bytesPerSecond: number): number => Math.floor(bytesPerSecond / 8 / 1e6);
+const whole = (value: number): number => Math.floor(value);
 
 /**
- * The `msg` of virt-launcher's progress line. For the completed job's stats, `completed` puts
- * `Downtime:<n>ms DowntimeNet:<n>ms` where the running job shows `ExpectedDowntime:<n>ms`.
+ * How a launcher release writes the progress line (`logMigrationInfo`/`LogMigrationInfo` in
+ * live-migration-source.go, read at each tag):
+ * - "bytes": v1.0.0 (and v0.55+): sizes in bytes, rates in `B/s`, then `DiskBps:<n>`;
+ * - "mib-steps": v1.0.1–v1.2.0: MiB, rates labelled `Mbps` but bytes/s ÷ 8 ÷ 10^6;
+ * - "mib": v1.2.1 and later: MiB and true Mbps (bits/s ÷ 10^6).
+ */
+export type ProgressLineForm = "bytes" | "mib-steps" | "mib";
+
+/**
+ * The `msg` of virt-launcher's progress line, as a launcher writing `form` writes it. For the
+ * completed job's stats, `completed` puts v1.9's `Downtime:<n>ms DowntimeNet:<n>ms` where the
+ * running job shows `ExpectedDowntime:<n>ms` (the launcher logs only running jobs, so only a
+ * caller that wants the variant passes it).
  */
 export function migrationInfoMessage(
   migrationUid: string,
   snapshot: MigrationSnapshot,
   completed?: { downtimeMs: number; downtimeNetMs?: number },
+  form: ProgressLineForm = "mib",
 ): string {
   const s = snapshot;
+  if (form === "bytes") {
+    return (
+      `Migration info for ${migrationUid}: TimeElapsed:${whole(s.elapsedMs)}ms ` +
+      `DataProcessed:${whole(s.dataProcessed)}B DataRemaining:${whole(s.dataRemaining)}B DataTotal:${whole(s.dataTotal)}B ` +
+      `MemoryProcessed:${whole(s.memoryProcessed)}B MemoryRemaining:${whole(s.memoryRemaining)}B ` +
+      `MemoryTotal:${whole(s.memoryTotal)}B MemoryBandwidth:${whole(s.memoryBandwidthBps)}B/s ` +
+      `DirtyRate:${whole(s.dirtyRateBps)}B/s Iteration:${s.iteration} PostcopyRequests:${s.postcopyRequests} ` +
+      `ConstantPages:${s.constantPages} NormalPages:${s.normalPages} NormalData:${whole(s.normalData)}B ` +
+      `ExpectedDowntime:${whole(s.expectedDowntimeMs)}ms DiskBps:${whole(s.diskBps)}`
+    );
+  }
+  const rate = form === "mib-steps" ? mbpsOfOldReleases : mbps;
   const downtime =
-    completed === undefined
-      ? `ExpectedDowntime:${Math.floor(s.expectedDowntimeMs)}ms`
-      : `Downtime:${Math.floor(completed.downtimeMs)}ms DowntimeNet:${Math.floor(completed.downtimeNetMs ?? completed.downtimeMs)}ms`;
+    completed === undefined || form !== "mib"
+      ? `ExpectedDowntime:${whole(s.expectedDowntimeMs)}ms`
+      : `Downtime:${whole(completed.downtimeMs)}ms DowntimeNet:${whole(completed.downtimeNetMs ?? completed.downtimeMs)}ms`;
   return (
-    `Migration info for ${migrationUid}: TimeElapsed:${Math.floor(s.elapsedMs)}ms ` +
+    `Migration info for ${migrationUid}: TimeElapsed:${whole(s.elapsedMs)}ms ` +
     `DataProcessed:${mib(s.dataProcessed)}MiB DataRemaining:${mib(s.dataRemaining)}MiB DataTotal:${mib(s.dataTotal)}MiB ` +
     `MemoryProcessed:${mib(s.memoryProcessed)}MiB MemoryRemaining:${mib(s.memoryRemaining)}MiB ` +
-    `MemoryTotal:${mib(s.memoryTotal)}MiB MemoryBandwidth:${mbps(s.memoryBandwidthBps)}Mbps ` +
-    `DirtyRate:${mbps(s.dirtyRateBps)}Mbps Iteration:${s.iteration} PostcopyRequests:${s.postcopyRequests} ` +
+    `MemoryTotal:${mib(s.memoryTotal)}MiB MemoryBandwidth:${rate(s.memoryBandwidthBps)}Mbps ` +
+    `DirtyRate:${rate(s.dirtyRateBps)}Mbps Iteration:${s.iteration} PostcopyRequests:${s.postcopyRequests} ` +
     `ConstantPages:${s.constantPages} NormalPages:${s.normalPages} NormalData:${mib(s.normalData)}MiB ` +
-    `${downtime} DiskMbps:${mbps(s.diskBps)}`
+    `${downtime} DiskMbps:${rate(s.diskBps)}`
   );
 }
 
@@ -191,7 +233,9 @@ export class MigrationModel {
   private readonly totalPages: number;
   private readonly blockTotal: number;
   private readonly zeroFraction: number;
-  private readonly allowedSeconds: number;
+  /** The monitor's acceptableCompletionTime, seconds: doubled when it pauses the guest. */
+  private allowedSeconds: number;
+  private readonly workloadDisruption: boolean;
   private readonly rng: Random | undefined;
 
   private phase: Phase;
@@ -215,9 +259,6 @@ export class MigrationModel {
   private periodStart = 0;
   private periodSentBytes = 0;
   private periodDirtiedPages = 0;
-  /** Pages above the switch-over threshold at the previous sync. */
-  private previousSyncExcess = 0;
-  private nonConverging = false;
   private postcopyRequests = 0;
   private requestCarry = 0;
   private postcopyDowntimeMs = 0;
@@ -227,8 +268,11 @@ export class MigrationModel {
   private lastBandwidth = 0;
   private lastDirtyRate = 0;
   private lastDiskRate = 0;
-  private watermark: number | undefined;
+  /** DataRemaining at the previous poll (KubeVirt's progressWatermark; 0 before the first). */
+  private previousRemaining = 0;
   private lastProgressMs = 0;
+  /** When the monitor suspended the guest (mode Paused); undefined while it runs. */
+  private pausedAtMs: number | undefined;
   private currentOutcome: MigrationOutcome | undefined;
   private changedIteration = false;
   private current: MigrationSnapshot;
@@ -245,6 +289,7 @@ export class MigrationModel {
     this.totalPages = Math.ceil(input.memoryBytes / PAGE_SIZE);
     this.blockTotal = Math.ceil(input.blockBytes ?? 0);
     this.allowedSeconds = completionTimeoutSeconds(input);
+    this.workloadDisruption = input.allowWorkloadDisruption ?? input.allowPostCopy;
     this.rng = input.seed === undefined ? undefined : new Random(input.seed);
     this.zeroFraction = this.rng === undefined ? DEFAULT_ZERO_FRACTION : 0.05 + 0.15 * this.rng.next();
     this.phase = "disk";
@@ -261,7 +306,10 @@ export class MigrationModel {
     return this.currentOutcome;
   }
 
-  /** True when the last `advance` crossed an iteration boundary (the launcher logs a line then too). */
+  /**
+   * True when the last `advance` crossed an iteration boundary. Only a launcher with the alpha
+   * MigrationStallDetection gate logs a line then; the simulated launcher runs without it.
+   */
   get iterationChanged(): boolean {
     return this.changedIteration;
   }
@@ -288,20 +336,26 @@ export class MigrationModel {
 
   private monitor(): void {
     const now = this.current.elapsedMs;
-    // Progress in the monitor's sense: DataRemaining below the lowest value seen so far (facts §n).
-    // The v1.9 source compares with the previous poll instead, under which a migration whose passes
-    // keep draining would never count as stuck; the low watermark is what makes "stuck" reachable.
-    if (this.watermark === undefined || this.current.dataRemaining < this.watermark) {
-      this.watermark = this.current.dataRemaining;
-      this.lastProgressMs = now;
-    }
+    // Progress: DataRemaining below its value at the previous poll (processInflightMigration sets
+    // progressWatermark to each poll's value, v1.0.0 to v1.9.0), or the first poll.
+    const remaining = this.current.dataRemaining;
+    if (this.previousRemaining === 0 || remaining < this.previousRemaining) this.lastProgressMs = now;
+    this.previousRemaining = remaining;
     // Once in post-copy the monitor leaves the migration alone: aborting would lose the guest. A
     // stop-and-copy under way ends within the downtime budget, before any timeout could matter.
     if (this.phase === "postcopy" || this.phase === "stopcopy") return;
-    // Both checks compare whole seconds with `>`, as KubeVirt's monitor does.
+    // Both checks compare whole seconds with `>`, as KubeVirt's monitor does (shouldTriggerTimeout,
+    // isMigrationProgressing), in handleLegacyConvergence's order.
     const timedOut = this.allowedSeconds > 0 && Math.floor(now / 1000) > this.allowedSeconds;
-    if (this.input.allowPostCopy && this.phase === "precopy" && (this.nonConverging || timedOut)) {
-      this.startPostCopy();
+    if (this.workloadDisruption && timedOut && this.pausedAtMs === undefined) {
+      if (this.input.allowPostCopy) {
+        if (this.phase === "precopy") this.startPostCopy();
+      } else {
+        // dom.Suspend(): the vCPUs stop, pre-copy goes on without new dirty pages, and the
+        // monitor allows as long again before it aborts.
+        this.pausedAtMs = now;
+        this.allowedSeconds *= 2;
+      }
       this.current = this.buildSnapshot();
       return;
     }
@@ -322,7 +376,9 @@ export class MigrationModel {
   private tick(ms: number): void {
     // Draw both factors every tick, whatever the phase, so the stream does not depend on the phase.
     const bandwidth = this.input.bandwidthBytesPerSecond * this.jitter();
-    const dirtyRate = this.input.dirtyRateBytesPerSecond * (1 - this.throttle / 100) * this.jitter();
+    const running = this.pausedAtMs === undefined ? 1 : 0;
+    const dirtyRate =
+      this.input.dirtyRateBytesPerSecond * (1 - this.throttle / 100) * this.jitter() * running;
     this.lastBandwidth = 0;
     this.lastDirtyRate = 0;
     this.lastDiskRate = 0;
@@ -358,7 +414,7 @@ export class MigrationModel {
         this.send(rate, step, step !== left);
         this.elapsed += step;
         left -= step;
-        if (this.passRemaining === 0) this.complete("PreCopy", this.stopCopyDowntimeMs);
+        if (this.passRemaining === 0) this.completePreCopy();
       } else {
         this.lastBandwidth = bandwidth;
         const step = Math.min(left, this.drainTimeMs(bandwidth));
@@ -464,7 +520,6 @@ export class MigrationModel {
     this.phase = "precopy";
     this.iterationCount = 1;
     this.passRemaining = this.totalPages;
-    this.previousSyncExcess = this.totalPages;
     this.periodStart = this.elapsed;
   }
 
@@ -476,15 +531,6 @@ export class MigrationModel {
     this.dirtied = 0;
     this.sendCarry = 0;
     this.updateRates();
-    const excess = Math.max(0, pending - this.threshold(bandwidth) / PAGE_SIZE);
-    if (
-      this.iterationCount >= POSTCOPY_MIN_ITERATION &&
-      excess > 0 &&
-      excess >= this.previousSyncExcess * NON_CONVERGING_RATIO
-    ) {
-      this.nonConverging = true;
-    }
-    this.previousSyncExcess = excess;
     if (pending === 0 || pending * PAGE_SIZE < this.threshold(bandwidth)) {
       // Stop-and-copy: the guest pauses while the rest goes over the wire, which takes simulated
       // time like any other transfer (so a poll can land in the pause).
@@ -493,7 +539,7 @@ export class MigrationModel {
       this.stopCopyBandwidth = bandwidth;
       const downtimeMs = bandwidth > 0 ? (pending * PAGE_SIZE * 1000) / bandwidth : 0;
       this.stopCopyDowntimeMs = Math.max(1, Math.ceil(downtimeMs));
-      if (pending === 0) this.complete("PreCopy", this.stopCopyDowntimeMs);
+      if (pending === 0) this.completePreCopy();
     }
   }
 
@@ -529,6 +575,12 @@ export class MigrationModel {
     // The resumed guest faults on a missing page right away, so a post-copy never has zero requests.
     this.postcopyRequests = Math.max(this.postcopyRequests, 1);
     if (this.passRemaining === 0) this.complete("PostCopy", this.postcopyDowntimeMs);
+  }
+
+  /** The end of pre-copy: a paused guest was down since the monitor suspended it. */
+  private completePreCopy(): void {
+    if (this.pausedAtMs === undefined) this.complete("PreCopy", this.stopCopyDowntimeMs);
+    else this.complete("Paused", Math.max(1, Math.ceil(this.elapsed - this.pausedAtMs)));
   }
 
   private complete(mode: MigrationMode, downtimeMs: number): void {
@@ -574,9 +626,13 @@ export class MigrationModel {
       expectedDowntimeMs,
       throttlePercent: this.throttle,
       mode:
-        this.phase === "postcopy" || (outcome?.kind === "completed" && outcome.mode === "PostCopy")
-          ? "PostCopy"
-          : "PreCopy",
+        outcome?.kind === "completed"
+          ? outcome.mode
+          : this.phase === "postcopy"
+            ? "PostCopy"
+            : this.pausedAtMs !== undefined
+              ? "Paused"
+              : "PreCopy",
     });
   }
 }

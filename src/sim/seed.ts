@@ -342,6 +342,7 @@ function buildHistory(
         nodes: ctx.nodes,
         migrationConfiguration: effectiveMigrationConfiguration(cluster.kubevirt.migrations, policy),
         migrationPolicyName: policy?.name ?? null,
+        kubevirtVersion: cluster.kubevirt.version,
       },
     );
     if (past.startedAt < bundle.plan.times.vmiRunning) {

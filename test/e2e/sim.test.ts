@@ -239,6 +239,7 @@ describe("kvmig sim", () => {
       "default",
       "kind",
       "not-converging",
+      "old-release",
       "queued",
       "scale",
       "unschedulable",

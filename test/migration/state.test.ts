@@ -778,6 +778,24 @@ describe("reduce: warnings", () => {
     expect(failureText(withReason)).toBe("the real reason");
   });
 
+  it("failureText reads the reason out of virt-handler's Migrated event, the only place before v1.3 has it", () => {
+    const reason = "Live migration is not completed after 750 seconds and has been aborted";
+    const view = run(initialView(vmim({ phase: "Running" }), vmName), [
+      [
+        {
+          kind: "event",
+          object: warning(`VirtualMachineInstance migration uid ${uid} failed. reason:${reason}`, {
+            kind: "VirtualMachineInstance",
+            name: vmName,
+          }),
+        },
+        at(1),
+      ],
+      [{ kind: "event", object: warning("source node reported migration failed") }, at(2)],
+    ]);
+    expect(failureText(view)).toBe(reason);
+  });
+
   it("collects launcher warnings once each", () => {
     const view = run(initialView(vmim({ phase: "Running" }), vmName), [
       [{ kind: "launcher", text: "Aborting migration: stuck for 150 seconds" }, at(1)],

@@ -253,13 +253,22 @@ describe("failures", () => {
     });
   });
 
-  describe("not converging", () => {
+  describe("not converging, post-copy and pause (the launcher's monitor, live-migration-source.go)", () => {
     const sim = withFaults([]);
 
-    it("dirtying faster than the bandwidth: aborted after progressTimeout, the reason in the launcher's log", async () => {
-      const cluster = sim();
+    /** rhel-db (8Gi: 9 units of 10^9 bytes) dirtying 200 MiB/s over a 64 MiB/s cap; 10 s per unit: 90 s allowed. */
+    function busyDb(cluster: SimCluster, migrations: Record<string, unknown> = {}): string[] {
       cluster.store.patch(R.kubevirt, "kubevirt", "kubevirt", "merge", {
-        spec: { configuration: { migrations: { bandwidthPerMigration: "64Mi", progressTimeout: 30 } } },
+        spec: {
+          configuration: {
+            migrations: {
+              bandwidthPerMigration: "64Mi",
+              progressTimeout: 30,
+              completionTimeoutPerGiB: 10,
+              ...migrations,
+            },
+          },
+        },
       });
       cluster.store.patch(R.vmi, "demo", "rhel-db", "merge", {
         metadata: { annotations: { "sim.kvmig.dev/dirty-rate-mibps": "200" } },
@@ -269,13 +278,77 @@ describe("failures", () => {
       );
       const lines: string[] = [];
       cluster.logs.follow("demo", source.metadata.name, "compute", (line) => line && lines.push(line.text));
+      return lines;
+    }
+    const messagesOf = (lines: string[]) => lines.map((l) => JSON.parse(l).msg as string);
+    const stateOf = (cluster: SimCluster) => get(cluster, R.vmi.storage, "rhel-db").status.migrationState;
+
+    it("dirtying faster than the bandwidth is never stuck: aborted at the completion timeout, abortStatus Succeeded", async () => {
+      const cluster = sim();
+      // progressTimeout 30 s: the simulator's old lowest-so-far rule called it stuck long before 90 s.
+      const lines = busyDb(cluster);
       const m = await migrate(cluster, "rhel-db");
       await runUntil(cluster, () => phaseOf(cluster, m) === "Failed", 600_000);
-      const state = get(cluster, R.vmi.storage, "rhel-db").status.migrationState;
-      expect(state).toMatchObject({ failed: true, failureReason: "Live migration has been aborted" });
-      const messages = lines.map((l) => JSON.parse(l).msg as string);
-      expect(messages.some((msg) => /^Aborting migration: stuck for \d+ seconds$/.test(msg))).toBe(true);
+      const state = stateOf(cluster);
+      expect(state).toMatchObject({
+        failed: true,
+        failureReason: "Live migration has been aborted",
+        abortStatus: "Succeeded",
+      });
+      expect(state.abortRequested).toBeUndefined();
+      const messages = messagesOf(lines);
+      expect(messages).toContain("Aborting migration: not completed after 90 seconds");
+      expect(messages.some((msg) => /stuck/.test(msg))).toBe(false);
       expect(messages).toContain("Live migration failed.");
+      const ran = (Date.parse(state.endTimestamp) - Date.parse(state.startTimestamp)) / 1000;
+      expect(ran).toBeGreaterThanOrEqual(90);
+    });
+
+    it("post-copy starts only at the completion timeout, and the VMI says PostCopy from the switch on", async () => {
+      const cluster = sim();
+      const lines = busyDb(cluster, { allowPostCopy: true });
+      const m = await migrate(cluster, "rhel-db");
+      await runUntil(cluster, () => stateOf(cluster)?.mode === "PostCopy", 600_000);
+      const switched = stateOf(cluster);
+      expect(switched.completed).toBeUndefined();
+      expect(switched.migrationConfiguration.allowWorkloadDisruption).toBe(true);
+      expect(cluster.time.now() - Date.parse(switched.startTimestamp)).toBeGreaterThan(90_000);
+      expect(messagesOf(lines)).toContain("Starting post copy mode for migration");
+      await runUntil(cluster, () => phaseOf(cluster, m) === "Succeeded", 600_000);
+      expect(stateOf(cluster)).toMatchObject({ completed: true, mode: "PostCopy" });
+    });
+
+    it("workload disruption without post-copy pauses the guest (mode Paused), and the copy then completes", async () => {
+      const cluster = sim();
+      // 270 s, then 540 s once paused: time enough to send the 8 GiB at 64 MiB/s with the guest still.
+      const lines = busyDb(cluster, { allowWorkloadDisruption: true, completionTimeoutPerGiB: 30 });
+      const m = await migrate(cluster, "rhel-db");
+      await runUntil(cluster, () => stateOf(cluster)?.mode === "Paused", 600_000);
+      expect(stateOf(cluster).completed).toBeUndefined();
+      expect(messagesOf(lines)).toContain("Pausing the guest to allow migration to complete");
+      expect(messagesOf(lines)).toContain("Signaled pause for rhel-db");
+      await runUntil(cluster, () => phaseOf(cluster, m) === "Succeeded", 600_000);
+      expect(stateOf(cluster)).toMatchObject({ completed: true, mode: "Paused" });
+      expect(stateOf(cluster).failed).toBeUndefined();
+    });
+
+    it("a v1.8.2 source launcher (outdated cirros-test) puts the cause in failureReason", async () => {
+      const cluster = sim();
+      cluster.store.patch(R.kubevirt, "kubevirt", "kubevirt", "merge", {
+        spec: {
+          configuration: { migrations: { bandwidthPerMigration: "16Mi", completionTimeoutPerGiB: 10 } },
+        },
+      });
+      cluster.store.patch(R.vmi, "demo", "cirros-test", "merge", {
+        metadata: { annotations: { "sim.kvmig.dev/dirty-rate-mibps": "200" } },
+      });
+      const m = await migrate(cluster, "cirros-test");
+      await runUntil(cluster, () => phaseOf(cluster, m) === "Failed", 600_000);
+      expect(get(cluster, R.vmi.storage, "cirros-test").status.migrationState).toMatchObject({
+        failed: true,
+        failureReason: "Live migration is not completed after 10 seconds and has been aborted",
+        abortStatus: "Succeeded",
+      });
     });
   });
 });

@@ -55,8 +55,22 @@ function last<T>(items: T[]): T {
 }
 
 /**
- * Replays the monitor's progress rule over the polls: the time of the last new low of
- * DataRemaining as seen at each poll, and the whole seconds since then.
+ * KubeVirt's progress rule replayed over the polls: DataRemaining below its value at the previous
+ * poll is progress; the whole seconds since the last progress at each poll.
+ */
+function secondsWithoutDecreasePerPoll(snapshots: MigrationSnapshot[]): number[] {
+  let previous = 0;
+  let progressAt = 0;
+  return snapshots.map((s) => {
+    if (previous === 0 || s.dataRemaining < previous) progressAt = s.elapsedMs;
+    previous = s.dataRemaining;
+    return Math.floor((s.elapsedMs - progressAt) / 1000);
+  });
+}
+
+/**
+ * The rule the simulator once used instead (a lowest-so-far watermark): the whole seconds since
+ * the last new low of DataRemaining at each poll.
  */
 function stalledSecondsPerPoll(snapshots: MigrationSnapshot[]): number[] {
   let low = Number.POSITIVE_INFINITY;
@@ -131,6 +145,51 @@ describe("migrationInfoMessage", () => {
       " Downtime:87ms DowntimeNet:87ms ",
     );
     expect(migrationInfoMessage("1234", done, { downtimeMs: 87 })).not.toContain("ExpectedDowntime");
+  });
+});
+
+describe("migrationInfoMessage in older releases' forms", () => {
+  const snapshot: MigrationSnapshot = {
+    elapsedMs: 4000,
+    dataProcessed: 3000 * MiB,
+    dataRemaining: 1096 * MiB,
+    dataTotal: 4096 * MiB,
+    memoryProcessed: 3000 * MiB,
+    memoryRemaining: 1096 * MiB,
+    memoryTotal: 4096 * MiB,
+    diskProcessed: 0,
+    diskRemaining: 0,
+    diskTotal: 0,
+    memoryBandwidthBps: 64 * MiB,
+    dirtyRateBps: 200 * MiB,
+    diskBps: 0,
+    iteration: 2,
+    postcopyRequests: 0,
+    constantPages: 1000,
+    normalPages: 768000,
+    normalData: 3000 * MiB,
+    expectedDowntimeMs: 1394,
+    throttlePercent: 0,
+    mode: "PreCopy",
+  };
+
+  it("v1.0.1–v1.2.0: MiB, and 'Mbps' that are bytes/s ÷ 8 ÷ 10^6 (64 MiB/s prints 8, not 536)", () => {
+    expect(migrationInfoMessage("u", snapshot, undefined, "mib-steps")).toBe(
+      "Migration info for u: TimeElapsed:4000ms DataProcessed:3000MiB DataRemaining:1096MiB DataTotal:4096MiB " +
+        "MemoryProcessed:3000MiB MemoryRemaining:1096MiB MemoryTotal:4096MiB MemoryBandwidth:8Mbps " +
+        "DirtyRate:26Mbps Iteration:2 PostcopyRequests:0 ConstantPages:1000 NormalPages:768000 " +
+        "NormalData:3000MiB ExpectedDowntime:1394ms DiskMbps:0",
+    );
+    expect(migrationInfoMessage("u", snapshot)).toContain(" MemoryBandwidth:536Mbps DirtyRate:1677Mbps ");
+  });
+
+  it("v1.0.0: bytes and B/s, and DiskBps", () => {
+    expect(migrationInfoMessage("u", snapshot, undefined, "bytes")).toBe(
+      `Migration info for u: TimeElapsed:4000ms DataProcessed:${3000 * MiB}B DataRemaining:${1096 * MiB}B DataTotal:${4096 * MiB}B ` +
+        `MemoryProcessed:${3000 * MiB}B MemoryRemaining:${1096 * MiB}B MemoryTotal:${4096 * MiB}B MemoryBandwidth:${64 * MiB}B/s ` +
+        `DirtyRate:${200 * MiB}B/s Iteration:2 PostcopyRequests:0 ConstantPages:1000 NormalPages:768000 ` +
+        `NormalData:${3000 * MiB}B ExpectedDowntime:1394ms DiskBps:0`,
+    );
   });
 });
 
@@ -226,28 +285,35 @@ describe("a converging migration", () => {
 });
 
 describe("a migration that does not converge", () => {
-  it("is aborted as stuck once DataRemaining has set no new low for longer than progressTimeout", () => {
+  it("is never stuck while its passes drain: it runs to the completion timeout (the monitor compares with the previous poll)", () => {
     const { model, snapshots } = run(hot);
+    // 4 GiB -> 5 units of 10^9 bytes × 150 s; the first poll whose whole seconds exceed 750 aborts.
+    expect(model.outcome).toEqual({ kind: "aborted", why: "timeout", afterSeconds: 750 });
+    expect(last(snapshots).elapsedMs).toBe(751_200);
+    // DataRemaining fell between almost every two polls: never 150 s without a decrease.
+    expect(Math.max(...secondsWithoutDecreasePerPoll(snapshots))).toBeLessThanOrEqual(1);
+    // Under the old lowest-so-far rule the same run was "stuck" long before the timeout.
+    expect(stalledSecondsPerPoll(snapshots).some((seconds) => seconds > hot.progressTimeoutSeconds)).toBe(
+      true,
+    );
     const outcome = model.outcome;
-    expect(outcome).toMatchObject({ kind: "aborted", why: "stuck" });
-    if (outcome?.kind !== "aborted") return;
-    const stalled = stalledSecondsPerPoll(snapshots);
-    // KubeVirt compares whole seconds with `>`: the first poll 151 s after the last low aborts.
-    expect(outcome.afterSeconds).toBe(151);
-    expect(last(stalled)).toBe(outcome.afterSeconds);
-    expect(stalled.slice(0, -1).every((seconds) => seconds <= hot.progressTimeoutSeconds)).toBe(true);
-    // Well before the 750 s completion timeout, and the data never came close to the threshold.
-    expect(last(snapshots).elapsedMs).toBeLessThan(750_000);
-    expect(Math.min(...snapshots.map((s) => s.dataRemaining))).toBeGreaterThan(800 * MiB);
-    expect(migrationAbortLogMessage(outcome)).toBe("Aborting migration: stuck for 151 seconds");
+    if (outcome?.kind === "aborted") {
+      expect(migrationAbortLogMessage(outcome)).toBe("Aborting migration: not completed after 750 seconds");
+    }
   });
 
-  it("is aborted as stuck with jittered rates too, by the same rule", () => {
-    const input = { ...hot, seed: 3 };
-    const { model, snapshots } = run(input);
-    expect(model.outcome).toMatchObject({ kind: "aborted", why: "stuck", afterSeconds: 151 });
-    const stalled = stalledSecondsPerPoll(snapshots);
-    expect(stalled.slice(0, -1).every((seconds) => seconds <= input.progressTimeoutSeconds)).toBe(true);
+  it("busy-db of the not-converging scenario (8Gi, 200 MiB/s dirty, 64 MiB/s cap) is aborted after 1350 s, not stuck", () => {
+    const busy = {
+      ...defaults,
+      memoryBytes: 8 * GiB,
+      dirtyRateBytesPerSecond: 200 * MiB,
+      bandwidthBytesPerSecond: 64 * MiB,
+      seed: 7,
+    };
+    const { model, snapshots } = run(busy);
+    // 8 GiB = 8.59e9 bytes -> 9 units × 150 s.
+    expect(model.outcome).toEqual({ kind: "aborted", why: "timeout", afterSeconds: 1350 });
+    expect(Math.max(...secondsWithoutDecreasePerPoll(snapshots))).toBeLessThanOrEqual(1);
   });
 
   it("is aborted on the completion timeout when that comes first", () => {
@@ -293,7 +359,8 @@ describe("a migration that does not converge", () => {
     expect(last(snapshots).elapsedMs).toBeLessThan(120_000);
   });
 
-  it("switches to post-copy after the first iterations and always finishes there", () => {
+  it("switches to post-copy only at the completion timeout, and always finishes there", () => {
+    // allowWorkloadDisruption unset follows allowPostCopy.
     const input = { ...hot, allowPostCopy: true, seed: 1 };
     const { model, snapshots } = run(input);
     const outcome = model.outcome;
@@ -302,8 +369,8 @@ describe("a migration that does not converge", () => {
     expect(outcome.downtimeMs).toBeGreaterThan(0);
     expect(outcome.downtimeMs).toBeLessThanOrEqual(input.maxDowntimeMs);
     const switched = snapshots.findIndex((s) => s.mode === "PostCopy");
-    expect(switched).toBeGreaterThan(0);
-    expect(snapshots[switched]?.iteration).toBeGreaterThanOrEqual(3);
+    // Not at the third iteration, as the simulator once did: at the first poll past 750 s.
+    expect(snapshots[switched]?.elapsedMs).toBe(751_200);
     expect(snapshots[switched - 1]?.postcopyRequests).toBe(0);
     for (const s of snapshots.slice(switched)) expect(s.mode).toBe("PostCopy");
     // The guest now runs on the target: no more dirtying on the source, pages are fetched instead.
@@ -311,7 +378,43 @@ describe("a migration that does not converge", () => {
     const final = last(snapshots);
     expect(final.postcopyRequests).toBeGreaterThan(0);
     expect(final.dataRemaining).toBe(0);
-    expect(final.elapsedMs).toBeLessThan(30_000);
+    expect(final.elapsedMs).toBeLessThan(760_000);
+  });
+
+  it("does not switch to post-copy without workload disruption: aborted at the timeout", () => {
+    const { model, snapshots } = run({
+      ...hot,
+      allowPostCopy: true,
+      allowWorkloadDisruption: false,
+      seed: 1,
+    });
+    expect(model.outcome).toEqual({ kind: "aborted", why: "timeout", afterSeconds: 750 });
+    expect(snapshots.every((s) => s.mode === "PreCopy")).toBe(true);
+  });
+
+  it("pauses the guest at the timeout with workload disruption and no post-copy; the copy then finishes", () => {
+    const input = { ...hot, allowWorkloadDisruption: true, seed: 1 };
+    const { model, snapshots } = run(input);
+    const paused = snapshots.findIndex((s) => s.mode === "Paused");
+    expect(snapshots[paused]?.elapsedMs).toBe(751_200);
+    for (const s of snapshots.slice(paused)) expect(s.mode).toBe("Paused");
+    // A suspended guest dirties nothing.
+    for (const s of snapshots.slice(paused + 1)) expect(s.dirtyRateBps).toBe(0);
+    const outcome = model.outcome;
+    expect(outcome).toMatchObject({ kind: "completed", mode: "Paused" });
+    if (outcome?.kind !== "completed") return;
+    // Down from the pause to the end.
+    expect(Math.abs(outcome.downtimeMs - (last(snapshots).elapsedMs - 751_200))).toBeLessThanOrEqual(1);
+    expect(outcome.downtimeMs).toBeGreaterThan(input.maxDowntimeMs);
+    expect(last(snapshots).dataRemaining).toBe(0);
+  });
+
+  it("allows twice the time once paused: a link too slow still ends 'not completed after' the doubled time", () => {
+    const input = { ...hot, bandwidthBytesPerSecond: 4 * MiB, allowWorkloadDisruption: true };
+    const { model, snapshots } = run(input, 20_000);
+    expect(model.outcome).toEqual({ kind: "aborted", why: "timeout", afterSeconds: 1500 });
+    expect(last(snapshots).mode).toBe("Paused");
+    expect(last(snapshots).elapsedMs).toBe(1_501_200);
   });
 });
 

@@ -33,6 +33,7 @@ const names = [
   "cpu-mismatch",
   "kind",
   "not-converging",
+  "old-release",
   "queued",
   "scale",
   "unschedulable",
@@ -88,7 +89,7 @@ function nodeLabels(data: SeedData): Map<string, Record<string, string>> {
 }
 
 describe("listScenarios", () => {
-  it("names exactly the twelve scenarios, default first, each with a one-line description", () => {
+  it("names exactly the thirteen scenarios, default first, each with a one-line description", () => {
     const list = listScenarios();
     expect(list.map((s) => s.name)).toEqual(names);
     for (const { description } of list) {
@@ -228,7 +229,7 @@ describe("the version-skew scenario", () => {
     ]);
     const log = data.logs.find((l) => l.pod === podOf(data, vmi).metadata.name);
     const messages = log?.lines.map((l) => JSON.parse(l.text).msg as string) ?? [];
-    expect(messages).toContain("Live migration started.");
+    expect(messages).toContain("Initiating live migration.");
     expect(messages.some((m) => m.startsWith(`Migration info for ${vmim.metadata.uid}: TimeElapsed:`))).toBe(
       true,
     );
@@ -365,6 +366,42 @@ describe("the unschedulable scenario", () => {
   });
 });
 
+describe("the old-release scenario (KubeVirt v1.1.1)", () => {
+  const { data } = scenario("old-release");
+
+  it("remembers reports' aborted attempt with its cause in the reason, as launchers before v1.9 give it", () => {
+    const [vmim] = ofKind(data, "VirtualMachineInstanceMigration");
+    const reason = "Live migration is not completed after 750 seconds and has been aborted";
+    expect(vmim.status.migrationState).toMatchObject({ failed: true, abortStatus: "Succeeded" });
+    // No failureReason field before v1.3.0: virt-handler's Migrated event carries the reason.
+    expect(vmim.status.migrationState.failureReason).toBeUndefined();
+    const events = ofKind(data, "Event").filter((e) => e.reason === "Migrated" && e.type === "Warning");
+    expect(events.map((e) => e.message)).toEqual([
+      `VirtualMachineInstance migration uid ${vmim.metadata.uid} failed. reason:${reason}`,
+    ]);
+    const vmi = named(data, "VirtualMachineInstance", "reports");
+    const log = data.logs.find((l) => l.pod === podOf(data, vmi).metadata.name);
+    const messages = log?.lines.map((l) => JSON.parse(l.text).msg as string) ?? [];
+    expect(messages).toContain(`Live migration abort detected with reason: ${reason}`);
+    expect(messages.some((m) => m.startsWith("Aborting migration:"))).toBe(false);
+  });
+
+  it("has v1.1.1 launchers log the progress line in MiB with 'Mbps' 64 times too small", () => {
+    const vmi = named(data, "VirtualMachineInstance", "reports");
+    const pod = podOf(data, vmi);
+    expect(pod.spec.containers.find((c: Any) => c.name === "compute").image).toBe(
+      "quay.io/kubevirt/virt-launcher:v1.1.1",
+    );
+    const log = data.logs.find((l) => l.pod === pod.metadata.name);
+    const info = (log?.lines ?? [])
+      .map((l) => JSON.parse(l.text).msg as string)
+      .filter((m) => m.startsWith("Migration info for "));
+    expect(info.length).toBeGreaterThan(100);
+    // The 64 MiB/s cap is 536 true Mbps; v1.0.1–v1.2.0 print bytes/s ÷ 8 ÷ 10^6.
+    for (const m of info) expect(m).toMatch(/ MemoryBandwidth:[78]Mbps DirtyRate:1[4-6]Mbps /);
+  });
+});
+
 describe("the not-converging scenario", () => {
   const { data } = scenario("not-converging");
 
@@ -375,16 +412,22 @@ describe("the not-converging scenario", () => {
     expect(Number(vmi.metadata.annotations["sim.kvmig.dev/dirty-rate-mibps"])).toBeGreaterThan(64);
   });
 
-  it("remembers an aborted attempt, with the launcher's reason in its log", () => {
+  it("remembers an attempt aborted at the completion timeout (never stuck), with the launcher's reason in its log", () => {
     const [vmim] = ofKind(data, "VirtualMachineInstanceMigration");
-    expect(vmim.status.migrationState.failureReason).toBe("Live migration has been aborted");
+    expect(vmim.status.migrationState).toMatchObject({
+      failureReason: "Live migration has been aborted",
+      abortStatus: "Succeeded",
+    });
+    expect(vmim.status.migrationState.abortRequested).toBeUndefined();
     expect(vmim.status.migrationState.migrationConfiguration.bandwidthPerMigration).toBe("64Mi");
     const vmi = named(data, "VirtualMachineInstance", "busy-db");
     const log = data.logs.find((l) => l.pod === podOf(data, vmi).metadata.name);
     const messages = log?.lines.map((l) => JSON.parse(l.text).msg as string) ?? [];
-    expect(
-      messages.some((m) => /^Aborting migration: (stuck for|not completed after) \d+ seconds$/.test(m)),
-    ).toBe(true);
+    // 8Gi is 9 units of 10^9 bytes × completionTimeoutPerGiB 150.
+    expect(messages).toContain("Aborting migration: not completed after 1350 seconds");
+    expect(messages.some((m) => /stuck/.test(m))).toBe(false);
+    const { startTimestamp, endTimestamp } = vmim.status.migrationState;
+    expect((Date.parse(endTimestamp) - Date.parse(startTimestamp)) / 1000).toBeGreaterThanOrEqual(1350);
   });
 
   it("matches a MigrationPolicy that allows auto-converge to the batch VM", () => {

@@ -149,12 +149,19 @@ describe("failure scenarios, live", () => {
     expect(scheduling[0].message).toMatch(/^0\/\d+ nodes are available: /);
   });
 
-  it("not-converging: the busy database dirties faster than the capped bandwidth and is aborted", async () => {
+  it("not-converging: the busy database dirties faster than the capped bandwidth and is aborted at the completion timeout", async () => {
     const cluster = await scenario("not-converging");
     const m = await migrate(cluster, "data", "busy-db");
-    await runUntil(cluster, () => phase(cluster, m) === "Failed", 3_600_000);
-    expect(vmi(cluster, "data", "busy-db").status.migrationState.failureReason).toBe(
-      "Live migration has been aborted",
+    const took = await runUntil(cluster, () => phase(cluster, m) === "Failed", 3_600_000);
+    const state = vmi(cluster, "data", "busy-db").status.migrationState;
+    expect(state).toMatchObject({
+      failureReason: "Live migration has been aborted",
+      abortStatus: "Succeeded",
+    });
+    // 150 s × 9 units of 10^9 bytes, plus the phases before Running.
+    expect(took).toBeGreaterThan(1_350_000);
+    expect((Date.parse(state.endTimestamp) - Date.parse(state.startTimestamp)) / 1000).toBeGreaterThanOrEqual(
+      1350,
     );
   });
 

@@ -1,6 +1,9 @@
-// not-converging: the guest dirties memory faster than the migration sends it, so the remaining
-// data stops shrinking and virt-launcher's monitor aborts the migration (no progress for
-// `progressTimeout`, or over the completion time `completionTimeoutPerGiB` × size).
+// not-converging: the guest dirties memory faster than the migration sends it, so the copy never
+// catches up and virt-launcher's monitor aborts the migration: over the completion time
+// (`completionTimeoutPerGiB` × size), as a busy guest is, or for no progress in `progressTimeout`.
+// The monitor counts any drop of the remaining data since its previous poll (400 ms before) as
+// progress, and every pass still drains, so a busy guest is practically never "stuck": it runs to
+// the completion timeout (live-migration-source.go, every release v1.0–v1.9).
 // v1.8 and earlier say so in failureReason ("Live migration stuck for N seconds and has been
 // aborted", "... is not completed after N seconds ..."; v0.x wrote "sec"); v1.9 and later only
 // write "Live migration has been aborted" and put the detail in the launcher log ("Aborting
@@ -285,6 +288,10 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
     : "";
   const noteText = rates?.note ? ` ${rates.note}` : "";
   const repeated = count > 1 ? ` ${count} attempts since the last successful migration ended this way.` : "";
+  // A timeout is no stall: each pass still shrank the remaining data, then the next began.
+  const why = cause?.startsWith("not completed")
+    ? ": each pass left as much to copy again, so the copy could not catch up with the guest in the time allowed."
+    : ": the remaining data stopped shrinking, so the copy could not catch up with the guest.";
   return {
     id,
     title,
@@ -293,12 +300,28 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
     summary:
       `${attempt.migration ? migrationObject(attempt.migration) : "The last migration"} was aborted by virt-launcher's migration monitor` +
       (cause ? ` (${cause})` : "") +
-      `: the remaining data stopped shrinking, so the copy could not catch up with the guest.${rateText}${noteText}${repeated}`,
+      `${why}${rateText}${noteText}${repeated}`,
     evidence,
     fix: fix(s),
     docs,
     notChecked: nonEmpty(notChecked),
   };
+}
+
+/**
+ * What virt-launcher does at the completion timeout (handleLegacyConvergence): with
+ * allowWorkloadDisruption (which follows allowPostCopy when unset), post-copy if allowed, else it
+ * pauses the guest; without it, the abort. The migration's own configuration when the VMI's state
+ * is about it, else the cluster's.
+ */
+function atCompletionTimeout(s: Snapshot, running: VirtualMachineInstanceMigration): string {
+  const state = s.vmi?.status?.migrationState;
+  const own = state?.migrationUid === running.metadata.uid ? state?.migrationConfiguration : undefined;
+  const cluster = s.kubevirt?.spec.configuration?.migrations;
+  const postCopy = own?.allowPostCopy ?? cluster?.allowPostCopy ?? false;
+  const disruption = own?.allowWorkloadDisruption ?? cluster?.allowWorkloadDisruption ?? postCopy;
+  if (!disruption) return "is then aborted";
+  return postCopy ? "then switches to post-copy" : "then pauses the guest until the copy is done";
 }
 
 /** A running migration whose progress lines show it losing the race right now. */
@@ -327,8 +350,9 @@ function stallingFinding(s: Snapshot): Finding | undefined {
     severity: "warning",
     confidence: "medium",
     summary:
-      `${migrationObject(running)} is Running but its remaining data has not reached a new low for ${stalled} s and the guest dirties memory at least as fast as it is sent; ` +
-      `virt-launcher aborts it after ${settings.progressTimeout} s without progress.` +
+      `${migrationObject(running)} is Running but its remaining data has not reached a new low for ${stalled} s and the guest dirties memory at least as fast as it is sent. ` +
+      `virt-launcher counts any drop since its previous poll as progress, so its ${settings.progressTimeout} s progress timeout will not end it: ` +
+      `it runs until the completion timeout (completionTimeoutPerGiB × the guest's size) and ${atCompletionTimeout(s, running)}.` +
       (rates.note ? ` ${rates.note}` : ""),
     evidence: [rates.evidence],
     fix: fix(s),

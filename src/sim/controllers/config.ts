@@ -16,6 +16,8 @@ export interface MigrationConfig {
   maxDowntimeMs: number;
   allowAutoConverge: boolean;
   allowPostCopy: boolean;
+  /** Follows allowPostCopy when unset (GetMigrationConfiguration in pkg/virt-config/virt-config.go). */
+  allowWorkloadDisruption: boolean;
   nodeDrainTaintKey: string;
 }
 
@@ -28,6 +30,7 @@ export const migrationDefaults: MigrationConfig = {
   maxDowntimeMs: 900,
   allowAutoConverge: false,
   allowPostCopy: false,
+  allowWorkloadDisruption: false,
   nodeDrainTaintKey: "kubevirt.io/drain",
 };
 
@@ -56,6 +59,7 @@ export function migrationConfig(rt: ControllerRuntime): MigrationConfig {
     if (key === "bandwidthPerMigration") config.bandwidthPerMigration = quantity(value);
     else (config as unknown as Record<string, unknown>)[key] = value;
   }
+  if (typeof raw.allowWorkloadDisruption !== "boolean") config.allowWorkloadDisruption = config.allowPostCopy;
   return config;
 }
 
@@ -104,6 +108,10 @@ export function effectiveConfig(rt: ControllerRuntime, policy: SimObject | undef
   ] as const) {
     if (spec[key] !== undefined) (config as unknown as Record<string, unknown>)[key] = spec[key];
   }
+  // A policy's allowPostCopy carries allowWorkloadDisruption along unless it sets that too
+  // (applyMigrationPolicySpec in pkg/virt-controller/watch/migration/migrationpolicy.go).
+  const disruption = spec.allowWorkloadDisruption ?? spec.allowPostCopy;
+  if (typeof disruption === "boolean") config.allowWorkloadDisruption = disruption;
   return config;
 }
 

@@ -1,10 +1,20 @@
 // virt-handler on the source and target nodes, and the source virt-launcher (facts §d, §f, §h,
 // §n): the target prepares and reports its address, the source starts the migration, the
-// launcher's monitor logs `Migration info for ...` about every 4 s from the data-transfer
-// model, and the end is written into `status.migrationState` by the side that owns each field.
-// Faults from the scenario make it fail the way real clusters do.
+// launcher's monitor (launcher-monitor.ts, as the source pod's KubeVirt release behaves) logs
+// `Migration info for ...` every 4 s from the data-transfer model and switches to post-copy,
+// pauses or aborts, and the end is written into `status.migrationState` by the side that owns
+// each field. Faults from the scenario make it fail the way real clusters do.
 
-import { DEFAULT_STREAM_BYTES_PER_SECOND, MigrationModel, migrationInfoMessage } from "../migration-model.js";
+import {
+  DEFAULT_LAUNCHER_VERSION,
+  handlerRecordsFailureReason,
+  type LauncherLine,
+  LauncherMonitor,
+  launcherImageVersion,
+  launcherRelease,
+  migrationStartLine,
+} from "../launcher-monitor.js";
+import { DEFAULT_STREAM_BYTES_PER_SECOND } from "../migration-model.js";
 import {
   clientSocketClosedReason,
   dirtyRateAnnotation,
@@ -23,17 +33,16 @@ import { stopPod } from "./pods.js";
 import { type ControllerRuntime, dig, R, str } from "./runtime.js";
 
 const pollMs = 400;
+const defaultLauncherVerbosity = 2;
 const heartbeatAnnotation = "kubevirt.io/heartbeat";
 const heartbeatIntervalMs = 60_000;
 /** A heartbeat older than this at start means the scenario's handler is down. */
 const heartbeatStaleMs = 180_000;
-const logEveryPolls = 10;
 const targetPrepareMs = 1500;
 const abortMs = 1200;
 
 interface Running {
-  model: MigrationModel;
-  polls: number;
+  monitor: LauncherMonitor;
   stop: boolean;
   namespace: string;
   name: string;
@@ -83,7 +92,7 @@ export class VirtHandler {
     return [...this.running.values()]
       .filter((run) => !run.stop)
       .map((run) => {
-        const s = run.model.snapshot;
+        const s = run.monitor.model.snapshot;
         return {
           namespace: run.namespace,
           name: run.name,
@@ -222,19 +231,33 @@ export class VirtHandler {
     );
     const dirty = Number(vmi.metadata.annotations?.[dirtyRateAnnotation] ?? 30) * 1024 * 1024;
     const bandwidth = quantity(config.bandwidthPerMigration) || DEFAULT_STREAM_BYTES_PER_SECOND;
-    const model = new MigrationModel({
-      memoryBytes: memory || 1024 ** 3,
-      dirtyRateBytesPerSecond: dirty,
-      bandwidthBytesPerSecond: bandwidth,
-      maxDowntimeMs: Number(config.maxDowntimeMs ?? 900),
-      completionTimeoutPerGiB: Number(config.completionTimeoutPerGiB ?? 150),
-      progressTimeoutSeconds: Number(config.progressTimeout ?? 150),
-      allowAutoConverge: config.allowAutoConverge === true,
-      allowPostCopy: config.allowPostCopy === true,
-      seed: this.rt.random.int(0, 2 ** 30),
-    });
+    const launcher = this.sourceLauncher(vmi);
+    const monitor = new LauncherMonitor(
+      {
+        memoryBytes: memory || 1024 ** 3,
+        dirtyRateBytesPerSecond: dirty,
+        bandwidthBytesPerSecond: bandwidth,
+        maxDowntimeMs: Number(config.maxDowntimeMs ?? 900),
+        completionTimeoutPerGiB: Number(config.completionTimeoutPerGiB ?? 150),
+        progressTimeoutSeconds: Number(config.progressTimeout ?? 150),
+        allowAutoConverge: config.allowAutoConverge === true,
+        allowPostCopy: config.allowPostCopy === true,
+        // virt-handler fills it from allowPostCopy when the state lacks it (migration-source.go).
+        allowWorkloadDisruption:
+          typeof config.allowWorkloadDisruption === "boolean"
+            ? config.allowWorkloadDisruption
+            : config.allowPostCopy === true,
+        seed: this.rt.random.int(0, 2 ** 30),
+      },
+      {
+        migrationUid: uid,
+        vmiName: name,
+        release: launcherRelease(launcher.version),
+        verbosity: launcher.verbosity,
+      },
+    );
     const node = str(vmi, "status", "migrationState", "sourceNode") ?? str(vmi, "status", "nodeName") ?? "";
-    this.running.set(uid, { model, polls: 0, stop: false, namespace, name, node });
+    this.running.set(uid, { monitor, stop: false, namespace, name, node });
     const started = this.writeState(vmi, (s) => {
       s.startTimestamp = this.rt.stamp();
       s.mode = "PreCopy";
@@ -247,11 +270,33 @@ export class VirtHandler {
       "VirtualMachineInstance is migrating.",
       this.source(started),
     );
-    this.launcherLog(started, "info", "Live migration started.", "live-migration-source.go:826");
+    this.launcherLog(started, migrationStartLine);
     this.rt.later(pollMs, `poll:${uid}`, () => this.poll(namespace, name, uid));
   }
 
-  private launcherLog(vmi: SimObject, level: "info" | "warning" | "error", msg: string, pos: string): void {
+  /**
+   * The source launcher's KubeVirt release (its compute image's tag, else the KubeVirt CR's
+   * observed version) and log verbosity (the container's VIRT_LAUNCHER_LOG_VERBOSITY, set only
+   * when not the default 2: services/template.go).
+   */
+  private sourceLauncher(vmi: SimObject): { version: string; verbosity: number } {
+    const pod = this.rt.peek(R.pod, vmi.metadata.namespace, String(stateOf(vmi)?.sourcePod ?? ""));
+    const containers = (dig(pod, "spec", "containers") ?? []) as {
+      name?: string;
+      image?: string;
+      env?: { name?: string; value?: string }[];
+    }[];
+    const compute = containers.find((c) => c.name === "compute");
+    const kubevirt = this.rt.list(R.kubevirt)[0];
+    const version =
+      launcherImageVersion(compute?.image) ??
+      str(kubevirt, "status", "observedKubeVirtVersion") ??
+      DEFAULT_LAUNCHER_VERSION;
+    const level = Number(compute?.env?.find((e) => e.name === "VIRT_LAUNCHER_LOG_VERBOSITY")?.value);
+    return { version, verbosity: Number.isInteger(level) ? level : defaultLauncherVerbosity };
+  }
+
+  private launcherLog(vmi: SimObject, { level, msg, pos }: LauncherLine): void {
     const pod = str(vmi, "status", "migrationState", "sourcePod");
     if (!pod) return;
     const line = launcherLogLine({
@@ -278,40 +323,30 @@ export class VirtHandler {
       return;
     }
     if (run.stop) return;
-    const snapshot = run.model.advance(pollMs);
-    run.polls += 1;
-    const outcome = run.model.outcome;
-    if (run.polls % logEveryPolls === 0 || run.model.iterationChanged || outcome) {
-      const completed = outcome?.kind === "completed" ? { downtimeMs: outcome.downtimeMs } : undefined;
-      this.launcherLog(
-        vmi,
-        "info",
-        migrationInfoMessage(uid, snapshot, completed),
-        "live-migration-source.go:731",
+    const { snapshot, lines, mode, end } = run.monitor.poll();
+    for (const line of lines) this.launcherLog(vmi, line);
+    // virt-handler copies the launcher's mode into the VMI as it changes (setMigrationProgressStatus).
+    if (mode) this.writeState(vmi, (s) => (s.mode = mode));
+    if (end) {
+      this.end(
+        namespace,
+        name,
+        uid,
+        end.failed ? { failureReason: end.failureReason, abortStatus: end.abortStatus } : {},
       );
+      return;
     }
     const drop = this.faults.connectionDrop(
       vmi,
       snapshot.dataTotal > 0 ? snapshot.dataProcessed / snapshot.dataTotal : 0,
     );
     if (drop) {
-      this.launcherLog(vmi, "error", "Live migration failed.", "live-migration-source.go:872");
+      this.launcherLog(vmi, {
+        level: "error",
+        msg: "Live migration failed.",
+        pos: "live-migration-source.go:1416",
+      });
       this.end(namespace, name, uid, { failureReason: clientSocketClosedReason });
-      return;
-    }
-    if (outcome?.kind === "completed") {
-      if (outcome.mode === "PostCopy") this.writeState(vmi, (s) => (s.mode = "PostCopy"));
-      this.end(namespace, name, uid, {});
-      return;
-    }
-    if (outcome?.kind === "aborted") {
-      const why =
-        outcome.why === "stuck"
-          ? `Aborting migration: stuck for ${outcome.afterSeconds} seconds`
-          : `Aborting migration: not completed after ${outcome.afterSeconds} seconds`;
-      this.launcherLog(vmi, "warning", why, "live-migration-source.go:682");
-      this.launcherLog(vmi, "error", "Live migration failed.", "live-migration-source.go:872");
-      this.end(namespace, name, uid, { failureReason: migrationAbortedReason });
       return;
     }
     this.rt.later(pollMs, `poll:${uid}`, () => this.poll(namespace, name, uid));
@@ -322,7 +357,7 @@ export class VirtHandler {
     namespace: string,
     name: string,
     uid: string,
-    result: { failureReason?: string; aborted?: boolean },
+    result: { failureReason?: string; aborted?: boolean; abortStatus?: "Succeeded" },
   ): void {
     this.running.delete(uid);
     this.preparing.delete(uid);
@@ -336,6 +371,9 @@ export class VirtHandler {
     const targetNode = String(state.targetNode ?? "");
     const targetPodObject = this.rt.get(R.pod, namespace, targetPod);
     const sourcePodObject = this.rt.get(R.pod, namespace, sourcePod);
+    const recordsReason = handlerRecordsFailureReason(
+      str(this.rt.list(R.kubevirt)[0], "status", "observedKubeVirtVersion"),
+    );
     const updated = this.rt.mutate(R.vmi, namespace, name, (o) => {
       const s = stateOf(o) as Record<string, unknown>;
       const status = o.status as Record<string, unknown>;
@@ -345,8 +383,10 @@ export class VirtHandler {
       s.endTimestamp = now;
       if (failed) {
         s.failed = true;
-        s.failureReason = result.failureReason ?? migrationAbortedReason;
-        if (result.aborted) s.abortStatus = "Succeeded";
+        // Before v1.3.0 the field does not exist; the Migrated event below carries the reason.
+        if (recordsReason) s.failureReason = result.failureReason ?? migrationAbortedReason;
+        // A user's cancel, or the monitor's own abort: both through cancelMigration (facts §n).
+        if (result.aborted || result.abortStatus) s.abortStatus = "Succeeded";
       } else {
         s.targetNodeDomainDetected = true;
         s.targetNodeDomainReadyTimestamp = now;

@@ -488,7 +488,7 @@ export class MigrationController {
         migrationConfiguration: {
           allowAutoConverge: config.allowAutoConverge,
           allowPostCopy: config.allowPostCopy,
-          allowWorkloadDisruption: config.allowPostCopy,
+          allowWorkloadDisruption: config.allowWorkloadDisruption,
           bandwidthPerMigration:
             config.bandwidthPerMigration === 0 ? "0" : String(config.bandwidthPerMigration),
           completionTimeoutPerGiB: config.completionTimeoutPerGiB,

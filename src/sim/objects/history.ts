@@ -4,11 +4,14 @@
 // writes for them.
 
 import {
-  DEFAULT_STREAM_BYTES_PER_SECOND,
-  MigrationModel,
-  migrationAbortLogMessage,
-  migrationInfoMessage,
-} from "../migration-model.js";
+  DEFAULT_LAUNCHER_VERSION,
+  handlerRecordsFailureReason,
+  LauncherMonitor,
+  launcherImageVersion,
+  launcherRelease,
+  migrationStartLine,
+} from "../launcher-monitor.js";
+import { DEFAULT_STREAM_BYTES_PER_SECOND } from "../migration-model.js";
 import type { Random } from "../random.js";
 import type { NodeNetwork } from "./cluster.js";
 import { kubevirtApiVersion } from "./constants.js";
@@ -96,6 +99,8 @@ export interface PastMigrationContext {
   /** The effective `VMIMConfigurationOptions` at hand-off (cluster config with a policy over it). */
   migrationConfiguration: Json;
   migrationPolicyName: string | null;
+  /** The cluster's KubeVirt release: the launcher's, unless its image's tag says otherwise. */
+  kubevirtVersion?: string | undefined;
 }
 
 export interface PastMigration {
@@ -329,53 +334,72 @@ export function pastMigration(
       Object.assign(state, { mode: "PreCopy", startTimestamp: rfc3339(start) });
       note(vmiRef, "Normal", "Migrating", "VirtualMachineInstance is migrating.", start, sourceHandler);
       phases.push({ phase: "Running", at: start + random.int(20, 200) });
-      log(start + random.int(1, 30), "info", "Live migration started.", "live-migration-source.go:826");
+      log(
+        start + random.int(1, 30),
+        migrationStartLine.level,
+        migrationStartLine.msg,
+        migrationStartLine.pos,
+      );
 
       const config = ctx.migrationConfiguration;
-      const model = new MigrationModel({
-        memoryBytes: quantityBytes(resolved(vmDesc).memory),
-        dirtyRateBytesPerSecond: (vmDesc.dirtyRateMiBps ?? 30) * 1024 * 1024,
-        bandwidthBytesPerSecond:
-          quantityBytes(String(config.bandwidthPerMigration ?? "0")) || DEFAULT_STREAM_BYTES_PER_SECOND,
-        maxDowntimeMs: Number(config.maxDowntimeMs ?? 900),
-        completionTimeoutPerGiB: Number(config.completionTimeoutPerGiB ?? 150),
-        progressTimeoutSeconds: Number(config.progressTimeout ?? 150),
-        allowAutoConverge: config.allowAutoConverge === true,
-        allowPostCopy: config.allowPostCopy === true,
-        seed: random.int(0, 2 ** 30),
-      });
+      const allowPostCopy = config.allowPostCopy === true;
+      const monitor = new LauncherMonitor(
+        {
+          memoryBytes: quantityBytes(resolved(vmDesc).memory),
+          dirtyRateBytesPerSecond: (vmDesc.dirtyRateMiBps ?? 30) * 1024 * 1024,
+          bandwidthBytesPerSecond:
+            quantityBytes(String(config.bandwidthPerMigration ?? "0")) || DEFAULT_STREAM_BYTES_PER_SECOND,
+          maxDowntimeMs: Number(config.maxDowntimeMs ?? 900),
+          completionTimeoutPerGiB: Number(config.completionTimeoutPerGiB ?? 150),
+          progressTimeoutSeconds: Number(config.progressTimeout ?? 150),
+          allowAutoConverge: config.allowAutoConverge === true,
+          allowPostCopy,
+          allowWorkloadDisruption:
+            typeof config.allowWorkloadDisruption === "boolean"
+              ? config.allowWorkloadDisruption
+              : allowPostCopy,
+          seed: random.int(0, 2 ** 30),
+        },
+        {
+          migrationUid: uid,
+          vmiName: vmDesc.name,
+          release: launcherRelease(
+            launcherImageVersion(vmDesc.launcherImage) ?? ctx.kubevirtVersion ?? DEFAULT_LAUNCHER_VERSION,
+          ),
+        },
+      );
       const atProgress = desc.atProgress ?? 0.3;
+      let failureReason = "";
       let polls = 0;
       let end: number | undefined;
       while (end === undefined) {
         if (++polls > 200_000) throw new Error(`${where}: the migration does not end`);
-        const snapshot = model.advance(400);
+        const poll = monitor.poll();
         const at = start + polls * 400;
-        const outcome = model.outcome;
-        if (polls % 10 === 0 || model.iterationChanged || outcome) {
-          const done = outcome?.kind === "completed" ? { downtimeMs: outcome.downtimeMs } : undefined;
-          log(at, "info", migrationInfoMessage(uid, snapshot, done), "live-migration-source.go:731");
-        }
+        // The lines of one poll a quarter of a millisecond apart, in the order they were logged.
+        poll.lines.forEach((line, i) => {
+          log(at + i * 0.25, line.level, line.msg, line.pos);
+        });
+        if (poll.mode) state.mode = poll.mode;
+        const snapshot = poll.snapshot;
         const sent = snapshot.dataTotal > 0 ? snapshot.dataProcessed / snapshot.dataTotal : 0;
-        if (failure === "connectionDrop" && sent >= atProgress) {
-          log(at + 0.5, "error", "Live migration failed.", "live-migration-source.go:872");
-          Object.assign(state, { failureReason: desc.failureReason ?? clientSocketClosedReason });
-          end = at;
-        } else if (outcome?.kind === "completed") {
+        if (poll.end?.failed === false) {
           if (!succeeded) {
             throw new Error(
               `${where}: the migration converges (it would have succeeded); a ${failure} failure needs a higher dirty rate or lower bandwidth`,
             );
           }
-          if (outcome.mode === "PostCopy") state.mode = "PostCopy";
           end = at;
-        } else if (outcome?.kind === "aborted") {
+        } else if (poll.end?.failed) {
           if (failure !== "aborted") {
             throw new Error(`${where}: the migration does not converge and would have been aborted`);
           }
-          log(at + 0.25, "warning", migrationAbortLogMessage(outcome), "live-migration-source.go:682");
-          log(at + 0.5, "error", "Live migration failed.", "live-migration-source.go:872");
-          Object.assign(state, { failureReason: migrationAbortedReason });
+          failureReason = poll.end.failureReason;
+          Object.assign(state, { abortStatus: poll.end.abortStatus });
+          end = at;
+        } else if (failure === "connectionDrop" && sent >= atProgress) {
+          log(at + 0.5, "error", "Live migration failed.", "live-migration-source.go:1416");
+          failureReason = desc.failureReason ?? clientSocketClosedReason;
           end = at;
         }
       }
@@ -399,12 +423,14 @@ export function pastMigration(
         phases.push({ phase: "Succeeded", at: endedAt });
         note(vmimRef, "Normal", "SuccessfulMigration", "Source node reported migration succeeded", endedAt);
       } else {
+        // v1.3.0 added the field; before, the reason is only in the Migrated event below.
+        if (handlerRecordsFailureReason(ctx.kubevirtVersion)) Object.assign(state, { failureReason });
         Object.assign(state, { completed: true, endTimestamp: stamp, failed: true });
         note(
           vmiRef,
           "Warning",
           "Migrated",
-          `VirtualMachineInstance migration uid ${uid} failed. reason:${String(state.failureReason)}`,
+          `VirtualMachineInstance migration uid ${uid} failed. reason:${failureReason}`,
           end,
           sourceHandler,
         );

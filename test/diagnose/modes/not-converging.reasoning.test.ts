@@ -556,7 +556,7 @@ describe("not-converging reasoning", () => {
         severity: "warning",
         confidence: "medium",
         summary:
-          "VirtualMachineInstanceMigration/mig-run is Running but its remaining data has not reached a new low for 90 s and the guest dirties memory at least as fast as it is sent; virt-launcher aborts it after 150 s without progress.",
+          "VirtualMachineInstanceMigration/mig-run is Running but its remaining data has not reached a new low for 90 s and the guest dirties memory at least as fast as it is sent. virt-launcher counts any drop since its previous poll as progress, so its 150 s progress timeout will not end it: it runs until the completion timeout (completionTimeoutPerGiB × the guest's size) and is then aborted.",
         evidence: [
           {
             object: `Pod/${sourcePod}`,
@@ -577,7 +577,20 @@ describe("not-converging reasoning", () => {
         snap({ migrations: [running], logs: [log(lines(60))], kubevirt: kubevirt({ progressTimeout: 300 }) }),
       );
       expect(f.summary).toContain("for 60 s and");
-      expect(f.summary).toContain("aborts it after 300 s without progress.");
+      expect(f.summary).toContain("so its 300 s progress timeout will not end it");
+    });
+
+    it("says what comes at the completion timeout: the abort, post-copy, or a paused guest", () => {
+      const at = (migrations: Record<string, unknown>) =>
+        detectOne(snap({ migrations: [running], logs: [log(lines(90))], kubevirt: kubevirt(migrations) }))
+          .summary;
+      expect(at({})).toMatch(/ and is then aborted\.$/);
+      // allowWorkloadDisruption follows allowPostCopy when unset.
+      expect(at({ allowPostCopy: true })).toMatch(/ and then switches to post-copy\.$/);
+      expect(at({ allowPostCopy: true, allowWorkloadDisruption: false })).toMatch(/ and is then aborted\.$/);
+      expect(at({ allowWorkloadDisruption: true })).toMatch(
+        / and then pauses the guest until the copy is done\.$/,
+      );
     });
 
     it("stays silent when the guest is not winning, the lines have no time, or nothing runs", () => {
@@ -717,7 +730,7 @@ describe("not-converging reasoning", () => {
         }),
       );
       expect(f?.summary).toBe(
-        "VirtualMachineInstanceMigration/mig-run is Running but its remaining data has not reached a new low for 90 s and the guest dirties memory at least as fast as it is sent; virt-launcher aborts it after 150 s without progress. " +
+        "VirtualMachineInstanceMigration/mig-run is Running but its remaining data has not reached a new low for 90 s and the guest dirties memory at least as fast as it is sent. virt-launcher counts any drop since its previous poll as progress, so its 150 s progress timeout will not end it: it runs until the completion timeout (completionTimeoutPerGiB × the guest's size) and is then aborted. " +
           "virt-launcher v1.1.1 labels its rates Mbps but writes bytes/s ÷ 8 ÷ 10^6, 64 times less (kubevirt/kubevirt#11377): the last line's dirty rate is 191–198 MiB/s against a bandwidth of 61.0–68.7 MiB/s.",
       );
     });
