@@ -324,6 +324,21 @@ export class VirtHandler {
     }
     if (run.stop) return;
     const { snapshot, lines, mode, end } = run.monitor.poll();
+    const drop = this.faults.connectionDrop(
+      vmi,
+      snapshot.dataTotal > 0 ? snapshot.dataProcessed / snapshot.dataTotal : 0,
+    );
+    if (drop) {
+      // The connection went once that share of the data was sent: before whatever ended this poll.
+      if (!end) for (const line of lines) this.launcherLog(vmi, line);
+      this.launcherLog(vmi, {
+        level: "error",
+        msg: "Live migration failed.",
+        pos: "live-migration-source.go:1416",
+      });
+      this.end(namespace, name, uid, { failureReason: clientSocketClosedReason });
+      return;
+    }
     for (const line of lines) this.launcherLog(vmi, line);
     // virt-handler copies the launcher's mode into the VMI as it changes (setMigrationProgressStatus).
     if (mode) this.writeState(vmi, (s) => (s.mode = mode));
@@ -334,19 +349,6 @@ export class VirtHandler {
         uid,
         end.failed ? { failureReason: end.failureReason, abortStatus: end.abortStatus } : {},
       );
-      return;
-    }
-    const drop = this.faults.connectionDrop(
-      vmi,
-      snapshot.dataTotal > 0 ? snapshot.dataProcessed / snapshot.dataTotal : 0,
-    );
-    if (drop) {
-      this.launcherLog(vmi, {
-        level: "error",
-        msg: "Live migration failed.",
-        pos: "live-migration-source.go:1416",
-      });
-      this.end(namespace, name, uid, { failureReason: clientSocketClosedReason });
       return;
     }
     this.rt.later(pollMs, `poll:${uid}`, () => this.poll(namespace, name, uid));

@@ -376,14 +376,21 @@ export function pastMigration(
         if (++polls > 200_000) throw new Error(`${where}: the migration does not end`);
         const poll = monitor.poll();
         const at = start + polls * 400;
-        // The lines of one poll a quarter of a millisecond apart, in the order they were logged.
-        poll.lines.forEach((line, i) => {
-          log(at + i * 0.25, line.level, line.msg, line.pos);
-        });
-        if (poll.mode) state.mode = poll.mode;
         const snapshot = poll.snapshot;
         const sent = snapshot.dataTotal > 0 ? snapshot.dataProcessed / snapshot.dataTotal : 0;
-        if (poll.end?.failed === false) {
+        // The connection goes once that share is sent: before whatever else ended this poll.
+        const dropped = failure === "connectionDrop" && sent >= atProgress;
+        // The lines of one poll a quarter of a millisecond apart, in the order they were logged.
+        if (!(dropped && poll.end))
+          poll.lines.forEach((line, i) => {
+            log(at + i * 0.25, line.level, line.msg, line.pos);
+          });
+        if (poll.mode && !dropped) state.mode = poll.mode;
+        if (dropped) {
+          log(at + 0.5, "error", "Live migration failed.", "live-migration-source.go:1416");
+          failureReason = desc.failureReason ?? clientSocketClosedReason;
+          end = at;
+        } else if (poll.end?.failed === false) {
           if (!succeeded) {
             throw new Error(
               `${where}: the migration converges (it would have succeeded); a ${failure} failure needs a higher dirty rate or lower bandwidth`,
@@ -396,10 +403,6 @@ export function pastMigration(
           }
           failureReason = poll.end.failureReason;
           Object.assign(state, { abortStatus: poll.end.abortStatus });
-          end = at;
-        } else if (failure === "connectionDrop" && sent >= atProgress) {
-          log(at + 0.5, "error", "Live migration failed.", "live-migration-source.go:1416");
-          failureReason = desc.failureReason ?? clientSocketClosedReason;
           end = at;
         }
       }
