@@ -256,7 +256,7 @@ export async function gatherSnapshot(kube: KubeClient, target: GatherTarget, now
     readLogs(kube, namespace, podsToRead(vmi, pods), missing),
     waiting ? settle(readClusterMigrations(kube)) : undefined,
   ]);
-  const clusterMigrations =
+  const unfinished =
     clusterRead &&
     valueOr(
       clusterRead,
@@ -296,7 +296,8 @@ export async function gatherSnapshot(kube: KubeClient, target: GatherTarget, now
     vm,
     vmi,
     migrations,
-    clusterMigrations,
+    clusterMigrations: unfinished?.migrations,
+    clusterOutboundNodes: unfinished?.outboundNodes,
     pods,
     handlerPods: valueOr(handlersRead, [], `virt-handler pods in ${kubevirtNamespace}`, missing),
     events,

@@ -13,6 +13,7 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
+import type { OutboundNodes } from "../migration/outbound.js";
 
 /** One container log, as read (the tail of it, live). */
 export interface ContainerLog {
@@ -57,11 +58,15 @@ export interface Snapshot {
   /** The VMIMs of this VMI (label kubevirt.io/vmi-name), oldest first by creationTimestamp. */
   readonly migrations: readonly VirtualMachineInstanceMigration[];
   /**
-   * The unfinished VMIMs of every namespace (what the parallel limits count), each running one
-   * with its source node in status.migrationState (from its VMI where the VMIM lacks it); read
-   * live only while this VM has a migration waiting, absent otherwise.
+   * The unfinished VMIMs of every namespace (what the parallel limits count); read live only
+   * while this VM has a migration waiting, absent otherwise.
    */
   readonly clusterMigrations?: readonly VirtualMachineInstanceMigration[] | undefined;
+  /**
+   * Where each running one of them leaves from, read from its VMI as virt-controller does
+   * (migration/outbound.ts): a running VMIM does not carry its source node. Read with them.
+   */
+  readonly clusterOutboundNodes?: OutboundNodes | undefined;
   /** The VMI's virt-launcher pods (source and targets). */
   readonly pods: readonly Pod[];
   /**

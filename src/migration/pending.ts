@@ -4,6 +4,7 @@
 
 import { formatDuration } from "../duration.js";
 import type { Event, Pod, VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
+import { type OutboundNodes, outboundFrom, outboundKey } from "./outbound.js";
 
 /** KubeVirt's defaults when the KubeVirt CR does not set them. */
 export const defaultParallelMigrationsPerCluster = 5;
@@ -29,8 +30,8 @@ export interface PendingInput {
   vmi?: VirtualMachineInstance | undefined;
   /** Unfinished migrations in the cluster, when they could be listed. */
   clusterMigrations?: readonly VirtualMachineInstanceMigration[] | undefined;
-  /** Source node of each running migration (VMIM name → node), for the per-node count. */
-  sourceNodes?: ReadonlyMap<string, string> | undefined;
+  /** Where each running migration leaves from (from its VMI: migration/outbound.ts), for the per-node count. */
+  outboundNodes?: OutboundNodes | undefined;
   limits: Limits;
   /** Target pods of this migration. */
   targetPods: readonly Pod[];
@@ -69,8 +70,9 @@ export function explainPending(input: PendingInput): PendingReason[] {
       });
     }
     const node = vmi?.status?.nodeName;
-    if (running && node && input.sourceNodes) {
-      const outbound = running.filter((m) => input.sourceNodes?.get(m.metadata.name ?? "") === node).length;
+    const nodes = input.outboundNodes;
+    if (running && node && nodes) {
+      const outbound = outboundFrom(node, running, (m) => nodes.get(outboundKey(m))).length;
       if (outbound >= limits.perNode) {
         reasons.push({
           key: `node-limit ${node}`,

@@ -14,6 +14,7 @@ import type {
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
+import { type OutboundNodes, outboundFrom, outboundKey } from "./outbound.js";
 import {
   countsTowardsLimits,
   defaultParallelMigrationsPerCluster,
@@ -64,8 +65,8 @@ export interface PreflightInput {
   kubevirt?: KubeVirt | undefined;
   currentLauncherImage?: string | undefined;
   clusterMigrations?: readonly VirtualMachineInstanceMigration[] | undefined;
-  /** Source node per running migration name, for the per-node limit. */
-  sourceNodes?: ReadonlyMap<string, string> | undefined;
+  /** Where each running migration leaves from (from its VMI: outbound.ts), for the per-node limit. */
+  outboundNodes?: OutboundNodes | undefined;
   /** undefined: the access review could not be made. */
   access?: { allowed: boolean; reason?: string | undefined } | undefined;
   /** What the review asked for, e.g. "update virtualmachines/migrate". */
@@ -396,10 +397,7 @@ export function checkParallelLimits(input: PreflightInput): Verdict {
   const limits = limitsOf(input.kubevirt);
   const running = input.clusterMigrations.filter(countsTowardsLimits);
   const source = input.vmi?.status?.nodeName;
-  const outbound =
-    source === undefined
-      ? 0
-      : running.filter((m) => input.sourceNodes?.get(m.metadata.name ?? "") === source).length;
+  const outbound = outboundFrom(source, running, (m) => input.outboundNodes?.get(outboundKey(m))).length;
   const counts = `${running.length} of ${limits.perCluster} in the cluster, ${outbound} of ${limits.perNode} from ${source ?? "the source node"}`;
   if (running.length >= limits.perCluster || outbound >= limits.perNode) {
     return {

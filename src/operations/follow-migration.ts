@@ -14,7 +14,8 @@ import type { KubeClient } from "../k8s/kube-client.js";
 import { kubevirtVersionOfLauncherImage, launcherKubeVirtVersion } from "../k8s/launcher-image.js";
 import type { ApiOutage } from "../k8s/outage.js";
 import type { Event, KubeVirt, Pod, VirtualMachineInstanceMigration } from "../k8s/types.js";
-import { explainPending, type PendingReason } from "../migration/pending.js";
+import { readOutboundNodes } from "../migration/outbound.js";
+import { countsTowardsLimits, explainPending, type PendingReason } from "../migration/pending.js";
 import { limitsOf } from "../migration/preflight.js";
 import { parseAbortLine, parseMigrationInfo, progressLoggedByDefault } from "../migration/progress-line.js";
 import { type FollowInput, initialView, type MigrationView, reduce } from "../migration/state.js";
@@ -309,17 +310,15 @@ export async function followMigration(
           .catch((): Pod[] => []),
         kubevirt,
       ]);
-      const sourceNodes = new Map<string, string>();
-      for (const m of cluster ?? []) {
-        const node = m.status?.migrationState?.sourceNode;
-        if (node && m.metadata.name) sourceNodes.set(m.metadata.name, node);
-      }
+      const unfinished = cluster?.filter((m) => !["Succeeded", "Failed"].includes(m.status?.phase ?? ""));
+      // The per-node count comes from the running migrations' VMIs, as virt-controller's does.
+      const outboundNodes = await readOutboundNodes(kube, unfinished?.filter(countsTowardsLimits) ?? []);
       for (const pod of pods) observe(pod.metadata.creationTimestamp);
       const reasons = explainPending({
         migration: current,
         vmi: currentVmi,
-        clusterMigrations: cluster?.filter((m) => !["Succeeded", "Failed"].includes(m.status?.phase ?? "")),
-        sourceNodes,
+        clusterMigrations: unfinished,
+        outboundNodes,
         limits: limitsOf(kv),
         targetPods: pods,
         events,

@@ -11,6 +11,8 @@ import type { KubeClient } from "../k8s/kube-client.js";
 import { currentLauncherImage } from "../k8s/launcher-image.js";
 import { isOutcomeUnknown } from "../k8s/retry.js";
 import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
+import { readOutboundNodes } from "../migration/outbound.js";
+import { countsTowardsLimits } from "../migration/pending.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
@@ -54,12 +56,12 @@ export async function gatherPreflight(
     orUndefined(kube.canI(accessCheck)),
     readPlacementPods(kube, vmi, target.targetNode),
   ]);
-  const current = kubevirt ? await currentLauncherImage(kube, kubevirt) : undefined;
-  const sourceNodes = new Map<string, string>();
-  for (const m of clusterMigrations ?? []) {
-    const node = m.status?.migrationState?.sourceNode;
-    if (node && m.metadata.name) sourceNodes.set(m.metadata.name, node);
-  }
+  const unfinished = clusterMigrations?.filter((m) => !isFinalPhase(m.status?.phase));
+  // The per-node count comes from the running migrations' VMIs, as virt-controller's does.
+  const [current, outboundNodes] = await Promise.all([
+    kubevirt ? currentLauncherImage(kube, kubevirt) : undefined,
+    readOutboundNodes(kube, unfinished?.filter(countsTowardsLimits) ?? []),
+  ]);
   return {
     namespace,
     vmName,
@@ -70,8 +72,8 @@ export async function gatherPreflight(
     nads,
     kubevirt,
     currentLauncherImage: current,
-    clusterMigrations: clusterMigrations?.filter((m) => !isFinalPhase(m.status?.phase)),
-    sourceNodes,
+    clusterMigrations: unfinished,
+    outboundNodes,
     access: allowed,
     accessDescription: standalone
       ? "create virtualmachineinstancemigrations"

@@ -1,7 +1,8 @@
 // Watching every migration in scope (a namespace, or all of them; a label selector): a
 // list-then-watch of the VMIMs, one of the VMIs a migration targets (the VMIM names its target
-// node only once final), and the source launcher's log of up to ten running migrations for
-// their progress. It keeps each migration as a row and tells every change to an observer,
+// node only once final), the VMI of each unfinished migration once, for its source node (a VMIM
+// names that only once final too: while it runs its migrationState holds only sourcePod), and the
+// source launcher's log of up to ten running migrations for their progress. It keeps each migration as a row and tells every change to an observer,
 // which `kvmig watch` renders as a table, lines or NDJSON (render/watch-table.ts). It goes on
 // until --exit-on-done finds nothing in flight, the signal (Ctrl-C), or the timeout; an API
 // server that is away meanwhile is ridden out (and told through `outage`).
@@ -13,11 +14,14 @@ import type { KubeClient } from "../k8s/kube-client.js";
 import type { ApiOutage } from "../k8s/outage.js";
 import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
 import { formatBytes } from "../migration/format.js";
+import { sourceNodeOf } from "../migration/outbound.js";
 import { parseMigrationInfo } from "../migration/progress-line.js";
 import { isFinalPhase } from "../migration/state.js";
 
 /** Launcher logs followed at once for the progress column. */
 const maxLogStreams = 10;
+/** VMIs read at once for the source nodes of the migrations the first list brings. */
+const sourceReads = 16;
 const targetLabel = "kubevirt.io/migrationTargetNodeName";
 
 /** One migration as the watch keeps it. */
@@ -218,6 +222,42 @@ export async function watchMigrations(
     }
   })();
 
+  // The node an unfinished migration leaves from: its VMIM says so only once final, so its VMI is
+  // read, once per migration (the row keeps it): its record of this migration, else its node.
+  const needsSource = (m: VirtualMachineInstanceMigration) =>
+    !isFinalPhase(m.status?.phase) &&
+    !m.status?.migrationState?.sourceNode &&
+    !rows.get(`${m.metadata.namespace}/${m.metadata.name}`)?.sourceNode;
+  const sourceOf = async (m: VirtualMachineInstanceMigration): Promise<string | undefined> => {
+    const vm = m.spec.vmiName ?? m.metadata.labels?.["kubevirt.io/vmi-name"];
+    if (!vm) return undefined;
+    try {
+      return sourceNodeOf(m, await kube.get("vmi", vm, m.metadata.namespace));
+    } catch (error) {
+      input.debug?.(
+        `source node of ${m.metadata.namespace}/${m.metadata.name}: ${describeError(error).message}`,
+      );
+      return undefined;
+    }
+  };
+  const tell = (u: { type: MigrationChange; object: VirtualMachineInstanceMigration }, source?: string) => {
+    const key = `${u.object.metadata.namespace}/${u.object.metadata.name}`;
+    const before = rows.get(key);
+    const row = rowOf(u.object, before);
+    row.sourceNode ??= source;
+    if (u.type === "DELETED") {
+      rows.delete(key);
+      streams.get(row.uid)?.abort();
+    } else {
+      rows.set(key, row);
+      if (isFinalPhase(row.phase)) streams.get(row.uid)?.abort();
+      else followProgress(row);
+    }
+    observer.onMigration?.(row, u.type, before, state);
+  };
+  // The first list is told once its source nodes are read, several at a time.
+  let first: { type: MigrationChange; object: VirtualMachineInstanceMigration }[] | undefined = [];
+
   try {
     for await (const u of kube.watch("vmim", {
       namespace: input.namespace,
@@ -226,23 +266,34 @@ export async function watchMigrations(
       outage: input.outage,
     })) {
       if (u.type === "SYNCED") {
+        if (first) {
+          const list = first;
+          first = undefined;
+          const sources: (string | undefined)[] = [];
+          for (let i = 0; i < list.length; i += sourceReads) {
+            const slice = list.slice(i, i + sourceReads);
+            sources.push(
+              ...(await Promise.all(
+                slice.map((x) =>
+                  x.type !== "DELETED" && needsSource(x.object) ? sourceOf(x.object) : undefined,
+                ),
+              )),
+            );
+          }
+          list.forEach((x, i) => {
+            tell(x, sources[i]);
+          });
+        }
         synced = true;
         observer.onSynced?.(state);
         if (done()) break;
         continue;
       }
-      const key = `${u.object.metadata.namespace}/${u.object.metadata.name}`;
-      const before = rows.get(key);
-      const row = rowOf(u.object, before);
-      if (u.type === "DELETED") {
-        rows.delete(key);
-        streams.get(row.uid)?.abort();
-      } else {
-        rows.set(key, row);
-        if (isFinalPhase(row.phase)) streams.get(row.uid)?.abort();
-        else followProgress(row);
+      if (first) {
+        first.push(u);
+        continue;
       }
-      observer.onMigration?.(row, u.type, before, state);
+      tell(u, u.type !== "DELETED" && needsSource(u.object) ? await sourceOf(u.object) : undefined);
       if (done()) break;
     }
   } finally {

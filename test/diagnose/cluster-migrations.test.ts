@@ -1,8 +1,8 @@
 // The cluster's unfinished migrations, read for the parallel limits: only while this VM has one
-// waiting, finished ones dropped page by page, and a source node for each running one (from its
-// VMI when the VMIM does not carry it, as on KubeVirt releases whose VMIM status has no state).
+// waiting, finished ones dropped page by page, and where each running one leaves from, read from
+// its VMI (a running VMIM carries only its source pod: migration/outbound.ts).
 import { describe, expect, it } from "vitest";
-import { readClusterMigrations, sourceNodeOf } from "../../src/diagnose/cluster-migrations.js";
+import { readClusterMigrations } from "../../src/diagnose/cluster-migrations.js";
 import { gatherSnapshot } from "../../src/diagnose/gather.js";
 import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../../src/k8s/types.js";
 import { fakeKube } from "../helpers/fake-kube.js";
@@ -37,40 +37,35 @@ async function* pages<T>(...list: T[][]): AsyncIterable<T[]> {
 }
 
 describe("readClusterMigrations", () => {
-  it("keeps the unfinished ones of every page; fills a missing source node from the VMI", async () => {
+  it("keeps the unfinished ones of every page; reads the running ones' VMIs for where they leave from", async () => {
     const asked: string[] = [];
     const kube = fakeKube({
       listPages: ((resource: string, options: { namespace?: string }) => {
         expect(resource).toBe("vmim");
         expect(options.namespace).toBeUndefined();
         return pages(
-          [vmim("done", "Succeeded", "a"), vmim("run-1", "Running", "a", "node-1")],
-          [vmim("failed", "Failed", "b"), vmim("run-2", "Running", "b"), vmim("wait", "Pending", "c")],
+          [vmim("done", "Succeeded", "a"), vmim("run-1", "Running", "a")],
+          [vmim("failed", "Failed", "b"), vmim("run-2", "Scheduling", "b"), vmim("wait", "Pending", "c")],
         );
       }) as never,
       get: (async (resource: string, name: string, namespace: string) => {
         asked.push(`${resource} ${namespace}/${name}`);
-        return vmiOn("b", "node-9", { migrationUid: "uid-run-2", sourceNode: "node-2" });
+        // b moved off node-2 earlier; its record is still of that migration (before hand-off).
+        return name === "a"
+          ? vmiOn("a", "node-1", { migrationUid: "uid-run-1", sourceNode: "node-1" })
+          : vmiOn("b", "node-9", { migrationUid: "uid-earlier", sourceNode: "node-2" });
       }) as never,
     });
     const read = await readClusterMigrations(kube);
-    expect(read.map((m) => m.metadata.name)).toEqual(["run-1", "run-2", "wait"]);
-    expect(read.map((m) => m.status?.migrationState?.sourceNode)).toEqual(["node-1", "node-2", undefined]);
-    // Only the running one without a source node had its VMI read.
-    expect(asked).toEqual(["vmi batch/b"]);
-  });
-
-  it("the source node: the VMIM's own, else the VMI's migration state for this migration, else its node", () => {
-    const m = vmim("m", "Running", "x");
-    expect(sourceNodeOf(vmim("m", "Running", "x", "node-1"), vmiOn("x", "node-5"))).toBe("node-1");
-    expect(sourceNodeOf(m, vmiOn("x", "node-5", { migrationUid: "uid-m", sourceNode: "node-2" }))).toBe(
-      "node-2",
-    );
-    // The VMI's state is about another migration: its node is where this one leaves from.
-    expect(sourceNodeOf(m, vmiOn("x", "node-5", { migrationUid: "other", sourceNode: "node-2" }))).toBe(
-      "node-5",
-    );
-    expect(sourceNodeOf(m, undefined)).toBeUndefined();
+    expect(read.migrations.map((m) => m.metadata.name)).toEqual(["run-1", "run-2", "wait"]);
+    // The VMIMs are as listed: no source node is made up for them.
+    expect(read.migrations.map((m) => m.status?.migrationState)).toEqual([undefined, undefined, undefined]);
+    expect(Object.fromEntries(read.outboundNodes)).toEqual({
+      "batch/run-1": ["node-1"],
+      "batch/run-2": ["node-9", "node-2"],
+    });
+    // Only the running ones had their VMIs read.
+    expect(asked.sort()).toEqual(["vmi batch/a", "vmi batch/b"]);
   });
 });
 

@@ -83,7 +83,7 @@ function input(overrides: Partial<PendingInput> = {}): PendingInput {
     migration: migration("kvmig-db-0-abc12", "Pending"),
     vmi,
     clusterMigrations: [],
-    sourceNodes: new Map(),
+    outboundNodes: new Map(),
     limits: {
       perCluster: defaultParallelMigrationsPerCluster,
       perNode: defaultParallelOutboundMigrationsPerNode,
@@ -176,13 +176,13 @@ describe("explainPending", () => {
       // Pending ones do not count even when they come from the same node.
       migration("m4", "Pending"),
     ];
-    const sourceNodes = new Map([
-      ["m1", "node-a"],
-      ["m2", "node-a"],
-      ["m3", "node-b"],
-      ["m4", "node-a"],
+    const outboundNodes = new Map<string, string[]>([
+      ["prod/m1", ["node-a"]],
+      ["prod/m2", ["node-a"]],
+      ["prod/m3", ["node-b"]],
+      ["prod/m4", ["node-a"]],
     ]);
-    const reasons = explainPending(input({ clusterMigrations, sourceNodes }));
+    const reasons = explainPending(input({ clusterMigrations, outboundNodes }));
     expect(reasons).toEqual([
       {
         key: "node-limit node-a",
@@ -193,7 +193,7 @@ describe("explainPending", () => {
     const onB = explainPending(
       input({
         clusterMigrations,
-        sourceNodes,
+        outboundNodes,
         vmi: { ...vmi, status: { ...vmi.status, nodeName: "node-b" } },
       }),
     );
@@ -202,12 +202,12 @@ describe("explainPending", () => {
 
   it("reports both limits when both are full", () => {
     const clusterMigrations = [migration("m1", "Running"), migration("m2", "Running")];
-    const sourceNodes = new Map([
-      ["m1", "node-a"],
-      ["m2", "node-a"],
+    const outboundNodes = new Map<string, string[]>([
+      ["prod/m1", ["node-a"]],
+      ["prod/m2", ["node-a"]],
     ]);
     const reasons = explainPending(
-      input({ clusterMigrations, sourceNodes, limits: { perCluster: 2, perNode: 1 } }),
+      input({ clusterMigrations, outboundNodes, limits: { perCluster: 2, perNode: 1 } }),
     );
     expect(reasons.map((r) => r.text)).toEqual([
       "queued: 2 of 2 cluster-wide migration slots in use (parallelMigrationsPerCluster)",
@@ -222,12 +222,16 @@ describe("explainPending", () => {
         (r) => r.kind,
       ),
     ).toEqual(["waiting"]);
-    expect(explainPending(input({ clusterMigrations, sourceNodes: undefined })).map((r) => r.kind)).toEqual([
-      "waiting",
-    ]);
+    expect(explainPending(input({ clusterMigrations, outboundNodes: undefined })).map((r) => r.kind)).toEqual(
+      ["waiting"],
+    );
     expect(
       explainPending(
-        input({ clusterMigrations, vmi: undefined, sourceNodes: new Map([["m1", "node-a"]]) }),
+        input({
+          clusterMigrations,
+          vmi: undefined,
+          outboundNodes: new Map<string, string[]>([["prod/m1", ["node-a"]]]),
+        }),
       ).map((r) => r.kind),
     ).toEqual(["waiting"]);
   });
@@ -476,7 +480,7 @@ describe("explainPending", () => {
       input({
         vmi: two,
         clusterMigrations: [migration("m1", "Running")],
-        sourceNodes: new Map([["m1", "node-a"]]),
+        outboundNodes: new Map<string, string[]>([["prod/m1", ["node-a"]]]),
         limits: { perCluster: 1, perNode: 1 },
         events: [event({ reason: "MigrationBackoff", message: "backoff migrating vmi prod/db-0" })],
         targetPods: [unschedulablePod],

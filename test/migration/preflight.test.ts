@@ -134,7 +134,7 @@ function input(overrides: Partial<PreflightInput> = {}): PreflightInput {
     nads: [],
     currentLauncherImage: image,
     clusterMigrations: [],
-    sourceNodes: new Map(),
+    outboundNodes: new Map(),
     access: { allowed: true },
     accessDescription: "update virtualmachines/migrate",
     ...overrides,
@@ -766,12 +766,12 @@ describe("checkParallelLimits", () => {
       migration("m3", "Pending"),
       migration("m4", "Succeeded"),
     ];
-    const sourceNodes = new Map([
-      ["m1", "node-a"],
-      ["m2", "node-b"],
-      ["m3", "node-a"],
+    const outboundNodes = new Map<string, string[]>([
+      ["prod/m1", ["node-a"]],
+      ["prod/m2", ["node-b"]],
+      ["prod/m3", ["node-a"]],
     ]);
-    expect(checkParallelLimits(input({ clusterMigrations, sourceNodes }))).toEqual({
+    expect(checkParallelLimits(input({ clusterMigrations, outboundNodes }))).toEqual({
       check: "parallel-limits",
       status: "ok",
       message: "migration slots in use: 2 of 5 in the cluster, 1 of 2 from node-a",
@@ -793,11 +793,11 @@ describe("checkParallelLimits", () => {
 
   it("warns that the migration will queue when the source node's limit is reached", () => {
     const clusterMigrations = [migration("m1", "Running"), migration("m2", "TargetReady")];
-    const sourceNodes = new Map([
-      ["m1", "node-a"],
-      ["m2", "node-a"],
+    const outboundNodes = new Map<string, string[]>([
+      ["prod/m1", ["node-a"]],
+      ["prod/m2", ["node-a"]],
     ]);
-    const verdict = checkParallelLimits(input({ clusterMigrations, sourceNodes }));
+    const verdict = checkParallelLimits(input({ clusterMigrations, outboundNodes }));
     expect(verdict.status).toBe("warning");
     expect(verdict.message).toBe("the migration will queue: 2 of 5 in the cluster, 2 of 2 from node-a");
     // Raised per-node limit: ok again.
@@ -805,7 +805,7 @@ describe("checkParallelLimits", () => {
       checkParallelLimits(
         input({
           clusterMigrations,
-          sourceNodes,
+          outboundNodes,
           kubevirt: kubevirt({ parallelOutboundMigrationsPerNode: 3 }),
         }),
       ).message,

@@ -92,6 +92,61 @@ describe("watchMigrations", () => {
     });
   });
 
+  it("an unfinished VMIM does not name its source node (issue 21): its VMI's node is read once, before it is told", async () => {
+    // While it runs a VMIM's migrationState holds only sourcePod (SetSourcePod); the VMI's record
+    // is copied in once it is final.
+    const running = (name: string, vm: string, phase: string) =>
+      ({
+        ...migration(name, vm, phase),
+        status: { phase, migrationState: { sourcePod: `virt-launcher-${vm}-abcde` } },
+      }) as VirtualMachineInstanceMigration;
+    const asked: string[] = [];
+    const kube = fakeKube({
+      watch: ((resource: string, options: { signal: AbortSignal }) =>
+        stream(
+          resource === "vmim"
+            ? [
+                { type: "ADDED", object: running("m-1", "web", "Scheduling") },
+                { type: "ADDED", object: migration("m-0", "db", "Succeeded") },
+                { type: "SYNCED", resourceVersion: "5" },
+                { type: "MODIFIED", object: running("m-1", "web", "Running") },
+                { type: "ADDED", object: running("m-2", "api", "Pending") },
+                { type: "MODIFIED", object: migration("m-1", "web", "Succeeded") },
+                { type: "MODIFIED", object: migration("m-2", "api", "Failed") },
+              ]
+            : [{ type: "SYNCED", resourceVersion: "5" }],
+          options.signal,
+        )) as never,
+      get: (async (resource: string, name: string, namespace: string) => {
+        asked.push(`${resource} ${namespace}/${name}`);
+        return {
+          ...vmi,
+          metadata: { name, namespace },
+          status: { nodeName: name === "web" ? "node-1" : "node-2" },
+        };
+      }) as never,
+    });
+    const told: string[] = [];
+    await watchMigrations(
+      kube,
+      { exitOnDone: true, clock: new FakeClock(), signal: new AbortController().signal },
+      {
+        onMigration: (row: MigrationRow, type) =>
+          told.push(`${type} ${row.migration} ${row.phase} from ${row.sourceNode}`),
+      },
+    );
+    expect(told).toEqual([
+      "ADDED m-1 Scheduling from node-1",
+      "ADDED m-0 Succeeded from node-1",
+      "MODIFIED m-1 Running from node-1",
+      "ADDED m-2 Pending from node-2",
+      "MODIFIED m-1 Succeeded from node-1",
+      "MODIFIED m-2 Failed from node-1",
+    ]);
+    // Once per unfinished migration; a final one names its own.
+    expect(asked).toEqual(["vmi demo/web", "vmi demo/api"]);
+  });
+
   it("the timeout ends the watch and says what was last seen", async () => {
     const kube = fakeKube({
       watch: ((resource: string, options: { signal: AbortSignal }) =>

@@ -9,6 +9,7 @@
 // nothing for a source node that already sends its maximum.
 
 import type { Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
+import { outboundFrom, outboundKey, outboundNodesOf } from "../../migration/outbound.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   ageSeconds,
@@ -207,9 +208,13 @@ function limitsFinding(
     vmiNameOf(m) === s.vmName && (m.metadata.namespace ?? s.namespace) === s.namespace;
   const others = all.filter((m) => !own(m));
   const running = all.filter((m) => countedPhases.has(m.status?.phase ?? ""));
-  const outbound = sourceNode
-    ? running.filter((m) => m.status?.migrationState?.sourceNode === sourceNode)
-    : [];
+  // Where a running migration leaves from is its VMI's business, not its VMIM's (outbound.ts): read
+  // live with the cluster's migrations; for this VM's own, its VMI is at hand.
+  const outbound = outboundFrom(
+    sourceNode,
+    running,
+    (m) => s.clusterOutboundNodes?.get(outboundKey(m)) ?? outboundNodesOf(m, own(m) ? s.vmi : undefined),
+  );
   const fromLog = controllerCounts(s);
   const lastLog = fromLog.at(-1);
   const clusterFull = running.length >= clusterLimit;

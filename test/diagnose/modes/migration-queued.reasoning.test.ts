@@ -444,6 +444,50 @@ describe("migration-queued reasoning", () => {
       expect(guess.confidence).toBe("low");
     });
 
+    it("read live, where the running ones leave from comes from their VMIs, not their VMIMs (issue 21)", () => {
+      // A running VMIM carries only its source pod (SetSourcePod); virt-controller counts a running
+      // migration on its VMI's node and its VMI's record's source node (outboundMigrationsOnNode).
+      const running = (name: string, phase: string) =>
+        ({
+          ...migration({ name, uid: `uid-${name}`, phase, state: { sourcePod: `virt-launcher-${name}` } }),
+          metadata: { name, namespace: "batch", uid: `uid-${name}` },
+          spec: { vmiName: `vm-${name}` },
+        }) as VirtualMachineInstanceMigration;
+      const elsewhere = [running("mig-a", "Running"), running("mig-b", "Scheduling")];
+      const q = pending(300);
+      const f = detectOne(
+        snap({
+          vmi: onNode1,
+          migrations: [q],
+          clusterMigrations: [...elsewhere, q],
+          // mig-b's VMI moved off node-1 before; its record still names node-1 until hand-off.
+          clusterOutboundNodes: new Map([
+            ["batch/mig-a", ["node-1"]],
+            ["batch/mig-b", ["node-3", "node-1"]],
+          ]),
+        }),
+      );
+      expect(f.confidence).toBe("high");
+      expect(f.summary).toContain(": the source node node-1 already has 2 outbound migrations (limit 2).");
+      expect(f.evidence[2]?.text).toBe(
+        "2 running in the cluster (limit 5), 2 outbound from node-1 (limit 2): batch/mig-a (vm-mig-a, Running), batch/mig-b (vm-mig-b, Scheduling)",
+      );
+      // The same VMIMs, their VMIs elsewhere: room, so not the queue.
+      expect(
+        migrationQueued.detect(
+          snap({
+            vmi: onNode1,
+            migrations: [q],
+            clusterMigrations: [...elsewhere, q],
+            clusterOutboundNodes: new Map([
+              ["batch/mig-a", ["node-2"]],
+              ["batch/mig-b", ["node-3"]],
+            ]),
+          }),
+        ),
+      ).toEqual([]);
+    });
+
     it("the cluster's migrations read live and leaving room: the queue is not what holds it", () => {
       const q = pending(300);
       const room = [other("mig-a", "vm-a", "Running", "node-2")];
