@@ -4,7 +4,9 @@
 // subresource it arrives wrapped in a 500 "Internal error occurred: ..."); the workload updater
 // and the evacuation controller report it in FailedCreate events; a VMIM that lost the race fails
 // with "VMI is not eligible for migration because another migration job is in progress." The
-// finding names the blocking migration, and says so when it no longer exists (a stale record).
+// finding names the blocking migration. When that one is final or gone, KubeVirt up to v0.39
+// refused on the VMI's open record alone (a stale record: stale-migration-state); since v0.40.0
+// both refusals need an unfinished VMIM, so the blocker has finished since and a retry goes through.
 //
 // State signature: a FailedCreate Warning event on the VMI from the workload updater or the
 // evacuation controller (they create migrations) at a time when a VMIM of the VMI was unfinished;
@@ -24,6 +26,7 @@ import {
   vmiObject,
 } from "../evidence.js";
 import type { Confidence, Evidence, Finding, Rule, Snapshot } from "../types.js";
+import { openRecordRefusesMigrations } from "./stale-migration-state.js";
 
 const id = "in-flight-migration";
 const title = "Migration refused: another migration is in flight";
@@ -133,7 +136,13 @@ export const inFlightMigration: Rule = {
         ],
       };
     } else {
+      // Up to v0.39 the webhook refused on the VMI's open record alone; since v0.40.0 it refuses
+      // only while a VMIM of the VMI is unfinished, and virt-controller's "not eligible" only while
+      // the record's VMIM is (migration-create-admitter.go, migration.go canMigrateVMI): a blocker
+      // that is final or gone now has finished since the refusal.
+      const recordRefuses = openRecordRefusesMigrations(s);
       const openState =
+        recordRefuses &&
         state?.migrationUid !== undefined &&
         state.migrationUid === blockingUid &&
         state.completed !== true &&
@@ -154,27 +163,40 @@ export const inFlightMigration: Rule = {
       summary =
         `A new migration of ${s.vmName} was refused as in flight, but ${blocking ? `the blocking ${migrationObject(blocking)} is already ${blocking.status?.phase}` : `no VMIM with UID ${blockingUid ?? "?"} exists`}` +
         (openState
-          ? ": the VMI still carries that migration's unfinished record, which is what the webhook checks."
-          : ".");
+          ? ": the VMI still carries that migration's unfinished record, which is what this KubeVirt's webhook checks."
+          : recordRefuses || (unread && !blocking)
+            ? "."
+            : ": it was unfinished when the migration was refused and has finished since. Nothing refuses a new migration now (KubeVirt refuses only while a VMIM of the VMI is unfinished).");
       causedBy = openState ? "stale-migration-state" : undefined;
-      fix = {
-        explanation: openState
-          ? "The record will not clear by itself: restart the VM (downtime) to start a fresh VMI, then migrate."
-          : "Retry once the VMI's migration state is final; if the refusal repeats, restart the VM (downtime).",
-        commands: [
-          commandLine([
-            "kubectl",
-            "get",
-            "vmi",
-            s.vmName,
-            "-n",
-            s.namespace,
-            "-o",
-            "jsonpath={.status.migrationState}",
-          ]),
-          kvmigCommand(["restart", s.vmName, "-n", s.namespace]),
-        ],
-      };
+      fix = recordRefuses
+        ? {
+            explanation: openState
+              ? "The record will not clear by itself: restart the VM (downtime) to start a fresh VMI, then migrate."
+              : "Retry once the VMI's migration state is final; if the refusal repeats, restart the VM (downtime).",
+            commands: [
+              commandLine([
+                "kubectl",
+                "get",
+                "vmi",
+                s.vmName,
+                "-n",
+                s.namespace,
+                "-o",
+                "jsonpath={.status.migrationState}",
+              ]),
+              kvmigCommand(["restart", s.vmName, "-n", s.namespace]),
+            ],
+          }
+        : {
+            explanation:
+              unread && !blocking
+                ? "Start the migration again; if it is refused again, the blocking migration still runs: follow it, or cancel it."
+                : "Start the migration again; if it is refused again, another migration has started meanwhile.",
+            commands: [
+              kvmigCommand(["migrate", s.vmName, "-n", s.namespace]),
+              kvmigCommand(["watch", s.vmName, "-n", s.namespace]),
+            ],
+          };
     }
     return [
       {

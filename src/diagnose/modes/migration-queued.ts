@@ -30,6 +30,7 @@ import {
 import type { Evidence, Finding, Rule, Snapshot } from "../types.js";
 import { migrationBackoff } from "./migration-backoff.js";
 import { missingAttachments } from "./network-attachment-missing.js";
+import { openRecordOwner } from "./stale-migration-state.js";
 
 const id = "migration-queued";
 const title = "Migration is queued behind other migrations";
@@ -108,8 +109,13 @@ function activePodsFinding(
   const active = Object.entries(s.vmi?.status?.activePods ?? {});
   if (active.length < 2) return undefined;
   const state = s.vmi?.status?.migrationState;
-  // Two pods are normal while a migration is under way.
-  if (state?.migrationUid && state.completed !== true && state.failed !== true) return undefined;
+  // Two pods are normal while a migration is under way; an open record of one whose VMIM is known
+  // to be final or gone is not one (virt-controller takes such a record over: stale-migration-state).
+  const over = openRecordOwner(s);
+  const known =
+    over !== undefined &&
+    (over.owner !== undefined || !s.missing.some((m) => /VirtualMachineInstanceMigration/.test(m.what)));
+  if (state?.migrationUid && state.completed !== true && state.failed !== true && !known) return undefined;
   const evidence: Evidence[] = [
     {
       object: migrationObject(migration),

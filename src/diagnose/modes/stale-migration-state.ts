@@ -1,18 +1,29 @@
-// stale-migration-state: the VMI still carries the record of a migration that is over, so KubeVirt
-// refuses or holds back the next one. Two shapes are known: `status.migrationState` of a
-// migration whose VMIM is gone or final but with neither `completed` nor `failed` set, which the
-// create webhook reads as "in-flight" (kubevirt/kubevirt#2495); and `status.activePods` still
+// stale-migration-state: the VMI still carries the record of a migration that is over. Two shapes
+// are known. `status.migrationState` of a migration whose VMIM is gone or final but with neither
+// `completed` nor `failed` set: up to KubeVirt v0.39 the create webhook read it as "in-flight" and
+// refused every new migration (kubevirt/kubevirt#2495). Since v0.40.0 the webhook looks only at the
+// VMI's unfinished VMIMs and virt-controller takes over a record whose VMIM is final or gone
+// (`migration.go` canMigrateVMI; hand-off replaces it), so there the record refuses nothing; what
+// it still does: with a startTimestamp and no endTimestamp KubeVirt counts the VMI as migrating
+// (`pkg/util/migrations` IsMigrating), so the evacuation controller and the workload updater skip
+// it, and a target pod it left running is a second active launcher pod, which holds every new
+// migration in Pending ("multiple pods running"). The second shape: `status.activePods` still
 // listing a launcher pod that has finished, which makes virt-controller wait for "multiple pods
 // running" before it creates a target pod (kubevirt/kubevirt#12773).
 
-import type { Pod } from "../../k8s/types.js";
+import { isOlderThan } from "../../k8s/kubevirt-version.js";
+import { kubevirtVersionOfLauncherImage } from "../../k8s/launcher-image.js";
+import type { Pod, VirtualMachineInstanceMigration } from "../../k8s/types.js";
 import { commandLine, kvmigCommand } from "../../util/shell.js";
 import {
   ageSeconds,
+  computeImage,
   eventTime,
   findEvents,
+  findLogLines,
   isFinal,
   launcherPodsCommand,
+  logEvidence,
   migrationObject,
   phaseTime,
   vmiObject,
@@ -33,12 +44,50 @@ function migrationsUnread(s: Snapshot): boolean {
   return s.missing.some((m) => /VirtualMachineInstanceMigration/.test(m.what));
 }
 
-function openStateFinding(s: Snapshot): Finding | undefined {
+/** The release whose create webhook stopped reading the VMI's record (migration-create-admitter.go). */
+const webhookIgnoresRecordSince = "v0.40.0";
+
+/** The cluster's KubeVirt release: the KubeVirt CR's, else a launcher pod's image tag. */
+function kubevirtRelease(s: Snapshot): string | undefined {
+  const observed = s.kubevirt?.status?.observedKubeVirtVersion;
+  if (observed) return observed;
+  for (const pod of s.pods) {
+    const version = kubevirtVersionOfLauncherImage(computeImage(pod));
+    if (version) return version;
+  }
+  return undefined;
+}
+
+/**
+ * True only on a KubeVirt known to be older than v0.40.0, whose create webhook refused a new
+ * migration while the VMI's record was open; later ones (all kvmig supports) do not.
+ */
+export function openRecordRefusesMigrations(s: Snapshot): boolean {
+  const version = kubevirtRelease(s);
+  return version !== undefined && isOlderThan(version, webhookIgnoresRecordSince);
+}
+
+/**
+ * The VMI's record is of a migration that is over: unfinished, but its VMIM is final or gone (or,
+ * when the VMIMs could not be read, not known to run). Undefined when the record is closed, or its
+ * migration still runs.
+ */
+export function openRecordOwner(
+  s: Snapshot,
+): { uid: string; owner: VirtualMachineInstanceMigration | undefined } | undefined {
   const state = s.vmi?.status?.migrationState;
   const uid = state?.migrationUid;
   if (!state || !uid || state.completed === true || state.failed === true) return undefined;
   const owner = s.migrations.find((m) => m.metadata.uid === uid);
-  if (owner && !isFinal(owner)) return undefined; // the migration is still going
+  if (owner && !isFinal(owner)) return undefined;
+  return { uid, owner };
+}
+
+function openStateFinding(s: Snapshot): Finding | undefined {
+  const open = openRecordOwner(s);
+  const state = s.vmi?.status?.migrationState;
+  if (!open || !state) return undefined;
+  const { uid, owner } = open;
   if (owner) {
     const age = ageSeconds(
       s,
@@ -74,6 +123,14 @@ function openStateFinding(s: Snapshot): Finding | undefined {
   } else if (state.targetPod) {
     evidence.push({ object: `Pod/${state.targetPod}`, text: "not found (the migration target pod is gone)" });
   }
+  const whose = owner
+    ? `its VMIM ${owner.metadata.name} is ${owner.status?.phase}`
+    : unread
+      ? "its VMIM could not be looked up"
+      : "no VMIM with that UID exists any more";
+  if (!openRecordRefusesMigrations(s))
+    return recordTakenOver(s, { uid, owner, unread, target, whose, evidence });
+
   for (const r of s.rejections.filter((r) => inFlight.exec(r.message)?.[1] === uid).slice(-1)) {
     evidence.push({ object: r.request, field: `HTTP ${r.status}`, time: r.at, text: r.message });
   }
@@ -100,17 +157,89 @@ function openStateFinding(s: Snapshot): Finding | undefined {
     severity: "error",
     confidence,
     summary:
-      `${s.vmName} still records migration ${uid} as unfinished, but ${owner ? `its VMIM ${owner.metadata.name} is ${owner.status?.phase}` : unread ? "its VMIM could not be looked up" : "no VMIM with that UID exists any more"}. ` +
-      "KubeVirt's admission webhook treats this state as an in-flight migration and rejects every new one until the record is closed.",
+      `${s.vmName} still records migration ${uid} as unfinished, but ${whose}. ` +
+      `KubeVirt ${kubevirtRelease(s)}'s admission webhook treats this state as an in-flight migration and rejects every new one until the record is closed (v0.40.0 and later no longer do).`,
     evidence,
     fix: {
       explanation:
-        "Nothing in KubeVirt closes this record once its migration object is gone. Restarting the VM (downtime) starts a fresh VMI without it; remove a leftover target pod first.",
+        "Nothing in this KubeVirt closes the record once its migration object is gone. Restarting the VM (downtime) starts a fresh VMI without it; remove a leftover target pod first.",
       commands,
     },
     docs: "https://github.com/kubevirt/kubevirt/issues/2495",
     notChecked: unread
       ? ["the VMIMs of this VM (not in the snapshot), so whether the recorded migration still exists"]
+      : undefined,
+  };
+}
+
+/**
+ * KubeVirt v0.40.0 and later: the record refuses no migration (the next one takes it over), but
+ * while it looks started and not ended the VMI counts as migrating, and a target pod it left
+ * running keeps two launcher pods active.
+ */
+function recordTakenOver(
+  s: Snapshot,
+  found: {
+    uid: string;
+    owner: VirtualMachineInstanceMigration | undefined;
+    unread: boolean;
+    target: Pod | undefined;
+    whose: string;
+    evidence: Evidence[];
+  },
+): Finding {
+  const { uid, owner, unread, target, whose, evidence } = found;
+  const state = s.vmi?.status?.migrationState;
+  const node = s.vmi?.status?.nodeName;
+  // The migration's target, left running off the VMI's node: a second active launcher pod.
+  const leftover = target && !podDown(target) && target.spec?.nodeName !== node ? target : undefined;
+  const migrating = state?.startTimestamp !== undefined && state.endTimestamp === undefined;
+  if (migrating) {
+    evidence.push({
+      object: vmiObject(s),
+      field: "status.migrationState",
+      time: state?.startTimestamp,
+      text: `startTimestamp ${state?.startTimestamp}, no endTimestamp`,
+    });
+  }
+  for (const line of findLogLines(s, /multiple pods running for vmi/).slice(-1))
+    evidence.push(logEvidence(line));
+  const effects: string[] = [];
+  if (leftover) {
+    effects.push(
+      `its target pod ${leftover.metadata.name} still runs on ${leftover.spec?.nodeName ?? "?"}, so the VMI has two active launcher pods and virt-controller holds every new migration in Pending ("multiple pods running")`,
+    );
+  }
+  if (migrating) {
+    effects.push(
+      `it has a startTimestamp and no endTimestamp, so KubeVirt counts the VMI as migrating: the evacuation controller and the workload updater skip it (a drain of ${node ?? "its node"} waits for it, an outdated launcher is not updated)`,
+    );
+  }
+  const commands: string[] = [];
+  if (leftover)
+    commands.push(commandLine(["kubectl", "delete", "pod", leftover.metadata.name ?? "", "-n", s.namespace]));
+  commands.push(kvmigCommand(["migrate", s.vmName, "-n", s.namespace]));
+  return {
+    id,
+    title,
+    severity: leftover ? "error" : migrating ? "warning" : "info",
+    confidence: unread && !owner ? "low" : "high",
+    summary:
+      `${s.vmName} still records migration ${uid} as unfinished, but ${whose}. ` +
+      "That refuses no new migration: the create webhook checks only unfinished VMIMs, and virt-controller takes over a record whose VMIM is final or gone" +
+      (effects.length > 0 ? `. But ${effects.join("; and ")}.` : "; the next migration replaces it."),
+    evidence,
+    fix: {
+      explanation:
+        (leftover
+          ? `Delete the leftover target pod (the VM runs on ${node ?? "its node"}, not there); then a`
+          : "A") +
+        " new migration replaces the record: virt-controller takes it over and the hand-off writes a fresh one. Restarting the VM (downtime) also clears it.",
+      commands,
+    },
+    docs: "https://kubevirt.io/user-guide/compute/live_migration/",
+    notChecked: unread
+      ? ["the VMIMs of this VM (not in the snapshot), so whether the recorded migration still runs"]
       : undefined,
   };
 }

@@ -1,10 +1,13 @@
 // in-flight-migration's reasoning on hand-built snapshots: which refusals are about this VM, how
-// the blocking migration is found (by UID, else the newest unfinished one), and the two outcomes:
-// a migration still under way (follow or cancel it) or a stale record (restart).
+// the blocking migration is found (by UID, else the newest unfinished one), and the outcomes: a
+// migration still under way (follow or cancel it), one that has finished since (retry: KubeVirt
+// v0.40.0 and later refuse only while a VMIM is unfinished), or, up to v0.39, a stale record
+// (restart).
 
 import { describe, expect, it } from "vitest";
 import { inFlightMigration } from "../../../src/diagnose/modes/in-flight-migration.js";
 import type { ApiRejection, Finding, Snapshot } from "../../../src/diagnose/types.js";
+import type { KubeVirt } from "../../../src/k8s/types.js";
 import { ago, event, migration, ns, snap, vmi, vmName } from "../../helpers/builders.js";
 
 const blockingUid = "cccccccc-0000-4000-8000-000000000001";
@@ -21,6 +24,18 @@ function rejection(overrides: Partial<ApiRejection> = {}): ApiRejection {
 }
 
 const running = migration({ name: "mig-running", uid: blockingUid, phase: "Running" });
+
+/** A KubeVirt whose create webhook still read the VMI's record (before v0.40.0). */
+const oldRelease: KubeVirt = {
+  apiVersion: "kubevirt.io/v1",
+  kind: "KubeVirt",
+  metadata: { name: "kubevirt", namespace: "kubevirt" },
+  spec: {},
+  status: { phase: "Deployed", observedKubeVirtVersion: "v0.39.0" },
+};
+
+const finishedSince =
+  ": it was unfinished when the migration was refused and has finished since. Nothing refuses a new migration now (KubeVirt refuses only while a VMIM of the VMI is unfinished).";
 
 function detectOne(s: Snapshot): Finding {
   const findings = inFlightMigration.detect(s);
@@ -220,8 +235,9 @@ describe("in-flight-migration reasoning", () => {
     expect(f.evidence[1]?.text).toBe(`unset (UID ${blockingUid})`);
   });
 
-  it("a stale record on the VMI: the webhook checks it, nothing clears it, restart", () => {
+  it("up to v0.39, a stale record on the VMI: the webhook checks it, nothing clears it, restart", () => {
     const s = snap({
+      kubevirt: oldRelease,
       vmi: vmi({ phase: "Running", migrationState: { migrationUid: blockingUid } }),
       rejections: [rejection()],
     });
@@ -231,7 +247,7 @@ describe("in-flight-migration reasoning", () => {
       title: "Migration refused: another migration is in flight",
       severity: "error",
       confidence: "high",
-      summary: `A new migration of db-1 was refused as in flight, but no VMIM with UID ${blockingUid} exists: the VMI still carries that migration's unfinished record, which is what the webhook checks.`,
+      summary: `A new migration of db-1 was refused as in flight, but no VMIM with UID ${blockingUid} exists: the VMI still carries that migration's unfinished record, which is what this KubeVirt's webhook checks.`,
       evidence: [
         {
           object: "POST virtualmachineinstancemigrations",
@@ -259,7 +275,28 @@ describe("in-flight-migration reasoning", () => {
     });
   });
 
-  it("a final record, or one about another migration, is not a stale record", () => {
+  it("since v0.40.0 the same record refuses nothing: the blocker has finished since, retry", () => {
+    const f = detectOne(
+      snap({
+        vmi: vmi({ phase: "Running", migrationState: { migrationUid: blockingUid } }),
+        rejections: [rejection()],
+      }),
+    );
+    expect(f.causedBy).toBeUndefined();
+    expect(f.severity).toBe("warning");
+    expect(f.docs).toBe("https://kubevirt.io/user-guide/compute/live_migration/");
+    expect(f.evidence).toHaveLength(1);
+    expect(f.summary).toBe(
+      `A new migration of db-1 was refused as in flight, but no VMIM with UID ${blockingUid} exists${finishedSince}`,
+    );
+    expect(f.fix).toEqual({
+      explanation:
+        "Start the migration again; if it is refused again, another migration has started meanwhile.",
+      commands: ["kvmig migrate db-1 -n demo", "kvmig watch db-1 -n demo"],
+    });
+  });
+
+  it("up to v0.39, a final record, or one about another migration, is not a stale record", () => {
     for (const state of [
       { migrationUid: blockingUid, completed: true },
       { migrationUid: blockingUid, failed: true },
@@ -267,7 +304,11 @@ describe("in-flight-migration reasoning", () => {
       {},
     ]) {
       const f = detectOne(
-        snap({ vmi: vmi({ phase: "Running", migrationState: state }), rejections: [rejection()] }),
+        snap({
+          kubevirt: oldRelease,
+          vmi: vmi({ phase: "Running", migrationState: state }),
+          rejections: [rejection()],
+        }),
       );
       expect(f.causedBy, JSON.stringify(state)).toBeUndefined();
       expect(f.severity).toBe("warning");
@@ -286,7 +327,7 @@ describe("in-flight-migration reasoning", () => {
     const done = migration({ name: "mig-done", uid: blockingUid, phase: "Succeeded" });
     const f = detectOne(snap({ migrations: [done], rejections: [rejection()] }));
     expect(f.summary).toBe(
-      "A new migration of db-1 was refused as in flight, but the blocking VirtualMachineInstanceMigration/mig-done is already Succeeded.",
+      `A new migration of db-1 was refused as in flight, but the blocking VirtualMachineInstanceMigration/mig-done is already Succeeded${finishedSince}`,
     );
     expect(f.confidence).toBe("high");
     expect(f.causedBy).toBeUndefined();
@@ -301,7 +342,7 @@ describe("in-flight-migration reasoning", () => {
     });
     const f = detectOne(snap({ events: [lostEvent] }));
     expect(f.summary).toBe(
-      "A new migration of db-1 was refused as in flight, but no VMIM with UID ? exists.",
+      `A new migration of db-1 was refused as in flight, but no VMIM with UID ? exists${finishedSince}`,
     );
   });
 
@@ -315,6 +356,10 @@ describe("in-flight-migration reasoning", () => {
     expect(f.notChecked).toEqual([
       "the VMIMs of this VM (not in the snapshot), so whether the blocking migration still runs",
     ]);
+    // Nor is it said to have finished.
+    expect(f.summary).toBe(
+      `A new migration of db-1 was refused as in flight, but no VMIM with UID ${blockingUid} exists.`,
+    );
     // Other missing evidence does not lower it.
     const other = detectOne({ ...s, missing: [{ what: `events in ${ns}`, why: "forbidden" }] });
     expect(other.confidence).toBe("high");

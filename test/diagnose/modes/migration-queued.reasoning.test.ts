@@ -300,11 +300,43 @@ describe("migration-queued reasoning", () => {
     });
 
     it("two pods are normal while a migration runs; one pod is not this", () => {
+      const runs = migration({ name: "mig-run", uid: "u-run", phase: "Running", created: ago(400) });
       expect(
         migrationQueued.detect(
-          snap({ vmi: twoPods({ migrationUid: "u-run" }), pods: [src, old], migrations: [pending(300)] }),
+          snap({
+            vmi: twoPods({ migrationUid: "u-run" }),
+            pods: [src, old],
+            migrations: [runs, pending(300)],
+          }),
         )[0]?.title,
       ).toBe("Migration is queued behind other migrations");
+      // Not known to run, the VMIMs unread: it may still run.
+      expect(
+        migrationQueued.detect(
+          snap({
+            vmi: twoPods({ migrationUid: "u-run" }),
+            pods: [src, old],
+            migrations: [pending(300)],
+            missing: [{ what: "VirtualMachineInstanceMigrations in demo", why: "forbidden" }],
+          }),
+        )[0]?.title,
+      ).toBe("Migration is queued behind other migrations");
+      // A record whose VMIM is gone or final is no migration under way: virt-controller takes it
+      // over (canMigrateVMI), so the two pods are what holds this one.
+      for (const owner of [
+        [],
+        [migration({ name: "mig-run", uid: "u-run", phase: "Failed", created: ago(400) })],
+      ]) {
+        expect(
+          detectOne(
+            snap({
+              vmi: twoPods({ migrationUid: "u-run" }),
+              pods: [src, old],
+              migrations: [...owner, pending(300)],
+            }),
+          ).title,
+        ).toBe("Migration waits: the VMI still has two active launcher pods");
+      }
       // A finished record does not hold it.
       for (const state of [
         { migrationUid: "u-run", completed: true },

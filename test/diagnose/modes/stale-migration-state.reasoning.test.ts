@@ -1,12 +1,18 @@
 // stale-migration-state's reasoning on hand-built snapshots: an open migrationState whose VMIM is
-// gone or final (after 60 s to settle), the evidence around it (the owner, the target pod, the
-// webhook's refusal naming the UID), confidence when the VMIMs were not read; and activePods
-// listing a finished pod while no migration runs.
+// gone or final (after 60 s to settle). Up to KubeVirt v0.39 the webhook refused every migration
+// for it: the evidence around it (the owner, the target pod, the webhook's refusal naming the UID),
+// confidence when the VMIMs were not read. Since v0.40.0 (every release kvmig supports) it refuses
+// nothing, and what it still does is said: a VMI counted as migrating, a leftover target pod
+// holding migrations back. And activePods listing a finished pod while no migration runs.
 
 import { describe, expect, it } from "vitest";
 import { staleMigrationState } from "../../../src/diagnose/modes/stale-migration-state.js";
 import type { Finding, Snapshot } from "../../../src/diagnose/types.js";
-import type { VirtualMachineInstance, VirtualMachineInstanceMigrationState } from "../../../src/k8s/types.js";
+import type {
+  KubeVirt,
+  VirtualMachineInstance,
+  VirtualMachineInstanceMigrationState,
+} from "../../../src/k8s/types.js";
 import { ago, event, migration, pod, snap, vmi, vmiUid } from "../../helpers/builders.js";
 
 const uid = "cccccccc-0000-4000-8000-000000000001";
@@ -35,12 +41,25 @@ function detectOne(s: Snapshot): Finding {
 }
 
 const webhookText =
-  "KubeVirt's admission webhook treats this state as an in-flight migration and rejects every new one until the record is closed.";
+  "KubeVirt v0.39.0's admission webhook treats this state as an in-flight migration and rejects every new one until the record is closed (v0.40.0 and later no longer do).";
+
+/** A KubeVirt whose create webhook still read the VMI's record (before v0.40.0). */
+const oldRelease: KubeVirt = {
+  apiVersion: "kubevirt.io/v1",
+  kind: "KubeVirt",
+  metadata: { name: "kubevirt", namespace: "kubevirt" },
+  spec: {},
+  status: { phase: "Deployed", observedKubeVirtVersion: "v0.39.0" },
+};
+
+function release039(parts: Partial<Snapshot> = {}): Snapshot {
+  return snap({ kubevirt: oldRelease, ...parts });
+}
 
 describe("stale-migration-state reasoning", () => {
   describe("an open migrationState", () => {
-    it("no VMIM with its UID, target pod gone: the whole finding", () => {
-      const s = snap({ vmi: openVmi() });
+    it("up to v0.39: no VMIM with its UID, target pod gone: the whole finding", () => {
+      const s = release039({ vmi: openVmi() });
       expect(detectOne(s)).toEqual({
         id: "stale-migration-state",
         title: "The VMI keeps the state of a finished migration",
@@ -58,7 +77,7 @@ describe("stale-migration-state reasoning", () => {
         ],
         fix: {
           explanation:
-            "Nothing in KubeVirt closes this record once its migration object is gone. Restarting the VM (downtime) starts a fresh VMI without it; remove a leftover target pod first.",
+            "Nothing in this KubeVirt closes the record once its migration object is gone. Restarting the VM (downtime) starts a fresh VMI without it; remove a leftover target pod first.",
           commands: ["kvmig restart db-1 -n demo"],
         },
         docs: "https://github.com/kubevirt/kubevirt/issues/2495",
@@ -82,16 +101,16 @@ describe("stale-migration-state reasoning", () => {
       expect(staleMigrationState.detect(snap())).toEqual([]);
     });
 
-    it("the owner still running is not stale; a final owner is, once 60 s have passed", () => {
+    it("up to v0.39: the owner still running is not stale; a final owner is, once 60 s have passed", () => {
       const owner = (phase: string, age: number) =>
         migration({ name: "mig-1", uid, phase, created: ago(age + 30), transitions: { [phase]: ago(age) } });
       expect(
-        staleMigrationState.detect(snap({ vmi: openVmi(), migrations: [owner("Running", 600)] })),
+        staleMigrationState.detect(release039({ vmi: openVmi(), migrations: [owner("Running", 600)] })),
       ).toEqual([]);
       expect(
-        staleMigrationState.detect(snap({ vmi: openVmi(), migrations: [owner("Succeeded", 59)] })),
+        staleMigrationState.detect(release039({ vmi: openVmi(), migrations: [owner("Succeeded", 59)] })),
       ).toEqual([]);
-      const f = detectOne(snap({ vmi: openVmi(), migrations: [owner("Succeeded", 60)] }));
+      const f = detectOne(release039({ vmi: openVmi(), migrations: [owner("Succeeded", 60)] }));
       expect(f.summary).toBe(
         `db-1 still records migration ${uid} as unfinished, but its VMIM mig-1 is Succeeded. ${webhookText}`,
       );
@@ -103,9 +122,11 @@ describe("stale-migration-state reasoning", () => {
       });
       // Without a phase transition the creation time counts.
       const noTransition = migration({ name: "mig-1", uid, phase: "Failed", created: ago(30) });
-      expect(staleMigrationState.detect(snap({ vmi: openVmi(), migrations: [noTransition] }))).toEqual([]);
+      expect(staleMigrationState.detect(release039({ vmi: openVmi(), migrations: [noTransition] }))).toEqual(
+        [],
+      );
       const old = migration({ name: "mig-1", uid, phase: "Failed", created: ago(300) });
-      expect(detectOne(snap({ vmi: openVmi(), migrations: [old] })).evidence[1]).toEqual({
+      expect(detectOne(release039({ vmi: openVmi(), migrations: [old] })).evidence[1]).toEqual({
         object: "VirtualMachineInstanceMigration/mig-1",
         field: "status.phase",
         time: undefined,
@@ -113,27 +134,29 @@ describe("stale-migration-state reasoning", () => {
       });
     });
 
-    it("a leftover target pod: its phase, and delete it first when it has finished", () => {
+    it("up to v0.39: a leftover target pod: its phase, and delete it first when it has finished", () => {
       const target = (phase: "Failed" | "Succeeded" | "Running") =>
         pod(tgtName, { spec: { nodeName: "node-2" }, status: { phase } });
-      const f = detectOne(snap({ vmi: openVmi(), pods: [target("Failed")] }));
+      const f = detectOne(release039({ vmi: openVmi(), pods: [target("Failed")] }));
       expect(f.evidence[2]).toEqual({
         object: `Pod/${tgtName}`,
         field: "status.phase",
         text: "Failed on node-2",
       });
       expect(f.fix.commands).toEqual([`kubectl delete pod ${tgtName} -n demo`, "kvmig restart db-1 -n demo"]);
-      expect(detectOne(snap({ vmi: openVmi(), pods: [target("Succeeded")] })).fix.commands).toHaveLength(2);
-      expect(detectOne(snap({ vmi: openVmi(), pods: [target("Running")] })).fix.commands).toEqual([
+      expect(
+        detectOne(release039({ vmi: openVmi(), pods: [target("Succeeded")] })).fix.commands,
+      ).toHaveLength(2);
+      expect(detectOne(release039({ vmi: openVmi(), pods: [target("Running")] })).fix.commands).toEqual([
         "kvmig restart db-1 -n demo",
       ]);
       const bare = pod(tgtName, { spec: {}, status: {} });
-      expect(detectOne(snap({ vmi: openVmi(), pods: [bare] })).evidence[2]?.text).toBe("unknown on ?");
+      expect(detectOne(release039({ vmi: openVmi(), pods: [bare] })).evidence[2]?.text).toBe("unknown on ?");
     });
 
-    it("quotes the last refusal and the last event naming this UID, and none naming another", () => {
+    it("up to v0.39: quotes the last refusal and the last event naming this UID, and none naming another", () => {
       const other = refusal.replace(uid, "dddddddd-0000-4000-8000-000000000001");
-      const s = snap({
+      const s = release039({
         vmi: openVmi(),
         rejections: [
           { request: "POST vmims", status: 400, message: refusal },
@@ -153,8 +176,8 @@ describe("stale-migration-state reasoning", () => {
       ]);
     });
 
-    it("VMIMs not read: low, or medium when the webhook refused with this UID; says what it could not check", () => {
-      const low = detectOne(snap({ vmi: openVmi(), missing: unread }));
+    it("up to v0.39: VMIMs not read: low, or medium when the webhook refused with this UID; says what it could not check", () => {
+      const low = detectOne(release039({ vmi: openVmi(), missing: unread }));
       expect(low.confidence).toBe("low");
       expect(low.summary).toContain("but its VMIM could not be looked up.");
       expect(low.notChecked).toEqual([
@@ -163,7 +186,7 @@ describe("stale-migration-state reasoning", () => {
       // No "none has UID" line when the VMIMs were not read.
       expect(low.evidence.map((e) => e.object)).toEqual(["VirtualMachineInstance/db-1", `Pod/${tgtName}`]);
       const medium = detectOne(
-        snap({
+        release039({
           vmi: openVmi(),
           missing: unread,
           rejections: [{ request: "POST vmims", status: 400, message: refusal }],
@@ -172,8 +195,99 @@ describe("stale-migration-state reasoning", () => {
       expect(medium.confidence).toBe("medium");
       // Other missing evidence is not about VMIMs.
       expect(
-        detectOne(snap({ vmi: openVmi(), missing: [{ what: "events", why: "forbidden" }] })).confidence,
+        detectOne(release039({ vmi: openVmi(), missing: [{ what: "events", why: "forbidden" }] })).confidence,
       ).toBe("high");
+    });
+  });
+
+  describe("an open migrationState since v0.40.0 (every release kvmig supports): it refuses nothing", () => {
+    const takenOver =
+      "That refuses no new migration: the create webhook checks only unfinished VMIMs, and virt-controller takes over a record whose VMIM is final or gone";
+
+    it("no VMIM with its UID, target pod gone, never started: info, the next migration replaces it; the whole finding", () => {
+      expect(detectOne(snap({ vmi: openVmi() }))).toEqual({
+        id: "stale-migration-state",
+        title: "The VMI keeps the state of a finished migration",
+        severity: "info",
+        confidence: "high",
+        summary: `db-1 still records migration ${uid} as unfinished, but no VMIM with that UID exists any more. ${takenOver}; the next migration replaces it.`,
+        evidence: [
+          {
+            object: "VirtualMachineInstance/db-1",
+            field: "status.migrationState",
+            text: `migrationUid: ${uid}, sourceNode: node-1, targetNode: node-2, targetPod: ${tgtName}; completed and failed not set`,
+          },
+          { object: "VirtualMachineInstanceMigrations of db-1", text: `none has UID ${uid}` },
+          { object: `Pod/${tgtName}`, text: "not found (the migration target pod is gone)" },
+        ],
+        fix: {
+          explanation:
+            "A new migration replaces the record: virt-controller takes it over and the hand-off writes a fresh one. Restarting the VM (downtime) also clears it.",
+          commands: ["kvmig migrate db-1 -n demo"],
+        },
+        docs: "https://kubevirt.io/user-guide/compute/live_migration/",
+        notChecked: undefined,
+      });
+      // A launcher of a release from v0.40.0 on says the same as no release at all.
+      const v140 = pod("virt-launcher-db-1-src", {
+        spec: { containers: [{ name: "compute", image: "quay.io/kubevirt/virt-launcher:v1.4.0" }] },
+      });
+      expect(detectOne(snap({ vmi: openVmi(), pods: [v140] })).severity).toBe("info");
+    });
+
+    it("started and never ended: KubeVirt counts the VMI as migrating, so evacuation and workload updates skip it (warning)", () => {
+      const f = detectOne(snap({ vmi: openVmi({ startTimestamp: ago(86_400) }) }));
+      expect(f.severity).toBe("warning");
+      expect(f.summary).toBe(
+        `db-1 still records migration ${uid} as unfinished, but no VMIM with that UID exists any more. ${takenOver}. But it has a startTimestamp and no endTimestamp, so KubeVirt counts the VMI as migrating: the evacuation controller and the workload updater skip it (a drain of its node waits for it, an outdated launcher is not updated).`,
+      );
+      expect(f.evidence.at(-1)).toEqual({
+        object: "VirtualMachineInstance/db-1",
+        field: "status.migrationState",
+        time: ago(86_400),
+        text: `startTimestamp ${ago(86_400)}, no endTimestamp`,
+      });
+      expect(f.fix.commands).toEqual(["kvmig migrate db-1 -n demo"]);
+      // Ended: no longer migrating to KubeVirt.
+      expect(
+        detectOne(snap({ vmi: openVmi({ startTimestamp: ago(900), endTimestamp: ago(800) }) })).severity,
+      ).toBe("info");
+    });
+
+    it("its target pod still running off the VMI's node: two active launcher pods hold every new migration (error); delete it first", () => {
+      const onNode1 = vmi({
+        phase: "Running",
+        nodeName: "node-1",
+        migrationState: { migrationUid: uid, sourceNode: "node-1", targetNode: "node-2", targetPod: tgtName },
+      });
+      const target = (phase: "Running" | "Succeeded") =>
+        pod(tgtName, { spec: { nodeName: "node-2" }, status: { phase } });
+      const f = detectOne(snap({ vmi: onNode1, pods: [target("Running")] }));
+      expect(f.severity).toBe("error");
+      expect(f.summary).toContain(
+        `But its target pod ${tgtName} still runs on node-2, so the VMI has two active launcher pods and virt-controller holds every new migration in Pending ("multiple pods running").`,
+      );
+      expect(f.fix).toEqual({
+        explanation:
+          "Delete the leftover target pod (the VM runs on node-1, not there); then a new migration replaces the record: virt-controller takes it over and the hand-off writes a fresh one. Restarting the VM (downtime) also clears it.",
+        commands: [`kubectl delete pod ${tgtName} -n demo`, "kvmig migrate db-1 -n demo"],
+      });
+      // A target that has finished is no second active pod.
+      const done = detectOne(snap({ vmi: onNode1, pods: [target("Succeeded")] }));
+      expect(done.severity).toBe("info");
+      expect(done.fix.commands).toEqual(["kvmig migrate db-1 -n demo"]);
+    });
+
+    it("a refusal naming the UID is not quoted (it shows that VMIM ran then); the VMIMs not read: low, and said", () => {
+      const f = detectOne(
+        snap({ vmi: openVmi(), rejections: [{ request: "POST vmims", status: 400, message: refusal }] }),
+      );
+      expect(f.evidence.map((e) => e.text)).not.toContain(refusal);
+      const low = detectOne(snap({ vmi: openVmi(), missing: unread }));
+      expect(low.confidence).toBe("low");
+      expect(low.notChecked).toEqual([
+        "the VMIMs of this VM (not in the snapshot), so whether the recorded migration still runs",
+      ]);
     });
   });
 
