@@ -39,7 +39,9 @@ const cases = [
     namespace: "telco",
     vm: "pbx-gateway",
     rule: "vif-cache-missing",
-    reason: /target pod/,
+    // The target launcher died before the migration started: virt-controller closes the VMI's
+    // record with "Target pod is down" (migration.go handleMarkMigrationFailedOnVMI).
+    reason: /^Target pod is down$/,
   },
   {
     scenario: "connection-lost",

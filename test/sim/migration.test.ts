@@ -55,7 +55,7 @@ function current(cluster: SimCluster, m: Any): Any {
 describe("a migration on the default scenario", () => {
   const sim = simPerTest({ manualTime: true });
 
-  it("reaches Succeeded through every phase in order; the VMI moves, the source pod goes, events and log lines as KubeVirt's", async () => {
+  it("reaches Succeeded through every phase in order; the VMI moves, the source pod stays Completed, events and log lines as KubeVirt's", async () => {
     const cluster = sim();
     const before = vmi(cluster, "fedora-web");
     const sourceNode = before.status.nodeName;
@@ -84,10 +84,13 @@ describe("a migration on the default scenario", () => {
     expect(state.failed).toBeUndefined();
     expect(done.status.migrationState).toEqual(state);
     expect(Object.values(after.status.activePods)).toEqual([state.targetNode]);
-    // The finalizer is gone once final; the source pod is removed after it exits.
+    // The finalizer is gone once final; the source pod stays Completed until the VMIM is
+    // garbage-collected (migration.go garbageCollectFinalizedMigrations).
     expect(done.metadata.finalizers).toBeUndefined();
     await runFor(cluster, 5000);
-    expect(cluster.store.list(R.pod.storage, "demo").some((p) => p.metadata.uid === sourcePod)).toBe(false);
+    const source = cluster.store.list(R.pod.storage, "demo").find((p) => p.metadata.uid === sourcePod) as Any;
+    expect(source.status.phase).toBe("Succeeded");
+    expect(source.metadata.name).toBe(state.sourcePod);
     const target = cluster.store.get(R.pod.storage, "demo", state.targetPod) as Any;
     expect(target.metadata.labels["kubevirt.io/migrationJobUID"]).toBe(m.metadata.uid);
     expect(target.spec.nodeName).toBe(state.targetNode);
@@ -127,7 +130,7 @@ describe("a migration on the default scenario", () => {
     const podName = (cluster.store.list(R.pod.storage, "demo") as Any[]).find(
       (p) => p.metadata.uid === sourcePod,
     )?.metadata.name;
-    expect(podName).toBeUndefined();
+    expect(podName).toBe(state.sourcePod);
   });
 
   it("the source launcher logs `Migration info for <uid>` every 4 s while the job runs, then its success", async () => {

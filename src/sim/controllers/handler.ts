@@ -438,12 +438,8 @@ export class VirtHandler {
         host: targetNode,
       },
     );
-    if (sourcePodObject) {
-      // The source launcher exits once the domain left; its pod is removed after it.
-      stopPod(this.rt, namespace, sourcePod, false);
-      this.rt.later(2000, `cleanup:${namespace}/${sourcePod}`, () =>
-        this.rt.remove(R.pod, namespace, sourcePod),
-      );
-    }
+    // The source launcher exits once the domain left; its pod stays Completed until the VMIM is
+    // garbage-collected (`migration.go` garbageCollectFinalizedMigrations) or the VMI goes.
+    if (sourcePodObject) stopPod(this.rt, namespace, sourcePod, false);
   }
 }

@@ -309,11 +309,22 @@ export class LifecycleControllers {
           vmController,
         );
       }
-      this.rt.mutate(R.vmi, namespace, vmi.metadata.name ?? "", (o) => {
-        if (!wasFinal) (o.status as Record<string, unknown>).phase = "Succeeded";
-        o.metadata.finalizers = (o.metadata.finalizers ?? []).filter((f) => !vmiFinalizers.includes(f));
+      if (!wasFinal) {
+        this.rt.mutate(R.vmi, namespace, vmi.metadata.name ?? "", (o) => {
+          (o.status as Record<string, unknown>).phase = "Succeeded";
+        });
+      }
+      // The finalizers go a moment after the VMI is final and its pods are gone, as virt-controller
+      // removes them on a later sync: the migration controller sees the final VMI first and fails
+      // its unfinished migration, before the VMI's removal deletes them all.
+      this.rt.later(1000, `finalize:${key}`, () => {
+        this.shuttingDown.delete(key);
+        const final = this.rt.get(R.vmi, namespace, vmi.metadata.name ?? "");
+        if (!final || final.metadata.uid !== vmi.metadata.uid) return;
+        this.rt.mutate(R.vmi, namespace, vmi.metadata.name ?? "", (o) => {
+          o.metadata.finalizers = (o.metadata.finalizers ?? []).filter((f) => !vmiFinalizers.includes(f));
+        });
       });
-      this.shuttingDown.delete(key);
     });
   }
 

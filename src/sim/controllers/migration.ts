@@ -27,6 +27,21 @@ const backoffStartMs = 20_000;
 const runningPhases = new Set(["Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running"]);
 const beforeHandOff = new Set(["", "Pending", "Scheduling", "Scheduled"]);
 
+/** virt-controller's queue priority of a migration (`pkg/util/migrations/migrations.go` PriorityFromMigration). */
+function priorityOf(vmim: SimObject): number {
+  const priority = str(vmim, "spec", "priority");
+  if (priority === "system-critical") return 100;
+  if (priority === "user-triggered") return 50;
+  if (priority === "system-maintenance") return 20;
+  return 0;
+}
+
+/** How soon a migration held by the limits is tried again (`migration.go` getRequeueDelayForPriority). */
+function requeueDelayMs(vmim: SimObject): number {
+  const priority = priorityOf(vmim);
+  return priority >= 100 ? 1000 : priority >= 50 ? 3000 : 5000;
+}
+
 function phaseOf(vmim: SimObject): string {
   return str(vmim, "status", "phase") ?? "";
 }
@@ -55,8 +70,10 @@ export class MigrationController {
       if (change.storage === R.vmim.storage && change.type !== "DELETED")
         this.enqueue(namespace, object.metadata.name ?? "");
       if (change.storage === R.vmi.storage) {
+        // KubeVirt enqueues every migration of the VMI; a final one matters only once the VMI is
+        // gone: it is deleted with it (migration.go deleteVMI, execute).
         for (const vmim of this.migrationsOf(namespace, object.metadata.name ?? "")) {
-          if (!isFinalPhase(phaseOf(vmim)) || vmim.metadata.deletionTimestamp)
+          if (change.type === "DELETED" || !isFinalPhase(phaseOf(vmim)) || vmim.metadata.deletionTimestamp)
             this.enqueue(namespace, vmim.metadata.name ?? "");
         }
       }
@@ -104,15 +121,29 @@ export class MigrationController {
 
   private fail(vmim: SimObject, message: string): void {
     const namespace = vmim.metadata.namespace ?? "";
-    const pod = targetPodOf(this.rt, vmim);
     let vmi = this.rt.get(R.vmi, namespace, str(vmim, "spec", "vmiName") ?? "");
     const state = migrationStateOf(vmi);
-    if (vmi && state && state.migrationUid === vmim.metadata.uid && state.completed !== true) {
-      // Handed off, but the target died: the controller closes the VMI's record itself.
+    if (
+      vmi &&
+      !vmi.metadata.deletionTimestamp &&
+      state &&
+      state.migrationUid === vmim.metadata.uid &&
+      state.completed !== true &&
+      state.failed !== true
+    ) {
+      // Handed off, but it ended before the source node reported (the target pod is gone or
+      // down): virt-controller closes the VMI's record itself, failed with the reason "Target
+      // pod is down" unless one is set, start and end stamped where missing
+      // (`migration.go` handleMarkMigrationFailedOnVMI, in PreparingTarget, TargetReady and Failed).
+      const now = this.rt.stamp();
       vmi =
         this.rt.mutate(R.vmi, namespace, vmi.metadata.name ?? "", (o) => {
-          const s = migrationStateOf(o) as Record<string, unknown>;
-          Object.assign(s, { completed: true, failed: true, endTimestamp: this.rt.stamp() });
+          const s = migrationStateOf(o);
+          if (!s || s.migrationUid !== vmim.metadata.uid) return;
+          Object.assign(s, { failed: true, completed: true });
+          s.endTimestamp ??= now;
+          s.startTimestamp ??= now;
+          if (!s.failureReason) s.failureReason = "Target pod is down";
           const labels = { ...o.metadata.labels };
           delete labels[migrationTargetNodeLabel];
           o.metadata.labels = labels;
@@ -127,11 +158,7 @@ export class MigrationController {
     }
     this.setPhase(vmim, "Failed", (status) => this.copyState(status, vmim, vmi));
     this.rt.event(vmim, "Warning", "FailedMigration", message, controller);
-    // The target of a failed migration is not needed any more.
-    if (pod)
-      this.rt.later(1000, `cleanup:${namespace}/${pod.metadata.name}`, () =>
-        this.rt.remove(R.pod, namespace, pod.metadata.name ?? ""),
-      );
+    // Its target pod stays (Completed or failed) until the VMIM is garbage-collected: see finish().
   }
 
   /** A final VMIM keeps the VMI's record of the migration, when it is about this VMIM. */
@@ -151,17 +178,15 @@ export class MigrationController {
       });
       return;
     }
-    if (vmim.metadata.deletionTimestamp) {
-      this.cancel(vmim, vmi);
+    if (!vmi) {
+      // The VMI is gone: its migrations are deleted, whatever their phase; one already being
+      // deleted is left as it is (`migration.go` execute, "Deleting migration for deleted vmi").
+      if (!vmim.metadata.deletionTimestamp) this.rt.remove(R.vmim, namespace, name);
       return;
     }
     const phase = phaseOf(vmim);
     if (isFinalPhase(phase)) {
       this.finish(vmim);
-      return;
-    }
-    if (!vmi) {
-      this.fail(vmim, "Migration failed because vmi does not exist.");
       return;
     }
     if (str(vmi, "status", "phase") === "Succeeded" || str(vmi, "status", "phase") === "Failed") {
@@ -170,22 +195,21 @@ export class MigrationController {
     }
     const state = migrationStateOf(vmi);
     const handedOff = state?.migrationUid === vmim.metadata.uid;
+    if (vmim.metadata.deletionTimestamp && !handedOff && beforeHandOff.has(phase)) {
+      this.cancelBeforeHandOff(vmim);
+      return;
+    }
     switch (phase) {
       case "": {
-        if (
-          state &&
-          state.migrationUid !== vmim.metadata.uid &&
-          state.completed !== true &&
-          state.migrationUid
-        ) {
+        if (!this.canMigrate(vmim, vmi)) {
           this.fail(vmim, "VMI is not eligible for migration because another migration job is in progress.");
           return;
         }
+        // While Pending the VMIM's migrationState holds only the source pod (`pkg/controller/
+        // controller.go` SetSourcePod); the VMI's record is copied in once it is final.
+        const sourcePod = this.currentPodName(vmi);
         this.setPhase(vmim, "Pending", (status) => {
-          status.migrationState = {
-            sourceNode: str(vmi, "status", "nodeName"),
-            sourcePod: this.sourcePodName(vmi),
-          };
+          if (sourcePod) status.migrationState = { sourcePod };
         });
         return;
       }
@@ -193,11 +217,12 @@ export class MigrationController {
         this.pending(vmim, vmi);
         return;
       case "Scheduling":
-        this.scheduling(vmim);
+        this.scheduling(vmim, vmi);
         return;
       case "Scheduled":
         if (!this.checkTargetPod(vmim)) return;
         if (!handedOff) this.handOff(vmim, vmi);
+        else if (this.abortCondition(vmim)) return;
         else if (state?.targetNode) this.setPhase(vmim, "PreparingTarget");
         return;
       default:
@@ -205,17 +230,69 @@ export class MigrationController {
     }
   }
 
-  /** The running launcher pod on the VMI's node. */
-  private sourcePodName(vmi: SimObject): string | undefined {
+  /**
+   * A VMI whose record names another migration may still be taken over, when that migration is
+   * final or gone; hand-off then replaces the record (`migration.go` canMigrateVMI).
+   */
+  private canMigrate(vmim: SimObject, vmi: SimObject): boolean {
+    const uid = migrationStateOf(vmi)?.migrationUid;
+    if (!uid || uid === vmim.metadata.uid) return true;
+    const owner = this.rt.list(R.vmim, vmim.metadata.namespace).find((m) => m.metadata.uid === uid);
+    return owner === undefined || isFinalPhase(phaseOf(owner));
+  }
+
+  /**
+   * The VMI's current launcher pod: the newest of its pods on its node, in any phase
+   * (`pkg/controller/controller.go` CurrentVMIPod).
+   */
+  private currentPodName(vmi: SimObject): string | undefined {
     const node = str(vmi, "status", "nodeName");
-    return this.rt
-      .podsOf(vmi.metadata.uid)
-      .find((p) => str(p, "spec", "nodeName") === node && str(p, "status", "phase") === "Running")?.metadata
-      .name;
+    let newest: SimObject | undefined;
+    for (const pod of this.rt.podsOf(vmi.metadata.uid)) {
+      if (node && str(pod, "spec", "nodeName") !== node) continue;
+      if (!newest || (pod.metadata.creationTimestamp ?? "") > (newest.metadata.creationTimestamp ?? ""))
+        newest = pod;
+    }
+    return newest?.metadata.name;
+  }
+
+  /** Launcher pods of the VMI that have not terminated (`pkg/controller/controller.go` VMIActivePodsCount). */
+  private activePods(vmi: SimObject): number {
+    return this.rt.podsOf(vmi.metadata.uid).filter((p) => !isFinalPhase(str(p, "status", "phase") ?? ""))
+      .length;
+  }
+
+  /**
+   * The node a running migration counts as outbound from: KubeVirt reads it from the migration's
+   * VMI, not from the VMIM: the VMI's node or its record's source node (`migration.go`
+   * outboundMigrationsOnNode), so a VMI whose record is of an earlier migration from elsewhere
+   * counts on both nodes until hand-off replaces it.
+   */
+  private leavesFrom(m: SimObject, node: string | undefined): boolean {
+    const vmi = this.rt.peek(R.vmi, m.metadata.namespace, str(m, "spec", "vmiName") ?? "");
+    if (!vmi || !node) return false;
+    return (
+      str(vmi, "status", "nodeName") === node || str(vmi, "status", "migrationState", "sourceNode") === node
+    );
   }
 
   private pending(vmim: SimObject, vmi: SimObject): void {
     const namespace = vmim.metadata.namespace ?? "";
+    const name = vmim.metadata.name ?? "";
+    // SetSourcePod: on every Pending sync, the VMI's current pod.
+    const sourcePod = this.currentPodName(vmi);
+    if (sourcePod && str(vmim, "status", "migrationState", "sourcePod") !== sourcePod) {
+      this.rt.mutate(
+        R.vmim,
+        namespace,
+        name,
+        (m) => {
+          const status = statusOf(m);
+          status.migrationState = { ...(status.migrationState as object | undefined), sourcePod };
+        },
+        "status",
+      );
+    }
     const delay = this.backoffRemaining(vmim);
     if (delay > 0) {
       this.rt.event(
@@ -225,35 +302,48 @@ export class MigrationController {
         `backoff migrating vmi ${namespace}/${vmi.metadata.name}`,
         controller,
       );
-      this.enqueue(namespace, vmim.metadata.name ?? "", delay);
+      this.enqueue(namespace, name, delay);
+      return;
+    }
+    if (targetPodOf(this.rt, vmim)) {
+      this.setPhase(vmim, "Scheduling");
+      return;
+    }
+    // handleTargetPodCreation, in its order; none of these waits has an event, only a log line.
+    if (this.activePods(vmi) > 1) {
+      this.rt.debug(
+        `Waiting to schedule target pod for migration because there are already multiple pods running for vmi ${namespace}/${vmi.metadata.name}`,
+      );
+      this.enqueue(namespace, name, 1000);
       return;
     }
     const config = migrationConfig(this.rt);
     const running = this.rt.list(R.vmim).filter((m) => runningPhases.has(phaseOf(m)));
-    const sourceNode = str(vmi, "status", "nodeName");
-    const outbound = running.filter((m) => str(m, "status", "migrationState", "sourceNode") === sourceNode);
-    if (
-      running.length >= config.parallelMigrationsPerCluster ||
-      outbound.length >= config.parallelOutboundMigrationsPerNode
-    ) {
-      // No event: KubeVirt only logs this, and retries a few seconds later.
+    if (running.length >= config.parallelMigrationsPerCluster) {
       this.rt.debug(
         `Waiting to schedule target pod for vmi [${namespace}/${vmi.metadata.name}] migration because total running parallel migration count [${running.length}] is currently at the global cluster limit.`,
       );
-      this.enqueue(namespace, vmim.metadata.name ?? "", 3000);
+      this.enqueue(namespace, name, requeueDelayMs(vmim));
       return;
     }
-    if (!targetPodOf(this.rt, vmim)) {
-      const pod = this.createTargetPod(vmim, vmi);
-      if (!pod) return;
-      this.rt.event(
-        vmim,
-        "Normal",
-        "SuccessfulCreate",
-        `Created migration target pod ${pod.metadata.name}`,
-        controller,
+    const sourceNode = str(vmi, "status", "nodeName");
+    const outbound = running.filter((m) => this.leavesFrom(m, sourceNode)).length;
+    if (outbound >= config.parallelOutboundMigrationsPerNode) {
+      this.rt.debug(
+        `Waiting to schedule target pod for vmi [${namespace}/${vmi.metadata.name}] migration because total running parallel outbound migrations on target node [${outbound}] has hit outbound migrations per node limit.`,
       );
+      this.enqueue(namespace, name, requeueDelayMs(vmim));
+      return;
     }
+    const pod = this.createTargetPod(vmim, vmi);
+    if (!pod) return;
+    this.rt.event(
+      vmim,
+      "Normal",
+      "SuccessfulCreate",
+      `Created migration target pod ${pod.metadata.name}`,
+      controller,
+    );
     this.setPhase(vmim, "Scheduling");
   }
 
@@ -290,7 +380,7 @@ export class MigrationController {
 
   private createTargetPod(vmim: SimObject, vmi: SimObject): SimObject | undefined {
     const namespace = vmim.metadata.namespace ?? "";
-    const sourceName = str(vmim, "status", "migrationState", "sourcePod") ?? this.sourcePodName(vmi);
+    const sourceName = this.currentPodName(vmi);
     const source = sourceName ? this.rt.get(R.pod, namespace, sourceName) : undefined;
     if (!source) {
       this.rt.event(vmi, "Warning", "FailedCreate", "Error creating pod: source pod not found", controller);
@@ -330,7 +420,6 @@ export class MigrationController {
       if (compute) compute.image = image;
     }
     this.addCpuSelectors(vmi, source, spec.nodeSelector as Record<string, string>);
-    this.checkHostModel(vmi, (spec.nodeSelector ?? {}) as Record<string, string>);
     const labels: Record<string, string> = {
       ...source.metadata.labels,
       [migrationJobLabel]: vmim.metadata.uid ?? "",
@@ -385,13 +474,17 @@ export class MigrationController {
     }
   }
 
-  /** A host-model CPU (or its required features) that no other node offers: KubeVirt warns on the VMI. */
-  private checkHostModel(vmi: SimObject, selector: Record<string, string>): void {
+  /**
+   * A host-model VMI's target pod is unschedulable and no node but the source has its CPU model
+   * and required features: KubeVirt warns on the VMI, on every such sync
+   * (`migration.go` alertIfHostModelIsUnschedulable, from handlePendingPodTimeout).
+   */
+  private alertIfHostModelIsUnschedulable(vmi: SimObject, pod: SimObject): void {
     if (str(vmi, "spec", "domain", "cpu", "model") !== "host-model") return;
+    const selector = (dig(pod, "spec", "nodeSelector") ?? {}) as Record<string, string>;
     const required = Object.entries(selector)
       .filter(([key]) => key.startsWith(migrationCpuPrefix) || key.startsWith(cpuFeaturePrefix))
       .sort(([a], [b]) => a.localeCompare(b));
-    if (required.length === 0) return;
     const source = str(vmi, "status", "nodeName");
     const fits = this.rt
       .list(R.node)
@@ -418,14 +511,15 @@ export class MigrationController {
       this.fail(vmim, "Migration target pod was removed during active migration.");
       return false;
     }
-    if (str(pod, "status", "phase") === "Failed") {
+    // PodIsDown: Succeeded or Failed.
+    if (isFinalPhase(str(pod, "status", "phase") ?? "")) {
       this.fail(vmim, "Migration failed because target pod shutdown during migration");
       return false;
     }
     return true;
   }
 
-  private scheduling(vmim: SimObject): void {
+  private scheduling(vmim: SimObject, vmi: SimObject): void {
     if (!this.checkTargetPod(vmim)) return;
     const pod = targetPodOf(this.rt, vmim) as SimObject;
     const namespace = vmim.metadata.namespace ?? "";
@@ -458,6 +552,7 @@ export class MigrationController {
       return;
     }
     if (unschedulable) {
+      this.alertIfHostModelIsUnschedulable(vmi, pod);
       this.rt.event(
         vmim,
         "Warning",
@@ -524,6 +619,11 @@ export class MigrationController {
       this.fail(vmim, "source node reported migration failed");
       return;
     }
+    if (!this.checkTargetPod(vmim)) return;
+    // Deleted after hand-off: the condition at once, the abort only once the migration runs;
+    // before that it goes on, and may complete first (`migration.go` updateStatus; sync's
+    // MigrationRunning case, markMigrationAbortInVmiStatus).
+    if (this.abortCondition(vmim)) return;
     if (state.completed === true) {
       this.setPhase(vmim, "Succeeded", (status) => this.copyState(status, vmim, vmi));
       this.rt.event(
@@ -535,68 +635,11 @@ export class MigrationController {
       );
       return;
     }
-    if (phase !== "Running" && !this.checkTargetPod(vmim)) return;
-    if (phase === "Running" && !targetPodOf(this.rt, vmim)) {
-      this.fail(vmim, "Migration target pod was removed during active migration.");
-      return;
-    }
-    if (phase === "PreparingTarget" && state.targetNodeAddress) this.setPhase(vmim, "TargetReady");
-    else if (phase === "TargetReady" && state.startTimestamp) this.setPhase(vmim, "Running");
-  }
-
-  private cancel(vmim: SimObject, vmi: SimObject | undefined): void {
-    const namespace = vmim.metadata.namespace ?? "";
-    const phase = phaseOf(vmim);
-    if (isFinalPhase(phase)) {
-      this.finish(vmim);
-      return;
-    }
-    const state = migrationStateOf(vmi);
-    const handedOff = state?.migrationUid === vmim.metadata.uid;
-    const abortCondition = (status: Record<string, unknown>) => {
-      const conditions = (status.conditions ?? []) as { type: string }[];
-      if (conditions.some((c) => c.type === "migrationAbortRequested")) return;
-      const now = this.rt.stamp();
-      status.conditions = [
-        ...conditions,
-        { type: "migrationAbortRequested", status: "True", lastProbeTime: now, lastTransitionTime: now },
-      ];
-    };
-    if (!handedOff && beforeHandOff.has(phase)) {
-      const pod = targetPodOf(this.rt, vmim);
-      if (pod) {
-        this.rt.remove(R.pod, namespace, pod.metadata.name ?? "");
-        this.rt.event(
-          vmim,
-          "Normal",
-          "SuccessfulDelete",
-          `migration canceled and pod ${namespace}/${pod.metadata.name} is deleted`,
-          controller,
-        );
-      }
-      this.setPhase(vmim, "Failed", abortCondition);
-      this.rt.event(vmim, "Warning", "FailedMigration", "Migration failed due to being canceled", controller);
-      return;
-    }
-    if (state && state.failed === true) {
-      this.fail(vmim, "source node reported migration failed");
-      return;
-    }
-    if (state && state.completed === true) {
-      this.setPhase(vmim, "Succeeded", (status) => this.copyState(status, vmim, vmi));
-      return;
-    }
-    if (vmi && state && state.abortRequested !== true) {
-      this.rt.mutate(R.vmi, namespace, vmi.metadata.name ?? "", (o) => {
-        (dig(o, "status", "migrationState") as Record<string, unknown>).abortRequested = true;
+    if (phase === "Running" && vmim.metadata.deletionTimestamp && state.abortRequested !== true) {
+      this.rt.mutate(R.vmi, vmi.metadata.namespace, vmi.metadata.name ?? "", (o) => {
+        const s = migrationStateOf(o);
+        if (s && s.migrationUid === vmim.metadata.uid) s.abortRequested = true;
       });
-      this.rt.mutate(
-        R.vmim,
-        namespace,
-        vmim.metadata.name ?? "",
-        (m) => abortCondition(statusOf(m)),
-        "status",
-      );
       this.rt.event(
         vmim,
         "Normal",
@@ -604,10 +647,65 @@ export class MigrationController {
         "Migration is ready to be canceled by virt-handler.",
         controller,
       );
+      return;
     }
+    if (phase === "PreparingTarget" && state.targetNodeAddress) this.setPhase(vmim, "TargetReady");
+    else if (phase === "TargetReady" && state.startTimestamp) this.setPhase(vmim, "Running");
   }
 
-  /** A final VMIM: the finalizer goes, and only the newest five finished ones per VMI stay. */
+  /** A VMIM being deleted gets the migrationAbortRequested condition; true when this wrote it. */
+  private abortCondition(vmim: SimObject): boolean {
+    if (!vmim.metadata.deletionTimestamp) return false;
+    const conditions = (dig(vmim, "status", "conditions") ?? []) as { type: string }[];
+    if (conditions.some((c) => c.type === "migrationAbortRequested")) return false;
+    const now = this.rt.stamp();
+    this.rt.mutate(
+      R.vmim,
+      vmim.metadata.namespace,
+      vmim.metadata.name ?? "",
+      (m) => {
+        const status = statusOf(m);
+        status.conditions = [
+          ...((status.conditions ?? []) as object[]),
+          { type: "migrationAbortRequested", status: "True", lastProbeTime: now, lastTransitionTime: now },
+        ];
+      },
+      "status",
+    );
+    return true;
+  }
+
+  /** Deleted before hand-off: the target pod goes and the migration fails as canceled. */
+  private cancelBeforeHandOff(vmim: SimObject): void {
+    const namespace = vmim.metadata.namespace ?? "";
+    const pod = targetPodOf(this.rt, vmim);
+    if (pod) {
+      this.rt.remove(R.pod, namespace, pod.metadata.name ?? "");
+      this.rt.event(
+        vmim,
+        "Normal",
+        "SuccessfulDelete",
+        `migration canceled and pod ${namespace}/${pod.metadata.name} is deleted`,
+        controller,
+      );
+    }
+    const now = this.rt.stamp();
+    this.setPhase(vmim, "Failed", (status) => {
+      const conditions = (status.conditions ?? []) as { type: string }[];
+      if (!conditions.some((c) => c.type === "migrationAbortRequested")) {
+        status.conditions = [
+          ...conditions,
+          { type: "migrationAbortRequested", status: "True", lastProbeTime: now, lastTransitionTime: now },
+        ];
+      }
+    });
+    this.rt.event(vmim, "Warning", "FailedMigration", "Migration failed due to being canceled", controller);
+  }
+
+  /**
+   * A final VMIM: the finalizer goes, only the newest five finished ones per VMI stay, and a slot
+   * may have freed: the Pending migrations are tried again at once, highest priority first.
+   */
   private finish(vmim: SimObject): void {
     const namespace = vmim.metadata.namespace ?? "";
     if ((vmim.metadata.finalizers ?? []).includes(migrationFinalizer)) {
@@ -615,6 +713,8 @@ export class MigrationController {
         m.metadata.finalizers = (m.metadata.finalizers ?? []).filter((f) => f !== migrationFinalizer);
         if (m.metadata.finalizers.length === 0) delete m.metadata.finalizers;
       });
+      // KubeVirt does this on every sync of a final VMIM; once, when it became final, is the same.
+      this.reEnqueuePending();
     }
     const finished = this.migrationsOf(namespace, str(vmim, "spec", "vmiName") ?? "")
       .filter((m) => isFinalPhase(phaseOf(m)) && !m.metadata.deletionTimestamp)
@@ -624,9 +724,26 @@ export class MigrationController {
           (b.metadata.name ?? "").localeCompare(a.metadata.name ?? ""),
       );
     for (const old of finished.slice(finishedToKeep)) {
-      const pod = targetPodOf(this.rt, old);
-      if (pod && phaseOf(old) === "Failed") this.rt.remove(R.pod, namespace, pod.metadata.name ?? "");
+      // The defunct pod goes with it, as its copy of the VMI's record names it: the target of a
+      // failed migration, the source of a successful one (`migration.go` garbageCollectFinalizedMigrations).
+      const state = dig(old, "status", "migrationState") as Record<string, unknown> | undefined;
+      const pod =
+        state?.failed === true ? state.targetPod : state?.completed === true ? state.sourcePod : undefined;
+      if (typeof pod === "string" && pod) this.rt.remove(R.pod, namespace, pod);
       this.rt.remove(R.vmim, namespace, old.metadata.name ?? "");
     }
+  }
+
+  /**
+   * The Pending migrations, highest priority first (equal ones in the order listed), up to
+   * parallelMigrationsPerCluster of them (`migration.go` reEnqueueHighestPriorityPendingMigrations).
+   */
+  private reEnqueuePending(): void {
+    const limit = migrationConfig(this.rt).parallelMigrationsPerCluster;
+    const pending = this.rt
+      .list(R.vmim)
+      .filter((m) => phaseOf(m) === "Pending")
+      .sort((a, b) => priorityOf(b) - priorityOf(a));
+    for (const m of pending.slice(0, limit)) this.enqueue(m.metadata.namespace ?? "", m.metadata.name ?? "");
   }
 }

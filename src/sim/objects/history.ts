@@ -467,8 +467,9 @@ export function pastMigration(
         phase: p.phase,
         phaseTransitionTimestamp: rfc3339(p.at),
       })),
-      // Final: the controller copied the VMI's state, when it got that far (facts §c).
-      migrationState: state ? structuredClone(state) : { sourceNode, sourcePod },
+      // Final: the controller copied the VMI's state, when it got that far (facts §c); else it
+      // holds only what SetSourcePod wrote while it was Pending.
+      migrationState: state ? structuredClone(state) : { sourcePod },
     },
   });
   return {
