@@ -4,7 +4,7 @@
 // In a pipe each line is stamped with the time of the change itself (the migration's phase
 // transition, the launcher's progress line), not the moment kvmig saw it, so that a log read
 // later, or a watch that reconnected, tells the truth; a line that would repeat the last one
-// for its migration is left out.
+// for its migration is left out, and so is a -o json or yaml record (its type aside).
 
 import type { CommandContext } from "../context.js";
 import { formatDuration } from "../duration.js";
@@ -209,12 +209,27 @@ export async function migrationsTable(ctx: CommandContext, flags: TableWatchFlag
     for (const line of pipeTable(cells.filter((c) => c !== undefined))) io.out(line);
   };
 
+  /**
+   * What the last record said per migration, its type aside: a change the record does not show
+   * (the migration's finalizer removed once it is final, its labels) is not news, so that each
+   * phase, final ones included, is told once. Forgotten when the migration is deleted.
+   */
+  const recorded = new Map<string, string>();
   const report = (state: MigrationsState, row: MigrationRow, type: string) => {
     if (!state.synced && io.mode === "text") return;
     if (data) {
       // The initial state, like the table: unfinished and recently finished migrations only.
       if (!state.synced && !isVisible(row)) return;
-      emit(record(row, type, vmiTarget(state, row)));
+      const object = record(row, type, vmiTarget(state, row));
+      const id = row.uid || row.key;
+      if (type === "DELETED") recorded.delete(id);
+      else {
+        const { type: _, ...said } = object;
+        const text = JSON.stringify(said);
+        if (recorded.get(id) === text) return;
+        recorded.set(id, text);
+      }
+      emit(object);
       return;
     }
     if (tty) {
