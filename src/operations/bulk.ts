@@ -6,15 +6,22 @@
 // starting new work; the jobs that run are followed to their end, with a signal of their own.
 // Every job's result comes back, in the order given. It prints nothing: starts, ends and the
 // interruption go to a BulkObserver. `kvmig outdated --migrate/--restart` uses it.
+//
+// The VMs were listed when the run began; by a job's turn KubeVirt's workload updater (or a drain,
+// or another run) may have moved its VM onto the current launcher already. Each job therefore
+// reads the VMI before it acts (a migration's after finding none under way), and one that no
+// longer runs an outdated launcher is neither migrated nor restarted: its result says so
+// (alreadyCurrentDetail) and counts as succeeded.
 
 import type { Clock } from "../clock.js";
 import { describeError, UnauthorizedError } from "../errors.js";
 import { accessCheckCommand } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { ApiOutage } from "../k8s/outage.js";
-import type { KubeVirt } from "../k8s/types.js";
+import type { KubeVirt, VirtualMachineInstance } from "../k8s/types.js";
 import { limitsOf } from "../migration/preflight.js";
 import { failureText, isFinalPhase } from "../migration/state.js";
+import { isFinalVmi, isOutdated } from "../outdated/rows.js";
 import {
   type Cause,
   causeMatters,
@@ -162,13 +169,21 @@ const runMigration: JobRunner = async (kube, job, options, signal) => {
     action: job.action,
     sourceNode: job.node,
   };
+  const migrations = await listMigrationsOf(kube, job.namespace, job.vmi);
+  // With none under way, a VM moved onto the current launcher meanwhile is left alone. The VMI is
+  // read after the list, so that a migration that ends in between has made it current by then.
+  if (!migrations.some((m) => !isFinalPhase(m.status?.phase))) {
+    const vmi = await kube.get("vmi", job.vmi, job.namespace).catch(() => undefined);
+    const current = alreadyCurrent(vmi, job, options, (clock.now() - started) / 1000);
+    if (current) return current;
+  }
   // Never a second migration for a VMI: one that is already under way is followed instead.
   const { migration } = await ensureMigration(kube, {
     namespace: job.namespace,
     vmName: job.name,
     vmiName: job.vmi,
     standalone: job.standalone,
-    migrations: await listMigrationsOf(kube, job.namespace, job.vmi),
+    migrations,
     clock,
     signal,
   });
@@ -211,6 +226,8 @@ const runRestart: JobRunner = async (kube, job, options, signal) => {
   const { clock } = options;
   const started = clock.now();
   const oldVmi = await kube.get("vmi", job.vmi, job.namespace);
+  const current = alreadyCurrent(oldVmi, job, options, (clock.now() - started) / 1000);
+  if (current) return current;
   const result = await restartAndWait(kube, {
     namespace: job.namespace,
     vmName: job.name,
@@ -377,6 +394,33 @@ const diagnosedCause: CauseFinder = async (kube, job, _result, options) => {
 export interface JobSeams {
   run: (job: Job) => JobRunner;
   causeOf: CauseFinder;
+}
+
+/** The detail of a job whose VM ran the current launcher by its turn: nothing was done to it. */
+export function alreadyCurrentDetail(action: JobAction): string {
+  return `already on the current launcher (updated since it was listed); not ${action === "migrate" ? "migrated" : "restarted"}`;
+}
+
+/**
+ * The result of a job whose VMI no longer runs an outdated launcher (by the label, or with the
+ * current image known by its image: as `outdated --check` tells); undefined when it still does,
+ * is not running, or could not be read (the job then finds out for itself).
+ */
+function alreadyCurrent(
+  vmi: VirtualMachineInstance | undefined,
+  job: Job,
+  options: BulkOptions,
+  seconds: number,
+): JobResult | undefined {
+  if (!vmi || isFinalVmi(vmi) || isOutdated(vmi, options.currentImage, true)) return undefined;
+  const image = vmi.status?.launcherContainerImageVersion || null;
+  return {
+    ...endedEarly(job, "succeeded", seconds, alreadyCurrentDetail(job.action)),
+    sourceNode: vmi.status?.nodeName ?? job.node,
+    launcherImage: image,
+    launcherCurrent:
+      image === null || options.currentImage === undefined ? null : image === options.currentImage,
+  };
 }
 
 /** The real job: a live migration followed to its end, or a restart waited for. */

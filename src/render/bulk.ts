@@ -9,7 +9,7 @@ import { formatTable } from "../io/table.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { ApiOutage } from "../k8s/outage.js";
 import type { BulkObserver, BulkOutcome, JobResult, PoolCounts } from "../operations/bulk.js";
-import { resultCounts } from "../operations/bulk.js";
+import { alreadyCurrentDetail, resultCounts } from "../operations/bulk.js";
 import { stoppedDetail, stopText } from "../operations/failure-limit.js";
 import { kvmigCommand } from "../util/shell.js";
 import { outageNotices } from "./outage-notice.js";
@@ -25,6 +25,7 @@ export function finishedLine(r: JobResult): string {
   const route = `${r.sourceNode ?? "?"} → ${r.targetNode ?? "?"}`;
   const time = r.seconds === null ? "" : ` in ${formatDuration(r.seconds * 1000)}`;
   const verb = r.action === "migrate" ? "migrated" : "restarted";
+  if (r.outcome === "succeeded" && r.detail === alreadyCurrentDetail(r.action)) return `${where} ${r.detail}`;
   if (r.outcome === "succeeded") return `${verb} ${where} ${route}${time}${r.detail ? ` (${r.detail})` : ""}`;
   if (r.outcome === "timeout") return `${r.action} ${where} timed out${time}: ${r.detail}`;
   return `${r.action} ${where} failed${time}: ${r.detail}`;

@@ -489,4 +489,37 @@ describe("runBulk against a fake cluster", () => {
     expect(cluster.kube.calls.filter((c) => c === "migrate")).toHaveLength(1);
     expect(outcome.results[0]).toMatchObject({ outcome: "succeeded", migration: "kubevirt-migrate-vm-vm-1" });
   });
+
+  it("a VM moved onto the current launcher by someone else before its turn is neither migrated nor restarted", async () => {
+    // Before the run another migration moved db-1 onto the current launcher; while vm-1's
+    // migration runs, KubeVirt's workload updater moves vm-2.
+    const cluster = fakeMigrations({ vms: ["vm-1", "vm-2", "db-1"] });
+    await cluster.kube.migrate("apps", "db-1");
+    cluster.finish("db-1", "Succeeded");
+    const run = runBulk(
+      cluster.kube,
+      [migrate("vm-1"), migrate("vm-2"), job("db-1", "restart")],
+      clusterOptions({ concurrency: 1 }),
+    );
+    await waitFor(() => expect(cluster.running()).toEqual(["vm-1"]));
+    await cluster.kube.migrate("apps", "vm-2");
+    cluster.finish("vm-2", "Succeeded");
+    cluster.finish("vm-1", "Succeeded");
+    const outcome = await run;
+    // vm-1 by the run; vm-2 and db-1 by the others only.
+    expect(cluster.started).toEqual(["db-1", "vm-1", "vm-2"]);
+    expect(cluster.kube.calls.filter((c) => c === "restart")).toHaveLength(0);
+    expect(outcome.results.map((r) => [r.vm, r.outcome, r.detail])).toEqual([
+      ["vm-1", "succeeded", null],
+      ["vm-2", "succeeded", "already on the current launcher (updated since it was listed); not migrated"],
+      ["db-1", "succeeded", "already on the current launcher (updated since it was listed); not restarted"],
+    ]);
+    expect(outcome.results[1]).toMatchObject({
+      sourceNode: "node-2",
+      targetNode: null,
+      migration: null,
+      launcherImage: currentImage,
+      launcherCurrent: true,
+    });
+  });
 });

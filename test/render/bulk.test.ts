@@ -11,13 +11,14 @@ import {
 } from "../../src/errors.js";
 import { createProgress } from "../../src/io/progress.js";
 import {
+  alreadyCurrentDetail,
   type BulkOptions,
   type Job,
   type JobResult,
   type JobSeams,
   runBulk,
 } from "../../src/operations/bulk.js";
-import { bulkScreen, outcomeError, progressBar, summaryTable } from "../../src/render/bulk.js";
+import { bulkScreen, finishedLine, outcomeError, progressBar, summaryTable } from "../../src/render/bulk.js";
 import { fakeKube } from "../helpers/fake-kube.js";
 import { testContext } from "../helpers/test-context.js";
 
@@ -298,5 +299,28 @@ describe("bulkScreen", () => {
       "error: migrate apps/j1 failed in 12s: boom",
       "warning: stopped after 1 failure (--max-failures 1): no new work starts",
     ]);
+  });
+});
+
+describe("finishedLine", () => {
+  it("a migration: its route and time", () => {
+    expect(finishedLine(result())).toBe("migrated apps/web-1 node-1 → node-2 in 12s");
+  });
+
+  it("a VM already on the current launcher by its turn: that nothing was done, no route", () => {
+    for (const action of ["migrate", "restart"] as const) {
+      const line = finishedLine(
+        result({
+          action,
+          targetNode: null,
+          seconds: 0,
+          migration: null,
+          detail: alreadyCurrentDetail(action),
+        }),
+      );
+      expect(line).toBe(
+        `apps/web-1 already on the current launcher (updated since it was listed); not ${action === "migrate" ? "migrated" : "restarted"}`,
+      );
+    }
   });
 });
