@@ -108,6 +108,11 @@ export interface SimCluster {
   readonly prometheus?: SimPrometheus | undefined;
   /** The API faults (not the migration faults of `options.faults`): set, clear, outage, stats. */
   readonly faults: ApiFaultControl;
+  /**
+   * Faults for the migrations from now on, beside `options.faults` (e.g. a node's virt-handler
+   * going away: `{ type: "connectionDrop", node, atProgress: 0 }`); returns their removal.
+   */
+  addMigrationFaults(specs: readonly FaultSpec[]): () => void;
   close(): Promise<void>;
 }
 
@@ -227,6 +232,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     kubeconfig: () => simKubeconfig(server.url, pki.caPem, users),
     prometheus,
     faults: apiFaults,
+    addMigrationFaults: (specs) => controllers.runtime.faults.add(specs),
     close: async () => {
       stopRbac();
       apiFaults.stop();

@@ -1,6 +1,18 @@
 // Faults a scenario injects into future migrations: a dropped libvirt connection (version skew,
 // a target virt-handler restart), a missing vif-cache on target pods. Each may be limited to a
-// VM, to VMIs on an outdated launcher, and to a number of occurrences.
+// VM, to VMIs on an outdated launcher, and to a number of occurrences; a dropped connection also
+// to a node. More may be added while the cluster runs (`SimCluster.addMigrationFaults`), and
+// taken away again.
+//
+// A node's virt-handler that goes away (a crash, a kill, or a restart whose grace period ran
+// out) takes the migration proxy of every migration through the node with it: virt-handler
+// proxies libvirt's connection from a unix socket on the source to TCP on the target, on both
+// ends (`pkg/virt-handler/migration-proxy/migration-proxy.go` StartSourceListener,
+// StartTargetListener), and libvirt then reports `client socket is closed` (facts §h). That is
+// `connectionDrop` with `node`, held for as long as the handler is away. Not modelled: a
+// graceful shutdown (`cmd/virt-handler/virt-handler.go`), which waits for open proxies and
+// refuses new ones with `unable to process new migration connections during virt-handler
+// shutdown`.
 
 import { hashedPodInterfaceName, outdatedLauncherImageLabel } from "../objects.js";
 import type { SimObject } from "../store.js";
@@ -11,6 +23,8 @@ export type FaultSpec =
       type: "connectionDrop";
       /** `namespace/name` or `name`; any VM when unset. */
       vm?: string;
+      /** Only migrations from or to this node (its virt-handler went away). */
+      node?: string;
       /** Only when the source runs an outdated virt-launcher (version skew). */
       outdatedSourceOnly?: boolean;
       /** Fraction of the data sent when the connection drops, default 0.3. */
@@ -33,12 +47,36 @@ function matches(spec: { vm?: string }, vmi: SimObject): boolean {
   return spec.vm === name || spec.vm === `${namespace}/${name}`;
 }
 
+/** Whether the VMI's migration runs from or to the node. */
+function throughNode(vmi: SimObject, node: string): boolean {
+  return (
+    dig(vmi, "status", "migrationState", "sourceNode") === node ||
+    dig(vmi, "status", "migrationState", "targetNode") === node
+  );
+}
+
 export class Faults {
+  private readonly specs: FaultSpec[];
   private readonly used = new Map<FaultSpec, number>();
   /** Migration uids already hit by a connection drop. */
   private readonly dropped = new Set<string>();
 
-  constructor(private readonly specs: readonly FaultSpec[] = []) {}
+  constructor(specs: readonly FaultSpec[] = []) {
+    this.specs = [...specs];
+  }
+
+  /** More faults from now on; returns what takes them away again. */
+  add(specs: readonly FaultSpec[]): () => void {
+    const added = specs.map((spec) => ({ ...spec }));
+    this.specs.push(...added);
+    return () => {
+      for (const spec of added) {
+        const index = this.specs.indexOf(spec);
+        if (index >= 0) this.specs.splice(index, 1);
+        this.used.delete(spec);
+      }
+    };
+  }
 
   private take(spec: FaultSpec): boolean {
     const used = this.used.get(spec) ?? 0;
@@ -53,6 +91,7 @@ export class Faults {
     if (this.dropped.has(uid)) return false;
     for (const spec of this.specs) {
       if (spec.type !== "connectionDrop" || !matches(spec, vmi)) continue;
+      if (spec.node !== undefined && !throughNode(vmi, spec.node)) continue;
       if (spec.outdatedSourceOnly && vmi.metadata.labels?.[outdatedLauncherImageLabel] === undefined)
         continue;
       if (progress < (spec.atProgress ?? 0.3)) continue;
