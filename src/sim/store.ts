@@ -89,22 +89,83 @@ function withoutMetadataAndStatus(object: SimObject, includeStatus: boolean): st
   return JSON.stringify(includeStatus ? { ...rest, status } : rest);
 }
 
+/** The first index in sorted `keys` whose key is not below `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((keys[mid] as string) < key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * One resource's objects, and their keys in order: new keys wait in `added` and join the order
+ * when it is next read (a merge after a bulk load, a binary search and a splice for a few), so
+ * that no read sorts every key again, and a namespace's objects are a range of that order: a
+ * small list costs what it returns, not the size of the cluster.
+ */
 class Bucket {
   readonly objects = new Map<string, SimObject>();
-  private sorted: string[] | undefined;
+  private sorted: string[] = [];
+  private added: string[] = [];
 
-  keys(): string[] {
-    this.sorted ??= [...this.objects.keys()].sort();
+  keys(): readonly string[] {
+    if (this.added.length > 0) this.merge();
     return this.sorted;
   }
 
+  /** The keys of one namespace's objects (`namespace/` prefixed), in order. */
+  namespaceKeys(namespace: string): readonly string[] {
+    const keys = this.keys();
+    const from = lowerBound(keys, `${namespace}/`);
+    // "0" is the character after "/": every key of the namespace sorts below `${namespace}0`.
+    const to = lowerBound(keys, `${namespace}0`);
+    return keys.slice(from, to);
+  }
+
   set(key: string, object: SimObject): void {
-    if (!this.objects.has(key)) this.sorted = undefined;
+    if (!this.objects.has(key)) this.added.push(key);
     this.objects.set(key, object);
   }
 
   delete(key: string): void {
-    if (this.objects.delete(key)) this.sorted = undefined;
+    if (!this.objects.delete(key)) return;
+    const at = lowerBound(this.sorted, key);
+    if (this.sorted[at] === key) this.sorted.splice(at, 1);
+    else {
+      const pending = this.added.indexOf(key);
+      if (pending >= 0) this.added.splice(pending, 1);
+    }
+  }
+
+  private merge(): void {
+    const added = this.added.sort();
+    this.added = [];
+    if (added.length <= 16) {
+      for (const key of added) this.sorted.splice(lowerBound(this.sorted, key), 0, key);
+      return;
+    }
+    const merged: string[] = new Array(this.sorted.length + added.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < this.sorted.length && j < added.length) {
+      const a = this.sorted[i] as string;
+      const b = added[j] as string;
+      if (a < b) {
+        merged[k++] = a;
+        i++;
+      } else {
+        merged[k++] = b;
+        j++;
+      }
+    }
+    while (i < this.sorted.length) merged[k++] = this.sorted[i++] as string;
+    while (j < added.length) merged[k++] = added[j++] as string;
+    this.sorted = merged;
   }
 }
 
@@ -176,6 +237,11 @@ export class Store {
     return this.buckets.get(storage)?.objects.get(keyOf(namespace, name));
   }
 
+  /** The stored object under its key (`namespace/name`, or a cluster-scoped object's name), read-only. */
+  peekKey(storage: string, key: string): SimObject | undefined {
+    return this.buckets.get(storage)?.objects.get(key);
+  }
+
   get(storage: string, namespace: string | undefined, name: string): SimObject | undefined {
     const found = this.peek(storage, namespace, name);
     return found && copy(found);
@@ -185,11 +251,9 @@ export class Store {
   list(storage: string, namespace?: string): SimObject[] {
     const bucket = this.buckets.get(storage);
     if (!bucket) return [];
-    const keys = bucket.keys();
+    const keys = namespace === undefined ? bucket.keys() : bucket.namespaceKeys(namespace);
     const out: SimObject[] = [];
-    const prefix = namespace === undefined ? undefined : `${namespace}/`;
     for (const key of keys) {
-      if (prefix !== undefined && !key.startsWith(prefix)) continue;
       const object = bucket.objects.get(key);
       if (object) out.push(object);
     }
@@ -203,21 +267,27 @@ export class Store {
   listAt(storage: string, rv: number, namespace?: string): SimObject[] {
     if (rv >= this.rv) return this.list(storage, namespace);
     this.checkRetained(rv);
-    const state = new Map<string, SimObject>();
-    for (const object of this.list(storage))
-      state.set(keyOf(object.metadata.namespace, object.metadata.name ?? ""), object);
+    // The objects changed since `rv`, as they were then (undefined: not there yet): walking the
+    // history back, the earliest change of a key leaves its state at `rv`.
+    const prefix = namespace === undefined ? undefined : `${namespace}/`;
+    const then = new Map<string, SimObject | undefined>();
     for (let i = this.history.length - 1; i >= 0; i--) {
       const change = this.history[i];
       if (!change || change.rv <= rv) break;
       if (change.storage !== storage) continue;
-      if (change.previous === undefined) state.delete(change.key);
-      else state.set(change.key, change.previous);
+      if (prefix !== undefined && !change.key.startsWith(prefix)) continue;
+      then.set(change.key, change.previous);
     }
-    const prefix = namespace === undefined ? undefined : `${namespace}/`;
-    return [...state.entries()]
-      .filter(([key]) => prefix === undefined || key.startsWith(prefix))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, object]) => object);
+    const current = this.list(storage, namespace);
+    if (then.size === 0) return current;
+    // The rest is as it is now, already in order; the few changed ones go back in their place.
+    const entries: [string, SimObject][] = [];
+    for (const object of current) {
+      const key = keyOf(object.metadata.namespace, object.metadata.name ?? "");
+      if (!then.has(key)) entries.push([key, object]);
+    }
+    for (const [key, object] of then) if (object !== undefined) entries.push([key, object]);
+    return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, object]) => object);
   }
 
   /** Changes after `rv`, for a watch that resumes; 410 when some were already dropped. */

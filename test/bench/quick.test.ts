@@ -34,6 +34,7 @@ describe("npm run bench -- --quick", () => {
       "startup",
       "version",
       "scale",
+      "sim-latency",
       "watch",
       "diagnose",
       "diagnose-from",
@@ -45,6 +46,7 @@ describe("npm run bench -- --quick", () => {
         "version-flag",
         "version",
         "sim-scale-500",
+        "sim-latency-2000",
         "outdated-500",
         "check-500",
         "watch",
@@ -68,6 +70,10 @@ describe("npm run bench -- --quick", () => {
     expect(cases["diagnose-from"].kvmig.wallMs).toBeGreaterThan(0);
     expect(cases["diagnose-from"].treeBytes).toBeGreaterThan(50 * 1024 * 1024);
     expect(cases["sim-migration-4gi"].phase).toBe("Succeeded");
+    // The latency case polled a small list on a live 2,000-VM cluster, every answer a 200.
+    expect(cases["sim-latency-2000"].latency.requests).toBeGreaterThan(10);
+    expect(cases["sim-latency-2000"].latency.failures).toBe(0);
+    expect(cases["sim-latency-2000"].migrations).toBe(4);
     expect(readFileSync(join(out, "benchmarks.md"), "utf8")).toMatch(/^# Benchmarks\n/);
   }, 120_000);
 });

@@ -23,7 +23,14 @@ import type { SimObject } from "../store.js";
 import { isFinalPhase } from "./admission.js";
 import { migrationConfig } from "./config.js";
 import { evictionSourceAnnotation, isMigratable, migratesOnEviction } from "./eviction.js";
-import { type ControllerRuntime, createControllerMigration, dig, R, str } from "./runtime.js";
+import {
+  type ControllerRuntime,
+  createControllerMigration,
+  dig,
+  R,
+  str,
+  touchesSpecStatusOrLabels,
+} from "./runtime.js";
 
 export const evacuationAnnotation = "kubevirt.io/evacuationMigration";
 const source = { component: "evacuation-controller" } as const;
@@ -57,11 +64,11 @@ export class EvacuationController {
         const vmi = object.metadata.annotations?.["kubevirt.io/domain"];
         if (vmi) this.enqueue(object.metadata.namespace ?? "", vmi);
       }
-      if (change.storage === R.node.storage) {
-        for (const vmi of rt.list(R.vmi)) {
-          if (str(vmi, "status", "nodeName") === object.metadata.name) {
-            this.enqueue(vmi.metadata.namespace ?? "", vmi.metadata.name ?? "");
-          }
+      // A node's taints are in its spec: a heartbeat (an annotation) changes nothing here. The
+      // node's VMIs come from the index, as the controller's VMI informer indexes them by node.
+      if (change.storage === R.node.storage && touchesSpecStatusOrLabels(change)) {
+        for (const vmi of rt.vmisByNode.objects(object.metadata.name)) {
+          this.enqueue(vmi.metadata.namespace ?? "", vmi.metadata.name ?? "");
         }
       }
     });

@@ -36,6 +36,8 @@ const pollMs = 400;
 const defaultLauncherVerbosity = 2;
 const heartbeatAnnotation = "kubevirt.io/heartbeat";
 const heartbeatIntervalMs = 60_000;
+/** `wait.JitterUntil`'s maxFactor in heartbeat.go: each wait is 1 to 2.2 intervals. */
+const heartbeatJitter = 1.2;
 /** A heartbeat older than this at start means the scenario's handler is down. */
 const heartbeatStaleMs = 180_000;
 const targetPrepareMs = 1500;
@@ -47,6 +49,16 @@ interface Running {
   namespace: string;
   name: string;
   node: string;
+}
+
+/** A fraction in [0, 1) drawn from `text` (FNV-1a): the same text, the same fraction. */
+function jitterFraction(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash / 2 ** 32;
 }
 
 function stateOf(vmi: SimObject | undefined): Record<string, unknown> | undefined {
@@ -106,18 +118,30 @@ export class VirtHandler {
       });
   }
 
-  /** virt-handler's heartbeat: the node annotation, refreshed every minute (heartbeat.go). */
+  /**
+   * virt-handler's heartbeat (`pkg/virt-handler/heartbeat/heartbeat.go`): each node's handler
+   * rewrites its node's `kubevirt.io/heartbeat` annotation on a timer of its own, a minute with
+   * a jitter factor of 1.2 (`wait.JitterUntil(h.do, 1m, 1.2, true, ...)`: 60 s to 132 s apart).
+   * So the nodes beat at scattered moments, one write each, never all nodes in one task (at
+   * 1,000 nodes that was a stall). The jitter comes from the node's name and the beat's number,
+   * not from the cluster's seeded random numbers, whose other draws stay as they were.
+   */
   private heartbeat(nodes: readonly string[]): void {
-    this.rt.later(heartbeatIntervalMs, "handler:heartbeat", () => {
-      for (const name of nodes) {
-        this.rt.mutate(R.node, undefined, name, (node) => {
-          node.metadata.annotations = {
-            ...node.metadata.annotations,
-            [heartbeatAnnotation]: this.rt.stamp(),
-          };
-        });
-      }
-      this.heartbeat(nodes);
+    for (const name of nodes) this.beat(name, 0);
+  }
+
+  private beat(name: string, count: number): void {
+    const delay = Math.round(
+      heartbeatIntervalMs * (1 + heartbeatJitter * jitterFraction(`${name}#${count}`)),
+    );
+    this.rt.later(delay, `handler:heartbeat:${name}`, () => {
+      this.rt.mutate(R.node, undefined, name, (node) => {
+        node.metadata.annotations = {
+          ...node.metadata.annotations,
+          [heartbeatAnnotation]: this.rt.stamp(),
+        };
+      });
+      this.beat(name, count + 1);
     });
   }
 

@@ -50,10 +50,11 @@ function migrationStateOf(vmi: SimObject | undefined): Record<string, unknown> |
   return dig(vmi, "status", "migrationState") as Record<string, unknown> | undefined;
 }
 
+/** The migration's target pod: the pod whose `kubevirt.io/migrationJobUID` is the VMIM's uid (an index). */
 export function targetPodOf(rt: ControllerRuntime, vmim: SimObject): SimObject | undefined {
-  return rt
-    .list(R.pod, vmim.metadata.namespace)
-    .find((pod) => pod.metadata.labels?.[migrationJobLabel] === vmim.metadata.uid);
+  return rt.podsByMigration
+    .objects(vmim.metadata.uid)
+    .find((pod) => pod.metadata.namespace === vmim.metadata.namespace);
 }
 
 function podCondition(pod: SimObject, type: string): { status?: string; reason?: string } | undefined {

@@ -5,7 +5,8 @@
 
 import type { SimObject } from "../store.js";
 import { quantity } from "./config.js";
-import { type ControllerRuntime, dig, R, statusOf, str } from "./runtime.js";
+import type { ObjectIndex } from "./object-index.js";
+import { type ControllerRuntime, dig, R, statusOf, str, touchesSpecStatusOrLabels } from "./runtime.js";
 
 const scheduleRetryMs = 10_000;
 const sandboxRetryMs = 30_000;
@@ -50,9 +51,54 @@ function tolerates(pod: SimObject, taint: { key: string; effect: string }): bool
   );
 }
 
+const nodeIndexes = new WeakMap<ControllerRuntime, ObjectIndex>();
+
+/**
+ * The scheduler's view of the pods, as its cache keeps it: pods by `spec.nodeName` ("" for
+ * those not bound yet, its queue), each weighing the memory it requests until it ends. So a
+ * node's free memory is a lookup, not a sum over every pod of the cluster for every node.
+ */
+function podsByNode(rt: ControllerRuntime): ObjectIndex {
+  let index = nodeIndexes.get(rt);
+  if (!index) {
+    index = rt.addIndex(
+      R.pod,
+      (pod) => specOf(pod).nodeName ?? "",
+      (pod) => (isTerminal(pod) ? 0 : podMemoryRequest(pod)),
+    );
+    nodeIndexes.set(rt, index);
+  }
+  return index;
+}
+
+/**
+ * The nodes a pod's required anti-affinity keeps it off: those running a pod (not ended) that
+ * a term selects. A term on `kubevirt.io/created-by` (a migration's target, kept off its
+ * source) reads that VMI's pods from the index; any other reads every pod once.
+ */
+function antiAffinityNodes(rt: ControllerRuntime, pod: SimObject): Set<string> {
+  const blocked = new Set<string>();
+  for (const term of specOf(pod).affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ??
+    []) {
+    const labels = term.labelSelector?.matchLabels ?? {};
+    const match = Object.entries(labels);
+    const vmiUid = labels["kubevirt.io/created-by"];
+    for (const other of vmiUid === undefined ? rt.list(R.pod) : rt.podsOf(vmiUid)) {
+      const node = specOf(other).nodeName;
+      if (node && !isTerminal(other) && match.every(([k, v]) => other.metadata.labels?.[k] === v))
+        blocked.add(node);
+    }
+  }
+  return blocked;
+}
+
 /** Why a node does not fit, in the scheduler's words; undefined when it fits. */
-function misfit(rt: ControllerRuntime, pod: SimObject, node: SimObject): string | undefined {
-  const name = node.metadata.name ?? "";
+function misfit(
+  pod: SimObject,
+  node: SimObject,
+  blocked: ReadonlySet<string>,
+  used: number,
+): string | undefined {
   const labels = node.metadata.labels ?? {};
   if (!nodeReady(node)) return "node(s) had untolerated taint {node.kubernetes.io/not-ready: }";
   if (dig(node, "spec", "unschedulable") === true) return "node(s) were unschedulable";
@@ -65,15 +111,7 @@ function misfit(rt: ControllerRuntime, pod: SimObject, node: SimObject): string 
   if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) {
     return "node(s) didn't match Pod's node affinity/selector";
   }
-  const podsOnNode = rt.list(R.pod).filter((p) => specOf(p).nodeName === name && !isTerminal(p));
-  for (const term of specOf(pod).affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ??
-    []) {
-    const match = Object.entries(term.labelSelector?.matchLabels ?? {});
-    if (podsOnNode.some((p) => match.every(([k, v]) => p.metadata.labels?.[k] === v))) {
-      return "node(s) didn't match pod anti-affinity rules";
-    }
-  }
-  const used = podsOnNode.reduce((sum, p) => sum + podMemoryRequest(p), 0);
+  if (blocked.has(node.metadata.name ?? "")) return "node(s) didn't match pod anti-affinity rules";
   if (used + podMemoryRequest(pod) > quantity(dig(node, "status", "allocatable", "memory")))
     return "Insufficient memory";
   return undefined;
@@ -111,8 +149,11 @@ export function schedulePod(rt: ControllerRuntime, namespace: string, name: stri
   const nodes = [...rt.list(R.node)];
   const reasons = new Map<string, number>();
   const fits: SimObject[] = [];
+  const byNode = podsByNode(rt);
+  const blocked = antiAffinityNodes(rt, pod);
+  const load = (node: SimObject) => byNode.total(node.metadata.name ?? "");
   for (const node of nodes) {
-    const why = misfit(rt, pod, node);
+    const why = misfit(pod, node, blocked, load(node));
     if (why) reasons.set(why, (reasons.get(why) ?? 0) + 1);
     else fits.push(node);
   }
@@ -127,11 +168,6 @@ export function schedulePod(rt: ControllerRuntime, namespace: string, name: stri
     return;
   }
   // The least loaded node wins, as the default scoring spreads pods.
-  const load = (node: SimObject) =>
-    rt
-      .list(R.pod)
-      .filter((p) => specOf(p).nodeName === node.metadata.name && !isTerminal(p))
-      .reduce((sum, p) => sum + podMemoryRequest(p), 0);
   const chosen = fits.sort(
     (a, b) => load(a) - load(b) || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""),
   )[0];
@@ -275,6 +311,7 @@ function sandboxFails(rt: ControllerRuntime, namespace: string, name: string, cn
 }
 
 export function installPodControllers(rt: ControllerRuntime): void {
+  podsByNode(rt);
   rt.onChange((change) => {
     if (change.storage === R.pod.storage && change.type !== "DELETED") {
       const { namespace = "", name = "" } = change.object.metadata;
@@ -284,8 +321,13 @@ export function installPodControllers(rt: ControllerRuntime): void {
     if (change.storage === R.pod.storage && change.type === "DELETED") {
       rt.logs.dropPod(change.object.metadata.namespace ?? "", change.object.metadata.name ?? "");
     }
-    if (change.storage === R.node.storage) {
-      for (const pod of rt.list(R.pod)) {
+    // A node that changed what the scheduler reads (not a heartbeat) may fit the pods still unbound.
+    if (change.storage === R.node.storage && touchesSpecStatusOrLabels(change)) {
+      const unbound = podsByNode(rt)
+        .objects("")
+        .map((pod) => ({ key: `${pod.metadata.namespace}/${pod.metadata.name}`, pod }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const { pod } of unbound) {
         if (specOf(pod).nodeName || pod.metadata.deletionTimestamp || isTerminal(pod)) continue;
         const { namespace = "", name = "" } = pod.metadata;
         rt.enqueue(`schedule:${namespace}/${name}`, () => schedulePod(rt, namespace, name));
