@@ -16,6 +16,7 @@ import * as diagnoseFrom from "./cases/diagnose-from.mjs";
 import * as scale from "./cases/scale.mjs";
 import * as sim from "./cases/sim.mjs";
 import * as simLatency from "./cases/sim-latency.mjs";
+import * as simWave from "./cases/sim-wave.mjs";
 import * as startup from "./cases/startup.mjs";
 import * as version from "./cases/version.mjs";
 import * as watch from "./cases/watch.mjs";
@@ -23,18 +24,18 @@ import { gnuTime, killAll } from "./lib/measure.mjs";
 import { metText, renderMarkdown, renderText } from "./lib/report.mjs";
 
 /** In the order of the report; they run cheapest first. */
-const groups = [startup, version, scale, simLatency, watch, diagnose, diagnoseFrom, sim];
-const runOrder = [startup, version, diagnose, diagnoseFrom, sim, watch, scale, simLatency];
+const groups = [startup, version, scale, simLatency, watch, simWave, diagnose, diagnoseFrom, sim];
+const runOrder = [startup, version, diagnose, diagnoseFrom, sim, watch, scale, simLatency, simWave];
 
 const usage = `usage: node bench/run.mjs [options]
-  --quick            one run of each case, no warm-up, scale 500 VMIs, 20 migrations, latency at 2,000 VMIs
-                     for 8 s (about a minute and a half)
+  --quick            one run of each case, no warm-up, scale 500 VMIs, 20 migrations, latency at 2,000
+                     VMIs, an upgrade wave at 500 (about a minute)
   --out DIR          where to write benchmarks.json and benchmarks.md (default: docs/ for a full run,
                      a new temporary directory for --quick or --only)
   --runs N           runs of each case after the warm-up (default 5; start-up cases run 4N times)
   --only IDS         only these groups, comma-separated: ${groups.map((g) => g.id).join(", ")}
-  --vms N,N          the scale scenario's sizes, also the latency case's (default 10000,50000; --quick: 500,
-                     and 2000 for the latency case)
+  --vms N,N          the scale scenario's sizes, also the latency case's; the wave runs at the largest
+                     (default 10000,50000; --quick: 500, and 2000 for the latency case)
   --migrations N     migrations watched at once (default 500; --quick: 20)`;
 
 const { values: flags } = parseArgs({

@@ -88,7 +88,6 @@ export async function run(ctx) {
 export async function measureLatency(sim, { windowMs, migrations, path = pollPath }) {
   const targets = await migrationTargets(sim, migrations);
   const before = sim.stats();
-  const began = Date.now();
   const started = new Set();
   await Promise.all(
     targets.map(async ({ namespace, name }) => {
@@ -102,13 +101,33 @@ export async function measureLatency(sim, { windowMs, migrations, path = pollPat
       started.add(`${namespace}/${name}`);
     }),
   );
+  const latency = await pollLatency(sim, { windowMs, path });
+  const after = sim.stats();
+  const ended = await endedMigrations(sim, started);
+  return {
+    readyMs: sim.readyMs,
+    rssKiB: sim.atReady.rssKiB,
+    windowMs,
+    migrations: targets.length,
+    migrationsEnded: ended,
+    simCpuMs: after.cpuMs - before.cpuMs,
+    latency,
+  };
+}
+
+/**
+ * `GET path` every 100 ms, one at a time, until `windowMs` passed (or `stop()` says so): the
+ * latency profile. A request not answered within 120 s ends it (a stalled sim is recorded, not
+ * waited out).
+ */
+export async function pollLatency(sim, { windowMs, path = pollPath, stop = () => false }) {
+  const began = Date.now();
   const latencies = [];
   let worst = -1;
   let worstAt = 0;
   let failures = 0;
-  while (Date.now() - began < windowMs) {
+  while (Date.now() - began < windowMs && !stop()) {
     const sent = process.hrtime.bigint();
-    // A sim that stalls for minutes (as before issue 21) is recorded, not waited out.
     let timer;
     const answer = await Promise.race([
       sim.call("GET", path, undefined, { raw: true }).catch((error) => ({ status: 0, error })),
@@ -128,29 +147,19 @@ export async function measureLatency(sim, { windowMs, migrations, path = pollPat
     const wait = pollEveryMs - latencyMs;
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
-  const after = sim.stats();
-  const ended = await endedMigrations(sim, started);
   const sorted = [...latencies].sort((a, b) => a - b);
-  const pct = (p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  const pct = (p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
   return {
-    readyMs: sim.readyMs,
-    rssKiB: sim.atReady.rssKiB,
-    windowMs,
-    migrations: targets.length,
-    migrationsEnded: ended,
-    simCpuMs: after.cpuMs - before.cpuMs,
-    latency: {
-      path,
-      requests: latencies.length,
-      failures,
-      p50Ms: median(latencies),
-      p90Ms: pct(90),
-      p99Ms: pct(99),
-      maxMs: sorted.at(-1),
-      worstAtSeconds: worstAt,
-      over100: latencies.filter((l) => l > 100).length,
-      over300: latencies.filter((l) => l > 300).length,
-    },
+    path,
+    requests: latencies.length,
+    failures,
+    p50Ms: median(latencies),
+    p90Ms: pct(90),
+    p99Ms: pct(99),
+    maxMs: sorted.at(-1) ?? null,
+    worstAtSeconds: worstAt,
+    over100: latencies.filter((l) => l > 100).length,
+    over300: latencies.filter((l) => l > 300).length,
   };
 }
 

@@ -256,7 +256,7 @@ async function once(ctx, migrations) {
 }
 
 /** Splits a stream of JSON objects printed one after another, and hands each to `onObject`. */
-function jsonObjects(onObject) {
+export function jsonObjects(onObject) {
   let text = "";
   let depth = 0;
   let inString = false;
@@ -299,7 +299,7 @@ async function pool(size, items, work) {
   await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
 }
 
-async function waitFor(check, timeoutMs, what, runs) {
+export async function waitFor(check, timeoutMs, what, runs) {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     for (const r of runs) {

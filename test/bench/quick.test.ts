@@ -36,6 +36,7 @@ describe("npm run bench -- --quick", () => {
       "scale",
       "sim-latency",
       "watch",
+      "sim-wave",
       "diagnose",
       "diagnose-from",
       "sim",
@@ -47,6 +48,7 @@ describe("npm run bench -- --quick", () => {
         "version",
         "sim-scale-500",
         "sim-latency-2000",
+        "sim-wave-500",
         "outdated-500",
         "check-500",
         "watch",
@@ -74,6 +76,10 @@ describe("npm run bench -- --quick", () => {
     expect(cases["sim-latency-2000"].latency.requests).toBeGreaterThan(10);
     expect(cases["sim-latency-2000"].latency.failures).toBe(0);
     expect(cases["sim-latency-2000"].migrations).toBe(4);
+    // The upgrade wave migrated VMs while both watchers watched; kvmig missed nothing kubectl saw.
+    expect(cases["sim-wave-500"].migrations).toBeGreaterThan(1);
+    expect(cases["sim-wave-500"].kvmig.events).toBeGreaterThan(0);
+    if (kubectl) expect(cases["sim-wave-500"].missed).toBe(0);
     expect(readFileSync(join(out, "benchmarks.md"), "utf8")).toMatch(/^# Benchmarks\n/);
   }, 120_000);
 });
