@@ -277,7 +277,12 @@ describe("indexes", () => {
     expect(names("n1")).toEqual(["early", "y"]);
     expect(byNode.total("n1")).toBe(2);
 
+    // A change the index does not read leaves it (and its version) as it was.
+    const version = byNode.version;
+    store.patch(pods, "a", "y", "merge", { metadata: { labels: { unrelated: "yes" } } });
+    expect(byNode.version).toBe(version);
     store.patch(pods, "a", "x", "merge", { spec: { nodeName: "n2" } });
+    expect(byNode.version).toBeGreaterThan(version);
     expect(names("")).toEqual([]);
     expect(names("n2")).toEqual(["x"]);
     // A weight change alone (the pod ended) moves the total, not the membership.

@@ -16,6 +16,8 @@ export type WeightFunction = (object: SimObject) => number;
 export class ObjectIndex {
   private readonly byValue = new Map<string, Set<string>>();
   private readonly totals = new Map<string, number>();
+  /** Moves on whenever an object joins or leaves a value, or its weight changes: what a cache of it checks. */
+  version = 0;
 
   constructor(
     private readonly store: Store,
@@ -37,6 +39,7 @@ export class ObjectIndex {
     const weightBefore = previous ? this.weightOf(previous) : 0;
     const weightAfter = current ? this.weightOf(current) : 0;
     if (before === after && weightBefore === weightAfter && change.type === "MODIFIED") return;
+    this.version += 1;
     this.remove(before, change.key, weightBefore);
     this.add(after, change.key, weightAfter);
   }

@@ -45,6 +45,8 @@ function durationMs(text: unknown): number | undefined {
 
 export class WorkloadUpdater {
   private timerSet = false;
+  /** The sorted keys `outdatedVmis` reads, with the index version and the image they are for. */
+  private outdatedKeys: { version: number; image: string; keys: string[] } | undefined;
   /** When the last batch of evictions went out (simulated ms). */
   private lastEvictionBatch = Number.NEGATIVE_INFINITY;
 
@@ -92,17 +94,26 @@ export class WorkloadUpdater {
     return count;
   }
 
-  /** The outdated VMIs, in the store's order, from the same index. */
+  /**
+   * The outdated VMIs, in the store's order, from the same index: the keys of the VMIs on other
+   * launcher images, sorted once per change of the index (a VMI's image or phase), not per pass.
+   */
   private outdatedVmis(image: string): SimObject[] {
-    const out: { key: string; vmi: SimObject }[] = [];
-    for (const [running] of this.rt.vmisByLauncherImage.values()) {
-      if (running === image || running === "") continue;
-      for (const vmi of this.rt.vmisByLauncherImage.objects(running)) {
-        if (this.outdated(vmi, image))
-          out.push({ key: `${vmi.metadata.namespace}/${vmi.metadata.name}`, vmi });
+    const index = this.rt.vmisByLauncherImage;
+    if (this.outdatedKeys?.version !== index.version || this.outdatedKeys.image !== image) {
+      const keys: string[] = [];
+      for (const [running, members] of index.values()) {
+        if (running === image || running === "") continue;
+        for (const key of members) keys.push(key);
       }
+      this.outdatedKeys = { version: index.version, image, keys: keys.sort() };
     }
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((o) => o.vmi);
+    const out: SimObject[] = [];
+    for (const key of this.outdatedKeys.keys) {
+      const vmi = this.rt.store.peekKey(R.vmi.storage, key);
+      if (vmi && this.outdated(vmi, image)) out.push(vmi);
+    }
+    return out;
   }
 
   private pass(): void {
