@@ -11,7 +11,7 @@ import {
 } from "./api-faults.js";
 import { createUsers, newUser, type SimUser } from "./auth.js";
 import { type ControllerRuntime, type FaultSpec, installControllers } from "./controllers/index.js";
-import { collectAfterObjects, collectGarbage } from "./heap.js";
+import { largeSeedObjects, settleLargeHeap } from "./heap.js";
 import { LogStore } from "./logs.js";
 import { createPki, type Pki } from "./pki.js";
 import { type SimPrometheus, startPrometheus } from "./prometheus.js";
@@ -166,7 +166,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     floor: (newest) => apiFaults.expiryFloor(newest),
     expired: (rv, floor) => apiFaults.expired(rv, floor),
   });
-  if (scenario.data.objects.length >= collectAfterObjects) collectGarbage();
+  if (scenario.data.objects.length >= largeSeedObjects) settleLargeHeap();
   const [pki] = await Promise.all([createPki()]);
   const users = createUsers();
   const server = new SimServer({
