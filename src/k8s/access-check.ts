@@ -15,6 +15,40 @@ export interface AccessAttributes {
   name?: string | undefined;
 }
 
+/** Core resources that live outside namespaces: `kubectl auth can-i` takes neither -n nor -A for them. */
+const clusterScoped: ReadonlySet<string> = new Set(["nodes", "namespaces", "persistentvolumes"]);
+
+export function isClusterScoped(attrs: Pick<AccessAttributes, "group" | "resource">): boolean {
+  return attrs.group === "" && clusterScoped.has(attrs.resource);
+}
+
+/**
+ * What the writes of a node evacuation need, as the API server's authorizer sees them (a path's
+ * first segment after the name is the subresource: `evacuate` of `evacuate/cancel`).
+ */
+export const evacuationAccess = {
+  /** Cordon and uncordon: a patch of the node. */
+  cordon: (node?: string): AccessAttributes => ({ verb: "patch", group: "", resource: "nodes", name: node }),
+  /** A policy/v1 Eviction of a pod. */
+  evict: (namespace?: string, pod?: string): AccessAttributes => ({
+    verb: "create",
+    group: "",
+    resource: "pods",
+    subresource: "eviction",
+    namespace,
+    name: pod,
+  }),
+  /** virt-api's evacuate/cancel of a VMI (KubeVirt v1.7+; in the admin and edit roles). */
+  evacuateCancel: (namespace?: string, vmi?: string): AccessAttributes => ({
+    verb: "update",
+    group: "subresources.kubevirt.io",
+    resource: "virtualmachineinstances",
+    subresource: "evacuate",
+    namespace,
+    name: vmi,
+  }),
+} as const;
+
 export function accessCheckCommand(attrs: AccessAttributes, asUser?: string): string {
   const as = asUser ? [`--as=${asUser}`] : [];
   if (attrs.group === "subresources.kubevirt.io") {
@@ -42,7 +76,7 @@ export function accessCheckCommand(attrs: AccessAttributes, asUser?: string): st
     attrs.verb,
     resource,
     ...(attrs.subresource ? [`--subresource=${attrs.subresource}`] : []),
-    ...(attrs.namespace === undefined ? ["-A"] : ["-n", attrs.namespace]),
+    ...(isClusterScoped(attrs) ? [] : attrs.namespace === undefined ? ["-A"] : ["-n", attrs.namespace]),
     ...as,
   ]);
 }

@@ -75,6 +75,12 @@ export function unparsableAnswer(body: string, request: RequestInfo): KvmigError
   );
 }
 
+/**
+ * The API server refused an eviction (HTTP 429): the message is the server's, unchanged. Not
+ * sent again by the retry rules unless the answer asked for a wait (Retry-After: throttling).
+ */
+export class EvictionRefusedError extends ApiError {}
+
 /** kube-apiserver's 404 for a resource type it does not serve (an object's 404 names the object). */
 const unservedResourceMessage = "the server could not find the requested resource";
 
@@ -106,6 +112,18 @@ export function errorFromResponse(status: number, body: string, request: Request
         hint: "install KubeVirt (https://kubevirt.io/user-guide/cluster_admin/installation/), or choose the cluster that runs it with --context",
       },
     );
+  }
+  // An eviction's 429 is its "no" (KubeVirt's eviction webhook, a disruption budget), kept word
+  // for word: its caller reads it and asks again later, as kubectl drain does.
+  if (
+    status === 429 &&
+    attrs?.group === "" &&
+    attrs.resource === "pods" &&
+    attrs.subresource === "eviction"
+  ) {
+    return new EvictionRefusedError(message, status, reason, ExitCode.operationFailed, {
+      hint: `the pod "${attrs.name ?? ""}" may not be evicted now: KubeVirt's eviction webhook refuses a virt-launcher pod while it migrates the VM off the node instead, and a PodDisruptionBudget refuses while too few pods would be left; ask again later`,
+    });
   }
   const refusal = webhookRefusal(message, status, reason, attrs);
   if (refusal) return refusal;

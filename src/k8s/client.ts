@@ -1,7 +1,8 @@
 // KubeClient over the Transport: resource paths from the descriptors, paging, list-then-watch.
 
 import type { Clock } from "../clock.js";
-import { ApiError } from "../errors.js";
+import { ApiError, ExitCode } from "../errors.js";
+import { commandLine } from "../util/shell.js";
 import { isNotFound, unparsableAnswer } from "./api-errors.js";
 import type {
   AccessCheck,
@@ -41,6 +42,7 @@ import type {
   KubeVirt,
   KubeVirtVersionInfo,
   MigrateOptions,
+  Node,
   RestartOptions,
   SelfSubjectAccessReview,
   ServerVersion,
@@ -371,6 +373,57 @@ export class HttpKubeClient implements KubeClient {
     });
   }
 
+  setNodeUnschedulable(
+    node: string,
+    unschedulable: boolean,
+    options: DryRunOption & { annotations?: Record<string, string | null> } = {},
+  ): Promise<Node> {
+    // A merge patch: null removes the field, as kubectl uncordon leaves no `unschedulable: false`.
+    const annotations = options.annotations;
+    return this.call<Node>("write", {
+      method: "PATCH",
+      path: resourcePath(resources.node, undefined, node),
+      query: dryRunQuery(options),
+      contentType: "application/merge-patch+json",
+      body: {
+        ...(annotations && Object.keys(annotations).length > 0 ? { metadata: { annotations } } : {}),
+        spec: { unschedulable: unschedulable ? true : null },
+      },
+    });
+  }
+
+  async evictPod(namespace: string, pod: string, options: DryRunOption = {}): Promise<void> {
+    // The 429 of a refusal comes back as an EvictionRefusedError, never sent again (retry.ts).
+    await this.call("write", {
+      method: "POST",
+      path: resourcePath(resources.pod, namespace, pod, "eviction"),
+      body: {
+        apiVersion: "policy/v1",
+        kind: "Eviction",
+        metadata: { name: pod, namespace },
+        ...(options.dryRun ? { deleteOptions: { dryRun: ["All"] } } : {}),
+      },
+    });
+  }
+
+  async evacuateCancel(
+    namespace: string,
+    vmi: string,
+    evacuationNodeName: string,
+    options: DryRunOption = {},
+  ): Promise<void> {
+    const path = `/apis/${subresourceGroup}/${subresourceVersion}/namespaces/${encodeURIComponent(namespace)}/virtualmachineinstances/${encodeURIComponent(vmi)}/evacuate/cancel`;
+    try {
+      await this.callText("write", {
+        method: "PUT",
+        path,
+        body: { evacuationNodeName, ...(options.dryRun ? { dryRun: ["All"] } : {}) },
+      });
+    } catch (error) {
+      throw evacuateCancelError(error, namespace, vmi);
+    }
+  }
+
   podLogs(namespace: string, pod: string, options: LogOptions): Promise<string> {
     return this.callText("read", {
       method: "GET",
@@ -488,6 +541,26 @@ export class HttpKubeClient implements KubeClient {
       signal: options.signal,
     };
   }
+}
+
+/**
+ * A 404 that does not name the VMI is virt-api without the evacuate/cancel subresource (before
+ * KubeVirt v1.7); a missing VMI's 404 names it and stays as it is.
+ */
+function evacuateCancelError(error: unknown, namespace: string, vmi: string): unknown {
+  if (!(error instanceof ApiError) || error.status !== 404 || error.message.includes(`"${vmi}"`))
+    return error;
+  const patch = JSON.stringify([{ op: "remove", path: "/status/evacuationNodeName" }]);
+  return new ApiError(
+    `evacuate/cancel needs KubeVirt v1.7 or newer: this cluster's virt-api does not serve it (${error.message})`,
+    404,
+    error.reason,
+    ExitCode.notFound,
+    {
+      hint: `on an older KubeVirt, stop the evacuation of ${namespace}/${vmi} by clearing the VMI's status.evacuationNodeName: ${commandLine(["kubectl", "patch", "vmi", vmi, "-n", namespace, "--type=json", "-p", patch])}`,
+      cause: error,
+    },
+  );
 }
 
 function logQuery(

@@ -146,6 +146,35 @@ export interface KubeClient {
   /** `PUT .../virtualmachines/{name}/restart`. */
   restart(namespace: string, vmName: string, options?: RestartOptions): Promise<void>;
 
+  /**
+   * Cordons (`spec.unschedulable: true`) or uncordons (removes it) a node with one merge patch;
+   * `annotations` are set in the same patch (a null value removes one). Returns the node as the
+   * server answers.
+   */
+  setNodeUnschedulable(
+    node: string,
+    unschedulable: boolean,
+    options?: DryRunOption & { annotations?: Record<string, string | null> },
+  ): Promise<Node>;
+  /**
+   * `POST /api/v1/namespaces/{ns}/pods/{pod}/eviction` (policy/v1 Eviction). Resolves when the pod
+   * may go (201/200). Refused (429: KubeVirt's eviction webhook, a PodDisruptionBudget) rejects
+   * with an ApiError whose status is 429 and whose message is the server's message, unchanged
+   * (an EvictionRefusedError, never sent again: the caller decides when to ask again).
+   */
+  evictPod(namespace: string, pod: string, options?: DryRunOption): Promise<void>;
+  /**
+   * `PUT /apis/subresources.kubevirt.io/v1/namespaces/{ns}/virtualmachineinstances/{vmi}/evacuate/cancel`
+   * with `{"evacuationNodeName": node}` (KubeVirt v1.7+; an older virt-api answers 404, which
+   * rejects with an error that says so and how to clear the VMI's status.evacuationNodeName).
+   */
+  evacuateCancel(
+    namespace: string,
+    vmi: string,
+    evacuationNodeName: string,
+    options?: DryRunOption,
+  ): Promise<void>;
+
   podLogs(namespace: string, pod: string, options: LogOptions): Promise<string>;
   /** Follows a container log line by line until the signal aborts or the container ends. */
   followPodLogs(

@@ -33,7 +33,8 @@ export function resourceAttributes(method: string, pathWithQuery: string): Resou
   const [resource, rawName, ...sub] = rest;
   if (resource === undefined) return undefined;
   const name = rawName === undefined ? undefined : decodeURIComponent(rawName);
-  const subresource = sub.length > 0 ? sub.join("/") : undefined;
+  // The authorizer sees the first segment only: `evacuate` of `.../evacuate/cancel`.
+  const subresource = sub[0];
   const watching = new URLSearchParams(query).get("watch");
   const verb = verbOf(method, name !== undefined, watching === "1" || watching === "true");
   return { verb, group, resource, subresource, namespace, name };

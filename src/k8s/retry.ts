@@ -34,7 +34,12 @@ import type { Clock } from "../clock.js";
 import { timeLimit } from "../duration.js";
 import { ApiError, ConnectionError, KvmigError, TimeoutError } from "../errors.js";
 import { commandLine } from "../util/shell.js";
-import { isTlsVerificationCode, type RequestInfo, resourceAttributes } from "./api-errors.js";
+import {
+  EvictionRefusedError,
+  isTlsVerificationCode,
+  type RequestInfo,
+  resourceAttributes,
+} from "./api-errors.js";
 
 export interface RetryPolicy {
   /** The first backoff; each later one doubles. */
@@ -168,6 +173,10 @@ function isPermanentNetworkCode(code: string | undefined): boolean {
   return code === "ENOTFOUND" || isTlsVerificationCode(code);
 }
 
+function asksToWait(facts: FailureFacts): boolean {
+  return facts.retryAfterHeader !== undefined || (facts.retryAfterSeconds ?? 0) > 0;
+}
+
 /** Whether a failed request of this kind may be sent again. */
 export function classify(error: unknown, kind: RequestKind): Verdict {
   const reason = shortReason(error);
@@ -176,6 +185,10 @@ export function classify(error: unknown, kind: RequestKind): Verdict {
   // An answer: by its status, whatever it was mapped to (a proxy's web page is no ApiError).
   const status = error instanceof ApiError ? error.status : facts.status;
   if (status !== undefined) {
+    // A refused eviction is an answer, not throttling, unless the server asked for a wait.
+    if (error instanceof EvictionRefusedError && !asksToWait(facts)) {
+      return { retry: false, outcomeUnknown: false, reason };
+    }
     if (status === 429) return { retry: true, reason };
     if (!retriableStatus.has(status)) return { retry: false, outcomeUnknown: false, reason };
     if (kind === "read") return { retry: true, reason };

@@ -1,5 +1,7 @@
 // A strict fake KubeClient: a test stubs the verbs it expects; any other call fails the test,
 // and so does a stub that was never called (assertDone).
+import { ExitCode } from "../../src/errors.js";
+import { EvictionRefusedError } from "../../src/k8s/api-errors.js";
 import type { KubeClient } from "../../src/k8s/kube-client.js";
 
 type Verbs = Omit<KubeClient, "server" | "context" | "namespace">;
@@ -44,4 +46,16 @@ export function fakeKube(
       };
     },
   }) as unknown as FakeKube;
+}
+
+/**
+ * What evictPod rejects with when the eviction is refused (HTTP 429), for a stub to throw:
+ * KubeVirt's eviction webhook by default, or any server message (a PodDisruptionBudget's).
+ */
+export function evictionRefused(
+  message = 'admission webhook "virt-launcher-eviction-interceptor.kubevirt.io" denied the request: Eviction triggered evacuation of VMI "default/vm"',
+): EvictionRefusedError {
+  return new EvictionRefusedError(message, 429, undefined, ExitCode.operationFailed, {
+    hint: "the pod may not be evicted now; ask again later",
+  });
 }

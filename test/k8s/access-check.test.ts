@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accessCheckCommand } from "../../src/k8s/access-check.js";
+import { accessCheckCommand, evacuationAccess } from "../../src/k8s/access-check.js";
 import { type SimCluster, startSimCluster } from "../../src/sim/cluster.js";
 import { tempDir } from "../helpers/kubeconfig.js";
 import { findKubectl } from "../helpers/kubectl.js";
@@ -102,5 +102,35 @@ describe.skipIf(!kubectl)("accessCheckCommand, run for real", () => {
     expect(await answer(asMayNot(accessCheckCommand(logs)))).toBe("yes");
     expect(await answer(asMayNot(accessCheckCommand(list)))).toBe("no");
     expect(await answer(asMayNot(accessCheckCommand({ ...list, namespace: "demo" })))).toBe("yes");
+  });
+
+  it("a node evacuation's writes: patch nodes (cluster-scoped: neither -n nor -A), create pods/eviction, update virtualmachineinstances/evacuate", async () => {
+    const cordon = accessCheckCommand(evacuationAccess.cordon("node-1"));
+    expect(cordon).toBe("kubectl auth can-i patch nodes");
+    const evict = accessCheckCommand(evacuationAccess.evict("demo"));
+    expect(evict).toBe("kubectl auth can-i create pods --subresource=eviction -n demo");
+    const cancel = accessCheckCommand(evacuationAccess.evacuateCancel("demo", "rhel-db"));
+    expect(JSON.parse(/^echo '(.*)' \|/.exec(cancel)?.[1] ?? "{}")).toEqual({
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SelfSubjectAccessReview",
+      spec: {
+        resourceAttributes: {
+          verb: "update",
+          group: "subresources.kubevirt.io",
+          resource: "virtualmachineinstances",
+          subresource: "evacuate",
+          namespace: "demo",
+          name: "rhel-db",
+        },
+      },
+    });
+    // The admin may do all three; edit in demo may evict there but not cordon a node.
+    expect(await answer(cordon)).toBe("yes");
+    expect(await answer(evict)).toBe("yes");
+    expect(await answer(cancel)).toBe("true");
+    const asMayNot = (command: string) =>
+      `${command.replace("kubectl auth", "kubectl --context mayNot auth")} || true`;
+    expect(await answer(asMayNot(evict))).toBe("yes");
+    expect(await answer(asMayNot(cordon))).toBe("no");
   });
 });

@@ -64,6 +64,104 @@ describe("subresources", () => {
   });
 });
 
+describe("node evacuation verbs", () => {
+  const vmiSub = "/apis/subresources.kubevirt.io/v1/namespaces/vms/virtualmachineinstances";
+
+  it("setNodeUnschedulable: one merge patch of spec.unschedulable and the annotations; uncordon sends null", async () => {
+    server.on("PATCH", "/api/v1/nodes/node-1", (req, res) =>
+      sendJson(res, 200, { metadata: { name: "node-1" }, spec: JSON.parse(req.body).spec }),
+    );
+    const node = await client.setNodeUnschedulable("node-1", true, {
+      annotations: { "kvmig.io/cordoned": "yes", "kvmig.io/old": null },
+      dryRun: true,
+    });
+    expect(node.spec?.unschedulable).toBe(true);
+    expect(server.requests.at(-1)?.headers["content-type"]).toBe("application/merge-patch+json");
+    expect(server.requests.at(-1)?.query.get("dryRun")).toBe("All");
+    expect(lastBody()).toEqual({
+      metadata: { annotations: { "kvmig.io/cordoned": "yes", "kvmig.io/old": null } },
+      spec: { unschedulable: true },
+    });
+    await client.setNodeUnschedulable("node-1", false);
+    expect(lastBody()).toEqual({ spec: { unschedulable: null } });
+    expect(server.requests.at(-1)?.query.has("dryRun")).toBe(false);
+  });
+
+  it("evictPod: a policy/v1 Eviction, dry run in its deleteOptions as kubectl drain sends it", async () => {
+    server.on("POST", "/api/v1/namespaces/vms/pods/virt-launcher-db-x/eviction", (_req, res) =>
+      sendJson(res, 201, { kind: "Status", apiVersion: "v1", status: "Success", code: 201 }),
+    );
+    await client.evictPod("vms", "virt-launcher-db-x", { dryRun: true });
+    expect(lastBody()).toEqual({
+      apiVersion: "policy/v1",
+      kind: "Eviction",
+      metadata: { name: "virt-launcher-db-x", namespace: "vms" },
+      deleteOptions: { dryRun: ["All"] },
+    });
+  });
+
+  it("evictPod: a disruption budget's 429 is the server's message, unchanged, and is not sent again", async () => {
+    const message = "Cannot evict pod as it would violate the pod's disruption budget.";
+    server.on("POST", "/api/v1/namespaces/vms/pods/web-1/eviction", (_req, res) =>
+      sendStatus(res, 429, "TooManyRequests", message, {
+        causes: [{ reason: "DisruptionBudget", message: "The disruption budget web needs 2 healthy pods" }],
+      }),
+    );
+    await expect(client.evictPod("vms", "web-1")).rejects.toMatchObject({
+      status: 429,
+      message,
+      exitCode: 3,
+    });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("evictPod: a 429 that asks for a wait (Retry-After) is throttling, sent again", async () => {
+    let tries = 0;
+    server.on("POST", "/api/v1/namespaces/vms/pods/web-1/eviction", (_req, res) => {
+      tries += 1;
+      if (tries === 1) {
+        res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "1" });
+        res.end(
+          JSON.stringify({ kind: "Status", status: "Failure", code: 429, message: "Too many requests" }),
+        );
+        return;
+      }
+      sendJson(res, 201, { kind: "Status", status: "Success", code: 201 });
+    });
+    await client.evictPod("vms", "web-1");
+    expect(tries).toBe(2);
+  });
+
+  it("evacuateCancel: PUT evacuate/cancel on the VMI with the node's name (and dry run)", async () => {
+    server.on("PUT", `${vmiSub}/db/evacuate/cancel`, (_req, res) => {
+      res.writeHead(200);
+      res.end();
+    });
+    await client.evacuateCancel("vms", "db", "node-1", { dryRun: true });
+    expect(lastBody()).toEqual({ evacuationNodeName: "node-1", dryRun: ["All"] });
+    await client.evacuateCancel("vms", "db", "node-1");
+    expect(lastBody()).toEqual({ evacuationNodeName: "node-1" });
+  });
+
+  it("evacuateCancel on a virt-api before v1.7 (404, no such subresource): says so, and how to clear the mark", async () => {
+    server.on("PUT", `${vmiSub}/db/evacuate/cancel`, (_req, res) => {
+      res.writeHead(404, { "Content-Type": "text/plain" });
+      res.end("404 page not found");
+    });
+    const error = await client.evacuateCancel("vms", "db", "node-1").then(
+      () => undefined,
+      (e: unknown) => e as { message: string; hint?: string; exitCode: number },
+    );
+    expect(error?.message).toBe(
+      "evacuate/cancel needs KubeVirt v1.7 or newer: this cluster's virt-api does not serve it (404 page not found (HTTP 404))",
+    );
+    expect(error?.hint).toBe(
+      `on an older KubeVirt, stop the evacuation of vms/db by clearing the VMI's status.evacuationNodeName: kubectl patch vmi db -n vms --type=json -p '[{"op":"remove","path":"/status/evacuationNodeName"}]'`,
+    );
+    expect(error?.exitCode).toBe(5);
+  });
+});
+
 describe("migrations", () => {
   const path = "/apis/kubevirt.io/v1/namespaces/vms/virtualmachineinstancemigrations";
 
