@@ -56,6 +56,8 @@ export type {
 export {
   bridgePodInterface,
   clientSocketClosedReason,
+  cpuMismatchMessage,
+  cpuMismatchReason,
   evacuationMigrationAnnotation,
   migrationAbortedReason,
   migrationGenerateNames,

@@ -874,7 +874,7 @@ function readFault(field: Field, findVm: VmResolver): FaultSpec {
   const type = field
     .object()
     .get("type")
-    .oneOf(["connectionDrop", "vifCache", "targetNetworkSetup"] as const);
+    .oneOf(["connectionDrop", "vifCache", "targetNetworkSetup", "cpuMismatch"] as const);
   const vmRef = (obj: Obj) => {
     const f = obj.get("vm");
     if (!f.present) return undefined;
@@ -884,6 +884,20 @@ function readFault(field: Field, findVm: VmResolver): FaultSpec {
   if (type === "vifCache") {
     const obj = field.object(["type", "vm", "times"]);
     return { type, vm: vmRef(obj), times: obj.get("times").optNumber({ integer: true, min: 1 }) };
+  }
+  if (type === "cpuMismatch") {
+    const obj = field.object(["type", "vm", "times", "features"]);
+    const features = obj.get("features").optStringList();
+    for (const [i, feature] of (features ?? []).entries()) {
+      if (!/^[a-z0-9][a-z0-9._-]*$/.test(feature))
+        obj.get("features").list()[i]?.fail("expected a CPU feature name like vmx-rdseed-exit");
+    }
+    return {
+      type,
+      vm: vmRef(obj),
+      times: obj.get("times").optNumber({ integer: true, min: 1 }),
+      features,
+    };
   }
   if (type === "targetNetworkSetup") {
     const obj = field.object(["type", "vm", "times", "message"]);

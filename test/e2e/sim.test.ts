@@ -238,6 +238,8 @@ describe("kvmig sim", () => {
       "cpu-mismatch",
       "default",
       "kind",
+      "maintenance",
+      "maintenance-full",
       "not-converging",
       "old-release",
       "queued",

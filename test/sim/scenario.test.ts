@@ -32,6 +32,8 @@ const names = [
   "connection-lost",
   "cpu-mismatch",
   "kind",
+  "maintenance",
+  "maintenance-full",
   "not-converging",
   "old-release",
   "queued",

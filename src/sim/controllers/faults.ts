@@ -13,6 +13,14 @@
 // graceful shutdown (`cmd/virt-handler/virt-handler.go`), which waits for open proxies and
 // refuses new ones with `unable to process new migration connections during virt-handler
 // shutdown`.
+//
+// A target whose CPU lacks features the guest uses (`cpuMismatch`): the node labeller's labels
+// let the target pod schedule, but libvirt on the target refuses the incoming guest as soon as
+// the source calls MigrateToURI3, with `operation failed: guest CPU doesn't match specification:
+// missing features: ...` (libvirt's src/cpu/cpu_x86.c; VIR_ERR_OPERATION_FAILED = 9 from
+// VIR_FROM_CPU = 31). kubevirt/kubevirt#12519 shows it on v1.x for a host-model guest whose
+// nested-virtualization (vmx-*) features one node's CPU did not offer. The migration fails at
+// once, in phase Running, every time.
 
 import { hashedPodInterfaceName, outdatedLauncherImageLabel } from "../objects.js";
 import type { SimObject } from "../store.js";
@@ -34,12 +42,26 @@ export type FaultSpec =
     }
   | { type: "vifCache"; vm?: string; times?: number }
   | {
+      type: "cpuMismatch";
+      vm?: string;
+      times?: number;
+      /** The features libvirt names as missing on the target (default: nested-virt vmx-* ones). */
+      features?: string[];
+    }
+  | {
       type: "targetNetworkSetup";
       vm?: string;
       times?: number;
       /** The CNI's error; by default a missing bridge for the VM's first Multus network. */
       message?: string;
     };
+
+/** Nested-virtualization features a newer CPU generation adds (as in kubevirt/kubevirt#12519). */
+export const defaultMissingCpuFeatures: readonly string[] = [
+  "vmx-rdseed-exit",
+  "vmx-tsc-scaling",
+  "vmx-enable-user-wait-pause",
+];
 
 function matches(spec: { vm?: string }, vmi: SimObject): boolean {
   if (!spec.vm) return true;
@@ -117,6 +139,18 @@ export class Faults {
       const multus = networks.find((n) => n.multus)?.multus?.networkName ?? "default";
       const network = multus.includes("/") ? multus.split("/")[1] : multus;
       return `error adding container to network "${network}": failed to find bridge br-${network}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * The CPU features the target lacks for this VMI's guest (libvirt refuses the migration as it
+   * starts), or undefined. Asked once per migration.
+   */
+  cpuMismatch(vmi: SimObject): string[] | undefined {
+    for (const spec of this.specs) {
+      if (spec.type !== "cpuMismatch" || !matches(spec, vmi) || !this.take(spec)) continue;
+      return spec.features && spec.features.length > 0 ? [...spec.features] : [...defaultMissingCpuFeatures];
     }
     return undefined;
   }

@@ -17,6 +17,8 @@ import {
 import { DEFAULT_STREAM_BYTES_PER_SECOND } from "../migration-model.js";
 import {
   clientSocketClosedReason,
+  cpuMismatchMessage,
+  cpuMismatchReason,
   dirtyRateAnnotation,
   launcherLogLine,
   migrationAbortedReason,
@@ -295,7 +297,42 @@ export class VirtHandler {
       this.source(started),
     );
     this.launcherLog(started, migrationStartLine);
+    const missing = this.faults.cpuMismatch(started);
+    if (missing) {
+      this.rt.later(pollMs, `poll:${uid}`, () => this.refuseCpu(namespace, name, uid, missing));
+      return;
+    }
     this.rt.later(pollMs, `poll:${uid}`, () => this.poll(namespace, name, uid));
+  }
+
+  /**
+   * The target's libvirt refuses the incoming guest: its CPU lacks features the guest uses. The
+   * target launcher logs libvirt's error, MigrateToURI3 on the source returns it, and the source
+   * reports the migration failed with it (live-migration-source.go migrate; facts §h).
+   */
+  private refuseCpu(namespace: string, name: string, uid: string, features: readonly string[]): void {
+    const vmi = this.rt.get(R.vmi, namespace, name);
+    const state = stateOf(vmi);
+    if (!vmi || state?.migrationUid !== uid || state.completed === true || this.running.get(uid)?.stop)
+      return;
+    const targetPod = str(vmi, "status", "migrationState", "targetPod");
+    if (targetPod) {
+      // libvirtd's own line, forwarded by the target launcher (subcomponent libvirt).
+      const line = launcherLogLine({
+        time: this.rt.now(),
+        level: "error",
+        msg: cpuMismatchMessage(features),
+        pos: "virCPUx86UpdateLive:3206",
+        fields: { subcomponent: "libvirt" },
+      });
+      this.rt.containerLog(namespace, targetPod, "compute", line);
+    }
+    this.launcherLog(vmi, {
+      level: "error",
+      msg: "Live migration failed.",
+      pos: "live-migration-source.go:1416",
+    });
+    this.end(namespace, name, uid, { failureReason: cpuMismatchReason(features) });
   }
 
   /**

@@ -46,6 +46,19 @@ export const workloadUpdateMigrationAnnotation = "kubevirt.io/workloadUpdateMigr
 /** libvirt's error when the connection to the target drops, as v1.9 stores it in `failureReason` (facts §h). */
 export const clientSocketClosedReason =
   "virError(Code=1, Domain=10, Message='internal error: client socket is closed')";
+/**
+ * libvirt's refusal of an incoming guest whose CPU the target cannot provide, as v1.9 stores it
+ * in `failureReason` (the raw virError: facts §h; the text as kubevirt/kubevirt#12519 shows it).
+ */
+export function cpuMismatchReason(features: readonly string[]): string {
+  return `virError(Code=9, Domain=31, Message='${cpuMismatchMessage(features)}')`;
+}
+
+/** libvirt's own message (src/cpu/cpu_x86.c), as the launchers log it. */
+export function cpuMismatchMessage(features: readonly string[]): string {
+  return `operation failed: guest CPU doesn't match specification: missing features: ${features.join(",")}`;
+}
+
 /** v1.9's `failureReason` after the launcher's monitor aborted a migration (facts §m). */
 export const migrationAbortedReason = "Live migration has been aborted";
 
