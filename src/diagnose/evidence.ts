@@ -228,18 +228,13 @@ export function migrationObject(migration: VirtualMachineInstanceMigration): str
 // Who created a migration, and what its failure left behind
 // ---------------------------------------------------------------------------------------------
 
-export const evacuationMigrationAnnotation = "kubevirt.io/evacuationMigration";
-export const workloadUpdateMigrationAnnotation = "kubevirt.io/workloadUpdateMigration";
-
-/** Who created a VMIM: the evacuation controller and the workload updater annotate theirs. */
-export type MigrationTrigger = "evacuation" | "workload-update" | "user";
-
-export function migrationTrigger(migration: VirtualMachineInstanceMigration): MigrationTrigger {
-  const annotations = migration.metadata.annotations ?? {};
-  if (evacuationMigrationAnnotation in annotations) return "evacuation";
-  if (workloadUpdateMigrationAnnotation in annotations) return "workload-update";
-  return "user";
-}
+// Who created a VMIM: src/migration/trigger.ts (re-exported for the rules).
+export {
+  evacuationMigrationAnnotation,
+  type MigrationTrigger,
+  migrationTrigger,
+  workloadUpdateMigrationAnnotation,
+} from "../migration/trigger.js";
 
 /**
  * The migration state recorded for a VMIM: the VMI's while it is about this VMIM (same
