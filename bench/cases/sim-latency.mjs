@@ -3,6 +3,7 @@
 // simulated seconds (8 with --quick) while virt-handler's heartbeats come each minute and a few
 // migrations run: how long the sim takes to be ready, and the latency profile of that list
 // (p50, p99, worst). Issue 21's targets: ready in ≤ 10 s, worst ≤ 300 ms, p99 ≤ 50 ms at 50,000.
+import { readFileSync } from "node:fs";
 import { median } from "../lib/measure.mjs";
 import { count, mib, ms, target } from "../lib/report.mjs";
 import { startSim } from "../lib/sim.mjs";
@@ -72,6 +73,7 @@ export async function run(ctx) {
           (c.targets ?? []).map((t) => (t.met === null ? "n/a" : t.met ? "met" : "MISSED")).join("; ") || "–",
         ]),
       },
+      beforeTable(),
     ],
     note: [
       `One cluster at each size (\`kvmig sim --scenario scale --vms N\`, speed 1: every simulated controller`,
@@ -80,7 +82,42 @@ export async function run(ctx) {
       `once) and \`GET ${pollPath}\` is sent every ${pollEveryMs} ms, one at a time (the next goes`,
       `${pollEveryMs} ms after the last was sent, or at once if it took longer), for ${windowMs / 1000} s:`,
       "latency from the request to the last byte of the answer, over HTTPS with keep-alive. Sim CPU: /proc.",
+      `Before: the same case against the simulator of commit ${before.commit} (${before.date.slice(0, 10)}, this machine),`,
+      "kept in bench/baselines/sim-latency-before.json; a request unanswered for 120 s ended its polling.",
     ].join(" "),
+  };
+}
+
+/** The profile measured before issue 21 item 7's work on the simulator, shown beside today's. */
+const before = JSON.parse(
+  readFileSync(new URL("../baselines/sim-latency-before.json", import.meta.url), "utf8"),
+);
+
+function beforeTable() {
+  return {
+    title: `Before: the simulator of commit ${before.commit}, same case`,
+    headers: [
+      "VMIs",
+      "ready",
+      "requests",
+      "p50",
+      "p99",
+      "worst",
+      "over 300 ms",
+      "sim CPU in the window",
+      "migrations ended",
+    ],
+    rows: before.cases.map((c) => [
+      count(c.vms),
+      ms(c.readyMs),
+      count(c.latency.requests),
+      ms(c.latency.p50Ms),
+      ms(c.latency.p99Ms),
+      c.latency.failures > 0 ? `${ms(c.latency.maxMs)} (no answer)` : ms(c.latency.maxMs),
+      count(c.latency.over300),
+      ms(c.simCpuMs),
+      c.migrationsEnded === null ? `? of ${c.migrations}` : `${c.migrationsEnded} of ${c.migrations}`,
+    ]),
   };
 }
 
