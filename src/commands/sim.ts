@@ -184,7 +184,10 @@ export async function withEmbeddedSim<T>(
 export async function simAction(flags: SimCliOptions, ctx: CommandContext): Promise<void> {
   if (flags.listScenarios) {
     const { listScenarios } = await import("../sim/scenario.js");
-    for (const scenario of listScenarios()) ctx.io.out(`${scenario.name.padEnd(16)}${scenario.description}`);
+    const scenarios = listScenarios();
+    // At least two spaces after the longest name (maintenance-full has 16 characters).
+    const width = Math.max(16, ...scenarios.map((s) => s.name.length + 2));
+    for (const scenario of scenarios) ctx.io.out(`${scenario.name.padEnd(width)}${scenario.description}`);
     return;
   }
   await runSim(
