@@ -71,5 +71,6 @@ export interface SimCliOptions {
   seed?: number | undefined;
   vms?: number | undefined;
   fault?: string[] | undefined;
+  requestLog?: string | undefined;
   listScenarios: boolean;
 }

@@ -345,6 +345,10 @@ export function simCommand(run: Runner, programName: string) {
         "inject API server faults (repeatable, or comma-separated): drop-watches=DURATION, outage=AT+FOR[:reset], errors=RATE[:429|500|503|504][@KINDS], latency=MS[:JITTER][@KINDS], expire-rv=N, slow-logs=MS, truncate-logs=N, retry-after=S, errors-after=N",
       ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
+    .option(
+      "--request-log <file>",
+      "append one JSON line per request the API server handled (time, simTime, method, path with query, status, user, userAgent, durationMs), written as each request ends",
+    )
     .option("--list-scenarios", "list the scenarios and exit", false)
     .addHelpText(
       "after",
@@ -354,6 +358,10 @@ export function simCommand(run: Runner, programName: string) {
           ["sim --port 6443 --kubeconfig-out ./sim.kubeconfig --seed 7", "a fixed port, file and seed"],
           ["sim --scenario version-skew --speed 10", "an upgrade gone wrong, ten times as fast"],
           ["sim --scenario scale --vms 10000", "ten thousand VMIs over many namespaces"],
+          [
+            "sim --scenario maintenance --request-log requests.jsonl",
+            "node maintenance, with every request kvmig or kubectl makes in requests.jsonl",
+          ],
           [
             "sim -v --seed 7 --fault errors=0.2:503 --fault drop-watches=30s",
             "a flaky API server: a fifth of the requests fail, watches end every 30s",

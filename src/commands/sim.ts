@@ -2,7 +2,7 @@
 // kubectl without a cluster. And `--sim[=SCENARIO]`: one command against a fresh embedded
 // cluster. The simulator loads only here, on demand.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SimCliOptions } from "../cli-tree/options.js";
@@ -23,6 +23,8 @@ export interface SimOptions {
   vms?: number | undefined;
   /** `--fault` specs of the API server's faults (src/sim/api-faults.ts), as given. */
   faults?: readonly string[] | undefined;
+  /** `--request-log`: the file to append one JSON line per request to. */
+  requestLog?: string | undefined;
 }
 
 async function loadSimulator() {
@@ -83,6 +85,39 @@ async function parseFaultFlags(texts: readonly string[]) {
   }
 }
 
+/**
+ * Opens the request log for appending (created, mode 0600, if missing: paths and users are in
+ * it). A path that cannot be opened is a usage error before the cluster starts.
+ */
+function openRequestLog(path: string): number {
+  try {
+    return openSync(path, "a", 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "its directory does not exist"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : code === "EACCES" || code === "EPERM"
+            ? "permission denied"
+            : (code ?? String(error));
+    throw new UsageError(`cannot write the request log ${path}: ${why}`, {
+      hint: "give --request-log a file in an existing directory you can write to",
+    });
+  }
+}
+
+/**
+ * Appends each request as one JSON line when it ends. writeSync goes to the file at once, so a
+ * test or a `tail -f` reads every request handled so far while the sim runs.
+ */
+function logRequests(cluster: SimCluster, fd: number): () => void {
+  return cluster.onRequest((record) => {
+    writeSync(fd, `${JSON.stringify(record)}\n`);
+  });
+}
+
 /** Writes a new kubeconfig readable by its owner only: it holds the users' tokens. */
 function writeKubeconfig(path: string, text: string): void {
   writeFileSync(path, text, { mode: 0o600, flag: "wx" });
@@ -95,11 +130,14 @@ export async function runSim(options: SimOptions, ctx: CommandContext): Promise<
   // It holds tokens: gone when the sim stops, even by a second Ctrl-C (process.exit).
   const removeOut = () => out.remove();
   process.once("exit", removeOut);
+  let requestLog: number | undefined;
   try {
-    await serveSim(options, apiFaults, out, ctx);
+    requestLog = options.requestLog === undefined ? undefined : openRequestLog(options.requestLog);
+    await serveSim(options, apiFaults, out, requestLog, ctx);
   } finally {
     process.removeListener("exit", removeOut);
     out.remove();
+    if (requestLog !== undefined) closeSync(requestLog);
   }
 }
 
@@ -107,6 +145,7 @@ async function serveSim(
   options: SimOptions,
   apiFaults: Awaited<ReturnType<typeof parseFaultFlags>> | undefined,
   out: KubeconfigOut,
+  requestLog: number | undefined,
   ctx: CommandContext,
 ): Promise<void> {
   const cluster = await startSimulator({
@@ -119,6 +158,7 @@ async function serveSim(
     prometheus: true,
     log: ctx.options.verbose ? (line) => ctx.io.err(ctx.io.errColors.dim(line)) : undefined,
   });
+  const stopLogging = requestLog === undefined ? undefined : logRequests(cluster, requestLog);
   try {
     const path = out.path;
     out.write(cluster.kubeconfig());
@@ -130,6 +170,9 @@ async function serveSim(
     if (apiFaults?.length) {
       const { formatApiFault } = await import("../sim/api-faults.js");
       ctx.io.err(`api faults: ${apiFaults.map(formatApiFault).join(", ")} (seed ${cluster.seed})`);
+    }
+    if (options.requestLog !== undefined) {
+      ctx.io.err(c.dim(`request log: ${options.requestLog} (one JSON line per request)`));
     }
     if (cluster.prometheus) {
       ctx.io.err(
@@ -145,6 +188,8 @@ async function serveSim(
     ctx.setExitCode(0);
   } finally {
     await cluster.close();
+    // After the close: the requests it cut short are logged too.
+    stopLogging?.();
   }
 }
 
@@ -200,6 +245,7 @@ export async function simAction(flags: SimCliOptions, ctx: CommandContext): Prom
       seed: flags.seed,
       vms: flags.vms,
       faults: flags.fault,
+      requestLog: flags.requestLog,
     },
     ctx,
   );

@@ -11,8 +11,10 @@ import {
 } from "./api-faults.js";
 import { createUsers, newUser, type SimUser } from "./auth.js";
 import { type ControllerRuntime, type FaultSpec, installControllers } from "./controllers/index.js";
+import { R } from "./controllers/runtime.js";
 import { largeSeedObjects, settleLargeHeap } from "./heap.js";
 import { LogStore } from "./logs.js";
+import { currentMigrationSeries } from "./objects/migration-metrics.js";
 import { createPki, type Pki } from "./pki.js";
 import { type SimPrometheus, startPrometheus } from "./prometheus.js";
 import { Random } from "./random.js";
@@ -20,7 +22,10 @@ import { installRbac } from "./rbac-policy.js";
 import { simResources, storageOfKind } from "./registry.js";
 import { listScenarios, loadScenario } from "./scenario.js";
 import type { SeedData } from "./seed.js";
-import { type KubevirtActions, SimServer } from "./server.js";
+import { type KubevirtActions, type SimRequestRecord, SimServer } from "./server.js";
+
+export type { SimRequestRecord } from "./server.js";
+
 import { type SimObject, Store } from "./store.js";
 import { ManualSimTime, RealtimeSimTime, type SimTime } from "./time.js";
 
@@ -114,6 +119,11 @@ export interface SimCluster {
    * going away: `{ type: "connectionDrop", node, atProgress: 0 }`); returns their removal.
    */
   addMigrationFaults(specs: readonly FaultSpec[]): () => void;
+  /**
+   * Calls `listener` with each request the API server handled, as it ends (the record
+   * `kvmig sim --request-log` writes); returns the unsubscribe.
+   */
+  onRequest(listener: (record: SimRequestRecord) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -200,6 +210,10 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     ? await startPrometheus(
         () => controllers.migrationStats(),
         () => time.now(),
+        () => [
+          ...(scenario.data.metrics ?? []),
+          ...currentMigrationSeries(store.list(R.vmim.storage), store.list(R.vmi.storage), time.now()),
+        ],
       ).catch(async (error: unknown) => {
         controllers.stop();
         if (time instanceof RealtimeSimTime) time.stop();
@@ -235,6 +249,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     prometheus,
     faults: apiFaults,
     addMigrationFaults: (specs) => controllers.runtime.faults.add(specs),
+    onRequest: (listener) => server.onRequest(listener),
     close: async () => {
       stopRbac();
       apiFaults.stop();

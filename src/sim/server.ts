@@ -47,6 +47,28 @@ export interface KubevirtActionResult {
 /** virt-api's handlers (migrate, restart, ...): the cluster's behaviour plugs in here. */
 export type KubevirtActions = (request: KubevirtActionRequest) => KubevirtActionResult;
 
+/**
+ * One request the API server handled, as `kvmig sim --request-log` writes it (one JSON line
+ * each) and `SimCluster.onRequest` hands it: when it ended, what was asked, the status sent, and
+ * who asked (the authenticated user, the client's User-Agent) when known.
+ */
+export interface SimRequestRecord {
+  /** Wall-clock time the response ended (ISO 8601). */
+  time: string;
+  /** The simulated clock then (ISO 8601): what the objects' timestamps say. */
+  simTime: string;
+  method: string;
+  /** The path with its query string, as sent. */
+  path: string;
+  /** The status sent; 0 when the connection went before a status was sent. */
+  status: number;
+  user?: string;
+  userAgent?: string;
+  durationMs: number;
+  /** The client or the server closed the connection before the response ended (a watch, a follow). */
+  aborted?: true;
+}
+
 export interface SimServerOptions {
   store: Store;
   logs: LogStore;
@@ -78,6 +100,7 @@ export class SimServer implements FaultableServer {
   private closing = false;
 
   private readonly authorizer: RbacAuthorizer;
+  private readonly requestListeners = new Set<(record: SimRequestRecord) => void>();
 
   constructor(private readonly options: SimServerOptions) {
     this.authorizer = options.authorizer ?? new RbacAuthorizer(options.store);
@@ -125,6 +148,34 @@ export class SimServer implements FaultableServer {
     await closed;
   }
 
+  /** Calls `listener` as each request ends (after its response, or when its connection went); returns the unsubscribe. */
+  onRequest(listener: (record: SimRequestRecord) => void): () => void {
+    this.requestListeners.add(listener);
+    return () => this.requestListeners.delete(listener);
+  }
+
+  private recordRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    user: SimUser | undefined,
+    started: number,
+  ): void {
+    if (this.requestListeners.size === 0) return;
+    const agent = req.headers["user-agent"];
+    const record: SimRequestRecord = {
+      time: new Date().toISOString(),
+      simTime: new Date(this.options.now()).toISOString(),
+      method: req.method ?? "GET",
+      path: req.url ?? "/",
+      status: res.headersSent ? res.statusCode : 0,
+      ...(user ? { user: user.name } : {}),
+      ...(agent ? { userAgent: agent } : {}),
+      durationMs: Math.round(performance.now() - started),
+      ...(res.writableFinished ? {} : { aborted: true as const }),
+    };
+    for (const listener of this.requestListeners) listener(record);
+  }
+
   /** An outage (api-faults.ts): every open connection, mid-request or idle, destroyed. */
   dropConnections(): number {
     const count = this.sockets.size;
@@ -161,6 +212,8 @@ export class SimServer implements FaultableServer {
         `${req.method} ${url.pathname}${url.search} ${user?.name ?? "-"} ${res.statusCode} ${Math.round(performance.now() - started)}ms`,
       ),
     );
+    // "close" comes after "finish", and also for a response cut short (a watch the client ended).
+    res.once("close", () => this.recordRequest(req, res, user, started));
     try {
       if (this.options.faults && (await this.options.faults.intercept(req, res, url, headers))) return;
       user = authenticate(this.options.users, req.headers.authorization);

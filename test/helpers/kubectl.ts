@@ -133,7 +133,8 @@ export class Kubectl {
 
   constructor(
     readonly binary: string,
-    cluster: SimCluster,
+    /** The cluster, or anything that gives its kubeconfig (a `kvmig sim` run's file). */
+    cluster: Pick<SimCluster, "kubeconfig">,
   ) {
     this.dir = tempDir("kvmig-kubectl-");
     const home = join(this.dir, "home");

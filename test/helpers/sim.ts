@@ -3,8 +3,13 @@
 
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
-import { type SimCluster, type SimClusterOptions, startSimCluster } from "../../src/sim/cluster.js";
+import { afterAll, afterEach, beforeAll, beforeEach, onTestFinished } from "vitest";
+import {
+  type SimCluster,
+  type SimClusterOptions,
+  type SimRequestRecord,
+  startSimCluster,
+} from "../../src/sim/cluster.js";
 
 export interface SimResponse {
   status: number;
@@ -187,4 +192,21 @@ export function simPerTest(
     if (!cluster) throw new Error("the simulated cluster is not running");
     return cluster;
   };
+}
+
+/**
+ * Every request the cluster handles from now until the test ends, in the order they end: the
+ * records `kvmig sim --request-log` writes (e.g. to check that a dry run wrote nothing).
+ */
+export function recordRequests(cluster: SimCluster): SimRequestRecord[] {
+  const records: SimRequestRecord[] = [];
+  onTestFinished(cluster.onRequest((record) => records.push(record)));
+  return records;
+}
+
+/** The records of requests that change something (not GET, HEAD, or a dry run). */
+export function writeRequests(records: readonly SimRequestRecord[]): SimRequestRecord[] {
+  return records.filter(
+    (r) => !["GET", "HEAD", "OPTIONS"].includes(r.method) && !/[?&]dryRun=All(&|$)/.test(r.path),
+  );
 }
