@@ -55,6 +55,33 @@ async function nodePods(kube: KubeClient, targetNode: string | undefined): Promi
   }
 }
 
+/**
+ * Every non-terminal pod bound to a node, each cut down to what placement reads; undefined when
+ * they could not be listed.
+ */
+export function readBoundPods(kube: KubeClient): Promise<Pod[] | undefined> {
+  return nodePods(kube, undefined);
+}
+
+/**
+ * The VMI's launcher pod on its node among `pods` (any pods; those of other VMIs are skipped):
+ * running, else the newest that is not finished.
+ */
+export function activeLauncherPod(pods: readonly Pod[], vmi: VirtualMachineInstance): Pod | undefined {
+  const uid = vmi.metadata.uid;
+  if (!uid) return undefined;
+  const onNode = pods.filter(
+    (p) =>
+      p.metadata.labels?.[createdByLabel] === uid &&
+      p.metadata.namespace === vmi.metadata.namespace &&
+      p.spec?.nodeName === vmi.status?.nodeName &&
+      p.status?.phase !== "Succeeded" &&
+      p.status?.phase !== "Failed" &&
+      !p.metadata.deletionTimestamp,
+  );
+  return onNode.find((p) => p.status?.phase === "Running") ?? onNode.at(-1);
+}
+
 /** The VMI's launcher pod on its node: running, else the newest that is not finished. */
 async function launcherPod(kube: KubeClient, vmi: VirtualMachineInstance): Promise<Pod | undefined> {
   const uid = vmi.metadata.uid;
@@ -63,14 +90,7 @@ async function launcherPod(kube: KubeClient, vmi: VirtualMachineInstance): Promi
   const pods = await kube
     .list("pod", { namespace, labelSelector: `${createdByLabel}=${uid}` })
     .catch(() => [] as Pod[]);
-  const onNode = pods.filter(
-    (p) =>
-      p.spec?.nodeName === vmi.status?.nodeName &&
-      p.status?.phase !== "Succeeded" &&
-      p.status?.phase !== "Failed" &&
-      !p.metadata.deletionTimestamp,
-  );
-  return onNode.find((p) => p.status?.phase === "Running") ?? onNode.at(-1);
+  return activeLauncherPod(pods, vmi);
 }
 
 export async function readPlacementPods(
