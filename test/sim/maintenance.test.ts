@@ -14,8 +14,9 @@ import { R } from "../../src/sim/controllers/runtime.js";
 import { loadScenario } from "../../src/sim/scenario.js";
 import type { Change } from "../../src/sim/store.js";
 import { tempDir } from "../helpers/kubeconfig.js";
+import { findKubectl, Kubectl, outputLines } from "../helpers/kubectl.js";
 import { validateKubeVirtObject } from "../helpers/openapi-schema.js";
-import { simRequest } from "../helpers/sim.js";
+import { recordRequests, simRequest } from "../helpers/sim.js";
 import { runFor, runUntil } from "../helpers/sim-time.js";
 import { testContext } from "../helpers/test-context.js";
 
@@ -388,4 +389,133 @@ describe("diagnose on the maintenance scenario", () => {
     const again = await diagnose(cluster);
     expect(again.findings.map((f: Any) => f.id)).toEqual(["cpu-model-mismatch", "migration-backoff"]);
   }, 30_000);
+});
+
+const kubectlBinary = findKubectl();
+if (!kubectlBinary)
+  console.warn("kubectl not found on PATH or in /usr/bin: the kubectl drain test is skipped");
+
+describe.skipIf(!kubectlBinary)("kubectl drain node-1 on the maintenance scenario", () => {
+  it("cordons, evicts through policy/v1 and retries the 429s: the eight move, legacy-rwo is refused every time until the drain times out, pinned-cpu fails and backs off", async () => {
+    // 50 simulated seconds per wall second: the eight take about 70 simulated seconds; the
+    // drain retries every 5 wall seconds (kubectl's own clock).
+    const cluster = await startSimCluster({ scenario: "maintenance", seed: 7, speed: 50 });
+    onTestFinished(() => cluster.close());
+    const history = new MigrationHistory(cluster);
+    const requests = recordRequests(cluster);
+    const kubectl = new Kubectl(kubectlBinary as string, cluster);
+    onTestFinished(() => kubectl.close());
+    const launchers = new Map(
+      (cluster.store.list(R.pod.storage) as Any[])
+        .filter((p) => p.spec.nodeName === "node-1" && p.metadata.labels?.["kubevirt.io"] === "virt-launcher")
+        .map((p) => [p.metadata.annotations["kubevirt.io/domain"] as string, p.metadata.name as string]),
+    );
+    expect([...launchers.keys()].sort()).toEqual(onNode1);
+
+    const result = await kubectl.run([
+      "drain",
+      "node-1",
+      "--ignore-daemonsets",
+      "--delete-emptydir-data",
+      "--timeout=16s",
+    ]);
+    const said = outputLines(result.stderr);
+    const done = outputLines(result.stdout);
+    // legacy-rwo and pinned-cpu never go: the drain gives up at its timeout, naming both pods.
+    expect(result.code).toBe(1);
+    expect(done[0]).toBe("node/node-1 cordoned");
+    expect(done).not.toContain("node/node-1 drained");
+    const legacy = launchers.get("legacy-rwo");
+    const pinnedPod = launchers.get("pinned-cpu");
+    const gaveUp = said.find((line) =>
+      line.startsWith('error: unable to drain node "node-1" due to error: ['),
+    );
+    for (const pod of [legacy, pinnedPod]) {
+      expect(gaveUp).toContain(`error when evicting pods/"${pod}" -n "prod": global timeout reached: 16s`);
+    }
+    expect(said).toContain("There are pending nodes to be drained:");
+    const refusalsOf = (pod: string | undefined) =>
+      said.filter((line) =>
+        line.startsWith(`error when evicting pods/"${pod}" -n "prod" (will retry after 5s): `),
+      );
+    // Every 5 s, for 16 s: the webhook refused legacy-rwo each time, for the same reason.
+    const refusals = refusalsOf(legacy);
+    expect(refusals.length).toBeGreaterThanOrEqual(3);
+    for (const line of refusals) {
+      expect(line).toMatch(
+        /admission webhook "virt-launcher-eviction-interceptor\.kubevirt\.io" denied the request: VMI legacy-rwo is configured with an eviction strategy but is not live-migratable$/,
+      );
+    }
+    // pinned-cpu: marked by the first eviction, then "in progress" while its attempts fail.
+    const pinnedRefusals = refusalsOf(pinnedPod).map((line) =>
+      line.slice(line.indexOf("denied the request: ") + 20),
+    );
+    expect(pinnedRefusals[0]).toBe('Eviction triggered evacuation of VMI "prod/pinned-cpu"');
+    expect(pinnedRefusals.slice(1).length).toBeGreaterThanOrEqual(2);
+    for (const text of pinnedRefusals.slice(1)) {
+      expect(text).toBe('Evacuation in progress: Eviction triggered evacuation of VMI "prod/pinned-cpu"');
+    }
+    for (const name of migratable) {
+      const ns = name.startsWith("dev-") ? "dev" : "prod";
+      expect(said, name).toContain(
+        `error when evicting pods/"${launchers.get(name)}" -n "${ns}" (will retry after 5s): admission webhook "virt-launcher-eviction-interceptor.kubevirt.io" denied the request: Eviction triggered evacuation of VMI "${ns}/${name}"`,
+      );
+      expect(done, name).toContain(`pod/${launchers.get(name)} evicted`);
+    }
+
+    // What the server did: the node cordoned (a PATCH of spec.unschedulable), evictions as
+    // policy/v1 Eviction subresource POSTs, each of the eight moved by one evacuation migration.
+    expect((cluster.store.get(R.node.storage, undefined, "node-1") as Any).spec.unschedulable).toBe(true);
+    expect(
+      requests.some(
+        (r) => r.method === "PATCH" && r.path.startsWith("/api/v1/nodes/node-1") && r.status === 200,
+      ),
+    ).toBe(true);
+    const evictions = requests.filter((r) => r.method === "POST" && r.path.endsWith("/eviction"));
+    expect(evictions.filter((r) => r.path.includes(`/pods/${legacy}/`)).every((r) => r.status === 429)).toBe(
+      true,
+    );
+    expect(new Set(evictions.map((r) => r.status))).toEqual(new Set([201, 429]));
+    expect(
+      vmisOn(cluster, "node-1")
+        .map((v) => v.metadata.name)
+        .sort(),
+    ).toEqual(["legacy-rwo", "pinned-cpu"]);
+    for (const name of migratable) {
+      const ns = name.startsWith("dev-") ? "dev" : "prod";
+      const ms = migrationsOf(cluster, ns, name);
+      expect(
+        ms.map((m) => [m.status.phase, m.metadata.annotations["kubevirt.io/evacuationMigration"]]),
+        name,
+      ).toEqual([["Succeeded", "node-1"]]);
+      expect(ms[0].metadata.name).toMatch(/^kubevirt-evacuation-/);
+    }
+    expect(migrationsOf(cluster, "prod", "legacy-rwo")).toEqual([]);
+
+    // pinned-cpu: attempt after attempt failed, each next one held back longer (20 s, 40 s, ...).
+    const attempts = migrationsOf(cluster, "prod", "pinned-cpu").sort(
+      (a, b) => Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp),
+    );
+    const failed = attempts.filter((m) => m.status?.phase === "Failed");
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    const when = (m: Any, phase: string) =>
+      Date.parse(
+        m.status.phaseTransitionTimestamps.find((t: Any) => t.phase === phase)?.phaseTransitionTimestamp,
+      );
+    for (let i = 1; i < failed.length; i++) {
+      const waited = (when(failed[i], "Scheduling") - when(failed[i - 1], "Failed")) / 1000;
+      expect(waited, `attempt ${i + 1}`).toBeGreaterThanOrEqual(20 * 2 ** (i - 1));
+    }
+    const pinned = vmi(cluster, "prod", "pinned-cpu");
+    expect(
+      (cluster.store.list(R.event.storage, "prod") as Any[]).some(
+        (e) => e.involvedObject.uid === pinned.metadata.uid && e.reason === "MigrationBackoff",
+      ),
+    ).toBe(true);
+
+    // Over the whole drain: one unfinished migration per VMI at most, at most 2 from node-1.
+    expect(history.violations).toEqual([]);
+    expect(history.maxRunningFromNode1).toBe(2);
+    expect(history.maxRunning).toBeLessThanOrEqual(5);
+  }, 60_000);
 });
