@@ -11,8 +11,10 @@ import {
 } from "./api-faults.js";
 import { createUsers, newUser, type SimUser } from "./auth.js";
 import { type ControllerRuntime, type FaultSpec, installControllers } from "./controllers/index.js";
+import { R } from "./controllers/runtime.js";
 import { largeSeedObjects, settleLargeHeap } from "./heap.js";
 import { LogStore } from "./logs.js";
+import { currentMigrationSeries } from "./objects/migration-metrics.js";
 import { createPki, type Pki } from "./pki.js";
 import { type SimPrometheus, startPrometheus } from "./prometheus.js";
 import { Random } from "./random.js";
@@ -207,6 +209,10 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     ? await startPrometheus(
         () => controllers.migrationStats(),
         () => time.now(),
+        () => [
+          ...(scenario.data.metrics ?? []),
+          ...currentMigrationSeries(store.list(R.vmim.storage), store.list(R.vmi.storage), time.now()),
+        ],
       ).catch(async (error: unknown) => {
         controllers.stop();
         if (time instanceof RealtimeSimTime) time.stop();

@@ -6,10 +6,16 @@
 // turned into objects by `buildSeed`; the same seed always gives the same uids, names and addresses.
 
 import {
+  type MetricSeries,
+  type PastMigrationMetrics,
+  pastMigrationSeries,
+} from "./objects/migration-metrics.js";
+import {
   aggregateEvents,
   type ComponentDeploymentDescription,
   type EventDescription,
   event,
+  generatedName,
   type Json,
   type KubeVirtInstallDescription,
   kubevirtCR,
@@ -55,6 +61,8 @@ export interface SeedLog {
 export interface SeedData {
   objects: Record<string, unknown>[];
   logs: SeedLog[];
+  /** The migration series a Prometheus beside the cluster kept of what is no longer reported. */
+  metrics?: MetricSeries[];
 }
 
 export interface ClusterDescription {
@@ -105,6 +113,8 @@ export interface HistoryDescription {
   migrations?: HistoryMigrationDescription[];
   events?: HistoryEventDescription[];
   logs?: HistoryLogDescription[];
+  /** Events that ended before this (epoch ms) are gone, as kube-apiserver's --event-ttl removes them. */
+  eventsAfter?: number;
 }
 
 export type VmShape = Omit<
@@ -258,10 +268,12 @@ export function buildSeed(cluster: ClusterDescription, seed: number): SeedData {
     logs.push(bundle.log);
   }
 
+  let metrics: MetricSeries[] | undefined;
   if (cluster.history) {
     const history = buildHistory(cluster, cluster.history, { root, nodes, bundles, objects });
     objects.push(...history.objects);
     events.push(...history.events);
+    metrics = history.metrics;
   }
   for (const log of logs) log.lines.sort((a, b) => a.time - b.time);
   if (scale) {
@@ -272,7 +284,12 @@ export function buildSeed(cluster: ClusterDescription, seed: number): SeedData {
   }
 
   events.sort((a, b) => String(a.firstTimestamp).localeCompare(String(b.firstTimestamp)));
-  return { objects: [...objects, ...events], logs };
+  const eventsAfter = cluster.history?.eventsAfter;
+  const kept =
+    eventsAfter === undefined
+      ? events
+      : events.filter((e) => Date.parse(String(e.lastTimestamp ?? e.firstTimestamp)) >= eventsAfter);
+  return { objects: [...objects, ...kept], logs, ...(metrics ? { metrics } : {}) };
 }
 
 interface HistoryContext {
@@ -289,7 +306,7 @@ function buildHistory(
   cluster: ClusterDescription,
   history: HistoryDescription,
   ctx: HistoryContext,
-): { objects: Json[]; events: Json[] } {
+): { objects: Json[]; events: Json[]; metrics: MetricSeries[] } {
   const objects: Json[] = [];
   const eventDescs: EventDescription[] = [];
   const random = ctx.root.derive("history");
@@ -303,7 +320,11 @@ function buildHistory(
     return found;
   };
   /** Per VM: earlier attempts in order, for retries, backoff and the VMI's last migration state. */
-  const attempts = new Map<string, { trigger: string; result: string; endedAt: number; state?: Json }[]>();
+  const attempts = new Map<
+    string,
+    { trigger: string; result: string; endedAt: number; state?: Json; vmim: Json; handedOffAt?: number }[]
+  >();
+  const places = moveChain(history.migrations ?? [], ctx, random);
   (history.migrations ?? []).forEach((m, index) => {
     const where = `history.migrations[${index}]`;
     const { desc, bundle } = lookup(m.namespace, m.vm, where);
@@ -326,16 +347,18 @@ function buildHistory(
       }
       if (lastFailure !== undefined) notBefore = lastFailure + delay;
     }
+    const place = places[index] as MovePlace;
     const targetNode =
-      m.targetNode ??
-      cluster.nodes.find((n) => n.name !== (m.sourceNode ?? desc.node) && (n.ready ?? true) && !n.cordoned)
-        ?.name;
+      place.targetNode ??
+      cluster.nodes.find((n) => n.name !== place.sourceNode && (n.ready ?? true) && !n.cordoned)?.name;
     if (!targetNode) throw new Error(`${where}: no node to migrate ${key} to`);
+    if (targetNode === place.sourceNode)
+      throw new Error(`${where}: ${key} was on ${targetNode} then; the target is another node`);
     const vmiLabels = (bundle.vmi.metadata as { labels?: Record<string, string> }).labels ?? {};
     const policy = matchMigrationPolicy(policies, nsLabels.get(m.namespace) ?? {}, vmiLabels);
     const past = pastMigration(
       desc,
-      { ...m, createdAt, targetNode, notBefore },
+      { ...m, ...place, createdAt, targetNode, notBefore },
       {
         random: random.derive(`${key}/${index}`),
         plan: bundle.plan,
@@ -348,12 +371,47 @@ function buildHistory(
     if (past.startedAt < bundle.plan.times.vmiRunning) {
       throw new Error(`${where}: starts before ${key} was running`);
     }
-    objects.push(past.vmim);
     eventDescs.push(...past.events);
-    if (m.result !== "Succeeded") bundle.log.lines.push(...past.log.lines);
-    previous.push({ trigger, result: m.result, endedAt: past.endedAt, state: past.vmiState });
+    // A failure's lines are in the log of the launcher it started from, when that is still the VM's.
+    if (m.result !== "Succeeded" && past.log.pod === bundle.plan.podName)
+      bundle.log.lines.push(...past.log.lines);
+    previous.push({
+      trigger,
+      result: m.result,
+      endedAt: past.endedAt,
+      state: past.vmiState,
+      vmim: past.vmim,
+      handedOffAt: past.handedOffAt,
+    });
     attempts.set(key, previous);
   });
+  const metrics: MetricSeries[] = [];
+  for (const [key, list] of attempts) {
+    // KubeVirt keeps the newest five final VMIMs of a VMI and deletes the older ones as each
+    // new one ends (migration.go garbageCollectFinalizedMigrations, facts §c).
+    const newestFirst = [...list].sort(
+      (a, b) => createdOf(b.vmim).localeCompare(createdOf(a.vmim)) || b.endedAt - a.endedAt,
+    );
+    const deletedAt = new Map<Json, number>();
+    newestFirst.forEach((a, i) => {
+      const deleter = newestFirst[i - finishedMigrationsKept];
+      if (i >= finishedMigrationsKept && deleter) deletedAt.set(a.vmim, deleter.endedAt);
+    });
+    for (const a of list) if (!deletedAt.has(a.vmim)) objects.push(a.vmim);
+    const [namespace = "", vmi = ""] = key.split("/");
+    const past: PastMigrationMetrics[] = list.map((a) => ({
+      namespace,
+      vmi,
+      vmim: String((a.vmim.metadata as { name?: string }).name),
+      result: a.result as "Succeeded" | "Failed",
+      endedAt: a.endedAt,
+      handedOffAt: a.handedOffAt,
+      state: a.state,
+      deletedAt: deletedAt.get(a.vmim),
+    }));
+    // What is still reported the running cluster's collectors tell (currentMigrationSeries).
+    metrics.push(...pastMigrationSeries(past).filter((series) => series.to !== undefined));
+  }
   for (const [key, list] of attempts) {
     // The VMI keeps the state of the last migration that got as far as the hand-off.
     const state = [...list].reverse().find((a) => a.state !== undefined)?.state;
@@ -396,7 +454,85 @@ function buildHistory(
   });
 
   const events = aggregateEvents(eventDescs).map((desc, i) => event(desc, random.derive(`event/${i}`)));
-  return { objects, events };
+  return { objects, events, metrics };
+}
+
+/** `migration.go` defaultFinalizedMigrationGarbageCollectionBuffer. */
+const finishedMigrationsKept = 5;
+
+function createdOf(vmim: Json): string {
+  return String((vmim.metadata as { creationTimestamp?: string }).creationTimestamp ?? "");
+}
+
+/** Where a past migration started and, for a move, ended: its node and launcher pod at each end. */
+interface MovePlace {
+  sourceNode: string;
+  sourcePod: string;
+  targetNode?: string | undefined;
+  targetPod?: string | undefined;
+}
+
+/**
+ * The nodes and launcher pods of each VM's past migrations. A VM's Succeeded moves chain: the
+ * first leaves its `sourceNode`, each later one leaves where the one before ended, and the last
+ * ends on the VM's node in its launcher pod now; a failure starts from wherever the VM was then.
+ * A move before the last ends in a launcher pod that is gone, named here.
+ */
+function moveChain(
+  migrations: readonly HistoryMigrationDescription[],
+  ctx: HistoryContext,
+  random: Random,
+): MovePlace[] {
+  const places: MovePlace[] = [];
+  const byVm = new Map<string, number[]>();
+  migrations.forEach((m, i) => {
+    const key = `${m.namespace}/${m.vm}`;
+    byVm.set(key, [...(byVm.get(key) ?? []), i]);
+  });
+  for (const [key, indexes] of byVm) {
+    const found = ctx.bundles.get(key);
+    if (!found) throw new Error(`history.migrations[${indexes[0]}]: no VM ${key}`);
+    const { desc, bundle } = found;
+    const moves = indexes.filter((i) => migrations[i]?.result === "Succeeded");
+    // Epoch e: where the VM ran after e moves; the last is now.
+    const nodes: string[] = [];
+    const pods: string[] = [];
+    moves.forEach((i, e) => {
+      const m = migrations[i] as HistoryMigrationDescription;
+      const earlier = moves[e - 1] === undefined ? undefined : migrations[moves[e - 1] as number];
+      if (earlier?.targetNode !== undefined && earlier.targetNode !== m.sourceNode) {
+        throw new Error(
+          `history.migrations[${i}]: ${key} left ${m.sourceNode}, but the move before it ended on ${earlier.targetNode}`,
+        );
+      }
+      nodes.push(m.sourceNode as string);
+      pods.push(generatedName(`virt-launcher-${desc.name}-`, random.derive(`${key}/launcher/${e}`)));
+    });
+    nodes.push(desc.node);
+    pods.push(bundle.plan.podName);
+    const lastMove = moves.at(-1);
+    if (lastMove !== undefined) {
+      const last = migrations[lastMove] as HistoryMigrationDescription;
+      if (last.targetNode !== undefined && last.targetNode !== desc.node)
+        throw new Error(`history.migrations[${lastMove}]: ${key}'s last move ends on its node ${desc.node}`);
+    }
+    let epoch = 0;
+    for (const i of indexes) {
+      const m = migrations[i] as HistoryMigrationDescription;
+      const place: MovePlace = {
+        sourceNode: nodes[epoch] as string,
+        sourcePod: pods[epoch] as string,
+        targetNode: m.targetNode,
+      };
+      if (m.result === "Succeeded") {
+        epoch += 1;
+        place.targetNode = nodes[epoch];
+        place.targetPod = pods[epoch];
+      }
+      places[i] = place;
+    }
+  }
+  return places;
 }
 
 /** Generated VMs: one stamper per shape and launcher, pod IPs handed out in order per node. */

@@ -31,6 +31,7 @@ const names = [
   "backoff-loop",
   "connection-lost",
   "cpu-mismatch",
+  "history",
   "kind",
   "maintenance",
   "maintenance-full",

@@ -90,8 +90,15 @@ export interface PastMigrationDescription {
   createdAt: number;
   /** The node of the target pod; for a Succeeded one, the VM's node now. */
   targetNode: string;
-  /** Succeeded only: the node the VM left. */
+  /**
+   * The node the VM left: required for a Succeeded one; a Failed one starts from the VM's node
+   * unless an earlier node is given (a failure before a later successful move).
+   */
   sourceNode?: string;
+  /** The launcher pod it starts from, when not the VM's pod now (a move before a later one). */
+  sourcePod?: string;
+  /** Succeeded: the launcher pod it ends in, when not the VM's pod now (a later move left it). */
+  targetPod?: string;
   result: "Succeeded" | "Failed";
   /** How a Failed one failed (required then). */
   failure?: PastMigrationFailure;
@@ -126,6 +133,8 @@ export interface PastMigration {
   vmiState: Json | undefined;
   /** When it left Pending. */
   startedAt: number;
+  /** Its hand-off (PreparingTarget): from then on the VMI's migration state is about it. */
+  handedOffAt?: number;
   /** Its Succeeded or Failed phase transition. */
   endedAt: number;
 }
@@ -155,11 +164,11 @@ export function pastMigration(
   const name = generatedName(generateName, random);
   const uid = random.uid();
   const ns = vmDesc.namespace;
-  const sourceNode = succeeded ? (desc.sourceNode as string) : vmDesc.node;
+  const sourceNode = desc.sourceNode ?? vmDesc.node;
   const targetNode = desc.targetNode;
   const otherPod = generatedName(`virt-launcher-${vmDesc.name}-`, random);
-  const sourcePod = succeeded ? otherPod : plan.podName;
-  const targetPod = succeeded ? plan.podName : otherPod;
+  const sourcePod = desc.sourcePod ?? (succeeded ? otherPod : plan.podName);
+  const targetPod = (succeeded ? desc.targetPod : undefined) ?? (succeeded ? plan.podName : otherPod);
   const target = ctx.nodes.find((n) => n.name === targetNode);
   if (!target) throw new Error(`${where}: unknown target node ${targetNode}`);
 
@@ -241,6 +250,7 @@ export function pastMigration(
 
   let state: Json | undefined;
   let endedAt: number;
+  let handedOffAt: number | undefined;
   if (failure === "unschedulable") {
     const timeoutAt = t + 300_000;
     for (let at = t + random.int(50, 300); at < timeoutAt; at += 30_000) {
@@ -273,6 +283,7 @@ export function pastMigration(
     phases.push({ phase: "Scheduled", at: t });
     t += random.int(50, 300);
     phases.push({ phase: "PreparingTarget", at: t });
+    handedOffAt = t;
     note(
       vmimRef,
       "Normal",
@@ -491,6 +502,7 @@ export function pastMigration(
     log: { pod: sourcePod, lines },
     vmiState: state && sortKeysDeep(state),
     startedAt,
+    handedOffAt,
     endedAt,
   };
 }
