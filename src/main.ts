@@ -7,6 +7,7 @@ import { examples, type Runner, type RunnerOptions } from "./cli-tree/command.js
 import {
   cancelCommand,
   diagnoseCommand,
+  historyCommand,
   migrateCommand,
   outdatedCommand,
   restartCommand,
@@ -160,6 +161,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     cancelCommand(run, ctx.programName),
     restartCommand(run, ctx.programName),
     outdatedCommand(run, ctx.programName),
+    historyCommand(run, ctx.programName),
     versionCommand(run, ctx.programName),
     diagnoseCommand(run, ctx.programName),
     simCommand(run, ctx.programName),

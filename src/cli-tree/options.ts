@@ -16,7 +16,6 @@ export interface MigrateOptions {
 export interface WatchOptions {
   allNamespaces: boolean;
   selector?: string | undefined;
-  node?: string | undefined;
   exitOnDone: boolean;
   pick: boolean;
   headers: boolean;
@@ -53,6 +52,15 @@ export interface OutdatedOptions {
   maxFailures?: string | undefined;
   timeout: string;
   headers: boolean;
+}
+
+export interface HistoryOptions {
+  allNamespaces: boolean;
+  selector?: string | undefined;
+  node?: string | undefined;
+  since: string;
+  limit?: string | undefined;
+  prometheusUrl?: string | undefined;
 }
 
 export interface DiagnoseCliOptions {

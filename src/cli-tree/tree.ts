@@ -9,6 +9,7 @@ import { examples, type Runner } from "./command.js";
 import {
   type CancelOptions,
   type DiagnoseCliOptions,
+  type HistoryOptions,
   type MigrateOptions,
   type OutdatedOptions,
   outdatedDefaults,
@@ -29,6 +30,7 @@ sameOptions<Same<OptionsOf<ReturnType<typeof cancelCommand>>, CancelOptions>>();
 sameOptions<Same<OptionsOf<ReturnType<typeof restartCommand>>, RestartOptions>>();
 sameOptions<Same<OptionsOf<ReturnType<typeof outdatedCommand>>, OutdatedOptions>>();
 sameOptions<Same<OptionsOf<ReturnType<typeof diagnoseCommand>>, DiagnoseCliOptions>>();
+sameOptions<Same<OptionsOf<ReturnType<typeof historyCommand>>, HistoryOptions>>();
 sameOptions<Same<OptionsOf<ReturnType<typeof simCommand>>, SimCliOptions>>();
 
 function timeoutOption() {
@@ -86,10 +88,6 @@ export function watchCommand(run: Runner, programName: string) {
     .argument("[vm]", "follow this VM's current (or latest) migration")
     .option("-A, --all-namespaces", "every namespace", false)
     .option("-l, --selector <selector>", "only migrations with these labels, e.g. kubevirt.io/vmi-name=db-1")
-    .option(
-      "--node <node>",
-      "only migrations from or to this node, in every namespace unless -n is given (a drain someone else started)",
-    )
     .option("--exit-on-done", "return once no migration is in flight", false)
     .option("--pick", "choose the VM to follow from a list of the namespace's VMs (on a terminal)", false)
     .option("--no-headers", "the table without its column names")
@@ -108,7 +106,6 @@ export function watchCommand(run: Runner, programName: string) {
           ["watch --pick -n demo", "choose the VM from a list, then follow it"],
           ["watch -n demo -o json --exit-on-done", "NDJSON until nothing is in flight"],
           ["watch -A -o wide", "the table with each migration's name and start time"],
-          ["watch --node node-1", "every migration leaving or reaching node-1 (a drain)"],
         ],
         programName,
       ),
@@ -231,6 +228,44 @@ export function outdatedCommand(run: Runner, programName: string) {
         run(async (ctx) => (await import("../commands/outdated.js")).outdatedAction(options, ctx), {
           wide: true,
           finishOnInterrupt: true,
+        }),
+    );
+}
+
+export function historyCommand(run: Runner, programName: string) {
+  return new Command("history")
+    .description("Where a VM has been: its past migrations, newest first, with trigger, route and outcome")
+    .argument("[vm]", "the VM whose migrations to list; on a terminal, omit it to choose from a list")
+    .option("-A, --all-namespaces", "the migrations of every VM in every namespace", false)
+    .option("-l, --selector <selector>", "only VMs whose VMI has these labels, e.g. app=db")
+    .option("--node <node>", "only migrations from or to this node (of every VM in scope)")
+    .option("--since <duration>", "how far back, e.g. 7d, 36h, 2w", "7d")
+    .option("--limit <n>", "at most this many rows, the newest (the summary counts them all)")
+    .addOption(
+      new Option(
+        "--prometheus-url <url>",
+        "also read KubeVirt's migration metrics from this Prometheus, to reach back beyond the five migrations KubeVirt keeps",
+      ).env("KVMIG_PROMETHEUS_URL"),
+    )
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["history ledger -n finance", "ledger's migrations the cluster still knows about"],
+          [
+            "history ledger -n finance --prometheus-url http://prometheus:9090",
+            "the last 7 days, also those KubeVirt no longer keeps",
+          ],
+          ["history -A --node node-3 --since 2d", "every move from or to node-3 in two days"],
+          ["history ledger -n finance -o json", "the rows and the summary as JSON"],
+        ],
+        programName,
+      ),
+    )
+    .action(
+      (vmArg, options): Promise<void> =>
+        run(async (ctx) => (await import("../commands/history.js")).historyAction(vmArg, options, ctx), {
+          wide: true,
         }),
     );
 }

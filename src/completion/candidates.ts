@@ -53,7 +53,6 @@ const optionValues: Readonly<Record<string, ValueSource>> = {
   context: "contexts",
   namespace: "namespaces",
   targetNode: "nodes",
-  node: "nodes",
   only: "failure-modes",
   skip: "failure-modes",
   kubeconfig: "files",
@@ -67,9 +66,6 @@ const listOptions = new Set(["only", "skip"]);
 
 /** The positional arguments that name a VM: completed with the VMIs of the namespace. */
 const vmArguments = new Set(["vm"]);
-
-/** The positional arguments that name a node (`evacuate NODE`): completed with the cluster's nodes. */
-const nodeArguments = new Set(["node"]);
 
 /** The commands that print a table `-o wide` widens (their run passes RunnerOptions.wide). */
 const wideCommands = new Set(["outdated", "watch", "history"]);
@@ -141,7 +137,6 @@ async function argumentValues(line: LineAnalysis, sources: CompletionSources): P
   if (!argument) return [];
   if (argument.argChoices) return [...argument.argChoices];
   if (vmArguments.has(argument.name())) return clusterNames("vmi", line, sources);
-  if (nodeArguments.has(argument.name())) return clusterNames("node", line, sources);
   return [];
 }
 

@@ -17,7 +17,7 @@ import { readNamespaceVms, vmiNameLabel } from "../operations/read-vm.js";
 import { checkVmName } from "../util/names.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 
-export type PickingCommand = "migrate" | "cancel" | "restart" | "diagnose" | "watch";
+export type PickingCommand = "migrate" | "cancel" | "restart" | "diagnose" | "watch" | "history";
 
 /** One line of the picker. */
 export interface PickerRow {
@@ -34,6 +34,7 @@ const questions: Record<PickingCommand, string> = {
   restart: "VM to restart",
   diagnose: "VM to diagnose",
   watch: "VM to watch",
+  history: "VM whose migrations to list",
 };
 
 /** What to do with the argument, for the usage error without a terminal. */
@@ -43,6 +44,7 @@ const purposes: Record<PickingCommand, string> = {
   restart: "the VM to restart",
   diagnose: "the VM to diagnose",
   watch: "the VM to watch",
+  history: "the VM whose migrations to list, or -A, -l or --node for many",
 };
 
 /**
