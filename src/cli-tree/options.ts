@@ -16,6 +16,7 @@ export interface MigrateOptions {
 export interface WatchOptions {
   allNamespaces: boolean;
   selector?: string | undefined;
+  node?: string | undefined;
   exitOnDone: boolean;
   pick: boolean;
   headers: boolean;

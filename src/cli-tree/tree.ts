@@ -88,6 +88,10 @@ export function watchCommand(run: Runner, programName: string) {
     .argument("[vm]", "follow this VM's current (or latest) migration")
     .option("-A, --all-namespaces", "every namespace", false)
     .option("-l, --selector <selector>", "only migrations with these labels, e.g. kubevirt.io/vmi-name=db-1")
+    .option(
+      "--node <node>",
+      "only migrations from or to this node, in every namespace unless -n is given (a drain someone else started)",
+    )
     .option("--exit-on-done", "return once no migration is in flight", false)
     .option("--pick", "choose the VM to follow from a list of the namespace's VMs (on a terminal)", false)
     .option("--no-headers", "the table without its column names")
@@ -106,6 +110,7 @@ export function watchCommand(run: Runner, programName: string) {
           ["watch --pick -n demo", "choose the VM from a list, then follow it"],
           ["watch -n demo -o json --exit-on-done", "NDJSON until nothing is in flight"],
           ["watch -A -o wide", "the table with each migration's name and start time"],
+          ["watch --node node-1", "every migration leaving or reaching node-1 (a drain)"],
         ],
         programName,
       ),

@@ -1,11 +1,15 @@
 // kvmig watch [VM]: with a VM, its current (or latest) migration followed like migrate does,
 // plus the VMI and VMIM events as they arrive; without, the table of migrations in scope
-// (operations/watch-migrations.ts, rendered by render/watch-table.ts).
+// (operations/watch-migrations.ts, rendered by render/watch-table.ts); with --node, only the
+// migrations from or to that node, in every namespace unless -n names one (a drain someone else
+// started).
 
 import type { WatchOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { NotFoundError, UsageError } from "../errors.js";
+import { isNotFound } from "../k8s/api-errors.js";
+import { clusterName, type KubeClient } from "../k8s/kube-client.js";
 import { requireNamespace } from "../k8s/namespace.js";
 import { unfinishedMigration } from "../migration/preflight.js";
 import { followToEnd } from "../operations/follow-migration.js";
@@ -20,6 +24,8 @@ export interface WatchFlags {
   vm?: string | undefined;
   allNamespaces: boolean;
   selector?: string | undefined;
+  /** Only the migrations from or to this node. */
+  node?: string | undefined;
   exitOnDone: boolean;
   timeoutMs: number;
   prometheusUrl?: string | undefined;
@@ -34,10 +40,15 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
   }
   const kube = await ctx.kube();
   if (flags.vm === undefined) {
-    if (!flags.allNamespaces) await requireNamespace(kube, kube.namespace);
+    // --node looks at every namespace unless -n names one.
+    const everywhere =
+      flags.allNamespaces || (flags.node !== undefined && ctx.options.namespace === undefined);
+    if (!everywhere) await requireNamespace(kube, kube.namespace);
+    if (flags.node !== undefined) await requireNode(kube, flags.node, ctx);
     const scope = {
-      namespace: flags.allNamespaces ? undefined : kube.namespace,
+      namespace: everywhere ? undefined : kube.namespace,
       selector: flags.selector,
+      node: flags.node,
     };
     const table = await migrationsTable(ctx, {
       ...scope,
@@ -105,6 +116,22 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
   await reportFollow(ctx, { namespace, vmName: flags.vm, started: false }, result);
 }
 
+/** A node that does not exist would be watched forever for nothing: exit 5 with the way to list them. */
+async function requireNode(kube: KubeClient, node: string, ctx: CommandContext): Promise<void> {
+  try {
+    await kube.get("node", node);
+  } catch (error) {
+    if (!isNotFound(error)) {
+      // Not allowed to read nodes, say: the watch itself needs no node.
+      ctx.debug(`node ${node} not checked: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    throw new NotFoundError(`there is no node "${node}" in ${clusterName(kube)}`, {
+      hint: `list the nodes with: ${commandLine(["kubectl", "get", "nodes"])}`,
+    });
+  }
+}
+
 /** The action of `kvmig watch` (cli-tree/tree.ts): the flags checked, the VM named or picked, then runWatch. */
 export async function watchAction(
   vmArg: string | undefined,
@@ -114,6 +141,11 @@ export async function watchAction(
   if ((vmArg !== undefined || options.pick) && options.selector !== undefined) {
     throw new UsageError("-l/--selector is for the table of migrations, not for one VM", {
       hint: "leave out the VM (or --pick) to watch the migrations the selector matches",
+    });
+  }
+  if (options.node !== undefined && (vmArg !== undefined || options.pick)) {
+    throw new UsageError(`--node and ${vmArg !== undefined ? "a VM name" : "--pick"} cannot be combined`, {
+      hint: `--node ${options.node} watches every migration from or to the node; to follow one VM, leave out --node`,
     });
   }
   if (options.pick && vmArg !== undefined) {
@@ -128,6 +160,7 @@ export async function watchAction(
       vm,
       allNamespaces: options.allNamespaces,
       selector: options.selector,
+      node: options.node,
       exitOnDone: options.exitOnDone,
       timeoutMs: parseDuration(options.timeout, "--timeout"),
       prometheusUrl: options.prometheusUrl,

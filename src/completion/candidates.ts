@@ -53,6 +53,7 @@ const optionValues: Readonly<Record<string, ValueSource>> = {
   context: "contexts",
   namespace: "namespaces",
   targetNode: "nodes",
+  node: "nodes",
   only: "failure-modes",
   skip: "failure-modes",
   kubeconfig: "files",
@@ -66,6 +67,9 @@ const listOptions = new Set(["only", "skip"]);
 
 /** The positional arguments that name a VM: completed with the VMIs of the namespace. */
 const vmArguments = new Set(["vm"]);
+
+/** The positional arguments that name a node (`evacuate NODE`): completed with the cluster's nodes. */
+const nodeArguments = new Set(["node"]);
 
 /** The commands that print a table `-o wide` widens (their run passes RunnerOptions.wide). */
 const wideCommands = new Set(["outdated", "watch", "history"]);
@@ -137,6 +141,7 @@ async function argumentValues(line: LineAnalysis, sources: CompletionSources): P
   if (!argument) return [];
   if (argument.argChoices) return [...argument.argChoices];
   if (vmArguments.has(argument.name())) return clusterNames("vmi", line, sources);
+  if (nodeArguments.has(argument.name())) return clusterNames("node", line, sources);
   return [];
 }
 

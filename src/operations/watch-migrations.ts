@@ -6,6 +6,13 @@
 // which `kvmig watch` renders as a table, lines or NDJSON (render/watch-table.ts). It goes on
 // until --exit-on-done finds nothing in flight, the signal (Ctrl-C), or the timeout; an API
 // server that is away meanwhile is ridden out (and told through `outage`).
+//
+// With a node (`watch --node`), only the migrations from or to it: from it when the node it
+// leaves is that one (the VMI's record of this migration, the VMI's node while not handed off,
+// the source pod's node, as outbound.ts reasons), to it when its target is (the VMIM's once final,
+// the VMI's migrationTargetNodeName label, the node of its target pod, watched then by the
+// migration's kubevirt.io/migrationJobUID label). A migration whose target becomes known later is
+// told as ADDED then; one told stays told.
 
 import type { Clock } from "../clock.js";
 import { timeLimit } from "../duration.js";
@@ -17,12 +24,15 @@ import { formatBytes } from "../migration/format.js";
 import { sourceNodeOf } from "../migration/outbound.js";
 import { parseMigrationInfo } from "../migration/progress-line.js";
 import { isFinalPhase } from "../migration/state.js";
+import { type MigrationTrigger, migrationTrigger } from "../migration/trigger.js";
 
 /** Launcher logs followed at once for the progress column. */
 const maxLogStreams = 10;
 /** VMIs read at once for the source nodes of the migrations the first list brings. */
 const sourceReads = 16;
 const targetLabel = "kubevirt.io/migrationTargetNodeName";
+/** A target launcher pod's label: its migration's uid. */
+const migrationJobLabel = "kubevirt.io/migrationJobUID";
 
 /** One migration as the watch keeps it. */
 export interface MigrationRow {
@@ -31,6 +41,8 @@ export interface MigrationRow {
   vm: string;
   namespace: string;
   migration: string;
+  /** Who created it: a user, the evacuation controller, the workload updater (trigger.ts). */
+  trigger: MigrationTrigger;
   phase: string;
   sourceNode?: string | undefined;
   targetNode?: string | undefined;
@@ -83,6 +95,8 @@ export interface WatchMigrationsInput {
   /** Undefined: every namespace. */
   namespace?: string | undefined;
   selector?: string | undefined;
+  /** Only the migrations from or to this node. */
+  node?: string | undefined;
   /** Return once the list is in and no migration is in flight. */
   exitOnDone: boolean;
   /** 0 (or more than a timer holds) for no limit. */
@@ -127,6 +141,7 @@ function rowOf(m: VirtualMachineInstanceMigration, previous: MigrationRow | unde
     vm: m.spec.vmiName ?? m.metadata.labels?.["kubevirt.io/vmi-name"] ?? "",
     namespace: m.metadata.namespace ?? "",
     migration: m.metadata.name ?? "",
+    trigger: migrationTrigger(m),
     phase,
     sourceNode: status.migrationState?.sourceNode ?? previous?.sourceNode,
     targetNode: status.migrationState?.targetNode ?? previous?.targetNode,
@@ -144,8 +159,13 @@ export async function watchMigrations(
   input: WatchMigrationsInput,
   observer: MigrationsObserver = {},
 ): Promise<WatchMigrationsResult> {
-  const rows = new Map<string, MigrationRow>();
+  const node = input.node;
+  /** Every migration in scope; `rows`, what is told, is the same map unless a node filters. */
+  const all = new Map<string, MigrationRow>();
+  const rows = node === undefined ? all : new Map<string, MigrationRow>();
   const vmis = new Map<string, VmiPlacement>();
+  /** With a node: the node of each migration's target pod, by the migration's uid. */
+  const targetPods = new Map<string, string>();
   const streams = new Map<string, AbortController>();
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -159,6 +179,11 @@ export async function watchMigrations(
     },
     unfinished: () => [...rows.values()].filter((r) => !isFinalPhase(r.phase)).length,
   };
+  /** Whether a migration leaves or reaches the node (always, without one). */
+  const ofNode = (row: MigrationRow): boolean =>
+    node === undefined ||
+    row.sourceNode === node ||
+    (row.targetNode ?? vmis.get(`${row.namespace}/${row.vm}`)?.target) === node;
 
   const followProgress = (row: MigrationRow) => {
     if (streams.has(row.uid) || streams.size >= maxLogStreams || !row.sourcePod || row.phase !== "Running")
@@ -215,10 +240,35 @@ export async function watchMigrations(
         const key = `${vmi.metadata.namespace}/${vmi.metadata.name}`;
         if (u.type === "DELETED") vmis.delete(key);
         else vmis.set(key, { node: vmi.status?.nodeName, target: vmi.metadata.labels?.[targetLabel] });
+        reconsider();
         observer.onVmi?.(state);
       }
     } catch (error) {
       if (!stop.signal.aborted) input.debug?.(`VMIs not followed: ${describeError(error).message}`);
+    }
+  })();
+
+  // With a node, the target pods: where a migration goes before its VMI or VMIM says so.
+  const podWatch = (async () => {
+    if (node === undefined) return;
+    try {
+      for await (const u of kube.watch("pod", {
+        namespace: input.namespace,
+        labelSelector: migrationJobLabel,
+        signal: stop.signal,
+        outage: input.outage,
+      })) {
+        if (u.type === "SYNCED" || u.type === "DELETED") continue;
+        const uid = u.object.metadata.labels?.[migrationJobLabel];
+        const on = u.object.spec?.nodeName;
+        if (!uid || !on || targetPods.get(uid) === on) continue;
+        targetPods.set(uid, on);
+        for (const row of all.values()) if (row.uid === uid) row.targetNode ??= on;
+        reconsider();
+        observer.onVmi?.(state);
+      }
+    } catch (error) {
+      if (!stop.signal.aborted) input.debug?.(`target pods not followed: ${describeError(error).message}`);
     }
   })();
 
@@ -237,24 +287,49 @@ export async function watchMigrations(
       input.debug?.(
         `source node of ${m.metadata.namespace}/${m.metadata.name}: ${describeError(error).message}`,
       );
+    }
+    // Without its VMI, the node of the source pod the VMIM names.
+    const pod = m.status?.migrationState?.sourcePod;
+    if (!pod) return undefined;
+    try {
+      return sourceNodeOf(m, undefined, await kube.get("pod", pod, m.metadata.namespace));
+    } catch {
       return undefined;
     }
   };
   const tell = (u: { type: MigrationChange; object: VirtualMachineInstanceMigration }, source?: string) => {
     const key = `${u.object.metadata.namespace}/${u.object.metadata.name}`;
-    const before = rows.get(key);
+    const before = all.get(key);
     const row = rowOf(u.object, before);
     row.sourceNode ??= source;
+    row.targetNode ??= targetPods.get(row.uid);
+    // Told before (always, without a node), or told now for the first time.
+    const told = rows === all || rows.has(key);
     if (u.type === "DELETED") {
+      all.delete(key);
       rows.delete(key);
+      targetPods.delete(row.uid);
       streams.get(row.uid)?.abort();
-    } else {
-      rows.set(key, row);
-      if (isFinalPhase(row.phase)) streams.get(row.uid)?.abort();
-      else followProgress(row);
+      if (told) observer.onMigration?.(row, u.type, before, state);
+      return;
     }
-    observer.onMigration?.(row, u.type, before, state);
+    all.set(key, row);
+    if (!told && !ofNode(row)) return;
+    rows.set(key, row);
+    if (isFinalPhase(row.phase)) streams.get(row.uid)?.abort();
+    else followProgress(row);
+    observer.onMigration?.(row, told ? u.type : "ADDED", told ? before : undefined, state);
   };
+  /** With a node: the migrations whose target became known as the node's, told now. */
+  function reconsider(): void {
+    if (rows === all) return;
+    for (const [key, row] of all) {
+      if (rows.has(key) || !ofNode(row)) continue;
+      rows.set(key, row);
+      if (!isFinalPhase(row.phase)) followProgress(row);
+      observer.onMigration?.(row, "ADDED", undefined, state);
+    }
+  }
   // The first list is told once its source nodes are read, several at a time.
   let first: { type: MigrationChange; object: VirtualMachineInstanceMigration }[] | undefined = [];
 
@@ -300,6 +375,7 @@ export async function watchMigrations(
     stop.abort();
     input.signal.removeEventListener("abort", onAbort);
     await vmiWatch;
+    await podWatch;
   }
   return { timedOut, timeoutMs: timeout, state };
 }

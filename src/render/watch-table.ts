@@ -4,7 +4,8 @@
 // In a pipe each line is stamped with the time of the change itself (the migration's phase
 // transition, the launcher's progress line), not the moment kvmig saw it, so that a log read
 // later, or a watch that reconnected, tells the truth; a line that would repeat the last one
-// for its migration is left out, and so is a -o json or yaml record (its type aside).
+// for its migration is left out, and so is a -o json or yaml record (its type aside). TRIGGER
+// says who created each migration (user, evacuation, workload-update, volume-update).
 
 import type { CommandContext } from "../context.js";
 import { formatDuration } from "../duration.js";
@@ -29,6 +30,8 @@ const redrawMs = 500;
 export interface TableWatchFlags {
   namespace?: string | undefined;
   selector?: string | undefined;
+  /** `--node`: only the migrations from or to this node. */
+  node?: string | undefined;
   /** -o wide: the migration's name and its start time as columns, whatever the terminal's width. */
   wide?: boolean | undefined;
   noHeaders?: boolean | undefined;
@@ -58,6 +61,7 @@ function record(row: MigrationRow, type: string, vmiTarget?: string | undefined)
     vm: row.vm,
     namespace: row.namespace,
     migration: row.migration,
+    trigger: row.trigger,
     phase: row.phase,
     sourceNode: row.sourceNode ?? null,
     targetNode: row.targetNode ?? (isFinalPhase(row.phase) ? undefined : vmiTarget) ?? null,
@@ -113,33 +117,40 @@ export async function migrationsTable(ctx: CommandContext, flags: TableWatchFlag
     // Fit the terminal: the migration's name only where there is room, and no line ever wraps,
     // since a wrapped line would break the cursor arithmetic of the redraw.
     const wide = flags.wide === true || io.columns >= 110;
-    const headers = [
-      "VM",
-      ...(flags.namespace === undefined ? ["NAMESPACE"] : []),
-      "PHASE",
-      "SOURCE → TARGET",
-      "ELAPSED",
-      "PROGRESS",
-      ...(wide ? ["MIGRATION"] : []),
-      ...(flags.wide ? ["STARTED"] : []),
-    ];
-    const body =
-      list.length === 0
-        ? "no migrations in flight"
-        : formatTable(
-            headers,
-            list.map((r) => [
-              r.vm,
-              ...(flags.namespace === undefined ? [r.namespace] : []),
-              io.colors.phase(r.phase || "Pending"),
-              route(state, r),
-              elapsed(r),
-              r.progress ?? "-",
-              ...(wide ? [r.migration] : []),
-              ...(flags.wide ? [r.startedAt ? formatTime(r.startedAt, "relative", now()) : "-"] : []),
-            ]),
-            { noHeaders: flags.noHeaders },
-          );
+    // TRIGGER too, unless it alone would make the table wider than the terminal (-o wide keeps it).
+    const table = (trigger: boolean) =>
+      formatTable(
+        [
+          "VM",
+          ...(flags.namespace === undefined ? ["NAMESPACE"] : []),
+          "PHASE",
+          ...(trigger ? ["TRIGGER"] : []),
+          "SOURCE → TARGET",
+          "ELAPSED",
+          "PROGRESS",
+          ...(wide ? ["MIGRATION"] : []),
+          ...(flags.wide ? ["STARTED"] : []),
+        ],
+        list.map((r) => [
+          r.vm,
+          ...(flags.namespace === undefined ? [r.namespace] : []),
+          io.colors.phase(r.phase || "Pending"),
+          ...(trigger ? [r.trigger] : []),
+          route(state, r),
+          elapsed(r),
+          r.progress ?? "-",
+          ...(wide ? [r.migration] : []),
+          ...(flags.wide ? [r.startedAt ? formatTime(r.startedAt, "relative", now()) : "-"] : []),
+        ]),
+        { noHeaders: flags.noHeaders },
+      );
+    const fits = (text: string) =>
+      text.split("\n").every((line) => truncateToWidth(line, io.columns) === line);
+    let body = `no migrations in flight${flags.node === undefined ? "" : ` from or to ${flags.node}`}`;
+    if (list.length > 0) {
+      body = table(true);
+      if (!flags.wide && !fits(body)) body = table(false);
+    }
     const lines = body.split("\n").map((line) => truncateToWidth(line, io.columns));
     // Back to the first column (the terminal's echo of a Ctrl-C, "^C", moved the cursor right),
     // up over the previous drawing, clear to the end of the screen, draw again.
@@ -164,6 +175,7 @@ export async function migrationsTable(ctx: CommandContext, flags: TableWatchFlag
       "VM",
       ...(flags.namespace === undefined ? ["NAMESPACE"] : []),
       "PHASE",
+      "TRIGGER",
       "SOURCE → TARGET",
       "PROGRESS",
       "MIGRATION",
@@ -172,7 +184,11 @@ export async function migrationsTable(ctx: CommandContext, flags: TableWatchFlag
     // The longest phase, and the longest progress ("99.9 GiB left"), from the start: fewer shifts.
     {
       noHeaders: flags.noHeaders,
-      minWidths: { PHASE: "PreparingTarget".length, PROGRESS: "99.9 GiB left".length },
+      minWidths: {
+        PHASE: "PreparingTarget".length,
+        TRIGGER: "workload-update".length,
+        PROGRESS: "99.9 GiB left".length,
+      },
     },
   );
   /** What a pipe line last said per migration: the same again is not news. */
@@ -194,6 +210,7 @@ export async function migrationsTable(ctx: CommandContext, flags: TableWatchFlag
       row.vm,
       ...(flags.namespace === undefined ? [row.namespace] : []),
       phase,
+      row.trigger,
       route(state, row),
       row.progress ?? "-",
       row.migration,
@@ -287,8 +304,15 @@ export async function migrationsTable(ctx: CommandContext, flags: TableWatchFlag
 
 /** The --timeout's end: what kvmig last saw, and how to watch again (exit 6). */
 export function watchTimedOut(flags: TableWatchFlags, result: WatchMigrationsResult): TimeoutError {
-  const scope = flags.namespace === undefined ? ["-A"] : ["-n", flags.namespace];
-  const again = kvmigCommand(["watch", ...scope, ...(flags.selector ? ["-l", flags.selector] : [])]);
+  // With --node all namespaces are implied.
+  const scope =
+    flags.namespace === undefined ? (flags.node === undefined ? ["-A"] : []) : ["-n", flags.namespace];
+  const again = kvmigCommand([
+    "watch",
+    ...(flags.node === undefined ? [] : ["--node", flags.node]),
+    ...scope,
+    ...(flags.selector ? ["-l", flags.selector] : []),
+  ]);
   const n = result.state.unfinished();
   // What kvmig last saw, and no more: the API server may have been away at the end.
   const seen = !result.state.synced

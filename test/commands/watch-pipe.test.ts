@@ -142,13 +142,13 @@ describe("kvmig watch in a pipe", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout.split("\n")).toEqual([
-      "TIME                   VM           PHASE             SOURCE → TARGET   PROGRESS        MIGRATION",
-      "2026-11-25T11:58:00Z   fedora-web   Pending           ?                 -               kubevirt-migrate-vm-abcde",
-      "2026-11-25T11:58:02Z   fedora-web   Scheduling        ?                 -               kubevirt-migrate-vm-abcde",
-      "2026-11-25T11:58:07Z   fedora-web   Running           node-1 → node-3   -               kubevirt-migrate-vm-abcde",
-      "2026-11-25T11:58:12Z   fedora-web   Running           node-1 → node-3   2.0 GiB left    kubevirt-migrate-vm-abcde",
-      "2026-11-25T11:58:20Z   fedora-web   Running           node-1 → node-3   512 MiB left    kubevirt-migrate-vm-abcde",
-      "2026-11-25T11:58:31Z   fedora-web   Succeeded         node-1 → node-3   -               kubevirt-migrate-vm-abcde",
+      "TIME                   VM           PHASE             TRIGGER           SOURCE → TARGET   PROGRESS        MIGRATION",
+      "2026-11-25T11:58:00Z   fedora-web   Pending           user              ?                 -               kubevirt-migrate-vm-abcde",
+      "2026-11-25T11:58:02Z   fedora-web   Scheduling        user              ?                 -               kubevirt-migrate-vm-abcde",
+      "2026-11-25T11:58:07Z   fedora-web   Running           user              node-1 → node-3   -               kubevirt-migrate-vm-abcde",
+      "2026-11-25T11:58:12Z   fedora-web   Running           user              node-1 → node-3   2.0 GiB left    kubevirt-migrate-vm-abcde",
+      "2026-11-25T11:58:20Z   fedora-web   Running           user              node-1 → node-3   512 MiB left    kubevirt-migrate-vm-abcde",
+      "2026-11-25T11:58:31Z   fedora-web   Succeeded         user              node-1 → node-3   -               kubevirt-migrate-vm-abcde",
       "",
     ]);
   });
@@ -162,6 +162,7 @@ describe("kvmig watch in a pipe", () => {
       "2026-11-25T11:58:00Z",
       "fedora-web",
       "Pending",
+      "user",
       "?",
       "-",
       "kubevirt-migrate-vm-abcde",
@@ -172,6 +173,7 @@ describe("kvmig watch in a pipe", () => {
       "2026-11-25T11:58:31Z",
       "fedora-web",
       "Succeeded",
+      "user",
       "node-1 → node-3",
       "-",
       "kubevirt-migrate-vm-abcde",
@@ -185,7 +187,7 @@ describe("kvmig watch in a pipe", () => {
     const { code, stdout } = await runCli(["watch", "-A", "--exit-on-done"], { kube });
     expect(code).toBe(0);
     const [header, first] = stdout.split("\n");
-    expect(header).toMatch(/^TIME +VM +NAMESPACE +PHASE +SOURCE → TARGET +PROGRESS +MIGRATION$/);
-    expect(first).toMatch(/^2026-11-25T11:58:00Z +fedora-web +demo +Pending +/);
+    expect(header).toMatch(/^TIME +VM +NAMESPACE +PHASE +TRIGGER +SOURCE → TARGET +PROGRESS +MIGRATION$/);
+    expect(first).toMatch(/^2026-11-25T11:58:00Z +fedora-web +demo +Pending +user +/);
   });
 });

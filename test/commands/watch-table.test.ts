@@ -60,8 +60,9 @@ describe("kvmig watch on a terminal", () => {
         .split("\n");
       expect(last[0]).toMatch(
         columns >= 110
-          ? /^VM +NAMESPACE +PHASE +SOURCE → TARGET +ELAPSED +PROGRESS +MIGRATION$/
-          : /^VM +NAMESPACE +PHASE +SOURCE → TARGET +ELAPSED +PROGRESS$/,
+          ? /^VM +NAMESPACE +PHASE +TRIGGER +SOURCE → TARGET +ELAPSED +PROGRESS +MIGRATION$/
+          : // TRIGGER would not fit in 80 columns: left out rather than cut.
+            /^VM +NAMESPACE +PHASE +SOURCE → TARGET +ELAPSED +PROGRESS$/,
       );
       expect(
         last
@@ -69,6 +70,8 @@ describe("kvmig watch on a terminal", () => {
           .map((l) => l.split(/ {2,}/).slice(0, 3).join(" "))
           .sort(),
       ).toEqual(["cirros-test demo Succeeded", "fedora-web demo Succeeded"]);
+      // Started with virt-api's migrate: a user's migrations.
+      if (columns >= 110) for (const line of last.slice(1)) expect(line.split(/ {2,}/)[3]).toBe("user");
       for (const frame of frames) {
         for (const line of stripVTControlCharacters(frame).split("\n"))
           expect(line.length).toBeLessThan(columns);
@@ -96,10 +99,10 @@ describe("kvmig watch on a terminal", () => {
     expect(last).toHaveLength(2);
     for (const line of last) {
       expect(line).not.toMatch(/^VM /);
-      // VM, phase, route, elapsed, progress, migration, started: relative on a terminal, to this
+      // VM, phase, trigger, route, elapsed, progress, migration, started: relative on a terminal, to this
       // machine's clock ("12s ago"; the simulated cluster's clock runs ahead, so "in 2s" too).
       expect(line).toMatch(
-        /^(fedora-web|cirros-test) +Succeeded +node-\d → node-\d +\S+ +- +(\S+) +(\d+[smh]\S* ago|just now|in \S+)$/,
+        /^(fedora-web|cirros-test) +Succeeded +user +node-\d → node-\d +\S+ +- +(\S+) +(\d+[smh]\S* ago|just now|in \S+)$/,
       );
       expect(names).toContain(/ (kubevirt-migrate-vm-\w+) /.exec(line)?.[1]);
     }

@@ -222,3 +222,40 @@ describe("the bare form for kubectl (cobra)", () => {
     ]);
   });
 });
+
+describe("nodes: the --node flag and a NODE argument (watch --node, evacuate NODE)", () => {
+  function nodeTree(): CommandUnknownOpts {
+    const root = new Command("kvmig")
+      .option("--kubeconfig <path>", "kubeconfig")
+      .option("--context <name>", "context")
+      .option("-n, --namespace <namespace>", "namespace")
+      .option("--sim <scenario>", "simulated cluster");
+    root.command("watch").argument("[vm]", "the VM").option("--node <node>", "node");
+    root.command("evacuate").argument("[node]", "the node").option("--dry-run");
+    return root as unknown as CommandUnknownOpts;
+  }
+  const nodeCandidates = async (...words: string[]) =>
+    (await complete(nodeTree(), words, sources)).candidates;
+
+  it("--node: the cluster's nodes, asked with the line's context; --node= keeps its prefix", async () => {
+    expect(await nodeCandidates("--context", "prod", "watch", "--node", "")).toEqual(["node-1", "node-2"]);
+    expect(calls).toEqual([`node ${JSON.stringify({ context: "prod" })}`]);
+    expect(await nodeCandidates("watch", "--node=node-2")).toEqual(["--node=node-2"]);
+  });
+
+  it("the NODE argument: the cluster's nodes, filtered by the partial word; nothing for a second word", async () => {
+    expect(await nodeCandidates("evacuate", "")).toEqual(["node-1", "node-2"]);
+    expect(await nodeCandidates("evacuate", "--dry-run", "node-2")).toEqual(["node-2"]);
+    expect(calls).toEqual([`node ${JSON.stringify({})}`, `node ${JSON.stringify({})}`]);
+    calls = [];
+    expect(await nodeCandidates("evacuate", "node-1", "")).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+
+  it("watch's own argument is still a VM; with --sim there is no cluster to ask yet", async () => {
+    expect(await nodeCandidates("watch", "-n", "demo", "")).toEqual(["fedora-web", "rhel-db", "win-app"]);
+    calls = [];
+    expect(await nodeCandidates("--sim", "default", "evacuate", "")).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+});

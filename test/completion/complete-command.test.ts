@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ConnectionFlags, KubeConnector } from "../../src/k8s/provider.js";
-import type { Namespace, VirtualMachineInstance } from "../../src/k8s/types.js";
+import type { Namespace, Node, VirtualMachineInstance } from "../../src/k8s/types.js";
 import { fakeKube } from "../helpers/fake-kube.js";
 import { tempDir } from "../helpers/kubeconfig.js";
 import { runCli } from "../helpers/test-context.js";
@@ -168,6 +168,20 @@ describe("kvmig __complete: names from the cluster", () => {
     ]);
     expect(connected[0]).toMatchObject({ kubeconfig: "/k/config", context: "prod", namespace: "demo" });
     expect(connected[0]?.requestTimeoutMs).toBeLessThanOrEqual(2000);
+  });
+
+  it("watch --node: the cluster's nodes, sorted", async () => {
+    const nodes: KubeConnector = async (flags) => {
+      connected.push(flags);
+      return fakeKube({
+        list: (async (resource: string) => {
+          listed.push({ resource, namespace: undefined });
+          return ["node-3", "node-1", "node-2"].map((name) => ({ metadata: { name } }) as Node);
+        }) as never,
+      });
+    };
+    expect(await completeWith(nodes, ["watch", "--node", "node-"])).toEqual(["node-1", "node-2", "node-3"]);
+    expect(listed).toEqual([{ resource: "node", namespace: undefined }]);
   });
 
   it("-n: the namespaces", async () => {

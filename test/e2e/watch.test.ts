@@ -147,9 +147,9 @@ describe("kvmig watch without a VM", () => {
     expect(text.code).toBe(0);
     // Nothing in flight: the recently finished quiet-web migration only, under the column names.
     expect(lines(normalize(text.stdout))).toEqual([
-      expect.stringMatching(/^TIME +VM +PHASE +SOURCE → TARGET +PROGRESS +MIGRATION$/),
+      expect.stringMatching(/^TIME +VM +PHASE +TRIGGER +SOURCE → TARGET +PROGRESS +MIGRATION$/),
       expect.stringMatching(
-        new RegExp(`^<t> +quiet-web +Succeeded +node-2 → node-[13] +- +${m.metadata.name}$`),
+        new RegExp(`^<t> +quiet-web +Succeeded +user +node-2 → node-[13] +- +${m.metadata.name}$`),
       ),
     ]);
   }, 40_000);
@@ -163,20 +163,21 @@ describe("kvmig watch without a VM", () => {
     const target = sim.vmi("demo", "fedora-web").status.nodeName;
 
     const [header, ...out] = lines(result.stdout);
-    expect(header).toMatch(/^TIME +VM +PHASE +SOURCE → TARGET +PROGRESS +MIGRATION$/);
+    expect(header).toMatch(/^TIME +VM +PHASE +TRIGGER +SOURCE → TARGET +PROGRESS +MIGRATION$/);
     const cells = out.map((line) => line.split(/ {3,}/));
     for (const row of cells) {
       expect(row).toEqual([
         expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
         "fedora-web",
         expect.stringMatching(new RegExp(`^(${phaseOrder.slice(1).join("|")})$`)),
+        "user",
         expect.stringMatching(/^node-1( → node-[23])?$/),
         expect.stringMatching(/^(-|[\d.]+ [KMG]?i?B left)$/),
         m.metadata.name,
       ]);
     }
     // A line is news: never the same phase, route and progress twice for the migration.
-    const said = cells.map((row) => row.slice(2, 5).join(" "));
+    const said = cells.map((row) => row.slice(2, 6).join(" "));
     expect(new Set(said).size).toBe(said.length);
     // A phase line is stamped with the migration's own time of that phase (a progress line with
     // the launcher's), not with the time kvmig saw it.
@@ -187,7 +188,7 @@ describe("kvmig watch without a VM", () => {
         t.phaseTransitionTimestamp,
       ]),
     );
-    const phaseLines = cells.filter((row) => row[4] === "-");
+    const phaseLines = cells.filter((row) => row[5] === "-");
     expect(phaseLines.length).toBeGreaterThanOrEqual(2);
     for (const row of phaseLines)
       expect([transitions.get(row[2] ?? ""), stored?.metadata.creationTimestamp]).toContain(row[0]);
@@ -195,7 +196,7 @@ describe("kvmig watch without a VM", () => {
     const phases = cells.map((row) => row[2] as string);
     const indexes = phases.map((p) => phaseOrder.indexOf(p));
     expect(indexes).toEqual([...indexes].sort((a, b) => a - b));
-    expect(last.slice(1, 4)).toEqual(["fedora-web", "Succeeded", `node-1 → ${target}`]);
+    expect(last.slice(1, 5)).toEqual(["fedora-web", "Succeeded", "user", `node-1 → ${target}`]);
   }, 40_000);
 
   it("--exit-on-done with nothing in flight returns at once (exit 0)", async () => {

@@ -171,3 +171,170 @@ describe("watchMigrations", () => {
     expect(result.state.unfinished()).toBe(1);
   });
 });
+
+describe("watchMigrations with a node (watch --node)", () => {
+  const node1 = "node-1";
+  /** A migration of `vm` with KubeVirt's marks; `nodes`: the source and target a final VMIM carries. */
+  const vmim = (
+    name: string,
+    vm: string,
+    phase: string,
+    extra: { nodes?: [string, string]; annotations?: Record<string, string> } = {},
+  ) =>
+    ({
+      metadata: {
+        name,
+        namespace: "demo",
+        uid: `${name}-uid`,
+        creationTimestamp: "2026-11-25T11:58:00Z",
+        annotations: extra.annotations,
+      },
+      spec: { vmiName: vm },
+      status: {
+        phase,
+        migrationState: extra.nodes
+          ? { sourceNode: extra.nodes[0], targetNode: extra.nodes[1] }
+          : { sourcePod: `virt-launcher-${vm}-x` },
+      },
+    }) as VirtualMachineInstanceMigration;
+  const vmiNodes: Record<string, string> = { web: "node-1", db: "node-2", api: "node-3" };
+
+  it("tells only the migrations from or to the node: its VMI's node, a final one's nodes, a target pod found later; the others never, nor their end", async () => {
+    let podsMayCome: () => void = () => {};
+    const synced = new Promise<void>((resolve) => {
+      podsMayCome = resolve;
+    });
+    let podTold: () => void = () => {};
+    const afterPod = new Promise<void>((resolve) => {
+      podTold = resolve;
+    });
+    const watched: string[] = [];
+    const kube = fakeKube({
+      watch: ((
+        resource: string,
+        options: { signal: AbortSignal; labelSelector?: string; namespace?: string },
+      ) => {
+        watched.push(`${resource} ${options.labelSelector ?? "-"} ${options.namespace ?? "all"}`);
+        if (resource === "vmi") return stream([{ type: "SYNCED", resourceVersion: "1" }], options.signal);
+        if (resource === "pod") {
+          return (async function* () {
+            await synced;
+            yield {
+              type: "ADDED",
+              object: {
+                metadata: {
+                  name: "virt-launcher-api-t",
+                  labels: { "kubevirt.io/migrationJobUID": "m-in-uid" },
+                },
+                spec: { nodeName: node1 },
+              },
+            };
+            podTold();
+            await new Promise((resolve) => options.signal.addEventListener("abort", resolve, { once: true }));
+          })();
+        }
+        return (async function* () {
+          yield {
+            type: "ADDED",
+            object: vmim("m-out", "web", "Running", {
+              annotations: { "kubevirt.io/evacuationMigration": node1 },
+            }),
+          };
+          yield { type: "ADDED", object: vmim("m-other", "db", "Running") };
+          yield { type: "ADDED", object: vmim("m-in", "api", "Scheduling") };
+          yield { type: "ADDED", object: vmim("m-old", "db", "Succeeded", { nodes: ["node-2", node1] }) };
+          yield { type: "ADDED", object: vmim("m-far", "db", "Succeeded", { nodes: ["node-2", "node-3"] }) };
+          yield { type: "SYNCED", resourceVersion: "5" };
+          await afterPod;
+          yield {
+            type: "MODIFIED",
+            object: vmim("m-other", "db", "Succeeded", { nodes: ["node-2", "node-3"] }),
+          };
+          yield {
+            type: "DELETED",
+            object: vmim("m-far", "db", "Succeeded", { nodes: ["node-2", "node-3"] }),
+          };
+          yield {
+            type: "MODIFIED",
+            object: vmim("m-out", "web", "Succeeded", {
+              nodes: [node1, "node-2"],
+              annotations: { "kubevirt.io/evacuationMigration": node1 },
+            }),
+          };
+          yield { type: "MODIFIED", object: vmim("m-in", "api", "Succeeded", { nodes: ["node-3", node1] }) };
+          await new Promise((resolve) => options.signal.addEventListener("abort", resolve, { once: true }));
+        })();
+      }) as never,
+      get: (async (resource: string, name: string) => {
+        expect(resource).toBe("vmi");
+        return { metadata: { name, namespace: "demo" }, spec: {}, status: { nodeName: vmiNodes[name] } };
+      }) as never,
+      followPodLogs: async function* () {} as never,
+    });
+    const told: string[] = [];
+    const result = await watchMigrations(
+      kube,
+      { node: node1, exitOnDone: true, clock: new FakeClock(), signal: new AbortController().signal },
+      {
+        onSynced: (state) => {
+          told.push(`synced ${state.rows.size} (${state.unfinished()} in flight)`);
+          podsMayCome();
+        },
+        onMigration: (row, type, before) =>
+          told.push(
+            `${type} ${row.migration} ${before?.phase ?? "-"} → ${row.phase} (${row.trigger}, ${row.sourceNode ?? "?"} → ${row.targetNode ?? "?"})`,
+          ),
+      },
+    );
+    expect(watched).toEqual([
+      "vmi kubevirt.io/migrationTargetNodeName all",
+      "pod kubevirt.io/migrationJobUID all",
+      "vmim - all",
+    ]);
+    expect(told).toEqual([
+      "ADDED m-out - → Running (evacuation, node-1 → ?)",
+      "ADDED m-old - → Succeeded (user, node-2 → node-1)",
+      // m-other (node-2, its target not known) and m-far (node-2 → node-3) are not the node's.
+      "synced 2 (1 in flight)",
+      // Its target pod is on the node: told once that is known.
+      "ADDED m-in - → Scheduling (user, node-3 → node-1)",
+      "MODIFIED m-out Running → Succeeded (evacuation, node-1 → node-2)",
+      "MODIFIED m-in Scheduling → Succeeded (user, node-3 → node-1)",
+    ]);
+    // m-other still runs elsewhere: it does not keep --exit-on-done waiting.
+    expect([...result.state.rows.keys()].sort()).toEqual(["demo/m-in", "demo/m-old", "demo/m-out"]);
+    expect(result.state.unfinished()).toBe(0);
+  });
+
+  it("without its VMI, the source is the node of the source pod the VMIM names", async () => {
+    const kube = fakeKube({
+      watch: ((resource: string, options: { signal: AbortSignal }) =>
+        stream(
+          resource === "vmim"
+            ? [
+                { type: "ADDED", object: vmim("m-1", "web", "Pending") },
+                { type: "SYNCED", resourceVersion: "5" },
+              ]
+            : [{ type: "SYNCED", resourceVersion: "5" }],
+          options.signal,
+        )) as never,
+      get: (async (resource: string, name: string) => {
+        if (resource === "vmi") throw new Error("forbidden");
+        expect(`${resource} ${name}`).toBe("pod virt-launcher-web-x");
+        return { metadata: { name }, spec: { nodeName: node1 } };
+      }) as never,
+    });
+    const controller = new AbortController();
+    const told: string[] = [];
+    await watchMigrations(
+      kube,
+      { node: node1, exitOnDone: false, clock: new FakeClock(), signal: controller.signal },
+      {
+        // Once the watch waits for more (an abort before that would not reach the fake stream).
+        onSynced: () => setTimeout(() => controller.abort(), 0),
+        onMigration: (row, type) => told.push(`${type} ${row.migration} from ${row.sourceNode}`),
+      },
+    );
+    expect(told).toEqual(["ADDED m-1 from node-1"]);
+  });
+});
