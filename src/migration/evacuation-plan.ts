@@ -27,7 +27,7 @@ import { effectiveEvictionStrategy, evacuationMigrates } from "./eviction-strate
 import { formatBytes, formatRate } from "./format.js";
 import { type OutboundNodes, outboundFrom, outboundKey, outboundNodesOf } from "./outbound.js";
 import { countsTowardsLimits } from "./pending.js";
-import { type Placement, placeTargetPod } from "./placement.js";
+import { type Placement, placeTargetPod, tolerates } from "./placement.js";
 import { limitsOf, refusalSummary, unfinishedMigration } from "./preflight.js";
 import { formatCpuQuantity, parseQuantity } from "./quantity.js";
 import { isFinalPhase } from "./state.js";
@@ -366,19 +366,6 @@ function planVm(input: EvacuationPlanInput, vmi: VirtualMachineInstance, nodes: 
 // Room
 // ---------------------------------------------------------------------------------------------
 
-function tolerated(
-  tolerations: readonly Toleration[],
-  taint: { key: string; value?: string; effect: string },
-) {
-  return tolerations.some((t) => {
-    if (t.effect && t.effect !== taint.effect) return false;
-    if (t.key && t.key !== taint.key) return false;
-    if (t.operator === "Exists") return true;
-    if (!t.key) return false;
-    return (t.value ?? "") === (taint.value ?? "");
-  });
-}
-
 /** Why a node cannot take any of the VMs, or undefined. */
 function unusableWhy(node: Node, tolerations: readonly (readonly Toleration[])[]): string | undefined {
   if (node.spec?.unschedulable) return "cordoned";
@@ -386,7 +373,7 @@ function unusableWhy(node: Node, tolerations: readonly (readonly Toleration[])[]
   const taint = (node.spec?.taints ?? []).find(
     (t) =>
       (t.effect === "NoSchedule" || t.effect === "NoExecute") &&
-      !tolerations.some((list) => tolerated(list, t)),
+      !tolerations.some((list) => tolerates(list, t)),
   );
   if (taint) return `taint ${taint.key}${taint.value ? `=${taint.value}` : ""}:${taint.effect}`;
   const schedulable = node.metadata.labels?.[schedulableLabel];
@@ -552,7 +539,10 @@ function checkRoom(input: EvacuationPlanInput, works: readonly VmWork[], nodes: 
   );
   const usable = rooms.filter((r) => r.usable);
   const unusable = rooms.filter((r) => !r.usable);
-  const unusableText = unusable.map((r) => `${r.node} is ${r.why}`);
+  // "node-2 is cordoned", "node-4 has taint k=v:NoSchedule".
+  const unusableText = unusable.map(
+    (r) => `${r.node} ${r.why?.startsWith("taint ") || r.why?.includes("=false") ? "has" : "is"} ${r.why}`,
+  );
 
   if (movers.length > 0 && usable.length === 0) {
     problems.push({
@@ -579,11 +569,11 @@ function checkRoom(input: EvacuationPlanInput, works: readonly VmWork[], nodes: 
         }),
         { memoryBytes: 0, cpuMillis: 0 },
       );
-      const cpuShort = noRoom.some((m) => m.need.cpuMillis > 0) && need.cpuMillis > free.cpuMillis;
+      const cpuShort = need.cpuMillis > free.cpuMillis;
       const memoryShort = need.memoryBytes > free.memoryBytes;
       const needs =
         cpuShort && !memoryShort
-          ? `${cpuText(need.cpuMillis)}; ${cpuText(free.cpuMillis)} ${free.cpuMillis === 1000 ? "is" : "are"} free`
+          ? `${cpuText(need.cpuMillis)}; ${cpuText(free.cpuMillis)} is free`
           : cpuShort
             ? `${formatBytes(need.memoryBytes)} of memory and ${cpuText(need.cpuMillis)}; ${formatBytes(free.memoryBytes)} and ${cpuText(free.cpuMillis)} are free`
             : `${formatBytes(need.memoryBytes)} of memory; ${formatBytes(free.memoryBytes)} is free`;
@@ -629,12 +619,11 @@ function checkRoom(input: EvacuationPlanInput, works: readonly VmWork[], nodes: 
 
 /** Why no node takes the VM: placement's refusals, and the accepting nodes that are unusable. */
 function nowhereWhy(m: Mover, rooms: readonly NodeRoom[]): string {
-  const refused = m.placement.refusals.filter((r) => !m.accepts.has(r.node));
-  const parts: string[] = [];
-  if (refused.some((r) => r.kind !== "source")) parts.push(refusalSummary(refused));
+  // Some usable node refused it (else it would have one to try): refusals other than the source's.
+  const parts = [refusalSummary(m.placement.refusals.filter((r) => !m.accepts.has(r.node)))];
   const unusable = rooms.filter((r) => m.accepts.has(r.node) && !r.usable);
   if (unusable.length > 0) parts.push(unusable.map((r) => `${r.node}: ${r.why}`).join("; "));
-  return parts.length > 0 ? parts.join("; ") : "there is no other node";
+  return parts.join("; ");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -70,7 +70,8 @@ export interface Placement {
   blocker?: string | undefined;
 }
 
-function tolerates(
+/** Whether a toleration in the list tolerates the taint (kube-scheduler's TaintToleration). */
+export function tolerates(
   tolerations: readonly Toleration[],
   taint: { key: string; value?: string; effect: string },
 ) {
