@@ -791,11 +791,16 @@ describe("planEvacuation: room on the other nodes", () => {
     });
     const plan = planEvacuation(
       input([tolerant], {
-        nodes: [node("node-1"), node("node-2"), node("node-3", { labels: { zone: "east" }, cordoned: true })],
+        nodes: [
+          node("node-1"),
+          node("node-2"),
+          node("node-3", { labels: { zone: "east" }, cordoned: true }),
+          node("node-4", { labels: { zone: "east" }, cordoned: true }),
+        ],
       }),
     );
     expect(plan.problems[0]?.message).toBe(
-      "prod/tolerant can go to no other node: node-2: lacks label zone=east (nodeSelector); node-3: cordoned.",
+      "prod/tolerant can go to no other node: node-2: lacks label zone=east (nodeSelector); node-3: cordoned; node-4: cordoned.",
     );
   });
 
@@ -931,6 +936,28 @@ describe("planEvacuation: room on the other nodes", () => {
       ["web", "node-3"],
     ]);
     expect(plan.room.fits).toBe(true);
+  });
+
+  it("places a VM whose migration's target pod is not bound yet like any other", () => {
+    const web = vm("prod", "web");
+    const target: Pod = {
+      ...web.launcher,
+      metadata: {
+        ...web.launcher.metadata,
+        name: "virt-launcher-web-target",
+        labels: { ...web.launcher.metadata.labels, "kubevirt.io/migrationJobUID": "mig-uid" },
+      },
+      spec: { ...web.launcher.spec, nodeName: undefined } as unknown as Pod["spec"],
+      status: { phase: "Pending" },
+    };
+    const plan = planEvacuation(
+      input([web], {
+        pods: [web.launcher, target],
+        migrations: [vmim("kubevirt-evacuation-abc", { vmi: "web", phase: "Scheduling", uid: "mig-uid" })],
+      }),
+    );
+    expect(plan.vms[0]?.placedOn).toBe("node-2");
+    expect(plan.room.nodes[0]?.placed).toEqual(["prod/web"]);
   });
 
   it("checks nothing without the nodes, and says so", () => {
