@@ -7,6 +7,7 @@ import { examples, type Runner, type RunnerOptions } from "./cli-tree/command.js
 import {
   cancelCommand,
   diagnoseCommand,
+  evacuateCommand,
   historyCommand,
   migrateCommand,
   outdatedCommand,
@@ -161,6 +162,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     cancelCommand(run, ctx.programName),
     restartCommand(run, ctx.programName),
     outdatedCommand(run, ctx.programName),
+    evacuateCommand(run, ctx.programName),
     historyCommand(run, ctx.programName),
     versionCommand(run, ctx.programName),
     diagnoseCommand(run, ctx.programName),

@@ -59,7 +59,9 @@ export async function run(ctx) {
     samples,
   };
   result.targets = [
-    target("watch-events", "every (migration, phase) kubectl saw, kvmig saw (missed)", missed, 0, { show: count }),
+    target("watch-events", "every (migration, phase) kubectl saw, kvmig saw (missed)", missed, 0, {
+      show: count,
+    }),
     target("watch-cpu-per-event", "CPU per event ≤ 1.0×", result.ratio.cpuPerEvent, 1.0),
   ];
   const row = (name, s, targets) => [

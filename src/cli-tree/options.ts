@@ -39,6 +39,15 @@ export interface RestartOptions {
   timeout: string;
 }
 
+export interface EvacuateOptions {
+  dryRun: boolean;
+  yes: boolean;
+  force: boolean;
+  restart: boolean;
+  cancel: boolean;
+  timeout: string;
+}
+
 /** The defaults of `outdated` that the command it suggests to run again leaves out. */
 export const outdatedDefaults = { concurrency: "2", timeout: "15m" } as const;
 

@@ -10,6 +10,7 @@ import {
   type CancelOptions,
   type DiagnoseCliOptions,
   type HistoryOptions,
+  type EvacuateOptions,
   type MigrateOptions,
   type OutdatedOptions,
   outdatedDefaults,
@@ -32,6 +33,7 @@ sameOptions<Same<OptionsOf<ReturnType<typeof outdatedCommand>>, OutdatedOptions>
 sameOptions<Same<OptionsOf<ReturnType<typeof diagnoseCommand>>, DiagnoseCliOptions>>();
 sameOptions<Same<OptionsOf<ReturnType<typeof historyCommand>>, HistoryOptions>>();
 sameOptions<Same<OptionsOf<ReturnType<typeof simCommand>>, SimCliOptions>>();
+sameOptions<Same<OptionsOf<ReturnType<typeof evacuateCommand>>, EvacuateOptions>>();
 
 function timeoutOption() {
   return new Option(
@@ -232,6 +234,54 @@ export function outdatedCommand(run: Runner, programName: string) {
       (options): Promise<void> =>
         run(async (ctx) => (await import("../commands/outdated.js")).outdatedAction(options, ctx), {
           wide: true,
+          finishOnInterrupt: true,
+        }),
+    );
+}
+
+export function evacuateCommand(run: Runner, programName: string) {
+  return new Command("evacuate")
+    .description(
+      "Empty a node for maintenance: cordon it and follow KubeVirt's evacuation of every VM, with a plan first",
+    )
+    .argument("[node]", "the node to empty; on a terminal, omit it to choose from a list")
+    .option(
+      "--dry-run",
+      "show the plan (VMs, room on the other nodes, limits, estimate); change nothing",
+      false,
+    )
+    .option("-y, --yes", "do not ask for confirmation (needed without a terminal)", false)
+    .option("--force", "go on when the plan says error (e.g. not enough room on the other nodes)", false)
+    .option(
+      "--restart",
+      "restart the VMs that cannot live-migrate (downtime) so that they start on another node",
+      false,
+    )
+    .option(
+      "--cancel",
+      "stop the node's evacuation: clear the VMs' evacuation, delete the migrations that have not started, uncordon the node if kvmig cordoned it",
+      false,
+    )
+    .option(
+      "--timeout <duration>",
+      "how long to follow the evacuation, e.g. 2h (it goes on after); 0, or over 24 days, for no limit",
+      "0",
+    )
+    .addHelpText(
+      "after",
+      examples(
+        [
+          ["evacuate node-1 --dry-run", "the plan: what would move where, and what cannot"],
+          ["evacuate node-1", "cordon node-1 and move its VMs off, followed VM by VM"],
+          ["evacuate node-1 --restart --yes", "also restart the VMs that cannot live-migrate"],
+          ["evacuate node-1 --cancel", "stop the evacuation and uncordon the node"],
+        ],
+        programName,
+      ),
+    )
+    .action(
+      (nodeArg, options): Promise<void> =>
+        run(async (ctx) => (await import("../commands/evacuate.js")).evacuateAction(nodeArg, options, ctx), {
           finishOnInterrupt: true,
         }),
     );
