@@ -206,7 +206,8 @@ describe.skipIf(!hasScript()).concurrent("TERM=dumb", () => {
     expect(started.code).toBe(0);
     const result = await onTerminal(sim, ["watch", "-n", "demo", "--exit-on-done"], { TERM: "dumb" });
     expect(result.code).toBe(0);
-    expect(result.screen).toMatch(/fedora-web\b.* Succeeded +node-1 → node-\d/);
+    // The TRIGGER column (issue 22) sits between the phase and the route.
+    expect(result.screen).toMatch(/fedora-web\b.* Succeeded +user +node-1 → node-\d/);
     expect(escapes(result.screen)).toEqual([]);
   }, 60_000);
 

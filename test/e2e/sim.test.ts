@@ -237,6 +237,7 @@ describe("kvmig sim", () => {
       "connection-lost",
       "cpu-mismatch",
       "default",
+      "history",
       "kind",
       "maintenance",
       "maintenance-full",
