@@ -115,6 +115,9 @@ describe("readEvacuationPlan", () => {
           return [
             vmim("m-old", "old", "Succeeded", { start: "2025-03-01T10:00:00Z", end: "2025-03-01T10:00:32Z" }),
             vmim("m-far", "far", "Running"),
+            // On the node (its VMI is read already) and queued (it counts nowhere): neither read again.
+            vmim("m-web", "web", "Running"),
+            vmim("m-queued", "queued", "Pending"),
           ];
         if (resource === "pod")
           return [
@@ -163,9 +166,9 @@ describe("readEvacuationPlan", () => {
     expect(plan.limits).toEqual({
       perNode: 1,
       perCluster: 5,
-      outboundFromNode: 0,
-      inCluster: 1,
-      freeSlots: 1,
+      outboundFromNode: 1,
+      inCluster: 2,
+      freeSlots: 0,
       counted: true,
     });
     // node-2 holds the far VM's launcher pod.
@@ -180,7 +183,8 @@ describe("readEvacuationPlan", () => {
         "12.0 GiB of guest memory at 256 MiB/s per migration (the median of 1 recent successful migration), 1 at a time",
     });
     expect(plan.problems.map((p) => p.message)).toEqual([
-      "3 VMs to migrate and 1 free migration slot now (node-1: 0 of 1 outbound in use, parallelOutboundMigrationsPerNode; cluster: 1 of 5 in use, parallelMigrationsPerCluster): 2 wait in KubeVirt's queue and start as slots free.",
+      "prod/web is already migrating: m-web is Running, started by a user (kvmig migrate or virtctl migrate); kvmig follows it and starts no second migration.",
+      "2 VMs to migrate and 0 free migration slots now (node-1: 1 of 1 outbound in use, parallelOutboundMigrationsPerNode; cluster: 2 of 5 in use, parallelMigrationsPerCluster): 2 wait in KubeVirt's queue and start as slots free.",
       "Not checked for prod/db: the launcher pod was not read: the VMI's own requests were used, without KubeVirt's overhead.",
     ]);
     kube.assertDone();
@@ -267,6 +271,10 @@ describe("readEvacuationPlan", () => {
     const names = Array.from({ length: 12 }, (_, i) => node(`node-${String(i + 1).padStart(2, "0")}`));
     for (const [listed, hint] of [
       [names.slice(0, 2), "the nodes are node-01, node-02 (kubectl get nodes)"],
+      [
+        names.slice(0, 10),
+        "the nodes are node-01, node-02, node-03, node-04, node-05, node-06, node-07, node-08, node-09, node-10 (kubectl get nodes)",
+      ],
       [
         [...names].reverse(),
         "the nodes are node-01, node-02, node-03, node-04, node-05, node-06, node-07, node-08, node-09, node-10 and 2 more (kubectl get nodes)",
