@@ -39,6 +39,7 @@ import {
   type Toleration,
   targetPodOf,
 } from "./target-pod.js";
+import { evacuationMigrationAnnotation, migrationTrigger } from "./trigger.js";
 
 export type EvacuationAction = "migrate" | "restart" | "blocked";
 
@@ -126,6 +127,8 @@ export interface EvacuationPlan {
     freeSlots: number;
     /** False when the migrations could not be listed: the counts are unknown (0). */
     counted?: boolean;
+    /** VMs to migrate beyond the free slots now: they wait in KubeVirt's queue (not a problem). */
+    queued?: number;
   };
   estimate: { seconds: number | null; basis: string };
   problems: EvacuationProblem[];
@@ -165,8 +168,6 @@ export interface EvacuationPlanInput {
 
 export type UnreadPart = "nodes" | "pods" | "launchers" | "vms" | "migrations" | "kubevirt";
 
-const evacuationAnnotation = "kubevirt.io/evacuationMigration";
-const workloadUpdateAnnotation = "kubevirt.io/workloadUpdateMigration";
 const migrationJobLabel = "kubevirt.io/migrationJobUID";
 /** The newest successful migrations that measure the rate. */
 const measuredMigrations = 20;
@@ -196,16 +197,16 @@ function because(part: UnreadPart, input: EvacuationPlanInput): string {
   return why ? ` (${why})` : "";
 }
 
-/** Who started a migration, from the annotations KubeVirt's controllers put on theirs. */
+/** Who started a migration (trigger.ts), in words. */
 function triggerOf(m: VirtualMachineInstanceMigration): { trigger: string; text: string } {
-  const annotations = m.metadata.annotations ?? {};
-  if (evacuationAnnotation in annotations) {
-    const from = annotations[evacuationAnnotation];
-    return { trigger: "evacuation", text: `KubeVirt's evacuation${from ? ` of ${from}` : ""}` };
+  const trigger = migrationTrigger(m);
+  if (trigger === "evacuation") {
+    const from = m.metadata.annotations?.[evacuationMigrationAnnotation];
+    return { trigger, text: `KubeVirt's evacuation${from ? ` of ${from}` : ""}` };
   }
-  if (workloadUpdateAnnotation in annotations)
-    return { trigger: "workload-update", text: "KubeVirt's workload updater" };
-  return { trigger: "user", text: "a user (kvmig migrate or virtctl migrate)" };
+  if (trigger === "workload-update") return { trigger, text: "KubeVirt's workload updater" };
+  if (trigger === "volume-update") return { trigger, text: "KubeVirt's workload updater (a volume update)" };
+  return { trigger, text: "a user (kvmig migrate or virtctl migrate)" };
 }
 
 export function guestMemoryOf(vmi: VirtualMachineInstance): number {
@@ -836,13 +837,10 @@ function warnings(
     );
   }
 
+  // More to migrate than free slots is how every evacuation of a busy node goes: KubeVirt queues
+  // them. The limits line says it; it is no problem.
   const toStart = works.filter((w) => w.planned.action === "migrate" && !w.inFlight).length;
-  const waiting = toStart - limits.freeSlots;
-  if (limits.counted !== false && waiting > 0) {
-    warn(
-      `${plural(toStart, "VM")} to migrate and ${plural(limits.freeSlots, "free migration slot")} now (${node}: ${limits.outboundFromNode} of ${limits.perNode} outbound in use, parallelOutboundMigrationsPerNode; cluster: ${limits.inCluster} of ${limits.perCluster} in use, parallelMigrationsPerCluster): ${waiting === 1 ? "1 waits in KubeVirt's queue and starts as a slot frees" : `${waiting} wait in KubeVirt's queue and start as slots free`}.`,
-    );
-  }
+  if (limits.counted !== false) limits.queued = Math.max(0, toStart - limits.freeSlots);
 
   // What placement could not check, once per note.
   const notes = new Map<string, string[]>();

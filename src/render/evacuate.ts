@@ -93,7 +93,7 @@ export function planLines(plan: EvacuationPlan, ctx: Pick<CommandContext, "io">)
   const l = plan.limits;
   lines.push("");
   lines.push(
-    `KubeVirt's limits: ${l.perNode} outbound per node (parallelOutboundMigrationsPerNode; ${l.outboundFromNode} from ${plan.node} now), ${l.perCluster} in the cluster (parallelMigrationsPerCluster; ${l.inCluster} now): ${plural(l.freeSlots, "free slot")}`,
+    `KubeVirt's limits: ${l.perNode} outbound per node (parallelOutboundMigrationsPerNode; ${l.outboundFromNode} from ${plan.node} now), ${l.perCluster} in the cluster (parallelMigrationsPerCluster; ${l.inCluster} now): ${plural(l.freeSlots, "free slot")}${l.queued ? `; ${l.queued} of the migrations wait in KubeVirt's queue and start as slots free` : ""}`,
   );
   lines.push(
     plan.estimate.seconds === null

@@ -170,6 +170,7 @@ describe("readEvacuationPlan", () => {
       inCluster: 2,
       freeSlots: 0,
       counted: true,
+      queued: 2,
     });
     // node-2 holds the far VM's launcher pod.
     expect(plan.room.nodes.map((n) => [n.node, n.requested.memoryBytes])).toEqual([
@@ -184,7 +185,6 @@ describe("readEvacuationPlan", () => {
     });
     expect(plan.problems.map((p) => p.message)).toEqual([
       "prod/web is already migrating: m-web is Running, started by a user (kvmig migrate or virtctl migrate); kvmig follows it and starts no second migration.",
-      "2 VMs to migrate and 0 free migration slots now (node-1: 1 of 1 outbound in use, parallelOutboundMigrationsPerNode; cluster: 2 of 5 in use, parallelMigrationsPerCluster): 2 wait in KubeVirt's queue and start as slots free.",
       "Not checked for prod/db: the launcher pod was not read: the VMI's own requests were used, without KubeVirt's overhead.",
     ]);
     kube.assertDone();

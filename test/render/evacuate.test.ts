@@ -2,11 +2,12 @@
 // at its end, the lines a pipe gets (one per change, progress samples left out), the summary.
 import { describe, expect, it } from "vitest";
 import type { CommandContext } from "../../src/context.js";
-import type { PlannedVm } from "../../src/migration/evacuation-plan.js";
+import type { EvacuationPlan, PlannedVm } from "../../src/migration/evacuation-plan.js";
 import type { EvacuationCounts, EvacuationResult, VmStatus } from "../../src/operations/evacuate-node.js";
 import {
   evacuationJson,
   evacuationScreen,
+  planLines,
   progressBar,
   resultLine,
   summaryTable,
@@ -198,5 +199,101 @@ describe("evacuationScreen", () => {
     const { screen, stderr } = screenOf(false);
     screen.observer.onCordon?.(true);
     expect(stderr()).toBe("node-1 was cordoned already\n");
+  });
+});
+
+describe("planLines", () => {
+  const plan = {
+    node: "node-1",
+    cordoned: false,
+    vms: [
+      {
+        ...vm("web"),
+        launcherPod: "virt-launcher-web-x",
+        memoryBytes: 2 * 2 ** 30,
+        cpuMillis: 1000,
+        guestMemoryBytes: 2 * 2 ** 30,
+        liveMigratable: { ok: true },
+        evictionStrategy: "LiveMigrate",
+        why: "LiveMigrate; live-migratable",
+        marked: false,
+      },
+      {
+        ...vm("legacy"),
+        action: "blocked" as const,
+        launcherPod: "virt-launcher-legacy-x",
+        memoryBytes: 2 ** 30,
+        cpuMillis: 500,
+        guestMemoryBytes: 2 ** 30,
+        liveMigratable: { ok: false, reason: "DisksNotLiveMigratable" },
+        evictionStrategy: "LiveMigrate",
+        why: "not live-migratable",
+        command: "kvmig restart legacy -n prod",
+        marked: false,
+        migration: { name: "m-1", phase: "", trigger: "user" },
+      },
+    ],
+    room: {
+      nodes: [
+        {
+          node: "node-2",
+          usable: true,
+          allocatable: { memoryBytes: 8 * 2 ** 30, cpuMillis: 4000 },
+          requested: { memoryBytes: 0, cpuMillis: 500 },
+          free: { memoryBytes: 8 * 2 ** 30, cpuMillis: 3500 },
+          placed: ["prod/web"],
+        },
+        {
+          node: "node-3",
+          usable: false,
+          why: "cordoned",
+          allocatable: { memoryBytes: 0, cpuMillis: 0 },
+          requested: { memoryBytes: 0, cpuMillis: 0 },
+          free: { memoryBytes: 0, cpuMillis: 2000 },
+          placed: [],
+        },
+      ],
+      fits: true,
+      unplaced: [],
+      shortfall: { memoryBytes: 0, cpuMillis: 0 },
+    },
+    limits: { perNode: 2, perCluster: 5, outboundFromNode: 1, inCluster: 3, freeSlots: 1, queued: 3 },
+    estimate: { seconds: 95, basis: "3.0 GiB at 64 MiB/s" },
+    problems: [{ severity: "warning" as const, message: "1 VM will stay", hint: "use --restart" }],
+  } as unknown as EvacuationPlan;
+
+  it("names each VM's action, the room per node, the limits with the queue, the estimate and the problems", () => {
+    const t = testContext();
+    const lines = planLines(plan, t.ctx as unknown as CommandContext)
+      .join("\n")
+      .split("\n");
+    expect(lines).toEqual([
+      "Node node-1: 2 VMs, 1 to move",
+      "",
+      "NAMESPACE   VM       ACTION    LIVE-MIGRATABLE              EVICTION      MEMORY    NOW",
+      "prod        web      migrate   yes                          LiveMigrate   2.0 GiB   -",
+      "prod        legacy   blocked   no: DisksNotLiveMigratable   LiveMigrate   1.0 GiB   user migration Pending",
+      "  prod/legacy: not live-migratable",
+      "    to move it: kvmig restart legacy -n prod",
+      "",
+      "NODE     USABLE         FREE MEMORY   FREE CPU   GETS",
+      "node-2   yes            8.0 GiB       3.5        prod/web",
+      "node-3   no: cordoned   0 B           2          -",
+      "",
+      "KubeVirt's limits: 2 outbound per node (parallelOutboundMigrationsPerNode; 1 from node-1 now), 5 in the cluster (parallelMigrationsPerCluster; 3 now): 1 free slot; 3 of the migrations wait in KubeVirt's queue and start as slots free",
+      "Estimate: about 1m35s (3.0 GiB at 64 MiB/s)",
+      "warning: 1 VM will stay",
+      "  hint: use --restart",
+    ]);
+  });
+
+  it("says when there is no estimate, and a cordoned node", () => {
+    const t = testContext();
+    const lines = planLines(
+      { ...plan, cordoned: true, estimate: { seconds: null, basis: "no rate known" }, problems: [] },
+      t.ctx as unknown as CommandContext,
+    );
+    expect(lines[0]).toBe("Node node-1 (cordoned): 2 VMs, 1 to move");
+    expect(lines.at(-1)).toBe("Estimate: none (no rate known)");
   });
 });
