@@ -16,7 +16,8 @@ import {
 } from "../errors.js";
 import { clusterName, type KubeClient } from "../k8s/kube-client.js";
 import type { EvacuationPlan } from "../migration/evacuation-plan.js";
-import { cancelEvacuation, type EvacuateOutcome, evacuateNode } from "../operations/evacuate-node.js";
+import { cancelEvacuation } from "../operations/cancel-evacuation.js";
+import { type EvacuateOutcome, evacuateNode } from "../operations/evacuate-node.js";
 import { readEvacuationPlan } from "../operations/evacuation-plan.js";
 import { evacuationJson, evacuationScreen, planLines, summaryTable } from "../render/evacuate.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";

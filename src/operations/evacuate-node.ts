@@ -23,14 +23,13 @@ import type { ApiOutage } from "../k8s/outage.js";
 import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
 import type { EvacuationPlan, PlannedVm } from "../migration/evacuation-plan.js";
 import { isFinalPhase } from "../migration/state.js";
-import { migrationTrigger } from "../migration/trigger.js";
+import { evacuationMigrationAnnotation, migrationTrigger } from "../migration/trigger.js";
 import { rootCause } from "./failure-limit.js";
 import { type FollowChange, followToEnd } from "./follow-migration.js";
 import { restartAndWait } from "./restart-vm.js";
 
 /** The node annotation that says kvmig cordoned the node (so `--cancel` uncordons only then). */
 export const cordonedByAnnotation = "kvmig.io/cordoned-by";
-export const evacuationAnnotation = "kubevirt.io/evacuationMigration";
 /** A VM's evacuation is given up after this many failed migrations (KubeVirt's backoff starts at the second). */
 export const defaultMaxAttempts = 2;
 /** KubeVirt's VMI condition while it is marked for evacuation (v1.7+). */
@@ -162,7 +161,7 @@ export function failedAttempts(
     (m) =>
       vmiOf(m) === vmi &&
       m.status?.phase === "Failed" &&
-      m.metadata.annotations?.[evacuationAnnotation] === node &&
+      m.metadata.annotations?.[evacuationMigrationAnnotation] === node &&
       createdMs(m) >= from - 1000,
   );
 }
@@ -596,7 +595,7 @@ export async function evacuateNode(
     for (const m of view.migrationsOf(vm.namespace, vm.vmi)) {
       const phase = m.status?.phase ?? "";
       if (phase !== "" && phase !== "Pending") continue;
-      if (m.metadata.annotations?.[evacuationAnnotation] !== node) continue;
+      if (m.metadata.annotations?.[evacuationMigrationAnnotation] !== node) continue;
       try {
         await kube.deleteMigration(vm.namespace, m.metadata.name ?? "", { uid: m.metadata.uid });
       } catch (error) {
@@ -731,82 +730,4 @@ export async function remainingOn(
     }
   }
   return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.vmi.localeCompare(b.vmi));
-}
-
-/** What `kvmig evacuate NODE --cancel` did. */
-export interface CancelEvacuationOutcome {
-  node: string;
-  /** VMIs whose evacuation mark was cleared. */
-  cancelled: { namespace: string; vmi: string }[];
-  /** Evacuation migrations deleted before they started. */
-  deleted: { namespace: string; migration: string }[];
-  /** Evacuation migrations already running: they go on to their end. */
-  running: { namespace: string; migration: string; vmi: string }[];
-  /** The node was uncordoned (kvmig had cordoned it). */
-  uncordoned: boolean;
-  /** The node is cordoned by someone else: left so. */
-  cordonedByOther: boolean;
-  errors: string[];
-}
-
-/**
- * Stops a node's evacuation: clears every VMI's mark for the node (evacuate/cancel), deletes the
- * evacuation migrations that have not started, lets the running ones end, and uncordons the node
- * when kvmig cordoned it.
- */
-export async function cancelEvacuation(
-  kube: KubeClient,
-  node: string,
-  options: { dryRun?: boolean | undefined } = {},
-): Promise<CancelEvacuationOutcome> {
-  const nodeObject = await kube.get("node", node);
-  const outcome: CancelEvacuationOutcome = {
-    node,
-    cancelled: [],
-    deleted: [],
-    running: [],
-    uncordoned: false,
-    cordonedByOther: false,
-    errors: [],
-  };
-  for await (const page of kube.listPages("vmi")) {
-    for (const vmi of page) {
-      if (vmi.status?.evacuationNodeName !== node) continue;
-      const namespace = vmi.metadata.namespace ?? "";
-      const name = vmi.metadata.name ?? "";
-      try {
-        await kube.evacuateCancel(namespace, name, node, { dryRun: options.dryRun });
-        outcome.cancelled.push({ namespace, vmi: name });
-      } catch (error) {
-        outcome.errors.push(`${namespace}/${name}: ${describeError(error).message}`);
-      }
-    }
-  }
-  for await (const page of kube.listPages("vmim")) {
-    for (const m of page) {
-      if (m.metadata.annotations?.[evacuationAnnotation] !== node || isFinalPhase(m.status?.phase)) continue;
-      const namespace = m.metadata.namespace ?? "";
-      const name = m.metadata.name ?? "";
-      const phase = m.status?.phase ?? "";
-      if (phase === "" || phase === "Pending") {
-        try {
-          await kube.deleteMigration(namespace, name, { uid: m.metadata.uid, dryRun: options.dryRun });
-          outcome.deleted.push({ namespace, migration: name });
-        } catch (error) {
-          outcome.errors.push(`${namespace}/${name}: ${describeError(error).message}`);
-        }
-      } else outcome.running.push({ namespace, migration: name, vmi: vmiOf(m) ?? "" });
-    }
-  }
-  const spec = nodeObject.spec as { unschedulable?: boolean } | undefined;
-  if (spec?.unschedulable) {
-    if (nodeObject.metadata.annotations?.[cordonedByAnnotation] !== undefined) {
-      await kube.setNodeUnschedulable(node, false, {
-        annotations: { [cordonedByAnnotation]: null },
-        dryRun: options.dryRun,
-      });
-      outcome.uncordoned = true;
-    } else outcome.cordonedByOther = true;
-  }
-  return outcome;
 }

@@ -79,7 +79,7 @@ export function planLines(plan: EvacuationPlan, ctx: Pick<CommandContext, "io">)
     lines.push("");
     lines.push(
       formatTable(
-        ["NODE", "USABLE", "FREE MEMORY", "FREE CPU", "GETS"],
+        ["NODE", "USABLE", "FREE MEMORY", "FREE CPU", "COULD TAKE"],
         usable.map((n) => [
           n.node,
           n.usable ? "yes" : `no: ${n.why ?? "?"}`,

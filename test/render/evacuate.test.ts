@@ -276,7 +276,7 @@ describe("planLines", () => {
       "  prod/legacy: not live-migratable",
       "    to move it: kvmig restart legacy -n prod",
       "",
-      "NODE     USABLE         FREE MEMORY   FREE CPU   GETS",
+      "NODE     USABLE         FREE MEMORY   FREE CPU   COULD TAKE",
       "node-2   yes            8.0 GiB       3.5        prod/web",
       "node-3   no: cordoned   0 B           2          -",
       "",
