@@ -195,6 +195,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
         : { bookmarkIntervalMs: options.bookmarkIntervalMs },
     log: options.log,
     faults: apiFaults,
+    absentGroups: new Set(scenario.data.absentGroups ?? []),
   });
   try {
     await server.listen();

@@ -50,6 +50,9 @@ function resource(
 
 const kubevirtVersions = ["v1", "v1alpha3"];
 
+/** kubernetes-nmstate's API group: absent from a cluster whose scenario has no `nmstate` section. */
+export const nmstateGroup = "nmstate.io";
+
 export const simResources: readonly SimResource[] = [
   resource({ group: "", plural: "namespaces", kind: "Namespace", namespaced: false, shortNames: ["ns"] }),
   resource({
@@ -225,6 +228,39 @@ export const simResources: readonly SimResource[] = [
     singular: "network-attachment-definition",
     kind: "NetworkAttachmentDefinition",
     shortNames: ["net-attach-def"],
+    custom: true,
+  }),
+  // kubernetes-nmstate's CRDs (deploy/crds/nmstate.io_*.yaml of nmstate/kubernetes-nmstate): all
+  // cluster-scoped; NNCP is served as v1 (stored) and the deprecated v1beta1, so it comes first and
+  // makes v1 the group's preferred version. Served only where a scenario installs nmstate.
+  resource({
+    group: nmstateGroup,
+    versions: ["v1", "v1beta1"],
+    plural: "nodenetworkconfigurationpolicies",
+    kind: "NodeNetworkConfigurationPolicy",
+    namespaced: false,
+    shortNames: ["nncp"],
+    subresources: ["status"],
+    custom: true,
+  }),
+  resource({
+    group: nmstateGroup,
+    versions: ["v1beta1"],
+    plural: "nodenetworkconfigurationenactments",
+    kind: "NodeNetworkConfigurationEnactment",
+    namespaced: false,
+    shortNames: ["nnce"],
+    subresources: ["status"],
+    custom: true,
+  }),
+  resource({
+    group: nmstateGroup,
+    versions: ["v1beta1"],
+    plural: "nodenetworkstates",
+    kind: "NodeNetworkState",
+    namespaced: false,
+    shortNames: ["nns"],
+    subresources: ["status"],
     custom: true,
   }),
 ];

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse, YAMLParseError } from "yaml";
 import type { FaultSpec } from "./controllers/faults.js";
+import type { NmstateDescription } from "./objects/nmstate.js";
 import {
   type GuestOsName,
   type Json,
@@ -277,6 +278,7 @@ const topFields = [
   "namespaces",
   "networkAttachmentDefinitions",
   "migrationPolicies",
+  "nmstate",
   "vms",
   "history",
   "faults",
@@ -327,6 +329,8 @@ function readScenario(
     .map((f) => readPolicy(f, now));
   unique(top.get("migrationPolicies"), policies, (p) => p.name);
 
+  const nmstate = top.get("nmstate").present ? readNmstate(top.get("nmstate"), now) : undefined;
+
   const images = { current: kubevirt.launcherImage, outdated: kubevirt.previousLauncherImage };
   const vmFields = top.get("vms").list();
   const vms = vmFields.map((f) => readVm(f, now, { nsNames, nodeNames, nads, images }));
@@ -348,6 +352,7 @@ function readScenario(
     kubevirt: install,
     networkAttachmentDefinitions: nads,
     migrationPolicies: policies,
+    ...(nmstate ? { nmstate } : {}),
     vms,
     history,
     scale: scale?.description,
@@ -529,7 +534,7 @@ function readNad(
   now: number,
   namespaces: ReadonlySet<string>,
 ): NetworkAttachmentDefinitionDescription {
-  const obj = field.object(["name", "namespace", "createdAt", "bridge", "vlan", "config"]);
+  const obj = field.object(["name", "namespace", "createdAt", "bridge", "vlan", "config", "resourceName"]);
   const ns = obj.get("namespace");
   if (!namespaces.has(ns.string())) ns.fail(`no namespace ${ns.string()} in this scenario`);
   const config = obj.get("config").optString();
@@ -547,7 +552,36 @@ function readNad(
     bridge: obj.get("bridge").optString(),
     vlan: obj.get("vlan").optNumber({ integer: true, min: 0, max: 4094 }),
     config,
+    ...(obj.get("resourceName").optBool() === false ? { resourceName: false } : {}),
   };
+}
+
+/** kubernetes-nmstate: when it was installed, and the bridge policies (objects/nmstate.ts). */
+function readNmstate(field: Field, now: number): NmstateDescription {
+  const obj = field.object(["installedAt", "policies"]);
+  const policies = obj
+    .get("policies")
+    .list()
+    .map((f) => {
+      const p = f.object(["name", "createdAt", "nodeSelector", "bridge", "uplink", "vlan", "trunk"]);
+      const trunk = p.get("trunk").present
+        ? p
+            .get("trunk")
+            .list()
+            .map((t) => t.number({ integer: true, min: 1, max: 4094 }))
+        : undefined;
+      return {
+        name: name(p.get("name")),
+        createdAt: p.get("createdAt").age(now),
+        nodeSelector: p.get("nodeSelector").optStringMap(),
+        bridge: p.get("bridge").string(),
+        uplink: p.get("uplink").optString(),
+        vlan: p.get("vlan").optNumber({ integer: true, min: 1, max: 4094 }),
+        ...(trunk ? { trunk } : {}),
+      };
+    });
+  unique(obj.get("policies"), policies, (p) => p.name);
+  return { createdAt: obj.get("installedAt").age(now), policies };
 }
 
 function readPolicy(field: Field, now: number): MigrationPolicyDescription {

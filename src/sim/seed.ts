@@ -10,6 +10,7 @@ import {
   type PastMigrationMetrics,
   pastMigrationSeries,
 } from "./objects/migration-metrics.js";
+import { type NmstateDescription, nmstateObjects } from "./objects/nmstate.js";
 import {
   aggregateEvents,
   type ComponentDeploymentDescription,
@@ -44,6 +45,7 @@ import {
   vmStamper,
 } from "./objects.js";
 import { Random } from "./random.js";
+import { nmstateGroup } from "./registry.js";
 
 export interface SeedLogLine {
   /** Epoch ms. */
@@ -63,6 +65,8 @@ export interface SeedData {
   logs: SeedLog[];
   /** The migration series a Prometheus beside the cluster kept of what is no longer reported. */
   metrics?: MetricSeries[];
+  /** API groups of add-ons this cluster lacks (no `nmstate` section: kubernetes-nmstate's nmstate.io). */
+  absentGroups?: string[];
 }
 
 export interface ClusterDescription {
@@ -74,6 +78,8 @@ export interface ClusterDescription {
   };
   networkAttachmentDefinitions?: NetworkAttachmentDefinitionDescription[];
   migrationPolicies?: MigrationPolicyDescription[];
+  /** kubernetes-nmstate installed, with its policies; absent: the nmstate.io API is not served. */
+  nmstate?: NmstateDescription;
   vms: VmDescription[];
   /** What happened before: earlier migrations, events and launcher log lines. */
   history?: HistoryDescription;
@@ -216,7 +222,12 @@ export function buildSeed(cluster: ClusterDescription, seed: number): SeedData {
   const logs: SeedLog[] = [];
 
   for (const ns of cluster.namespaces) objects.push(namespace(ns, root.derive(`namespace/${ns.name}`)));
-  for (const n of cluster.nodes) objects.push(node(n, root.derive(`node/${n.name}`)));
+  const nodeUids = new Map<string, string>();
+  for (const n of cluster.nodes) {
+    const built = node(n, root.derive(`node/${n.name}`));
+    nodeUids.set(n.name, String((built.metadata as Json).uid));
+    objects.push(built);
+  }
 
   const kv = cluster.kubevirt;
   const launcherImage = kv.launcherImage ?? launcherImageFor(kv);
@@ -253,6 +264,9 @@ export function buildSeed(cluster: ClusterDescription, seed: number): SeedData {
   }
 
   const nodes = cluster.nodes.map(nodeNetwork);
+  if (cluster.nmstate) {
+    objects.push(...nmstateObjects(cluster.nmstate, cluster.nodes, nodes, nodeUids, root.derive("nmstate")));
+  }
   const usedIPs = new Set<string>();
   const bundles = new Map<string, { desc: VmDescription; bundle: ReturnType<typeof vmBundle> }>();
   for (const desc of cluster.vms) {
@@ -289,7 +303,12 @@ export function buildSeed(cluster: ClusterDescription, seed: number): SeedData {
     eventsAfter === undefined
       ? events
       : events.filter((e) => Date.parse(String(e.lastTimestamp ?? e.firstTimestamp)) >= eventsAfter);
-  return { objects: [...objects, ...kept], logs, ...(metrics ? { metrics } : {}) };
+  return {
+    objects: [...objects, ...kept],
+    logs,
+    ...(metrics ? { metrics } : {}),
+    ...(cluster.nmstate ? {} : { absentGroups: [nmstateGroup] }),
+  };
 }
 
 interface HistoryContext {

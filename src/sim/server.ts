@@ -88,6 +88,11 @@ export interface SimServerOptions {
   faults?: ApiFaults | undefined;
   /** Who may do what (default: RBAC over the roles and bindings in the store). */
   authorizer?: RbacAuthorizer | undefined;
+  /**
+   * API groups this cluster does not have (an add-on not installed: kubernetes-nmstate's
+   * `nmstate.io`): left out of discovery and OpenAPI, and every path under them is a 404.
+   */
+  absentGroups?: ReadonlySet<string> | undefined;
 }
 
 export class SimServer implements FaultableServer {
@@ -219,10 +224,45 @@ export class SimServer implements FaultableServer {
       user = authenticate(this.options.users, req.headers.authorization);
       if (!user) throw unauthorized();
       const route = parseRoute(url.pathname);
+      if (this.isAbsent(route)) throw pathNotFound();
       await this.dispatch(route, req, res, url, user, headers);
     } catch (error) {
       sendError(res, error, headers);
     }
+  }
+
+  /** Whether the route lies in an API group this cluster does not serve (options.absentGroups). */
+  private isAbsent(route: Route): boolean {
+    const absent = this.options.absentGroups;
+    if (!absent || absent.size === 0) return false;
+    switch (route.type) {
+      case "group":
+      case "resourceList":
+      case "resource":
+        return absent.has(route.group);
+      case "openapi":
+        return [...absent].some((group) => route.path.startsWith(`/openapi/v3/apis/${group}/`));
+      default:
+        return false;
+    }
+  }
+
+  /** Discovery's group list and OpenAPI's root without the groups this cluster does not serve. */
+  private withoutAbsent(route: Route, document: object): object {
+    const absent = this.options.absentGroups;
+    if (!absent || absent.size === 0) return document;
+    if (route.type === "groupList") {
+      const list = document as { groups: { name: string }[] };
+      return { ...list, groups: list.groups.filter((g) => !absent.has(g.name)) };
+    }
+    if (route.type === "openapi") {
+      const root = document as { paths: Record<string, unknown> };
+      const paths = Object.entries(root.paths).filter(
+        ([path]) => ![...absent].some((group) => path.startsWith(`apis/${group}/`)),
+      );
+      return { ...root, paths: Object.fromEntries(paths) };
+    }
+    return document;
   }
 
   private async dispatch(
@@ -257,7 +297,7 @@ export class SimServer implements FaultableServer {
       res.end(document);
       return;
     }
-    sendJson(res, 200, document, headers);
+    sendJson(res, 200, this.withoutAbsent(route, document), headers);
   }
 
   private document(route: Route): object | string | undefined {

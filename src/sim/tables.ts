@@ -800,6 +800,48 @@ const printers = new Map<string, TablePrinter>([
   ["apps/deployments", deploymentPrinter],
   ["migrations.kubevirt.io/migrationpolicies", customResourcePrinter([])],
   ["k8s.cni.cncf.io/network-attachment-definitions", customResourcePrinter([])],
+  // kubernetes-nmstate's CRDs (deploy/crds/nmstate.io_*.yaml): the states declare no columns.
+  ["nmstate.io/nodenetworkstates", customResourcePrinter([])],
+  [
+    "nmstate.io/nodenetworkconfigurationpolicies",
+    customResourcePrinter([
+      {
+        name: "Status",
+        type: "string",
+        jsonPath: '.status.conditions[?(@.status=="True")].type',
+        description: "Status",
+      },
+      {
+        name: "Reason",
+        type: "string",
+        jsonPath: '.status.conditions[?(@.status=="True")].reason',
+        description: "Reason",
+      },
+    ]),
+  ],
+  [
+    "nmstate.io/nodenetworkconfigurationenactments",
+    customResourcePrinter([
+      {
+        name: "Status",
+        type: "string",
+        jsonPath: '.status.conditions[?(@.status=="True")].type',
+        description: "Status",
+      },
+      {
+        name: "Status Age",
+        type: "date",
+        jsonPath: '.status.conditions[?(@.status=="True")].lastTransitionTime',
+        description: "Status Age",
+      },
+      {
+        name: "Reason",
+        type: "string",
+        jsonPath: '.status.conditions[?(@.status=="True")].reason',
+        description: "Reason",
+      },
+    ]),
+  ],
   ...Object.entries(kubevirtColumns).map(
     ([plural, columns]) => [`kubevirt.io/${plural}`, customResourcePrinter(columns)] as const,
   ),

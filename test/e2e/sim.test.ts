@@ -234,6 +234,7 @@ describe("kvmig sim", () => {
     expect(listed[0]).toMatch(/^default\s+three nodes; namespace demo/);
     expect(listed.map((line) => line.split(/\s+/)[0]).sort()).toEqual([
       "backoff-loop",
+      "bridges",
       "connection-lost",
       "cpu-mismatch",
       "default",

@@ -29,6 +29,7 @@ const now = Date.UTC(2026, 4, 14, 9, 30, 0);
 const names = [
   "default",
   "backoff-loop",
+  "bridges",
   "connection-lost",
   "cpu-mismatch",
   "history",

@@ -31,6 +31,7 @@ import type { SimObject } from "../store.js";
 import { quantity } from "./config.js";
 import type { Faults } from "./faults.js";
 import { migrationTargetNodeLabel } from "./migration.js";
+import { networksCutOff } from "./node-network.js";
 import { stopPod } from "./pods.js";
 import { type ControllerRuntime, dig, R, str } from "./runtime.js";
 
@@ -70,6 +71,8 @@ function stateOf(vmi: SimObject | undefined): Record<string, unknown> | undefine
 export class VirtHandler {
   private readonly running = new Map<string, Running>();
   private readonly preparing = new Set<string>();
+  /** The guest addresses of bridge networks cut off on a node without their bridge, by VMI uid and network. */
+  private readonly lostAddresses = new Map<string, string[]>();
 
   constructor(
     private readonly rt: ControllerRuntime,
@@ -415,6 +418,32 @@ export class VirtHandler {
     this.rt.later(pollMs, `poll:${uid}`, () => this.poll(namespace, name, uid));
   }
 
+  /**
+   * After a move: on a node whose NodeNetworkState lacks a bridge network's bridge, the guest
+   * agent reports that interface without its addresses (node-network.ts); back on a node with the
+   * bridge, the guest has them again.
+   */
+  private bridgeAddresses(vmi: SimObject, node: string): void {
+    const cutOff = networksCutOff(this.rt, vmi, node);
+    const uid = vmi.metadata.uid ?? "";
+    const status = vmi.status as Record<string, unknown>;
+    for (const iface of (status.interfaces ?? []) as Record<string, unknown>[]) {
+      const key = `${uid}/${String(iface.name)}`;
+      if (cutOff.has(String(iface.name))) {
+        const addresses = (iface.ipAddresses as string[] | undefined) ?? [];
+        if (addresses.length > 0) this.lostAddresses.set(key, addresses);
+        delete iface.ipAddress;
+        delete iface.ipAddresses;
+      } else {
+        const lost = this.lostAddresses.get(key);
+        if (!lost) continue;
+        this.lostAddresses.delete(key);
+        iface.ipAddress = lost[0];
+        iface.ipAddresses = lost;
+      }
+    }
+  }
+
   /** The end of a migration, written by the source (result) and the target (node, labels). */
   private end(
     namespace: string,
@@ -473,6 +502,7 @@ export class VirtHandler {
             iface.ipAddresses = [newIp];
           }
         }
+        this.bridgeAddresses(o, targetNode);
       }
       o.metadata.labels = labels;
     });

@@ -36,6 +36,8 @@ export const R = {
   node: mustFind("", "v1", "nodes"),
   event: mustFind("", "v1", "events"),
   deployment: mustFind("apps", "v1", "deployments"),
+  nad: mustFind("k8s.cni.cncf.io", "v1", "network-attachment-definitions"),
+  nns: mustFind("nmstate.io", "v1beta1", "nodenetworkstates"),
 };
 
 export interface EventSource {

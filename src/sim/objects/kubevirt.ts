@@ -441,6 +441,11 @@ export interface NetworkAttachmentDefinitionDescription {
   /** Default "br1". */
   bridge?: string;
   vlan?: number;
+  /**
+   * False: no `k8s.v1.cni.cncf.io/resourceName` annotation (no bridge-marker resource, so the
+   * scheduler does not keep the VM's pods to nodes that have the bridge).
+   */
+  resourceName?: boolean;
 }
 
 export function networkAttachmentDefinition(
@@ -466,9 +471,13 @@ export function networkAttachmentDefinition(
       namespace: desc.namespace,
       uid: random.uid(),
       creationTimestamp: rfc3339(desc.createdAt),
-      annotations: {
-        "k8s.v1.cni.cncf.io/resourceName": `bridge.network.kubevirt.io/${desc.bridge ?? "br1"}`,
-      },
+      ...(desc.resourceName === false
+        ? {}
+        : {
+            annotations: {
+              "k8s.v1.cni.cncf.io/resourceName": `bridge.network.kubevirt.io/${desc.bridge ?? "br1"}`,
+            },
+          }),
     },
     spec: { config },
   });
