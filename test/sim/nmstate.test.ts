@@ -72,7 +72,7 @@ describe("the bridges scenario's nmstate.io objects", () => {
       for (const [name, port] of [
         ["vlan-12", "eth1.12"],
         ["vlan-13", "eth1.13"],
-      ]) {
+      ] as const) {
         const found = bridge(byNode[node], name);
         expect(found, `${node} ${name}`).toMatchObject({ type: "linux-bridge", state: "up" });
         expect(found.bridge.port.map((p: Any) => p.name)).toEqual([port]);
