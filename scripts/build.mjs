@@ -24,7 +24,7 @@ const commanderWithoutChildProcess = {
 };
 /**
  * The Kubernetes client's KubeConfig without what only its API clients and fetch use (undici and
- * the generated API), replaced by a stub (see the stub's comment). connect.ts imports KubeConfig
+ * the generated API), replaced by a stub (see the stub's comment). kubeconfig-full.ts imports KubeConfig
  * from dist/config.js, not the package's index, which loads every API, watch, exec and cp too.
  */
 const kubeConfigOnly = {

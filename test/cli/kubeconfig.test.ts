@@ -15,17 +15,17 @@ function lines(text: string): string[] {
   return text === "" ? [] : text.replace(/\n$/, "").split("\n");
 }
 
-function thrown(run: () => unknown): unknown {
+async function thrown(run: () => Promise<unknown>): Promise<unknown> {
   try {
-    run();
+    await run();
   } catch (e) {
     return e;
   }
   throw new Error("expected an error");
 }
 
-function configError(run: () => unknown): ConfigError {
-  const error = thrown(run);
+async function configError(run: () => Promise<unknown>): Promise<ConfigError> {
+  const error = await thrown(run);
   expect(error).toBeInstanceOf(ConfigError);
   return error as ConfigError;
 }
@@ -61,22 +61,22 @@ describe("kubeconfigFiles: which files apply", () => {
 });
 
 describe("resolveConfig: merging several files", () => {
-  it("--context picks a context that only the second file defines", () => {
+  it("--context picks a context that only the second file defines", async () => {
     const { a, b } = twoFiles();
-    const resolved = resolveConfig({ context: "b" }, { KUBECONFIG: `${a}${delimiter}${b}` });
+    const resolved = await resolveConfig({ context: "b" }, { KUBECONFIG: `${a}${delimiter}${b}` });
     expect(resolved.contextName).toBe("b");
     expect(resolved.config.getCurrentCluster()?.server).toBe("https://127.0.0.1:2");
     expect(resolved.config.getCurrentUser()?.token).toBe("token-b");
     expect(resolved.namespace).toBe("default");
   });
 
-  it("the first file's current-context wins when both set one", () => {
+  it("the first file's current-context wins when both set one", async () => {
     const { a, b } = twoFiles();
-    expect(resolveConfig({}, { KUBECONFIG: `${a}${delimiter}${b}` }).contextName).toBe("a");
-    expect(resolveConfig({}, { KUBECONFIG: `${b}${delimiter}${a}` }).contextName).toBe("b");
+    expect((await resolveConfig({}, { KUBECONFIG: `${a}${delimiter}${b}` })).contextName).toBe("a");
+    expect((await resolveConfig({}, { KUBECONFIG: `${b}${delimiter}${a}` })).contextName).toBe("b");
   });
 
-  it("a name defined in both files keeps the first file's entry", () => {
+  it("a name defined in both files keeps the first file's entry", async () => {
     const dir = tempDir();
     const first = writeKubeconfig(
       dir,
@@ -88,30 +88,30 @@ describe("resolveConfig: merging several files", () => {
       { server: "https://127.0.0.1:2", caPem: "", token: "t2", context: "same", namespace: "other" },
       "2",
     );
-    const resolved = resolveConfig({}, { KUBECONFIG: `${first}${delimiter}${second}` });
+    const resolved = await resolveConfig({}, { KUBECONFIG: `${first}${delimiter}${second}` });
     expect(resolved.config.getCurrentCluster()?.server).toBe("https://127.0.0.1:1");
     expect(resolved.config.getCurrentUser()?.token).toBe("t1");
     expect(resolved.namespace).toBe("default");
   });
 
-  it("a file in KUBECONFIG that does not exist is skipped, as kubectl does", () => {
+  it("a file in KUBECONFIG that does not exist is skipped, as kubectl does", async () => {
     const { dir, b } = twoFiles();
-    const resolved = resolveConfig({}, { KUBECONFIG: `${join(dir, "gone")}${delimiter}${b}` });
+    const resolved = await resolveConfig({}, { KUBECONFIG: `${join(dir, "gone")}${delimiter}${b}` });
     expect(resolved.contextName).toBe("b");
   });
 
-  it("an empty file in KUBECONFIG is an empty config, as kubectl reads it", () => {
+  it("an empty file in KUBECONFIG is an empty config, as kubectl reads it", async () => {
     const { dir, b } = twoFiles();
     const empty = join(dir, "empty");
     writeFileSync(empty, "\n");
-    const resolved = resolveConfig({}, { KUBECONFIG: `${empty}${delimiter}${b}` });
+    const resolved = await resolveConfig({}, { KUBECONFIG: `${empty}${delimiter}${b}` });
     expect(resolved.contextName).toBe("b");
   });
 
-  it("KUBECONFIG naming only missing files: a bad value, exit 2 like --kubeconfig naming one", () => {
+  it("KUBECONFIG naming only missing files: a bad value, exit 2 like --kubeconfig naming one", async () => {
     const dir = tempDir();
     const [x, y] = [join(dir, "x"), join(dir, "y")];
-    const error = thrown(() => resolveConfig({}, { KUBECONFIG: `${x}${delimiter}${y}` }));
+    const error = await thrown(() => resolveConfig({}, { KUBECONFIG: `${x}${delimiter}${y}` }));
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).message).toBe(
       `no kubeconfig found: KUBECONFIG names ${x}, ${y}, and none exists`,
@@ -121,16 +121,20 @@ describe("resolveConfig: merging several files", () => {
     expect(exitCodeOf(error)).toBe(ExitCode.usage);
   });
 
-  it("no KUBECONFIG and no kubeconfig in the home directory: no kubeconfig found, exit 1", () => {
+  it("no KUBECONFIG and no kubeconfig in the home directory: no kubeconfig found, exit 1", async () => {
     const home = tempDir();
-    const error = configError(() => resolveConfig({}, { HOME: home }, join(home, "no-service-account")));
+    const error = await configError(() =>
+      resolveConfig({}, { HOME: home }, join(home, "no-service-account")),
+    );
     expect(error.message).toBe(`no kubeconfig found: ${join(home, ".kube", "config")} does not exist`);
     expect(exitCodeOf(error)).toBe(ExitCode.unexpected);
   });
 
-  it("--context that no file defines: a bad flag value (exit 2) naming it, and the hint lists the contexts", () => {
+  it("--context that no file defines: a bad flag value (exit 2) naming it, and the hint lists the contexts", async () => {
     const { a, b } = twoFiles();
-    const error = thrown(() => resolveConfig({ context: "nope" }, { KUBECONFIG: `${a}${delimiter}${b}` }));
+    const error = await thrown(() =>
+      resolveConfig({ context: "nope" }, { KUBECONFIG: `${a}${delimiter}${b}` }),
+    );
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).message).toBe('context "nope" is not in the kubeconfig');
     expect((error as UsageError).hint).toBe("the contexts are: a, b");
@@ -139,13 +143,13 @@ describe("resolveConfig: merging several files", () => {
 });
 
 describe("resolveConfig: the namespace", () => {
-  it("-n beats the context's namespace, which beats default", () => {
+  it("-n beats the context's namespace, which beats default", async () => {
     const { a, b } = twoFiles();
     const env = { KUBECONFIG: `${a}${delimiter}${b}` };
-    expect(resolveConfig({ namespace: "cli" }, env).namespace).toBe("cli");
-    expect(resolveConfig({ namespace: "cli", context: "b" }, env).namespace).toBe("cli");
-    expect(resolveConfig({}, env).namespace).toBe("ns-a");
-    expect(resolveConfig({ context: "b" }, env).namespace).toBe("default");
+    expect((await resolveConfig({ namespace: "cli" }, env)).namespace).toBe("cli");
+    expect((await resolveConfig({ namespace: "cli", context: "b" }, env)).namespace).toBe("cli");
+    expect((await resolveConfig({}, env)).namespace).toBe("ns-a");
+    expect((await resolveConfig({ context: "b" }, env)).namespace).toBe("default");
   });
 });
 

@@ -1,0 +1,70 @@
+// The shapes of a kubeconfig's entries, as the Kubernetes client's config_types names them, and
+// of the connection options read from them: data only, shared by kubeconfig.ts, credentials.ts
+// and kubeconfig-full.ts.
+
+export interface ConnectionFlags {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  namespace?: string | undefined;
+  requestTimeoutMs?: number | undefined;
+  insecureSkipTlsVerify?: boolean | undefined;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** A kubeconfig cluster, as client-node's Cluster. */
+export interface KubeCluster {
+  name: string;
+  server: string;
+  caData?: string | undefined;
+  caFile?: string | undefined;
+  skipTLSVerify: boolean;
+  tlsServerName?: string | undefined;
+  proxyUrl?: string | undefined;
+}
+
+/** A kubeconfig user, as client-node's User. */
+export interface KubeUser {
+  name: string;
+  token?: string | undefined;
+  certData?: string | undefined;
+  certFile?: string | undefined;
+  keyData?: string | undefined;
+  keyFile?: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+  impersonateUser?: string | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: the plugin's settings, handed to the client as they are
+  exec?: any;
+  // biome-ignore lint/suspicious/noExplicitAny: the provider's settings, handed to the client as they are
+  authProvider?: any;
+}
+
+/** A kubeconfig context, as client-node's Context. */
+export interface KubeContext {
+  name: string;
+  cluster: string;
+  user?: string | undefined;
+  namespace?: string | undefined;
+}
+
+export interface KubeconfigEntries {
+  clusters: KubeCluster[];
+  users: KubeUser[];
+  contexts: KubeContext[];
+  currentContext: string;
+}
+
+/** The connection options of a context, as client-node's applyToHTTPSOptions fills them. */
+export interface HttpsOptionsOut {
+  agent?: unknown;
+  headers?: Record<string, string | number | string[]>;
+  ca?: Buffer | string;
+  cert?: Buffer | string;
+  key?: Buffer | string;
+  pfx?: Buffer | string;
+  passphrase?: string;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+  auth?: string;
+}
