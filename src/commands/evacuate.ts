@@ -31,6 +31,11 @@ export interface EvacuateFlags {
   timeoutMs: number;
 }
 
+/** The width tables are cut to on stdout: the terminal's, or none (a pipe, a file). */
+function outColumns(ctx: CommandContext): number | undefined {
+  return ctx.io.stdoutIsTTY ? ctx.io.columns : undefined;
+}
+
 function plural(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? "" : "s"}`;
 }
@@ -170,7 +175,7 @@ export async function runEvacuate(nodeArg: string | undefined, flags: EvacuateFl
   const errors = plan.problems.filter((p) => p.severity === "error");
 
   if (flags.dryRun) {
-    if (text) for (const line of planLines(plan, ctx)) ctx.io.out(line);
+    if (text) for (const line of planLines(plan, ctx, outColumns(ctx))) ctx.io.out(line);
     else await writeData(ctx, { node, dryRun: true, cordoned: plan.cordoned, plan });
     if (errors.length > 0 && !flags.force)
       throw new PreflightRefusedError(`pre-flight: ${errors[0]?.message}`, {
@@ -178,7 +183,9 @@ export async function runEvacuate(nodeArg: string | undefined, flags: EvacuateFl
       });
     return;
   }
-  if (text) for (const line of planLines(plan, ctx)) ctx.io.err(line);
+  if (text)
+    for (const line of planLines(plan, ctx, ctx.io.stderrIsTTY ? ctx.io.columns : undefined))
+      ctx.io.err(line);
   if (errors.length > 0 && !flags.force) {
     throw new PreflightRefusedError(`pre-flight: ${errors[0]?.message}`, {
       hint: `${errors[0]?.hint ? `${errors[0].hint}; ` : ""}--force evacuates anyway`,
@@ -219,7 +226,8 @@ export async function runEvacuate(nodeArg: string | undefined, flags: EvacuateFl
   else {
     if (outcome.results.length > 0) {
       ctx.io.out("");
-      ctx.io.out(summaryTable(outcome.results));
+      ctx.io.out(`from ${node}:`);
+      ctx.io.out(summaryTable(outcome.results, outColumns(ctx)));
     }
     ctx.io.out("");
     if (outcome.remaining.length === 0) {

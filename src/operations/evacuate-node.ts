@@ -604,9 +604,7 @@ export async function evacuateNode(
         );
       }
     }
-    const reason = finding
-      ? `${finding.title}: ${finding.summary.replace(/\.$/, "")}`
-      : "diagnose names no cause";
+    const reason = finding ? finding.title : "diagnose names no cause";
     finish(s, {
       outcome: "failed",
       to: null,
@@ -614,7 +612,7 @@ export async function evacuateNode(
       attempts: s.attempts,
       cause: finding?.id ?? null,
       message: [
-        `its migration failed ${s.attempts} times; evacuation stopped for it. ${reason}`,
+        `its migration failed ${s.attempts} times, so kvmig stopped its evacuation: ${reason}`,
         ...notes,
       ].join("; "),
       fix: finding?.fix.commands[0] ?? finding?.fix.explanation ?? null,

@@ -37,14 +37,42 @@ function actionText(vm: PlannedVm): string {
   return "blocked";
 }
 
+/** KubeVirt's reason in a few characters, as outdated shows it: its reasons end in NotLiveMigratable ("no: Disks"). */
 function migratableText(vm: PlannedVm): string {
   if (vm.liveMigratable.ok === true) return "yes";
-  if (vm.liveMigratable.ok === false) return `no: ${vm.liveMigratable.reason ?? "unknown reason"}`;
+  if (vm.liveMigratable.ok === false) {
+    const reason = vm.liveMigratable.reason;
+    return reason ? `no: ${reason.replace(/Not(Live)?Migratable$/, "") || reason}` : "no";
+  }
   return "unknown";
 }
 
-/** The plan as text lines (stderr on a run; stdout for --dry-run, where it is the data). */
-export function planLines(plan: EvacuationPlan, ctx: Pick<CommandContext, "io">): string[] {
+/** A table's lines cut to the terminal's width (`columns`), or whole (a pipe, a file). */
+function fit(table: string, columns: number | undefined): string {
+  if (columns === undefined) return table;
+  return table
+    .split("\n")
+    .map((line) => truncateToWidth(line, columns))
+    .join("\n");
+}
+
+/** The first few names, and how many more. */
+function someOf(names: readonly string[], shown = 3): string {
+  if (names.length === 0) return "-";
+  return names.length <= shown
+    ? names.join(", ")
+    : `${names.slice(0, shown).join(", ")} and ${names.length - shown} more`;
+}
+
+/**
+ * The plan as text lines (stderr on a run; stdout for --dry-run, where it is the data). On a
+ * terminal (`columns`) the tables are cut to its width; the prose wraps as it will.
+ */
+export function planLines(
+  plan: EvacuationPlan,
+  ctx: Pick<CommandContext, "io">,
+  columns?: number | undefined,
+): string[] {
   const lines: string[] = [];
   const moving = plan.vms.filter((v) => v.action !== "blocked").length;
   lines.push(
@@ -53,21 +81,24 @@ export function planLines(plan: EvacuationPlan, ctx: Pick<CommandContext, "io">)
   if (plan.vms.length > 0) {
     lines.push("");
     lines.push(
-      formatTable(
-        ["NAMESPACE", "VM", "ACTION", "LIVE-MIGRATABLE", "EVICTION", "MEMORY", "NOW"],
-        plan.vms.map((v) => [
-          v.namespace,
-          v.vm,
-          actionText(v),
-          migratableText(v),
-          v.evictionStrategy,
-          gib(v.guestMemoryBytes),
-          v.migration
-            ? `${v.migration.trigger} migration ${v.migration.phase || "Pending"}`
-            : v.marked
-              ? "marked"
-              : "-",
-        ]),
+      fit(
+        formatTable(
+          ["NAMESPACE", "VM", "ACTION", "MIGRATABLE", "EVICTION", "MEMORY", "NOW"],
+          plan.vms.map((v) => [
+            v.namespace,
+            v.vm,
+            actionText(v),
+            migratableText(v),
+            v.evictionStrategy,
+            gib(v.guestMemoryBytes),
+            v.migration
+              ? `${v.migration.trigger} migration ${v.migration.phase || "Pending"}`
+              : v.marked
+                ? "marked"
+                : "-",
+          ]),
+        ),
+        columns,
       ),
     );
     for (const v of plan.vms.filter((x) => x.action !== "migrate")) {
@@ -78,15 +109,18 @@ export function planLines(plan: EvacuationPlan, ctx: Pick<CommandContext, "io">)
   if (usable.length > 0) {
     lines.push("");
     lines.push(
-      formatTable(
-        ["NODE", "USABLE", "FREE MEMORY", "FREE CPU", "COULD TAKE"],
-        usable.map((n) => [
-          n.node,
-          n.usable ? "yes" : `no: ${n.why ?? "?"}`,
-          gib(n.free.memoryBytes),
-          cpu(n.free.cpuMillis),
-          n.placed.length > 0 ? n.placed.join(", ") : "-",
-        ]),
+      fit(
+        formatTable(
+          ["NODE", "USABLE", "FREE MEMORY", "FREE CPU", "COULD TAKE"],
+          usable.map((n) => [
+            n.node,
+            n.usable ? "yes" : `no: ${n.why ?? "?"}`,
+            gib(n.free.memoryBytes),
+            cpu(n.free.cpuMillis),
+            someOf(n.placed),
+          ]),
+        ),
+        columns,
       ),
     );
   }
@@ -129,7 +163,7 @@ export function vmLine(s: VmStatus): string {
 
 export function resultLine(r: EvacuationResult): string {
   const who = `${r.namespace}/${r.vm}`;
-  const time = r.duration === null ? "" : ` in ${formatDuration(r.duration * 1000)}`;
+  const time = r.duration === null ? "" : ` in ${durationText(r.duration)}`;
   switch (r.outcome) {
     case "migrated":
       return `${who}: migrated ${r.from} → ${r.to ?? "?"}${time}`;
@@ -212,9 +246,7 @@ export function evacuationScreen(ctx: CommandContext, node: string): EvacuationS
       },
       onFailure: (s, finding, willRetry) => {
         const who = `${s.vm.namespace}/${s.vm.vm}`;
-        const why = finding
-          ? `${finding.id}: ${finding.summary.replace(/\.$/, "")}`
-          : "diagnose names no cause";
+        const why = finding ? `${finding.id}: ${finding.title}` : "diagnose names no cause";
         print(
           `${who}: migration ${s.migration ?? ""} failed (attempt ${s.attempts}) — ${why}${willRetry ? "; KubeVirt will try again" : ""}`,
         );
@@ -231,18 +263,30 @@ export function evacuationScreen(ctx: CommandContext, node: string): EvacuationS
   };
 }
 
-export function summaryTable(results: readonly EvacuationResult[]): string {
-  return formatTable(
-    ["NAMESPACE", "VM", "OUTCOME", "FROM → TO", "DURATION", "ATTEMPTS", "CAUSE"],
-    results.map((r) => [
-      r.namespace,
-      r.vm,
-      r.outcome,
-      `${r.from} → ${r.to ?? "-"}`,
-      r.duration === null ? "-" : formatDuration(r.duration * 1000),
-      String(r.attempts),
-      r.cause ?? (r.outcome === "blocked" ? "not live-migratable" : "-"),
-    ]),
+/** A VM's duration: whole seconds, "<1s" under one. */
+function durationText(seconds: number | null): string {
+  if (seconds === null) return "-";
+  return seconds < 1 ? "<1s" : formatDuration(seconds * 1000);
+}
+
+/**
+ * The summary: a row per VM (namespace/name, so that it fits 80 columns), its outcome, the node
+ * it went to (all came from the evacuated node), how long, how many attempts, and the cause.
+ */
+export function summaryTable(results: readonly EvacuationResult[], columns?: number | undefined): string {
+  return fit(
+    formatTable(
+      ["VM", "OUTCOME", "TO", "TIME", "ATTEMPTS", "CAUSE"],
+      results.map((r) => [
+        `${r.namespace}/${r.vm}`,
+        r.outcome,
+        r.to ?? "-",
+        durationText(r.duration),
+        String(r.attempts),
+        r.cause ?? (r.outcome === "blocked" ? "not live-migratable" : "-"),
+      ]),
+    ),
+    columns,
   );
 }
 

@@ -61,13 +61,12 @@ describe("kvmig evacuate on a terminal", () => {
     expect(result.stderr).toContain("cordoned node-1: no new pods are scheduled on it");
     expect(result.stderr).toMatch(/prod\/legacy-rwo: restarted on node-\d/);
     const out = result.stdout.split("\n");
-    expect(out).toContain(
-      "NAMESPACE   VM           OUTCOME     FROM → TO         DURATION   ATTEMPTS   CAUSE",
+    expect(out).toContain("from node-1:");
+    expect(out).toContain("VM                OUTCOME     TO       TIME   ATTEMPTS   CAUSE");
+    expect(out.some((l) => /^prod\/legacy-rwo\s+restarted\s+node-\d\s/.test(l))).toBe(true);
+    expect(out.some((l) => /^prod\/pinned-cpu\s+failed\s+-\s+-\s+2\s+cpu-model-mismatch$/.test(l))).toBe(
+      true,
     );
-    expect(out.some((l) => /^prod\s+legacy-rwo\s+restarted\s+node-1 → node-\d/.test(l))).toBe(true);
-    expect(
-      out.some((l) => /^prod\s+pinned-cpu\s+failed\s+node-1 → -\s+-\s+2\s+cpu-model-mismatch$/.test(l)),
-    ).toBe(true);
     expect(out).toContain("still on node-1: prod/pinned-cpu (node-1 stays cordoned)");
   }, 120_000);
 });

@@ -128,12 +128,19 @@ describe("summaryTable and the JSON document", () => {
     }),
   ];
 
-  it("has a row per VM with its route, duration, attempts and cause", () => {
-    expect(summaryTable(results).split("\n")).toEqual([
-      "NAMESPACE   VM       OUTCOME    FROM → TO         DURATION   ATTEMPTS   CAUSE",
-      "prod        db       migrated   node-1 → node-3   1m23s      1          -",
-      "prod        legacy   blocked    node-1 → -        -          0          not live-migratable",
-      "prod        pinned   failed     node-1 → -        -          2          cpu-model-mismatch",
+  it("is cut to a terminal's width", () => {
+    expect(summaryTable(results, 30).split("\n")[0]).toBe("VM            OUTCOME    TO …");
+  });
+
+  it("has a row per VM with where it went, how long, the attempts and the cause", () => {
+    expect(
+      summaryTable([...results, result({ vm: "quick", vmi: "quick", duration: 0 })]).split("\n"),
+    ).toEqual([
+      "VM            OUTCOME    TO       TIME    ATTEMPTS   CAUSE",
+      "prod/db       migrated   node-3   1m23s   1          -",
+      "prod/legacy   blocked    -        -       0          not live-migratable",
+      "prod/pinned   failed     -        -       2          cpu-model-mismatch",
+      "prod/quick    migrated   node-3   <1s     1          -",
     ]);
   });
 
@@ -180,6 +187,11 @@ describe("evacuationScreen", () => {
     screen.observer.onVm?.(s, counts);
     screen.observer.onVm?.(s, counts);
     screen.observer.onFailure?.({ ...s, migration: "kubevirt-evacuation-x", attempts: 1 }, undefined, true);
+    screen.observer.onFailure?.(
+      { ...s, migration: "kubevirt-evacuation-y", attempts: 2 },
+      { id: "cpu-model-mismatch", title: "No node offers the VM's CPU model", summary: "long" } as never,
+      false,
+    );
     screen.observer.onVm?.({ ...s, stage: "finished", result: result({}) }, counts);
     screen.observer.onNote?.(undefined, "a note");
     screen.stop();
@@ -189,6 +201,7 @@ describe("evacuationScreen", () => {
       "prod/db: waiting for KubeVirt",
       "prod/db: Running",
       "prod/db: migration kubevirt-evacuation-x failed (attempt 1) — diagnose names no cause; KubeVirt will try again",
+      "prod/db: migration kubevirt-evacuation-y failed (attempt 2) — cpu-model-mismatch: No node offers the VM's CPU model",
       "prod/db: migrated node-1 → node-3 in 1m23s",
       "a note",
       "",
@@ -270,9 +283,9 @@ describe("planLines", () => {
     expect(lines).toEqual([
       "Node node-1: 2 VMs, 1 to move",
       "",
-      "NAMESPACE   VM       ACTION    LIVE-MIGRATABLE              EVICTION      MEMORY    NOW",
-      "prod        web      migrate   yes                          LiveMigrate   2.0 GiB   -",
-      "prod        legacy   blocked   no: DisksNotLiveMigratable   LiveMigrate   1.0 GiB   user migration Pending",
+      "NAMESPACE   VM       ACTION    MIGRATABLE   EVICTION      MEMORY    NOW",
+      "prod        web      migrate   yes          LiveMigrate   2.0 GiB   -",
+      "prod        legacy   blocked   no: Disks    LiveMigrate   1.0 GiB   user migration Pending",
       "  prod/legacy: not live-migratable",
       "    to move it: kvmig restart legacy -n prod",
       "",
@@ -285,6 +298,20 @@ describe("planLines", () => {
       "warning: 1 VM will stay",
       "  hint: use --restart",
     ]);
+  });
+
+  it("on a terminal cuts the tables to its width, not the prose; names three VMs a node could take, and how many more", () => {
+    const t = testContext();
+    const busy = structuredClone(plan);
+    (busy.room.nodes[0] as { placed: string[] }).placed = ["prod/a", "prod/b", "prod/c", "prod/d", "prod/e"];
+    const lines = planLines(busy, t.ctx as unknown as CommandContext, 40)
+      .join("\n")
+      .split("\n");
+    expect(lines).toContain("NAMESPACE   VM       ACTION    MIGRATA…");
+    expect(lines).toContain("node-2   yes            8.0 GiB       …");
+    expect(lines).toContain("    to move it: kvmig restart legacy -n prod");
+    const whole = planLines(busy, t.ctx as unknown as CommandContext).join("\n");
+    expect(whole).toContain("prod/a, prod/b, prod/c and 2 more");
   });
 
   it("says when there is no estimate, and a cordoned node", () => {
