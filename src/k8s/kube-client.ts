@@ -13,6 +13,7 @@ import type {
   Namespace,
   NetworkAttachmentDefinition,
   Node,
+  NodeNetworkState,
   Pod,
   RestartOptions,
   ServerVersion,
@@ -28,6 +29,7 @@ export interface ObjectTypes {
   kubevirt: KubeVirt;
   migrationPolicy: MigrationPolicy;
   nad: NetworkAttachmentDefinition;
+  nns: NodeNetworkState;
   pod: Pod;
   event: Event;
   node: Node;

@@ -50,6 +50,7 @@ export const resources = {
     true,
     "net-attach-def",
   ),
+  nns: describe("nmstate.io", "v1beta1", "nodenetworkstates", "NodeNetworkState", false, "nns"),
   pod: describe("", "v1", "pods", "Pod", true, "pod"),
   event: describe("", "v1", "events", "Event", true, "event"),
   node: describe("", "v1", "nodes", "Node", false, "node"),

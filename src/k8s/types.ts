@@ -576,6 +576,39 @@ export interface NetworkAttachmentDefinition extends KubeObject {
   };
 }
 
+/**
+ * kubernetes-nmstate's `nmstate.io/v1beta1` NodeNetworkState: one per node, named after it; its
+ * `status.currentState` is nmstate's own report of the host's interfaces (untyped in the CRD).
+ */
+export interface NodeNetworkState extends KubeObject {
+  status?: {
+    currentState?: { interfaces?: NmstateInterface[] };
+    lastSuccessfulUpdateTime?: Timestamp;
+  };
+}
+
+/** One interface of nmstate's state: only what a Linux bridge and its uplink need. */
+export interface NmstateInterface {
+  name: string;
+  /** `linux-bridge`, `ethernet`, `vlan`, `bond`, `ovs-bridge`, ... */
+  type?: string;
+  /** `up`, `down`, `absent`, `ignore`. */
+  state?: string;
+  bridge?: { options?: Record<string, unknown>; port?: NmstateBridgePort[] };
+  vlan?: { "base-iface"?: string; id?: number };
+}
+
+export interface NmstateBridgePort {
+  name: string;
+  /** VLAN filtering on the port: `trunk` carries the tagged VLANs of `trunk-tags`. */
+  vlan?: {
+    mode?: string;
+    "trunk-tags"?: ({ id: number } | { "id-range": { min: number; max: number } })[];
+    tag?: number;
+    "enable-native"?: boolean;
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Core Kubernetes objects
 // ---------------------------------------------------------------------------------------------

@@ -8,12 +8,14 @@ import type {
   KubeVirt,
   NetworkAttachmentDefinition,
   Node,
+  NodeNetworkState,
   Pod,
   VirtualMachine,
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
+import { type BridgeNetwork, bridgeGaps, bridgeNetworksOf, gapText } from "./bridges.js";
 import { type OutboundNodes, outboundFrom, outboundKey } from "./outbound.js";
 import {
   countsTowardsLimits,
@@ -34,6 +36,7 @@ export interface Verdict {
     | "in-flight"
     | "launcher-image"
     | "networks"
+    | "bridges"
     | "target-nodes"
     | "parallel-limits"
     | "rbac"
@@ -77,6 +80,10 @@ export interface PreflightInput {
   launcherPod?: Pod | undefined;
   /** Non-terminal pods on the nodes (what they have left); undefined: could not be listed. */
   pods?: readonly Pod[] | undefined;
+  /** kubernetes-nmstate's NodeNetworkStates; undefined: not read (see nodeNetworkStatesUnread). */
+  nodeNetworkStates?: readonly NodeNetworkState[] | undefined;
+  /** Why they could not be read (nmstate not installed, forbidden). */
+  nodeNetworkStatesUnread?: string | undefined;
 }
 
 export function limitsOf(kubevirt: KubeVirt | undefined): Limits {
@@ -208,6 +215,97 @@ export function checkNetworks(input: PreflightInput): Verdict {
     check: "networks",
     status: "ok",
     message: `Multus networks present: ${multus.map((n) => n.multus?.networkName).join(", ")}`,
+  };
+}
+
+/** The VM's bridge networks (Multus networks whose NAD is the bridge CNI). */
+export function preflightBridgeNetworks(input: PreflightInput): BridgeNetwork[] {
+  const spec = input.vm?.spec.template?.spec ?? input.vmi?.spec;
+  return bridgeNetworksOf(spec?.networks ?? [], input.nads ?? [], input.namespace);
+}
+
+function bridgeNames(networks: readonly { bridge: string }[]): string {
+  return [...new Set(networks.map((n) => n.bridge))].join(", ");
+}
+
+/**
+ * The bridges of the VM's bridge networks on the nodes its target pod may go to (migration/
+ * bridges.ts): an error when --target-node names a node without one, or when no node the
+ * scheduler may choose has them all; a warning naming the nodes without them otherwise. Where
+ * the NodeNetworkStates cannot be read, one warning saying why. None for a VM without bridges.
+ */
+export function checkBridges(input: PreflightInput): Verdict | undefined {
+  const networks = preflightBridgeNetworks(input);
+  if (networks.length === 0) return undefined;
+  const names = bridgeNames(networks);
+  if (!input.nodeNetworkStates) {
+    return {
+      check: "bridges",
+      status: "warning",
+      message: `bridge${networks.length === 1 ? "" : "s"} ${names} not checked on the nodes: ${input.nodeNetworkStatesUnread ?? "NodeNetworkStates not read"}`,
+    };
+  }
+  const states = input.nodeNetworkStates;
+  const source = input.vmi?.status?.nodeName;
+  // The nodes the scheduler may choose (placement.ts), without --target-node's own selector.
+  const fits =
+    input.vmi && input.nodes
+      ? placeTargetPod({
+          vmi: input.vmi,
+          launcherPod: input.launcherPod,
+          nodes: input.nodes,
+          pods: input.pods,
+          addedNodeSelector: input.nodeSelector,
+          addedBy: input.nodeSelector ? "--node-selector" : undefined,
+          kubevirt: input.kubevirt,
+          inFlightMigrationUid: unfinishedMigration(input.migrations)?.metadata.uid,
+        }).fits
+      : states.map((s) => s.metadata.name ?? "").filter((n) => n !== source);
+  const candidates = input.targetNode ? [input.targetNode] : fits;
+  const { gaps, unreported } = bridgeGaps(networks, states, candidates);
+  const good = candidates.filter((n) => !gaps.has(n) && !unreported.includes(n));
+  const unknown = unreported.length > 0 ? `; no NodeNetworkState for ${nodeNames(unreported)}` : "";
+  const first = (node: string) =>
+    gapText((gaps.get(node) ?? [])[0] as NonNullable<ReturnType<typeof gaps.get>>[number]);
+  const nncp =
+    "configure it there with a NodeNetworkConfigurationPolicy (kubectl get nncp shows the existing ones)";
+  if (input.targetNode && gaps.has(input.targetNode)) {
+    const missing = bridgeNames(gaps.get(input.targetNode) ?? []);
+    const others = bridgeGaps(networks, states, fits);
+    const alternatives = fits.filter((n) => !others.gaps.has(n) && !others.unreported.includes(n));
+    return {
+      check: "bridges",
+      status: "error",
+      message: `target node ${input.targetNode} lacks bridge ${missing}: ${first(input.targetNode)}; the VM would lose its network there`,
+      hint:
+        alternatives.length > 0
+          ? `pick a node that has it: --target-node ${alternatives[0]}; or ${nncp}`
+          : nncp,
+    };
+  }
+  if (gaps.size > 0 && good.length === 0 && unreported.length === 0) {
+    const shown = [...gaps.keys()].slice(0, 3).map((node) => first(node));
+    return {
+      check: "bridges",
+      status: "error",
+      message: `no node the VM may move to has bridge ${names}: ${shown.join("; ")}`,
+      hint: nncp,
+    };
+  }
+  if (gaps.size > 0) {
+    const lacking = [...gaps.keys()];
+    return {
+      check: "bridges",
+      status: "warning",
+      message: `${nodeNames(lacking)} lack${lacking.length === 1 ? "s" : ""} bridge ${bridgeNames(lacking.flatMap((n) => gaps.get(n) ?? []))} (${first(lacking[0] as string)}); the scheduler may pick ${lacking.length === 1 ? "it" : "them"}${unknown}`,
+      hint: `pin a node that has ${names}: --target-node ${good[0]}`,
+    };
+  }
+  const where = input.targetNode ? `target node ${input.targetNode}` : nodeNames(good);
+  return {
+    check: "bridges",
+    status: unknown ? "warning" : "ok",
+    message: `bridge ${names} up with an uplink on ${good.length > 0 ? where : "no reported node"}${unknown}`,
   };
 }
 
@@ -452,6 +550,7 @@ export function preflight(input: PreflightInput): Verdict[] {
     checkInFlight(input),
     checkLauncherImage(input),
     checkNetworks(input),
+    ...[checkBridges(input)].filter((v): v is Verdict => v !== undefined),
     checkTargetNodes(input),
     checkParallelLimits(input),
     checkAccess(input),

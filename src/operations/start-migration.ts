@@ -10,7 +10,13 @@ import { accessCheckCommand } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import { currentLauncherImage } from "../k8s/launcher-image.js";
 import { isOutcomeUnknown } from "../k8s/retry.js";
-import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
+import type {
+  NodeNetworkState,
+  VirtualMachine,
+  VirtualMachineInstance,
+  VirtualMachineInstanceMigration,
+} from "../k8s/types.js";
+import { nmstateUnreadable } from "../migration/bridges.js";
 import { readOutboundNodes } from "../migration/outbound.js";
 import { countsTowardsLimits } from "../migration/pending.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
@@ -27,6 +33,25 @@ async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
 export interface Placement {
   targetNode?: string | undefined;
   nodeSelector?: Record<string, string> | undefined;
+}
+
+/**
+ * kubernetes-nmstate's NodeNetworkStates, for a VM with Multus networks (its bridges, checked by
+ * migration/bridges.ts); a 404 is nmstate not installed: why they are missing, never an error.
+ */
+async function readNodeNetworkStates(
+  kube: KubeClient,
+  vm: VirtualMachine | undefined,
+  vmi: VirtualMachineInstance | undefined,
+): Promise<{ states?: NodeNetworkState[] | undefined; unread?: string | undefined }> {
+  const networks = vm?.spec.template?.spec?.networks ?? vmi?.spec.networks ?? [];
+  if (!networks.some((n) => n.multus?.networkName)) return {};
+  try {
+    return { states: await kube.list("nns") };
+  } catch (error) {
+    const status = error instanceof ApiError ? error.status : undefined;
+    return { unread: nmstateUnreadable(status, error instanceof Error ? error.message : String(error)) };
+  }
 }
 
 /** What pre-flight reads of the cluster about one VM, once, in parallel; the verdicts come from migration/preflight.ts. */
@@ -47,15 +72,17 @@ export async function gatherPreflight(
         namespace,
         name: vmName,
       };
-  const [migrations, nodes, nads, kubevirt, clusterMigrations, allowed, placementPods] = await Promise.all([
-    listMigrationsOf(kube, namespace, vmName),
-    orUndefined(kube.list("node")),
-    orUndefined(kube.list("nad", { namespace })),
-    orUndefined(kube.findKubeVirt()),
-    orUndefined(kube.list("vmim")),
-    orUndefined(kube.canI(accessCheck)),
-    readPlacementPods(kube, vmi, target.targetNode),
-  ]);
+  const [migrations, nodes, nads, kubevirt, clusterMigrations, allowed, placementPods, states] =
+    await Promise.all([
+      listMigrationsOf(kube, namespace, vmName),
+      orUndefined(kube.list("node")),
+      orUndefined(kube.list("nad", { namespace })),
+      orUndefined(kube.findKubeVirt()),
+      orUndefined(kube.list("vmim")),
+      orUndefined(kube.canI(accessCheck)),
+      readPlacementPods(kube, vmi, target.targetNode),
+      readNodeNetworkStates(kube, vm, vmi),
+    ]);
   const unfinished = clusterMigrations?.filter((m) => !isFinalPhase(m.status?.phase));
   // The per-node count comes from the running migrations' VMIs, as virt-controller's does.
   const [current, outboundNodes] = await Promise.all([
@@ -82,6 +109,8 @@ export async function gatherPreflight(
     nodeSelector: target.nodeSelector,
     launcherPod: placementPods.launcherPod,
     pods: placementPods.pods,
+    nodeNetworkStates: states.states,
+    nodeNetworkStatesUnread: states.unread,
   };
 }
 
