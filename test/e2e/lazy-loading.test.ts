@@ -1,6 +1,7 @@
-// `kvmig --help` and `kvmig --version` must not load the Kubernetes client (1.4 MiB), ora or
-// inquirer: the built CLI runs with a module hook that logs every module Node resolves, and the
-// log says which dist/ files were loaded. `kvmig version` is the control: it must load the client.
+// `kvmig --help` and `kvmig --version` must not load the connection code, the Kubernetes client,
+// ora or inquirer: the built CLI runs with a module hook that logs every module Node resolves, and
+// the log says which dist/ files were loaded. `kvmig version` is the control: it must load the
+// connection code, and the Kubernetes client only when its kubeconfig needs it (an exec plugin).
 // dist/kvmig.js answers --version itself and imports the CLI (chunks/run-*.js) for everything
 // else; what the entry and the CLI import with import() is what a run may only load on demand.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -9,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import manifest from "../../package.json" with { type: "json" };
 import { sendJson, serverPerTest } from "../helpers/api-server.js";
-import { tempDir, writeKubeconfig } from "../helpers/kubeconfig.js";
+import { tempDir, writeExecPluginKubeconfig, writeKubeconfig } from "../helpers/kubeconfig.js";
 import { chunkFiles, chunksDir, cliEnv, distEntry, ensureBuilt, lines, runKvmig } from "./built-cli.js";
 
 // Node 22.15+/24: synchronous, in-thread hooks; every import and import() passes through resolve.
@@ -35,6 +36,7 @@ let startupChunks: string[];
 /** The chunks the entry and start-up chunks load with import(): what a run may only load when it needs it. */
 let lazyChunks: string[];
 let connectChunk: string;
+let clientChunk: string;
 let oraChunk: string;
 let inquirerChunk: string;
 
@@ -68,7 +70,18 @@ beforeAll(async () => {
     expect(found, `exactly one lazily loaded chunk is ${what}`).toHaveLength(1);
     return found[0] as string;
   };
-  connectChunk = named("the Kubernetes client", (f) => f.startsWith("connect-"));
+  connectChunk = named("the connection code", (f) => f.startsWith("connect-"));
+  // The Kubernetes client is loaded by the connection code, with import(), when a kubeconfig needs it.
+  const clients = chunks.filter((f) => f.startsWith("kubeconfig-full-"));
+  expect(clients, "exactly one chunk is the Kubernetes client").toHaveLength(1);
+  clientChunk = clients[0] as string;
+  const connectCode = readFileSync(join(chunksDir, connectChunk), "utf8");
+  const loadsClient = (code: string) => dynamicImports(code).includes(clientChunk);
+  expect(
+    loadsClient(connectCode) ||
+      staticImports(connectCode).some((c) => loadsClient(readFileSync(join(chunksDir, c), "utf8"))),
+  ).toBe(true);
+  expect(startupChunks).not.toContain(clientChunk);
   oraChunk = named("ora", (f) => f.startsWith("ora-"));
   // esbuild names the @inquirer/prompts chunk after its file (dist/index.js), so find it by its exports.
   inquirerChunk = named("@inquirer/prompts", (f) => {
@@ -109,6 +122,7 @@ describe("commands that need no cluster load no cluster code", () => {
     const chunks = loadedChunks(loaded);
     expect(chunks.filter((c) => c.startsWith("connect-"))).toEqual([]);
     expect(chunks).not.toContain(connectChunk);
+    expect(chunks).not.toContain(clientChunk);
     expect(chunks).not.toContain(oraChunk);
     expect(chunks).not.toContain(inquirerChunk);
     // Nor any other chunk that is only loaded on demand (the YAML library, for one, or a
@@ -132,8 +146,7 @@ describe("commands that need no cluster load no cluster code", () => {
 describe("the detector works", () => {
   const currentServer = serverPerTest();
 
-  it("kvmig version does load the Kubernetes client chunk", async () => {
-    const server = currentServer();
+  const versionRoutes = (server: ReturnType<typeof currentServer>) => {
     server.on("GET", "/version", (_req, res) =>
       sendJson(res, 200, { major: "1", minor: "32", gitVersion: "v1.32.4", platform: "linux/amd64" }),
     );
@@ -143,6 +156,11 @@ describe("the detector works", () => {
     server.on("GET", "/apis/kubevirt.io/v1/kubevirts", (_req, res) =>
       sendJson(res, 200, { apiVersion: "kubevirt.io/v1", kind: "KubeVirtList", metadata: {}, items: [] }),
     );
+  };
+
+  it("kvmig version loads the connection code, and not the Kubernetes client for a token", async () => {
+    const server = currentServer();
+    versionRoutes(server);
     const kubeconfig = writeKubeconfig(dir, { server: server.url, caPem: server.pki.caPem, token: "t" });
     const { result, urls, loaded } = await runLogged(["version"], cliEnv(dir, { KUBECONFIG: kubeconfig }));
     expect(result.stdout).toMatch(/^Kubernetes: +v1\.32\.4 at /m);
@@ -150,8 +168,25 @@ describe("the detector works", () => {
     expect(result.code).toBe(0);
     expect(urls.some((u) => u.includes("/chunks/connect-"))).toBe(true);
     expect(loadedChunks(loaded)).toContain(connectChunk);
+    expect(loadedChunks(loaded)).not.toContain(clientChunk);
     // A text run with no spinner and no prompt still leaves ora and inquirer alone.
     expect(loadedChunks(loaded)).not.toContain(oraChunk);
     expect(loadedChunks(loaded)).not.toContain(inquirerChunk);
+  });
+
+  it("kvmig version with an exec credential plugin loads the Kubernetes client, which runs it", async () => {
+    const server = currentServer();
+    versionRoutes(server);
+    const kubeconfig = writeExecPluginKubeconfig(dir, {
+      server: server.url,
+      caPem: server.pki.caPem,
+      token: "carol",
+    });
+    const { result, loaded } = await runLogged(["version"], cliEnv(dir, { KUBECONFIG: kubeconfig }));
+    expect(result.stdout).toMatch(/^Kubernetes: +v1\.32\.4 at /m);
+    expect(result.code).toBe(0);
+    expect(loadedChunks(loaded)).toContain(connectChunk);
+    expect(loadedChunks(loaded)).toContain(clientChunk);
+    expect(server.requests.map((r) => r.headers.authorization)).toContain("Bearer from-carol");
   });
 });
