@@ -10,6 +10,7 @@ import {
   type VirtualMachineInstanceMigrationState,
   vmimPhases,
 } from "../k8s/types.js";
+import type { Forecast } from "./forecast.js";
 import type { MigrationProgress } from "./progress-line.js";
 
 export type Outcome = "in-progress" | "succeeded" | "failed";
@@ -51,6 +52,10 @@ export interface MigrationView {
   progress?: MigrationProgress | undefined;
   /** DataRemaining of every progress sample, oldest first (for the sparkline). */
   remainingCurve: number[];
+  /** The latest progress samples, oldest first (the forecast's input; at most `keptSamples`). */
+  samples: MigrationProgress[];
+  /** Will it converge, and when does it end (migration/forecast.ts), from the samples so far. */
+  forecast?: Forecast | undefined;
   /** Warning events about this migration, newest last (the failure detail before hand-off). */
   warnings: string[];
   /** How the VMI's migrationState (for this migration) says it ended, if it does. */
@@ -80,6 +85,7 @@ export function initialView(migration: VirtualMachineInstanceMigration, vmName: 
     abortRequested: false,
     deleted: false,
     remainingCurve: [],
+    samples: [],
     warnings: [],
     launcherWarnings: [],
   };
@@ -206,11 +212,15 @@ function applyEvent(view: MigrationView, event: Event): MigrationView {
   return { ...view, warnings: [...view.warnings, event.message] };
 }
 
+/** Samples a view keeps: at one every 4 s, the last ten minutes. */
+export const keptSamples = 150;
+
 function applyProgress(view: MigrationView, progress: MigrationProgress): MigrationView {
   if (progress.migrationUid !== view.uid) return view;
   return {
     ...view,
     progress,
+    samples: [...view.samples.slice(1 - keptSamples), progress],
     // Before the first pass everything remains: the curve starts at the total.
     remainingCurve: [
       ...(view.remainingCurve.length === 0 && progress.dataTotalBytes > progress.dataRemainingBytes

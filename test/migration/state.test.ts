@@ -15,6 +15,7 @@ import {
   failureText,
   initialView,
   isFinalPhase,
+  keptSamples,
   type MigrationView,
   phaseDurations,
   reduce,
@@ -133,6 +134,7 @@ describe("initialView", () => {
       abortRequested: false,
       deleted: false,
       remainingCurve: [],
+      samples: [],
       warnings: [],
       launcherWarnings: [],
       endedAt: undefined,
@@ -700,6 +702,17 @@ describe("reduce: progress", () => {
       [{ kind: "progress", progress: progress(2048) }, at(14)],
     ]);
     expect(view.remainingCurve).toEqual([4096 * MiB, 2048 * MiB]);
+  });
+
+  it("keeps the samples in order, the last keptSamples of them", () => {
+    const steps: Array<[FollowInput, string]> = Array.from({ length: keptSamples + 2 }, (_, i) => [
+      { kind: "progress", progress: progress(4000 - i) },
+      at(10 + i),
+    ]);
+    const view = run(initialView(vmim({ phase: "Running" }), vmName), steps);
+    expect(view.samples).toHaveLength(keptSamples);
+    expect(view.samples[0]?.dataRemainingBytes).toBe((4000 - 2) * 1024 * 1024);
+    expect(view.samples.at(-1)?.dataRemainingBytes).toBe((4000 - keptSamples - 1) * 1024 * 1024);
   });
 
   it("ignores progress of another migration", () => {
