@@ -3,14 +3,16 @@
 // Prints a table per group of cases and writes benchmarks.json and benchmarks.md: to docs/ for
 // a full run, to a new temporary directory for --quick or --only (unless --out says where).
 // It reports the targets of issue 10 (issue 19's for diagnose --from, issue 21's for the simulated
-// cluster's latency at scale) and asserts none of them: it fails only when a command fails or
-// prints the wrong thing. See docs/benchmarks.md for how each number is measured.
+// cluster's latency at scale, issue 26's for cluster commands next to kubectl) and asserts none
+// of them: it fails only when a command fails or prints the wrong thing. See docs/benchmarks.md
+// for how each number is measured.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, release, tmpdir, totalmem, type } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import * as cluster from "./cases/cluster.mjs";
 import * as diagnose from "./cases/diagnose.mjs";
 import * as diagnoseFrom from "./cases/diagnose-from.mjs";
 import * as scale from "./cases/scale.mjs";
@@ -24,8 +26,8 @@ import { gnuTime, killAll } from "./lib/measure.mjs";
 import { metText, renderMarkdown, renderText } from "./lib/report.mjs";
 
 /** In the order of the report; they run cheapest first. */
-const groups = [startup, version, scale, simLatency, watch, simWave, diagnose, diagnoseFrom, sim];
-const runOrder = [startup, version, diagnose, diagnoseFrom, sim, watch, scale, simLatency, simWave];
+const groups = [startup, version, cluster, scale, simLatency, watch, simWave, diagnose, diagnoseFrom, sim];
+const runOrder = [startup, version, cluster, diagnose, diagnoseFrom, sim, watch, scale, simLatency, simWave];
 
 const usage = `usage: node bench/run.mjs [options]
   --quick            one run of each case, no warm-up, scale 500 VMIs, 20 migrations, latency at 2,000
@@ -238,8 +240,9 @@ function markdown(r) {
     "",
     `Written by \`${m.quick ? "npm run bench -- --quick" : "npm run bench"}\` (\`bench/run.mjs\`); run it again rather than editing this file.`,
     "The same numbers, and every sample, are in `benchmarks.json` next to it. The targets are those of",
-    "issue 10, for `diagnose --from` on a large must-gather issue 19's, and for the simulated cluster's",
-    "API latency at scale issue 21's; the bench reports them and asserts none.",
+    "issue 10, for `diagnose --from` on a large must-gather issue 19's, for the simulated cluster's",
+    "API latency at scale issue 21's, and for cluster commands next to kubectl issue 26's; the bench",
+    "reports them and asserts none.",
     "",
     renderMarkdown({
       headers: ["", ""],
@@ -254,7 +257,7 @@ function markdown(r) {
           "Runs",
           m.quick
             ? "1 of each case, no warm-up (--quick)"
-            : `a warm-up run, then ${m.runs} of each case (start-up ${m.runs * 4}, version ${m.runs * 2}; fewer where a case says so)`,
+            : `a warm-up run, then ${m.runs} of each case (start-up ${m.runs * 4}, version and cluster commands ${m.runs * 2}; fewer where a case says so)`,
         ],
         ["Took", `${Math.round(m.seconds / 6) / 10} min`],
       ],

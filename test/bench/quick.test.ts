@@ -33,6 +33,7 @@ describe("npm run bench -- --quick", () => {
     expect(report.groups.map((g: Any) => g.id)).toEqual([
       "startup",
       "version",
+      "cluster",
       "scale",
       "sim-latency",
       "watch",
@@ -46,6 +47,9 @@ describe("npm run bench -- --quick", () => {
         "help",
         "version-flag",
         "version",
+        "diagnose-healthy",
+        "complete-vm",
+        "migrate-dry-run",
         "sim-scale-500",
         "sim-latency-2000",
         "sim-wave-500",
@@ -59,7 +63,17 @@ describe("npm run bench -- --quick", () => {
       ].sort(),
     );
     // Every client case measured kvmig (and kubectl, when there is one); the outputs were checked.
-    for (const id of ["help", "version-flag", "version", "outdated-500", "check-500", "diagnose"]) {
+    for (const id of [
+      "help",
+      "version-flag",
+      "version",
+      "diagnose-healthy",
+      "complete-vm",
+      "migrate-dry-run",
+      "outdated-500",
+      "check-500",
+      "diagnose",
+    ]) {
       expect(cases[id].kvmig.wallMs, id).toBeGreaterThan(0);
       if (kubectl) expect(cases[id].kubectl.wallMs, id).toBeGreaterThan(0);
     }
@@ -68,6 +82,14 @@ describe("npm run bench -- --quick", () => {
     if (kubectl) expect(cases["check-500"].kubectl.check).toEqual({ items: 500 });
     expect(cases.watch.kvmig.events).toBeGreaterThanOrEqual(20);
     expect(cases.diagnose.kvmig.requests).toBeGreaterThan(0);
+    // Issue 26's rows carry their target, measured.
+    for (const id of ["version", "diagnose-healthy", "complete-vm", "migrate-dry-run"]) {
+      expect(
+        cases[id].targets.map((t: Any) => t.text),
+        id,
+      ).toEqual(["wall ≤ 1.0×"]);
+      if (kubectl) expect(cases[id].targets[0].measured, id).toBeGreaterThan(0);
+    }
     // The must-gather case read its (smaller, --quick) tree and found the buried abort.
     expect(cases["diagnose-from"].kvmig.wallMs).toBeGreaterThan(0);
     expect(cases["diagnose-from"].treeBytes).toBeGreaterThan(50 * 1024 * 1024);
