@@ -8,6 +8,8 @@ import { parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
 import { writeData } from "../io/output.js";
 import { clusterName } from "../k8s/kube-client.js";
+import { preflightBridgeNetworks } from "../migration/preflight.js";
+import { addressesAfter, addressesBefore } from "../operations/bridge-addresses.js";
 import { followToEnd } from "../operations/follow-migration.js";
 import { startMigration } from "../operations/start-migration.js";
 import { followScreen, reportFollow } from "../render/follow-report.js";
@@ -133,7 +135,20 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
     },
     screen.observer,
   );
-  await reportFollow(ctx, { namespace, vmName: flags.vm, started }, result);
+  // The bridge networks' addresses before and after (operations/bridge-addresses.ts).
+  const before = addressesBefore(preflightBridgeNetworks(start.preflight), start.preflight.vmi);
+  const networks =
+    result.end.view.outcome === "succeeded"
+      ? await addressesAfter(kube, {
+          namespace,
+          vmiName: start.preflight.vmi?.metadata.name ?? flags.vm,
+          targetNode: result.end.view.targetNode,
+          before,
+          clock: ctx.clock,
+          signal: ctx.signal,
+        })
+      : before;
+  await reportFollow(ctx, { namespace, vmName: flags.vm, started }, result, networks);
 }
 
 /** The action of `kvmig migrate` (cli-tree/tree.ts): the flags checked and parsed, then runMigrate. */

@@ -9,8 +9,10 @@ import { writeData } from "../io/output.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { ApiOutage } from "../k8s/outage.js";
 import { failureText } from "../migration/state.js";
+import type { NetworkAddresses } from "../operations/bridge-addresses.js";
 import type { FollowObserver, FollowResult } from "../operations/follow-migration.js";
 import { kvmigCommand } from "../util/shell.js";
+import { networkLines } from "./bridge-networks.js";
 import { FollowRenderer, migrationJson, summaryLines } from "./migration-render.js";
 import { outageNotices } from "./outage-notice.js";
 
@@ -58,12 +60,19 @@ export async function reportFollow(
   ctx: CommandContext,
   target: FollowedTarget,
   result: FollowResult,
+  /** migrate: the bridge networks' addresses before and after the move. */
+  networks?: readonly NetworkAddresses[],
 ): Promise<void> {
   const { end, findings, endedAt: now } = result;
   const view = end.view;
-  const data = { ...migrationJson(view, now, findings), started: target.started };
+  const data = {
+    ...migrationJson(view, now, findings),
+    started: target.started,
+    ...(networks ? { networks } : {}),
+  };
   await writeData(ctx.io, ctx.io.mode, data, () => {
     for (const line of summaryLines(view, ctx.io, now)) ctx.io.out(line);
+    for (const line of networkLines(networks ?? [], ctx.io.colors)) ctx.io.out(line);
     if (findings.length > 0) {
       ctx.io.out("  findings");
       for (const line of renderTopFindings(findings, shownFindings, ctx.io.colors)) ctx.io.out(`    ${line}`);
