@@ -273,6 +273,12 @@ function startWatches(
   }
 }
 
+/** A migration KubeVirt has not started: no phase yet, or Pending (held by the limits or the backoff). */
+function isQueued(m: VirtualMachineInstanceMigration): boolean {
+  const phase = m.status?.phase ?? "";
+  return phase === "" || phase === "Pending";
+}
+
 function seconds(fromMs: number | undefined, toMs: number): number | null {
   return fromMs === undefined ? null : Math.max(0, Math.round((toMs - fromMs) / 1000));
 }
@@ -377,6 +383,28 @@ export async function evacuateNode(
     return AbortSignal.any([controller.signal, stop.signal]);
   };
 
+  /**
+   * Why a VM's migration waits in KubeVirt's queue: the node's outbound limit with its count (the
+   * VMs on the node are all this run's, so their running migrations are the node's), else the
+   * backoff after a failure, else KubeVirt's turn.
+   */
+  const queueReason = (failures: number): string => {
+    const running = [...view.migrations.values()].filter(
+      (m) =>
+        !isQueued(m) &&
+        !isFinalPhase(m.status?.phase) &&
+        statuses.some((x) => x.vm.vmi === vmiOf(m) && x.vm.namespace === m.metadata.namespace),
+    ).length;
+    const perNode = plan.limits.perNode;
+    const reasons: string[] = [];
+    if (running >= perNode)
+      reasons.push(
+        `${running} of ${perNode} outbound migrations from ${node} running (parallelOutboundMigrationsPerNode)`,
+      );
+    if (failures > 0) reasons.push("KubeVirt backs off before the next attempt (longer after each failure)");
+    return `queued: ${reasons.length > 0 ? reasons.join("; ") : "waiting for KubeVirt to start it"}`;
+  };
+
   /** What the run sees of one VM: its VMI and its migrations; a change of it is news. */
   const stateOf = (s: VmStatus): string => {
     const vmi = view.vmis.get(key(s.vm.namespace, s.vm.vmi));
@@ -451,6 +479,20 @@ export async function evacuateNode(
         return;
       }
       const open = view.migrationsOf(vm.namespace, vm.vmi).find((m) => !isFinalPhase(m.status?.phase));
+      if (open && !followed.has(open.metadata.uid ?? "") && isQueued(open)) {
+        // Queued in KubeVirt: followed from the view until it starts, so that a node of many VMs
+        // (v1.9's evacuation creates all their migrations at once) costs a few follows, not one
+        // per VM.
+        startedMs ??= clock.now();
+        s.stage = "waiting";
+        s.migration = open.metadata.name;
+        s.phase = "Pending";
+        s.waiting = queueReason(failures);
+        tell(s);
+        const before = stateOf(s);
+        await view.until(() => (stateOf(s) !== before ? true : undefined), stop.signal);
+        continue;
+      }
       if (open && !followed.has(open.metadata.uid ?? "")) {
         followed.add(open.metadata.uid ?? "");
         startedMs ??= clock.now();

@@ -132,6 +132,36 @@ describe("kvmig evacuate on the maintenance scenario", () => {
     ).toEqual([]);
   }, 300_000);
 
+  it("in a pipe: a line per change, with why a VM waits in KubeVirt's queue; the summary on stdout", async () => {
+    sim = await simCli({ speed: 20, scenario: "maintenance" });
+    const result = await sim.run(["evacuate", "node-1", "--yes"], 240_000);
+    expect(result.code).toBe(3);
+    const err = lines(result.stderr);
+    expect(err).toContain("cordoned node-1: no new pods are scheduled on it");
+    // Two outbound at a time from node-1: the others wait, and say so with the count.
+    expect(
+      err.some((l) =>
+        /^(prod|dev)\/[\w-]+: queued: 2 of 2 outbound migrations from node-1 running \(parallelOutboundMigrationsPerNode\)$/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      err.some((l) =>
+        /^prod\/pinned-cpu: queued: (.*; )?KubeVirt backs off before the next attempt \(longer after each failure\)$/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
+    expect(err.filter((l) => / migrated node-1 → node-\d in /.test(l))).toHaveLength(8);
+    expect(err).toContain(
+      "error: 2 VMs still on node-1: prod/legacy-rwo (blocked), prod/pinned-cpu (failed)",
+    );
+    const out = lines(result.stdout);
+    expect(out).toContain("from node-1:");
+    expect(out).toContain("still on node-1: prod/legacy-rwo, prod/pinned-cpu (node-1 stays cordoned)");
+  }, 300_000);
+
   it("--dry-run writes nothing and its plan names the same actions", async () => {
     sim = await simCli({ speed: 20, scenario: "maintenance" });
     const writes: string[] = [];
