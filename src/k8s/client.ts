@@ -64,6 +64,22 @@ export interface ClientSettings {
   retry?: Partial<RetryPolicy> | undefined;
 }
 
+/**
+ * A server-side dry run changes nothing: it is sent and retried as a read, on the pooled
+ * connection the reads opened (a real write goes on a connection of its own: see
+ * freshConnection), which saves a TLS handshake.
+ */
+function effectiveKind(kind: RequestKind, req: HttpRequest): RequestKind {
+  return kind === "write" && isDryRun(req) ? "read" : kind;
+}
+
+/** A write the API server only checks: dryRun=All in the query, the body or its deleteOptions. */
+export function isDryRun(req: Pick<HttpRequest, "query" | "body">): boolean {
+  const body = req.body as { dryRun?: unknown; deleteOptions?: { dryRun?: unknown } } | undefined;
+  const all = (value: unknown) => Array.isArray(value) && value.includes("All");
+  return req.query?.dryRun === "All" || all(body?.dryRun) || all(body?.deleteOptions?.dryRun);
+}
+
 function dryRunQuery(options: DryRunOption | undefined): Record<string, string | undefined> {
   return { dryRun: options?.dryRun ? "All" : undefined };
 }
@@ -103,13 +119,13 @@ export class HttpKubeClient implements KubeClient {
   }
 
   private prepared(kind: RequestKind, req: HttpRequest): HttpRequest {
-    return kind === "write" ? { ...req, freshConnection: true } : req;
+    return effectiveKind(kind, req) === "write" ? { ...req, freshConnection: true } : req;
   }
 
   private retried<T>(kind: RequestKind, req: HttpRequest, attempt: () => Promise<T>): Promise<T> {
     return this.retrier.run(
       this.transport.describe(req),
-      kind,
+      effectiveKind(kind, req),
       combine(this.transport.signal, req.signal),
       attempt,
     );

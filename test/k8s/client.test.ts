@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isDryRun } from "../../src/k8s/client.js";
 import { connect } from "../../src/k8s/connect.js";
 import type { KubeClient } from "../../src/k8s/kube-client.js";
 import { ScriptedApiServer, sendJson, sendStatus, startStream } from "../helpers/api-server.js";
@@ -52,6 +53,26 @@ describe("subresources", () => {
       dryRun: ["All"],
     });
     expect(server.requests.at(-1)?.headers["content-type"]).toBe("application/json");
+  });
+
+  it("a dry run goes on the pooled connection, a real write on a connection of its own", async () => {
+    server.on("PUT", `${sub}/db/migrate`, (_req, res) => {
+      res.writeHead(202);
+      res.end();
+    });
+    await client.migrate("vms", "db", { dryRun: ["All"] });
+    await client.migrate("vms", "db", {});
+    // Node's keep-alive agent asks to keep the connection; the one-off agent closes it.
+    expect(server.requests.map((r) => r.headers.connection)).toEqual(["keep-alive", "close"]);
+  });
+
+  it("isDryRun: dryRun=All in the query, the body or its deleteOptions, nothing else", () => {
+    expect(isDryRun({ query: { dryRun: "All" } })).toBe(true);
+    expect(isDryRun({ body: { dryRun: ["All"] } })).toBe(true);
+    expect(isDryRun({ body: { deleteOptions: { dryRun: ["All"] } } })).toBe(true);
+    expect(isDryRun({ query: { dryRun: undefined }, body: { dryRun: [] } })).toBe(false);
+    expect(isDryRun({ body: { deleteOptions: {} } })).toBe(false);
+    expect(isDryRun({})).toBe(false);
   });
 
   it("restart: PUT with the grace period", async () => {
