@@ -179,6 +179,27 @@ describe("kvmig evacuate on the maintenance scenario", () => {
     expect(actions["pinned-cpu"]).toBe("migrate");
     expect(actions["legacy-rwo"]).toBe("blocked");
 
+    // --cancel with nothing to cancel: the document says so, and a node cordoned by someone else stays so.
+    sim.cluster.store.patch(R.node, undefined, "node-2", "merge", { spec: { unschedulable: true } });
+    const cancel = await sim.run(["evacuate", "node-2", "--cancel", "-o", "json"]);
+    expect(cancel.code).toBe(0);
+    const cancelled = JSON.parse(cancel.stdout);
+    expect(schemaErrors("evacuate.schema.json", cancelled)).toBe("");
+    expect(cancelled).toEqual({
+      node: "node-2",
+      cancelled: [],
+      deleted: [],
+      running: [],
+      uncordoned: false,
+      cordonedByOther: true,
+      errors: [],
+    });
+    const said = await sim.run(["evacuate", "node-2", "--cancel"]);
+    expect(lines(said.stdout)).toEqual([
+      "no VM is marked for evacuation from node-2",
+      "node-2 stays cordoned: kvmig did not cordon it; uncordon it with: kubectl uncordon node-2",
+    ]);
+
     const text = await sim.run(["evacuate", "node-1", "--dry-run", "--restart"]);
     expect(text.code).toBe(0);
     expect(lines(text.stdout).some((l) => /legacy-rwo\s+restart \(downtime\)/.test(l))).toBe(true);
