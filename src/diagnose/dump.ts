@@ -161,6 +161,10 @@ export async function dumpSnapshot(dir: string, s: Snapshot): Promise<string[]> 
     ),
   );
   add(
+    "nodenetworkstates.yaml",
+    (s.nodeNetworkStates ?? []).map((n) => withKind(n, "nmstate.io/v1beta1", "NodeNetworkState")),
+  );
+  add(
     "migrationpolicies.yaml",
     s.migrationPolicies.map((p) => withKind(p, "migrations.kubevirt.io/v1alpha1", "MigrationPolicy")),
   );

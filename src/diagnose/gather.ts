@@ -9,6 +9,7 @@ import type {
   Deployment,
   KubeVirt,
   NetworkAttachmentDefinition,
+  NodeNetworkState,
   Pod,
   VirtualMachine,
   VirtualMachineInstance,
@@ -238,11 +239,22 @@ export async function gatherSnapshot(kube: KubeClient, target: GatherTarget, now
   const kubevirtNamespace =
     (cluster.kubevirt.ok ? cluster.kubevirt.value?.metadata.namespace : undefined) ??
     defaultKubevirtNamespace;
-  const [podsRead, foreign, handlersRead] = await Promise.all([
+  const [podsRead, foreign, handlersRead, statesRead] = await Promise.all([
     settle(kube.list("pod", { namespace, labelSelector: podSelector })),
     foreignNads(kube, refs, namespace, missing),
     settle(kube.list("pod", { namespace: kubevirtNamespace, labelSelector: handlerPodSelector })),
+    // The nodes' bridges, for a VM on Multus networks (bridge-missing-on-node).
+    refs.length > 0 ? settle(kube.list("nns")) : undefined,
   ]);
+  let nodeNetworkStates: NodeNetworkState[] | undefined;
+  if (statesRead && !statesRead.ok && status(statesRead.error) === 404) {
+    missing.push({
+      what: "NodeNetworkStates (the nodes' bridges)",
+      why: "kubernetes-nmstate is not installed (no nmstate.io/v1beta1 API)",
+    });
+  } else if (statesRead) {
+    nodeNetworkStates = valueOr(statesRead, undefined, "NodeNetworkStates (the nodes' bridges)", missing);
+  }
   const pods = sortByTime(
     valueOr(podsRead, [], `virt-launcher pods of ${vmName}`, missing),
     (p) => p.metadata.creationTimestamp,
@@ -311,6 +323,7 @@ export async function gatherSnapshot(kube: KubeClient, target: GatherTarget, now
       ...foreign,
     ],
     migrationPolicies: valueOr(policiesRead, [], "MigrationPolicies", missing),
+    nodeNetworkStates,
     rejections: [...(target.rejections ?? [])],
     canMigrate: access?.allowed,
     missing,

@@ -19,6 +19,7 @@ const keptKinds = new Set<string>([
   "Node",
   "KubeVirt",
   "NetworkAttachmentDefinition",
+  "NodeNetworkState",
   "MigrationPolicy",
   "Status",
   snapshotInfoKind,

@@ -10,6 +10,7 @@ import type {
   MigrationPolicy,
   NetworkAttachmentDefinition,
   Node,
+  NodeNetworkState,
   Pod,
   VirtualMachine,
   VirtualMachineInstance,
@@ -60,6 +61,7 @@ interface ByKind {
   kubevirts: KubeVirt[];
   deployments: Deployment[];
   nads: NetworkAttachmentDefinition[];
+  states: NodeNetworkState[];
   policies: MigrationPolicy[];
   infos: SnapshotInfo[];
   /** Failed API answers saved as `kind: Status` (a 403 on migrate, an admission refusal). */
@@ -80,6 +82,7 @@ function sortByKind(found: readonly FoundObject[], keeper: ObjectKeeper): ByKind
     kubevirts: [],
     deployments: [],
     nads: [],
+    states: [],
     policies: [],
     infos: [],
     rejections: [],
@@ -120,6 +123,9 @@ function sortByKind(found: readonly FoundObject[], keeper: ObjectKeeper): ByKind
         break;
       case "NetworkAttachmentDefinition":
         by.nads.push(object as unknown as NetworkAttachmentDefinition);
+        break;
+      case "NodeNetworkState":
+        by.states.push(object as unknown as NodeNetworkState);
         break;
       case "MigrationPolicy":
         by.policies.push(object as unknown as MigrationPolicy);
@@ -410,6 +416,7 @@ function buildSnapshot(
     currentLauncherImage: launcherImageOf(virtController),
     networkAttachmentDefinitions: nads,
     migrationPolicies: by.policies,
+    ...(by.states.length > 0 ? { nodeNetworkStates: by.states } : {}),
     rejections: [...(info?.rejections ?? []), ...by.rejections],
     canMigrate: info?.canMigrate,
     missing,

@@ -8,6 +8,7 @@ import type {
   MigrationPolicy,
   NetworkAttachmentDefinition,
   Node,
+  NodeNetworkState,
   Pod,
   VirtualMachine,
   VirtualMachineInstance,
@@ -88,6 +89,11 @@ export interface Snapshot {
   /** NetworkAttachmentDefinitions in the VM's namespace (and any referenced elsewhere). */
   readonly networkAttachmentDefinitions: readonly NetworkAttachmentDefinition[];
   readonly migrationPolicies: readonly MigrationPolicy[];
+  /**
+   * kubernetes-nmstate's NodeNetworkStates (the nodes' bridges), read for a VM with Multus
+   * networks; absent when not read (nmstate not installed, or no Multus network): see `missing`.
+   */
+  readonly nodeNetworkStates?: readonly NodeNetworkState[] | undefined;
   /** Failed API calls the caller saw (migrate, cancel), if any. */
   readonly rejections: readonly ApiRejection[];
   /** Whether the user may update virtualmachines/migrate (SelfSubjectAccessReview); unknown offline. */

@@ -2,6 +2,7 @@
 // them from this list, and the order here does not matter (output is sorted).
 
 import type { Rule } from "../types.js";
+import { bridgeMissingOnNode } from "./bridge-missing-on-node.js";
 import { cpuModelMismatch } from "./cpu-model-mismatch.js";
 import { handlerDisruption } from "./handler-disruption.js";
 import { inFlightMigration } from "./in-flight-migration.js";
@@ -27,6 +28,7 @@ export const allRules: readonly Rule[] = [
   migrationQueued,
   notConverging,
   networkAttachmentMissing,
+  bridgeMissingOnNode,
   stuckMigration,
   inFlightMigration,
   migrateForbidden,
