@@ -9,10 +9,12 @@ function list(ips: readonly string[] | null): string {
   return ips.length > 0 ? ips.join(", ") : "none";
 }
 
-/** The summary's `networks` rows; nothing for a VM without bridge networks. */
+/** The summary's `network` rows; nothing for a VM without bridge networks or a move that did not succeed. */
 export function networkLines(networks: readonly NetworkAddresses[], colors: ColorScheme): string[] {
   const lines: string[] = [];
   for (const n of networks) {
+    // Not read after the move (it did not succeed): nothing to compare.
+    if (n.ipsAfter === null && n.kept === null && !n.note) continue;
     const row = `  network    ${n.name} (bridge ${n.bridge}): ${list(n.ipsBefore)} → ${list(n.ipsAfter)}`;
     if (n.kept === true) lines.push(`${row}  ${colors.ok("kept")}`);
     else if (n.kept === false || n.ipsAfter === null) {

@@ -74,6 +74,8 @@ describe("addressesBefore and compareAddresses", () => {
     expect(networkLines([compareAddresses(before, undefined)], plain)[0]).toBe(
       "  network    vlan-13 (bridge vlan-13): 10.13.0.37 → not reported",
     );
+    // A migration that did not succeed: the addresses were not read again.
+    expect(networkLines([before], plain)).toEqual([]);
   });
 });
 
