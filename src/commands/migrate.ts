@@ -58,6 +58,7 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
       dryRun: flags.dryRun,
       clock: ctx.clock,
       signal: ctx.signal,
+      forecast: { prometheusUrl: flags.prometheusUrl },
     },
     {
       onPreflight: (verdicts) => {

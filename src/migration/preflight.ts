@@ -40,7 +40,8 @@ export interface Verdict {
     | "target-nodes"
     | "parallel-limits"
     | "rbac"
-    | "kubevirt-version";
+    | "kubevirt-version"
+    | "forecast";
   status: VerdictStatus;
   message: string;
   hint?: string | undefined;

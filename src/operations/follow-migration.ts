@@ -19,6 +19,7 @@ import { countsTowardsLimits, explainPending, type PendingReason } from "../migr
 import { limitsOf } from "../migration/preflight.js";
 import { parseAbortLine, parseMigrationInfo, progressLoggedByDefault } from "../migration/progress-line.js";
 import { type FollowInput, initialView, type MigrationView, reduce } from "../migration/state.js";
+import { type ForecastContext, forecastOfView, readForecastContext } from "./forecast.js";
 
 export type FollowChange =
   | { kind: "phase"; from: string; to: string }
@@ -218,6 +219,8 @@ export async function followMigration(
   // it once the migration completes). Its release says how the progress line's rates read.
   let sourceImage: string | undefined;
   let kubevirtForRates: KubeVirt | undefined;
+  // Read at the first progress sample: what the forecast's settings resolve from.
+  let forecastContext: Promise<ForecastContext> | undefined;
   let lastPending = "";
   let ended: FollowEnd["kind"] | undefined;
   let settleUntil: number | undefined;
@@ -367,8 +370,11 @@ export async function followMigration(
       if (signal.kind === "event") observer?.onChange(view, { kind: "event", event: signal.object });
       if (before.phase !== view.phase)
         observer?.onChange(view, { kind: "phase", from: before.phase, to: view.phase });
-      if (signal.kind === "progress" && view.progress !== before.progress)
+      if (signal.kind === "progress" && view.progress !== before.progress) {
+        forecastContext ??= readForecastContext(kube, namespace);
+        view = { ...view, forecast: forecastOfView(view, currentVmi, await forecastContext) };
         observer?.onChange(view, { kind: "progress" });
+      }
       if (
         !logsFrom &&
         !options.prometheusUrl &&

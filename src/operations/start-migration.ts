@@ -248,6 +248,8 @@ export interface StartMigrationInput extends Placement {
   dryRun: boolean;
   clock: Clock;
   signal: AbortSignal;
+  /** Add the forecast to the pre-flight (operations/forecast.ts), with the dirty rate from Prometheus when given. */
+  forecast?: { prometheusUrl?: string | undefined } | undefined;
 }
 
 /** What a start tells as it goes. */
@@ -312,6 +314,14 @@ export async function startMigration(
   const { namespace, vmName } = input;
   const checked = await gatherPreflight(kube, input);
   const verdicts = preflight(checked);
+  if (input.forecast && checked.vmi?.status?.phase === "Running") {
+    const { preflightForecast } = await import("./forecast.js");
+    const forecast = await preflightForecast(kube, input, checked.vmi, {
+      ...input.forecast,
+      signal: input.signal,
+    });
+    if (forecast) verdicts.push(forecast.verdict);
+  }
   observer?.onPreflight?.(verdicts, checked);
   const refused = refusal(verdicts, input);
   if (refused) throw refused;

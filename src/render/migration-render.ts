@@ -5,6 +5,7 @@ import { formatDuration } from "../duration.js";
 import type { IO } from "../io/io.js";
 import type { Progress } from "../io/progress.js";
 import type { Event } from "../k8s/types.js";
+import type { Forecast } from "../migration/forecast.js";
 import { formatBytes, formatRateWithin, sparkline } from "../migration/format.js";
 import type { Verdict } from "../migration/preflight.js";
 import {
@@ -51,7 +52,37 @@ export function progressText(view: MigrationView, compact = false): string | und
   if (p.iteration > 0) parts.push(compact ? `iter ${p.iteration}` : `iteration ${p.iteration}`);
   if (p.expectedDowntimeMs !== undefined && !compact)
     parts.push(`expected downtime ${p.expectedDowntimeMs}ms`);
+  const forecast = forecastText(view.forecast);
+  if (forecast) parts.push(forecast);
   return parts.join(" · ");
+}
+
+/**
+ * The forecast beside a progress line (migrate, watch, evacuate's VM lines): the ETA, or that it
+ * will not converge once several samples say so; nothing while it cannot be told.
+ */
+export function forecastText(forecast: Forecast | undefined): string | undefined {
+  if (!forecast) return undefined;
+  if (forecast.converging === false && forecast.confidence !== "low") return "will not converge";
+  if (forecast.etaSeconds === null) return undefined;
+  return `ETA ${formatDuration(forecast.etaSeconds * 1000)}`;
+}
+
+/** The warning's lines when the forecast says it will not converge: the cause, the end, the fixes. */
+export function forecastWarningLines(forecast: Forecast): string[] {
+  const lines = [`will not converge: ${forecast.reason}`];
+  if (forecast.advice.length === 0) return lines;
+  lines.push("what would make it converge, most effective first:");
+  for (const [i, a] of forecast.advice.entries())
+    lines.push(`  ${i + 1}. ${a.text}${a.risk ? ` (risk: ${a.risk})` : ""}`);
+  const top = forecast.advice.find((a) => a.yaml !== undefined);
+  if (top?.yaml) {
+    lines.push(`for the next migration of this VM (KubeVirt applies a policy when a migration starts):`);
+    lines.push("  kubectl apply -f - <<'EOF'");
+    for (const line of top.yaml.trimEnd().split("\n")) lines.push(`  ${line}`);
+    lines.push("  EOF");
+  }
+  return lines;
 }
 
 function route(view: MigrationView): string {
@@ -74,6 +105,7 @@ export class FollowRenderer {
   #phase = "";
   #phaseSeenAt = 0;
   #pendingShownAt = Number.NEGATIVE_INFINITY;
+  #forecastWarned = "";
   #view: MigrationView | undefined;
   /** Ticks the spinner's elapsed time between changes (a phase can be quiet for minutes). */
   #ticker: ReturnType<typeof setInterval> | undefined;
@@ -102,6 +134,7 @@ export class FollowRenderer {
         this.#printCompleted(view);
         break;
       case "progress":
+        this.#warnForecast(view.forecast);
         if (!this.#tty && this.options.now() - this.#lastPlainProgress >= plainProgressEveryMs) {
           const text = progressText(view);
           if (text) {
@@ -138,6 +171,18 @@ export class FollowRenderer {
     if (this.#ticker) clearInterval(this.#ticker);
     this.#ticker = undefined;
     this.progress.stop();
+  }
+
+  /** Once per cause: the forecast's warning, as soon as enough samples say it will not converge. */
+  #warnForecast(forecast: Forecast | undefined): void {
+    if (forecast?.converging !== false || forecast.confidence === "low") return;
+    const key = `${forecast.endsBy}|${forecast.advice.map((a) => a.action).join(",")}`;
+    if (key === this.#forecastWarned) return;
+    this.#forecastWarned = key;
+    const c = this.io.errColors;
+    const [first, ...rest] = forecastWarningLines(forecast);
+    this.#line(`${c.warn("warning")}   ${first}`);
+    for (const line of rest) this.#line(`          ${line}`);
   }
 
   /** A line above the spinner (a terminal) or a plain line. */
@@ -292,6 +337,8 @@ export function migrationJson(
     durationSeconds: Math.round(totalDuration(view, now) / 100) / 10,
     timeline: view.timeline.map((e) => ({ phase: e.phase, at: e.at })),
     ...(view.outcome === "failed" ? { failureReason: failureText(view) ?? null } : {}),
+    // The last forecast while it ran (none before the first progress sample).
+    ...(view.forecast ? { forecast: view.forecast } : {}),
     ...(findings && findings.length > 0 ? { findings } : {}),
   };
 }

@@ -14,6 +14,7 @@ import { type ControllerRuntime, type FaultSpec, installControllers } from "./co
 import { R } from "./controllers/runtime.js";
 import { largeSeedObjects, settleLargeHeap } from "./heap.js";
 import { LogStore } from "./logs.js";
+import { guestDirtyRateSeries } from "./objects/guest-metrics.js";
 import { currentMigrationSeries } from "./objects/migration-metrics.js";
 import { createPki, type Pki } from "./pki.js";
 import { type SimPrometheus, startPrometheus } from "./prometheus.js";
@@ -213,6 +214,12 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
         () => [
           ...(scenario.data.metrics ?? []),
           ...currentMigrationSeries(store.list(R.vmim.storage), store.list(R.vmi.storage), time.now()),
+          ...guestDirtyRateSeries(
+            store.list(R.vmi.storage),
+            (store.list(R.kubevirt.storage)[0]?.status as { observedKubeVirtVersion?: string } | undefined)
+              ?.observedKubeVirtVersion,
+            time.now(),
+          ),
         ],
       ).catch(async (error: unknown) => {
         controllers.stop();

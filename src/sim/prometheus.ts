@@ -1,7 +1,8 @@
 // The simulated cluster's Prometheus: the migration gauges virt-handler exports
-// (kubevirt_vmi_migration_*, facts §k), and the migration series virt-controller exports
-// (objects/migration-metrics.ts) as a Prometheus kept them, answered through Prometheus's
-// instant-query API on a plain-HTTP loopback port, as a Prometheus next to the cluster would.
+// (kubevirt_vmi_migration_*, facts §k) and its guest dirty-rate gauge (objects/guest-metrics.ts),
+// and the migration series virt-controller exports (objects/migration-metrics.ts) as a Prometheus
+// kept them, answered through Prometheus's instant-query API on a plain-HTTP loopback port, as a
+// Prometheus next to the cluster would.
 // Only the forms kvmig and a person at a prompt use are understood: a selector, a metric name
 // (or `__name__=~"re"`) with `=`, `!=`, `=~` and `!~` label matchers, alone or as
 // `max_over_time`, `min_over_time` or `last_over_time` of `selector[range]` (which, as in
@@ -201,7 +202,9 @@ export async function startPrometheus(
     queries += 1;
     try {
       // The history comes from every VMI and VMIM: read only for a query that may select it.
-      const series = /succeeded|failed|start_time|end_time/.test(query) ? history() : [];
+      const series = /succeeded|failed|start_time|end_time|dirty_rate_bytes_per_second/.test(query)
+        ? history()
+        : [];
       reply(res, 200, { status: "success", data: evaluate(query, stats(), now(), series) });
     } catch (error) {
       if (!(error instanceof BadQuery)) throw error;
