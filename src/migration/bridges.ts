@@ -186,3 +186,66 @@ export function nmstateUnreadable(status: number | undefined, message: string): 
   if (status === 403) return "not allowed to list nodenetworkstates.nmstate.io";
   return `NodeNetworkStates could not be listed: ${message}`;
 }
+
+/** A VM to move off a node in a bulk plan (evacuate): where it runs and its networks. */
+export interface BulkBridgeVm {
+  namespace: string;
+  vm: string;
+  networks: readonly Network[];
+}
+
+/** A warning of a bulk plan about bridges, shaped like the plan's problems. */
+export interface BulkBridgeWarning {
+  severity: "warning";
+  message: string;
+  hint?: string;
+}
+
+/**
+ * The bulk plan's bridge check: for each VM that moves, the usable nodes whose NodeNetworkState
+ * lacks one of its bridges (KubeVirt may put it there), with a node to pin it to; one line when
+ * the states could not be read and a VM has bridge networks. Nothing for VMs without bridges.
+ */
+export function bulkBridgeWarnings(input: {
+  vms: readonly BulkBridgeVm[];
+  nads: readonly NetworkAttachmentDefinition[] | undefined;
+  states: readonly NodeNetworkState[] | undefined;
+  statesUnread?: string | undefined;
+  /** The nodes the VMs may go to (usable, not the one being emptied). */
+  candidates: readonly string[];
+}): BulkBridgeWarning[] {
+  const out: BulkBridgeWarning[] = [];
+  const withBridges = input.vms
+    .map((vm) => ({ vm, networks: bridgeNetworksOf(vm.networks, input.nads ?? [], vm.namespace) }))
+    .filter((v) => v.networks.length > 0);
+  if (withBridges.length === 0) return out;
+  if (!input.states) {
+    const names = withBridges.map((v) => `${v.vm.namespace}/${v.vm.vm}`);
+    const shown =
+      names.length > 3 ? `${names.slice(0, 3).join(", ")} and ${names.length - 3} more` : names.join(", ");
+    out.push({
+      severity: "warning",
+      message: `the bridges of ${shown} were not checked on the other nodes: ${input.statesUnread ?? "NodeNetworkStates not read"}`,
+    });
+    return out;
+  }
+  for (const { vm, networks } of withBridges) {
+    const { gaps } = bridgeGaps(networks, input.states, input.candidates);
+    if (gaps.size === 0) continue;
+    const lacking = [...gaps.keys()];
+    const good = input.candidates.filter(
+      (n) => !gaps.has(n) && input.states?.some((s) => s.metadata.name === n),
+    );
+    const first = (gaps.get(lacking[0] as string) ?? [])[0] as BridgeGap;
+    out.push({
+      severity: "warning",
+      message: `${vm.namespace}/${vm.vm}: ${lacking.join(", ")} lack${lacking.length === 1 ? "s" : ""} bridge ${[...new Set(lacking.flatMap((n) => (gaps.get(n) ?? []).map((g) => g.bridge)))].join(", ")} (${gapText(first)}); KubeVirt may move it there and the guest would lose its network`,
+      ...(good.length > 0
+        ? {
+            hint: `move it first to a node that has it: kvmig migrate ${vm.vm} -n ${vm.namespace} --target-node ${good[0]}`,
+          }
+        : { hint: "configure the bridge on those nodes with a NodeNetworkConfigurationPolicy first" }),
+    });
+  }
+  return out;
+}

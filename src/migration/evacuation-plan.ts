@@ -16,13 +16,16 @@
 
 import type {
   KubeVirt,
+  NetworkAttachmentDefinition,
   Node,
+  NodeNetworkState,
   Pod,
   VirtualMachine,
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
+import { bulkBridgeWarnings } from "./bridges.js";
 import { effectiveEvictionStrategy, evacuationMigrates } from "./eviction-strategy.js";
 import { formatBytes, formatRate } from "./format.js";
 import { type OutboundNodes, outboundFrom, outboundKey, outboundNodesOf } from "./outbound.js";
@@ -164,6 +167,14 @@ export interface EvacuationPlanInput {
   options: { restart: boolean };
   /** Why a read failed, by what it was; shown with the warning that says what was not checked. */
   unread?: Partial<Record<UnreadPart, string>> | undefined;
+  /** The bridge check (bridges.ts): the NADs of the VMs' namespaces and the nodes' NodeNetworkStates. */
+  bridges?:
+    | {
+        nads?: readonly NetworkAttachmentDefinition[] | undefined;
+        states?: readonly NodeNetworkState[] | undefined;
+        statesUnread?: string | undefined;
+      }
+    | undefined;
 }
 
 export type UnreadPart = "nodes" | "pods" | "launchers" | "vms" | "migrations" | "kubevirt";
@@ -764,6 +775,23 @@ export function planEvacuation(input: EvacuationPlanInput): EvacuationPlan {
   const vms = works.map((w) => w.planned);
   const limits = countLimits(input, onNode);
   problems.push(...warnings(input, works, limits));
+  if (input.bridges) {
+    problems.push(
+      ...bulkBridgeWarnings({
+        vms: works
+          .filter((w) => w.planned.action === "migrate")
+          .map((w) => ({
+            namespace: w.planned.namespace,
+            vm: w.planned.vm,
+            networks: w.vmi.spec.networks ?? [],
+          })),
+        nads: input.bridges.nads,
+        states: input.bridges.states,
+        statesUnread: input.bridges.statesUnread,
+        candidates: room.nodes.filter((n) => n.usable && n.node !== node).map((n) => n.node),
+      }),
+    );
+  }
   return {
     node,
     cordoned: input.target.spec?.unschedulable === true,

@@ -5,7 +5,7 @@
 // must be read; any other read that fails (RBAC, most often) becomes a warning in the plan
 // saying what was not checked.
 
-import { describeError, NotFoundError } from "../errors.js";
+import { ApiError, describeError, NotFoundError } from "../errors.js";
 import { isNotFound } from "../k8s/api-errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type {
@@ -16,7 +16,13 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
-import { type EvacuationPlan, planEvacuation, type UnreadPart } from "../migration/evacuation-plan.js";
+import { nmstateUnreadable } from "../migration/bridges.js";
+import {
+  type EvacuationPlan,
+  type EvacuationPlanInput,
+  planEvacuation,
+  type UnreadPart,
+} from "../migration/evacuation-plan.js";
 import { readOutboundNodes } from "../migration/outbound.js";
 import { countsTowardsLimits } from "../migration/pending.js";
 import { isFinalPhase } from "../migration/state.js";
@@ -123,7 +129,9 @@ export async function readEvacuationPlan(
     }
   }
 
+  const bridges = await readBridgeInputs(kube, onNode);
   return planEvacuation({
+    bridges,
     node,
     target: target as Node,
     nodes: nodes as Node[] | undefined,
@@ -137,4 +145,39 @@ export async function readEvacuationPlan(
     options,
     unread,
   });
+}
+
+/**
+ * For the plan's bridge check (migration/bridges.ts): the NADs of the namespaces whose VMIs on the
+ * node use Multus networks, and the nodes' NodeNetworkStates (a 404: kubernetes-nmstate is not
+ * installed, said once in the plan); nothing is read for a node without such VMIs.
+ */
+async function readBridgeInputs(
+  kube: KubeClient,
+  onNode: readonly VirtualMachineInstance[],
+): Promise<EvacuationPlanInput["bridges"]> {
+  const namespaces = [
+    ...new Set(
+      onNode
+        .filter((v) => (v.spec.networks ?? []).some((n) => n.multus?.networkName))
+        .map((v) => v.metadata.namespace ?? ""),
+    ),
+  ].sort();
+  if (namespaces.length === 0) return undefined;
+  const [nads, states] = await Promise.all([
+    Promise.all(namespaces.map((namespace) => kube.list("nad", { namespace }).catch(() => []))).then((l) =>
+      l.flat(),
+    ),
+    kube.list("nns").then(
+      (items) => ({ items, unread: undefined }),
+      (error: unknown) => ({
+        items: undefined,
+        unread: nmstateUnreadable(
+          error instanceof ApiError ? error.status : undefined,
+          error instanceof Error ? error.message : String(error),
+        ),
+      }),
+    ),
+  ]);
+  return { nads, states: states.items, statesUnread: states.unread };
 }

@@ -15,6 +15,7 @@ import {
   bridgeGapOn,
   bridgeGaps,
   bridgeNetworksOf,
+  bulkBridgeWarnings,
   gapText,
   nmstateUnreadable,
 } from "../../src/migration/bridges.js";
@@ -327,5 +328,58 @@ describe("checkBridges", () => {
       message:
         "bridge vlan-13 not checked on the nodes: kubernetes-nmstate is not installed (no nmstate.io/v1beta1 NodeNetworkState API)",
     });
+  });
+});
+
+describe("bulkBridgeWarnings (the evacuation plan)", () => {
+  const vms = [
+    { namespace: "vlan", vm: "web-13", networks },
+    { namespace: "vlan", vm: "plain", networks: [{ name: "default", pod: {} }] },
+  ];
+  const nads = [nad("vlan-13", { type: "bridge", bridge: "vlan-13" })];
+
+  it("names a VM whose bridge some candidate node lacks, with a node to pin it to", () => {
+    expect(
+      bulkBridgeWarnings({
+        vms,
+        nads,
+        states: [withBridge("node-2", "vlan-13"), withBridge("node-3", "vlan-12")],
+        candidates: ["node-2", "node-3"],
+      }),
+    ).toEqual([
+      {
+        severity: "warning",
+        message:
+          "vlan/web-13: node-3 lacks bridge vlan-13 (NodeNetworkState node-3 status.currentState.interfaces: no interface vlan-13); KubeVirt may move it there and the guest would lose its network",
+        hint: "move it first to a node that has it: kvmig migrate web-13 -n vlan --target-node node-2",
+      },
+    ]);
+  });
+
+  it("nothing when every candidate has it or no VM has bridges; one line when the states were not read", () => {
+    expect(
+      bulkBridgeWarnings({ vms, nads, states: [withBridge("node-2", "vlan-13")], candidates: ["node-2"] }),
+    ).toEqual([]);
+    expect(
+      bulkBridgeWarnings({ vms: vms.slice(1), nads, states: undefined, candidates: ["node-2"] }),
+    ).toEqual([]);
+    expect(
+      bulkBridgeWarnings({
+        vms,
+        nads,
+        states: undefined,
+        statesUnread: nmstateUnreadable(404, ""),
+        candidates: ["node-2"],
+      }),
+    ).toEqual([
+      {
+        severity: "warning",
+        message:
+          "the bridges of vlan/web-13 were not checked on the other nodes: kubernetes-nmstate is not installed (no nmstate.io/v1beta1 NodeNetworkState API)",
+      },
+    ]);
+    expect(
+      bulkBridgeWarnings({ vms, nads, states: [withBridge("node-3")], candidates: ["node-3"] })[0]?.hint,
+    ).toBe("configure the bridge on those nodes with a NodeNetworkConfigurationPolicy first");
   });
 });
