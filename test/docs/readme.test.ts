@@ -20,7 +20,7 @@ describe("README", () => {
       (m) => m[1] ?? "",
     );
     expect(pictures.sort()).toEqual(
-      ["cancel", "diagnose", "migrate", "outdated", "restart", "version", "watch"].map(
+      ["cancel", "diagnose", "evacuate", "migrate", "outdated", "restart", "version", "watch"].map(
         (name) => `docs/screens/${name}.svg`,
       ),
     );
