@@ -82,6 +82,7 @@ describe("kvmig migrate: output, errors and interruptions", () => {
         "endedAt",
         "migration",
         "namespace",
+        "networks",
         "phase",
         "sourceNode",
         "started",
