@@ -5,6 +5,7 @@
 
 import type { CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { helpTopics } from "../cli-tree/help-topics.js";
+import { terminalWord } from "../io/untrusted.js";
 import {
   type AnalyzeOptions,
   acceptedOptions,
@@ -184,7 +185,9 @@ export async function complete(
     case "none":
       break;
   }
-  const matching = unique(values)
+  // A name from the cluster or a kubeconfig is one line, shown safe (a line break or tab would
+  // split it in the shell's protocol, an escape would reach the terminal under the prompt).
+  const matching = unique(values.map(terminalWord))
     .filter((v) => v.startsWith(partial))
     .map((v) => `${listPrefix}${v}`);
   // kubectl's scripts (cobra's) strip `--flag=` from the word themselves; `-n` stays attached.

@@ -1,5 +1,6 @@
 // The one object commands write through: streams, terminal facts, colour and output mode.
 import type { OutStream, Streams } from "./streams.js";
+import { jsonSafe, ownCsi, toTerminal } from "./untrusted.js";
 
 export type OutputMode = "text" | "json" | "yaml";
 
@@ -17,8 +18,15 @@ export interface ColorScheme {
 }
 
 export interface IO {
+  /** The process's own streams, raw: only for writers that draw their own escapes (ora, inquirer). */
   readonly streams: Streams;
+  /**
+   * stdout as commands write it: in text mode every write is made safe for a terminal (untrusted.ts:
+   * a control character from the cluster is shown, kvmig's own colours and redraws pass); in JSON
+   * mode the characters JSON.stringify leaves raw are \u-escaped (the same data); YAML as written.
+   */
   readonly stdout: OutStream;
+  /** stderr, every write made safe for a terminal whatever the mode. */
   readonly stderr: OutStream;
   /** A terminal that takes escape sequences: false for a pipe, a file, and under TERM=dumb. */
   readonly stdoutIsTTY: boolean;
@@ -51,17 +59,19 @@ interface Styles {
 }
 
 /**
- * One SGR style, applied the way chalk applies it at level 1 (byte for byte): a close code inside
- * the text re-opens the style after it, and each line break closes and re-opens it. Not chalk
- * itself: its import detects the terminal's colours for a default instance we never use, which
- * loads node:tty and node:net on every start.
+ * One SGR style, applied the way chalk applies it at level 1 (byte for byte, once written): a close
+ * code inside the text re-opens the style after it, and each line break closes and re-opens it.
+ * Not chalk itself: its import detects the terminal's colours for a default instance we never use,
+ * which loads node:tty and node:net on every start. The codes are kvmig's own (ownCsi), which the
+ * streams below let through while they show any other escape as text; made on first use.
  */
 function sgr(open: number, close: number): (text: string) => string {
-  const on = `\u001B[${open}m`;
-  const off = `\u001B[${close}m`;
+  let codes: { on: string; off: string } | undefined;
   return (text) => {
     if (!text) return text;
-    let styled = text.includes("\u001B") ? text.replaceAll(off, off + on) : text;
+    codes ??= { on: ownCsi(`${open}m`), off: ownCsi(`${close}m`) };
+    const { on, off } = codes;
+    let styled = text.includes(off) ? text.replaceAll(off, off + on) : text;
     if (styled.includes("\n")) styled = styled.replace(/\r?\n/g, (lineBreak) => off + lineBreak + on);
     return on + styled + off;
   };
@@ -118,13 +128,16 @@ export function createIO(streams: Streams, env: Record<string, string | undefine
 
   const colors = colorScheme(() => (colorAllowed && stdoutIsTTY ? colorStyles : plainStyles));
   const errColors = colorScheme(() => (colorAllowed && stderrIsTTY() ? colorStyles : plainStyles));
+  const stdout = safeStream(
+    () => streams.stdout,
+    (text) => (mode === "text" ? toTerminal(text) : mode === "json" ? jsonSafe(text) : text),
+  );
+  const stderr = safeStream(() => streams.stderr, toTerminal);
 
   return {
     streams,
-    stdout: streams.stdout,
-    get stderr() {
-      return streams.stderr;
-    },
+    stdout,
+    stderr,
     stdoutIsTTY,
     get stderrIsTTY() {
       return stderrIsTTY();
@@ -145,16 +158,29 @@ export function createIO(streams: Streams, env: Record<string, string | undefine
       return mode;
     },
     out(text) {
-      streams.stdout.write(`${text}\n`);
+      stdout.write(`${text}\n`);
     },
     err(text) {
-      streams.stderr.write(`${text}\n`);
+      stderr.write(`${text}\n`);
     },
     setColor(enabled) {
       colorAllowed = enabled && !noColorEnv;
     },
     setOutputMode(next) {
       mode = next;
+    },
+  };
+}
+
+/** `stream()` with each write passed through `safe` (the stream is looked up at each use). */
+function safeStream(stream: () => OutStream, safe: (text: string) => string): OutStream {
+  return {
+    write: (chunk) => stream().write(safe(chunk)),
+    get isTTY() {
+      return stream().isTTY;
+    },
+    get columns() {
+      return stream().columns;
     },
   };
 }

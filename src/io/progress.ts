@@ -5,6 +5,7 @@ import type { Ora } from "ora";
 import type { IO } from "./io.js";
 import type { OutStream } from "./streams.js";
 import { cutToWidth } from "./table.js";
+import { toTerminal } from "./untrusted.js";
 
 export interface Progress {
   start(text: string): void;
@@ -84,11 +85,12 @@ class SpinnerProgress implements Progress {
   constructor(private readonly io: IO) {}
 
   start(text: string): void {
-    this.#text = text;
+    // ora writes to the raw stream (its own escapes must pass): the text is made safe here.
+    this.#text = toTerminal(text);
     if (!this.#spinner) {
       this.#load();
     } else {
-      this.#spinner.text = text;
+      this.#spinner.text = this.#text;
       if (this.#spinner.isSpinning) this.#spinner.render();
       else this.#spinner.start();
     }
@@ -119,7 +121,7 @@ class SpinnerProgress implements Progress {
   #persist(symbol: string, text: string): void {
     this.#text = undefined;
     if (this.#spinner) {
-      this.#spinner.stopAndPersist({ symbol, text });
+      this.#spinner.stopAndPersist({ symbol: toTerminal(symbol), text: toTerminal(text) });
     } else {
       // Nothing has been drawn yet, so the final line can go out now, in order with whatever
       // the caller writes next. This is also all that shows if ora cannot load.
@@ -131,7 +133,7 @@ class SpinnerProgress implements Progress {
     this.#loading ??= import("ora").then(
       ({ default: ora }) => {
         this.#spinner = ora({
-          stream: terminalStream(this.io.stderr),
+          stream: terminalStream(this.io.streams.stderr),
           isEnabled: true,
           color: this.io.errColors.enabled ? "cyan" : false,
           // Raw-mode stdin would fight the prompts and swallow Ctrl-C handling; leave stdin alone.

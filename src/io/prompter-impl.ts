@@ -13,6 +13,7 @@ import type {
   SelectQuestion,
 } from "./prompter.js";
 import { cutToWidth } from "./table.js";
+import { toTerminal, untag } from "./untrusted.js";
 
 export function createPrompter(io: IO): Prompter {
   return io.interactive ? new InquirerPrompter(io) : new NonInteractivePrompter();
@@ -88,33 +89,43 @@ export class InquirerPrompter implements Prompter {
 
   confirm(q: ConfirmQuestion): Promise<boolean> {
     return this.#ask((p, ctx) =>
-      p.confirm({ message: q.message, default: q.default, theme: this.#theme() }, ctx),
+      p.confirm({ message: toTerminal(q.message), default: q.default, theme: this.#theme() }, ctx),
     );
   }
 
   select<T>(q: SelectQuestion<T>): Promise<T> {
     return this.#ask((p, ctx) =>
       p.select<T>(
-        { message: q.message, choices: toChoices(q.choices), default: q.default, theme: this.#theme() },
+        {
+          message: toTerminal(q.message),
+          choices: toChoices(q.choices),
+          default: q.default,
+          theme: this.#theme(),
+        },
         ctx,
       ),
     );
   }
 
   search<T>(q: SelectQuestion<T>): Promise<T> {
-    const choices = toChoices(q.choices);
+    const choices = q.choices;
     // Filtered on the whole name, shown cut to the width the terminal has now ("❯ " before each).
     const source = (term: string | undefined) => {
       const needle = (term ?? "").trim().toLowerCase();
       const found = needle === "" ? choices : choices.filter((c) => c.name.toLowerCase().includes(needle));
-      return toChoices(this.#fit(found, 2));
+      return this.#fit(toChoices(found), 2);
     };
-    return this.#ask((p, ctx) => p.search<T>({ message: q.message, source, theme: this.#theme() }, ctx));
+    return this.#ask((p, ctx) =>
+      p.search<T>({ message: toTerminal(q.message), source, theme: this.#theme() }, ctx),
+    );
   }
 
   input(q: InputQuestion): Promise<string> {
     return this.#ask((p, ctx) =>
-      p.input({ message: q.message, default: q.default, validate: q.validate, theme: this.#theme() }, ctx),
+      p.input(
+        { message: toTerminal(q.message), default: q.default, validate: q.validate, theme: this.#theme() },
+        ctx,
+      ),
     );
   }
 
@@ -122,10 +133,10 @@ export class InquirerPrompter implements Prompter {
     return this.#ask((p, ctx) =>
       p.checkbox<T>(
         {
-          message: q.message,
-          choices: this.#fit(q.choices, 3).map((c) => ({
-            ...toChoices([c])[0],
-            checked: c.checked ?? false,
+          message: toTerminal(q.message),
+          choices: this.#fit(toChoices(q.choices), 3).map((c, i) => ({
+            ...c,
+            checked: q.choices[i]?.checked ?? false,
           })) as {
             name: string;
             value: T;
@@ -166,25 +177,31 @@ export class InquirerPrompter implements Prompter {
     return { input: stdin, output: stderr };
   }
 
-  /** Choice names cut to the terminal's width: a wrapped row would break the list's redraw. */
-  #fit<T>(choices: ReadonlyArray<Choice<T>>, indent: number): ReadonlyArray<Choice<T>> {
+  /**
+   * Choice names (toChoices made them ready for the terminal) cut to the terminal's width: a
+   * wrapped row would break the list's redraw.
+   */
+  #fit<C extends { name: string }>(choices: readonly C[], indent: number): C[] {
     const width = this.io.columns - indent;
     return choices.map((c) => ({ ...c, name: cutToWidth(c.name, width - 1) }));
   }
 
   // inquirer colours by what stdout supports; follow our stderr decision (and --no-color) instead.
+  // It writes to the raw stream: our colours go in the form a terminal reads (untag), and a
+  // default answer (which may come from the cluster) is shown safe.
   #theme() {
     const c: ColorScheme = this.io.errColors;
+    const style = (f: (text: string) => string) => (text: string) => untag(f(text));
     return {
-      prefix: { idle: c.accent("?"), done: c.ok("✔") },
+      prefix: { idle: untag(c.accent("?")), done: untag(c.ok("✔")) },
       style: {
-        answer: c.accent,
-        message: (text: string) => c.bold(text),
-        error: (text: string) => c.error(`> ${text}`),
-        defaultAnswer: (text: string) => c.dim(`(${text})`),
-        help: c.dim,
-        highlight: c.accent,
-        key: (text: string) => c.accent(c.bold(`<${text}>`)),
+        answer: style(c.accent),
+        message: style(c.bold),
+        error: style((text) => c.error(`> ${toTerminal(text)}`)),
+        defaultAnswer: style((text) => c.dim(`(${toTerminal(text)})`)),
+        help: style(c.dim),
+        highlight: style(c.accent),
+        key: style((text) => c.accent(c.bold(`<${text}>`))),
       },
     };
   }
@@ -217,6 +234,11 @@ function unanswerable(q: { message: string; flag: string }): UsageError {
   });
 }
 
+/** The choices as inquirer takes them: it writes to the raw stream, so names and descriptions are made safe. */
 function toChoices<T>(choices: ReadonlyArray<Choice<T>>) {
-  return choices.map((c) => ({ name: c.name, value: c.value, description: c.description }));
+  return choices.map((c) => ({
+    name: toTerminal(c.name),
+    value: c.value,
+    description: c.description === undefined ? undefined : toTerminal(c.description),
+  }));
 }

@@ -1,5 +1,6 @@
 // kubectl-style tables: upper-case headers, columns three spaces apart.
 import { stripVTControlCharacters } from "node:util";
+import { terminalSafe } from "./untrusted.js";
 
 const GAP = "   ";
 
@@ -61,16 +62,17 @@ export function streamingTable(
  */
 export function truncateToWidth(line: string, columns: number): string {
   const width = Math.max(20, columns - 1);
-  const plain = stripVTControlCharacters(line);
+  const plain = stripVTControlCharacters(terminalSafe(line));
   return plain.length > width ? `${plain.slice(0, width - 1)}…` : line;
 }
 
 /**
- * `line` cut to `width` visible characters (the last one an ellipsis), keeping its colours: every
+ * `line`, ready for the terminal (untrusted.ts toTerminal), cut to `width` visible characters (the last one an ellipsis), keeping its colours: every
  * escape sequence stays, so a colour opened before the cut is still closed after it.
  */
 export function cutToWidth(line: string, width: number): string {
-  if (visibleLength(line) <= width) return line;
+  // For text as the terminal gets it (toTerminal'd, ora's frames): every escape in it is ours.
+  if (stripVTControlCharacters(line).length <= width) return line;
   const room = Math.max(1, width) - 1;
   let out = "";
   let shown = 0;
@@ -97,6 +99,7 @@ const escapeSequence =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what is matched.
   /(\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)|\u001B[@-Z\\-_])/;
 
+/** The width of `text` as written (untrusted.ts shows a control from elsewhere as text). */
 function visibleLength(text: string): number {
-  return stripVTControlCharacters(text).length;
+  return stripVTControlCharacters(terminalSafe(text)).length;
 }

@@ -3,8 +3,10 @@
 // other text meant for copy-paste are not passed through here.
 
 import { stripVTControlCharacters } from "node:util";
+import { terminalSafe } from "./untrusted.js";
 
-const visible = (text: string) => stripVTControlCharacters(text).length;
+// The width as written: untrusted.ts shows a control character from elsewhere as text.
+const visible = (text: string) => stripVTControlCharacters(terminalSafe(text)).length;
 
 /** `line` as one or more lines of at most `width` visible characters (a longer word stays whole). */
 export function wrapLine(line: string, width: number, extra = 2): string[] {

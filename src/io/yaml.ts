@@ -44,13 +44,14 @@ function yaml11Retypes(text: string): boolean {
  * Characters a YAML 1.1 parser does not take literally: a tab ends a plain scalar in PyYAML; NEL,
  * LS and PS are line breaks to YAML 1.1 (folded, or ending a key) though not to JSON; DEL, the
  * C1 controls and U+FFFE/U+FFFF may not appear raw in a YAML stream at all, and a byte-order mark
- * at the start of a document is dropped. A string holding any
- * of them is written double-quoted, and in the text the library wrote (which escapes only what
+ * at the start of a document is dropped. The bidirectional overrides and isolates (U+202A-U+202E,
+ * U+2066-U+2069) are legal but would reorder the text around them on a terminal (untrusted.ts),
+ * so they are escaped too. A string holding any of them is written double-quoted, and in the text the library wrote (which escapes only what
  * JSON escapes) each such character still raw is replaced by its YAML escape: with the string
  * double-quoted, that is the only place the character can be.
  */
-const needsQuotes = /[\t\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/;
-const rawInQuotes = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g;
+const needsQuotes = /[\t\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]/;
+const rawInQuotes = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]/g;
 const namedEscapes: Readonly<Record<string, string>> = { "\u0085": "\\N", "\u2028": "\\L", "\u2029": "\\P" };
 
 function escapeRaw(char: string): string {

@@ -6,6 +6,7 @@
 import type { CommandContext } from "../context.js";
 import { formatDuration } from "../duration.js";
 import { formatTable, truncateToWidth } from "../io/table.js";
+import { ownCsi } from "../io/untrusted.js";
 import type { EvacuationPlan, PlannedVm } from "../migration/evacuation-plan.js";
 import { formatBytes } from "../migration/format.js";
 import type {
@@ -200,7 +201,9 @@ export function evacuationScreen(ctx: CommandContext, node: string): EvacuationS
     for (const s of statuses.values()) if (!s.result) lines.push(`  ${vmLine(s)}`);
     return lines.map((line) => truncateToWidth(line, io.columns));
   };
-  const clear = () => (drawn > 0 ? `\r\u001B[${drawn}A\u001B[0J` : "");
+  // To the first column, up over the live block, clear to the end of the screen: kvmig's own
+  // sequences (ownCsi), which stderr lets through.
+  const clear = () => (drawn > 0 ? `${ownCsi("1G")}${ownCsi(`${drawn}A`)}${ownCsi("0J")}` : "");
   const draw = () => {
     timer = undefined;
     if (stopped) return;

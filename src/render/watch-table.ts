@@ -12,6 +12,7 @@ import { formatDuration } from "../duration.js";
 import { TimeoutError } from "../errors.js";
 import { formatTable, streamingTable, truncateToWidth } from "../io/table.js";
 import { formatTime } from "../io/time.js";
+import { ownCsi } from "../io/untrusted.js";
 import { loadYamlWriter } from "../io/yaml.js";
 import { ApiOutage } from "../k8s/outage.js";
 import { isFinalPhase } from "../migration/state.js";
@@ -154,7 +155,7 @@ export async function migrationsTable(ctx: CommandContext, flags: TableWatchFlag
     const lines = body.split("\n").map((line) => truncateToWidth(line, io.columns));
     // Back to the first column (the terminal's echo of a Ctrl-C, "^C", moved the cursor right),
     // up over the previous drawing, clear to the end of the screen, draw again.
-    const up = drawnLines > 0 ? `\r\u001B[${drawnLines}A\u001B[0J` : "";
+    const up = drawnLines > 0 ? `${ownCsi("1G")}${ownCsi(`${drawnLines}A`)}${ownCsi("0J")}` : "";
     io.stdout.write(`${up}${lines.join("\n")}\n`);
     drawnLines = lines.length;
   };

@@ -53,11 +53,12 @@ describe("kvmig evacuate on a terminal", () => {
       new FakePrompter(),
     );
     expect(result.code).toBe(3);
-    // The live block: the bar with its counts, redrawn in place (cursor up, clear to the end).
+    // The live block: the bar with its counts, redrawn in place (first column, up, clear to the end).
     expect(result.stderr).toMatch(
       /node-1 \[[█░]{20}\] \d+\/10 {2}done \d+ · running \d+ · queued \d+ · failed \d+ · blocked \d+/,
     );
-    expect(result.stderr).toMatch(/\r\u001B\[\d+A\u001B\[0J/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the redraw's escapes are what is matched.
+    expect(result.stderr).toMatch(/\u001B\[1G\u001B\[\d+A\u001B\[0J/);
     expect(result.stderr).toContain("cordoned node-1: no new pods are scheduled on it");
     expect(result.stderr).toMatch(/prod\/legacy-rwo: restarted on node-\d/);
     const out = result.stdout.split("\n");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { cutToWidth, formatTable, streamingTable } from "../../src/io/table.js";
+import { cutToWidth, formatTable, streamingTable, truncateToWidth } from "../../src/io/table.js";
+import { ownCsi, toTerminal } from "../../src/io/untrusted.js";
 
 describe("formatTable", () => {
   it("aligns columns three spaces apart with upper-case headers and no trailing spaces", () => {
@@ -20,7 +21,8 @@ describe("formatTable", () => {
   });
 
   it("measures coloured cells by what is visible", () => {
-    const green = (s: string) => `\u001B[32m${s}\u001B[39m`;
+    // kvmig's own colours (untrusted.ts), as io.colors makes them.
+    const green = (s: string) => `${ownCsi("32m")}${s}${ownCsi("39m")}`;
     const table = formatTable(
       ["a", "b"],
       [
@@ -31,6 +33,19 @@ describe("formatTable", () => {
     const lines = table.split("\n");
     expect(lines[1]).toBe(`${green("ok")}         1`);
     expect(lines[2]).toBe("long-one   2");
+  });
+
+  it("measures a cell with a control character from elsewhere as it is shown (^[ and all)", () => {
+    const table = formatTable(
+      ["a", "b"],
+      [
+        ["\u001B[2Jx", "1"],
+        ["long-one", "2"],
+      ],
+    );
+    // ^[[2Jx is six characters wide once written.
+    expect(toTerminal(table).split("\n")).toEqual(["A          B", "^[[2Jx     1", "long-one   2"]);
+    expect(truncateToWidth("\u001B]0;title\u0007 and more text", 21)).toBe("^[]0;title^G and mo…");
   });
 
   it("leaves out headers and sizes columns from the rows alone", () => {

@@ -1,5 +1,6 @@
 // Prose fitted to a terminal: broken between words, continuation lines indented.
 import { describe, expect, it } from "vitest";
+import { ownCsi } from "../../src/io/untrusted.js";
 import { errProse, wrapLine, wrapperFor } from "../../src/io/wrap.js";
 
 describe("wrapLine", () => {
@@ -21,12 +22,21 @@ describe("wrapLine", () => {
   });
 
   it("counts what the terminal shows, not colour escapes", () => {
-    const esc = String.fromCharCode(27);
-    const red = (t: string) => `${esc}[31m${t}${esc}[39m`;
+    // kvmig's own colours, as io.colors makes them (untrusted.ts).
+    const red = (t: string) => `${ownCsi("31m")}${t}${ownCsi("39m")}`;
     const line = `${red("ERROR")} Migration failed between different virt-launcher versions`;
     const lines = wrapLine(line, 50);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(`${red("ERROR")} Migration failed between different`);
+  });
+
+  it("counts an escape from elsewhere as the ^[ text it is shown as", () => {
+    const line = "\u001B[2J\u001B[2J Migration failed between different versions";
+    // Shown as ^[[2J^[[2J Migration failed between (33 characters) and the rest.
+    expect(wrapLine(line, 40)).toEqual([
+      "\u001B[2J\u001B[2J Migration failed between",
+      "  different versions",
+    ]);
   });
 
   it("a word longer than the width stays whole on its own line", () => {
