@@ -160,6 +160,25 @@ describe("scheduling the target", () => {
     await expectTargetTimedOut(cluster, m, `unschedulable pod demo/${pod.metadata.name}`, 300_000, 302_000);
   });
 
+  it("a migration's addedNodeSelector is its own: the next migration's target pod does not keep it", async () => {
+    const cluster = sim();
+    const pinned = await migrate(cluster, "fedora-web", {
+      addedNodeSelector: { "kubernetes.io/hostname": "node-3" },
+    });
+    await runUntil(cluster, () => phaseOf(cluster, pinned) === "Succeeded");
+    expect(get(cluster, R.vmi.storage, "fedora-web").status.nodeName).toBe("node-3");
+    const next = await migrate(cluster, "fedora-web");
+    await runUntil(cluster, () => ["Succeeded", "Failed"].includes(phaseOf(cluster, next)));
+    const target = (cluster.store.list(R.pod.storage, "demo") as Any[]).find(
+      (p) => p.metadata.labels?.["kubevirt.io/migrationJobUID"] === next.metadata.uid,
+    );
+    expect(target.spec.nodeSelector["kubernetes.io/hostname"]).toBeUndefined();
+    // The VMI's own selector and KubeVirt's stay.
+    expect(target.spec.nodeSelector["kubevirt.io/schedulable"]).toBe("true");
+    expect(phaseOf(cluster, next)).toBe("Succeeded");
+    expect(get(cluster, R.vmi.storage, "fedora-web").status.nodeName).not.toBe("node-3");
+  });
+
   it("parallel limits: with one migration allowed, the second waits in Pending without an event, then runs", async () => {
     const cluster = sim();
     cluster.store.patch(R.kubevirt, "kubevirt", "kubevirt", "merge", {

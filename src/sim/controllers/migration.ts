@@ -379,6 +379,23 @@ export class MigrationController {
     return Math.max(0, lastFailure + delay - this.rt.now());
   }
 
+  /**
+   * The source pod's node selector without what the migration that created it added: KubeVirt
+   * renders a target pod from the VMI (services/template.go RenderMigrationManifest), so one
+   * migration's addedNodeSelector (`--target-node`) is that migration's alone. The sim clones the
+   * source pod instead, and takes back out the keys its own migration (the VMIM whose uid the pod's
+   * kubevirt.io/migrationJobUID label holds) added with those values.
+   */
+  private baseSelector(source: SimObject, namespace: string): Record<string, string> {
+    const selector = { ...((dig(source, "spec", "nodeSelector") ?? {}) as Record<string, string>) };
+    const uid = source.metadata.labels?.[migrationJobLabel];
+    if (!uid) return selector;
+    const creator = this.rt.list(R.vmim, namespace).find((m) => m.metadata.uid === uid);
+    const added = (dig(creator, "spec", "addedNodeSelector") ?? {}) as Record<string, string>;
+    for (const [key, value] of Object.entries(added)) if (selector[key] === value) delete selector[key];
+    return selector;
+  }
+
   private createTargetPod(vmim: SimObject, vmi: SimObject): SimObject | undefined {
     const namespace = vmim.metadata.namespace ?? "";
     const sourceName = this.currentPodName(vmi);
@@ -391,7 +408,7 @@ export class MigrationController {
     const spec = structuredClone(source.spec ?? {}) as Record<string, unknown>;
     delete spec.nodeName;
     const added = (dig(vmim, "spec", "addedNodeSelector") ?? {}) as Record<string, string>;
-    spec.nodeSelector = { ...added, ...(spec.nodeSelector as Record<string, string> | undefined) };
+    spec.nodeSelector = { ...added, ...this.baseSelector(source, namespace) };
     // The target never lands beside the source.
     spec.affinity = {
       ...(spec.affinity as object | undefined),
