@@ -96,7 +96,16 @@ describe("the bridges scenario", () => {
     expect(report.findings[0].id).toBe("bridge-missing-on-node");
     expect(report.findings[0].summary).toContain("web-13 runs on node-3");
     expect(report.findings[0].fix.commands).toContain("kvmig migrate web-13 -n vlan --target-node node-1");
-  }, 90_000);
+
+    // diagnose's fix, run: back on a node with the bridge, the address comes back.
+    const back = await sim.run(["migrate", "web-13", "-n", "vlan", "--target-node", "node-1"]);
+    expect(back.code).toBe(0);
+    expect(sim.vmi("vlan", "web-13").status.nodeName).toBe("node-1");
+    expect(vlan13Address(sim).ipAddress).toBe(before);
+    expect(lines(back.stdout)).toContain(
+      `  network    vlan-13 (bridge vlan-13): none → ${before}  (no address was reported before the move)`,
+    );
+  }, 120_000);
 });
 
 describe("the default scenario (no kubernetes-nmstate)", () => {
