@@ -5,39 +5,12 @@
 // files, about 70 KiB (the build's last line lists them), and `kvmig --version` two of them.
 import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { requireBuiltins } from "./builtin-imports.mjs";
+import { commanderWithoutChildProcess, kubeConfigOnly } from "./esbuild-plugins.mjs";
 
 const outdir = "dist";
 
-/** commander's import of node:child_process, replaced by a stub (see the stub's comment). */
-const commanderWithoutChildProcess = {
-  name: "commander-without-child-process",
-  setup(build) {
-    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
-        ? { path: fileURLToPath(new URL("stubs/commander-child-process.mjs", import.meta.url)) }
-        : undefined,
-    );
-  },
-};
-/**
- * The Kubernetes client's KubeConfig without what only its API clients and fetch use (undici and
- * the generated API), replaced by a stub (see the stub's comment). kubeconfig-full.ts imports KubeConfig
- * from dist/config.js, not the package's index, which loads every API, watch, exec and cp too.
- */
-const kubeConfigOnly = {
-  name: "kubeconfig-only",
-  setup(build) {
-    const stub = fileURLToPath(new URL("stubs/client-node-unused.mjs", import.meta.url));
-    build.onResolve({ filter: /^(undici|\.\/gen\/index\.js)$/ }, (args) =>
-      /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer)
-        ? { path: stub }
-        : undefined,
-    );
-  },
-};
 const entry = `${outdir}/kvmig.js`;
 // Bundled CommonJS dependencies call require() for Node built-ins, and so does the code after
 // builtin-imports.mjs. process.getBuiltinModule (Node 22.3+) needs no import of node:module.

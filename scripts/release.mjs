@@ -1,38 +1,36 @@
-// Packs a release for kubectl plugin users: release/kvmig-VERSION.tar.gz (the bundle with its
-// entry named kubectl-kvmig), its sha256, and release/kvmig.yaml, the krew plugin manifest filled
-// in from deploy/krew/kvmig.yaml. The archive is checked before anything is written: it is
-// extracted into a temp dir and its kubectl-kvmig must print the version.
+// Packs a release for kubectl plugin users: one single executable per platform (scripts/sea.mjs:
+// Node's single-executable-application support, so no Node.js is needed where it runs), each in
+// release/kvmig-VERSION-OS-ARCH.tar.gz with LICENSE, Node's licence (LICENSE.node) and
+// README.md; their sha256 sums in release/kvmig-VERSION-sha256sums.txt; and release/kvmig.yaml,
+// the krew plugin manifest filled in from deploy/krew/kvmig.yaml with one platform entry each.
+// The executable of this machine's platform is run before anything is written (`--version`,
+// `--help`, `version --sim`, with no node on PATH); a failure is exit 1.
 //
-//   node scripts/release.mjs [--out DIR] [--base-url URL] [--homepage URL] [--no-build]
+//   node scripts/release.mjs [--out DIR] [--base-url URL] [--homepage URL] [--targets LIST]
 //
 // --out       where to write (default: release/)
-// --base-url  where the archive will be downloaded from, without its file name (default: a
+// --base-url  where the archives will be downloaded from, without their file names (default: a
 //             GitHub release URL with OWNER to replace)
 // --homepage  the plugin's homepage in the manifest
-// --no-build  use dist/ as it is instead of building it first
+// --targets   comma-separated, from linux-x64, linux-arm64, darwin-x64, windows-x64 and
+//             darwin-arm64 (default: all but darwin-arm64, which only an Apple-silicon Mac builds:
+//             run the script there with --targets darwin-arm64 and merge its manifest entry)
 //
-// The tar.gz is reproducible: sorted entries, fixed owner, modes and times (SOURCE_DATE_EPOCH
-// when set), so the same dist/ gives the same sha256.
+// The Node builds come from the npm registry into ~/.cache/kvmig-release (KVMIG_RELEASE_CACHE).
+// Nothing is signed: on macOS a user re-signs the binary ad hoc (see docs/krew.md).
+// The tar.gz files are reproducible: sorted entries, fixed owner, modes and times
+// (SOURCE_DATE_EPOCH when set).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
+import { buildExecutable, bundleForSea, defaultTargets, hostTarget, targets } from "./sea.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const dist = join(root, "dist");
 const template = join(root, "deploy", "krew", "kvmig.yaml");
 
 function fail(message, code = 1) {
@@ -47,7 +45,7 @@ try {
       out: { type: "string", default: join(root, "release") },
       "base-url": { type: "string" },
       homepage: { type: "string", default: "https://github.com/OWNER/kvmig" },
-      "no-build": { type: "boolean", default: false },
+      targets: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -67,47 +65,21 @@ if (options.help) {
   );
   process.exit(0);
 }
+const chosen = options.targets === undefined ? defaultTargets() : options.targets.split(",").filter(Boolean);
+for (const name of chosen) {
+  if (!(name in targets)) fail(`unknown target ${name} (one of ${Object.keys(targets).join(", ")})`, 2);
+}
+if (chosen.length === 0) fail("--targets names no target", 2);
 
 const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version ?? ""))
   fail(`package.json has no semver version: ${version}`);
-const archiveName = `kvmig-${version}.tar.gz`;
 const baseUrl = (
   options["base-url"] ?? `https://github.com/OWNER/kvmig/releases/download/v${version}`
 ).replace(/\/+$/, "");
 const out = resolve(options.out);
-
-// --- dist/ ---
-if (!options["no-build"]) {
-  execFileSync(process.execPath, [join(root, "scripts", "build.mjs")], { cwd: root, stdio: "inherit" });
-}
-if (!existsSync(join(dist, "kvmig.js")) || !existsSync(join(dist, "chunks"))) {
-  fail("dist/ is missing or incomplete: run npm run build (or leave out --no-build)");
-}
-
-// --- What goes into the archive: [name in the archive, bytes, mode]. ---
-/** @type {[string, Buffer, number][]} */
-const files = [];
-files.push(["kubectl-kvmig", readFileSync(join(dist, "kvmig.js")), 0o755]);
-// The bundle is ES modules: this package.json says so to node, whatever lies above the install dir.
-const packageJson = { name: "kvmig", version, private: true, type: "module", engines: { node: ">=22.12.0" } };
-files.push(["package.json", Buffer.from(`${JSON.stringify(packageJson, null, 2)}\n`), 0o644]);
-for (const file of walk(join(dist, "chunks"))) {
-  files.push([relative(dist, file).split("\\").join("/"), readFileSync(file), 0o644]);
-}
-for (const extra of ["README.md", "LICENSE", "LICENSE.md", "LICENSE.txt", "NOTICE"]) {
-  if (existsSync(join(root, extra))) files.push([extra, readFileSync(join(root, extra)), 0o644]);
-}
-files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-
-function walk(dir) {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((entry) => {
-      const path = join(dir, entry);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
-}
+const licence = join(root, "LICENSE");
+if (!existsSync(licence)) fail("there is no LICENSE file to ship");
 
 // --- A ustar archive, gzipped. ---
 const mtime = Number.parseInt(process.env.SOURCE_DATE_EPOCH ?? "0", 10) || 0;
@@ -154,51 +126,114 @@ function tarOf(entries) {
   return Buffer.concat(blocks);
 }
 
-const archive = gzipSync(tarOf(files), { level: 9 });
-const sha256 = createHash("sha256").update(archive).digest("hex");
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+const log = (line) => console.error(`release: ${line}`);
 
-// --- Check that the archive runs before publishing anything. ---
-const check = mkdtempSync(join(tmpdir(), "kvmig-release-check-"));
+// --- The executables, each checked where it can run, then archived. ---
+const work = mkdtempSync(join(tmpdir(), "kvmig-release-"));
+/** @type {{ name: string, os: string, arch: string, bin: string, archive: string, data: Buffer, sha256: string }[]} */
+const built = [];
 try {
-  const archivePath = join(check, archiveName);
-  writeFileSync(archivePath, archive);
-  const extracted = join(check, "x");
-  mkdirSync(extracted);
-  execFileSync("tar", ["-xzf", archivePath, "-C", extracted]);
-  const printed = execFileSync(join(extracted, "kubectl-kvmig"), ["--version"], {
-    cwd: extracted,
-    env: { ...process.env, PATH: [dirname(process.execPath), process.env.PATH ?? ""].join(delimiter) },
-    encoding: "utf8",
-  }).trim();
-  if (printed !== version) fail(`the packed kubectl-kvmig --version printed "${printed}", not ${version}`);
+  const bundle = await bundleForSea(root, join(work, "bundle"));
+  for (const name of chosen) {
+    const { os, arch } = targets[name];
+    const bin = os === "windows" ? "kubectl-kvmig.exe" : "kubectl-kvmig";
+    const dir = join(work, name);
+    mkdirSync(dir);
+    const file = join(dir, bin);
+    log(`building ${name}`);
+    const made = await buildExecutable(name, bundle, file, { work: join(work, "sea"), log });
+    if (name === hostTarget()) check(file);
+    const nodeLicence = [
+      join(dirname(made.base), "..", "LICENSE"),
+      join(dirname(process.execPath), "..", "LICENSE"),
+    ].find((path) => existsSync(path));
+    if (!nodeLicence) fail(`no LICENSE of Node.js beside ${made.base} or ${process.execPath}`);
+    /** @type {[string, Buffer, number][]} */
+    const files = [
+      [bin, readFileSync(file), 0o755],
+      ["LICENSE", readFileSync(licence), 0o644],
+      ["LICENSE.node", readFileSync(nodeLicence), 0o644],
+      ["README.md", readFileSync(join(root, "README.md")), 0o644],
+    ].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const data = gzipSync(tarOf(files), { level: 9 });
+    const archive = `kvmig-${version}-${os}-${arch}.tar.gz`;
+    built.push({ name, os, arch, bin, archive, data, sha256: sha256(data) });
+    rmSync(dir, { recursive: true, force: true });
+  }
 } finally {
-  rmSync(check, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 }
 
-// --- The krew manifest. ---
-const values = {
-  VERSION: version,
-  HOMEPAGE: options.homepage,
-  URI: `${baseUrl}/${archiveName}`,
-  SHA256: sha256,
-};
+/** Runs the executable with no node on PATH: --version, --help and version --sim must work. */
+function check(file) {
+  const home = mkdtempSync(join(tmpdir(), "kvmig-release-home-"));
+  const env = { PATH: join(home, "no-node-here"), HOME: home, NO_COLOR: "1" };
+  const run = (args) => {
+    try {
+      return execFileSync(file, args, {
+        env,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        timeout: 60_000,
+      });
+    } catch (error) {
+      fail(
+        `${file} ${args.join(" ")} failed (exit ${error.status ?? error.signal}): ${String(error.stderr).trim()}`,
+      );
+    }
+  };
+  try {
+    const printed = run(["--version"]).trim();
+    if (printed !== version) fail(`kubectl-kvmig --version printed "${printed}", not ${version}`);
+    const help = run(["--help"]).split("\n")[0];
+    if (help !== "Usage: kubectl kvmig [options] [command]") fail(`kubectl-kvmig --help began "${help}"`);
+    const sim = run(["version", "--sim"]);
+    if (!sim.includes(`kvmig:       ${version}`)) fail(`kubectl-kvmig version --sim printed: ${sim.trim()}`);
+    log(`checked ${file}: --version, --help, version --sim`);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+// --- The krew manifest: the template with one platform entry per executable. ---
+const values = { VERSION: version, HOMEPAGE: options.homepage };
 const lines = readFileSync(template, "utf8").split("\n");
 const firstLine = lines.findIndex((l) => !l.startsWith("#"));
-const body = lines
+const platformsLine = /^ {2}platforms: \[\]/;
+let body = lines
   .slice(firstLine)
-  .join("\n")
-  .replace(/\{\{(\w+)\}\}/g, (whole, key) => {
-    if (!(key in values)) fail(`deploy/krew/kvmig.yaml has an unknown placeholder ${whole}`);
-    return values[key];
-  });
-if (body.includes("{{")) fail("the manifest still has a {{ placeholder");
+  .map((line) => {
+    if (!platformsLine.test(line)) return line;
+    const entries = built.map((b) =>
+      [
+        "    - selector:",
+        "        matchLabels:",
+        `          os: ${b.os}`,
+        `          arch: ${b.arch}`,
+        `      uri: "${baseUrl}/${b.archive}"`,
+        `      sha256: "${b.sha256}"`,
+        `      bin: ${b.bin}`,
+      ].join("\n"),
+    );
+    return ["  platforms:", ...entries].join("\n");
+  })
+  .join("\n");
+if (!lines.some((l) => platformsLine.test(l)))
+  fail("deploy/krew/kvmig.yaml has no `  platforms: []` line to fill");
+body = body.replace(/\{\{(\w+)\}\}/g, (whole, key) => {
+  if (!(key in values)) fail(`deploy/krew/kvmig.yaml has an unknown placeholder ${whole}`);
+  return values[key];
+});
 const manifest = `# Generated by scripts/release.mjs from deploy/krew/kvmig.yaml for kvmig ${version}.\n${body}`;
 
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, archiveName), archive);
-writeFileSync(join(out, `${archiveName}.sha256`), `${sha256}  ${archiveName}\n`);
+const sums = `kvmig-${version}-sha256sums.txt`;
+for (const b of built) writeFileSync(join(out, b.archive), b.data);
+writeFileSync(join(out, sums), built.map((b) => `${b.sha256}  ${b.archive}\n`).join(""));
 writeFileSync(join(out, "kvmig.yaml"), manifest);
 console.log(`released kvmig ${version} into ${out}:`);
-console.log(`  ${archiveName} (${files.length} files, ${(archive.length / 1024).toFixed(0)} KiB)`);
-console.log(`  ${archiveName}.sha256 (${sha256})`);
-console.log(`  kvmig.yaml (uri ${values.URI})`);
+for (const b of built)
+  console.log(`  ${b.archive} (${(b.data.length / 1024 / 1024).toFixed(1)} MiB, sha256 ${b.sha256})`);
+console.log(`  ${sums}`);
+console.log(`  kvmig.yaml (${built.length} platforms)`);

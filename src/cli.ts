@@ -8,7 +8,7 @@ import { kvmigVersion } from "./version.js";
 
 const args = process.argv.slice(2);
 // As kubectl_complete-kvmig, the arguments are words to complete, not flags (see run.ts).
-const completing = basename(process.argv[1] ?? "") === "kubectl_complete-kvmig";
+const completing = basename(process.argv[1] ?? "").replace(/\.exe$/i, "") === "kubectl_complete-kvmig";
 if (args.length === 1 && args[0] === "--version" && !completing) {
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
@@ -19,5 +19,6 @@ if (args.length === 1 && args[0] === "--version" && !completing) {
   // turns it off): later starts read the compiled code instead of compiling it again. It takes
   // 5-10% off a command that loads the Kubernetes client; for --help it makes no difference.
   process.getBuiltinModule("node:module").enableCompileCache?.();
-  await import("./run.js");
+  // Not a top-level await: the single executables (scripts/sea.mjs) run this as CommonJS.
+  void import("./run.js");
 }

@@ -64,8 +64,11 @@ const ctx: Context = {
 };
 
 // kubectl (1.26+) completes `kubectl kvmig ...` by running kubectl_complete-kvmig with the words.
-const completing = basename(process.argv[1] ?? "") === "kubectl_complete-kvmig";
+const completing = basename(process.argv[1] ?? "").replace(/\.exe$/i, "") === "kubectl_complete-kvmig";
 const argv = completing ? ["__complete", "--cobra", "--", ...process.argv.slice(2)] : process.argv.slice(2);
-process.exitCode = await runMain(argv, ctx);
-// A completion answers and leaves: a connection or credential plugin still going may not hold the shell.
-if (argv[0] === "__complete") process.stdout.write("", () => process.exit());
+// Not a top-level await: the single executables (scripts/sea.mjs) run the CLI as CommonJS.
+void runMain(argv, ctx).then((code) => {
+  process.exitCode = code;
+  // A completion answers and leaves: a connection or credential plugin still going may not hold the shell.
+  if (argv[0] === "__complete") process.stdout.write("", () => process.exit());
+});

@@ -1,7 +1,23 @@
 // Start-up: `kvmig --help` and `kvmig --version` next to `kubectl version --client`, which
-// also reads no cluster. Cheap, so run four times as often as the other cases.
+// also reads no cluster, and `--help` of the single executable (scripts/sea.mjs, built here for
+// this machine's platform into the bench's temp dir, about 10 s) next to the same. Cheap, so run
+// four times as often as the other cases.
+import { join } from "node:path";
+import { buildExecutable, bundleForSea, hostTarget, targets } from "../../scripts/sea.mjs";
 import { comparePair } from "../lib/pair.mjs";
 import { pairTable, runsText, target } from "../lib/report.mjs";
+
+/** The single executable of this machine's platform, or undefined when there is none to build. */
+async function singleExecutable(ctx) {
+  const name = hostTarget();
+  if (!(name in targets)) return undefined;
+  ctx.log(`startup: building the ${name} single executable`);
+  const dir = join(ctx.tmp, "sea");
+  const bundle = await bundleForSea(ctx.root, join(dir, "bundle"));
+  const file = join(dir, "kubectl-kvmig");
+  await buildExecutable(name, bundle, file, { work: join(dir, "work"), log: ctx.log });
+  return file;
+}
 
 export const id = "startup";
 export const title = "Start-up";
@@ -24,6 +40,18 @@ export async function run(ctx) {
   });
   version.targets = [target("version-flag-wall", "wall ≤ 1.0×", version.ratio.wall, 1.0)];
   const cases = [help, version];
+  const executable = await singleExecutable(ctx);
+  if (executable) {
+    const sea = await comparePair(ctx, {
+      id: "help-sea",
+      label: "single executable",
+      kvmig: { file: executable, name: "kubectl-kvmig", args: ["--help"] },
+      kubectl: counterpart,
+      runs,
+    });
+    sea.targets = [target("help-sea-wall", "wall ≤ 1.0×", sea.ratio.wall, 1.0)];
+    cases.push(sea);
+  }
   return {
     cases,
     tables: [pairTable("Start-up, no cluster read", cases)],

@@ -5,14 +5,18 @@ import { join } from "node:path";
 import { ratio, summarize, timeCommand } from "./measure.mjs";
 
 /**
- * `kvmig` and `kubectl`: `{ args, ok?, check? }`; `check(file)` reads the output of the first run
+ * `kvmig` and `kubectl`: `{ args, ok?, check?, name? }` (`name` is what the table calls the
+ * command; `kvmig.file` an executable run instead of node dist/kvmig.js); `check(file)` reads the output of the first run
  * (the warm-up where there is one), returns what it found and throws when it is wrong.
  * `kubectl` is skipped when the machine has none.
  */
 export async function comparePair(ctx, { id, label, kubeconfig, kvmig, kubectl, runs, warmup = !ctx.quick }) {
   const env = ctx.env(kubeconfig);
   const sides = [
-    { name: "kvmig", file: process.execPath, args: [ctx.distEntry, ...kvmig.args], spec: kvmig },
+    // `kvmig.file`: an executable to run instead of `node dist/kvmig.js` (the single executable).
+    kvmig.file
+      ? { name: "kvmig", file: kvmig.file, args: kvmig.args, spec: kvmig }
+      : { name: "kvmig", file: process.execPath, args: [ctx.distEntry, ...kvmig.args], spec: kvmig },
     ...(kubectl && ctx.kubectl
       ? [{ name: "kubectl", file: ctx.kubectl, args: kubectl.args, spec: kubectl }]
       : []),
@@ -49,7 +53,7 @@ export async function comparePair(ctx, { id, label, kubeconfig, kvmig, kubectl, 
   const result = (side) => {
     if (!side) return null;
     return {
-      command: `${side.name} ${side.spec.args.join(" ")}`,
+      command: `${side.spec.name ?? side.name} ${side.spec.args.join(" ")}`,
       ...summarize(samples.get(side.name)),
       check: checks.get(side.name) ?? null,
       samples: samples.get(side.name),

@@ -1,5 +1,6 @@
 // Scenarios: the simulated cluster's contents as data files (`scenarios/<name>.yaml`, read at run
-// time next to this module; the build copies them to dist/chunks/scenarios/). A file sets the
+// time next to this module; the build copies them to dist/chunks/scenarios/; a single executable
+// carries them as its assets, see scripts/sea.mjs). A file sets the
 // nodes, namespaces, KubeVirt and its configuration, VMs, what happened before (earlier
 // migrations, events, log lines) and the faults that future migrations run into. Times are ages
 // before `now` (`3d4h`, `90s`), so a scenario always looks recent.
@@ -64,39 +65,77 @@ function defaultDir(): string {
   return existsSync(here) || !existsSync(bundled) ? here : bundled;
 }
 
-function dirPath(dir: string | URL | undefined): string {
-  const path = dir === undefined ? defaultDir() : dir instanceof URL ? fileURLToPath(dir) : dir;
-  return path.endsWith("/") ? path : `${path}/`;
+/** Where scenario files are read from: a directory, or a single executable's assets. */
+interface ScenarioSource {
+  names(): string[];
+  /** The file's text; throws when there is none. */
+  read(name: string): string;
+  /** What messages call the file. */
+  label(name: string): string;
+}
+
+function directorySource(dir: string | URL): ScenarioSource {
+  const path = dir instanceof URL ? fileURLToPath(dir) : dir;
+  const base = path.endsWith("/") ? path : `${path}/`;
+  return {
+    names: () =>
+      readdirSync(base)
+        .filter((file) => file.endsWith(".yaml"))
+        .map((file) => file.slice(0, -".yaml".length)),
+    read: (name) => readFileSync(`${base}${name}.yaml`, "utf8"),
+    label: (name) => `${base}${name}.yaml`,
+  };
+}
+
+/**
+ * In a single executable (scripts/sea.mjs), its assets: `scenarios` lists the names, one a line,
+ * and `scenarios/<name>.yaml` holds each file.
+ */
+function seaSource(): ScenarioSource | undefined {
+  const sea = process.getBuiltinModule("node:sea") as typeof import("node:sea") | undefined;
+  if (!sea?.isSea()) return undefined;
+  return {
+    names: () =>
+      String(sea.getAsset("scenarios", "utf8"))
+        .split("\n")
+        .filter((name) => name !== ""),
+    read: (name) => String(sea.getAsset(`scenarios/${name}.yaml`, "utf8")),
+    label: (name) => `scenarios/${name}.yaml (embedded)`,
+  };
+}
+
+function sourceOf(dir: string | URL | undefined): ScenarioSource {
+  if (dir !== undefined) return directorySource(dir);
+  return seaSource() ?? directorySource(defaultDir());
 }
 
 const scenarioName = /^[a-z0-9][a-z0-9-]*$/;
 
 /** The scenarios there are, `default` first, each with its one-line description. */
 export function listScenarios(dir?: string | URL): { name: string; description: string }[] {
-  const base = dirPath(dir);
-  const names = readdirSync(base)
-    .filter((file) => file.endsWith(".yaml"))
-    .map((file) => file.slice(0, -".yaml".length))
+  const source = sourceOf(dir);
+  const names = source
+    .names()
     .filter((name) => scenarioName.test(name))
     .sort((a, b) => (a === "default" ? -1 : b === "default" ? 1 : a.localeCompare(b)));
   return names.map((name) => {
-    const file = `${base}${name}.yaml`;
-    const root = new Field(file, "", readYaml(file));
+    const file = source.label(name);
+    const root = new Field(file, "", parseYaml(file, source.read(name)));
     return { name, description: description(root.object().get("description")) };
   });
 }
 
 /** Reads a scenario and builds its objects, deterministically for `seed` and `now`. */
 export function loadScenario(name: string, options: ScenarioOptions): Scenario {
-  const base = dirPath(options.dir);
-  const file = `${base}${name}.yaml`;
+  const source = sourceOf(options.dir);
   let text: string;
   try {
     if (!scenarioName.test(name)) throw new Error("not a scenario name");
-    text = readFileSync(file, "utf8");
+    text = source.read(name);
   } catch {
     throw new Error(`unknown scenario "${name}"`);
   }
+  const file = source.label(name);
   const root = new Field(file, "", parseYaml(file, text));
   const read = readScenario(root, options);
   return {
@@ -110,10 +149,6 @@ export function loadScenario(name: string, options: ScenarioOptions): Scenario {
 // ---------------------------------------------------------------------------------------------
 // Reading fields with their paths
 // ---------------------------------------------------------------------------------------------
-
-function readYaml(file: string): unknown {
-  return parseYaml(file, readFileSync(file, "utf8"));
-}
 
 function parseYaml(file: string, text: string): unknown {
   try {

@@ -1,0 +1,31 @@
+// The esbuild plugins of both builds: dist/ (scripts/build.mjs) and the single executables
+// (scripts/sea.mjs).
+import { fileURLToPath } from "node:url";
+
+/** commander's import of node:child_process, replaced by a stub (see the stub's comment). */
+export const commanderWithoutChildProcess = {
+  name: "commander-without-child-process",
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: fileURLToPath(new URL("stubs/commander-child-process.mjs", import.meta.url)) }
+        : undefined,
+    );
+  },
+};
+/**
+ * The Kubernetes client's KubeConfig without what only its API clients and fetch use (undici and
+ * the generated API), replaced by a stub (see the stub's comment). kubeconfig-full.ts imports KubeConfig
+ * from dist/config.js, not the package's index, which loads every API, watch, exec and cp too.
+ */
+export const kubeConfigOnly = {
+  name: "kubeconfig-only",
+  setup(build) {
+    const stub = fileURLToPath(new URL("stubs/client-node-unused.mjs", import.meta.url));
+    build.onResolve({ filter: /^(undici|\.\/gen\/index\.js)$/ }, (args) =>
+      /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer)
+        ? { path: stub }
+        : undefined,
+    );
+  },
+};
