@@ -89,11 +89,13 @@ async function runCancel(kube: KubeClient, node: string, flags: EvacuateFlags, c
     await writeData(ctx, outcome);
   } else {
     const dry = flags.dryRun ? " (dry run: nothing changed)" : "";
-    ctx.io.out(
-      outcome.cancelled.length === 0
-        ? `no VM is marked for evacuation from ${node}${dry}`
-        : `cancelled the evacuation of ${plural(outcome.cancelled.length, "VM")} from ${node}${dry}: ${outcome.cancelled.map((c) => `${c.namespace}/${c.vmi}`).join(", ")}`,
-    );
+    // Nothing cancelled with errors: the VMs are marked still, and the error at the end names them.
+    if (outcome.cancelled.length > 0 || outcome.errors.length === 0)
+      ctx.io.out(
+        outcome.cancelled.length === 0
+          ? `no VM is marked for evacuation from ${node}${dry}`
+          : `cancelled the evacuation of ${plural(outcome.cancelled.length, "VM")} from ${node}${dry}: ${outcome.cancelled.map((c) => `${c.namespace}/${c.vmi}`).join(", ")}`,
+      );
     for (const d of outcome.deleted)
       ctx.io.out(`deleted ${d.namespace}/${d.migration}, which had not started${dry}`);
     for (const r of outcome.running)

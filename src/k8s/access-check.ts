@@ -38,7 +38,11 @@ export const evacuationAccess = {
     namespace,
     name: pod,
   }),
-  /** virt-api's evacuate/cancel of a VMI (KubeVirt v1.7+; in the admin and edit roles). */
+  /**
+   * virt-api's evacuate/cancel of a VMI (KubeVirt v1.7+), as kube-apiserver checks it. virt-api
+   * (v1.9+) checks `evacuate/cancel` again and answers 401 when refused: a role needs both names.
+   * KubeVirt's admin and edit roles name only `evacuate/cancel`, which this check never matches.
+   */
   evacuateCancel: (namespace?: string, vmi?: string): AccessAttributes => ({
     verb: "update",
     group: "subresources.kubevirt.io",

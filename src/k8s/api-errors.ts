@@ -131,10 +131,13 @@ export function errorFromResponse(status: number, body: string, request: Request
   const scope = attrs ? ` ${scopeOf(attrs)}` : "";
 
   switch (status) {
-    case 401:
+    case 401: {
+      const refused = virtApiRefusal(status, body, attrs, request);
+      if (refused) return refused;
       return new ApiError(message, status, reason, ExitCode.unauthorized, {
         hint: `the API server at ${request.server} did not accept the credentials of context "${request.context}" (refused: ${what}${scope}); log in again or refresh the credentials in your kubeconfig`,
       });
+    }
     case 403:
       return new ApiError(message, status, reason, ExitCode.unauthorized, {
         hint: `you are not allowed to ${what}${scope}; ${permissionAdvice(attrs)}`,
@@ -174,6 +177,42 @@ function withCauses(message: string, status: Status | undefined): string {
     .map((c) => (c.field ? `${c.field}: ${c.message ?? c.reason ?? ""}` : (c.message ?? "")))
     .filter((c) => c !== "" && !message.includes(c));
   return extra.length > 0 ? `${message} (${extra.join("; ")})` : message;
+}
+
+/**
+ * virt-api's own refusal of a KubeVirt subresource request: kube-apiserver authenticated the user
+ * and let the request through with the path's first segment after the name as the subresource
+ * (RequestInfo: `evacuate` of `evacuate/cancel`); virt-api then asks a SubjectAccessReview of its
+ * own, since KubeVirt v1.9 with the whole rest of the path (pkg/virt-api/rest/authorizer.go), and
+ * answers 401 with the review's reason as plain text when it is refused (api.go's filter). Only
+ * a deeper path can be let through by one and refused by the other.
+ */
+function virtApiRefusal(
+  status: number,
+  body: string,
+  attrs: ResourceAttributes | undefined,
+  request: RequestInfo,
+): KvmigError | undefined {
+  if (attrs?.group !== "subresources.kubevirt.io" || attrs.name === undefined || !attrs.subresource)
+    return undefined;
+  const path = request.path.split("?")[0] ?? "";
+  const parts = path.split("/").filter((p) => p !== "");
+  const at = parts.indexOf(encodeURIComponent(attrs.name), parts.indexOf(attrs.resource));
+  const deep = at < 0 ? [] : parts.slice(at + 1);
+  if (deep.length < 2) return undefined;
+  const full = `${attrs.resource}/${deep.join("/")}`;
+  const first = `${attrs.resource}/${attrs.subresource}`;
+  const text = body.trim().split("\n")[0]?.slice(0, 200);
+  const check = accessCheckCommand({ ...attrs, subresource: deep.join("/") });
+  return new ApiError(
+    `KubeVirt's virt-api refused ${attrs.verb} ${full}.${attrs.group} ${scopeOf(attrs)}${text ? `: ${text}` : ""} (HTTP ${status})`,
+    status,
+    undefined,
+    ExitCode.unauthorized,
+    {
+      hint: `the API server allowed ${attrs.verb} ${first}, virt-api (KubeVirt v1.9+) checks ${full} too: a role needs both; check with: ${check}`,
+    },
+  );
 }
 
 function permissionAdvice(attrs: ResourceAttributes | undefined): string {

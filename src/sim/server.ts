@@ -477,7 +477,6 @@ export class SimServer implements FaultableServer {
     };
     authorize(this.authorizer, user, attributes);
     if (verb === undefined) throw methodNotAllowed();
-    const body = parseBody(await readBody(req), req.headers["content-type"]);
     const actions = this.options.kubevirtActions;
     if (!actions) {
       throw statusError(
@@ -486,6 +485,20 @@ export class SimServer implements FaultableServer {
         `the simulated virt-api does not handle ${route.action} requests`,
       );
     }
+    // virt-api authorizes again (pkg/virt-api/rest/authorizer.go, a SubjectAccessReview for the
+    // user the aggregator names): since KubeVirt v1.9 with the whole path after the name as the
+    // subresource (`evacuate/cancel`), where kube-apiserver checked its first segment. A refusal
+    // there is virt-api's own answer: 401 with the review's reason as plain text (api.go's filter).
+    const deep = route.action.split("/")[0] === "portforward" ? "portforward" : route.action;
+    if (deep !== attributes.subresource) {
+      const decision = this.authorizer.authorize(user, { ...attributes, subresource: deep });
+      if (!decision.allowed) {
+        res.writeHead(401, { ...headers, "Content-Type": "text/plain; charset=utf-8" });
+        res.end(decision.reason);
+        return;
+      }
+    }
+    const body = parseBody(await readBody(req), req.headers["content-type"]);
     const result = actions({
       action: route.action,
       resource,

@@ -3,7 +3,9 @@
 // Kubernetes authorizer sees (verb, API group, resource, subresource, namespace, name), and a
 // small RBAC rule matcher decides it with the roles from the file. Read-only commands must get
 // by with kvmig-viewer; operating ones with kvmig-viewer + kvmig-operator; and every rule in the
-// file must be used by some request (least privilege). The commands run as the admin here;
+// file must be used by some request (least privilege); `evacuate` gets by with kvmig-viewer +
+// kvmig-node-maintainer. A KubeVirt subresource deeper than one segment (`evacuate/cancel`) is
+// checked as kube-apiserver sees it and as virt-api (v1.9+) does. The commands run as the admin here;
 // test/e2e/rbac-enforced.test.ts runs them as a user the simulated cluster's RBAC holds to exactly
 // these roles. It listens on 127.0.0.1 only.
 import { readFileSync } from "node:fs";
@@ -11,6 +13,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { R } from "../../src/sim/controllers/runtime.js";
+import { bootstrapClusterRoles } from "../../src/sim/rbac-policy.js";
 import { ensureBuilt, repoRoot } from "../e2e/built-cli.js";
 import { type SimCli, simCli } from "../e2e/sim-cli.js";
 
@@ -39,6 +42,22 @@ const verbOfMethod: Record<string, string> = {
 
 /** `?watch=` values the API server reads as false (metav1's string-to-bool conversion). */
 const falseWords = new Set(["", "0", "n", "no", "f", "false", "off"]);
+
+/**
+ * virt-api's second check of a request to one of its subresources (pkg/virt-api/rest/authorizer.go):
+ * a SubjectAccessReview whose subresource is, since KubeVirt v1.9, the whole path after the name
+ * (`evacuate/cancel`), where kube-apiserver took its first segment; portforward stays one segment.
+ * Undefined when it asks what kube-apiserver asked.
+ */
+function virtApiAttributes(method: string, pathWithQuery: string): Attributes | undefined {
+  const a = attributesOf(method, pathWithQuery);
+  if (!a.resourceRequest || a.apiGroup !== "subresources.kubevirt.io" || a.subresource === "")
+    return undefined;
+  const parts = new URL(pathWithQuery, "https://127.0.0.1").pathname.split("/").filter((p) => p !== "");
+  const after = parts.slice(parts.indexOf(a.name, parts.indexOf(a.resource)) + 1);
+  if (after.length < 2 || after[0] === "portforward") return undefined;
+  return { ...a, subresource: after.join("/") };
+}
 
 function attributesOf(method: string, pathWithQuery: string): Attributes {
   const url = new URL(pathWithQuery, "https://127.0.0.1");
@@ -209,6 +228,7 @@ function role(name: string): ClusterRole {
 
 const viewer = role("kvmig-viewer");
 const operator = role("kvmig-operator");
+const maintainer = role("kvmig-node-maintainer");
 
 function touchesMigrations(rule: PolicyRule): boolean {
   return (rule.resources ?? []).some(
@@ -224,13 +244,16 @@ const notExercised: ReadonlyArray<Permission & { reason: string }> = [];
 
 // --- What the commands request: each run with -v, its request lines parsed. ---
 
-type Kind = "read" | "operate";
+/** read: kvmig-viewer's commands; operate: + kvmig-operator; maintain: + kvmig-node-maintainer. */
+type Kind = "read" | "operate" | "maintain";
 
 interface Observed {
   kind: Kind;
   command: string;
   line: string;
   attributes: Attributes;
+  /** Who asks: kube-apiserver (every request), or virt-api again for a deeper subresource path. */
+  by: "kube-apiserver" | "virt-api";
 }
 
 const requestLine = /^(GET|POST|PUT|PATCH|DELETE) (\/\S*) (?:\d{3}\b|failed in )/;
@@ -256,7 +279,10 @@ async function kvmig(sim: SimCli, kind: Kind, args: string[], codes: number[] = 
   }
   const requests = requestsIn(result.stderr);
   for (const r of requests) {
-    observed.push({ kind, command, line: r.line, attributes: attributesOf(r.method, r.path) });
+    const line = r.line;
+    observed.push({ kind, command, line, attributes: attributesOf(r.method, r.path), by: "kube-apiserver" });
+    const again = virtApiAttributes(r.method, r.path);
+    if (again) observed.push({ kind, command, line, attributes: again, by: "virt-api" });
   }
   commandsRun.push({ kind, command, requests: requests.length });
   return result;
@@ -341,6 +367,38 @@ async function runEverything(): Promise<void> {
       sim.cluster.store.patch(R.vmi, "demo", "win-app", "merge", { spec: { networks } });
       await kvmig(sim, "read", ["diagnose", "win-app", "-n", "demo", "--fail-on", "never"]);
     }),
+    // Bridges with kubernetes-nmstate installed: the NodeNetworkStates are there to be read (the
+    // default scenario has no nmstate: the same list answers 404, authorized first all the same).
+    session({ scenario: "bridges", speed: 10 }, async (sim) => {
+      await kvmig(sim, "operate", ["migrate", "web-13", "-n", "vlan", "--dry-run"]);
+      await kvmig(sim, "read", ["diagnose", "web-13", "-n", "vlan", "--fail-on", "never"]);
+    }),
+    // A VM's migration history: one VM, a namespace by node, every namespace, and an unknown VM.
+    session({ scenario: "history" }, async (sim) => {
+      await kvmig(sim, "read", ["history", "ledger", "-n", "finance"]);
+      await kvmig(sim, "read", ["history", "-n", "finance", "--node", "node-3"]);
+      await kvmig(sim, "read", ["history", "-A", "-o", "json"]);
+      await kvmig(sim, "read", ["history", "nope", "-n", "finance"], [5]);
+    }),
+    // Node maintenance: the plan, an unknown node, and a whole evacuation with restarts (pinned-cpu
+    // fails twice: kvmig cancels its evacuation and deletes KubeVirt's queued retry; exit 3).
+    session({ scenario: "maintenance", speed: 20 }, async (sim) => {
+      await kvmig(sim, "maintain", ["evacuate", "node-1", "--dry-run"]);
+      await kvmig(sim, "maintain", ["evacuate", "no-such-node", "--dry-run"], [5]);
+      await kvmig(sim, "maintain", ["evacuate", "node-1", "--restart", "--yes"], [3], 170_000);
+    }),
+    // --cancel while KubeVirt's evacuation is under way (slow time; the first run stops following
+    // at its --timeout, exit 6): every mark cleared, the migrations not started deleted, uncordoned.
+    session({ scenario: "maintenance", speed: 0.5 }, async (sim) => {
+      await kvmig(sim, "maintain", ["evacuate", "node-1", "--yes", "--timeout", "3s"], [6]);
+      const pending = () =>
+        (sim.cluster.store.list(R.vmim.storage) as { status?: { phase?: string } }[]).filter(
+          (m) => (m.status?.phase ?? "") === "" || m.status?.phase === "Pending",
+        ).length;
+      expect(pending()).toBeGreaterThan(0);
+      await kvmig(sim, "maintain", ["evacuate", "node-1", "--cancel"]);
+      expect(pending()).toBe(0);
+    }),
     // A failed migration in the history: diagnose has target pods, events and logs to read.
     session({ scenario: "not-converging", speed: 10 }, async (sim) => {
       await kvmig(sim, "read", ["diagnose", "busy-db", "-n", "data", "--fail-on", "never"]);
@@ -355,7 +413,7 @@ async function runEverything(): Promise<void> {
 beforeAll(async () => {
   await ensureBuilt();
   await runEverything();
-}, 180_000);
+}, 240_000);
 
 function denied(kind: Kind, rules: readonly PolicyRule[]): string[] {
   return observed
@@ -445,9 +503,10 @@ describe("deploy/rbac.yaml", () => {
     expect(documents.map((d) => `${d.apiVersion} ${d.kind} ${d.metadata.name}`)).toEqual([
       "rbac.authorization.k8s.io/v1 ClusterRole kvmig-viewer",
       "rbac.authorization.k8s.io/v1 ClusterRole kvmig-operator",
+      "rbac.authorization.k8s.io/v1 ClusterRole kvmig-node-maintainer",
     ]);
     const known = new Set(["apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs"]);
-    for (const rule of [...viewer.rules, ...operator.rules]) {
+    for (const rule of [...viewer.rules, ...operator.rules, ...maintainer.rules]) {
       for (const key of Object.keys(rule)) expect(known).toContain(key);
       expect(rule.verbs.length).toBeGreaterThan(0);
       expect(rule.verbs).not.toContain("*");
@@ -458,7 +517,7 @@ describe("deploy/rbac.yaml", () => {
       for (const verb of rule.verbs) expect(["get", "list", "watch"]).toContain(verb);
 
     const ruleLines = rbacText.split("\n").flatMap((line, i) => (/^ {2}- apiGroups:/.test(line) ? [i] : []));
-    expect(ruleLines).toHaveLength(viewer.rules.length + operator.rules.length);
+    expect(ruleLines).toHaveLength(viewer.rules.length + operator.rules.length + maintainer.rules.length);
     const lines = rbacText.split("\n");
     for (const i of ruleLines) {
       const comment = lines[i - 1] ?? "";
@@ -466,11 +525,11 @@ describe("deploy/rbac.yaml", () => {
       // The comment block above the rule names at least one command.
       let block = "";
       for (let j = i - 1; j >= 0 && /^ {2}#/.test(lines[j] ?? ""); j--) block = `${lines[j]}\n${block}`;
-      expect(block).toMatch(/\b(migrate|cancel|restart|watch|diagnose|outdated|version)\b/);
+      expect(block).toMatch(/\b(migrate|cancel|restart|watch|diagnose|history|outdated|version|evacuate)\b/);
     }
   });
 
-  it("has example bindings (commented out) with placeholder subjects for both roles and for kubevirt.io:migrate", () => {
+  it("has example bindings (commented out) with placeholder subjects for the three roles and for kubevirt.io:migrate", () => {
     const start = rbacText.indexOf("# Example bindings.");
     expect(start).toBeGreaterThan(0);
     const commentLines = rbacText
@@ -493,6 +552,7 @@ describe("deploy/rbac.yaml", () => {
       "ClusterRoleBinding ClusterRole/kvmig-viewer",
       "RoleBinding ClusterRole/kvmig-operator namespaced",
       "RoleBinding ClusterRole/kubevirt.io:migrate namespaced",
+      "ClusterRoleBinding ClusterRole/kvmig-node-maintainer",
     ]);
     for (const b of bindings) {
       expect(b.apiVersion).toBe("rbac.authorization.k8s.io/v1");
@@ -507,16 +567,17 @@ describe("deploy/rbac.yaml", () => {
 
 describe("deploy/rbac.yaml against the requests kvmig makes", () => {
   it("every command ran and made requests that were logged", () => {
-    expect(commandsRun.length).toBeGreaterThanOrEqual(20);
+    expect(commandsRun.length).toBeGreaterThanOrEqual(30);
     for (const c of commandsRun) expect(c.requests, c.command).toBeGreaterThan(0);
     // The commands the issue names, read-only and operating.
     const names = (kind: Kind) =>
       unique(commandsRun.filter((c) => c.kind === kind).map((c) => c.command.split(" ")[1] ?? ""));
-    expect(names("read")).toEqual(["diagnose", "outdated", "version", "watch"]);
+    expect(names("read")).toEqual(["diagnose", "history", "outdated", "version", "watch"]);
     expect(names("operate")).toEqual(["cancel", "migrate", "outdated", "restart"]);
+    expect(names("maintain")).toEqual(["evacuate"]);
   });
 
-  it("kvmig-viewer (with what every authenticated user has) allows every request of watch, diagnose, outdated and version", () => {
+  it("kvmig-viewer (with what every authenticated user has) allows every request of watch, diagnose, history, outdated and version", () => {
     expect(unique(denied("read", [...viewer.rules, ...everyAuthenticatedUser]))).toEqual([]);
   });
 
@@ -542,9 +603,69 @@ describe("deploy/rbac.yaml against the requests kvmig makes", () => {
     ]);
   });
 
+  it("kvmig-viewer + kvmig-node-maintainer allow every request of evacuate, --dry-run, --restart and --cancel", () => {
+    expect(
+      unique(denied("maintain", [...viewer.rules, ...maintainer.rules, ...everyAuthenticatedUser])),
+    ).toEqual([]);
+  });
+
+  it("without kvmig-node-maintainer evacuate is refused: what it adds, each used", () => {
+    const refused = unique(
+      observed
+        .filter(
+          (o) => o.kind === "maintain" && !allows([...viewer.rules, ...everyAuthenticatedUser], o.attributes),
+        )
+        .map(
+          (o) =>
+            `${describeAttributes({ ...o.attributes, name: "", namespace: "" } as Attributes)} [${o.by}]`,
+        ),
+    );
+    expect(refused).toEqual([
+      "create core pods/eviction (cluster-wide) [kube-apiserver]",
+      "delete kubevirt.io virtualmachineinstancemigrations (cluster-wide) [kube-apiserver]",
+      "get core nodes (cluster-wide) [kube-apiserver]",
+      "list kubevirt.io virtualmachines (cluster-wide) [kube-apiserver]",
+      "patch core nodes (cluster-wide) [kube-apiserver]",
+      "update subresources.kubevirt.io virtualmachineinstances/evacuate (cluster-wide) [kube-apiserver]",
+      "update subresources.kubevirt.io virtualmachineinstances/evacuate/cancel (cluster-wide) [virt-api]",
+      "update subresources.kubevirt.io virtualmachines/restart (cluster-wide) [kube-apiserver]",
+    ]);
+  });
+
+  it("evacuate/cancel: kube-apiserver asks about evacuate, virt-api about evacuate/cancel; KubeVirt's admin role names only the second", () => {
+    const cancels = observed.filter(
+      (o) =>
+        o.attributes.resourceRequest &&
+        o.attributes.resource === "virtualmachineinstances" &&
+        o.attributes.subresource.startsWith("evacuate"),
+    );
+    expect(
+      unique(cancels.map((o) => `${o.by} ${(o.attributes as { subresource: string }).subresource}`)),
+    ).toEqual(["kube-apiserver evacuate", "virt-api evacuate/cancel"]);
+    // Both come from evacuate's give-up of pinned-cpu and from --cancel.
+    expect(unique(cancels.map((o) => (o.command.includes("--cancel") ? "--cancel" : "evacuate")))).toEqual([
+      "--cancel",
+      "evacuate",
+    ]);
+    const admin = bootstrapClusterRoles().find((r) => r.metadata.name === "kubevirt.io:admin")?.rules ?? [];
+    expect(admin.length).toBeGreaterThan(0);
+    for (const o of cancels)
+      expect(allows(admin, o.attributes), `${o.by} ${o.line}`).toBe(o.by === "virt-api");
+    // Either check alone in the role is not enough.
+    const [rule] = maintainer.rules.filter((r) => (r.resources ?? []).some((x) => x.includes("evacuate")));
+    expect(rule?.resources).toEqual([
+      "virtualmachineinstances/evacuate",
+      "virtualmachineinstances/evacuate/cancel",
+    ]);
+    for (const only of rule?.resources ?? []) {
+      const narrowed = { ...rule, verbs: ["update"], resources: [only] } as PolicyRule;
+      expect(cancels.every((o) => ruleAllows(narrowed, o.attributes))).toBe(false);
+    }
+  });
+
   it("least privilege: every permission in the file is used by some request", () => {
     const unused: string[] = [];
-    for (const r of [viewer, operator]) {
+    for (const r of [viewer, operator, maintainer]) {
       for (const rule of r.rules) {
         for (const p of expand(rule)) {
           const single: PolicyRule = {
@@ -554,11 +675,16 @@ describe("deploy/rbac.yaml against the requests kvmig makes", () => {
             ...(p.resourceName ? { resourceNames: [p.resourceName] } : {}),
           };
           const users = observed.filter((o) => ruleAllows(single, o.attributes));
-          // An operator permission counts only where the viewer would not already allow the request.
+          // An operator or maintainer permission counts only where the viewer would not already
+          // allow the request, and for its own commands.
           const needed =
             r === viewer
               ? users
-              : users.filter((o) => !allows(viewer.rules, o.attributes) && o.kind === "operate");
+              : users.filter(
+                  (o) =>
+                    !allows(viewer.rules, o.attributes) &&
+                    o.kind === (r === operator ? "operate" : "maintain"),
+                );
           const excused = notExercised.some(
             (n) => n.apiGroup === p.apiGroup && n.resource === p.resource && n.verb === p.verb,
           );
@@ -613,20 +739,23 @@ describe("deploy/rbac.yaml against the requests kvmig makes", () => {
     const clusterWide = unique(
       observed
         .filter((o) => o.attributes.resourceRequest && o.attributes.namespace === "")
+        .filter((o) => allows(viewer.rules, o.attributes))
         .filter((o) => !allows(everyAuthenticatedUser, o.attributes))
         .map((o) => {
           const a = o.attributes as Extract<Attributes, { resourceRequest: true }>;
           return `${a.verb} ${a.resource}`;
         }),
     );
-    // Nodes and migration policies are cluster-scoped; kubevirts, VMIMs and VMIs are read across
-    // namespaces (the KubeVirt CR's namespace varies; the parallel-migration limits are per cluster;
-    // -A), and so are pods (what runs on each node, for the room a target pod needs); the KubeVirt
-    // version is cluster-scoped.
+    // Nodes, NodeNetworkStates and migration policies are cluster-scoped; kubevirts, VMIMs and VMIs
+    // are read across namespaces (the KubeVirt CR's namespace varies; the parallel-migration limits
+    // are per cluster; -A), and so are pods (what runs on each node, for the room a target pod
+    // needs) and events (history -A); the KubeVirt version is cluster-scoped.
     // (GET /api/v1/namespaces/NS is, to the authorizer, in namespace NS: a RoleBinding there covers it.)
     expect(clusterWide).toEqual([
+      "list events",
       "list kubevirts",
       "list migrationpolicies",
+      "list nodenetworkstates",
       "list nodes",
       "list pods",
       "list version",
@@ -644,5 +773,25 @@ describe("deploy/rbac.yaml against the requests kvmig makes", () => {
           o.attributes.namespace === "kubevirt",
       ),
     ).toBe(true);
+  });
+
+  it("kvmig-node-maintainer needs a ClusterRoleBinding: the node is cluster-scoped, its VMs in any namespace", () => {
+    const writes = observed.filter(
+      (o) =>
+        o.kind === "maintain" &&
+        o.attributes.resourceRequest &&
+        !allows(viewer.rules, o.attributes) &&
+        o.attributes.verb !== "get" &&
+        o.attributes.verb !== "list",
+    );
+    const where = unique(
+      writes.map((o) => {
+        const a = o.attributes as Extract<Attributes, { resourceRequest: true }>;
+        return `${a.resource}${a.subresource ? `/${a.subresource}` : ""} ${a.namespace === "" ? "(cluster)" : a.namespace}`;
+      }),
+    );
+    expect(where).toContain("nodes (cluster)");
+    expect(where).toContain("pods/eviction prod");
+    expect(where).toContain("pods/eviction dev");
   });
 });

@@ -1,7 +1,8 @@
 // deploy/rbac.yaml enforced: the built CLI runs as a user whose only permissions are the ones the
 // file grants (kvmig-viewer through a ClusterRoleBinding, kvmig-operator through a RoleBinding in
-// the VMs' namespaces) plus what every authenticated user has, against a simulated cluster that
-// evaluates RBAC like kube-apiserver. Every command works as it does for the admin; with one
+// the VMs' namespaces, or kvmig-node-maintainer through a ClusterRoleBinding for evacuate) plus
+// what every authenticated user has, against a simulated cluster that evaluates RBAC like
+// kube-apiserver (and virt-api's own second check). Every command works as it does for the admin; with one
 // permission taken out of the roles, the command that needs it exits 4 and names it (or, for a
 // read kvmig treats as optional, says what it could not read). Loopback only.
 
@@ -74,15 +75,15 @@ async function asAdmin(sim: SimCli, path: string, body: unknown): Promise<void> 
 
 const user = "jane";
 
+/** kvmig-operator in these namespaces, or kvmig-node-maintainer cluster-wide. */
+type Grant = readonly string[] | "node-maintainer";
+
 /**
  * Applies the roles (as the admin), adds the user, binds kvmig-viewer cluster-wide and
- * kvmig-operator in each of `namespaces`; returns the user's kubeconfig context.
+ * kvmig-operator in each of `namespaces` (or kvmig-node-maintainer cluster-wide); returns the
+ * user's kubeconfig context.
  */
-async function grant(
-  sim: SimCli,
-  roles: readonly ClusterRoleDoc[],
-  namespaces: readonly string[],
-): Promise<string> {
+async function grant(sim: SimCli, roles: readonly ClusterRoleDoc[], namespaces: Grant): Promise<string> {
   for (const role of roles) await asAdmin(sim, `${rbacApi}/clusterroles`, role);
   const context = sim.addUser(user);
   const subjects = [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: user }];
@@ -94,6 +95,16 @@ async function grant(
     roleRef: roleRef("kvmig-viewer"),
     subjects,
   });
+  if (namespaces === "node-maintainer") {
+    await asAdmin(sim, `${rbacApi}/clusterrolebindings`, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: `kvmig-node-maintainer-${user}` },
+      roleRef: roleRef("kvmig-node-maintainer"),
+      subjects,
+    });
+    return context;
+  }
   for (const namespace of namespaces) {
     await asAdmin(sim, `${rbacApi}/namespaces/${namespace}/rolebindings`, {
       apiVersion: "rbac.authorization.k8s.io/v1",
@@ -109,7 +120,7 @@ async function grant(
 async function session<T>(
   options: SimClusterOptions,
   roles: readonly ClusterRoleDoc[],
-  namespaces: readonly string[],
+  namespaces: Grant,
   body: (sim: SimCli, run: (args: string[], timeoutMs?: number) => Promise<RunResult>) => Promise<T>,
 ): Promise<T> {
   const sim = await simCli(options);
@@ -225,13 +236,15 @@ interface RemovalCase {
   name: string;
   without: Permission;
   options: SimClusterOptions;
-  namespaces: string[];
+  namespaces: Grant;
   /** Runs as the admin before the user's command (a migration to watch or cancel, a standalone VMI). */
   prepare?: (sim: SimCli) => Promise<void>;
   args: string[];
   code: number;
   /** On stderr (exit 4) or stdout (an optional read): the permission kvmig says it lacks. */
   names: RegExp;
+  /** Where `names` is looked for when not as above. */
+  on?: "stdout" | "stderr";
   check?: (sim: SimCli, result: RunResult) => void;
 }
 
@@ -344,6 +357,132 @@ const removalCases: RemovalCase[] = [
   },
 ];
 
+/** The admin starts node-1's evacuation and stops following it: the VMIs marked, migrations queued. */
+const evacuationUnderWay = async (sim: SimCli) => {
+  const started = await sim.run(["evacuate", "node-1", "--yes", "--timeout", "3s"], 60_000);
+  if (started.code !== 6) throw new Error(`admin evacuate: ${describeRun(started)}`);
+};
+
+const markedFor = (sim: SimCli, node: string) =>
+  (sim.cluster.store.list(R.vmi.storage) as Any[])
+    .filter((v) => v.status?.evacuationNodeName === node)
+    .map((v) => `${v.metadata.namespace}/${v.metadata.name}`);
+
+removalCases.push(
+  {
+    name: "evacuate without patch nodes: refused at the cordon, before any eviction",
+    without: { verb: "patch", group: "", resource: "nodes" },
+    options: { scenario: "maintenance", speed: 20 },
+    namespaces: "node-maintainer",
+    args: ["evacuate", "node-1", "--yes"],
+    code: 4,
+    names: /cannot patch resource "nodes"/,
+    check: (sim) => {
+      const node = sim.cluster.store.get(R.node.storage, undefined, "node-1") as Any;
+      expect(node.spec.unschedulable).toBeUndefined();
+      expect(markedFor(sim, "node-1")).toEqual([]);
+    },
+  },
+  {
+    name: "evacuate without create pods/eviction: says so; no VM is marked",
+    without: { verb: "create", group: "", resource: "pods/eviction" },
+    options: { scenario: "maintenance", speed: 20 },
+    namespaces: "node-maintainer",
+    args: ["evacuate", "node-1", "--yes"],
+    code: 4,
+    names: /cannot create resource "pods\/eviction"/,
+    check: (sim) => expect(markedFor(sim, "node-1")).toEqual([]),
+  },
+  {
+    name: "evacuate --cancel without virt-api's evacuate/cancel: the API server lets it through, virt-api refuses, kvmig names it",
+    without: {
+      verb: "update",
+      group: "subresources.kubevirt.io",
+      resource: "virtualmachineinstances/evacuate/cancel",
+    },
+    options: { scenario: "maintenance", speed: 0.5 },
+    namespaces: "node-maintainer",
+    prepare: evacuationUnderWay,
+    args: ["evacuate", "node-1", "--cancel"],
+    code: 3,
+    on: "stderr",
+    names:
+      /^error: could not cancel everything: (prod|dev)\/\S+: KubeVirt's virt-api refused update virtualmachineinstances\/evacuate\/cancel\.subresources\.kubevirt\.io in namespace "(prod|dev)" \(HTTP 401\)/m,
+    check: (sim, result) => {
+      expect(markedFor(sim, "node-1").length).toBeGreaterThan(0);
+      // Marked but not cleared: not "no VM is marked".
+      expect(result.stdout).not.toContain("no VM is marked");
+    },
+  },
+  {
+    name: "evacuate --cancel without the API server's evacuate: refused (403), the VMs stay marked",
+    without: {
+      verb: "update",
+      group: "subresources.kubevirt.io",
+      resource: "virtualmachineinstances/evacuate",
+    },
+    options: { scenario: "maintenance", speed: 0.5 },
+    namespaces: "node-maintainer",
+    prepare: evacuationUnderWay,
+    args: ["evacuate", "node-1", "--cancel"],
+    code: 3,
+    on: "stderr",
+    names:
+      /cannot update resource "virtualmachineinstances\/evacuate" in API group "subresources\.kubevirt\.io"/,
+    check: (sim) => expect(markedFor(sim, "node-1").length).toBeGreaterThan(0),
+  },
+);
+
+describe("a user with exactly kvmig-viewer + kvmig-node-maintainer (both cluster-wide)", () => {
+  /** What the summary says of each VM, and what is left. */
+  const outcomeOf = (result: RunResult) => {
+    const doc = JSON.parse(result.stdout);
+    return {
+      code: result.code,
+      results: doc.results
+        .map(
+          (r: Any) =>
+            `${r.namespace}/${r.vm} ${r.outcome} ${r.from} ${r.to === null ? "-" : "→"} ${r.cause ?? ""}`,
+        )
+        .sort(),
+      remaining: doc.remaining,
+      cordoned: doc.cordoned,
+    };
+  };
+
+  it("evacuate node-1 --yes on maintenance: the same result as the admin's, nothing refused; --cancel uncordons", async () => {
+    const options: SimClusterOptions = { scenario: "maintenance", speed: 20 };
+    const [asUser, asAdmin] = await Promise.all([
+      session(options, fileRoles(), "node-maintainer", async (sim, run) => {
+        const result = await run(["evacuate", "node-1", "--yes", "-o", "json"], 240_000);
+        expect(result.code, describeRun(result)).toBe(3);
+        expectClean(result, "evacuate");
+        // pinned-cpu given up: its evacuation cancelled through virt-api's two checks.
+        expect(markedFor(sim, "node-1")).toEqual([]);
+        const node = sim.cluster.store.get(R.node.storage, undefined, "node-1") as Any;
+        expect(node.metadata.annotations["kvmig.io/cordoned-by"]).toBe("kvmig evacuate");
+        const cancel = await run(["evacuate", "node-1", "--cancel"]);
+        expect(cancel.code, describeRun(cancel)).toBe(0);
+        expect(cancel.stdout).toContain("uncordoned node-1");
+        expectClean(cancel, "evacuate --cancel");
+        return outcomeOf(result);
+      }),
+      (async () => {
+        const sim = await simCli(options);
+        try {
+          return outcomeOf(await sim.run(["evacuate", "node-1", "--yes", "-o", "json"], 240_000));
+        } finally {
+          await sim.close();
+        }
+      })(),
+    ]);
+    expect(asUser).toEqual(asAdmin);
+    expect(asUser.results.filter((r: string) => r.includes(" migrated "))).toHaveLength(8);
+    expect(asUser.results).toContain("prod/legacy-rwo blocked node-1 - ");
+    expect(asUser.results).toContain("prod/pinned-cpu failed node-1 - cpu-model-mismatch");
+  }, 300_000);
+});
+
 describe("one permission removed from deploy/rbac.yaml: the command that needs it says which", () => {
   it.each(removalCases)(
     "$name",
@@ -352,7 +491,8 @@ describe("one permission removed from deploy/rbac.yaml: the command that needs i
         await c.prepare?.(sim);
         const result = await run(c.args, 60_000);
         expect(result.code, describeRun(result)).toBe(c.code);
-        expect(c.code === 4 ? result.stderr : result.stdout, describeRun(result)).toMatch(c.names);
+        const stream = c.on ?? (c.code === 4 ? "stderr" : "stdout");
+        expect(result[stream], describeRun(result)).toMatch(c.names);
         c.check?.(sim, result);
       });
     },

@@ -65,6 +65,37 @@ describe("HTTP errors keep the server's message and add a hint", () => {
     expect(exitCodeOf(error)).toBe(4);
   });
 
+  it("401 from virt-api on a deeper subresource path: names both checks and the permission; exit 4", async () => {
+    // kube-apiserver let `update virtualmachineinstances/evacuate` through; virt-api (v1.9+) asks
+    // about `evacuate/cancel` and answers 401 with the review's reason, here none, as plain text.
+    server.on(
+      "PUT",
+      "/apis/subresources.kubevirt.io/v1/namespaces/vms/virtualmachineinstances/db/evacuate/cancel",
+      (_req, res) => {
+        res.writeHead(401, { "Content-Type": "text/plain; charset=utf-8" });
+        res.end("");
+      },
+    );
+    const error = await failure(client.evacuateCancel("vms", "db", "node-1"));
+    expect(error.message).toBe(
+      `KubeVirt's virt-api refused update virtualmachineinstances/evacuate/cancel.subresources.kubevirt.io in namespace "vms" (HTTP 401)`,
+    );
+    expect(error.hint).toMatch(
+      /^the API server allowed update virtualmachineinstances\/evacuate, virt-api \(KubeVirt v1\.9\+\) checks virtualmachineinstances\/evacuate\/cancel too: a role needs both; check with: echo .*"subresource":"evacuate\/cancel".* \| kubectl create /,
+    );
+    expect(exitCodeOf(error)).toBe(4);
+
+    // A one-segment subresource is checked alike by both: its 401 is the credentials'.
+    server.on(
+      "PUT",
+      "/apis/subresources.kubevirt.io/v1/namespaces/vms/virtualmachines/db/restart",
+      (_req, res) => sendStatus(res, 401, "Unauthorized", "Unauthorized"),
+    );
+    const restart = await failure(client.restart("vms", "db"));
+    expect(restart.message).toBe("Unauthorized");
+    expect(restart.hint).toMatch(/did not accept the credentials of context "lab"/);
+  });
+
   it("403: names verb, resource and namespace, and the migrate role; exit 4", async () => {
     const message =
       'virtualmachines.subresources.kubevirt.io "db" is forbidden: User "alice" cannot update resource "virtualmachines/migrate" in API group "subresources.kubevirt.io" in the namespace "vms"';

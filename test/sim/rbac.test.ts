@@ -1028,3 +1028,71 @@ describeKubectl("kubectl and RBAC in the simulated cluster", { timeout: 60_000 }
     );
   });
 });
+
+describe("evacuate/cancel: authorized twice, as on a real cluster with KubeVirt v1.9", () => {
+  // kube-apiserver's RequestInfo takes the first segment after the name as the subresource
+  // (`evacuate`); virt-api's own SubjectAccessReview takes the whole rest (`evacuate/cancel`,
+  // pkg/virt-api/rest/authorizer.go since v1.9) and answers 401 when that is refused.
+  const sim = simPerTest({ scenario: "maintenance" });
+  const path =
+    "/apis/subresources.kubevirt.io/v1/namespaces/prod/virtualmachineinstances/web-1/evacuate/cancel";
+  const body = { evacuationNodeName: "node-1" };
+
+  async function grantClusterWide(name: string, resources: string[]): Promise<void> {
+    const role = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name },
+      rules: [{ apiGroups: ["subresources.kubevirt.io"], resources, verbs: ["update"] }],
+    };
+    for (const [url, object] of [
+      [`${rbac}/clusterroles`, role],
+      [
+        `${rbac}/clusterrolebindings`,
+        binding("ClusterRoleBinding", name, { kind: "ClusterRole", name }, [userSubject("gina")]),
+      ],
+    ] as const) {
+      const answer = await simRequest(sim(), "POST", url, { body: object });
+      expect(answer.status, answer.text).toBe(201);
+    }
+  }
+
+  it("KubeVirt's admin role names only evacuate/cancel: the API server refuses (403, subresource evacuate)", async () => {
+    const gina = sim().addUser("gina").token;
+    const answer = await simRequest(sim(), "PUT", path, { token: gina, body });
+    expect(answer.status).toBe(403);
+    const admin = await simRequest(sim(), "POST", `${rbac}/namespaces/prod/rolebindings`, {
+      body: binding(
+        "RoleBinding",
+        "gina-admin",
+        { kind: "ClusterRole", name: "admin" },
+        [userSubject("gina")],
+        "prod",
+      ),
+    });
+    expect(admin.status, admin.text).toBe(201);
+    const refused = await simRequest(sim(), "PUT", path, { token: gina, body });
+    expect(refused.status).toBe(403);
+    expect(refused.json.message).toBe(
+      'virtualmachineinstances.subresources.kubevirt.io "web-1" is forbidden: User "gina" cannot update resource "virtualmachineinstances/evacuate" in API group "subresources.kubevirt.io" in the namespace "prod"',
+    );
+  });
+
+  it("evacuate alone passes the API server, then virt-api refuses evacuate/cancel (401, plain text)", async () => {
+    const gina = sim().addUser("gina").token;
+    await grantClusterWide("evacuate-only", ["virtualmachineinstances/evacuate"]);
+    const answer = await simRequest(sim(), "PUT", path, { token: gina, body });
+    expect(answer.status).toBe(401);
+    expect(answer.text).toBe("");
+  });
+
+  it("both names: allowed (200: web-1 is not marked, nothing to clear)", async () => {
+    const gina = sim().addUser("gina").token;
+    await grantClusterWide("evacuate-both", [
+      "virtualmachineinstances/evacuate",
+      "virtualmachineinstances/evacuate/cancel",
+    ]);
+    const answer = await simRequest(sim(), "PUT", path, { token: gina, body });
+    expect(answer.status, answer.text).toBe(200);
+  });
+});
