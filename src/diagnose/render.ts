@@ -35,6 +35,22 @@ function indent(text: string, prefix: string): string[] {
   return text.split("\n").map((line) => `${prefix}${line}`);
 }
 
+/** The fix's explanation after "Fix:", a list in it (one item a line) indented under it. */
+function explanationLines(explanation: string, c: ColorScheme): string[] {
+  const [first = "", ...more] = explanation.split("\n");
+  return [`  ${c.bold("Fix:")} ${first}`, ...more.map((line) => `    ${line}`)];
+}
+
+/**
+ * A command indented under the fix. The lines after the first of a multi-line one (a
+ * here-document: kubectl apply with a policy) stay at the margin, so that a copy of the block runs
+ * as it is: the shell ends a here-document only at a line that is its delimiter alone.
+ */
+function commandLines(command: string, c: ColorScheme): string[] {
+  const [first = "", ...more] = command.split("\n");
+  return [`    ${c.accent(first)}`, ...more.map((line) => c.accent(line))];
+}
+
 type Wrap = (line: string) => string[];
 const noWrap: Wrap = (line) => [line];
 
@@ -67,9 +83,9 @@ export function formatFinding(
     lines.push("  Seen:");
     for (const evidence of finding.evidence) lines.push(...evidenceLines(evidence, c, time, wrap));
   }
-  lines.push(...wrap(`  ${c.bold("Fix:")} ${finding.fix.explanation}`));
+  lines.push(...explanationLines(finding.fix.explanation, c).flatMap(wrap));
   // Commands stay on one line each, whatever the width: they are for copy and paste.
-  for (const command of finding.fix.commands) lines.push(`    ${c.accent(command)}`);
+  for (const command of finding.fix.commands) lines.push(...commandLines(command, c));
   if (finding.notChecked && finding.notChecked.length > 0) {
     lines.push(...wrap(`  Not checked: ${finding.notChecked.join("; ")}`));
   }
@@ -169,9 +185,9 @@ export function renderTopFindings(
     lines.push(`${severityLabel(finding.severity, c)} ${c.bold(finding.title)} ${c.dim(`[${finding.id}]`)}`);
     const first = finding.evidence[0];
     if (first) lines.push(`  ${c.dim(`${first.object}:`)} ${first.text.split("\n")[0] ?? ""}`);
-    lines.push(`  ${c.bold("Fix:")} ${finding.fix.explanation}`);
+    lines.push(...explanationLines(finding.fix.explanation, c));
     const command = finding.fix.commands[0];
-    if (command) lines.push(`    ${c.accent(command)}`);
+    if (command) lines.push(...commandLines(command, c));
   }
   const more = findings.length - Math.max(0, n);
   if (more > 0) lines.push(c.dim(`(${plural(more, "more finding")}: ${kvmigCommand(["diagnose"])})`));

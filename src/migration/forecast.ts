@@ -378,13 +378,41 @@ function impliedThrottle(current: number, base: number): number {
   return Math.min(throttleMax, throttleInitial + Math.max(0, steps) * throttleIncrement);
 }
 
-/** The first remaining data of each of the last iterations, when each was seen more than once. */
-function passStarts(samples: readonly Sample[]): number[] {
+/** Each iteration's first remaining data (its largest seen), from the second on, oldest first. */
+function passStarts(samples: readonly Sample[]): { iteration: number; remainingBytes: number }[] {
   const byIteration = new Map<number, number>();
   for (const s of samples)
     if (s.iteration > 1)
       byIteration.set(s.iteration, Math.max(byIteration.get(s.iteration) ?? 0, s.remaining));
-  return [...byIteration.values()];
+  return [...byIteration].map(([iteration, remainingBytes]) => ({ iteration, remainingBytes }));
+}
+
+/** The causes a person can check in the samples themselves, which make the forecast confident. */
+export interface ConvergenceSigns {
+  /** The dirty rate at least the rate in each of the last `samplesForConfidence` samples with rates. */
+  dirtyAbove: boolean;
+  /** The start of each of the last `iterationsNotShrinking` iterations, oldest first (fewer when fewer were seen). */
+  passStarts: { iteration: number; remainingBytes: number }[];
+  /** Those starts did not shrink (each at least 95% of the one before). */
+  notShrinking: boolean;
+}
+
+function signsOf(samples: readonly Sample[]): ConvergenceSigns {
+  const recent = samples
+    .filter((s) => s.rate !== undefined && s.dirty !== undefined && s.rate > 0)
+    .slice(-samplesForConfidence);
+  const dirtyAbove =
+    recent.length >= samplesForConfidence && recent.every((s) => (s.dirty ?? 0) >= (s.rate ?? 0));
+  const starts = passStarts(samples).slice(-iterationsNotShrinking);
+  const notShrinking =
+    starts.length >= iterationsNotShrinking &&
+    starts.every((v, i) => i === 0 || v.remainingBytes >= (starts[i - 1]?.remainingBytes ?? 0) * 0.95);
+  return { dirtyAbove, passStarts: starts, notShrinking };
+}
+
+/** What the samples (oldest first) show of the forecast's two causes; forecastMigration reads the same. */
+export function convergenceSigns(progress: readonly MigrationProgress[]): ConvergenceSigns {
+  return signsOf(samplesOf(progress).filter((s) => s.total > 0));
 }
 
 export const formatMiB = (bytes: number): string => `${Math.round(bytes / MiB)} MiB/s`;
@@ -509,12 +537,7 @@ export function forecastMigration(
   const converging = p.ending === "switch-over";
   const completes = converging || p.ending === "post-copy" || p.ending === "paused";
   // The causes a person can check in the samples.
-  const dirtyAbove =
-    recent.length >= samplesForConfidence && recent.every((s) => (s.dirty ?? 0) >= (s.rate ?? 0));
-  const starts = passStarts(samples).slice(-iterationsNotShrinking);
-  const notShrinking =
-    starts.length >= iterationsNotShrinking &&
-    starts.every((v, i) => i === 0 || v >= (starts[i - 1] ?? 0) * 0.95);
+  const { dirtyAbove, notShrinking } = signsOf(samples);
   const confidence: Forecast["confidence"] =
     (dirtyAbove || notShrinking) && !converging
       ? "high"

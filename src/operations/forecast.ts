@@ -7,24 +7,13 @@
 
 import { describeError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
-import type { KubeVirt, MigrationPolicy, VirtualMachineInstance } from "../k8s/types.js";
-import { guestMemoryOf } from "../migration/evacuation-plan.js";
-import {
-  type Forecast,
-  type ForecastSubject,
-  forecastMigration,
-  formatMiB,
-  resolveSettings,
-} from "../migration/forecast.js";
+import type { VirtualMachineInstance } from "../k8s/types.js";
+import { type Forecast, forecastMigration, formatMiB } from "../migration/forecast.js";
+import { type ForecastContext, forecastSubject } from "../migration/forecast-subject.js";
 import type { Verdict } from "../migration/preflight.js";
 import type { MigrationView } from "../migration/state.js";
 
-/** What the settings are resolved from. */
-export interface ForecastContext {
-  kubevirt?: KubeVirt | undefined;
-  policies?: MigrationPolicy[] | undefined;
-  namespaceLabels?: Record<string, string> | undefined;
-}
+export type { ForecastContext };
 
 export async function readForecastContext(kube: KubeClient, namespace: string): Promise<ForecastContext> {
   // Each read may fail, or be refused (RBAC): the forecast goes on with KubeVirt's defaults.
@@ -44,39 +33,6 @@ export async function readForecastContext(kube: KubeClient, namespace: string): 
     kubevirt,
     policies,
     namespaceLabels: { ...(ns?.metadata.labels ?? {}), "kubernetes.io/metadata.name": namespace },
-  };
-}
-
-/** Host devices, GPUs or SR-IOV interfaces: VFIO, which post-copy cannot move. */
-function hasVfio(vmi: VirtualMachineInstance | undefined): boolean {
-  const devices = vmi?.spec?.domain?.devices as
-    | { hostDevices?: unknown[]; gpus?: unknown[]; interfaces?: { sriov?: unknown }[] }
-    | undefined;
-  return (
-    (devices?.hostDevices?.length ?? 0) > 0 ||
-    (devices?.gpus?.length ?? 0) > 0 ||
-    (devices?.interfaces ?? []).some((i) => i.sriov !== undefined)
-  );
-}
-
-export function forecastSubject(
-  target: { namespace: string; vmName: string; migrationUid?: string | undefined },
-  vmi: VirtualMachineInstance | undefined,
-  context: ForecastContext,
-): ForecastSubject {
-  return {
-    namespace: target.namespace,
-    vmName: target.vmName,
-    memoryBytes: vmi ? guestMemoryOf(vmi) : 0,
-    labels: vmi?.metadata.labels,
-    vfio: hasVfio(vmi),
-    settings: resolveSettings({
-      kubevirt: context.kubevirt,
-      policies: context.policies,
-      namespaceLabels: context.namespaceLabels,
-      vmi,
-      migrationUid: target.migrationUid,
-    }),
   };
 }
 

@@ -6,6 +6,13 @@ import type { IO } from "../io/io.js";
 import type { Progress } from "../io/progress.js";
 import type { Event } from "../k8s/types.js";
 import type { Forecast } from "../migration/forecast.js";
+import {
+  adviceHeading,
+  adviceLines,
+  applyPolicyCommand,
+  policyAdvice,
+  policyIntro,
+} from "../migration/forecast-text.js";
 import { formatBytes, formatRateWithin, sparkline } from "../migration/format.js";
 import type { Verdict } from "../migration/preflight.js";
 import {
@@ -72,15 +79,12 @@ export function forecastText(forecast: Forecast | undefined): string | undefined
 export function forecastWarningLines(forecast: Forecast): string[] {
   const lines = [`will not converge: ${forecast.reason}`];
   if (forecast.advice.length === 0) return lines;
-  lines.push("what would make it converge, most effective first:");
-  for (const [i, a] of forecast.advice.entries())
-    lines.push(`  ${i + 1}. ${a.text}${a.risk ? ` (risk: ${a.risk})` : ""}`);
-  const top = forecast.advice.find((a) => a.yaml !== undefined);
-  if (top?.yaml) {
-    lines.push(`for the next migration of this VM (KubeVirt applies a policy when a migration starts):`);
-    lines.push("  kubectl apply -f - <<'EOF'");
-    for (const line of top.yaml.trimEnd().split("\n")) lines.push(`  ${line}`);
-    lines.push("  EOF");
+  // The same text as diagnose's not-converging fix (migration/forecast-text.ts).
+  lines.push(adviceHeading, ...adviceLines(forecast.advice));
+  const top = policyAdvice(forecast.advice);
+  if (top) {
+    lines.push(policyIntro);
+    for (const line of applyPolicyCommand(top.yaml).split("\n")) lines.push(`  ${line}`);
   }
   return lines;
 }

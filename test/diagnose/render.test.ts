@@ -190,3 +190,52 @@ describe("renderTopFindings", () => {
     expect(renderTopFindings([], 3)).toEqual([]);
   });
 });
+
+describe("a fix with a list and a here-document (not-converging's policy)", () => {
+  const policy: Finding = {
+    ...skew,
+    fix: {
+      explanation: "what would make it converge, most effective first:\n  1. raise it\n  2. post-copy",
+      commands: [
+        "kubectl apply -f - <<'EOF'\nkind: MigrationPolicy\nspec:\n  a: 1\nEOF",
+        "kvmig migrate db-1 -n demo",
+      ],
+    },
+  };
+  // The here-document's lines stay at the margin: the shell ends it only at a line that is "EOF" alone.
+  const fixLines = [
+    "  Fix: what would make it converge, most effective first:",
+    "      1. raise it",
+    "      2. post-copy",
+    "    kubectl apply -f - <<'EOF'",
+    "kind: MigrationPolicy",
+    "spec:",
+    "  a: 1",
+    "EOF",
+  ];
+
+  it("the list is indented under the fix, each command line copies as it runs", () => {
+    const lines = formatFinding(policy);
+    const at = lines.indexOf(fixLines[0] as string);
+    expect(lines.slice(at, at + fixLines.length + 1)).toEqual([
+      ...fixLines,
+      "    kvmig migrate db-1 -n demo",
+    ]);
+  });
+
+  it("the list's lines wrap on a terminal, the here-document's never", () => {
+    const long: Finding = {
+      ...policy,
+      fix: { ...policy.fix, explanation: `heading:\n  1. ${"word ".repeat(20).trim()}` },
+    };
+    const lines = formatFinding(long, undefined, undefined, wrapperFor(41));
+    // 40 columns: the item's indent, then 2 more on its continuation lines.
+    expect(lines).toContain("      1. word word word word word word");
+    expect(lines).toContain("        word word word word word word");
+    expect(lines).toContain("kind: MigrationPolicy");
+  });
+
+  it("migrate's top findings show the same", () => {
+    expect(renderTopFindings([policy], 1).slice(2)).toEqual(fixLines);
+  });
+});

@@ -2,8 +2,12 @@
 // well before KubeVirt aborts busy-db, the JSON's forecast, the suggested MigrationPolicy applied
 // with the real kubectl and the next migration succeeding, fedora-web and batch-worker forecast
 // to converge, and the pre-flight's forecast with the dirty rate read from Prometheus.
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { policyYaml, suggestedBandwidth } from "../../src/migration/forecast.js";
+import { forecastSubject } from "../../src/migration/forecast-subject.js";
 import { R } from "../../src/sim/controllers/runtime.js";
+import { tempDir } from "../helpers/kubeconfig.js";
 import { findKubectl, Kubectl } from "../helpers/kubectl.js";
 import { schemaErrors } from "../helpers/schemas.js";
 import { type SimCli, simCli } from "./sim-cli.js";
@@ -149,6 +153,73 @@ describe("the forecast on not-converging", () => {
       "  ok       forecast: at least 32s; dirty rate unknown (--prometheus-url reads it from KubeVirt's metrics), 64 MiB/s sent",
     );
   }, 30_000);
+});
+
+describe("kvmig diagnose after busy-db's migration failed: the same model and the same policy", () => {
+  it("not-converging says what the samples showed and which timeout ends it; its fix applies the policy migrate advised, the one policyYaml writes for busy-db (live, text, and from the dump)", async () => {
+    sim = await simCli({ speed: 100, scenario: "not-converging" });
+    const failed = await sim.run(["migrate", "busy-db", "-n", "data", "-o", "json"], 60_000);
+    expect(failed.code).toBe(3);
+    const { forecast } = JSON.parse(failed.stdout);
+    const [top] = forecast.advice;
+    expect(top.action).toBe("bandwidth");
+
+    const dump = join(tempDir(), "evidence");
+    const live = await sim.run(["diagnose", "busy-db", "-n", "data", "--dump", dump, "-o", "json"]);
+    expect(live.code).toBe(7);
+    const [finding] = JSON.parse(live.stdout).findings;
+    expect(finding.id).toBe("not-converging");
+    // 200 MiB/s dirtied over the 64 MiB/s cap; 8 GiB = 9 units of 10^9 bytes × 150 s = 1350 s into the
+    // copy, when the monitor aborted it.
+    expect(finding.summary).toMatch(
+      /\(not completed within 1350 seconds\).* kvmig's forecast model, from the \d+ progress lines of this migration: the guest dirtied (19\d|20\d) MiB\/s, at least the 6\d MiB\/s sent, and the remaining data at the start of iterations \d+, \d+ and \d+ \(\d+, \d+ and \d+ MiB\) did not shrink: pre-copy could not converge, and at that pace KubeVirt's completion timeout ends it 1350 s into the copy \(completionTimeoutPerGiB 150 s × 9 started units of 10\^9 bytes\)\. It ended 135\d s into the copy, at \S+Z\./,
+    );
+    // The policy migrate's forecast advised, to the byte.
+    expect(finding.fix.commands).toEqual([
+      `kubectl apply -f - <<'EOF'\n${top.yaml}EOF`,
+      "kvmig migrate busy-db -n data",
+    ]);
+    // ... which is policyYaml's for busy-db, its settings resolved from the cluster's objects.
+    const vmi = sim.vmi("data", "busy-db");
+    const subject = forecastSubject(
+      { namespace: "data", vmName: "busy-db", migrationUid: vmi.status.migrationState.migrationUid },
+      vmi,
+      {
+        kubevirt: sim.cluster.store.list(R.kubevirt.storage)[0] as Any,
+        policies: sim.cluster.store.list(R.policy.storage) as Any[],
+        namespaceLabels: { team: "data", "kubernetes.io/metadata.name": "data" },
+      },
+    );
+    const quantity = `${suggestedBandwidth(forecast.dirtyRateBytesPerSecond) / (1024 * 1024)}Mi`;
+    expect(top.yaml).toBe(policyYaml(subject, { bandwidthPerMigration: quantity }));
+    expect(top.yaml).toContain(
+      '    virtualMachineInstanceSelector:\n      app: "db"\n      kubevirt.io/vm: "busy-db"\n',
+    );
+    // The advice in migrate's words and order.
+    expect(finding.fix.explanation.split("\n")).toEqual([
+      "what would make it converge, most effective first:",
+      ...forecast.advice.map(
+        (a: Any, i: number) => `  ${i + 1}. ${a.text}${a.risk ? ` (risk: ${a.risk})` : ""}`,
+      ),
+      "for the next migration of this VM (KubeVirt applies a policy when a migration starts):",
+    ]);
+
+    // The text form: the list under the fix, the here-document ready to copy.
+    const text = await sim.run(["diagnose", "busy-db", "-n", "data"]);
+    const out = lines(text.stdout);
+    expect(out).toContain(`      1. ${top.text}`);
+    const apply = out.indexOf("    kubectl apply -f - <<'EOF'");
+    expect(out.slice(apply + 1, apply + 2 + lines(top.yaml.trimEnd()).length)).toEqual([
+      ...lines(top.yaml.trimEnd()),
+      "EOF",
+    ]);
+
+    // From the dump, offline: the same conclusion and the same fix.
+    const offline = await sim.run(["diagnose", "--from", dump, "-o", "json"]);
+    const [again] = JSON.parse(offline.stdout).findings;
+    expect(again.summary).toBe(finding.summary);
+    expect(again.fix).toEqual(finding.fix);
+  }, 120_000);
 });
 
 describe("the forecast on default", () => {

@@ -6,6 +6,7 @@ import type { MigrationPolicy, VirtualMachineInstance } from "../../src/k8s/type
 import {
   adviseFor,
   completionTimeoutSeconds,
+  convergenceSigns,
   defaultSettings,
   type ForecastSubject,
   forecastMigration,
@@ -343,6 +344,60 @@ function simulated(input: {
     if (poll.end) return { samples, endSeconds: poll.snapshot.elapsedMs / 1000, completed: !poll.end.failed };
   }
 }
+
+describe("the signs in the samples (what diagnose quotes)", () => {
+  const sample = (iteration: number, remainingMiB: number, rateMiB?: number, dirtyMiB?: number) => ({
+    migrationUid: "u",
+    elapsedMs: iteration * 4000,
+    dataProcessedBytes: 0,
+    dataRemainingBytes: remainingMiB * MiB,
+    dataTotalBytes: 8192 * MiB,
+    bandwidthBytesPerSecond: rateMiB === undefined ? undefined : rateMiB * MiB,
+    dirtyRateBytesPerSecond: dirtyMiB === undefined ? undefined : dirtyMiB * MiB,
+    iteration,
+    completed: false,
+  });
+
+  it("the start of each of the last 3 iterations (its largest remainder seen), from the second; not shrinking within 5%", () => {
+    const signs = convergenceSigns([
+      sample(1, 8000, 64, 200),
+      sample(2, 4000, 64, 200),
+      sample(2, 3000, 64, 200),
+      sample(3, 3900, 64, 200),
+      sample(4, 3706, 64, 200),
+      sample(5, 3600, 64, 200),
+    ]);
+    expect(signs.passStarts).toEqual([
+      { iteration: 3, remainingBytes: 3900 * MiB },
+      { iteration: 4, remainingBytes: 3706 * MiB },
+      { iteration: 5, remainingBytes: 3600 * MiB },
+    ]);
+    // 3706 ≥ 0.95 × 3900 = 3705, and 3600 ≥ 0.95 × 3706.
+    expect(signs.notShrinking).toBe(true);
+    expect(signs.dirtyAbove).toBe(true);
+  });
+
+  it("a start under 95% of the one before is shrinking; fewer than 3 iterations prove nothing", () => {
+    const shrinking = convergenceSigns([sample(2, 4000), sample(3, 3900), sample(4, 3704)]);
+    expect(shrinking.notShrinking).toBe(false);
+    expect(convergenceSigns([sample(2, 4000), sample(3, 4000)]).notShrinking).toBe(false);
+  });
+
+  it("the dirty rate at least the rate in each of the last 3 samples with rates, not just some", () => {
+    expect(
+      convergenceSigns([sample(1, 8000, 64, 64), sample(1, 7000, 64, 64), sample(1, 6000, 64, 64)])
+        .dirtyAbove,
+    ).toBe(true);
+    expect(
+      convergenceSigns([sample(1, 8000, 64, 200), sample(1, 7000, 64, 63), sample(1, 6000, 64, 200)])
+        .dirtyAbove,
+    ).toBe(false);
+    // Samples without rates do not count towards the 3.
+    expect(
+      convergenceSigns([sample(1, 8000, 64, 200), sample(1, 7000), sample(1, 6000, 64, 200)]).dirtyAbove,
+    ).toBe(false);
+  });
+});
 
 describe("the forecast from the simulated launcher's progress lines", () => {
   it.each([1, 2, 3, 4, 5])(

@@ -39,6 +39,7 @@ import {
   secondsBetween,
   vmiObject,
 } from "../evidence.js";
+import { endedConclusion, forecastOfLines, modelFix, runningConclusion } from "../forecast.js";
 import {
   dirtyAtLeastBandwidth,
   type LauncherProgress,
@@ -217,7 +218,10 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
   }).filter((e) => attempt.uid === undefined || (e.message ?? "").includes(attempt.uid));
   const sourcePod = attempt.state?.sourcePod;
   const logs = findLogLines(s, abortLog).filter((l) => sourcePod === undefined || l.pod === sourcePod);
-  const rates = rateEvidence(progressLines(s, attempt.uid));
+  const lines = progressLines(s, attempt.uid);
+  const rates = rateEvidence(lines);
+  // The forecast model over the same lines: what they showed, and its advice as the fix.
+  const model = forecastOfLines(s, attempt.uid, lines);
   if (old) {
     evidence.push({
       object: attempt.stateObject,
@@ -288,6 +292,7 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
     : "";
   const noteText = rates?.note ? ` ${rates.note}` : "";
   const repeated = count > 1 ? ` ${count} attempts since the last successful migration ended this way.` : "";
+  const conclusion = model ? ` ${endedConclusion(model, at)}` : "";
   // A timeout is no stall: each pass still shrank the remaining data, then the next began.
   const why = cause?.startsWith("not completed")
     ? ": each pass left as much to copy again, so the copy could not catch up with the guest in the time allowed."
@@ -300,9 +305,9 @@ function abortedFinding(s: Snapshot, attempt: Attempt, count: number): Finding |
     summary:
       `${attempt.migration ? migrationObject(attempt.migration) : "The last migration"} was aborted by virt-launcher's migration monitor` +
       (cause ? ` (${cause})` : "") +
-      `${why}${rateText}${noteText}${repeated}`,
+      `${why}${rateText}${noteText}${conclusion}${repeated}`,
     evidence,
-    fix: fix(s),
+    fix: (model && modelFix(s, model)) ?? fix(s),
     docs,
     notChecked: nonEmpty(notChecked),
   };
@@ -331,6 +336,7 @@ function stallingFinding(s: Snapshot): Finding | undefined {
   const lines = progressLines(s, running.metadata.uid);
   const rates = rateEvidence(lines);
   if (!rates?.dirtyAbove) return undefined;
+  const model = forecastOfLines(s, running.metadata.uid, lines);
   // When did the remaining data last reach a new low?
   let low = Number.POSITIVE_INFINITY;
   let lowAt: string | undefined;
@@ -351,11 +357,12 @@ function stallingFinding(s: Snapshot): Finding | undefined {
     confidence: "medium",
     summary:
       `${migrationObject(running)} is Running but its remaining data has not reached a new low for ${stalled} s and the guest dirties memory at least as fast as it is sent. ` +
+      (model ? `${runningConclusion(model)} ` : "") +
       `virt-launcher counts any drop since its previous poll as progress, so its ${settings.progressTimeout} s progress timeout will not end it: ` +
       `it runs until the completion timeout (completionTimeoutPerGiB × the guest's size) and ${atCompletionTimeout(s, running)}.` +
       (rates.note ? ` ${rates.note}` : ""),
     evidence: [rates.evidence],
-    fix: fix(s),
+    fix: (model && modelFix(s, model)) ?? fix(s),
     docs,
   };
 }

@@ -555,8 +555,12 @@ describe("not-converging reasoning", () => {
         title: "Migration is not converging",
         severity: "warning",
         confidence: "medium",
+        // The forecast model's verdict over the 4 lines: 500 Mbps = 60 MiB/s sent, (900 + 900 + 950) / 3
+        // Mbps = 109 MiB/s dirtied; 8 GiB (the lines' DataTotal) allows 150 s × 9, 4 s of it gone.
         summary:
-          "VirtualMachineInstanceMigration/mig-run is Running but its remaining data has not reached a new low for 90 s and the guest dirties memory at least as fast as it is sent. virt-launcher counts any drop since its previous poll as progress, so its 150 s progress timeout will not end it: it runs until the completion timeout (completionTimeoutPerGiB × the guest's size) and is then aborted.",
+          "VirtualMachineInstanceMigration/mig-run is Running but its remaining data has not reached a new low for 90 s and the guest dirties memory at least as fast as it is sent. " +
+          "kvmig's forecast model, from its 4 progress lines: will not converge: the guest dirties 109 MiB/s, at least the 60 MiB/s sent, so each pass leaves as much to copy again; KubeVirt aborts it at the completion timeout (completionTimeoutPerGiB 150 s per 10^9 bytes) in about 22m26s. " +
+          "virt-launcher counts any drop since its previous poll as progress, so its 150 s progress timeout will not end it: it runs until the completion timeout (completionTimeoutPerGiB × the guest's size) and is then aborted.",
         evidence: [
           {
             object: `Pod/${sourcePod}`,
@@ -565,7 +569,32 @@ describe("not-converging reasoning", () => {
             text: infoText(uid, 4200, 500, 950),
           },
         ],
-        fix: { explanation: expect.stringContaining("allowAutoConverge"), commands: defaultCommands },
+        // The model's advice, as the migrate warning prints it: no cap to raise, so post-copy first.
+        fix: {
+          explanation: [
+            "what would make it converge, most effective first:",
+            "  1. allowPostCopy: at the completion timeout KubeVirt switches to post-copy, which always completes (in about 24m47s); a lower completionTimeoutPerGiB switches sooner (risk: post-copy runs the guest on the target while its memory still comes from the source: if the network or either node fails meanwhile, the VM is lost)",
+            "  2. a dedicated migration network (spec.configuration.migrations.network in the KubeVirt CR, a NetworkAttachmentDefinition on a faster or quieter link) raises the rate for every migration",
+            "  3. allowAutoConverge: QEMU throttles the guest's vCPUs (20%, then 10% more every second high-dirty pass): its 2m17s passes raise the throttle too slowly to converge before the timeout (risk: the guest runs slower while it is throttled)",
+            "for the next migration of this VM (KubeVirt applies a policy when a migration starts):",
+          ].join("\n"),
+          commands: [
+            [
+              "kubectl apply -f - <<'EOF'",
+              "apiVersion: migrations.kubevirt.io/v1alpha1",
+              "kind: MigrationPolicy",
+              "metadata:",
+              "  name: kvmig-db-1",
+              "spec:",
+              "  selectors:",
+              "    namespaceSelector:",
+              '      kubernetes.io/metadata.name: "demo"',
+              "  allowPostCopy: true",
+              "EOF",
+            ].join("\n"),
+            "kvmig migrate db-1 -n demo",
+          ],
+        },
         docs: "https://kubevirt.io/user-guide/compute/live_migration/",
       });
     });
@@ -730,7 +759,10 @@ describe("not-converging reasoning", () => {
         }),
       );
       expect(f?.summary).toBe(
-        "VirtualMachineInstanceMigration/mig-run is Running but its remaining data has not reached a new low for 90 s and the guest dirties memory at least as fast as it is sent. virt-launcher counts any drop since its previous poll as progress, so its 150 s progress timeout will not end it: it runs until the completion timeout (completionTimeoutPerGiB × the guest's size) and is then aborted. " +
+        "VirtualMachineInstanceMigration/mig-run is Running but its remaining data has not reached a new low for 90 s and the guest dirties memory at least as fast as it is sent. " +
+          // The model reads the middle of each 8 MB/s step: 25 Mbps → 195 MiB/s, 8 → 65 MiB/s.
+          "kvmig's forecast model, from its 3 progress lines: will not converge: the guest dirties 195 MiB/s, at least the 65 MiB/s sent, so each pass leaves as much to copy again; KubeVirt aborts it at the completion timeout (completionTimeoutPerGiB 150 s per 10^9 bytes) in about 22m26s. " +
+          "virt-launcher counts any drop since its previous poll as progress, so its 150 s progress timeout will not end it: it runs until the completion timeout (completionTimeoutPerGiB × the guest's size) and is then aborted. " +
           "virt-launcher v1.1.1 labels its rates Mbps but writes bytes/s ÷ 8 ÷ 10^6, 64 times less (kubevirt/kubevirt#11377): the last line's dirty rate is 191–198 MiB/s against a bandwidth of 61.0–68.7 MiB/s.",
       );
     });
