@@ -18,6 +18,7 @@ import { clusterName, type KubeClient } from "../k8s/kube-client.js";
 import type { EvacuationPlan } from "../migration/evacuation-plan.js";
 import { cancelEvacuation } from "../operations/cancel-evacuation.js";
 import { type EvacuateOutcome, evacuateNode } from "../operations/evacuate-node.js";
+import { checkEvacuationAccess } from "../operations/evacuation-access.js";
 import { readEvacuationPlan } from "../operations/evacuation-plan.js";
 import { evacuationJson, evacuationScreen, planLines, summaryTable } from "../render/evacuate.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
@@ -202,6 +203,9 @@ export async function runEvacuate(nodeArg: string | undefined, flags: EvacuateFl
     } else await writeData(ctx, { node, cordoned: plan.cordoned, results: [], remaining: [] });
     return;
   }
+  // A missing permission stops here, before the cordon: never a cordoned node with nothing moving.
+  const accessWarnings = await checkEvacuationAccess(kube, plan);
+  if (text) for (const warning of accessWarnings) ctx.io.err(`warning: ${warning}`);
   await confirm(ctx, kube, plan, flags);
   if (text) ctx.io.err("");
 

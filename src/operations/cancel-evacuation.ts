@@ -83,7 +83,10 @@ export async function cancelEvacuation(
   }
   const spec = nodeObject.spec as { unschedulable?: boolean } | undefined;
   if (spec?.unschedulable) {
-    if (nodeObject.metadata.annotations?.[cordonedByAnnotation] !== undefined) {
+    if (outcome.errors.length > 0) {
+      // Some VMs are still marked: KubeVirt goes on migrating them, so the node is left as it is.
+      outcome.errors.push(`${node} stays cordoned, as not every evacuation could be cancelled`);
+    } else if (nodeObject.metadata.annotations?.[cordonedByAnnotation] !== undefined) {
       await kube.setNodeUnschedulable(node, false, {
         annotations: { [cordonedByAnnotation]: null },
         dryRun: options.dryRun,

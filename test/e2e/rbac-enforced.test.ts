@@ -370,13 +370,13 @@ const markedFor = (sim: SimCli, node: string) =>
 
 removalCases.push(
   {
-    name: "evacuate without patch nodes: refused at the cordon, before any eviction",
+    name: "evacuate without patch nodes: refused before any change (the access check), node not cordoned",
     without: { verb: "patch", group: "", resource: "nodes" },
     options: { scenario: "maintenance", speed: 20 },
     namespaces: "node-maintainer",
     args: ["evacuate", "node-1", "--yes"],
     code: 4,
-    names: /cannot patch resource "nodes"/,
+    names: /not allowed to patch node node-1 \(cordon\); nothing was changed/,
     check: (sim) => {
       const node = sim.cluster.store.get(R.node.storage, undefined, "node-1") as Any;
       expect(node.spec.unschedulable).toBeUndefined();
@@ -384,14 +384,18 @@ removalCases.push(
     },
   },
   {
-    name: "evacuate without create pods/eviction: says so; no VM is marked",
+    name: "evacuate without create pods/eviction: refused before any change; not cordoned, no VM marked",
     without: { verb: "create", group: "", resource: "pods/eviction" },
     options: { scenario: "maintenance", speed: 20 },
     namespaces: "node-maintainer",
     args: ["evacuate", "node-1", "--yes"],
     code: 4,
-    names: /cannot create resource "pods\/eviction"/,
-    check: (sim) => expect(markedFor(sim, "node-1")).toEqual([]),
+    names: /not allowed to create pods\/eviction in dev; create pods\/eviction in prod; nothing was changed/,
+    check: (sim) => {
+      const node = sim.cluster.store.get(R.node.storage, undefined, "node-1") as Any;
+      expect(node.spec.unschedulable).toBeUndefined();
+      expect(markedFor(sim, "node-1")).toEqual([]);
+    },
   },
   {
     name: "evacuate --cancel without virt-api's evacuate/cancel: the API server lets it through, virt-api refuses, kvmig names it",
@@ -412,6 +416,10 @@ removalCases.push(
       expect(markedFor(sim, "node-1").length).toBeGreaterThan(0);
       // Marked but not cleared: not "no VM is marked".
       expect(result.stdout).not.toContain("no VM is marked");
+      // VMs still marked: the node stays cordoned, and kvmig says why.
+      const node = sim.cluster.store.get(R.node.storage, undefined, "node-1") as Any;
+      expect(node.spec.unschedulable).toBe(true);
+      expect(result.stderr).toContain("node-1 stays cordoned, as not every evacuation could be cancelled");
     },
   },
   {
