@@ -24,6 +24,7 @@ import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "..
 import type { EvacuationPlan, PlannedVm } from "../migration/evacuation-plan.js";
 import { isFinalPhase } from "../migration/state.js";
 import { evacuationMigrationAnnotation, migrationTrigger } from "../migration/trigger.js";
+import { kvmigCommand } from "../util/shell.js";
 import { rootCause } from "./failure-limit.js";
 import { type FollowChange, followToEnd } from "./follow-migration.js";
 import { restartAndWait } from "./restart-vm.js";
@@ -657,7 +658,7 @@ export async function evacuateNode(
         `its migration failed ${s.attempts} times, so kvmig stopped its evacuation: ${reason}`,
         ...notes,
       ].join("; "),
-      fix: finding?.fix.commands[0] ?? finding?.fix.explanation ?? null,
+      fix: fixLine(finding, vm),
     });
   };
 
@@ -749,6 +750,17 @@ export async function evacuateNode(
     interrupted,
     timedOut,
   };
+}
+
+/**
+ * A failed VM's fix in one line, for the summary: diagnose's first command when it is one line,
+ * else (a here-document, a YAML to apply) the diagnose command that prints it whole.
+ */
+export function fixLine(finding: Finding | undefined, vm: PlannedVm): string | null {
+  if (!finding) return null;
+  const command = finding.fix.commands[0];
+  if (command && !command.includes("\n")) return command;
+  return `see the fix with: ${kvmigCommand(["diagnose", vm.vm, "-n", vm.namespace])}`;
 }
 
 /** The top finding: the first that names a root cause (failure-limit.ts rootCause), else the first error. */

@@ -10,6 +10,7 @@ import {
   countsOf,
   type EvacuationResult,
   failedAttempts,
+  fixLine,
   markedSince,
   type VmStatus,
 } from "../../src/operations/evacuate-node.js";
@@ -216,5 +217,23 @@ describe("the exit of a run", () => {
     expect(error.hint).toBe(
       "follow it with: kvmig watch --node node-1; stop it with: kvmig evacuate node-1 --cancel",
     );
+  });
+});
+
+describe("fixLine", () => {
+  const finding = (commands: string[], explanation = "do this") =>
+    ({ id: "x", fix: { commands, explanation } }) as unknown as Parameters<typeof fixLine>[0];
+  const web = planned("web");
+
+  it("is diagnose's first command when it is one line", () => {
+    expect(fixLine(finding(["kubectl get nodes -l a=b", "second"]), web)).toBe("kubectl get nodes -l a=b");
+  });
+
+  it("points to diagnose when the command is a here-document, or there is none", () => {
+    expect(fixLine(finding(["kubectl apply -f - <<'EOF'\nkind: X\nEOF"]), web)).toBe(
+      "see the fix with: kvmig diagnose web -n prod",
+    );
+    expect(fixLine(finding([]), web)).toBe("see the fix with: kvmig diagnose web -n prod");
+    expect(fixLine(undefined, web)).toBeNull();
   });
 });
