@@ -171,7 +171,7 @@ export function modelFix(s: Snapshot, m: SnapshotForecast): Fix | undefined {
   return {
     explanation: [adviceHeading, ...adviceLines(advice), ...(top ? [policyIntro] : [])].join("\n"),
     commands: [
-      ...(top ? [applyPolicyCommand(top.yaml)] : []),
+      ...(top ? [applyPolicyCommand(top.yaml, top.label)] : []),
       kvmigCommand(["migrate", s.vmName, "-n", s.namespace]),
     ],
   };

@@ -25,6 +25,10 @@ export function policyAdvice(advice: readonly Advice[]): (Advice & { yaml: strin
  * `kubectl apply` with the policy as a here-document, one command to copy and paste, with the
  * connection flags of this run so that it reaches the cluster kvmig read.
  */
-export function applyPolicyCommand(yaml: string): string {
-  return `${commandLine(["kubectl", "apply", "-f", "-"])} <<'EOF'\n${yaml.trimEnd()}\nEOF`;
+export function applyPolicyCommand(yaml: string, label?: Advice["label"]): string {
+  // The VMI gets kvmig's label first when none of its own lets the policy select it alone.
+  const labelFirst = label
+    ? `${commandLine(["kubectl", "label", "vmi", label.vmi, "-n", label.namespace, `${label.key}=${label.value}`, "--overwrite"])} && `
+    : "";
+  return `${labelFirst}${commandLine(["kubectl", "apply", "-f", "-"])} <<'EOF'\n${yaml.trimEnd()}\nEOF`;
 }

@@ -301,6 +301,11 @@ export interface Advice {
   risk?: string | undefined;
   /** A MigrationPolicy for this VM, to `kubectl apply -f -`. */
   yaml?: string | undefined;
+  /**
+   * The label the policy selects the VMI by when the VMI has none of its own to select it by
+   * (kvmig's, put on the VMI first): without it the policy would select every VM of the namespace.
+   */
+  label?: { namespace: string; vmi: string; key: string; value: string } | undefined;
 }
 
 export interface Forecast {
@@ -589,6 +594,25 @@ function selectingLabels(labels: Readonly<Record<string, string>>): Record<strin
   );
 }
 
+/** The VMI label kvmig's policy selects by when the VMI has no label of its own to select it by. */
+export const policyLabelKey = "kvmig.io/migration-policy";
+
+/**
+ * The label to put on the VMI for its policy to select it, when none of its labels can (KubeVirt's
+ * own, such as kubevirt.io/nodeName, change or are shared); undefined when its labels do.
+ */
+export function policyLabelOf(
+  subject: Pick<ForecastSubject, "labels" | "namespace" | "vmName">,
+): Advice["label"] {
+  if (Object.keys(selectingLabels(subject.labels ?? {})).length > 0) return undefined;
+  return {
+    namespace: subject.namespace,
+    vmi: subject.vmName,
+    key: policyLabelKey,
+    value: policyName(subject.vmName),
+  };
+}
+
 /** The name of kvmig's policy for a VM: DNS-1123, at most 63 characters. */
 export function policyName(vmName: string): string {
   return `kvmig-${vmName}`
@@ -616,11 +640,11 @@ export function policyYaml(subject: ForecastSubject, change: MigrationPolicySpec
     "    namespaceSelector:",
     `      kubernetes.io/metadata.name: ${q(subject.namespace)}`,
   ];
-  const vmiLabels = Object.entries(selectingLabels(subject.labels ?? {}));
-  if (vmiLabels.length > 0) {
-    lines.push("    virtualMachineInstanceSelector:");
-    for (const [k, v] of vmiLabels) lines.push(`      ${k}: ${q(v)}`);
-  }
+  // Always a VMI selector: a policy with only the namespace's would apply to every VM there.
+  const own = policyLabelOf(subject);
+  const vmiLabels = own ? [[own.key, own.value]] : Object.entries(selectingLabels(subject.labels ?? {}));
+  lines.push("    virtualMachineInstanceSelector:");
+  for (const [k, v] of vmiLabels) lines.push(`      ${k}: ${q(v ?? "")}`);
   for (const [k, v] of Object.entries(spec).sort(([a], [b]) => a.localeCompare(b))) {
     if (v === undefined || typeof v === "object") continue;
     lines.push(`  ${k}: ${typeof v === "string" ? q(v) : String(v)}`);
@@ -658,6 +682,7 @@ export function adviseFor(
       completes: eta(p) !== null,
       etaSeconds: eta(p),
       yaml: policyYaml(subject, { bandwidthPerMigration: quantity }),
+      label: policyLabelOf(subject),
     });
   }
   if (!settings.allowAutoConverge) {
@@ -670,6 +695,7 @@ export function adviseFor(
       etaSeconds: eta(p),
       risk: "the guest runs slower while it is throttled",
       yaml: policyYaml(subject, { allowAutoConverge: true }),
+      label: policyLabelOf(subject),
     });
   }
   if (!settings.allowPostCopy && !subject.vfio) {
@@ -682,6 +708,7 @@ export function adviseFor(
       etaSeconds: eta(p),
       risk: postCopyRisk,
       yaml: policyYaml(subject, { allowPostCopy: true }),
+      label: policyLabelOf(subject),
     });
   }
   if (!settings.network) {

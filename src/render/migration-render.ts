@@ -75,18 +75,22 @@ export function forecastText(forecast: Forecast | undefined): string | undefined
   return `ETA ${formatDuration(forecast.etaSeconds * 1000)}`;
 }
 
-/** The warning's lines when the forecast says it will not converge: the cause, the end, the fixes. */
-export function forecastWarningLines(forecast: Forecast): string[] {
+/**
+ * The warning when the forecast says it will not converge: its lines (the cause, the end, the
+ * fixes, the command that applies the policy), printed indented under the label, and the
+ * here-document the command reads, printed at the margin so that a copied block runs (the shell
+ * ends it only at a line that is exactly EOF).
+ */
+export function forecastWarning(forecast: Forecast): { lines: string[]; document: string[] } {
   const lines = [`will not converge: ${forecast.reason}`];
-  if (forecast.advice.length === 0) return lines;
+  if (forecast.advice.length === 0) return { lines, document: [] };
   // The same text as diagnose's not-converging fix (migration/forecast-text.ts).
   lines.push(adviceHeading, ...adviceLines(forecast.advice));
   const top = policyAdvice(forecast.advice);
-  if (top) {
-    lines.push(policyIntro);
-    for (const line of applyPolicyCommand(top.yaml).split("\n")) lines.push(`  ${line}`);
-  }
-  return lines;
+  if (!top) return { lines, document: [] };
+  const [command = "", ...document] = applyPolicyCommand(top.yaml, top.label).split("\n");
+  lines.push(policyIntro, `  ${command}`);
+  return { lines, document };
 }
 
 function route(view: MigrationView): string {
@@ -184,9 +188,17 @@ export class FollowRenderer {
     if (key === this.#forecastWarned) return;
     this.#forecastWarned = key;
     const c = this.io.errColors;
-    const [first, ...rest] = forecastWarningLines(forecast);
+    const { lines, document } = forecastWarning(forecast);
+    const [first, ...rest] = lines;
     this.#line(`${c.warn("warning")}   ${first}`);
     for (const line of rest) this.#line(`          ${line}`);
+    for (const line of document) this.#atMargin(line);
+  }
+
+  /** A line at the margin (a here-document's), above the spinner or plain. */
+  #atMargin(text: string): void {
+    if (this.#tty) this.progress.info(text);
+    else this.io.err(text);
   }
 
   /** A line above the spinner (a terminal) or a plain line. */

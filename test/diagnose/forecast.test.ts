@@ -12,7 +12,7 @@ import {
 import { progressLines } from "../../src/diagnose/launcher-progress.js";
 import type { ContainerLog } from "../../src/diagnose/types.js";
 import { type Advice, defaultSettings, type Forecast } from "../../src/migration/forecast.js";
-import { forecastWarningLines } from "../../src/render/migration-render.js";
+import { forecastWarning } from "../../src/render/migration-render.js";
 import { setConnectionFlags } from "../../src/util/shell.js";
 import { ago, pod, snap, vmi } from "../helpers/builders.js";
 
@@ -216,14 +216,15 @@ describe("the fix from the advice", () => {
     });
   });
 
-  it("the same lines the migrate warning prints, the commands indented under it", () => {
+  it("the same lines the migrate warning prints: the command indented under it, its here-document at the margin", () => {
     const forecast = model({ advice }).forecast;
     const fix = modelFix(snap(), model({ advice }));
-    expect(forecastWarningLines(forecast)).toEqual([
-      "will not converge: the reason",
-      ...(fix?.explanation.split("\n") ?? []),
-      ...(fix?.commands[0]?.split("\n").map((l) => `  ${l}`) ?? []),
-    ]);
+    const [command, ...document] = fix?.commands[0]?.split("\n") ?? [];
+    expect(forecastWarning(forecast)).toEqual({
+      lines: ["will not converge: the reason", ...(fix?.explanation.split("\n") ?? []), `  ${command}`],
+      document,
+    });
+    expect(document.at(-1)).toBe("EOF");
   });
 
   it("a policy from the first advice that has one; none at all: no apply, no policy line", () => {

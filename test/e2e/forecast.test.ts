@@ -69,7 +69,9 @@ describe("the forecast on not-converging", () => {
       "allowAutoConverge:",
     ]);
     expect(err).toContain("              kubectl apply -f - <<'EOF'");
-    expect(err).toContain("                name: kvmig-busy-db");
+    // The here-document at the margin: a copied block runs (the shell ends it only at "EOF").
+    expect(err).toContain("  name: kvmig-busy-db");
+    expect(err).toContain("EOF");
     // Told once, not at every sample.
     expect(err.filter((l) => l.includes("will not converge:"))).toHaveLength(1);
     expect(running.stdout()).toContain("Failed  data/busy-db stays on node-1");

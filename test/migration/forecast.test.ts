@@ -12,12 +12,14 @@ import {
   forecastMigration,
   type MigrationSettings,
   matchPolicy,
+  policyLabelOf,
   policyName,
   policyYaml,
   project,
   resolveSettings,
   suggestedBandwidth,
 } from "../../src/migration/forecast.js";
+import { applyPolicyCommand } from "../../src/migration/forecast-text.js";
 import type { MigrationProgress } from "../../src/migration/progress-line.js";
 import { parseMigrationInfo } from "../../src/migration/progress-line.js";
 import { LauncherMonitor, launcherRelease } from "../../src/sim/launcher-monitor.js";
@@ -309,6 +311,32 @@ describe("advice", () => {
       ].join("\n"),
     );
     expect(policyName("My_VM.1")).toBe("kvmig-my-vm-1");
+    expect(policyLabelOf(busyDb)).toBeUndefined();
+  });
+
+  it("a VMI with no label of its own to select it by gets kvmig's first, never a namespace-wide policy", () => {
+    const bare = { ...busyDb, labels: { "kubevirt.io/nodeName": "node-1" } };
+    const label = policyLabelOf(bare);
+    expect(label).toEqual({
+      namespace: "data",
+      vmi: "busy-db",
+      key: "kvmig.io/migration-policy",
+      value: "kvmig-busy-db",
+    });
+    const yaml = policyYaml(bare, { allowAutoConverge: true });
+    expect(yaml.split("\n").slice(5, 10)).toEqual([
+      "  selectors:",
+      "    namespaceSelector:",
+      '      kubernetes.io/metadata.name: "data"',
+      "    virtualMachineInstanceSelector:",
+      '      kvmig.io/migration-policy: "kvmig-busy-db"',
+    ]);
+    expect(applyPolicyCommand(yaml, label).split("\n")[0]).toBe(
+      "kubectl label vmi busy-db -n data kvmig.io/migration-policy=kvmig-busy-db --overwrite && kubectl apply -f - <<'EOF'",
+    );
+    expect(applyPolicyCommand(yaml).split("\n")[0]).toBe("kubectl apply -f - <<'EOF'");
+    const advice = adviseFor(bare, { rate: 64 * MiB, dirtyRate: 200 * MiB, memory: 8 * GiB });
+    for (const a of advice.filter((x) => x.yaml)) expect(a.label).toEqual(label);
   });
 });
 

@@ -580,7 +580,7 @@ describe("not-converging reasoning", () => {
           ].join("\n"),
           commands: [
             [
-              "kubectl apply -f - <<'EOF'",
+              "kubectl label vmi db-1 -n demo kvmig.io/migration-policy=kvmig-db-1 --overwrite && kubectl apply -f - <<'EOF'",
               "apiVersion: migrations.kubevirt.io/v1alpha1",
               "kind: MigrationPolicy",
               "metadata:",
@@ -589,6 +589,8 @@ describe("not-converging reasoning", () => {
               "  selectors:",
               "    namespaceSelector:",
               '      kubernetes.io/metadata.name: "demo"',
+              "    virtualMachineInstanceSelector:",
+              '      kvmig.io/migration-policy: "kvmig-db-1"',
               "  allowPostCopy: true",
               "EOF",
             ].join("\n"),

@@ -74,7 +74,8 @@ describe(id, () => {
       const base = await fixtureSnapshot(id, "v1.9-aborted-dirty-rate-above-bandwidth");
       const [f] = notConverging.detect(base);
       // Twice the 200 MiB/s dirty rate, rounded up to 50 MiB/s: 400Mi. The VMI's only label is
-      // kubevirt.io/nodeName, which moves with it: the policy selects by namespace alone.
+      // kubevirt.io/nodeName, which moves with it: the VMI gets kvmig's label first and the policy
+      // selects by it (by the namespace alone it would apply to every VM of data).
       const subject = {
         namespace: "data",
         vmName: "busy-db",
@@ -83,8 +84,11 @@ describe(id, () => {
         settings: defaultSettings,
       };
       const yaml = policyYaml(subject, { bandwidthPerMigration: "400Mi" });
+      expect(yaml).toContain(
+        '    virtualMachineInstanceSelector:\n      kvmig.io/migration-policy: "kvmig-busy-db"\n',
+      );
       expect(f?.fix.commands).toEqual([
-        `kubectl apply -f - <<'EOF'\n${yaml}EOF`,
+        `kubectl label vmi busy-db -n data kvmig.io/migration-policy=kvmig-busy-db --overwrite && kubectl apply -f - <<'EOF'\n${yaml}EOF`,
         "kvmig migrate busy-db -n data",
       ]);
       const explanation = f?.fix.explanation.split("\n") ?? [];
