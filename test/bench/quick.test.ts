@@ -45,6 +45,7 @@ describe("npm run bench -- --quick", () => {
     expect(Object.keys(cases).sort()).toEqual(
       [
         "help",
+        "help-sea",
         "version-flag",
         "version",
         "diagnose-healthy",
