@@ -9,8 +9,8 @@ import { examples, type Runner } from "./command.js";
 import {
   type CancelOptions,
   type DiagnoseCliOptions,
-  type HistoryOptions,
   type EvacuateOptions,
+  type HistoryOptions,
   type MigrateOptions,
   type OutdatedOptions,
   outdatedDefaults,

@@ -18,7 +18,7 @@ import type { Clock } from "../clock.js";
 import type { Finding } from "../diagnose/types.js";
 import { timeLimit } from "../duration.js";
 import { ApiError, describeError } from "../errors.js";
-import type { KubeClient } from "../k8s/kube-client.js";
+import type { KubeClient, ObjectOf } from "../k8s/kube-client.js";
 import type { ApiOutage } from "../k8s/outage.js";
 import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
 import type { EvacuationPlan, PlannedVm } from "../migration/evacuation-plan.js";
@@ -238,39 +238,27 @@ function startWatches(
   input: EvacuateInput,
   onError: (error: unknown) => void,
 ): void {
+  /** One list-then-watch into one of the view's maps. */
+  const keep = <R extends "vmi" | "vmim">(resource: R, namespace: string, into: Map<string, ObjectOf<R>>) =>
+    void (async () => {
+      try {
+        for await (const update of kube.watch(resource, { namespace, signal, outage: input.outage })) {
+          if (update.type === "SYNCED") {
+            view.markSynced();
+            continue;
+          }
+          const k = key(namespace, update.object.metadata.name ?? "");
+          if (update.type === "DELETED") into.delete(k);
+          else into.set(k, update.object);
+          view.changed();
+        }
+      } catch (error) {
+        if (!signal.aborted) onError(error);
+      }
+    })();
   for (const namespace of namespaces) {
-    void (async () => {
-      try {
-        for await (const update of kube.watch("vmi", { namespace, signal, outage: input.outage })) {
-          if (update.type === "SYNCED") {
-            view.markSynced();
-            continue;
-          }
-          const k = key(namespace, update.object.metadata.name ?? "");
-          if (update.type === "DELETED") view.vmis.delete(k);
-          else view.vmis.set(k, update.object);
-          view.changed();
-        }
-      } catch (error) {
-        if (!signal.aborted) onError(error);
-      }
-    })();
-    void (async () => {
-      try {
-        for await (const update of kube.watch("vmim", { namespace, signal, outage: input.outage })) {
-          if (update.type === "SYNCED") {
-            view.markSynced();
-            continue;
-          }
-          const k = key(namespace, update.object.metadata.name ?? "");
-          if (update.type === "DELETED") view.migrations.delete(k);
-          else view.migrations.set(k, update.object);
-          view.changed();
-        }
-      } catch (error) {
-        if (!signal.aborted) onError(error);
-      }
-    })();
+    keep("vmi", namespace, view.vmis);
+    keep("vmim", namespace, view.migrations);
   }
 }
 

@@ -49,7 +49,7 @@ function migratableText(vm: PlannedVm): string {
 }
 
 /** A table's lines cut to the terminal's width (`columns`), or whole (a pipe, a file). */
-function fit(table: string, columns: number | undefined): string {
+function fitToWidth(table: string, columns: number | undefined): string {
   if (columns === undefined) return table;
   return table
     .split("\n")
@@ -82,7 +82,7 @@ export function planLines(
   if (plan.vms.length > 0) {
     lines.push("");
     lines.push(
-      fit(
+      fitToWidth(
         formatTable(
           ["NAMESPACE", "VM", "ACTION", "MIGRATABLE", "EVICTION", "MEMORY", "NOW"],
           plan.vms.map((v) => [
@@ -110,7 +110,7 @@ export function planLines(
   if (usable.length > 0) {
     lines.push("");
     lines.push(
-      fit(
+      fitToWidth(
         formatTable(
           ["NODE", "USABLE", "FREE MEMORY", "FREE CPU", "COULD TAKE"],
           usable.map((n) => [
@@ -277,7 +277,7 @@ function durationText(seconds: number | null): string {
  * it went to (all came from the evacuated node), how long, how many attempts, and the cause.
  */
 export function summaryTable(results: readonly EvacuationResult[], columns?: number | undefined): string {
-  return fit(
+  return fitToWidth(
     formatTable(
       ["VM", "OUTCOME", "TO", "TIME", "ATTEMPTS", "CAUSE"],
       results.map((r) => [
