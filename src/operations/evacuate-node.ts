@@ -476,10 +476,15 @@ export async function evacuateNode(
         s.stage = "waiting";
         s.migration = open.metadata.name;
         s.phase = "Pending";
-        s.waiting = queueReason(failures);
+        const reason = queueReason(failures);
+        s.waiting = reason;
         tell(s);
+        // Its own change, or the reason's: the others' migrations starting or ending change the count.
         const before = stateOf(s);
-        await view.until(() => (stateOf(s) !== before ? true : undefined), stop.signal);
+        await view.until(
+          () => (stateOf(s) !== before || queueReason(failures) !== reason ? true : undefined),
+          stop.signal,
+        );
         continue;
       }
       if (open && !followed.has(open.metadata.uid ?? "")) {
