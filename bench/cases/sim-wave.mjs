@@ -131,22 +131,16 @@ async function wave(ctx, sim, vms, windowMs) {
       : undefined;
     if (kubectlRun) running.push(kubectlRun);
     const kvmigEvents = [];
-    let partial = "";
     const kvmigCommand = ["watch", "-A", "-o", "json"];
     const kvmigRun = startTimed(process.execPath, [ctx.distEntry, ...kvmigCommand], {
       env,
       cwd: ctx.root,
       tmp: ctx.tmp,
-      onStdout: (chunk) => {
-        const lines = (partial + chunk).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) {
-          if (line === "") continue;
-          const record = JSON.parse(line);
-          if (record.type !== "PROGRESS")
-            kvmigEvents.push(`${record.namespace}/${record.migration} ${record.phase}`);
-        }
-      },
+      // NDJSON: one object per line, which jsonObjects splits as it splits kubectl's.
+      onStdout: jsonObjects((record) => {
+        if (record.type !== "PROGRESS")
+          kvmigEvents.push(`${record.namespace}/${record.migration} ${record.phase}`);
+      }),
     });
     running.push(kvmigRun);
     await waitFor(

@@ -184,22 +184,15 @@ async function once(ctx, migrations) {
     // kvmig: NDJSON.
     const kvmigEvents = [];
     let progress = 0;
-    let partial = "";
     const kvmigCommand = ["watch", "-A", "-o", "json", "--exit-on-done"];
     const kvmigRun = startTimed(process.execPath, [ctx.distEntry, ...kvmigCommand], {
       env,
       cwd: ctx.root,
       tmp: ctx.tmp,
-      onStdout: (chunk) => {
-        const lines = (partial + chunk).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) {
-          if (line === "") continue;
-          const record = JSON.parse(line);
-          if (record.type === "PROGRESS") progress++;
-          else kvmigEvents.push(`${record.namespace}/${record.migration} ${record.phase}`);
-        }
-      },
+      onStdout: jsonObjects((record) => {
+        if (record.type === "PROGRESS") progress++;
+        else kvmigEvents.push(`${record.namespace}/${record.migration} ${record.phase}`);
+      }),
     });
     running.push(kvmigRun);
 

@@ -22,6 +22,7 @@ import type { KubeVirt, VirtualMachineInstance } from "../k8s/types.js";
 import { limitsOf } from "../migration/preflight.js";
 import { failureText, isFinalPhase } from "../migration/state.js";
 import { isFinalVmi, isOutdated } from "../outdated/rows.js";
+import { allowedEach } from "./access-review.js";
 import {
   type Cause,
   causeMatters,
@@ -340,13 +341,15 @@ export async function checkAccess(kube: KubeClient, jobs: readonly Job[]): Promi
     if (entry) entry.count++;
     else wanted.set(key, { namespace: job.namespace, permission, count: 1 });
   }
-  const answers = await Promise.all(
-    [...wanted.values()].map(async (entry) => {
+  const entries = [...wanted.values()];
+  const allowed = await allowedEach(
+    kube,
+    entries.map((entry) => {
       const { text: _, ...check } = entry.permission;
-      const answer = await kube.canI({ ...check, namespace: entry.namespace }).catch(() => undefined);
-      return { ...entry, allowed: answer?.allowed !== false };
+      return { ...check, namespace: entry.namespace };
     }),
   );
+  const answers = entries.map((entry, i) => ({ ...entry, allowed: allowed[i] }));
   const denied = answers.filter((a) => !a.allowed);
   const first = denied[0];
   if (!first) return;

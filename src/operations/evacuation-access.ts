@@ -4,12 +4,13 @@
 // migrate) must be allowed, and with --restart the restarts. What kvmig needs only when a VM's
 // evacuation fails twice (evacuate/cancel, deleting KubeVirt's queued retry) is a warning: the
 // evacuation works without it, and kvmig then says it could not stop that VM's retries.
-// A review that cannot be made is no answer: the run then finds out for itself, as bulk.ts does.
+// A review that cannot be made is no answer (access-review.ts).
 
 import { UnauthorizedError } from "../errors.js";
 import { type AccessAttributes, accessCheckCommand, evacuationAccess } from "../k8s/access-check.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { EvacuationPlan } from "../migration/evacuation-plan.js";
+import { allowedEach } from "./access-review.js";
 
 interface Wanted {
   attrs: AccessAttributes;
@@ -77,12 +78,12 @@ function wanted(plan: EvacuationPlan): Wanted[] {
  * needs to start and lacks; returns the warnings for what only stopping a failing VM needs.
  */
 export async function checkEvacuationAccess(kube: KubeClient, plan: EvacuationPlan): Promise<string[]> {
-  const answers = await Promise.all(
-    wanted(plan).map(async (w) => {
-      const answer = await kube.canI(w.attrs).catch(() => undefined);
-      return { ...w, allowed: answer?.allowed !== false };
-    }),
+  const checks = wanted(plan);
+  const allowed = await allowedEach(
+    kube,
+    checks.map((w) => w.attrs),
   );
+  const answers = checks.map((w, i) => ({ ...w, allowed: allowed[i] }));
   const denied = answers.filter((a) => !a.allowed && a.required);
   const first = denied[0];
   if (first) {
