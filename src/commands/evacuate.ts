@@ -22,6 +22,7 @@ import { checkEvacuationAccess } from "../operations/evacuation-access.js";
 import { readEvacuationPlan } from "../operations/evacuation-plan.js";
 import { evacuationJson, evacuationScreen, planLines, summaryTable } from "../render/evacuate.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
+import { plural } from "../util/words.js";
 
 export interface EvacuateFlags {
   dryRun: boolean;
@@ -35,10 +36,6 @@ export interface EvacuateFlags {
 /** The width tables are cut to on stdout: the terminal's, or none (a pipe, a file). */
 function outColumns(ctx: CommandContext): number | undefined {
   return ctx.io.stdoutIsTTY ? ctx.io.columns : undefined;
-}
-
-function plural(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? "" : "s"}`;
 }
 
 async function writeData(ctx: CommandContext, document: unknown): Promise<void> {

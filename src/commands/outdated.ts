@@ -26,6 +26,7 @@ import { listOutdated, readLauncherFacts } from "../operations/list-outdated.js"
 import { createOutdatedWriter, fitTable, type OutdatedFormat } from "../outdated/output.js";
 import { actionText, clusterFacts, countRow, emptyCounts, type OutdatedRow } from "../outdated/rows.js";
 import { bulkScreen, outcomeError, summaryTable } from "../render/bulk.js";
+import { plural } from "../util/words.js";
 
 export interface OutdatedFlags {
   allNamespaces: boolean;
@@ -73,10 +74,6 @@ function declined(): InterruptedError {
   return new InterruptedError("declined; nothing was migrated or restarted");
 }
 
-function countText(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? "" : "s"}`;
-}
-
 /**
  * The jobs to run: on a terminal, those ticked in a checkbox; then, when restarts are among them
  * and --yes was not given, one question. With migrations too it offers both, the migrations
@@ -108,7 +105,7 @@ export async function chooseJobs(
   const names = restarts.map((job) => `${job.namespace}/${job.name}`);
   const shown =
     names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
-  const restartText = `${countText(restarts.length, "VM")} with downtime (${shown})`;
+  const restartText = `${plural(restarts.length, "VM")} with downtime (${shown})`;
   if (migrations.length === 0) {
     const ok = await ctx.prompter.confirm({
       message: `Restart ${restartText} on ${cluster}?`,
@@ -119,7 +116,7 @@ export async function chooseJobs(
     return chosen;
   }
   const answer = await ctx.prompter.select<BothAnswer>({
-    message: `Migrate ${countText(migrations.length, "VM")} live and restart ${restartText} on ${cluster}?`,
+    message: `Migrate ${plural(migrations.length, "VM")} live and restart ${restartText} on ${cluster}?`,
     flag: "--yes",
     choices: [
       {

@@ -3,6 +3,7 @@
 
 import type { ColorScheme } from "../io/io.js";
 import { kvmigCommand } from "../util/shell.js";
+import { plural } from "../util/words.js";
 import type { DiagnoseReport } from "./engine.js";
 import type { Evidence, Finding, Severity, Snapshot } from "./types.js";
 
@@ -91,10 +92,6 @@ export function formatFinding(
   }
   lines.push(`  Docs: ${finding.docs}`);
   return lines;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** What the snapshot held, in one line per kind of evidence. */

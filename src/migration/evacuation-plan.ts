@@ -25,6 +25,7 @@ import type {
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
+import { plural } from "../util/words.js";
 import { bulkBridgeWarnings } from "./bridges.js";
 import { effectiveEvictionStrategy, evacuationMigrates } from "./eviction-strategy.js";
 import { formatBytes, formatRate } from "./format.js";
@@ -187,10 +188,6 @@ const unschedulableSeconds = 300;
 
 function keyOf(namespace: string, name: string): string {
   return `${namespace}/${name}`;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** "a, b and c". */

@@ -22,11 +22,11 @@ import type { KubeClient, ObjectOf } from "../k8s/kube-client.js";
 import type { ApiOutage } from "../k8s/outage.js";
 import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "../k8s/types.js";
 import type { EvacuationPlan, PlannedVm } from "../migration/evacuation-plan.js";
-import { isFinalPhase } from "../migration/state.js";
+import { isFinalPhase, type MigrationView } from "../migration/state.js";
 import { evacuationMigrationAnnotation, migrationTrigger } from "../migration/trigger.js";
 import { kvmigCommand } from "../util/shell.js";
 import { rootCause } from "./failure-limit.js";
-import { type FollowChange, followToEnd } from "./follow-migration.js";
+import { followToEnd } from "./follow-migration.js";
 import { restartAndWait } from "./restart-vm.js";
 
 /** The node annotation that says kvmig cordoned the node (so `--cancel` uncordons only then). */
@@ -65,16 +65,15 @@ export type VmStage = "waiting" | "migrating" | "restarting" | "finished";
 export interface VmStatus {
   vm: PlannedVm;
   stage: VmStage;
-  /** The migration followed now, its phase and progress line. */
+  /** The migration followed now, and its phase. */
   migration?: string | undefined;
   phase?: string | undefined;
-  progress?: FollowChange | undefined;
   /** Why it waits (the limits with counts, KubeVirt's backoff), as followMigration explains it. */
   waiting?: string | undefined;
   attempts: number;
   result?: EvacuationResult | undefined;
   /** The MigrationView of the followed migration, for a renderer that shows data left and rates. */
-  view?: import("../migration/state.js").MigrationView | undefined;
+  view?: MigrationView | undefined;
 }
 
 /** Counts for the node's progress bar. */
@@ -567,7 +566,6 @@ export async function evacuateNode(
           s.phase = v.phase || "Pending";
           if (change.kind === "pending") s.waiting = change.reasons.map((r) => r.text).join("; ");
           else if (change.kind === "phase" && v.phase !== "Pending" && v.phase !== "") s.waiting = undefined;
-          s.progress = change;
           tell(s);
         },
       },

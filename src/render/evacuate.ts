@@ -16,17 +16,10 @@ import type {
   EvacuationResult,
   VmStatus,
 } from "../operations/evacuate-node.js";
+import { plural } from "../util/words.js";
 import { progressText } from "./migration-render.js";
 
 const redrawMs = 250;
-
-function plural(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? "" : "s"}`;
-}
-
-function gib(bytes: number): string {
-  return formatBytes(bytes);
-}
 
 function cpu(millis: number): string {
   return millis % 1000 === 0 ? `${millis / 1000}` : (millis / 1000).toFixed(1);
@@ -91,7 +84,7 @@ export function planLines(
             actionText(v),
             migratableText(v),
             v.evictionStrategy,
-            gib(v.guestMemoryBytes),
+            formatBytes(v.guestMemoryBytes),
             v.migration
               ? `${v.migration.trigger} migration ${v.migration.phase || "Pending"}`
               : v.marked
@@ -116,7 +109,7 @@ export function planLines(
           usable.map((n) => [
             n.node,
             n.usable ? "yes" : `no: ${n.why ?? "?"}`,
-            gib(n.free.memoryBytes),
+            formatBytes(n.free.memoryBytes),
             cpu(n.free.cpuMillis),
             someOf(n.placed),
           ]),
