@@ -128,6 +128,10 @@ const scenarioFiles = (await readdir(scenarioSource)).filter((file) => file.ends
 await Promise.all(
   scenarioFiles.map((file) => copyFile(`${scenarioSource}/${file}`, `${scenarioTarget}/${file}`)),
 );
+// What went into each file, for tools that look at the bundle (esbuild's analyzer, the
+// dependencies test): dist/meta.json, left out of the npm package (package.json "files").
+await writeFile(`${outdir}/meta.json`, JSON.stringify(result.metafile));
+
 const outputs = result.metafile.outputs;
 const files = Object.keys(outputs).filter((file) => file.endsWith(".js")).length;
 const startup = [...startupFiles(outputs)];
