@@ -1,8 +1,8 @@
 // The two Prompters: inquirer on a terminal, and one that turns every question into a usage
 // error naming the flag that answers it.
 import { Readable, Writable } from "node:stream";
-import type * as Inquirer from "@inquirer/prompts";
 import { InterruptedError, UsageError } from "../errors.js";
+import type * as Inquirer from "./inquirer.js";
 import type { ColorScheme, IO } from "./io.js";
 import type {
   CheckboxQuestion,
@@ -151,7 +151,7 @@ export class InquirerPrompter implements Prompter {
   }
 
   async #ask<R>(run: (prompts: typeof Inquirer, ctx: Context) => Promise<R>): Promise<R> {
-    this.#prompts ??= import("@inquirer/prompts");
+    this.#prompts ??= import("./inquirer.js");
     const prompts = await this.#prompts;
     const ctx = this.#context();
     const keys = cancelKeys(ctx.input);
