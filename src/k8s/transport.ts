@@ -3,8 +3,10 @@
 
 import http from "node:http";
 import https from "node:https";
+import net from "node:net";
 import { performance } from "node:perf_hooks";
-import { TLSSocket } from "node:tls";
+import type { Duplex } from "node:stream";
+import tls, { TLSSocket } from "node:tls";
 import { timeLimit } from "../duration.js";
 import {
   errorFromNetwork,
@@ -58,7 +60,7 @@ export interface TransportConfig {
   context: string;
   tls: TlsSettings;
   /** Headers that authenticate a request (bearer token, exec plugin credential). Called per request. */
-  authHeaders: () => Promise<Record<string, string>>;
+  authHeaders: () => Promise<Record<string, string | string[]>>;
   /** Basic auth "user:password", when the kubeconfig has one. */
   basicAuth?: string | undefined;
   requestTimeoutMs: number;
@@ -99,14 +101,16 @@ export class Transport {
   constructor(private readonly config: TransportConfig) {
     this.base = new URL(config.server);
     this.secure = this.base.protocol === "https:";
-    this.agent = config.agent ?? this.ownAgent(true);
-    this.freshAgent = config.agent ? undefined : this.ownAgent(false);
+    const context = this.secure ? new SharedContext(config.tls) : undefined;
+    this.agent = config.agent ?? this.ownAgent(true, context);
+    this.freshAgent = config.agent ? undefined : this.ownAgent(false, context);
+    // The first connection starts now: its TCP and TLS handshakes overlap the command's own work
+    // before its first request (loading its code, reading what it needs).
+    if (this.agent instanceof TlsAgent) this.agent.preconnect(this.base);
   }
 
-  private ownAgent(keepAlive: boolean): http.Agent {
-    return this.secure
-      ? new https.Agent({ keepAlive, ...definedOnly(this.config.tls) })
-      : new http.Agent({ keepAlive });
+  private ownAgent(keepAlive: boolean, context: SharedContext | undefined): http.Agent {
+    return context ? new TlsAgent(keepAlive, this.config.tls, context) : new http.Agent({ keepAlive });
   }
 
   get server(): string {
@@ -237,7 +241,7 @@ export class Transport {
     const url = this.url(req);
     const info = this.describe(req);
     const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
       Accept: "application/json",
       "User-Agent": this.config.userAgent,
       ...(await this.config.authHeaders()),
@@ -264,8 +268,11 @@ export class Transport {
       let mayHaveSent = false;
       request.on("socket", (socket) => {
         if (request.reusedSocket || this.config.agent !== undefined) mayHaveSent = true;
-        else if (socket instanceof TLSSocket) socket.once("secureConnect", () => (mayHaveSent = true));
-        else if (socket.connecting) socket.once("connect", () => (mayHaveSent = true));
+        else if (socket instanceof TLSSocket) {
+          // A connection opened ahead (preconnect) may be up already.
+          if (secured.has(socket)) mayHaveSent = true;
+          else socket.once("secureConnect", () => (mayHaveSent = true));
+        } else if (socket.connecting) socket.once("connect", () => (mayHaveSent = true));
         else mayHaveSent = true;
       });
       let settled = false;
@@ -379,8 +386,129 @@ function joinPath(prefix: string, path: string): string {
   return `${trimmed}${path}`;
 }
 
-function definedOnly(tls: TlsSettings): https.AgentOptions {
-  return Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) as https.AgentOptions;
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** TLS sockets whose handshake is done. */
+const secured = new WeakSet<Duplex>();
+
+/**
+ * The kubeconfig's CA, client certificate and key as one SecureContext for every connection of a
+ * run: Node otherwise builds one per connection, parsing the CA each time (about 1 ms each; 7 of
+ * diagnose's 9 parallel reads). Built on first use, in the agent's createConnection, where
+ * tls.connect would build its own: an unreadable key fails the request as before.
+ */
+class SharedContext {
+  private context: tls.SecureContext | undefined;
+
+  constructor(private readonly settings: TlsSettings) {}
+
+  get(): tls.SecureContext {
+    const { ca, cert, key, pfx, passphrase } = this.settings;
+    this.context ??= tls.createSecureContext(definedOnly({ ca, cert, key, pfx, passphrase }));
+    return this.context;
+  }
+}
+
+type CreateCallback = (error: Error | null, socket?: Duplex) => void;
+
+/**
+ * Our HTTPS agent: the shared SecureContext, a first connection that may be opened ahead
+ * (preconnect), and one full TLS handshake per run. Connections asked for while the first one's
+ * handshake is under way wait for its TLS session, then resume it (https.Agent keeps the
+ * session: no certificate to send and verify again); a request that finds the first connection
+ * free by then takes it. Parallel requests otherwise open one full handshake each at once.
+ */
+class TlsAgent extends https.Agent {
+  /** The first connection's handshake: resolved with its session, or when it ends without one. */
+  private first: Promise<void> | undefined;
+  private firstDone = false;
+  /** The connection preconnect opened, until a request takes it. */
+  private ahead: { socket: TLSSocket; key: string } | undefined;
+
+  constructor(
+    keepAlive: boolean,
+    settings: TlsSettings,
+    private readonly context: SharedContext,
+  ) {
+    const { rejectUnauthorized, servername } = settings;
+    super({ keepAlive, ...definedOnly({ rejectUnauthorized, servername }) });
+  }
+
+  /** Opens the first connection now, for the first request to take. Never throws. */
+  preconnect(base: URL): void {
+    if (this.first !== undefined) return;
+    try {
+      // The options the agent gives createConnection for a request to `base` (see addRequest):
+      // the same name means the same pool and TLS session cache.
+      const host = base.hostname.replace(/^\[(.*)\]$/, "$1");
+      const options: https.RequestOptions & { _agentKey?: string } = {
+        ...this.options,
+        host,
+        port: Number(base.port || 443),
+        servername: net.isIP(host) ? "" : host,
+      };
+      options._agentKey = this.getName(options);
+      const socket = this.open(options);
+      // Unclaimed, it must not hold the process, and an error is only kept: the first request
+      // gets a connection of its own instead, and that one reports it.
+      socket.unref();
+      socket.on("error", () => {});
+      this.ahead = { socket, key: options._agentKey };
+    } catch {
+      // The first request opens its connection and reports what went wrong.
+    }
+  }
+
+  override createConnection(...args: unknown[]): Duplex | undefined {
+    const options = args[0] as https.RequestOptions;
+    const oncreate = args.at(-1) as CreateCallback;
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const key = (options as { _agentKey?: string })._agentKey;
+    if (ahead && !ahead.socket.destroyed && ahead.key === key) return ahead.socket.ref();
+    ahead?.socket.destroy();
+    if (this.first === undefined || this.firstDone) return this.open(options);
+    void this.first.then(() => {
+      try {
+        oncreate(null, this.open(options));
+      } catch (error) {
+        oncreate(error as Error);
+      }
+    });
+    return undefined;
+  }
+
+  override destroy(): void {
+    this.ahead?.socket.destroy();
+    this.ahead = undefined;
+    super.destroy();
+  }
+
+  /** A connection through https.Agent's own (its TLS session cache), with the shared context. */
+  private open(options: https.RequestOptions): TLSSocket {
+    const socket = super.createConnection({
+      ...options,
+      secureContext: this.context.get(),
+    } as never) as unknown as TLSSocket;
+    socket.once("secureConnect", () => secured.add(socket));
+    if (this.first === undefined) {
+      this.first = new Promise<void>((resolve) => {
+        const done = () => {
+          this.firstDone = true;
+          resolve();
+        };
+        socket.once("session", done);
+        socket.once("close", done);
+        // TLS 1.2 gives its session with the handshake; TLS 1.3 sends tickets after it.
+        socket.once("secureConnect", () => {
+          if (socket.getProtocol() !== "TLSv1.3") done();
+        });
+      });
+    }
+    return socket;
+  }
 }
 
 /** What a body's sink threw (readBody's error otherwise is the network's). */
