@@ -1,0 +1,118 @@
+// Where a kvmig command's time goes (issue 26): runs it with scripts/timeline-hook.mjs preloaded
+// and prints each mark's median over the runs, in ms since the process started: modules read,
+// kubeconfig read, each connection's TCP and TLS handshake, each request sent and answered, first
+// output, exit. kvmig itself carries no timeline code: the hook is loaded only here.
+//
+//   node scripts/timeline.mjs [--runs N] [--bin FILE] [--cpu-prof DIR] -- ARGS...
+//
+// --bin runs a single executable (scripts/sea.mjs) instead of node dist/kvmig.js; the hook goes
+// in through NODE_OPTIONS there (a single executable reads it; no module marks: it is one
+// script). --cpu-prof DIR also writes V8 CPU profiles (node --cpu-prof, sampled every 100 µs) of
+// the same runs into DIR and prints their self time by file, summed over the runs and divided
+// by their number.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const { values, positionals } = parseArgs({
+  options: {
+    runs: { type: "string", default: "10" },
+    bin: { type: "string" },
+    "cpu-prof": { type: "string" },
+  },
+  allowPositionals: true,
+});
+const runs = Number(values.runs);
+const hook = pathToFileURL(join(root, "scripts", "timeline-hook.mjs")).href;
+const work = mkdtempSync(join(tmpdir(), "kvmig-timeline-"));
+const profDir = values["cpu-prof"] ? resolve(values["cpu-prof"]) : undefined;
+if (profDir) mkdirSync(profDir, { recursive: true });
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** label -> the times it was marked at, one per run it appeared in. */
+const marks = new Map();
+let failed = 0;
+for (let run = 0; run <= runs; run++) {
+  const file = join(work, `run-${run}.txt`);
+  const prof =
+    profDir && run > 0 ? ["--cpu-prof", "--cpu-prof-interval", "100", "--cpu-prof-dir", profDir] : [];
+  const env = { ...process.env, KVMIG_TIMELINE_FILE: file };
+  let command;
+  let args;
+  if (values.bin) {
+    command = values.bin;
+    args = positionals;
+    env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--import=${hook}`, ...prof].filter(Boolean).join(" ");
+  } else {
+    command = process.execPath;
+    args = ["--import", hook, ...prof, join(root, "dist", "kvmig.js"), ...positionals];
+  }
+  const child = spawnSync(command, args, { env, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  if (child.status !== 0) {
+    failed++;
+    process.stderr.write(`run ${run}: exit ${child.status ?? child.signal}\n${child.stderr}`);
+  }
+  // The first run warms the compile cache and is not counted.
+  if (run === 0) continue;
+  const seen = new Map();
+  for (const line of readFileSync(file, "utf8").trim().split("\n")) {
+    const space = line.indexOf(" ");
+    const label = line.slice(space + 1);
+    // A label marked twice in a run (the same module, say) keeps its first time.
+    if (seen.has(label)) continue;
+    seen.set(label, Number(line.slice(0, space)));
+  }
+  for (const [label, ms] of seen) {
+    if (!marks.has(label)) marks.set(label, []);
+    marks.get(label).push(ms);
+  }
+}
+rmSync(work, { recursive: true, force: true });
+
+const rows = [...marks].map(([label, times]) => ({ label, ms: median(times), runs: times.length }));
+rows.sort((a, b) => a.ms - b.ms);
+console.log(
+  `${values.bin ? basename(values.bin) : "node dist/kvmig.js"} ${positionals.join(" ")}: median of ${runs} runs`,
+);
+for (const row of rows) {
+  const note = row.runs < runs ? ` (in ${row.runs} of ${runs} runs)` : "";
+  console.log(`${row.ms.toFixed(1).padStart(8)} ms  ${row.label}${note}`);
+}
+
+if (profDir) {
+  const self = new Map();
+  const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
+  let total = 0;
+  for (const f of files) {
+    const profile = JSON.parse(readFileSync(join(profDir, f), "utf8"));
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    for (let i = 0; i < profile.samples.length; i++) {
+      const node = byId.get(profile.samples[i]);
+      const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+      const { url, functionName } = node.callFrame;
+      const where = url
+        ? url.startsWith("node:")
+          ? url.replace(/^node:internal\/(modules|bootstrap)\/.*/, "node:internal/$1/*")
+          : basename(url).replace(/-[A-Z0-9]{8}(\.js)$/, "$1")
+        : `(${functionName.replace(/[()]/g, "")})`;
+      self.set(where, (self.get(where) ?? 0) + ms);
+      total += ms;
+    }
+  }
+  const n = files.length || 1;
+  console.log(`\nCPU profile: self time by file, per run (${files.length} profiles in ${profDir})`);
+  const sorted = [...self].sort((a, b) => b[1] - a[1]);
+  for (const [where, ms] of sorted.slice(0, 20))
+    console.log(`${(ms / n).toFixed(1).padStart(8)} ms  ${where}`);
+  console.log(`${(total / n).toFixed(1).padStart(8)} ms  total sampled (idle included)`);
+}
+if (failed > 0) process.exitCode = 1;
