@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // chalk loaded, as a run that may colour has it (test/helpers/colors-loaded.ts).
+    setupFiles: ["test/helpers/colors-loaded.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",

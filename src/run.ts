@@ -66,9 +66,18 @@ const ctx: Context = {
 // kubectl (1.26+) completes `kubectl kvmig ...` by running kubectl_complete-kvmig with the words.
 const completing = basename(process.argv[1] ?? "").replace(/\.exe$/i, "") === "kubectl_complete-kvmig";
 const argv = completing ? ["__complete", "--cobra", "--", ...process.argv.slice(2)] : process.argv.slice(2);
+// Colours are made with chalk, loaded only when this run may colour (it costs start-up time);
+// --no-color is read here for that, as main reads it before parsing. A completion (each Tab)
+// colours nothing worth loading it for: its words go to a pipe, and a warning stays plain.
+if (argv.includes("--no-color")) io.setColor(false);
+const colorReady = completing ? Promise.resolve() : io.prepareColor();
 // Not a top-level await: the single executables (scripts/sea.mjs) run the CLI as CommonJS.
-void runMain(argv, ctx).then((code) => {
-  process.exitCode = code;
-  // A completion answers and leaves: a connection or credential plugin still going may not hold the shell.
-  if (argv[0] === "__complete") process.stdout.write("", () => process.exit());
-});
+void colorReady
+  // Without chalk, the run goes on in plain text.
+  .catch(() => undefined)
+  .then(() => runMain(argv, ctx))
+  .then((code) => {
+    process.exitCode = code;
+    // A completion answers and leaves: a connection or credential plugin still going may not hold the shell.
+    if (argv[0] === "__complete") process.stdout.write("", () => process.exit());
+  });

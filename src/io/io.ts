@@ -1,6 +1,6 @@
 // The one object commands write through: streams, terminal facts, colour and output mode.
 import type { OutStream, Streams } from "./streams.js";
-import { jsonSafe, ownCsi, toTerminal } from "./untrusted.js";
+import { jsonSafe, ownCsi, toTerminal, visibleControl } from "./untrusted.js";
 
 export type OutputMode = "text" | "json" | "yaml";
 
@@ -44,6 +44,11 @@ export interface IO {
   err(text: string): void;
   /** `--no-color`: false turns colour off; true never turns it on for a pipe or under NO_COLOR. */
   setColor(enabled: boolean): void;
+  /**
+   * Loads what colours are made with (chalk) when stdout or stderr is to be coloured; until it
+   * has, colours are plain. Called once before a run writes (run.ts), after `--no-color`.
+   */
+  prepareColor(): Promise<void>;
   setOutputMode(mode: OutputMode): void;
 }
 
@@ -59,34 +64,51 @@ interface Styles {
 }
 
 /**
- * One SGR style, applied the way chalk applies it at level 1 (byte for byte, once written): a close
- * code inside the text re-opens the style after it, and each line break closes and re-opens it.
- * Not chalk itself: its import detects the terminal's colours for a default instance we never use,
- * which loads node:tty and node:net on every start. The codes are kvmig's own (ownCsi), which the
- * streams below let through while they show any other escape as text; made on first use.
+ * One of chalk's styles with its escapes written as kvmig's own (ownCsi), which the streams below
+ * let through while they show any other escape as text. In the text, an escape from elsewhere is
+ * shown as ^[ (as the streams would show it) and kvmig's own are made plain for chalk to see (a
+ * close code inside the text re-opens the style after it, as each line break does), so that
+ * every escape in chalk's result is kvmig's.
  */
-function sgr(open: number, close: number): (text: string) => string {
-  let codes: { on: string; off: string } | undefined;
+function own(style: (text: string) => string): (text: string) => string {
   return (text) => {
     if (!text) return text;
-    codes ??= { on: ownCsi(`${open}m`), off: ownCsi(`${close}m`) };
-    const { on, off } = codes;
-    let styled = text.includes(off) ? text.replaceAll(off, off + on) : text;
-    if (styled.includes("\n")) styled = styled.replace(/\r?\n/g, (lineBreak) => off + lineBreak + on);
-    return on + styled + off;
+    const tag = ownCsi("");
+    const plain = text.includes("\u001B")
+      ? text
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape byte is what is matched.
+          .replace(/\u001B/g, (esc, at: number) => (text.startsWith(tag, at) ? esc : visibleControl(esc)))
+          .replaceAll(tag, "\u001B[")
+      : text;
+    return style(plain).replaceAll("\u001B[", tag);
   };
 }
 
+/**
+ * chalk, at level 1 (16 colours) whatever it detects of the terminal: whether to colour is
+ * kvmig's decision (createIO). Loaded with import() by prepareColor, only when a run may colour:
+ * its import costs start-up time (its own detection loads node:tty and asks both streams).
+ */
+let colorStyles: Styles | undefined;
+let loadingColor: Promise<void> | undefined;
+
+function loadColorStyles(): Promise<void> {
+  loadingColor ??= import("chalk").then(({ Chalk }) => {
+    const chalk = new Chalk({ level: 1 });
+    colorStyles = {
+      level: 1,
+      bold: own(chalk.bold),
+      dim: own(chalk.dim),
+      green: own(chalk.green),
+      yellow: own(chalk.yellow),
+      red: own(chalk.red),
+      cyan: own(chalk.cyan),
+    };
+  });
+  return loadingColor;
+}
+
 const same = (text: string) => text;
-const colorStyles: Styles = {
-  level: 1,
-  bold: sgr(1, 22),
-  dim: sgr(2, 22),
-  green: sgr(32, 39),
-  yellow: sgr(33, 39),
-  red: sgr(31, 39),
-  cyan: sgr(36, 39),
-};
 const plainStyles: Styles = {
   level: 0,
   bold: same,
@@ -126,8 +148,13 @@ export function createIO(streams: Streams, env: Record<string, string | undefine
   let colorAllowed = !noColorEnv;
   let mode: OutputMode = "text";
 
-  const colors = colorScheme(() => (colorAllowed && stdoutIsTTY ? colorStyles : plainStyles));
-  const errColors = colorScheme(() => (colorAllowed && stderrIsTTY() ? colorStyles : plainStyles));
+  // Plain until chalk has loaded (prepareColor): a run that may colour waits for it before it writes.
+  const colors = colorScheme(() =>
+    colorAllowed && stdoutIsTTY ? (colorStyles ?? plainStyles) : plainStyles,
+  );
+  const errColors = colorScheme(() =>
+    colorAllowed && stderrIsTTY() ? (colorStyles ?? plainStyles) : plainStyles,
+  );
   const stdout = safeStream(
     () => streams.stdout,
     (text) => (mode === "text" ? toTerminal(text) : mode === "json" ? jsonSafe(text) : text),
@@ -166,6 +193,10 @@ export function createIO(streams: Streams, env: Record<string, string | undefine
     setColor(enabled) {
       colorAllowed = enabled && !noColorEnv;
     },
+    async prepareColor() {
+      // stdout first: when it is a terminal, stderr need not be asked.
+      if (colorAllowed && (stdoutIsTTY || stderrIsTTY())) await loadColorStyles();
+    },
     setOutputMode(next) {
       mode = next;
     },
@@ -185,17 +216,17 @@ function safeStream(stream: () => OutStream, safe: (text: string) => string): Ou
   };
 }
 
-function colorScheme(chalk: () => Styles): ColorScheme {
+function colorScheme(styles: () => Styles): ColorScheme {
   const scheme: ColorScheme = {
     get enabled() {
-      return chalk().level > 0;
+      return styles().level > 0;
     },
-    bold: (t) => chalk().bold(t),
-    dim: (t) => chalk().dim(t),
-    ok: (t) => chalk().green(t),
-    warn: (t) => chalk().yellow(t),
-    error: (t) => chalk().red(t),
-    accent: (t) => chalk().cyan(t),
+    bold: (t) => styles().bold(t),
+    dim: (t) => styles().dim(t),
+    ok: (t) => styles().green(t),
+    warn: (t) => styles().yellow(t),
+    error: (t) => styles().red(t),
+    accent: (t) => styles().cyan(t),
     phase: (t) => (t === "Succeeded" ? scheme.ok(t) : t === "Failed" ? scheme.error(t) : scheme.accent(t)),
   };
   return scheme;

@@ -11,7 +11,18 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import manifest from "../../package.json" with { type: "json" };
 import { sendJson, serverPerTest } from "../helpers/api-server.js";
 import { tempDir, writeExecPluginKubeconfig, writeKubeconfig } from "../helpers/kubeconfig.js";
-import { chunkFiles, chunksDir, cliEnv, distEntry, ensureBuilt, lines, runKvmig } from "./built-cli.js";
+import { hasScript, runInPty, shQuote } from "../helpers/terminals.js";
+import {
+  chunkFiles,
+  chunksDir,
+  cliEnv,
+  distEntry,
+  ensureBuilt,
+  lines,
+  nodeDir,
+  repoRoot,
+  runKvmig,
+} from "./built-cli.js";
 
 // Node 22.15+/24: synchronous, in-thread hooks; every import and import() passes through resolve.
 const hookSource = `import { appendFileSync } from "node:fs";
@@ -39,6 +50,8 @@ let connectChunk: string;
 let clientChunk: string;
 let oraChunk: string;
 let inquirerChunk: string;
+/** chalk, which colours are made with: loaded only when a run may colour. */
+let chalkChunk: string;
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -85,6 +98,15 @@ beforeAll(async () => {
   oraChunk = named("ora", (f) => f.startsWith("ora-"));
   // src/io/inquirer.ts: the prompts kvmig asks with, one chunk.
   inquirerChunk = named("inquirer", (f) => f.startsWith("inquirer-"));
+  // esbuild names chalk's chunk after its file (source/index.js): found by the build's metafile.
+  const meta = JSON.parse(readFileSync(join(distEntry, "..", "meta.json"), "utf8")) as {
+    outputs: Record<string, { entryPoint?: string }>;
+  };
+  const chalkOutputs = Object.entries(meta.outputs)
+    .filter(([, output]) => output.entryPoint?.endsWith("node_modules/chalk/source/index.js"))
+    .map(([file]) => file.replace(/^dist\/chunks\//, ""));
+  expect(chalkOutputs).toHaveLength(1);
+  chalkChunk = named("chalk", (f) => f === chalkOutputs[0]);
 }, 120_000);
 
 beforeEach(() => {
@@ -137,6 +159,47 @@ describe("commands that need no cluster load no cluster code", () => {
     expect(loaded).toContain("kvmig.js");
     expect(loadedChunks(loaded).filter((c) => lazyChunks.includes(c))).toEqual([]);
     expect(loadedChunks(loaded)).not.toContain(cliChunk);
+  });
+});
+
+describe.skipIf(!hasScript())("colours: chalk is loaded only when a run may colour", () => {
+  /** --help on a pseudo-terminal (script(1)), with the hook; the dist/ chunks it loaded. */
+  async function helpOnTerminal(extraEnv: Record<string, string>, args: string[] = []) {
+    const log = join(dir, `loads-${Math.random().toString(36).slice(2)}.log`);
+    writeFileSync(log, "");
+    const line = [process.execPath, "--import", hookUrl, distEntry, "--help", ...args].map(shQuote).join(" ");
+    const env = {
+      PATH: [nodeDir, "/usr/bin", "/bin"].join(":"),
+      HOME: dir,
+      TERM: "xterm-256color",
+      KVMIG_LOAD_LOG: log,
+      ...extraEnv,
+    };
+    const result = await runInPty(line, { env, cwd: repoRoot });
+    expect(result.code).toBe(0);
+    const distUrl = pathToFileURL(join(distEntry, "..")).href;
+    const loaded = lines(readFileSync(log, "utf8"))
+      .filter((u) => u.startsWith(`${distUrl}/`))
+      .map((u) => u.slice(distUrl.length + 1));
+    return { screen: result.screen, chunks: loadedChunks(loaded) };
+  }
+
+  it("--help on a terminal loads chalk", async () => {
+    const { screen, chunks } = await helpOnTerminal({});
+    expect(screen).toContain("Usage: kvmig");
+    expect(chunks).toContain(chalkChunk);
+  });
+
+  it("--help on a terminal under NO_COLOR, TERM=dumb or --no-color does not load it", async () => {
+    for (const [env, args] of [
+      [{ NO_COLOR: "1" }, []],
+      [{ TERM: "dumb" }, []],
+      [{}, ["--no-color"]],
+    ] as const) {
+      const { screen, chunks } = await helpOnTerminal(env, [...args]);
+      expect(screen).toContain("Usage: kvmig");
+      expect(chunks).not.toContain(chalkChunk);
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 import { Chalk } from "chalk";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createIO } from "../../src/io/io.js";
 import type { Streams } from "../../src/io/streams.js";
-import { ownCsi, untag } from "../../src/io/untrusted.js";
+import { ownCsi, toTerminal, untag } from "../../src/io/untrusted.js";
 import { bufferedStreams } from "../helpers/buffered-io.js";
 
 const ESC = "\u001B[";
@@ -184,10 +184,79 @@ describe("colour", () => {
     expect(b.stdout()).toBe(`${chalk.red("red")}\n`);
   });
 
+  it("shows an escape from elsewhere in coloured text as ^[, and keeps kvmig's own", () => {
+    const chalk = new Chalk({ level: 1 });
+    const io = createIO(bufferedStreams({ tty: true }).streams, {});
+    const foreign = "evil\u001B[2Jtext\u001B[39m";
+    expect(toTerminal(io.colors.ok(foreign))).toBe(chalk.green("evil^[[2Jtext^[[39m"));
+    expect(toTerminal(io.colors.ok(`${io.colors.bold("b")} ${foreign}`))).toBe(
+      chalk.green(`${chalk.bold("b")} evil^[[2Jtext^[[39m`),
+    );
+  });
+
   it("colours phases by outcome", () => {
     const io = createIO(bufferedStreams({ tty: true }).streams, {});
     expect(io.colors.phase("Succeeded")).toBe(io.colors.ok("Succeeded"));
     expect(io.colors.phase("Failed")).toBe(io.colors.error("Failed"));
     expect(io.colors.phase("Running")).toBe(io.colors.accent("Running"));
+  });
+});
+
+describe("chalk, loaded only when a run may colour", () => {
+  /** A fresh io.ts (chalk not loaded yet), with chalk's import() counted. */
+  async function freshIo() {
+    vi.resetModules();
+    const imports = { chalk: 0 };
+    vi.doMock("chalk", async () => {
+      imports.chalk++;
+      return vi.importActual("chalk");
+    });
+    const module = await import("../../src/io/io.js");
+    // The fresh io.ts's own escapes are those of its fresh untrusted.ts.
+    const { untag: freshUntag } = await import("../../src/io/untrusted.js");
+    return { createIO: module.createIO, untag: freshUntag, imports };
+  }
+
+  it("colours are plain until prepareColor has loaded chalk, then chalk's at level 1", async () => {
+    const { createIO: create, untag: freshUntag, imports } = await freshIo();
+    const io = create(bufferedStreams({ tty: true }).streams, {});
+    expect(io.colors.enabled).toBe(false);
+    expect(io.colors.ok("x")).toBe("x");
+    await io.prepareColor();
+    expect(imports.chalk).toBe(1);
+    expect(io.colors.enabled).toBe(true);
+    expect(freshUntag(io.colors.ok("x"))).toBe(new Chalk({ level: 1 }).green("x"));
+    // Loaded once for every IO of the process.
+    await create(bufferedStreams({ tty: true }).streams, {}).prepareColor();
+    expect(imports.chalk).toBe(1);
+  });
+
+  const off: Record<string, (create: typeof createIO) => ReturnType<typeof createIO>> = {
+    "stdout and stderr pipes": (create) => create(bufferedStreams({ tty: false }).streams, {}),
+    NO_COLOR: (create) => create(bufferedStreams({ tty: true }).streams, { NO_COLOR: "1" }),
+    "TERM=dumb": (create) => create(bufferedStreams({ tty: true }).streams, { TERM: "dumb" }),
+    "--no-color (setColor(false))": (create) => {
+      const io = create(bufferedStreams({ tty: true }).streams, {});
+      io.setColor(false);
+      return io;
+    },
+  };
+  for (const [what, make] of Object.entries(off)) {
+    it(`${what}: prepareColor does not load chalk`, async () => {
+      const { createIO: create, imports } = await freshIo();
+      const io = make(create);
+      await io.prepareColor();
+      expect(imports.chalk).toBe(0);
+      expect(io.colors.ok("x") + io.errColors.ok("y")).toBe("xy");
+    });
+  }
+
+  it("stderr alone on a terminal: chalk loads, stderr is coloured and stdout not", async () => {
+    const { createIO: create, imports } = await freshIo();
+    const io = create(bufferedStreams({ tty: true, stdoutTTY: false }).streams, {});
+    await io.prepareColor();
+    expect(imports.chalk).toBe(1);
+    expect(io.colors.ok("x")).toBe("x");
+    expect(io.errColors.ok("y")).toContain(ESC);
   });
 });
