@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the tools the test suite runs for real, when they are missing: the shells whose
-# completion scripts are parse-checked (zsh, fish), tmux (the VM picker driven on a terminal), and
-# also shellcheck and PyYAML (a YAML 1.1 parser: -o yaml must read back as -o json under it).
+# Installs the tools the test suite runs for real, when they are missing: the shells kvmig's
+# completion is driven in (zsh, fish; bash is there), tmux (the shells' interactive completion and
+# the VM picker on a terminal), bash-completion (which kubectl's bash completion script needs, for
+# `kubectl kvmig <Tab>`), and also shellcheck and PyYAML (a YAML 1.1 parser: -o yaml must read back
+# as -o json under it).
 # Debian's packages, through apt-get, as root or with passwordless sudo. CI runs this before the
 # tests so that no test is skipped for a missing tool.
 #
-#   scripts/test-tools.sh [TOOL...]           install what is missing (all five, or the ones named)
+#   scripts/test-tools.sh [TOOL...]           install what is missing (all, or the ones named)
 #   scripts/test-tools.sh --check [TOOL...]   only say what is missing (exit 1 when something is)
 set -euo pipefail
 
@@ -14,12 +16,14 @@ if [[ "${1:-}" == --check ]]; then
   check=true
   shift
 fi
-# tool:Debian package; a tool is a command, except pyyaml (a Python module)
-tools=(zsh:zsh fish:fish tmux:tmux shellcheck:shellcheck pyyaml:python3-yaml)
+# tool:Debian package; a tool is a command, except pyyaml (a Python module) and bash-completion
+# (a script bash sources)
+tools=(zsh:zsh fish:fish tmux:tmux bash-completion:bash-completion shellcheck:shellcheck pyyaml:python3-yaml)
 
 present() {
   case "$1" in
     pyyaml) python3 -c 'import yaml' >/dev/null 2>&1 ;;
+    bash-completion) [[ -f /usr/share/bash-completion/bash_completion ]] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }

@@ -21,6 +21,36 @@ const bash = `# bash completion for kvmig
 #   source <(kvmig completion bash)
 # or, for every new shell: kvmig completion bash > ~/.local/share/bash-completion/completions/kvmig
 
+# A word as the command will get it: quotes and backslashes taken out (no expansion). Sets
+# __kvmig_word.
+__kvmig_dequote() {
+    local in="$1" c quote="" i
+    __kvmig_word=""
+    for ((i = 0; i < \${#in}; i++)); do
+        c="\${in:i:1}"
+        if [[ $quote == "'" ]]; then
+            if [[ $c == "'" ]]; then quote=""; else __kvmig_word+="$c"; fi
+        elif [[ $c == "\\\\" ]]; then
+            ((i++))
+            c="\${in:i:1}"
+            # Inside double quotes a backslash escapes only \\ " $ and \`.
+            if [[ $quote == '"' ]]; then
+                case $c in
+                \\\\ | '"' | '$' | '\`') ;;
+                *) __kvmig_word+="\\\\" ;;
+                esac
+            fi
+            __kvmig_word+="$c"
+        elif [[ $c == '"' ]]; then
+            if [[ -n $quote ]]; then quote=""; else quote='"'; fi
+        elif [[ $c == "'" ]]; then
+            quote="'"
+        else
+            __kvmig_word+="$c"
+        fi
+    done
+}
+
 _kvmig() {
     local line="\${COMP_LINE:0:COMP_POINT}" rest="" trimmed word piece="" i
     local -a words=()
@@ -57,14 +87,28 @@ _kvmig() {
     *) piece="" ;;
     esac
     local cur="\${words[\${#words[@]}-1]}"
-    local prefix="\${cur:0:\${#cur}-\${#piece}}"
+    __kvmig_dequote "\${cur:0:\${#cur}-\${#piece}}"
+    local prefix="$__kvmig_word"
     local program="\${COMP_WORDS[0]/#\\~/$HOME}" candidate
+    # kvmig gets the words unquoted; the candidates it gives are unquoted too.
+    local -a args=()
+    for word in "\${words[@]:1}"; do
+        __kvmig_dequote "$word"
+        args+=("$__kvmig_word")
+    done
     COMPREPLY=()
     while IFS= read -r candidate; do
         if [[ -n $candidate && $candidate == "$prefix"* ]]; then
-            COMPREPLY+=("\${candidate:\${#prefix}}")
+            candidate="\${candidate:\${#prefix}}"
+            # Bash inserts a candidate as it is: after an opening quote it adds the closing one,
+            # elsewhere a space or a quote in it must be escaped.
+            case $piece in
+            \\'* | \\"*) ;;
+            *) [[ $candidate == *[!A-Za-z0-9_./:=,@%+-]* ]] && printf -v candidate %q "$candidate" ;;
+            esac
+            COMPREPLY+=("$candidate")
         fi
-    done < <("$program" __complete -- "\${words[@]:1}" 2>/dev/null)
+    done < <("$program" __complete -- "\${args[@]}" 2>/dev/null)
     return 0
 }
 
@@ -79,7 +123,9 @@ const zsh = `#compdef ${commandNames.join(" ")}
 _kvmig() {
     local program=\${words[1]}
     local -a candidates
-    candidates=("\${(@f)$(\${~program} __complete -- "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
+    # kvmig gets the words unquoted ($words holds them as typed), and of the word under the
+    # cursor what is before the cursor ($PREFIX, without an opening quote).
+    candidates=("\${(@f)$(\${~program} __complete -- "\${(@Q)words[2,CURRENT-1]}" "\${(Q)PREFIX}" 2>/dev/null)}")
     candidates=("\${(@)candidates:#}")
     if (( \${#candidates} )); then
         compadd -- "\${(@)candidates}"
@@ -105,17 +151,26 @@ function fish(paths: PathFlags): string {
     "    set -l words (commandline -opc)",
     "    set -l program $words[1]",
     "    set -e words[1]",
-    "    # Quoted, an empty current token is still one (empty) word.",
-    "    set -l current (commandline -ct)",
+    "    # The token under the cursor as it is typed, unquoted; quoted, an empty one is still one word.",
+    "    set -l current (commandline -ct | string unescape)",
     '    command $program __complete -- $words "$current" 2>/dev/null',
     "end",
     "",
+    "# Whether the value of the long flag $argv[1] is under the cursor: --FLAG VALUE or --FLAG=VALUE.",
+    "function __kvmig_value_of",
+    "    set -l words (commandline -opc)",
+    '    set -q words[2]; and string match -q -- "--$argv[1]" $words[-1]',
+    '    or string match -q -- "--$argv[1]=*" (commandline -ct)',
+    "end",
+    "",
   ];
+  // Files or directories only for those flags' values, not as flags everywhere (a -l rule would
+  // offer --from after every command, where kvmig's own candidates are the right flags).
   for (const name of commandNames) {
     lines.push(`complete -c ${name} -f -a '(__kvmig_complete)'`);
-    for (const flag of paths.files) lines.push(`complete -c ${name} -l ${flag} -r -F`);
+    for (const flag of paths.files) lines.push(`complete -c ${name} -n '__kvmig_value_of ${flag}' -F`);
     for (const flag of paths.dirs)
-      lines.push(`complete -c ${name} -l ${flag} -r -f -a '(__fish_complete_directories)'`);
+      lines.push(`complete -c ${name} -n '__kvmig_value_of ${flag}' -f -a '(__fish_complete_directories)'`);
   }
   return `${lines.join("\n")}\n`;
 }

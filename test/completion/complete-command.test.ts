@@ -246,9 +246,11 @@ describe("kvmig completion SHELL", () => {
     expect(zsh.stdout.startsWith("#compdef kvmig kubectl-kvmig\n")).toBe(true);
     const fish = await runCli(["completion", "fish"], { connect: refuseToConnect });
     expect(lines(fish.stdout)).toContain("complete -c kvmig -f -a '(__kvmig_complete)'");
-    // fish needs the path flags up front: it does not fall back to files by itself.
-    expect(lines(fish.stdout)).toContain("complete -c kvmig -l kubeconfig -r -F");
-    expect(fish.stdout).toContain("-l from -r -f -a '(__fish_complete_directories)'");
+    // fish needs the path flags up front: it does not fall back to files by itself. Only for
+    // their values: as -l rules they were offered as flags of every command.
+    expect(lines(fish.stdout)).toContain("complete -c kvmig -n '__kvmig_value_of kubeconfig' -F");
+    expect(fish.stdout).toContain("-n '__kvmig_value_of from' -f -a '(__fish_complete_directories)'");
+    expect(fish.stdout).not.toMatch(/^complete .* -l /m);
   });
 
   it("an unknown shell: a usage error naming the shells, exit 2", async () => {

@@ -176,9 +176,9 @@ export class TmuxSession {
     }
   }
 
-  /** Types text as it is (no key names). */
+  /** Types text as it is (no key names; a leading - is text too). */
   async type(text: string): Promise<void> {
-    await this.#tmux(["send-keys", "-t", this.session, "-l", text]);
+    await this.#tmux(["send-keys", "-t", this.session, "-l", "--", text]);
   }
 
   /** Presses keys by tmux's names: Enter, Down, C-c. */
