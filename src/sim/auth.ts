@@ -12,7 +12,7 @@ import {
   type RbacAuthorizer,
   type RequestAttributes,
 } from "./rbac.js";
-import { type SimApiError, statusError } from "./status.js";
+import { badRequest, type SimApiError, statusError } from "./status.js";
 
 export type { RequestAttributes } from "./rbac.js";
 
@@ -179,4 +179,53 @@ export function selfSubjectReview(user: SimUser): object {
     metadata: { creationTimestamp: null },
     status: { userInfo: { username: user.name, groups: [...user.groups] } },
   };
+}
+
+/**
+ * The user a request acts as: its own, or the one its Impersonate-User, -Group and -Uid headers
+ * name when RBAC lets it impersonate each (the `impersonate` verb on users, groups, uids or a
+ * service account), as kube-apiserver's impersonation filter
+ * (staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation.go) does.
+ */
+export function impersonated(
+  authorizer: RbacAuthorizer,
+  user: SimUser,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): SimUser {
+  const values = (name: string): string[] => {
+    const value = headers[name];
+    return value === undefined ? [] : Array.isArray(value) ? value : [value];
+  };
+  const [name] = values("impersonate-user");
+  const groups = values("impersonate-group");
+  const [uid] = values("impersonate-uid");
+  if (name === undefined) {
+    if (groups.length > 0 || uid !== undefined) {
+      throw badRequest(
+        `requested ${JSON.stringify([...groups.map((g) => ({ Group: g })), ...(uid ? [{ UID: uid }] : [])])} without impersonating a user`,
+      );
+    }
+    return user;
+  }
+  const serviceAccount = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
+  const checks: RequestAttributes[] = [
+    serviceAccount
+      ? {
+          verb: "impersonate",
+          resource: "serviceaccounts",
+          group: "",
+          namespace: serviceAccount[1],
+          name: serviceAccount[2],
+        }
+      : { verb: "impersonate", resource: "users", group: "", name },
+    ...groups.map((group) => ({ verb: "impersonate", resource: "groups", group: "", name: group })),
+    ...(uid !== undefined
+      ? [{ verb: "impersonate", resource: "uids", group: "authentication.k8s.io", name: uid }]
+      : []),
+  ];
+  for (const attributes of checks) authorize(authorizer, user, attributes);
+  const all = [...groups];
+  if (serviceAccount) all.push("system:serviceaccounts", `system:serviceaccounts:${serviceAccount[1]}`);
+  if (name !== "system:anonymous" && !all.includes(authenticatedGroup)) all.push(authenticatedGroup);
+  return { name, groups: all, token: "" };
 }

@@ -11,6 +11,7 @@ import type { ApiFaults, FaultableServer } from "./api-faults.js";
 import {
   authenticate,
   authorize,
+  impersonated,
   type RequestAttributes,
   type SimUser,
   selfSubjectAccessReview,
@@ -221,8 +222,9 @@ export class SimServer implements FaultableServer {
     res.once("close", () => this.recordRequest(req, res, user, started));
     try {
       if (this.options.faults && (await this.options.faults.intercept(req, res, url, headers))) return;
-      user = authenticate(this.options.users, req.headers.authorization);
-      if (!user) throw unauthorized();
+      const authenticated = authenticate(this.options.users, req.headers.authorization);
+      if (!authenticated) throw unauthorized();
+      user = impersonated(this.authorizer, authenticated, req.headers);
       const route = parseRoute(url.pathname);
       if (this.isAbsent(route)) throw pathNotFound();
       await this.dispatch(route, req, res, url, user, headers);
