@@ -7,6 +7,7 @@ import type { IO } from "./io/io.js";
 import type { Progress } from "./io/progress.js";
 import type { Prompter } from "./io/prompter.js";
 import type { KubeClient } from "./k8s/kube-client.js";
+import type { ConnectionOverrides } from "./k8s/kubeconfig-types.js";
 import type { KubeConnector } from "./k8s/provider.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -24,8 +25,8 @@ export interface Context {
   readonly programName: string;
 }
 
-/** The global flags every command accepts, parsed. */
-export interface GlobalOptions {
+/** The global flags every command accepts, parsed (kubectl's connection flags: ConnectionOverrides). */
+export interface GlobalOptions extends ConnectionOverrides {
   kubeconfig?: string | undefined;
   context?: string | undefined;
   namespace?: string | undefined;

@@ -5,6 +5,12 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { examples, type Runner, type RunnerOptions } from "./cli-tree/command.js";
 import {
+  addConnectionFlags,
+  connectionFlagWords,
+  connectionOverrides,
+  hasConnectionOverrides,
+} from "./cli-tree/connection-flags.js";
+import {
   cancelCommand,
   diagnoseCommand,
   evacuateCommand,
@@ -84,8 +90,11 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       ),
     );
 
+  addConnectionFlags(program);
+
   const run: Runner = async (body, runner = {}) => {
     const raw = program.opts();
+    const overrides = connectionOverrides(raw);
     if (raw.output === "wide" && !runner.wide) {
       throw new UsageError("-o wide is only for commands that print a table", {
         hint: `use -o text, json or yaml here; -o wide is for the tables of ${kvmigCommand(["outdated"])} and ${kvmigCommand(["watch"])}`,
@@ -93,10 +102,13 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     }
     if (raw.sim !== undefined) {
       const scenario = raw.sim;
-      if (raw.kubeconfig || raw.context) {
-        throw new UsageError("--sim cannot be combined with --kubeconfig or --context", {
-          hint: "--sim brings its own cluster; leave out the other flags",
-        });
+      if (raw.kubeconfig || raw.context || hasConnectionOverrides(overrides)) {
+        throw new UsageError(
+          "--sim cannot be combined with --kubeconfig, --context or other connection flags",
+          {
+            hint: "--sim brings its own cluster; leave out the other flags",
+          },
+        );
       }
       setConnectionFlags({ sim: scenario });
       const { withEmbeddedSim } = await import("./commands/sim.js");
@@ -105,7 +117,11 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       );
       return;
     }
-    setConnectionFlags({ kubeconfig: raw.kubeconfig, context: raw.context });
+    setConnectionFlags({
+      kubeconfig: raw.kubeconfig,
+      context: raw.context,
+      overrides: connectionFlagWords(overrides),
+    });
     await runWith(raw, body, runner);
   };
 
@@ -124,6 +140,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       verbose: raw.verbose,
       sim: raw.sim,
       insecureSkipTlsVerify: raw.insecureSkipTlsVerify,
+      ...connectionOverrides(raw),
     };
     ctx.io.setOutputMode(options.output === "wide" ? "text" : options.output);
     const debug = (line: string) => {
@@ -134,6 +151,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       clock: ctx.clock,
       log: options.verbose ? debug : undefined,
       warn: (line: string) => ctx.io.err(`${ctx.io.errColors.warn("warning:")} ${line}`),
+      note: (line: string) => ctx.io.err(line),
       userAgent: `kvmig/${kvmigVersion}`,
       // A command that finishes its running work after Ctrl-C passes ctx.signal where it stops.
       signal: runner.finishOnInterrupt ? undefined : ctx.signal,

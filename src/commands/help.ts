@@ -26,6 +26,11 @@ export const environmentVariables: readonly EnvironmentVariable[] = [
     meaning: "inside a pod without a kubeconfig: the API server, reached with the pod's service account",
   },
   {
+    name: "HTTPS_PROXY, HTTP_PROXY, NO_PROXY (or in lower case)",
+    meaning:
+      "the proxy for an https (http) API server, and the hosts reached directly, read as kubectl reads them (localhost and loopback never proxied; a cluster's proxy-url wins)",
+  },
+  {
     name: "KVMIG_PROMETHEUS_URL",
     meaning:
       "Prometheus to read migration progress from when launcher logs are not readable (--prometheus-url)",

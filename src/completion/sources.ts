@@ -85,7 +85,14 @@ export function liveSources(ctx: Pick<Context, "env" | "clock" | "connect">): Co
       try {
         client = await ctx.connect(
           { ...target, requestTimeoutMs: Math.max(1, Math.round(remaining())) },
-          { env: ctx.env, clock: ctx.clock, userAgent: `kvmig/${kvmigVersion} (completion)`, signal },
+          {
+            env: ctx.env,
+            clock: ctx.clock,
+            userAgent: `kvmig/${kvmigVersion} (completion)`,
+            signal,
+            // A Tab never talks to a credential plugin's login; the budget's end stops the plugin.
+            interactive: false,
+          },
         );
         const kube = client;
         switch (objects) {

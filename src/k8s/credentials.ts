@@ -1,35 +1,83 @@
-// The connection options of the current context: TLS material, the Authorization header, basic
-// auth and, for a proxy-url, the agent. Certificates, tokens and basic auth are read here, as
-// client-node's applyToHTTPSOptions reads them; exec plugins, auth providers and proxies are
-// client-node's (kubeconfig-full.ts, loaded then only).
+// The credentials of the user in use, as kubectl sends them: a client certificate, a bearer token
+// (or token-file, re-read as it rotates), basic auth, impersonation headers, an exec plugin's
+// credential (exec-credential.ts, our own runner), or an auth provider's (client-node's, loaded
+// for it alone: kubeconfig-full.ts). A plain http:// server gets none of them, as client-go reads
+// a user's credentials only for a TLS connection.
 
 import { readFileSync } from "node:fs";
-import type { Kubeconfig } from "./kubeconfig.js";
-import type { HttpsOptionsOut, KubeCluster, KubeUser } from "./kubeconfig-types.js";
+import { type ExecConfig, type ExecCredential, execCredentialSource } from "./exec-credential.js";
+import type { Environment, HttpsOptionsOut, KubeCluster, KubeUser } from "./kubeconfig-types.js";
 
 export type { HttpsOptionsOut } from "./kubeconfig-types.js";
 
-/** Whether the context needs the Kubernetes client for its credentials or its connection. */
+/** Whether the user needs the Kubernetes client for its credentials (an auth provider). */
 export function needsClient(cluster: KubeCluster | undefined, user: KubeUser | undefined): boolean {
-  return Boolean(user?.exec || user?.authProvider || cluster?.proxyUrl);
+  return Boolean(user?.authProvider) && !cluster?.server.startsWith("http:");
 }
 
-/** A function that answers the context's options; may throw (a missing file, a failing plugin). */
-export async function credentialSource(config: Kubeconfig): Promise<() => Promise<HttpsOptionsOut>> {
-  const cluster = config.getCurrentCluster();
-  const user = config.getCurrentUser();
-  if (needsClient(cluster, user)) {
-    const { clientCredentials } = await import("./kubeconfig-full.js");
-    return clientCredentials(config);
+export interface CredentialOptions {
+  context: string;
+  env: Environment;
+  signal?: AbortSignal | undefined;
+  /** Whether an exec plugin may use our stdin; default: when it is a terminal. */
+  stdinIsTerminal?: boolean | undefined;
+  /** A line for the user while an exec plugin keeps us waiting. */
+  note?: ((line: string) => void) | undefined;
+}
+
+/** A function that answers the user's options for each request; may throw (a missing file, a failing plugin). */
+export async function credentialSource(
+  cluster: KubeCluster,
+  user: KubeUser | undefined,
+  options: CredentialOptions,
+): Promise<() => Promise<HttpsOptionsOut>> {
+  // client-go reads the user's credentials (and impersonation) only for a TLS connection.
+  if (!user || cluster.server.startsWith("http:")) return async () => ({});
+  const hasToken = Boolean(user.token || user.tokenFile);
+  const hasBasic = Boolean(user.username || user.password);
+  const hasCert = Boolean(user.certFile || user.certData);
+  let dynamic: (() => Promise<HttpsOptionsOut>) | undefined;
+  if (user.authProvider) {
+    const { authProviderCredentials } = await import("./kubeconfig-full.js");
+    dynamic = authProviderCredentials(cluster, user);
+  } else if (user.exec && !hasToken && !hasBasic && !hasCert) {
+    // A token, basic auth or a certificate of the user (--token...) beats the plugin (client-go).
+    const exec = execCredentialSource(user.exec as ExecConfig, {
+      user: user.name,
+      context: options.context,
+      cluster,
+      env: options.env,
+      signal: options.signal,
+      stdinIsTerminal: options.stdinIsTerminal,
+      note: options.note,
+    });
+    dynamic = async () => execOptions(await exec());
   }
-  let options: HttpsOptionsOut | undefined;
+  // Files are read on the first request (a missing one is then a credential error, one line).
+  let fixed: HttpsOptionsOut | undefined;
   return async () => {
-    options ??= staticOptions(cluster, user);
+    fixed ??= staticOptions(cluster, user);
+    const options: HttpsOptionsOut = { ...fixed, headers: { ...fixed.headers } };
+    if (user.tokenFile && !user.token && options.headers) {
+      options.headers.Authorization = `Bearer ${readFileSync(user.tokenFile, "utf8").trim()}`;
+    }
+    if (dynamic) {
+      const more = await dynamic();
+      return { ...options, ...more, headers: { ...options.headers, ...more.headers } };
+    }
     return options;
   };
 }
 
-/** client-node's applyToHTTPSOptions for a user without plugin or provider, and no proxy. */
+function execOptions(credential: ExecCredential): HttpsOptionsOut {
+  const options: HttpsOptionsOut = { headers: {} };
+  if (credential.token && options.headers) options.headers.Authorization = `Bearer ${credential.token}`;
+  if (credential.cert) options.cert = credential.cert;
+  if (credential.key) options.key = credential.key;
+  return options;
+}
+
+/** client-node's applyToHTTPSOptions for the user's own fields (no plugin or provider, no proxy). */
 export function staticOptions(cluster: KubeCluster | undefined, user: KubeUser | undefined): HttpsOptionsOut {
   const options: HttpsOptionsOut = {};
   if (user) {
@@ -43,12 +91,10 @@ export function staticOptions(cluster: KubeCluster | undefined, user: KubeUser |
     if (key) options.key = key;
     options.headers = {};
     if (user.impersonateUser != null) options.headers["Impersonate-User"] = user.impersonateUser;
+    if (user.impersonateGroups?.length) options.headers["Impersonate-Group"] = [...user.impersonateGroups];
+    if (user.impersonateUid) options.headers["Impersonate-Uid"] = user.impersonateUid;
     if (user.token) options.headers.Authorization = `Bearer ${user.token}`;
     if (user.username) options.auth = `${user.username}:${user.password}`;
-  }
-  // client-node refuses plain HTTP unless TLS verification is off (its createAgent).
-  if (cluster?.server.startsWith("http:") && !cluster.skipTLSVerify) {
-    throw new Error("HTTP protocol is not allowed when skipTLSVerify is not set or false");
   }
   return options;
 }

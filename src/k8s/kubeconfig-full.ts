@@ -1,34 +1,42 @@
-// What only the Kubernetes client does for a kubeconfig, loaded when a kubeconfig needs it: YAML
-// beyond what kubeconfig-yaml.ts reads, and the credentials of exec plugins, auth providers (oidc,
-// the service account's token file, ...) and the agent that tunnels through a proxy-url (HTTP or
-// SOCKS). KubeConfig from its own module: the package's index loads every API client as well.
+// What only the Kubernetes client does for a kubeconfig, loaded when a context needs it: the
+// credentials of auth providers (oidc, the service account's token file, ...) and the agent that
+// tunnels through a SOCKS proxy. KubeConfig from its own module: the package's index loads every
+// API client as well. Exec plugins, HTTP(S) proxies and the kubeconfig's YAML are our own
+// (exec-credential.ts, proxy.ts, kubeconfig.ts).
 
 import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
-import type { HttpsOptionsOut, KubeconfigEntries } from "./kubeconfig-types.js";
+import type { HttpsOptionsOut, KubeCluster, KubeUser } from "./kubeconfig-types.js";
 
-/** A file read by client-node's loadFromFile (its parser, its checks, its relative paths). */
-export function loadWithClient(path: string): KubeconfigEntries {
+function configOf(cluster: KubeCluster, user: KubeUser | undefined): KubeConfig {
   const config = new KubeConfig();
-  config.loadFromFile(path);
-  return config as unknown as KubeconfigEntries;
+  config.loadFromOptions({
+    clusters: [cluster],
+    users: user ? [user] : [],
+    contexts: [{ name: "in-use", cluster: cluster.name, user: user?.name }],
+    currentContext: "in-use",
+  } as never);
+  return config;
 }
 
 /**
- * The current context's connection options from client-node (applyToHTTPSOptions), asked again at
- * each call: exec plugins and token files can rotate, and client-node caches a credential until
- * it expires.
+ * The auth provider's connection options from client-node (applyToHTTPSOptions), asked again at
+ * each call: a provider's token can rotate, and client-node caches it until it expires.
  */
-export function clientCredentials(resolved: KubeconfigEntries): () => Promise<HttpsOptionsOut> {
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: resolved.clusters,
-    users: resolved.users,
-    contexts: resolved.contexts,
-    currentContext: resolved.currentContext,
-  } as never);
+export function authProviderCredentials(
+  cluster: KubeCluster,
+  user: KubeUser,
+): () => Promise<HttpsOptionsOut> {
+  const config = configOf(cluster, user);
   return async () => {
     const options: HttpsOptionsOut = {};
     await config.applyToHTTPSOptions(options as never);
     return options;
   };
+}
+
+/** client-node's agent through a SOCKS proxy, with the cluster's TLS settings. */
+export async function socksAgent(cluster: KubeCluster): Promise<unknown> {
+  const options: HttpsOptionsOut = {};
+  await configOf(cluster, undefined).applyToHTTPSOptions(options as never);
+  return options.agent;
 }

@@ -4,10 +4,10 @@
 // whose YAML kubeconfig-yaml.ts reads needs nothing of the client; any other is read by the
 // client's KubeConfig.loadFromFile, loaded for it alone (kubeconfig-full.ts).
 
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 import { homedir } from "node:os";
-import { delimiter, dirname, isAbsolute, join } from "node:path";
+import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, UsageError } from "../errors.js";
 import { commandLine } from "../util/shell.js";
 import type {
@@ -72,10 +72,16 @@ async function loadFile(path: string): Promise<KubeconfigEntries> {
     const text = readFileSync(path, "utf8");
     // kubectl reads an empty file as an empty config, so KUBECONFIG=real:empty still works.
     if (text.trim() === "") return { clusters: [], users: [], contexts: [], currentContext: "" };
-    const document = parseKubeconfigYaml(text);
-    if (document !== undefined) return entriesOf(document, dirname(path));
-    const { loadWithClient } = await import("./kubeconfig-full.js");
-    return loadWithClient(path);
+    let document = parseKubeconfigYaml(text);
+    if (document === undefined) {
+      // The default export: the bundle loads yaml as CommonJS, whose named exports import() lacks.
+      const { default: YAML } = await import("yaml");
+      document = YAML.parse(text);
+    }
+    if (document === null || typeof document !== "object" || Array.isArray(document)) {
+      throw new Error("it is not a kubeconfig (a YAML mapping)");
+    }
+    return entriesOf(document, path);
   } catch (error) {
     throw new ConfigError(`cannot read kubeconfig ${path}: ${(error as Error).message.split("\n")[0]}`, {
       hint: `fix the file (${commandLine(["kubectl", "config", "view", "--kubeconfig", path])} shows how kubectl reads it), or pass another with --kubeconfig`,
@@ -84,60 +90,78 @@ async function loadFile(path: string): Promise<KubeconfigEntries> {
   }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a parsed document, read field by field as client-node does
+// biome-ignore lint/suspicious/noExplicitAny: a parsed document, read field by field as client-go does
 type Loose = any;
 
 /**
- * The entries of a parsed kubeconfig as client-node's loadFromFile makes them (config_types.js:
- * the same required fields and messages; token-file read now; relative certificate paths taken
- * from the file's directory).
+ * The entries of a parsed kubeconfig as kubectl (client-go's clientcmd) reads them: nothing is
+ * checked here, since kubectl checks only the entries the context in use needs (resolveConfig);
+ * an entry without a name is left out; relative file paths (certificates, token-file, and an exec
+ * plugin's command when it has a slash) are taken from the file's directory, as ResolveLocalPaths
+ * does; token-file is read when the user is used.
  */
-export function entriesOf(document: Loose, directory: string): KubeconfigEntries {
-  const list = (value: Loose): Loose[] => (Array.isArray(value) ? value : []);
-  const clusters = list(document.clusters).map((entry, i): KubeCluster => {
-    if (!entry.name) throw new Error(`clusters[${i}].name is missing`);
-    if (!entry.cluster) throw new Error(`clusters[${i}].cluster is missing`);
-    if (!entry.cluster.server) throw new Error(`clusters[${i}].cluster.server is missing`);
-    const c = entry.cluster;
+export function entriesOf(document: Loose, path: string): KubeconfigEntries {
+  const directory = path === "" ? "" : dirname(path);
+  const list = (value: Loose): Loose[] =>
+    (Array.isArray(value) ? value : []).filter((e) => e && typeof e === "object" && isText(e.name));
+  const field = (value: Loose): Loose => (value && typeof value === "object" ? value : {});
+  const text = (value: Loose): string | undefined => (isText(value) ? value : undefined);
+  const file = (value: Loose): string | undefined => (isText(value) ? absolute(directory, value) : undefined);
+  const source = path === "" ? undefined : path;
+  const clusters = list(document.clusters).map((entry): KubeCluster => {
+    const c = field(entry.cluster);
     return {
-      caData: c["certificate-authority-data"],
-      caFile: c["certificate-authority"] && absolute(directory, c["certificate-authority"]),
+      caData: text(c["certificate-authority-data"]),
+      caFile: file(c["certificate-authority"]),
       name: entry.name,
-      server: c.server.replace(/\/$/, ""),
+      server: (text(c.server) ?? "").replace(/\/$/, ""),
       skipTLSVerify: c["insecure-skip-tls-verify"] === true,
-      tlsServerName: c["tls-server-name"],
-      proxyUrl: c["proxy-url"],
+      tlsServerName: text(c["tls-server-name"]),
+      proxyUrl: text(c["proxy-url"]),
+      source,
     };
   });
-  const users = list(document.users).map((entry, i): KubeUser => {
-    if (!entry.name) throw new Error(`users[${i}].name is missing`);
-    const u = entry.user;
+  const users = list(document.users).map((entry): KubeUser => {
+    const u = field(entry.user);
+    const exec = u.exec && typeof u.exec === "object" ? { ...u.exec } : undefined;
+    // client-go resolves a command with a path separator against the file's directory; a bare
+    // name is looked up on PATH when the plugin runs.
+    if (exec && isText(exec.command) && exec.command.includes("/")) {
+      exec.writtenCommand = exec.command;
+      exec.command = absolute(directory, exec.command);
+    }
     return {
-      authProvider: u ? u["auth-provider"] : null,
-      certData: u ? u["client-certificate-data"] : null,
-      certFile: u?.["client-certificate"] ? absolute(directory, u["client-certificate"]) : undefined,
-      exec: u ? u.exec : null,
-      keyData: u ? u["client-key-data"] : null,
-      keyFile: u?.["client-key"] ? absolute(directory, u["client-key"]) : undefined,
+      authProvider: u["auth-provider"] ?? undefined,
+      certData: text(u["client-certificate-data"]),
+      certFile: file(u["client-certificate"]),
+      exec,
+      keyData: text(u["client-key-data"]),
+      keyFile: file(u["client-key"]),
       name: entry.name,
-      token: u?.token ? u.token : u?.["token-file"] ? readFileSync(u["token-file"]).toString() : undefined,
-      password: u ? u.password : null,
-      username: u ? u.username : null,
-      impersonateUser: u ? u.as : null,
+      token: text(u.token),
+      tokenFile: file(u["token-file"]),
+      password: text(u.password),
+      username: text(u.username),
+      impersonateUser: text(u.as),
+      impersonateGroups: Array.isArray(u["as-groups"]) ? u["as-groups"].filter(isText) : undefined,
+      impersonateUid: text(u["as-uid"]),
+      source,
     };
   });
-  const contexts = list(document.contexts).map((entry, i): KubeContext => {
-    if (!entry.name) throw new Error(`contexts[${i}].name is missing`);
-    if (!entry.context) throw new Error(`contexts[${i}].context is missing`);
-    if (!entry.context.cluster) throw new Error(`contexts[${i}].context.cluster is missing`);
+  const contexts = list(document.contexts).map((entry): KubeContext => {
+    const c = field(entry.context);
     return {
-      cluster: entry.context.cluster,
+      cluster: text(c.cluster) ?? "",
       name: entry.name,
-      user: entry.context.user || undefined,
-      namespace: entry.context.namespace || undefined,
+      user: text(c.user) || undefined,
+      namespace: text(c.namespace) || undefined,
     };
   });
-  return { clusters, users, contexts, currentContext: document["current-context"] };
+  return { clusters, users, contexts, currentContext: text(document["current-context"]) ?? "" };
+}
+
+function isText(value: unknown): value is string {
+  return typeof value === "string" && value !== "";
 }
 
 function absolute(directory: string, file: string): string {
@@ -203,12 +227,17 @@ export interface ResolvedConfig {
   config: Kubeconfig;
   contextName: string;
   namespace: string;
+  /** The cluster to reach: the context's entry (or --cluster's) with the flags' overrides. */
+  cluster: KubeCluster;
+  /** The user to be: the context's entry (or --user's) with the flags' overrides; none: anonymous. */
+  user: KubeUser | undefined;
 }
 
 export async function resolveConfig(
   flags: ConnectionFlags,
   env: Environment,
   serviceAccountDir = defaultServiceAccountDir,
+  cwd = process.cwd(),
 ): Promise<ResolvedConfig> {
   const files = kubeconfigFiles(flags, env);
   const explicit = Boolean(flags.kubeconfig);
@@ -237,15 +266,143 @@ export async function resolveConfig(
     throw flags.context ? new UsageError(message, { hint }) : new ConfigError(message, { hint });
   }
   merged.currentContext = contextName;
-  if (!merged.getCurrentCluster()) {
-    throw new ConfigError(
-      `context "${contextName}" names cluster "${context.cluster}", which the kubeconfig does not define`,
-      {
-        hint: `fix the kubeconfig: ${commandLine(["kubectl", "config", "view"])} shows its clusters`,
-      },
-    );
+  const cluster = effectiveCluster(merged, context, flags, cwd);
+  const user = effectiveUser(merged, context, flags, cwd);
+  return {
+    config: merged,
+    contextName,
+    namespace: flags.namespace ?? context.namespace ?? "default",
+    cluster,
+    user,
+  };
+}
+
+/**
+ * The cluster entry the context names (or --cluster), with the flags' overrides applied as
+ * client-go's DirectClientConfig.getCluster does, checked as its ConfirmUsable checks it: only
+ * this entry, so a broken entry no context in use names does not matter.
+ */
+function effectiveCluster(config: Kubeconfig, context: KubeContext, flags: ConnectionFlags, cwd: string) {
+  const name = flags.cluster ?? context.cluster;
+  const entry = config.clusters.find((c) => c.name === name);
+  if (flags.cluster !== undefined && entry === undefined) {
+    throw new UsageError(`cluster "${flags.cluster}" is not in the kubeconfig`, {
+      hint: `the clusters are: ${names(config.clusters)}`,
+    });
   }
-  return { config: merged, contextName, namespace: flags.namespace ?? context.namespace ?? "default" };
+  const cluster: KubeCluster = { ...(entry ?? { name, server: "", skipTLSVerify: false }) };
+  if (flags.server) cluster.server = flags.server.replace(/\/$/, "");
+  // --certificate-authority or --insecure-skip-tls-verify replaces all three (getCluster).
+  if (flags.certificateAuthority || flags.insecureSkipTlsVerify) {
+    cluster.skipTLSVerify = Boolean(flags.insecureSkipTlsVerify);
+    cluster.caFile = flags.certificateAuthority && resolve(cwd, flags.certificateAuthority);
+    cluster.caData = undefined;
+  }
+  // A --server clears the kubeconfig's tls-server-name unless --tls-server-name gives one.
+  if (flags.tlsServerName || flags.server) cluster.tlsServerName = flags.tlsServerName || undefined;
+  if (cluster.server === "") {
+    const defined = entry === undefined ? "which the kubeconfig does not define" : "which has no server";
+    throw new ConfigError(`context "${context.name}" names cluster "${name}", ${defined}`, {
+      hint: `fix the kubeconfig (${commandLine(["kubectl", "config", "view"])} shows its clusters), pass --server URL, or use another context`,
+    });
+  }
+  if (!/^https?:\/\/[^/]/.test(cluster.server)) {
+    const from = flags.server ? "--server" : `cluster "${name}"`;
+    const message = `the server of ${from} is not an http(s) URL: ${cluster.server}`;
+    const hint = "give the API server's URL, e.g. https://api.example.com:6443";
+    throw flags.server ? new UsageError(message, { hint }) : new ConfigError(message, { hint });
+  }
+  return cluster;
+}
+
+/** The user entry the context names (or --user), with the flags' overrides, checked as client-go's validateAuthInfo does. */
+function effectiveUser(
+  config: Kubeconfig,
+  context: KubeContext,
+  flags: ConnectionFlags,
+  cwd: string,
+): KubeUser | undefined {
+  const name = flags.user ?? context.user;
+  const entry = name === undefined ? undefined : config.users.find((u) => u.name === name);
+  if (flags.user !== undefined && entry === undefined) {
+    throw new UsageError(`user "${flags.user}" is not in the kubeconfig`, {
+      hint: `the users are: ${names(config.users)}`,
+    });
+  }
+  const overridden =
+    flags.token ||
+    flags.clientCertificate ||
+    flags.clientKey ||
+    flags.as ||
+    flags.asGroups?.length ||
+    flags.asUid;
+  // A context whose user no entry defines is anonymous, as for kubectl.
+  if (entry === undefined && !overridden) return undefined;
+  const user: KubeUser = { ...(entry ?? { name: name ?? "" }) };
+  if (flags.token) {
+    user.token = flags.token;
+    user.tokenFile = undefined;
+  }
+  if (flags.clientCertificate) {
+    user.certFile = resolve(cwd, flags.clientCertificate);
+    user.certData = undefined;
+  }
+  if (flags.clientKey) {
+    user.keyFile = resolve(cwd, flags.clientKey);
+    user.keyData = undefined;
+  }
+  if (flags.as) user.impersonateUser = flags.as;
+  if (flags.asGroups?.length) user.impersonateGroups = [...flags.asGroups];
+  if (flags.asUid) user.impersonateUid = flags.asUid;
+  checkUser(user, context);
+  return user;
+}
+
+function checkUser(user: KubeUser, context: KubeContext): void {
+  const broken = (what: string) =>
+    new ConfigError(`user "${user.name}" of context "${context.name}" ${what}`, {
+      hint: `fix that user entry (${commandLine(["kubectl", "config", "view"])} shows it), or use another with --user or --context`,
+    });
+  const hasCert = Boolean(user.certFile || user.certData);
+  const hasKey = Boolean(user.keyFile || user.keyData);
+  if (hasCert && !hasKey) throw broken("has a client certificate but no client-key(-data)");
+  if (hasKey && !hasCert) throw broken("has a client-key but no client-certificate(-data)");
+  // kubectl reads the files of the user in use before it connects (ConfirmUsable).
+  for (const [what, file] of [
+    ["client-certificate", user.certFile],
+    ["client-key", user.keyFile],
+  ] as const) {
+    if (file === undefined) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (error) {
+      throw broken(`has a ${what} that cannot be read: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  const basic = Boolean(user.username || user.password);
+  if (basic && (user.token || user.tokenFile)) {
+    throw broken("has both a token and a username/password; only one authentication method is allowed");
+  }
+  if (user.exec) {
+    const exec = user.exec;
+    if (!isText(exec.command)) throw broken("has an exec plugin without a command");
+    if (!isText(exec.apiVersion)) throw broken("has an exec plugin without an apiVersion");
+    const mode = exec.interactiveMode;
+    if (mode === undefined || mode === null || mode === "") {
+      // The kubeconfig defaults it for v1beta1 only; v1 must say it.
+      if (exec.apiVersion === "client.authentication.k8s.io/v1") {
+        throw broken(
+          "has an exec plugin of apiVersion client.authentication.k8s.io/v1 without an interactiveMode",
+        );
+      }
+    } else if (!["Never", "IfAvailable", "Always"].includes(mode)) {
+      throw broken(`has an exec plugin with interactiveMode "${mode}" (Never, IfAvailable or Always)`);
+    }
+  }
+}
+
+function names(entries: ReadonlyArray<{ name: string }>): string {
+  return entries.length > 0 ? entries.map((e) => e.name).join(", ") : "(none)";
 }
 
 function contextNames(config: Kubeconfig): string {

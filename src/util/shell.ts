@@ -57,6 +57,8 @@ export interface ConnectionFlags {
   context?: string | undefined;
   /** `--sim[=SCENARIO]`: the scenario, "default" for a bare --sim. */
   sim?: string | undefined;
+  /** kubectl's other connection flags as given (`--server URL --as bob`): kubectl and virtctl take them too. */
+  overrides?: readonly string[] | undefined;
 }
 
 /**
@@ -71,9 +73,10 @@ interface Connection {
   kvmig: readonly string[];
   kubeconfig: readonly string[];
   context: readonly string[];
+  overrides: readonly string[];
 }
 
-let connection: Connection = { kvmig: [], kubeconfig: [], context: [] };
+let connection: Connection = { kvmig: [], kubeconfig: [], context: [], overrides: [] };
 
 export function setConnectionFlags(flags: ConnectionFlags): void {
   if (flags.sim !== undefined) {
@@ -81,12 +84,14 @@ export function setConnectionFlags(flags: ConnectionFlags): void {
       kvmig: [flags.sim === "default" ? "--sim" : `--sim=${flags.sim}`],
       kubeconfig: [],
       context: ["--context", simContext],
+      overrides: [],
     };
     return;
   }
   const kubeconfig = flags.kubeconfig === undefined ? [] : ["--kubeconfig", flags.kubeconfig];
   const context = flags.context === undefined ? [] : ["--context", flags.context];
-  connection = { kvmig: [...kubeconfig, ...context], kubeconfig, context };
+  const overrides = flags.overrides ?? [];
+  connection = { kvmig: [...kubeconfig, ...context, ...overrides], kubeconfig, context, overrides };
 }
 
 /** The flags a kubectl or virtctl command needs to reach this run's cluster. */
@@ -97,5 +102,6 @@ function clientFlagsFor(words: readonly string[]): string[] {
   return [
     ...(has("--kubeconfig") ? [] : connection.kubeconfig),
     ...(has("--context") || configCommand ? [] : connection.context),
+    ...(configCommand ? [] : connection.overrides),
   ];
 }

@@ -57,7 +57,13 @@ describe("kvmig help TOPIC", () => {
   it("environment: the variables kvmig reads", async () => {
     const result = await run(["help", "environment"]);
     expect(result.code).toBe(0);
-    for (const name of ["KUBECONFIG", "KVMIG_PROMETHEUS_URL", "NO_COLOR", "KUBERNETES_SERVICE_HOST"]) {
+    for (const name of [
+      "KUBECONFIG",
+      "KVMIG_PROMETHEUS_URL",
+      "NO_COLOR",
+      "KUBERNETES_SERVICE_HOST",
+      "HTTPS_PROXY",
+    ]) {
       expect(result.stdout).toContain(name);
     }
   });

@@ -1,7 +1,7 @@
 // `kvmig --help` and `kvmig --version` must not load the connection code, the Kubernetes client,
 // ora or inquirer: the built CLI runs with a module hook that logs every module Node resolves, and
 // the log says which dist/ files were loaded. `kvmig version` is the control: it must load the
-// connection code, and the Kubernetes client only when its kubeconfig needs it (an exec plugin).
+// connection code, and the Kubernetes client only when its kubeconfig needs it (a SOCKS proxy).
 // dist/kvmig.js answers --version itself and imports the CLI (chunks/run-*.js) for everything
 // else; what the entry and the CLI import with import() is what a run may only load on demand.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -234,7 +234,7 @@ describe("the detector works", () => {
     expect(loadedChunks(loaded)).not.toContain(inquirerChunk);
   });
 
-  it("kvmig version with an exec credential plugin loads the Kubernetes client, which runs it", async () => {
+  it("kvmig version with an exec credential plugin runs it without the Kubernetes client", async () => {
     const server = currentServer();
     versionRoutes(server);
     const kubeconfig = writeExecPluginKubeconfig(dir, {
@@ -246,7 +246,18 @@ describe("the detector works", () => {
     expect(result.stdout).toMatch(/^Kubernetes: +v1\.32\.4 at /m);
     expect(result.code).toBe(0);
     expect(loadedChunks(loaded)).toContain(connectChunk);
-    expect(loadedChunks(loaded)).toContain(clientChunk);
+    expect(loadedChunks(loaded)).not.toContain(clientChunk);
     expect(server.requests.map((r) => r.headers.authorization)).toContain("Bearer from-carol");
+  });
+
+  it("kvmig version through a SOCKS proxy-url loads the Kubernetes client, whose agent it is", async () => {
+    const kubeconfig = writeKubeconfig(
+      dir,
+      { server: "https://127.0.0.1:1", caPem: "", token: "t", proxyUrl: "socks5://127.0.0.1:1" },
+      "socks-config",
+    );
+    const { result, loaded } = await runLogged(["version"], cliEnv(dir, { KUBECONFIG: kubeconfig }));
+    expect(result.code).not.toBe(0);
+    expect(loadedChunks(loaded)).toContain(clientChunk);
   });
 });

@@ -351,11 +351,15 @@ describe("--sim", () => {
     expect(lines(result.stderr)[0]).toBe("error: no migration found for demo/fedora-web");
   });
 
-  it("cannot be combined with --kubeconfig", async () => {
-    const result = await runKvmig(["version", "--sim", "--kubeconfig", "/nonexistent"], cliEnv(tempDir()));
+  it.each([
+    ["--kubeconfig", "/nonexistent"],
+    ["--server", "https://127.0.0.1:1"],
+    ["--as", "someone"],
+  ])("cannot be combined with %s", async (flag, value) => {
+    const result = await runKvmig(["version", "--sim", flag, value], cliEnv(tempDir()));
     expect(result.code).toBe(2);
     expect(lines(result.stderr)).toEqual([
-      "error: --sim cannot be combined with --kubeconfig or --context",
+      "error: --sim cannot be combined with --kubeconfig, --context or other connection flags",
       "hint: --sim brings its own cluster; leave out the other flags",
     ]);
   });
