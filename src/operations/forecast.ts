@@ -7,7 +7,7 @@
 
 import { describeError } from "../errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
-import type { VirtualMachineInstance } from "../k8s/types.js";
+import type { KubeVirt, VirtualMachineInstance } from "../k8s/types.js";
 import { type Forecast, forecastMigration, formatMiB } from "../migration/forecast.js";
 import { type ForecastContext, forecastSubject } from "../migration/forecast-subject.js";
 import type { Verdict } from "../migration/preflight.js";
@@ -15,7 +15,12 @@ import type { MigrationView } from "../migration/state.js";
 
 export type { ForecastContext };
 
-export async function readForecastContext(kube: KubeClient, namespace: string): Promise<ForecastContext> {
+/** `kubevirt`: the KubeVirt CR's read, when the caller shares one (pre-flight's). */
+export async function readForecastContext(
+  kube: KubeClient,
+  namespace: string,
+  kubevirt?: Promise<KubeVirt | undefined>,
+): Promise<ForecastContext> {
   // Each read may fail, or be refused (RBAC): the forecast goes on with KubeVirt's defaults.
   const optional = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -24,13 +29,13 @@ export async function readForecastContext(kube: KubeClient, namespace: string): 
       return undefined;
     }
   };
-  const [kubevirt, policies, ns] = await Promise.all([
-    optional(() => kube.findKubeVirt()),
+  const [found, policies, ns] = await Promise.all([
+    kubevirt ?? optional(() => kube.findKubeVirt()),
     optional(() => kube.list("migrationPolicy")),
     optional(() => kube.get("namespace", namespace)),
   ]);
   return {
-    kubevirt,
+    kubevirt: found,
     policies,
     namespaceLabels: { ...(ns?.metadata.labels ?? {}), "kubernetes.io/metadata.name": namespace },
   };
@@ -73,10 +78,15 @@ export async function preflightForecast(
   kube: KubeClient,
   target: { namespace: string; vmName: string },
   vmi: VirtualMachineInstance | undefined,
-  options: { prometheusUrl?: string | undefined; signal?: AbortSignal | undefined },
+  options: {
+    prometheusUrl?: string | undefined;
+    signal?: AbortSignal | undefined;
+    /** The context's reads, when the caller started them already. */
+    context?: Promise<ForecastContext> | undefined;
+  },
 ): Promise<{ verdict: Verdict; forecast: Forecast } | undefined> {
   if (!vmi) return undefined;
-  const context = await readForecastContext(kube, target.namespace);
+  const context = await (options.context ?? readForecastContext(kube, target.namespace));
   const subject = forecastSubject(target, vmi, context);
   let dirtyRate: number | undefined;
   let unread: string | undefined;

@@ -11,6 +11,7 @@ import type { KubeClient } from "../k8s/kube-client.js";
 import { currentLauncherImage } from "../k8s/launcher-image.js";
 import { isOutcomeUnknown } from "../k8s/retry.js";
 import type {
+  KubeVirt,
   NodeNetworkState,
   VirtualMachine,
   VirtualMachineInstance,
@@ -27,6 +28,12 @@ import { listMigrationsOf, readVm, vmiNameLabel } from "./read-vm.js";
 
 async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
   return promise.catch(() => undefined);
+}
+
+/** A read started before one it may be awaited after: its failure, if that one fails first, is no unhandled rejection. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /** Where a migration should go, as the user asked: a node, or node labels (never both). */
@@ -54,12 +61,34 @@ async function readNodeNetworkStates(
   }
 }
 
-/** What pre-flight reads of the cluster about one VM, once, in parallel; the verdicts come from migration/preflight.ts. */
+/**
+ * What pre-flight reads of the cluster about one VM, once, in parallel; the verdicts come from
+ * migration/preflight.ts. The reads that do not need the VM start with it, and each read that
+ * needs another's answer starts as soon as that answer is there: on a cluster far away, three
+ * round trips instead of five before the verdicts. `kubevirt`: the KubeVirt CR's read, when the
+ * caller shares it with other reads (the forecast's).
+ */
 export async function gatherPreflight(
   kube: KubeClient,
   target: { namespace: string; vmName: string } & Placement,
+  kubevirtRead: Promise<KubeVirt | undefined> = orUndefined(kube.findKubeVirt()),
 ): Promise<PreflightInput> {
   const { namespace, vmName } = target;
+  const migrationsRead = handled(listMigrationsOf(kube, namespace, vmName));
+  const nodesRead = orUndefined(kube.list("node"));
+  const nadsRead = orUndefined(kube.list("nad", { namespace }));
+  const unfinishedRead = orUndefined(kube.list("vmim")).then((all) =>
+    all?.filter((m) => !isFinalPhase(m.status?.phase)),
+  );
+  const currentRead = kubevirtRead.then((kubevirt) =>
+    kubevirt ? currentLauncherImage(kube, kubevirt) : undefined,
+  );
+  // The per-node count comes from the running migrations' VMIs, as virt-controller's does.
+  const outboundRead = handled(
+    unfinishedRead.then((unfinished) =>
+      readOutboundNodes(kube, unfinished?.filter(countsTowardsLimits) ?? []),
+    ),
+  );
   const { vm, vmi } = await readVm(kube, namespace, vmName);
   const standalone = vm === undefined;
   const accessCheck = standalone
@@ -72,22 +101,28 @@ export async function gatherPreflight(
         namespace,
         name: vmName,
       };
-  const [migrations, nodes, nads, kubevirt, clusterMigrations, allowed, placementPods, states] =
-    await Promise.all([
-      listMigrationsOf(kube, namespace, vmName),
-      orUndefined(kube.list("node")),
-      orUndefined(kube.list("nad", { namespace })),
-      orUndefined(kube.findKubeVirt()),
-      orUndefined(kube.list("vmim")),
-      orUndefined(kube.canI(accessCheck)),
-      readPlacementPods(kube, vmi, target.targetNode),
-      readNodeNetworkStates(kube, vm, vmi),
-    ]);
-  const unfinished = clusterMigrations?.filter((m) => !isFinalPhase(m.status?.phase));
-  // The per-node count comes from the running migrations' VMIs, as virt-controller's does.
-  const [current, outboundNodes] = await Promise.all([
-    kubevirt ? currentLauncherImage(kube, kubevirt) : undefined,
-    readOutboundNodes(kube, unfinished?.filter(countsTowardsLimits) ?? []),
+  const [
+    migrations,
+    nodes,
+    nads,
+    kubevirt,
+    unfinished,
+    allowed,
+    placementPods,
+    states,
+    current,
+    outboundNodes,
+  ] = await Promise.all([
+    migrationsRead,
+    nodesRead,
+    nadsRead,
+    kubevirtRead,
+    unfinishedRead,
+    orUndefined(kube.canI(accessCheck)),
+    readPlacementPods(kube, vmi, target.targetNode),
+    readNodeNetworkStates(kube, vm, vmi),
+    currentRead,
+    outboundRead,
   ]);
   return {
     namespace,
@@ -312,13 +347,25 @@ export async function startMigration(
   observer?: StartObserver,
 ): Promise<StartResult> {
   const { namespace, vmName } = input;
-  const checked = await gatherPreflight(kube, input);
+  const kubevirtRead = orUndefined(kube.findKubeVirt());
+  // The forecast's code and reads start with pre-flight's, sharing its read of the KubeVirt CR:
+  // they are used when the VMI turns out to be running (else two small reads were for nothing).
+  const forecasting = input.forecast
+    ? handled(
+        import("./forecast.js").then((module) => ({
+          module,
+          context: module.readForecastContext(kube, namespace, kubevirtRead),
+        })),
+      )
+    : undefined;
+  const checked = await gatherPreflight(kube, input, kubevirtRead);
   const verdicts = preflight(checked);
-  if (input.forecast && checked.vmi?.status?.phase === "Running") {
-    const { preflightForecast } = await import("./forecast.js");
-    const forecast = await preflightForecast(kube, input, checked.vmi, {
+  if (forecasting && input.forecast && checked.vmi?.status?.phase === "Running") {
+    const { module, context } = await forecasting;
+    const forecast = await module.preflightForecast(kube, input, checked.vmi, {
       ...input.forecast,
       signal: input.signal,
+      context,
     });
     if (forecast) verdicts.push(forecast.verdict);
   }
