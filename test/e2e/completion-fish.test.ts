@@ -2,11 +2,12 @@
 // the script `kvmig completion fish` prints, in a private home (completion-shells.ts). fish runs its
 // matching, unescaping and descriptions as it does on Tab.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { R } from "../../src/sim/controllers/runtime.js";
 import { findKubectl } from "../helpers/kubectl.js";
+import { lines, runProcess } from "./built-cli.js";
 import {
   awkwardKubeconfig,
   fishComplete,
@@ -100,6 +101,24 @@ describe("fish: complete -C 'kvmig ...'", () => {
   });
 });
 
+describe("fish: the script installed where the README says, loaded on the first Tab", () => {
+  it("kvmig completion fish > ~/.config/fish/completions/kvmig.fish: fish autoloads it for kvmig", async () => {
+    const completions = join(lab.env.XDG_CONFIG_HOME ?? "", "fish", "completions");
+    mkdirSync(completions, { recursive: true });
+    writeFileSync(join(completions, "kvmig.fish"), readFileSync(lab.script.fish));
+    // With the private home's configuration (no --no-config), and nothing sourced.
+    const result = await runProcess(["-c", "complete -C $argv[1]", "kvmig migrate -n demo "], {
+      command: "fish",
+      env: lab.env,
+      timeoutMs: 30_000,
+    });
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(lines(result.stdout).sort()).toEqual(lab.names(R.vmi.storage, "demo"));
+  });
+});
+
+if (!findKubectl())
+  console.warn("kubectl is neither on PATH nor at /usr/bin/kubectl: skipping kubectl kvmig <Tab> in fish");
 describe("fish: kubectl kvmig, through kubectl's completion script and kubectl_complete-kvmig", () => {
   it.skipIf(!findKubectl())("kubectl kvmig migrate -n demo <Tab>: the VMs of demo", async () => {
     const kubectlScript = await lab.kubectlScript("fish");

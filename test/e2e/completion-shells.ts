@@ -5,7 +5,15 @@
 // Interactive bash and zsh run under tmux: the test types a line, presses Tab and reads the screen.
 // A missing shell or tool fails the test (CI installs them with scripts/test-tools.sh).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { R } from "../../src/sim/controllers/runtime.js";
@@ -111,7 +119,10 @@ export async function shellLab(): Promise<ShellLab> {
     names: (storage, namespace) =>
       // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary stored objects.
       (sim.cluster.store.list(storage, namespace) as any[]).map((o) => o.metadata.name as string).sort(),
-    close: () => sim.close(),
+    close: async () => {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -151,13 +162,22 @@ export class InteractiveShell {
     readonly tmux: TmuxSession,
   ) {}
 
-  static async start(lab: ShellLab, shell: "bash" | "zsh", scripts: string[]): Promise<InteractiveShell> {
+  /**
+   * Starts `shell` whose rc file runs `preamble` (zsh: before compinit), then sources `scripts`;
+   * in its own directory under the lab's, where the rc files are too.
+   */
+  static async start(
+    lab: ShellLab,
+    shell: "bash" | "zsh",
+    scripts: string[],
+    preamble: string[] = [],
+  ): Promise<InteractiveShell> {
     requireTool(shell);
     requireTool("tmux", await TmuxSession.available());
-    const rcDir = tempDir(`kvmig-e2e-${shell}rc-`);
-    const sources = scripts.map((s) => `source ${shQuote(s)}`);
+    const rcDir = mkdtempSync(join(lab.dir, `${shell}-`));
     let command: string[];
     if (shell === "bash") {
+      const sources = [...preamble, ...scripts.map((s) => `source ${shQuote(s)}`)];
       // Ambiguous: list at once (no second Tab), never ask, no pager, no bell.
       const inputrc = join(rcDir, ".inputrc");
       writeFileSync(
@@ -167,7 +187,7 @@ export class InteractiveShell {
       const rc = join(rcDir, ".bashrc");
       writeFileSync(rc, [`PS1=${shQuote(prompt)}`, "unset PROMPT_COMMAND", ...sources, ""].join("\n"));
       command = ["bash", "--noprofile", "--rcfile", rc, "-i"];
-      return InteractiveShell.#launch(lab, shell, command, { INPUTRC: inputrc });
+      return InteractiveShell.#launch(lab, shell, rcDir, command, { INPUTRC: inputrc });
     }
     writeFileSync(
       join(rcDir, ".zshrc"),
@@ -175,26 +195,29 @@ export class InteractiveShell {
         `PROMPT=${shQuote(prompt)}`,
         "RPROMPT=''",
         "unsetopt BEEP",
+        ...preamble,
         'autoload -Uz compinit && compinit -u -d "$ZDOTDIR/.zcompdump"',
-        ...sources,
+        ...scripts.map((s) => `source ${shQuote(s)}`),
         "",
       ].join("\n"),
     );
     // -d: not the system's rc files either (a distribution's may load its own completions).
     command = ["zsh", "-d", "-i"];
-    return InteractiveShell.#launch(lab, shell, command, { ZDOTDIR: rcDir });
+    return InteractiveShell.#launch(lab, shell, rcDir, command, { ZDOTDIR: rcDir });
   }
 
   static async #launch(
     lab: ShellLab,
     shell: "bash" | "zsh",
+    dir: string,
     command: string[],
     extraEnv: Record<string, string>,
   ): Promise<InteractiveShell> {
     const env = Object.entries({ ...lab.env, ...extraEnv }).map(([k, v]) => `${k}=${v}`);
     const t = new TmuxSession(`completion-${shell}`);
     // In an empty directory: a file name offered instead of a candidate is not taken for one.
-    const cwd = tempDir(`kvmig-e2e-${shell}-cwd-`);
+    const cwd = join(dir, "cwd");
+    mkdirSync(cwd);
     await t.start(
       `cd ${shQuote(cwd)} && exec ${["env", "-i", ...env, ...command].map(shQuote).join(" ")}`,
       160,
@@ -397,6 +420,42 @@ export function interactiveCompletionTests(shell: "bash" | "zsh"): void {
     });
   });
 
+  describe(`${shell}: the script installed where the README says, loaded on the first Tab`, () => {
+    let sh: InteractiveShell | undefined;
+    beforeAll(async () => {
+      const printed = readFileSync(lab.script[shell], "utf8");
+      if (shell === "zsh") {
+        // kvmig completion zsh > "${fpath[1]}/_kvmig": compinit autoloads it by its #compdef line.
+        const functions = join(lab.dir, "zsh-functions");
+        mkdirSync(functions);
+        writeFileSync(join(functions, "_kvmig"), printed);
+        sh = await InteractiveShell.start(lab, shell, [], [`fpath=(${shQuote(functions)} $fpath)`]);
+      } else {
+        // kvmig completion bash > ~/.local/share/bash-completion/completions/kvmig: bash-completion
+        // loads it the first time kvmig is completed.
+        requireTool("bash-completion", existsSync(bashCompletion));
+        const completions = join(lab.env.XDG_DATA_HOME ?? "", "bash-completion", "completions");
+        mkdirSync(completions, { recursive: true });
+        writeFileSync(join(completions, "kvmig"), printed);
+        sh = await InteractiveShell.start(lab, shell, [], [`source ${shQuote(bashCompletion)}`]);
+      }
+    }, 60_000);
+    afterAll(async () => {
+      await sh?.kill();
+    });
+
+    it("kvmig migrate -n demo <Tab>: the VMs of demo", async () => {
+      if (!sh) throw new Error(`${shell} did not start`);
+      const vms = lab.names(R.vmi.storage, "demo");
+      const screen = await sh.tab("kvmig migrate -n demo ", (s) => listedAll(s, vms), "demo's VMs listed");
+      expect(listed(screen)).toEqual(vms);
+    });
+  });
+
+  if (!findKubectl())
+    console.warn(
+      `kubectl is neither on PATH nor at /usr/bin/kubectl: skipping kubectl kvmig <Tab> in ${shell}`,
+    );
   describe(`${shell}: kubectl kvmig <Tab>, through kubectl's completion script and kubectl_complete-kvmig`, () => {
     let sh: InteractiveShell | undefined;
     beforeAll(async () => {
