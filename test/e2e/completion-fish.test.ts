@@ -59,6 +59,12 @@ describe("fish: complete -C 'kvmig ...'", () => {
     expect(await complete("kubectl-kvmig cancel -n demo fed")).toEqual(["fedora-web"]);
   });
 
+  it("~/bin/kvmig, off PATH: run with its ~ expanded; a program that is not there: nothing, and no message", async () => {
+    expect(await complete("~/bin/kvmig migrate -n demo fed")).toEqual(["fedora-web"]);
+    // fishComplete checks that stderr is empty: fish's "Unknown command" would show under the prompt.
+    expect(await complete("~/nowhere/kvmig migrate -n demo fed")).toEqual([]);
+  });
+
   it("kvmig migrate -n <Tab>: the namespaces; --namespace=d: the whole word", async () => {
     const namespaces = lab.names("namespaces");
     expect((await complete("kvmig migrate -n ")).sort()).toEqual(namespaces);

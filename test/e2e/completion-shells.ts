@@ -73,7 +73,9 @@ export async function shellLab(): Promise<ShellLab> {
   const bin = join(dir, "bin");
   const home = join(dir, "home");
   mkdirSync(bin);
-  mkdirSync(home);
+  mkdirSync(join(home, "bin"), { recursive: true });
+  // ~/bin/kvmig, off PATH: typed with its ~, which the script must expand to run it.
+  symlinkSync(distEntry, join(home, "bin", "kvmig"));
   for (const name of ["kvmig", "kubectl-kvmig", "kubectl_complete-kvmig"])
     symlinkSync(distEntry, join(bin, name));
   const kubectl = findKubectl();
@@ -359,6 +361,14 @@ export function interactiveCompletionTests(shell: "bash" | "zsh"): void {
         "fedora-web",
       );
       expect(listed(screen)).toEqual([]);
+    });
+
+    it("~/bin/kvmig migrate -n demo fed<Tab>: a kvmig off PATH, typed with ~", async () => {
+      await tab(
+        "~/bin/kvmig migrate -n demo fed",
+        lineIs("~/bin/kvmig migrate -n demo fedora-web"),
+        "fedora-web",
+      );
     });
 
     it("kvmig migrate -n <Tab>: the namespaces of the cluster", async () => {
