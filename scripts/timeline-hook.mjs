@@ -1,6 +1,6 @@
 // Preloaded by scripts/timeline.mjs (node --import), never by kvmig itself: kvmig runs no code of
 // this when the timeline is off. Writes one line per mark, `<ms since process start> <label>`, to
-// the file $KVMIG_TIMELINE_FILE: each module file read, the kubeconfig read, each connection's TCP
+// the file $KVMIG_TIMELINE_FILE (with the CPU time used so far): each module file read, the kubeconfig read, each connection's TCP
 // and TLS handshake, each request sent and answered (headers, then body), the first output and
 // the exit. Node's own diagnostics channels report the connections and requests; fs and stdout
 // are wrapped.
@@ -8,7 +8,7 @@
 import diagnostics from "node:diagnostics_channel";
 // Preloaded by scripts/timeline.mjs (node --import), never by kvmig itself: kvmig runs no code of
 // this when the timeline is off. Writes one line per mark, `<ms since process start> <label>`, to
-// the file $KVMIG_TIMELINE_FILE: each module file read, the kubeconfig read, each connection's TCP
+// the file $KVMIG_TIMELINE_FILE (with the CPU time used so far): each module file read, the kubeconfig read, each connection's TCP
 // and TLS handshake, each request sent and answered (headers, then body), the first output and
 // the exit. Node's own diagnostics channels report the connections and requests; fs and stdout
 // are wrapped.
@@ -19,7 +19,11 @@ import { basename } from "node:path";
 
 const file = process.env.KVMIG_TIMELINE_FILE;
 const lines = [];
-const mark = (label) => lines.push(`${performance.now().toFixed(2)} ${label}`);
+// Wall time since the process started, and the process's CPU time (user + system, all threads).
+const mark = (label) => {
+  const { user, system } = process.cpuUsage();
+  lines.push(`${performance.now().toFixed(2)} ${((user + system) / 1000).toFixed(2)} ${label}`);
+};
 mark("node ready (preload runs)");
 
 // A chunk's name without its content hash: run-LXSYFN2V.js -> run.js.

@@ -1,13 +1,13 @@
 // Where a kvmig command's time goes (issue 26): runs it with scripts/timeline-hook.mjs preloaded
-// and prints each mark's median over the runs, in ms since the process started: modules read,
-// kubeconfig read, each connection's TCP and TLS handshake, each request sent and answered, first
-// output, exit. kvmig itself carries no timeline code: the hook is loaded only here.
+// and prints each mark's median over the runs, in ms since the process started, with the CPU time
+// the process had used by then (all its threads): modules read, kubeconfig read, each
+// connection's TCP and TLS handshake, each request sent and answered, first output, exit. kvmig itself carries no timeline code: the hook is loaded only here.
 //
 //   node scripts/timeline.mjs [--runs N] [--bin FILE] [--cpu-prof DIR] -- ARGS...
 //
 // --bin runs a single executable (scripts/sea.mjs) instead of node dist/kvmig.js; the hook goes
-// in through NODE_OPTIONS there (a single executable reads it; no module marks: it is one
-// script). --cpu-prof DIR also writes V8 CPU profiles (node --cpu-prof, sampled every 100 µs) of
+// in through NODE_OPTIONS there (--require: a single executable reads it; no module marks: it
+// is one script). --cpu-prof DIR also writes V8 CPU profiles (node --cpu-prof, sampled every 100 µs) of
 // the same runs into DIR and prints their self time by file, summed over the runs and divided
 // by their number.
 import { spawnSync } from "node:child_process";
@@ -51,7 +51,11 @@ for (let run = 0; run <= runs; run++) {
   if (values.bin) {
     command = values.bin;
     args = positionals;
-    env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--import=${hook}`, ...prof].filter(Boolean).join(" ");
+    // A single executable applies --require from NODE_OPTIONS (not --import); Node 24 requires the
+    // hook, an ES module without top-level await, synchronously.
+    env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--require=${fileURLToPath(hook)}`, ...prof]
+      .filter(Boolean)
+      .join(" ");
   } else {
     command = process.execPath;
     args = ["--import", hook, ...prof, join(root, "dist", "kvmig.js"), ...positionals];
@@ -65,27 +69,35 @@ for (let run = 0; run <= runs; run++) {
   if (run === 0) continue;
   const seen = new Map();
   for (const line of readFileSync(file, "utf8").trim().split("\n")) {
-    const space = line.indexOf(" ");
-    const label = line.slice(space + 1);
+    const [wall, cpu, ...words] = line.split(" ");
+    const label = words.join(" ");
     // A label marked twice in a run (the same module, say) keeps its first time.
     if (seen.has(label)) continue;
-    seen.set(label, Number(line.slice(0, space)));
+    seen.set(label, { wall: Number(wall), cpu: Number(cpu) });
   }
-  for (const [label, ms] of seen) {
+  for (const [label, at] of seen) {
     if (!marks.has(label)) marks.set(label, []);
-    marks.get(label).push(ms);
+    marks.get(label).push(at);
   }
 }
 rmSync(work, { recursive: true, force: true });
 
-const rows = [...marks].map(([label, times]) => ({ label, ms: median(times), runs: times.length }));
+const rows = [...marks].map(([label, times]) => ({
+  label,
+  ms: median(times.map((t) => t.wall)),
+  cpu: median(times.map((t) => t.cpu)),
+  runs: times.length,
+}));
 rows.sort((a, b) => a.ms - b.ms);
 console.log(
   `${values.bin ? basename(values.bin) : "node dist/kvmig.js"} ${positionals.join(" ")}: median of ${runs} runs`,
 );
+console.log(`${"wall".padStart(8)}     ${"CPU".padStart(6)}`);
 for (const row of rows) {
   const note = row.runs < runs ? ` (in ${row.runs} of ${runs} runs)` : "";
-  console.log(`${row.ms.toFixed(1).padStart(8)} ms  ${row.label}${note}`);
+  console.log(
+    `${row.ms.toFixed(1).padStart(8)} ms  ${row.cpu.toFixed(1).padStart(6)} ms  ${row.label}${note}`,
+  );
 }
 
 if (profDir) {
