@@ -5,7 +5,7 @@
 // since loopback addresses are never proxied); plain HTTP is `kubectl proxy` in front of the sim.
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import { type AddressInfo, connect as netConnect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,17 +44,41 @@ afterAll(async () => {
   await Promise.all([sim?.close(), other?.close(), proxy?.close()]);
 });
 
-/** A CONNECT proxy on 127.0.0.1 that counts tunnels and takes sim.kvmig.test for 127.0.0.1. */
+/** A proxy on 127.0.0.1 (CONNECT, and plain HTTP in absolute form) that counts what it carries and takes sim.kvmig.test for 127.0.0.1. */
 interface ConnectProxy {
   url: string;
   connects: string[];
+  /** The plain-HTTP requests it forwarded (host:port each). */
+  forwards: string[];
   close(): Promise<void>;
 }
 
 async function startConnectProxy(): Promise<ConnectProxy> {
   const connects: string[] = [];
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(405).end();
+  const forwards: string[] = [];
+  // Plain HTTP through the proxy: the request in absolute form, forwarded as it is.
+  const server: Server = createServer((req, res) => {
+    const target = URL.canParse(req.url ?? "") ? new URL(req.url ?? "") : new URL("none:");
+    if (target.protocol !== "http:" || (target.hostname !== fakeHost && target.hostname !== "127.0.0.1")) {
+      res.writeHead(403).end();
+      return;
+    }
+    forwards.push(target.host);
+    const upstream = httpRequest(
+      {
+        host: "127.0.0.1",
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
   });
   server.on("connect", (req, client, head) => {
     const authority = req.url ?? "";
@@ -79,6 +103,7 @@ async function startConnectProxy(): Promise<ConnectProxy> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     connects,
+    forwards,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -355,6 +380,39 @@ describe("4, 5. exec credential plugins: relative paths, PATH, stderr", () => {
     expect(lines(both.kvmig.stderr)).toContain(prompt);
   });
 
+  it("interactiveMode IfAvailable on a terminal: the plugin asks on stderr and reads the answer from it, for both", async () => {
+    const script = `printf 'code: ' >&2\nread code\necho "$code" > "$(mktemp "$(dirname "$0")/got.XXXXXX")"\n${answer}`;
+    const s = execSetup("./bin/login.sh", script, { interactiveMode: "IfAvailable" });
+    const onTerminal = (command: string[], typed: string) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        // script(1) runs the command on a pseudo-terminal and types what it reads from stdin.
+        const child = spawn("script", ["-qec", command.join(" "), "/dev/null"], {
+          cwd: repoRoot,
+          env: s.env,
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        let output = "";
+        child.stdout.on("data", (c: Buffer) => {
+          output += c.toString("utf8");
+        });
+        child.on("close", (code) => resolve({ code, output }));
+        child.stdin.end(`${typed}\n`);
+      });
+    const k = await onTerminal([kubectl, "get", "--raw", "/version"], "typed-for-kubectl");
+    const v = await onTerminal([process.execPath, distEntry, "version"], "typed-for-kvmig");
+    expect(k.code).toBe(0);
+    expect(v.code).toBe(0);
+    expect(k.output).toContain("code: ");
+    expect(v.output).toContain("code: ");
+    expect(v.output).toContain("v1.32.3");
+    const bin = join(s.dir, "bin");
+    const got = readdirSync(bin)
+      .filter((f) => f.startsWith("got."))
+      .map((f) => readFileSync(join(bin, f), "utf8").trim())
+      .sort();
+    expect(got).toEqual(["typed-for-kubectl", "typed-for-kvmig"]);
+  }, 30_000);
+
   it("env, args and KUBERNETES_EXEC_INFO with provideClusterInfo reach the plugin, as kubectl gives them", async () => {
     // One file per run: kubectl and kvmig run at once, and their lines would interleave in one.
     const script = `echo "$GREETING|$1|$KUBERNETES_EXEC_INFO" > "$(mktemp "$(dirname "$0")/seen.XXXXXX")"\n${answer}`;
@@ -451,9 +509,9 @@ describe("6. an exec plugin that hangs", () => {
 });
 
 /** `kubectl proxy` in front of the sim on a port of its own; its URL. */
-async function kubectlProxy(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function kubectlProxy(...flags: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
   const s = setup([simConfig()]);
-  const child = spawn(kubectl, ["proxy", "--port=0", "--address=127.0.0.1"], {
+  const child = spawn(kubectl, ["proxy", "--port=0", "--address=127.0.0.1", ...flags], {
     env: s.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -494,6 +552,25 @@ describe("7. a plain http:// server (kubectl proxy)", () => {
       expectBothSucceed(await versionBoth(s));
       // --server on the command line, over the sim's own kubeconfig, does the same.
       expectBothSucceed(await versionBoth(setup([simConfig()]), ["--server", kp.url]));
+    } finally {
+      await kp.stop();
+    }
+  }, 30_000);
+
+  it("HTTP_PROXY for an http:// server: both send through it (absolute form); NO_PROXY bypasses it for both", async () => {
+    // The made-up name arrives as the Host: kubectl proxy accepts only loopback names unless told.
+    const kp = await kubectlProxy("--accept-hosts=.*");
+    try {
+      const server = kp.url.replace("127.0.0.1", fakeHost);
+      const through = setup([simConfig()], { HTTP_PROXY: proxy.url, HTTPS_PROXY: "http://127.0.0.1:1" });
+      const before = proxy.forwards.length;
+      expectBothSucceed(await versionBoth(through, ["--server", server]));
+      expect(proxy.forwards.length).toBeGreaterThanOrEqual(before + 2);
+      expect(new Set(proxy.forwards.slice(before))).toEqual(new Set([new URL(server).host]));
+      const bypass = setup([simConfig()], { HTTP_PROXY: proxy.url, NO_PROXY: ".kvmig.test" });
+      const after = proxy.forwards.length;
+      expectBothFail(await versionBoth(bypass, ["--server", server]));
+      expect(proxy.forwards.length).toBe(after);
     } finally {
       await kp.stop();
     }
