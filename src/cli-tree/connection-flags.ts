@@ -52,7 +52,8 @@ export function connectionOverrides(opts: Record<string, unknown>): ConnectionOv
     clientKey: text("clientKey"),
     tlsServerName: text("tlsServerName"),
     as: text("as"),
-    asGroups: Array.isArray(groups) ? groups.map(String) : undefined,
+    // Parsed: every --as-group; from a completion's line: the last one.
+    asGroups: Array.isArray(groups) ? groups.map(String) : typeof groups === "string" ? [groups] : undefined,
     asUid: text("asUid"),
   };
 }

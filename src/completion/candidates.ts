@@ -4,8 +4,10 @@
 // ones in sources.ts; fakes in tests). A source that fails or is slow yields nothing.
 
 import type { CommandUnknownOpts, Option } from "@commander-js/extra-typings";
+import { connectionOverrides } from "../cli-tree/connection-flags.js";
 import { helpTopics } from "../cli-tree/help-topics.js";
 import { terminalWord } from "../io/untrusted.js";
+import type { ConnectionOverrides } from "../k8s/kubeconfig-types.js";
 import {
   type AnalyzeOptions,
   acceptedOptions,
@@ -28,7 +30,7 @@ export interface CompletionReply {
 export type ClusterObjects = "vmi" | "namespace" | "node";
 
 /** Where the line points: the connection flags it gives. */
-export interface ClusterTarget {
+export interface ClusterTarget extends ConnectionOverrides {
   kubeconfig?: string | undefined;
   context?: string | undefined;
   namespace?: string | undefined;
@@ -116,6 +118,10 @@ async function valuesOf(
   }
 }
 
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 function clusterNames(objects: ClusterObjects, line: LineAnalysis, sources: CompletionSources) {
   // --sim runs against a fresh cluster of its own: there is nothing to ask yet.
   if (line.values.sim !== undefined) return Promise.resolve([]);
@@ -124,6 +130,8 @@ function clusterNames(objects: ClusterObjects, line: LineAnalysis, sources: Comp
     kubeconfig: kubeconfig || undefined,
     context: context || undefined,
     namespace: namespace || undefined,
+    // kubectl's connection flags of the line (--server, --user, --as...) reach the same cluster.
+    ...definedOnly(connectionOverrides(line.values)),
   });
 }
 

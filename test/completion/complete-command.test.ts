@@ -170,6 +170,26 @@ describe("kvmig __complete: names from the cluster", () => {
     expect(connected[0]?.requestTimeoutMs).toBeLessThanOrEqual(2000);
   });
 
+  it("kubectl's connection flags of the line (--server, --token, --as, --as-group) reach the connection", async () => {
+    await completeWith(cluster, [
+      "--server",
+      "https://api.example:6443",
+      "--token=t0ken",
+      "--as",
+      "bob",
+      "--as-group",
+      "team",
+      "migrate",
+      "f",
+    ]);
+    expect(connected[0]).toMatchObject({
+      server: "https://api.example:6443",
+      token: "t0ken",
+      as: "bob",
+      asGroups: ["team"],
+    });
+  });
+
   it("watch --node: the cluster's nodes, sorted", async () => {
     const nodes: KubeConnector = async (flags) => {
       connected.push(flags);
