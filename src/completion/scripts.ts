@@ -109,6 +109,11 @@ _kvmig() {
             COMPREPLY+=("$candidate")
         fi
     done < <("$program" __complete -- "\${args[@]}" 2>/dev/null)
+    # A value that ends in = (-o jsonpath=) is followed by more of the word: no space after it
+    # (compopt is bash 4's; 3.2 adds the space).
+    if ((\${#COMPREPLY[@]} == 1)) && [[ \${COMPREPLY[0]} == *= ]]; then
+        compopt -o nospace 2>/dev/null
+    fi
     return 0
 }
 
@@ -128,7 +133,9 @@ _kvmig() {
     candidates=("\${(@f)$(\${~program} __complete -- "\${(@Q)words[2,CURRENT-1]}" "\${(Q)PREFIX}" 2>/dev/null)}")
     candidates=("\${(@)candidates:#}")
     if (( \${#candidates} )); then
-        compadd -- "\${(@)candidates}"
+        # A value that ends in = (-o jsonpath=) is followed by more of the word: no space after it.
+        compadd -S '' -- "\${(@M)candidates:#*=}"
+        compadd -- "\${(@)candidates:#*=}"
     else
         _files
     fi

@@ -76,6 +76,20 @@ export async function shellLab(): Promise<ShellLab> {
   mkdirSync(join(home, "bin"), { recursive: true });
   // ~/bin/kvmig, off PATH: typed with its ~, which the script must expand to run it.
   symlinkSync(distEntry, join(home, "bin", "kvmig"));
+  // ~/fake/kvmig: a stand-in whose __complete offers fixed values, for what the scripts do with
+  // them whatever kvmig's candidates are.
+  mkdirSync(join(home, "fake"));
+  writeFileSync(
+    join(home, "fake", "kvmig"),
+    [
+      "#!/bin/sh",
+      '[ "$1" = __complete ] || exit 1',
+      'for last in "$@"; do :; done',
+      'for value in yaml jsonpath-as-json=; do case $value in "$last"*) echo "$value" ;; esac; done',
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
   for (const name of ["kvmig", "kubectl-kvmig", "kubectl_complete-kvmig"])
     symlinkSync(distEntry, join(bin, name));
   const kubectl = findKubectl();
@@ -369,6 +383,19 @@ export function interactiveCompletionTests(shell: "bash" | "zsh"): void {
         lineIs("~/bin/kvmig migrate -n demo fedora-web"),
         "fedora-web",
       );
+    });
+
+    it("a value that ends in = (-o jsonpath=): no space after it, for the rest of the word; other values get one", async () => {
+      await tab(
+        "~/fake/kvmig -o jsonpath-",
+        lineIs("~/fake/kvmig -o jsonpath-as-json="),
+        "jsonpath-as-json=",
+      );
+      await sh?.tmux.type("{");
+      await sh?.tmux.waitFor(lineIs("~/fake/kvmig -o jsonpath-as-json={"), "{ right after the =", 30_000);
+      await tab("~/fake/kvmig -o ya", lineIs("~/fake/kvmig -o yaml"), "yaml");
+      await sh?.tmux.type("X");
+      await sh?.tmux.waitFor(lineIs("~/fake/kvmig -o yaml X"), "X after a space", 30_000);
     });
 
     it("kvmig migrate -n <Tab>: the namespaces of the cluster", async () => {
