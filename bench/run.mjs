@@ -18,6 +18,7 @@ import * as diagnoseFrom from "./cases/diagnose-from.mjs";
 import * as scale from "./cases/scale.mjs";
 import * as sim from "./cases/sim.mjs";
 import * as simLatency from "./cases/sim-latency.mjs";
+import * as simStartup from "./cases/sim-startup.mjs";
 import * as simWave from "./cases/sim-wave.mjs";
 import * as startup from "./cases/startup.mjs";
 import * as version from "./cases/version.mjs";
@@ -26,8 +27,32 @@ import { gnuTime, killAll } from "./lib/measure.mjs";
 import { metText, renderMarkdown, renderText } from "./lib/report.mjs";
 
 /** In the order of the report; they run cheapest first. */
-const groups = [startup, version, cluster, scale, simLatency, watch, simWave, diagnose, diagnoseFrom, sim];
-const runOrder = [startup, version, cluster, diagnose, diagnoseFrom, sim, watch, scale, simLatency, simWave];
+const groups = [
+  startup,
+  simStartup,
+  version,
+  cluster,
+  scale,
+  simLatency,
+  watch,
+  simWave,
+  diagnose,
+  diagnoseFrom,
+  sim,
+];
+const runOrder = [
+  startup,
+  simStartup,
+  version,
+  cluster,
+  diagnose,
+  diagnoseFrom,
+  sim,
+  watch,
+  scale,
+  simLatency,
+  simWave,
+];
 
 const usage = `usage: node bench/run.mjs [options]
   --quick            one run of each case, no warm-up, scale 500 VMIs, 20 migrations, latency at 2,000

@@ -139,13 +139,7 @@ export async function connect(flags: ConnectionFlags, deps: ConnectDependencies)
         skipTLSVerify: tls.rejectUnauthorized === false,
       })) as Agent;
     } else {
-      try {
-        agent = proxyAgent(new URL(cluster.server), proxy.url, definedOnly(tls));
-      } catch (error) {
-        throw new ConfigError((error as Error).message, {
-          hint: `run kvmig with a newer Node.js, or reach the server directly (NO_PROXY=${new URL(cluster.server).hostname})`,
-        });
-      }
+      agent = proxyAgent(new URL(cluster.server), proxy.url, definedOnly(tls));
     }
   }
   let pending: HttpsOptionsOut | undefined = first;
