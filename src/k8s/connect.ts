@@ -139,7 +139,13 @@ export async function connect(flags: ConnectionFlags, deps: ConnectDependencies)
         skipTLSVerify: tls.rejectUnauthorized === false,
       })) as Agent;
     } else {
-      agent = proxyAgent(new URL(cluster.server), proxy.url, definedOnly(tls));
+      try {
+        agent = proxyAgent(new URL(cluster.server), proxy.url, definedOnly(tls));
+      } catch (error) {
+        throw new ConfigError((error as Error).message, {
+          hint: `run kvmig with a newer Node.js, or reach the server directly (NO_PROXY=${new URL(cluster.server).hostname})`,
+        });
+      }
     }
   }
   let pending: HttpsOptionsOut | undefined = first;

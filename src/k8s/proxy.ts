@@ -196,5 +196,16 @@ export class TunnelAgent extends https.Agent {
 export function proxyAgent(target: URL, proxy: URL, tlsOptions: https.AgentOptions): http.Agent {
   if (target.protocol === "https:") return new TunnelAgent(proxy, { keepAlive: true, ...tlsOptions });
   // Node's own agent sends a plain-HTTP request through a proxy in absolute form, as Go does.
+  if (!nodeProxiesHttp()) {
+    throw new Error(
+      `sending to an http:// server through a proxy needs Node.js 22.21 or 24.5 and later (this is ${process.versions.node})`,
+    );
+  }
   return new http.Agent({ keepAlive: true, proxyEnv: { HTTP_PROXY: proxy.href } } as http.AgentOptions);
+}
+
+/** Whether node:http's Agent takes proxyEnv (added in Node.js 24.5.0 and 22.21.0). */
+export function nodeProxiesHttp(version = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major > 24 || (major === 24 && minor >= 5) || (major === 22 && minor >= 21);
 }

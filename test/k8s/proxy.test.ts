@@ -4,7 +4,7 @@
 // and host:port entries. The CONNECT tunnel itself is exercised against kubectl in
 // test/e2e/kubectl-parity.test.ts.
 import { describe, expect, it } from "vitest";
-import { parseProxyUrl, proxyFromEnvironment, useProxy } from "../../src/k8s/proxy.js";
+import { nodeProxiesHttp, parseProxyUrl, proxyFromEnvironment, useProxy } from "../../src/k8s/proxy.js";
 
 const via = (server: string, env: Record<string, string>) => proxyFromEnvironment(new URL(server), env);
 
@@ -108,5 +108,19 @@ describe("parseProxyUrl", () => {
     expect(() => parseProxyUrl("http://[bad", 'the proxy-url of cluster "c"')).toThrow(
       'the proxy-url of cluster "c" is not a URL: http://[bad',
     );
+  });
+});
+
+describe("nodeProxiesHttp: node:http's own proxying (for http:// servers)", () => {
+  it.each([
+    ["24.5.0", true],
+    ["24.22.3", true],
+    ["25.0.0", true],
+    ["22.21.0", true],
+    ["24.4.1", false],
+    ["22.12.0", false],
+    ["23.11.0", false],
+  ])("Node.js %s: %s", (version, supported) => {
+    expect(nodeProxiesHttp(version)).toBe(supported);
   });
 });
