@@ -200,7 +200,7 @@ async function mergeFiles(paths: string[], explicit: boolean): Promise<Kubeconfi
 /**
  * The service account a pod runs as, the way client-go's rest.InClusterConfig finds it:
  * KUBERNETES_SERVICE_HOST/PORT, and the token, CA and namespace files mounted in the pod.
- * The token is re-read as it rotates (client-node's tokenFile provider).
+ * The token file is re-read for each request, as the kubelet rotates it.
  */
 function inClusterConfig(env: Environment, dir: string): Kubeconfig | undefined {
   const host = env.KUBERNETES_SERVICE_HOST;
@@ -217,7 +217,7 @@ function inClusterConfig(env: Environment, dir: string): Kubeconfig | undefined 
         skipTLSVerify: false,
       },
     ],
-    [{ name, authProvider: { name: "tokenFile", config: { tokenFile } } }],
+    [{ name, tokenFile }],
     [{ name, cluster: name, user: name, namespace: readFileOr(join(dir, "namespace"), "default") }],
     name,
   );

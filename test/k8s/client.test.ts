@@ -427,8 +427,12 @@ describe("credentials", () => {
       },
     );
     await inPod.serverVersion();
-    inPod.close();
     expect(server.requests.at(-1)?.headers.authorization).toBe("Bearer service-account-token");
+    // The kubelet rotates the token: the next request reads the new one.
+    writeFileSync(join(serviceAccountDir, "token"), "rotated-token\n");
+    await inPod.serverVersion();
+    inPod.close();
+    expect(server.requests.at(-1)?.headers.authorization).toBe("Bearer rotated-token");
     expect(inPod.namespace).toBe("tenant-a");
     expect(inPod.context).toBe("in-cluster");
     expect(inPod.server).toBe(server.url);
