@@ -1,23 +1,10 @@
 // Start-up: `kvmig --help` and `kvmig --version` next to `kubectl version --client`, which
-// also reads no cluster, and `--help` of the single executable (scripts/sea.mjs, built here for
-// this machine's platform into the bench's temp dir, about 10 s) next to the same. Cheap, so run
+// also reads no cluster, and `--help` of the single executable (scripts/sea.mjs, built for this
+// machine's platform into the bench's temp dir: bench/lib/sea.mjs) next to the same. Cheap, so run
 // four times as often as the other cases.
-import { join } from "node:path";
-import { buildExecutable, bundleForSea, hostTarget, targets } from "../../scripts/sea.mjs";
 import { comparePair } from "../lib/pair.mjs";
 import { pairTable, runsText, target } from "../lib/report.mjs";
-
-/** The single executable of this machine's platform, or undefined when there is none to build. */
-async function singleExecutable(ctx) {
-  const name = hostTarget();
-  if (!(name in targets)) return undefined;
-  ctx.log(`startup: building the ${name} single executable`);
-  const dir = join(ctx.tmp, "sea");
-  const bundle = await bundleForSea(ctx.root, join(dir, "bundle"));
-  const file = join(dir, "kubectl-kvmig");
-  await buildExecutable(name, bundle, file, { work: join(dir, "work"), log: ctx.log });
-  return file;
-}
+import { singleExecutable } from "../lib/sea.mjs";
 
 export const id = "startup";
 export const title = "Start-up";
