@@ -32,6 +32,7 @@ describe("npm run bench -- --quick", () => {
     );
     expect(report.groups.map((g: Any) => g.id)).toEqual([
       "startup",
+      "sim-startup",
       "version",
       "cluster",
       "scale",
@@ -65,6 +66,10 @@ describe("npm run bench -- --quick", () => {
         "diagnose-from",
         "sim-default-startup",
         "sim-migration-4gi",
+        "version-sim",
+        "version-running-sim",
+        "version-sim-added",
+        "sim-kubeconfig-line",
       ].sort(),
     );
     // Every client case measured kvmig (and kubectl, when there is one); the outputs were checked.
@@ -103,6 +108,13 @@ describe("npm run bench -- --quick", () => {
     expect(cases["diagnose-from"].kvmig.wallMs).toBeGreaterThan(0);
     expect(cases["diagnose-from"].treeBytes).toBeGreaterThan(50 * 1024 * 1024);
     expect(cases["sim-migration-4gi"].phase).toBe("Succeeded");
+    // --sim start-up: the command with the cluster in its own process, and without; kvmig sim's line.
+    for (const id of ["version-sim", "version-running-sim"]) {
+      expect(cases[id].kvmig.wallMs, id).toBeGreaterThan(0);
+      expect(cases[id].kvmig.check, id).toEqual({ contains: "KubeVirt:" });
+    }
+    expect(cases["sim-kubeconfig-line"].wallMs).toBeGreaterThan(0);
+    expect(cases["sim-kubeconfig-line"].cpuMs).toBeGreaterThan(0);
     // The latency case polled a small list on a live 2,000-VM cluster, every answer a 200.
     expect(cases["sim-latency-2000"].latency.requests).toBeGreaterThan(10);
     expect(cases["sim-latency-2000"].latency.failures).toBe(0);
