@@ -2,7 +2,8 @@
 // directories, INPUTRC) so that no dotfile of the user's gets in, `kvmig`, `kubectl-kvmig` and
 // `kubectl_complete-kvmig` on PATH as links to dist/kvmig.js, the scripts `kvmig completion SHELL`
 // prints (and kubectl's, for `kubectl kvmig <Tab>`), and a simulated cluster behind KUBECONFIG.
-// Interactive bash and zsh run under tmux: the test types a line, presses Tab and reads the screen.
+// Interactive bash, zsh and fish run under tmux: the test types a line, presses Tab and reads the
+// screen; fish is also asked with its own complete -C.
 // A missing shell or tool fails the test (CI installs them with scripts/test-tools.sh).
 import { execFileSync } from "node:child_process";
 import {
@@ -171,10 +172,10 @@ export async function fishComplete(lab: ShellLab, line: string, scripts: string[
   return lines(result.stdout).map((l) => l.split("\t")[0] ?? "");
 }
 
-/** An interactive bash or zsh under tmux, started with a private rc file that loads `scripts`. */
+/** An interactive bash, zsh or fish under tmux, started with a private rc file that loads `scripts`. */
 export class InteractiveShell {
   private constructor(
-    readonly shell: "bash" | "zsh",
+    readonly shell: Shell,
     readonly tmux: TmuxSession,
   ) {}
 
@@ -184,7 +185,7 @@ export class InteractiveShell {
    */
   static async start(
     lab: ShellLab,
-    shell: "bash" | "zsh",
+    shell: Shell,
     scripts: string[],
     preamble: string[] = [],
   ): Promise<InteractiveShell> {
@@ -205,6 +206,24 @@ export class InteractiveShell {
       command = ["bash", "--noprofile", "--rcfile", rc, "-i"];
       return InteractiveShell.#launch(lab, shell, rcDir, command, { INPUTRC: inputrc });
     }
+    if (shell === "fish") {
+      // Its own configuration directory: no greeting, no suggestion drawn after the cursor, the prompt.
+      const config = join(rcDir, "config");
+      mkdirSync(join(config, "fish"), { recursive: true });
+      writeFileSync(
+        join(config, "fish", "config.fish"),
+        [
+          "set -g fish_greeting ''",
+          "set -g fish_autosuggestion_enabled 0",
+          `function fish_prompt; printf '%s' ${shQuote(prompt)}; end`,
+          "function fish_right_prompt; end",
+          ...preamble,
+          ...scripts.map((s) => `source ${shQuote(s)}`),
+          "",
+        ].join("\n"),
+      );
+      return InteractiveShell.#launch(lab, shell, rcDir, ["fish"], { XDG_CONFIG_HOME: config });
+    }
     writeFileSync(
       join(rcDir, ".zshrc"),
       [
@@ -224,7 +243,7 @@ export class InteractiveShell {
 
   static async #launch(
     lab: ShellLab,
-    shell: "bash" | "zsh",
+    shell: Shell,
     dir: string,
     command: string[],
     extraEnv: Record<string, string>,
@@ -308,7 +327,7 @@ export function listedAll(screen: string, words: readonly string[]): boolean {
  * flags, VM names from the simulated cluster, namespaces after -n, -o's values, context names that
  * need quoting or have colons, and `kubectl kvmig` through kubectl's own completion script.
  */
-export function interactiveCompletionTests(shell: "bash" | "zsh"): void {
+export function interactiveCompletionTests(shell: Shell): void {
   // Each case takes well under a second here; the deadlines are for CI's loaded machine, where
   // a wait that runs out shows the screen it last read.
   vi.setConfig({ testTimeout: 90_000 });
@@ -421,13 +440,14 @@ export function interactiveCompletionTests(shell: "bash" | "zsh"): void {
         kubeconfig = awkwardKubeconfig(lab.dir).path;
       });
 
-      it("--context <Tab>: all three listed, quoted as the shell reads them back", async () => {
+      it("--context <Tab>: all three listed (bash and zsh show them quoted, fish as they are)", async () => {
         const screen = await tab(
           `kvmig --kubeconfig ${kubeconfig} --context `,
           (s) => listed(s).length === 3,
           "three contexts",
         );
-        expect(listed(screen)).toEqual(["arn:aws:eks:eu-west-1:123:cluster/prod", "it\\'s", "my\\ lab"]);
+        const shown = shell === "fish" ? ["it's", "my lab"] : ["it\\'s", "my\\ lab"];
+        expect(listed(screen)).toEqual(["arn:aws:eks:eu-west-1:123:cluster/prod", ...shown]);
       });
 
       it("a space in the name: escaped when typed bare, inside the quotes when one was opened", async () => {
@@ -467,6 +487,18 @@ export function interactiveCompletionTests(shell: "bash" | "zsh"): void {
         mkdirSync(functions);
         writeFileSync(join(functions, "_kvmig"), printed);
         sh = await InteractiveShell.start(lab, shell, [], [`fpath=(${shQuote(functions)} $fpath)`]);
+      } else if (shell === "fish") {
+        // kvmig completion fish > ~/.config/fish/completions/kvmig.fish: fish autoloads it from
+        // $fish_complete_path, where that directory is, by the command's name.
+        const completions = join(lab.dir, "fish-completions");
+        mkdirSync(completions);
+        writeFileSync(join(completions, "kvmig.fish"), printed);
+        sh = await InteractiveShell.start(
+          lab,
+          shell,
+          [],
+          [`set -p fish_complete_path ${shQuote(completions)}`],
+        );
       } else {
         // kvmig completion bash > ~/.local/share/bash-completion/completions/kvmig: bash-completion
         // loads it the first time kvmig is completed.
@@ -501,8 +533,7 @@ export function interactiveCompletionTests(shell: "bash" | "zsh"): void {
       if (!kubectlScript) return;
       // kubectl's bash script needs bash-completion's _init_completion; zsh's, compinit (in the rc).
       if (shell === "bash") requireTool("bash-completion", existsSync(bashCompletion));
-      const scripts =
-        shell === "bash" ? [bashCompletion, lab.script.bash, kubectlScript] : [lab.script.zsh, kubectlScript];
+      const scripts = [...(shell === "bash" ? [bashCompletion] : []), lab.script[shell], kubectlScript];
       sh = await InteractiveShell.start(lab, shell, scripts);
     }, 60_000);
     afterAll(async () => {
