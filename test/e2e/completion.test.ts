@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { R } from "../../src/sim/controllers/runtime.js";
 import { tempDir } from "../helpers/kubeconfig.js";
 import { distEntry, ensureBuilt, lines, runProcess } from "./built-cli.js";
-import { awkwardKubeconfig } from "./completion-shells.js";
+import { awkwardKubeconfig, requireTool } from "./completion-shells.js";
 import { type SimCli, simCli } from "./sim-cli.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary stored objects.
@@ -79,8 +79,10 @@ function namesIn(storage: string, namespace?: string): string[] {
 }
 
 describe("bash: kvmig <Tab>", () => {
-  it("the script parses (bash -n)", () => {
+  it("the script parses (bash -n), and ShellCheck finds nothing in it", () => {
     expect(() => execFileSync("bash", ["-n", bashScript])).not.toThrow();
+    requireTool("shellcheck");
+    expect(() => execFileSync("shellcheck", ["--shell=bash", bashScript], { stdio: "pipe" })).not.toThrow();
   });
 
   it("kvmig migrate -n demo <Tab>: the VMs of demo in the simulated cluster", async () => {
