@@ -631,6 +631,26 @@ describe("8. kubectl's connection flags", () => {
     expect(errorLines(noCluster.kvmig)[0]).toBe('error: cluster "nosuch" is not in the kubeconfig');
   });
 
+  it("--client-certificate and --client-key: files that cannot be read fail both before connecting; readable ones work for both", async () => {
+    const s = setup([simConfig()]);
+    const missing = await versionBoth(s, ["--client-certificate", "gone.crt", "--client-key", "gone.key"]);
+    expectBothFail(missing);
+    expect(missing.kubectl.stderr).toContain("unable to read client-cert");
+    expect(errorLines(missing.kvmig)[0]).toMatch(
+      /^error: user "sim-admin" of context "sim-admin" has a client-certificate that cannot be read: ENOENT/,
+    );
+    const client = await createTestPki("client");
+    writeFileSync(join(s.dir, "client.crt"), client.certPem);
+    writeFileSync(join(s.dir, "client.key"), client.keyPem);
+    const flags = [
+      "--client-certificate",
+      join(s.dir, "client.crt"),
+      "--client-key",
+      join(s.dir, "client.key"),
+    ];
+    expectBothSucceed(await versionBoth(s, flags));
+  });
+
   it("--tls-server-name: a name the certificate has works, one it lacks fails, for both", async () => {
     const s = setup([simConfig()]);
     expectBothSucceed(await versionBoth(s, ["--tls-server-name", "localhost"]));
