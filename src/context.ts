@@ -31,9 +31,15 @@ export interface GlobalOptions extends ConnectionOverrides {
   context?: string | undefined;
   namespace?: string | undefined;
   requestTimeoutMs: number;
-  /** `wide` is text with more columns; only commands that print a table accept it. */
-  output: "text" | "json" | "yaml" | "wide";
+  /**
+   * `wide` is text with more columns; only commands that print a table accept it. `name` and
+   * `jsonpath` print the JSON document differently (io/output.ts) and otherwise run as `json`.
+   */
+  output: "text" | "json" | "yaml" | "wide" | "name" | "jsonpath";
+  /** The request log is on: -v at level 6 or more. */
   verbose: boolean;
+  /** kubectl's -v level, 0 when not given. */
+  verbosity?: number | undefined;
   /** `--sim[=SCENARIO]`: run against a fresh embedded simulated cluster. */
   sim?: string | undefined;
   /** `--insecure-skip-tls-verify`: do not check the server's certificate (never the default). */

@@ -2,7 +2,8 @@
 // runMain wraps it: an error becomes one line and a hint on stderr, and the exit code of the
 // table in errors.ts, which cli.ts hands to the process.
 
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, Help, Option } from "@commander-js/extra-typings";
+import { defaultVerbosity, normalizeArgv, parseVerbosity, verboseWord } from "./cli-tree/argv.js";
 import { examples, type Runner, type RunnerOptions } from "./cli-tree/command.js";
 import {
   addConnectionFlags,
@@ -27,13 +28,12 @@ import { helpCommand } from "./commands/help.js";
 import type { CommandContext, Context, GlobalOptions } from "./context.js";
 import { parseDuration } from "./duration.js";
 import { describeError, ExitCode, exitCodeOf, type KvmigError, UsageError } from "./errors.js";
+import { outputFlagHelp, outputModeOf, parseOutputFlag, useOutputFlag } from "./io/output.js";
 import { createProgress } from "./io/progress.js";
 import { KubeProvider } from "./k8s/provider.js";
 import { checkNamespace } from "./util/names.js";
 import { kvmigCommand, setConnectionFlags, setProgramName } from "./util/shell.js";
 import { kvmigVersion } from "./version.js";
-
-const outputFormats = ["text", "json", "yaml", "wide"] as const;
 
 function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
   const program = new Command(ctx.programName)
@@ -48,12 +48,24 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       "30s",
     )
     .addOption(
-      new Option("-o, --output <format>", "output format where a command has data output")
-        .choices(outputFormats)
-        .default("text" as const),
+      new Option("-o, --output <format>", outputFlagHelp)
+        .argParser(parseOutputFlag)
+        .default(parseOutputFlag("text"), "text"),
     )
     .option("--no-color", "no colours (also: the NO_COLOR environment variable)")
-    .option("-v, --verbose", "log each API request (method, path, status, time) to stderr", false)
+    // Its value is only ever attached (argv.ts rewrites -v 6, --v=6 and a bare -v): help shows
+    // kubectl's spellings.
+    .addOption(
+      Object.assign(
+        new Option(
+          "-v, --verbose [level]",
+          `log level, as kubectl's -v: 6 and up log each API request (method, path, status, time) to stderr; a bare -v is ${defaultVerbosity}`,
+        )
+          .argParser((value: string) => parseVerbosity(value))
+          .default(0),
+        { flags: "-v, --v, --verbose[=LEVEL]" },
+      ),
+    )
     .option(
       "--insecure-skip-tls-verify",
       "do not verify the API server's certificate (insecure: anyone on the path can read and change the traffic)",
@@ -71,7 +83,15 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     )
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
-    .configureHelp({ showGlobalOptions: true })
+    .configureHelp({
+      showGlobalOptions: true,
+      // The command list names each command once; its help shows its aliases (tree.ts: "Aliases:").
+      subcommandTerm(this: Help, command: Help["subcommandTerm"] extends (c: infer C) => string ? C : never) {
+        const term = Help.prototype.subcommandTerm.call(this, command);
+        const alias = command.aliases()[0];
+        return alias ? term.replace(`${command.name()}|${alias}`, command.name()) : term;
+      },
+    })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => ctx.io.stdout.write(text),
@@ -95,7 +115,12 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
   const run: Runner = async (body, runner = {}) => {
     const raw = program.opts();
     const overrides = connectionOverrides(raw);
-    if (raw.output === "wide" && !runner.wide) {
+    if (raw.output.format === "name" && !runner.names) {
+      throw new UsageError("-o name is only for commands whose output names Kubernetes objects", {
+        hint: "use -o json or -o jsonpath=TEMPLATE here; -o name is for migrate, watch, cancel, restart, outdated, evacuate and history",
+      });
+    }
+    if (raw.output.format === "wide" && !runner.wide) {
       throw new UsageError("-o wide is only for commands that print a table", {
         hint: `use -o text, json or yaml here; -o wide is for the tables of ${kvmigCommand(["outdated"])} and ${kvmigCommand(["watch"])}`,
       });
@@ -112,7 +137,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       }
       setConnectionFlags({ sim: scenario });
       const { withEmbeddedSim } = await import("./commands/sim.js");
-      await withEmbeddedSim(scenario, ctx, raw.verbose, (kubeconfig) =>
+      await withEmbeddedSim(scenario, ctx, verbosityOf(raw.verbose) >= defaultVerbosity, (kubeconfig) =>
         runWith({ ...raw, kubeconfig }, body, runner),
       );
       return;
@@ -136,13 +161,15 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       context: raw.context,
       namespace: raw.namespace,
       requestTimeoutMs: parseDuration(raw.requestTimeout, "--request-timeout"),
-      output: raw.output,
-      verbose: raw.verbose,
+      output: raw.output.format,
+      verbose: verbosityOf(raw.verbose) >= defaultVerbosity,
+      verbosity: verbosityOf(raw.verbose),
       sim: raw.sim,
       insecureSkipTlsVerify: raw.insecureSkipTlsVerify,
       ...connectionOverrides(raw),
     };
-    ctx.io.setOutputMode(options.output === "wide" ? "text" : options.output);
+    ctx.io.setOutputMode(outputModeOf(options.output));
+    useOutputFlag(ctx.io, raw.output);
     const debug = (line: string) => {
       if (options.verbose) ctx.io.err(ctx.io.errColors.dim(line));
     };
@@ -196,6 +223,11 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
   return program;
 }
 
+/** -v's level: argv.ts gives it a value, so `true` (a bare flag) is only a fallback. */
+function verbosityOf(value: number | boolean): number {
+  return value === true ? defaultVerbosity : value === false ? 0 : value;
+}
+
 const quietExits = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
 
 /** A bare `--sim` means the default scenario; the value is given as `--sim=NAME`. */
@@ -217,7 +249,10 @@ export async function main(argv: readonly string[], ctx: Context): Promise<ExitC
     return undefined;
   }
   try {
-    await program.parseAsync(expandSimFlag(argv), { from: "user" });
+    const words = normalizeArgv(expandSimFlag(argv), program);
+    // `--color=false` is --no-color too.
+    if (words.includes("--no-color")) ctx.io.setColor(false);
+    await program.parseAsync(words, { from: "user" });
     return outcome.code;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -261,7 +296,7 @@ export async function runMain(argv: readonly string[], ctx: Context): Promise<Ex
     const c = ctx.io.errColors;
     ctx.io.err(`${c.error("error:")} ${message}`);
     if (hint) ctx.io.err(`${c.dim("hint:")} ${hint}`);
-    const verbose = argv.includes("-v") || argv.includes("--verbose");
+    const verbose = argv.some(verboseWord);
     if (verbose && error instanceof Error && error.stack) ctx.io.err(c.dim(error.stack));
     return code;
   }

@@ -9,11 +9,18 @@ export type Runner = (body: (ctx: CommandContext) => Promise<void>, options?: Ru
 export interface RunnerOptions {
   /** The command prints a table that `-o wide` widens. */
   wide?: boolean;
+  /** The command's data names Kubernetes objects, which `-o name` prints. */
+  names?: boolean;
   /**
    * Requests are not cut by the first Ctrl-C: the command stops starting work on ctx.signal and
    * lets what runs finish (the second Ctrl-C leaves at once).
    */
   finishOnInterrupt?: boolean;
+}
+
+/** The "Aliases:" block of a command's --help, as kubectl shows one: the name, then the others. */
+export function aliases(names: readonly string[]): string {
+  return `\nAliases:\n  ${names.join(", ")}\n`;
 }
 
 /** The "Examples:" block of a command's --help. */

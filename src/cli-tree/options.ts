@@ -3,10 +3,14 @@
 // imports the other (the tree loads each command with import() when it runs). tree.ts checks at
 // compile time that these are exactly the types commander infers from its flag definitions.
 
+/** `--dry-run[=MODE]`: none (no dry run), client (nothing sent that could change anything), server (the API server's dry run). */
+export type DryRunMode = "none" | "client" | "server";
+
 export interface MigrateOptions {
   targetNode?: string | undefined;
   nodeSelector?: string | undefined;
-  dryRun: boolean;
+  addedNodeSelector?: string | undefined;
+  dryRun: DryRunMode;
   force: boolean;
   wait: boolean;
   timeout: string;
@@ -26,7 +30,7 @@ export interface WatchOptions {
 
 export interface CancelOptions {
   yes: boolean;
-  dryRun: boolean;
+  dryRun: DryRunMode;
   wait: boolean;
   timeout: string;
 }
@@ -34,13 +38,14 @@ export interface CancelOptions {
 export interface RestartOptions {
   yes: boolean;
   force: boolean;
-  dryRun: boolean;
+  gracePeriod: number;
+  dryRun: DryRunMode;
   wait: boolean;
   timeout: string;
 }
 
 export interface EvacuateOptions {
-  dryRun: boolean;
+  dryRun: DryRunMode;
   yes: boolean;
   force: boolean;
   restart: boolean;

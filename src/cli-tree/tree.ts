@@ -5,10 +5,11 @@
 
 import { Command, Option } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.js";
-import { examples, type Runner } from "./command.js";
+import { aliases, examples, type Runner } from "./command.js";
 import {
   type CancelOptions,
   type DiagnoseCliOptions,
+  type DryRunMode,
   type EvacuateOptions,
   type HistoryOptions,
   type MigrateOptions,
@@ -34,6 +35,37 @@ sameOptions<Same<OptionsOf<ReturnType<typeof diagnoseCommand>>, DiagnoseCliOptio
 sameOptions<Same<OptionsOf<ReturnType<typeof historyCommand>>, HistoryOptions>>();
 sameOptions<Same<OptionsOf<ReturnType<typeof simCommand>>, SimCliOptions>>();
 sameOptions<Same<OptionsOf<ReturnType<typeof evacuateCommand>>, EvacuateOptions>>();
+
+const dryRunModes = ["server", "client", "none"] as const;
+
+/** kubectl's --dry-run values; `true` and `false`, pflag's words for the old boolean flag, mean bare and none. */
+function parseDryRun(value: string): DryRunMode {
+  if ((dryRunModes as readonly string[]).includes(value)) return value as DryRunMode;
+  if (value === "true") return "server";
+  if (value === "false") return "none";
+  throw new UsageError(`invalid --dry-run value "${value}": must be "none", "server" or "client"`, {
+    hint: "write --dry-run=server (the same as a bare --dry-run), --dry-run=client or --dry-run=none",
+  });
+}
+
+/**
+ * `--dry-run[=MODE]` as kubectl spells it. The value is only ever attached (argv.ts turns a bare
+ * --dry-run into --dry-run=server, kvmig's --dry-run before it took a value), so `--dry-run VM`
+ * never takes the VM for a mode.
+ */
+function dryRunOption(what: string, server: string, client: string) {
+  return Object.assign(
+    new Option(
+      "--dry-run [mode]",
+      `${what}; server (a bare --dry-run): ${server}; client: ${client}; none: not a dry run`,
+    )
+      .choices(dryRunModes)
+      .argParser(parseDryRun)
+      .preset("server")
+      .default("none" as DryRunMode),
+    { flags: "--dry-run[=MODE]" },
+  );
+}
 
 function timeoutOption() {
   return new Option(
@@ -61,7 +93,14 @@ export function migrateCommand(run: Runner, programName: string) {
       "migrate to this node (adds the node selector kubernetes.io/hostname=NODE)",
     )
     .option("--node-selector <selector>", "only to nodes with these labels, e.g. zone=a,disk=ssd")
-    .option("--dry-run", "run the pre-flight checks and a server-side dry run; change nothing", false)
+    .option("--addedNodeSelector <selector>", "virtctl's spelling of --node-selector (key=value[,key=value])")
+    .addOption(
+      dryRunOption(
+        "check that the VM could move and change nothing",
+        "the pre-flight checks and the API server's dry run of the migration",
+        "the pre-flight checks only, which read and send nothing that could change anything",
+      ),
+    )
     .option("--force", "start even when a pre-flight check says error", false)
     .option("--no-wait", "start the migration and return without following it")
     .addOption(timeoutOption())
@@ -80,7 +119,9 @@ export function migrateCommand(run: Runner, programName: string) {
     )
     .action(
       (vmArg, options): Promise<void> =>
-        run(async (ctx) => (await import("../commands/migrate.js")).migrateAction(vmArg, options, ctx)),
+        run(async (ctx) => (await import("../commands/migrate.js")).migrateAction(vmArg, options, ctx), {
+          names: true,
+        }),
     );
 }
 
@@ -121,19 +162,29 @@ export function watchCommand(run: Runner, programName: string) {
       (vmArg, options): Promise<void> =>
         run(async (ctx) => (await import("../commands/watch.js")).watchAction(vmArg, options, ctx), {
           wide: true,
+          names: true,
         }),
     );
 }
 
 export function cancelCommand(run: Runner, programName: string) {
   return new Command("cancel")
-    .description("Abort a VM's unfinished migration and report whether it stayed on its source node")
+    .alias("migrate-cancel")
+    .description(
+      "Abort a VM's unfinished migration and report whether it stayed on its source node (virtctl's name: migrate-cancel)",
+    )
     .argument(
       "[vm]",
       "the VM whose migration to cancel; on a terminal, omit it to choose from the VMs that are migrating",
     )
     .option("-y, --yes", "do not ask for confirmation", false)
-    .option("--dry-run", "show what would be deleted; change nothing", false)
+    .addOption(
+      dryRunOption(
+        "show what would be deleted and change nothing",
+        "the API server's dry run of the deletion",
+        "only read the migration; nothing is sent that could change anything",
+      ),
+    )
     .option("--no-wait", "request the abort and return without waiting for the outcome")
     .option(
       "--timeout <duration>",
@@ -142,17 +193,20 @@ export function cancelCommand(run: Runner, programName: string) {
     )
     .addHelpText(
       "after",
-      examples(
-        [
-          ["cancel rhel-db -n demo", "abort the migration after confirming"],
-          ["cancel rhel-db -n demo --yes -o json", "in a script, with the outcome as JSON"],
-        ],
-        programName,
-      ),
+      aliases(["cancel", "migrate-cancel"]) +
+        examples(
+          [
+            ["cancel rhel-db -n demo", "abort the migration after confirming"],
+            ["cancel rhel-db -n demo --yes -o json", "in a script, with the outcome as JSON"],
+          ],
+          programName,
+        ),
     )
     .action(
       (vmArg, options): Promise<void> =>
-        run(async (ctx) => (await import("../commands/cancel.js")).cancelAction(vmArg, options, ctx)),
+        run(async (ctx) => (await import("../commands/cancel.js")).cancelAction(vmArg, options, ctx), {
+          names: true,
+        }),
     );
 }
 
@@ -162,7 +216,21 @@ export function restartCommand(run: Runner, programName: string) {
     .argument("[vm]", "the VirtualMachine to restart; on a terminal, omit it to choose from a list")
     .option("-y, --yes", "do not ask for confirmation (needed without a terminal)", false)
     .option("--force", "stop the guest at once (grace period 0); unsaved data may be lost", false)
-    .option("--dry-run", "let the server check the restart; change nothing", false)
+    .addOption(
+      new Option(
+        "--grace-period <seconds>",
+        "virtctl's flag: the grace period sent with the restart, in seconds; -1 sends none (the VMI's own), 0 is --force (KubeVirt takes only 0 today and refuses others before anything changes)",
+      )
+        .default(-1)
+        .argParser(parseGracePeriod),
+    )
+    .addOption(
+      dryRunOption(
+        "check the restart and change nothing",
+        "the API server's dry run of the restart",
+        "only read the VM and show the warning; the API server's check is not asked either",
+      ),
+    )
     .option("--no-wait", "request the restart and return without waiting for the new VMI")
     .option(
       "--timeout <duration>",
@@ -182,7 +250,9 @@ export function restartCommand(run: Runner, programName: string) {
     )
     .action(
       (vmArg, options): Promise<void> =>
-        run(async (ctx) => (await import("../commands/restart.js")).restartAction(vmArg, options, ctx)),
+        run(async (ctx) => (await import("../commands/restart.js")).restartAction(vmArg, options, ctx), {
+          names: true,
+        }),
     );
 }
 
@@ -234,6 +304,7 @@ export function outdatedCommand(run: Runner, programName: string) {
       (options): Promise<void> =>
         run(async (ctx) => (await import("../commands/outdated.js")).outdatedAction(options, ctx), {
           wide: true,
+          names: true,
           finishOnInterrupt: true,
         }),
     );
@@ -245,10 +316,12 @@ export function evacuateCommand(run: Runner, programName: string) {
       "Empty a node for maintenance: cordon it and follow KubeVirt's evacuation of every VM, with a plan first",
     )
     .argument("[node]", "the node to empty; on a terminal, omit it to choose from a list")
-    .option(
-      "--dry-run",
-      "show the plan (VMs, room on the other nodes, limits, estimate); change nothing",
-      false,
+    .addOption(
+      dryRunOption(
+        "show the plan (VMs, room on the other nodes, limits, estimate) and change nothing",
+        "the plan; with --cancel, the API server's dry run of each request",
+        "the plan; with --cancel, what would be cancelled, with nothing sent",
+      ),
     )
     .option("-y, --yes", "do not ask for confirmation (needed without a terminal)", false)
     .option("--force", "go on when the plan says error (e.g. not enough room on the other nodes)", false)
@@ -282,6 +355,7 @@ export function evacuateCommand(run: Runner, programName: string) {
     .action(
       (nodeArg, options): Promise<void> =>
         run(async (ctx) => (await import("../commands/evacuate.js")).evacuateAction(nodeArg, options, ctx), {
+          names: true,
           finishOnInterrupt: true,
         }),
     );
@@ -321,6 +395,7 @@ export function historyCommand(run: Runner, programName: string) {
       (vmArg, options): Promise<void> =>
         run(async (ctx) => (await import("../commands/history.js")).historyAction(vmArg, options, ctx), {
           wide: true,
+          names: true,
         }),
     );
 }
@@ -396,6 +471,17 @@ function parseNumber(flag: string, integer: boolean, min: number, max = Number.M
     }
     return value;
   };
+}
+
+/** virtctl's --grace-period: whole seconds, -1 for none; another negative is refused, as virtctl and kubectl do. */
+function parseGracePeriod(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isInteger(value) || value < -1) {
+    throw new UsageError(`--grace-period must be -1 or a whole number of seconds from 0, not "${text}"`, {
+      hint: "for example --grace-period 0 (the same as --force), or -1 for the VMI's own grace period",
+    });
+  }
+  return value;
 }
 
 export function simCommand(run: Runner, programName: string) {

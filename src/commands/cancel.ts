@@ -2,11 +2,11 @@
 // its outcome waited for (operations/cancel-migration.ts: deleting the VMIM is the abort), then
 // the outcome said: aborted on the source node, completed first, or the abort failed.
 
-import type { CancelOptions } from "../cli-tree/options.js";
+import type { CancelOptions, DryRunMode } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
-import { writeData } from "../io/output.js";
+import { objectName, writeData } from "../io/output.js";
 import { errProse, outProse } from "../io/wrap.js";
 import { clusterName } from "../k8s/kube-client.js";
 import { findCancelTarget, requestAbort, waitForAbort } from "../operations/cancel-migration.js";
@@ -17,7 +17,7 @@ import { commandLine, kvmigCommand } from "../util/shell.js";
 export interface CancelFlags {
   vm: string;
   yes: boolean;
-  dryRun: boolean;
+  dryRun: DryRunMode;
   wait: boolean;
   timeoutMs: number;
 }
@@ -30,6 +30,11 @@ export type CancelOutcome =
   | "nothing-to-cancel"
   | "dry-run";
 
+/** -o name: the migration the outcome is about (deleted, or would be), if any. */
+const migrationNames = (data: Record<string, unknown>) => [
+  objectName("vmim", typeof data.migration === "string" ? data.migration : null),
+];
+
 /** The picker found no VM with an unfinished migration: nothing to cancel, which is not an error. */
 async function nothingToCancelAnywhere(ctx: CommandContext): Promise<void> {
   const { namespace } = await ctx.kube();
@@ -38,6 +43,7 @@ async function nothingToCancelAnywhere(ctx: CommandContext): Promise<void> {
     ctx.io.mode,
     { vm: null, namespace, outcome: "nothing-to-cancel", migration: null, evacuationNodeName: null },
     () => outProse(ctx.io, `nothing to cancel: no VM in namespace ${namespace} has an unfinished migration`),
+    migrationNames,
   );
 }
 
@@ -78,8 +84,12 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
 
   const migration = found.migration;
   if (!migration) {
-    await writeData(ctx.io, ctx.io.mode, result("nothing-to-cancel", { migration: null }), () =>
-      outProse(ctx.io, `nothing to cancel: ${namespace}/${flags.vm} has no unfinished migration`),
+    await writeData(
+      ctx.io,
+      ctx.io.mode,
+      result("nothing-to-cancel", { migration: null }),
+      () => outProse(ctx.io, `nothing to cancel: ${namespace}/${flags.vm} has no unfinished migration`),
+      migrationNames,
     );
     evacuationHint();
     return;
@@ -97,7 +107,8 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
   // Asked before (an earlier cancel, maybe interrupted): the deletion is under way; asking again
   // would change nothing, so say so and wait for the outcome like the first call would have.
   // A dry run changes nothing, so there is nothing to confirm (as with kubectl delete --dry-run).
-  if (!flags.yes && !flags.dryRun && !requestedAt) {
+  const dryRun = flags.dryRun !== "none";
+  if (!flags.yes && !dryRun && !requestedAt) {
     const ok = await ctx.prompter.confirm({
       message: `Cancel migration ${name} of ${namespace}/${flags.vm} (${phase}, ${route}) on ${clusterName(kube)}?`,
       flag: "--yes",
@@ -106,10 +117,12 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
     if (!ok) throw new InterruptedError("cancel declined; nothing was changed");
   }
 
-  await requestAbort(kube, target, { dryRun: flags.dryRun });
+  // --dry-run=client sends nothing; server, the API server's dry run of the deletion.
+  if (flags.dryRun !== "client") await requestAbort(kube, target, { dryRun });
   // In the data: when an earlier cancel requested the abort (this run then sent nothing), or null.
   const alreadyRequestedAt = requestedAt ?? null;
-  if (flags.dryRun) {
+  if (dryRun) {
+    const dry = flags.dryRun === "client" ? "dry run (client)" : "dry run";
     await writeData(
       ctx.io,
       ctx.io.mode,
@@ -118,9 +131,10 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
         outProse(
           ctx.io,
           requestedAt
-            ? `dry run: the abort of migration ${name} (${phase}) was already requested at ${requestedAt}; nothing was changed`
-            : `dry run: would delete migration ${name} (${phase}) to cancel it; nothing was changed`,
+            ? `${dry}: the abort of migration ${name} (${phase}) was already requested at ${requestedAt}; nothing was changed`
+            : `${dry}: would delete migration ${name} (${phase}) to cancel it; nothing was changed`,
         ),
+      migrationNames,
     );
     return;
   }
@@ -133,6 +147,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
       ctx.io.mode,
       result("requested", { migration: name, phase, alreadyRequestedAt }),
       () => outProse(ctx.io, requested),
+      migrationNames,
     );
     evacuationHint();
     return;
@@ -191,6 +206,7 @@ export async function runCancel(flags: CancelFlags, ctx: CommandContext): Promis
           `abort failed: migration ${name} could not be cancelled (${view.failureReason ?? "abortStatus Failed"})`,
         );
     },
+    migrationNames,
   );
   evacuationHint();
   if (outcome === "completed") {

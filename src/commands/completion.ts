@@ -75,7 +75,11 @@ function completeCommand(program: CommandUnknownOpts, ctx: Context) {
           import("../completion/sources.js"),
         ]);
         const reply = await complete(program, words, liveSources(ctx), { home: ctx.env.HOME });
-        out = flags.cobra ? [...reply.bare, `:${cobraDirective[reply.fallback]}`] : reply.candidates;
+        // A value that ends in = (-o jsonpath=) is followed by more of the word: no space after it.
+        const noSpace = reply.bare.length > 0 && reply.bare.every((word) => word.endsWith("=")) ? 2 : 0;
+        out = flags.cobra
+          ? [...reply.bare, `:${cobraDirective[reply.fallback] | noSpace}`]
+          : reply.candidates;
       } catch {
         // A completion prints candidates or nothing: never an error under the prompt.
         out = [];

@@ -4,7 +4,7 @@
 // evacuate-node.ts), a summary, what is left on the node and the next step. --cancel stops a
 // node's evacuation and uncordons the node when kvmig cordoned it.
 
-import type { EvacuateOptions } from "../cli-tree/options.js";
+import type { DryRunMode, EvacuateOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import {
@@ -14,6 +14,7 @@ import {
   TimeoutError,
   UsageError,
 } from "../errors.js";
+import { objectName, writeDocument } from "../io/output.js";
 import { clusterName, type KubeClient } from "../k8s/kube-client.js";
 import type { EvacuationPlan } from "../migration/evacuation-plan.js";
 import { cancelEvacuation } from "../operations/cancel-evacuation.js";
@@ -25,7 +26,7 @@ import { commandLine, kvmigCommand } from "../util/shell.js";
 import { plural } from "../util/words.js";
 
 export interface EvacuateFlags {
-  dryRun: boolean;
+  dryRun: DryRunMode;
   yes: boolean;
   force: boolean;
   restart: boolean;
@@ -38,9 +39,10 @@ function outColumns(ctx: CommandContext): number | undefined {
   return ctx.io.stdoutIsTTY ? ctx.io.columns : undefined;
 }
 
-async function writeData(ctx: CommandContext, document: unknown): Promise<void> {
+/** The document on stdout as JSON or YAML; -o name prints the node (evacuate's object, as for kubectl drain). */
+async function writeData(ctx: CommandContext, document: unknown, node: string): Promise<void> {
   if (ctx.io.mode === "json") {
-    ctx.io.out(JSON.stringify(document, null, 2));
+    writeDocument(ctx.io, document, () => [objectName("node", node)]);
     return;
   }
   const { loadYamlWriter } = await import("../io/yaml.js");
@@ -82,11 +84,19 @@ async function pickNode(kube: KubeClient, ctx: CommandContext): Promise<string> 
 }
 
 async function runCancel(kube: KubeClient, node: string, flags: EvacuateFlags, ctx: CommandContext) {
-  const outcome = await cancelEvacuation(kube, node, { dryRun: flags.dryRun });
+  const outcome = await cancelEvacuation(kube, node, {
+    dryRun: flags.dryRun !== "none",
+    clientOnly: flags.dryRun === "client",
+  });
   if (ctx.io.mode !== "text") {
-    await writeData(ctx, outcome);
+    await writeData(ctx, outcome, node);
   } else {
-    const dry = flags.dryRun ? " (dry run: nothing changed)" : "";
+    const dry =
+      flags.dryRun === "client"
+        ? " (dry run, client: nothing sent)"
+        : flags.dryRun === "server"
+          ? " (dry run: nothing changed)"
+          : "";
     // Nothing cancelled with errors: the VMs are marked still, and the error at the end names them.
     if (outcome.cancelled.length > 0 || outcome.errors.length === 0)
       ctx.io.out(
@@ -174,9 +184,9 @@ export async function runEvacuate(nodeArg: string | undefined, flags: EvacuateFl
   const plan = await readEvacuationPlan(kube, node, { restart: flags.restart });
   const errors = plan.problems.filter((p) => p.severity === "error");
 
-  if (flags.dryRun) {
+  if (flags.dryRun !== "none") {
     if (text) for (const line of planLines(plan, ctx, outColumns(ctx))) ctx.io.out(line);
-    else await writeData(ctx, { node, dryRun: true, cordoned: plan.cordoned, plan });
+    else await writeData(ctx, { node, dryRun: true, cordoned: plan.cordoned, plan }, node);
     if (errors.length > 0 && !flags.force)
       throw new PreflightRefusedError(`pre-flight: ${errors[0]?.message}`, {
         hint: errors[0]?.hint ?? "--force starts anyway",
@@ -197,7 +207,7 @@ export async function runEvacuate(nodeArg: string | undefined, flags: EvacuateFl
       ctx.io.out(
         `next: ${commandLine(["kubectl", "drain", node, "--ignore-daemonsets", "--delete-emptydir-data"])}`,
       );
-    } else await writeData(ctx, { node, cordoned: plan.cordoned, results: [], remaining: [] });
+    } else await writeData(ctx, { node, cordoned: plan.cordoned, results: [], remaining: [] }, node);
     return;
   }
   // A missing permission stops here, before the cordon: never a cordoned node with nothing moving.
@@ -225,7 +235,7 @@ export async function runEvacuate(nodeArg: string | undefined, flags: EvacuateFl
     screen.stop();
   }
 
-  if (!text) await writeData(ctx, evacuationJson(outcome, { interrupted: outcome.interrupted }));
+  if (!text) await writeData(ctx, evacuationJson(outcome, { interrupted: outcome.interrupted }), node);
   else {
     if (outcome.results.length > 0) {
       ctx.io.out("");

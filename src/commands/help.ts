@@ -7,7 +7,7 @@ import { examples } from "../cli-tree/command.js";
 import { type Topic, topics } from "../cli-tree/help-topics.js";
 import type { Context } from "../context.js";
 import { exitCodeTable, UsageError } from "../errors.js";
-import { writeData } from "../io/output.js";
+import { type OutputFlag, outputModeOf, useOutputFlag, writeData } from "../io/output.js";
 import { formatTable } from "../io/table.js";
 
 export interface EnvironmentVariable {
@@ -110,13 +110,17 @@ export function helpCommand(program: CommandUnknownOpts, ctx: Context) {
         return;
       }
       if (isTopic(name)) {
-        const format = String(program.opts().output ?? "text");
-        if (format === "wide") {
-          throw new UsageError("-o wide is only for commands that print a table", {
-            hint: "use -o text, json or yaml here",
-          });
+        const flag = (program.opts().output as OutputFlag | undefined) ?? { format: "text" };
+        if (flag.format === "wide" || flag.format === "name") {
+          throw new UsageError(
+            flag.format === "wide"
+              ? "-o wide is only for commands that print a table"
+              : "-o name is only for commands whose output names Kubernetes objects",
+            { hint: "use -o text, json, yaml or jsonpath=TEMPLATE here" },
+          );
         }
-        ctx.io.setOutputMode(format as "text" | "json" | "yaml");
+        ctx.io.setOutputMode(outputModeOf(flag.format));
+        useOutputFlag(ctx.io, flag);
         await writeData(ctx.io, ctx.io.mode, await topicData(name), () => renderTopic(name, ctx));
         return;
       }

@@ -7,7 +7,7 @@ import type { HistoryOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
-import { writeData } from "../io/output.js";
+import { objectName, writeData } from "../io/output.js";
 import { readHistory } from "../operations/read-history.js";
 import { renderHistory } from "../render/history.js";
 import { vmOrPick } from "../render/vm-picker.js";
@@ -77,5 +77,11 @@ export async function historyAction(
     signal: ctx.signal,
   });
   const { omitted: _omitted, ...data } = result;
-  await writeData(ctx.io, ctx.io.mode, data, () => renderHistory(result, ctx, ctx.options.output === "wide"));
+  await writeData(
+    ctx.io,
+    ctx.io.mode,
+    data,
+    () => renderHistory(result, ctx, ctx.options.output === "wide"),
+    (d) => d.items.map((item) => objectName("vmim", item.migration)),
+  );
 }

@@ -2,11 +2,11 @@
 // then the migrate subresource) with its verdicts shown, then the migration followed to its end
 // (operations/follow-migration.ts) and summarised (render/follow-report.ts).
 
-import type { MigrateOptions } from "../cli-tree/options.js";
+import type { DryRunMode, MigrateOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
-import { writeData } from "../io/output.js";
+import { objectName, writeData } from "../io/output.js";
 import { clusterName } from "../k8s/kube-client.js";
 import { preflightBridgeNetworks } from "../migration/preflight.js";
 import { addressesAfter, addressesBefore } from "../operations/bridge-addresses.js";
@@ -21,7 +21,7 @@ export interface MigrateFlags {
   vm: string;
   targetNode?: string | undefined;
   nodeSelector?: Record<string, string> | undefined;
-  dryRun: boolean;
+  dryRun: DryRunMode;
   force: boolean;
   wait: boolean;
   timeoutMs: number;
@@ -29,12 +29,12 @@ export interface MigrateFlags {
 }
 
 /** `k=v,k2=v2` → a map, or a usage error naming the flag. */
-export function parseNodeSelector(text: string): Record<string, string> {
+export function parseNodeSelector(text: string, flag = "--node-selector"): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of text.split(",")) {
     const match = /^\s*([A-Za-z0-9./_-]+)\s*=\s*([A-Za-z0-9._-]*)\s*$/.exec(part);
     if (!match?.[1]) {
-      throw new UsageError(`invalid --node-selector "${text}"`, {
+      throw new UsageError(`invalid ${flag} "${text}"`, {
         hint: "write it as key=value[,key=value], e.g. topology.kubernetes.io/zone=a",
       });
     }
@@ -55,7 +55,8 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
       targetNode: flags.targetNode,
       nodeSelector: flags.nodeSelector,
       force: flags.force,
-      dryRun: flags.dryRun,
+      dryRun: flags.dryRun !== "none",
+      clientOnly: flags.dryRun === "client",
       clock: ctx.clock,
       signal: ctx.signal,
       forecast: { prometheusUrl: flags.prometheusUrl },
@@ -84,14 +85,18 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
         ctx.io.out(
           existing
             ? `dry run: migration ${existing.metadata.name} is already in progress; kvmig would follow it`
-            : `dry run: the API server accepted migrating ${namespace}/${flags.vm} off ${start.preflight.vmi?.status?.nodeName ?? "its node"}${
-                selector
-                  ? ` to a node with ${Object.entries(selector)
-                      .map(([k, v]) => `${k}=${v}`)
-                      .join(",")}`
-                  : ""
-              }; nothing was changed`,
+            : flags.dryRun === "client"
+              ? `dry run (client): the pre-flight checks allow migrating ${namespace}/${flags.vm} off ${start.preflight.vmi?.status?.nodeName ?? "its node"}; nothing was sent to the API server`
+              : `dry run: the API server accepted migrating ${namespace}/${flags.vm} off ${start.preflight.vmi?.status?.nodeName ?? "its node"}${
+                  selector
+                    ? ` to a node with ${Object.entries(selector)
+                        .map(([k, v]) => `${k}=${v}`)
+                        .join(",")}`
+                    : ""
+                }; nothing was changed`,
         ),
+      // -o name: the migration a real run would follow; a new one has no name before it exists.
+      (d) => [objectName("vmim", d.wouldFollow)],
     );
     return;
   }
@@ -111,12 +116,17 @@ export async function runMigrate(flags: MigrateFlags, ctx: CommandContext): Prom
     const phase = migration.status?.phase ?? "";
     const follow = kvmigCommand(["watch", flags.vm, "-n", namespace]);
     // `started: false`: the migration named was already in flight, and kvmig started none.
-    await writeData(ctx.io, ctx.io.mode, { vm: flags.vm, namespace, migration: name, phase, started }, () =>
-      ctx.io.out(
-        started
-          ? `migration ${name} started; follow it with: ${follow}`
-          : `migration ${name} was already in progress (${phase || "Pending"}); no other was started; follow it with: ${follow}`,
-      ),
+    await writeData(
+      ctx.io,
+      ctx.io.mode,
+      { vm: flags.vm, namespace, migration: name, phase, started },
+      () =>
+        ctx.io.out(
+          started
+            ? `migration ${name} started; follow it with: ${follow}`
+            : `migration ${name} was already in progress (${phase || "Pending"}); no other was started; follow it with: ${follow}`,
+        ),
+      () => [objectName("vmim", name)],
     );
     return;
   }
@@ -158,9 +168,16 @@ export async function migrateAction(
   options: MigrateOptions,
   ctx: CommandContext,
 ): Promise<void> {
-  if (options.targetNode !== undefined && options.nodeSelector !== undefined) {
-    throw new UsageError("--target-node and --node-selector cannot be combined", {
-      hint: "--target-node NODE means --node-selector kubernetes.io/hostname=NODE; add the other labels to that",
+  if (options.nodeSelector !== undefined && options.addedNodeSelector !== undefined) {
+    throw new UsageError("--node-selector and --addedNodeSelector cannot be combined", {
+      hint: "--addedNodeSelector is virtctl's spelling of --node-selector: give the labels once",
+    });
+  }
+  const nodeSelector = options.nodeSelector ?? options.addedNodeSelector;
+  const selectorFlag = options.addedNodeSelector !== undefined ? "--addedNodeSelector" : "--node-selector";
+  if (options.targetNode !== undefined && nodeSelector !== undefined) {
+    throw new UsageError(`--target-node and ${selectorFlag} cannot be combined`, {
+      hint: `--target-node NODE means ${selectorFlag} kubernetes.io/hostname=NODE; add the other labels to that`,
     });
   }
   const vm = await vmOrPick(ctx, vmArg, "migrate");
@@ -168,7 +185,7 @@ export async function migrateAction(
     {
       vm,
       targetNode: options.targetNode,
-      nodeSelector: options.nodeSelector === undefined ? undefined : parseNodeSelector(options.nodeSelector),
+      nodeSelector: nodeSelector === undefined ? undefined : parseNodeSelector(nodeSelector, selectorFlag),
       dryRun: options.dryRun,
       force: options.force,
       wait: options.wait,

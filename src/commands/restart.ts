@@ -3,11 +3,11 @@
 // dry run before asking, so a refusal comes before the question; then the restart subresource,
 // followed until the new VMI runs, with the downtime measured and the launcher image compared.
 
-import type { RestartOptions } from "../cli-tree/options.js";
+import type { DryRunMode, RestartOptions } from "../cli-tree/options.js";
 import type { CommandContext } from "../context.js";
 import { formatDuration, humanDuration, parseDuration } from "../duration.js";
-import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
-import { writeData } from "../io/output.js";
+import { InterruptedError, OperationFailedError, TimeoutError, UsageError } from "../errors.js";
+import { objectName, writeData } from "../io/output.js";
 import { errProse } from "../io/wrap.js";
 import { clusterName } from "../k8s/kube-client.js";
 import { outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
@@ -23,11 +23,16 @@ import { outageNotices } from "../render/outage-notice.js";
 import { vmOrPick } from "../render/vm-picker.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 
+/** -o name: the VM restarted (or checked). */
+const vmNames = (vm: string) => () => [objectName("vm", vm)];
+
 export interface RestartFlags {
   vm: string;
   yes: boolean;
   force: boolean;
-  dryRun: boolean;
+  /** `--grace-period N`, N >= 0 (-1, virtctl's default, is left out). */
+  gracePeriodSeconds?: number | undefined;
+  dryRun: DryRunMode;
   wait: boolean;
   timeoutMs: number;
 }
@@ -57,8 +62,17 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
   const kube = await ctx.kube();
   const namespace = kube.namespace;
   const where = `${namespace}/${flags.vm}`;
-  const target = { namespace, vmName: flags.vm, force: flags.force };
-  const { vmi, currentImage: current } = await checkRestart(kube, target);
+  const target = {
+    namespace,
+    vmName: flags.vm,
+    force: flags.force,
+    gracePeriodSeconds: flags.gracePeriodSeconds,
+  };
+  // --dry-run=client asks the API server nothing that could change anything, not even its dry run.
+  const { vmi, currentImage: current } = await checkRestart(kube, {
+    ...target,
+    serverCheck: flags.dryRun !== "client",
+  });
 
   const node = vmi.status?.nodeName ?? "no node";
   const since = onNodeSince(vmi);
@@ -92,12 +106,18 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
       );
   }
 
-  if (flags.dryRun) {
+  if (flags.dryRun !== "none") {
     await writeData(
       ctx.io,
       ctx.io.mode,
       { vm: flags.vm, namespace, outcome: "dry-run", node: vmi.status?.nodeName ?? null, force: flags.force },
-      () => ctx.io.out(`dry run: the API server accepted restarting ${where}; nothing was changed`),
+      () =>
+        ctx.io.out(
+          flags.dryRun === "client"
+            ? `dry run (client): would restart ${where}; nothing was sent to the API server`
+            : `dry run: the API server accepted restarting ${where}; nothing was changed`,
+        ),
+      vmNames(flags.vm),
     );
     return;
   }
@@ -112,10 +132,15 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
       node: vmi.status?.nodeName ?? null,
       force: flags.force,
     };
-    await writeData(ctx.io, ctx.io.mode, requested, () =>
-      ctx.io.out(
-        `VM ${where} was scheduled to restart; follow it with: ${commandLine(["kubectl", "get", "vmi", flags.vm, "-n", namespace, "-w"])}`,
-      ),
+    await writeData(
+      ctx.io,
+      ctx.io.mode,
+      requested,
+      () =>
+        ctx.io.out(
+          `VM ${where} was scheduled to restart; follow it with: ${commandLine(["kubectl", "get", "vmi", flags.vm, "-n", namespace, "-w"])}`,
+        ),
+      vmNames(flags.vm),
     );
     return;
   }
@@ -130,6 +155,7 @@ export async function runRestart(flags: RestartFlags, ctx: CommandContext): Prom
         vmName: flags.vm,
         oldVmi: vmi,
         force: flags.force,
+        gracePeriodSeconds: flags.gracePeriodSeconds,
         signal: ctx.signal,
         timeoutMs: flags.timeoutMs,
         clock: ctx.clock,
@@ -207,31 +233,39 @@ async function report(
   const summary = restartSummary(input, namespace, flags.vm);
   const where = `${namespace}/${flags.vm}`;
   const c = ctx.io.colors;
-  await writeData(ctx.io, ctx.io.mode, summary, () => {
-    const route =
-      summary.oldNode && summary.oldNode === summary.newNode
-        ? `on ${summary.newNode} again`
-        : `${summary.oldNode ?? "?"} → ${summary.newNode ?? "?"}`;
-    if (summary.outcome === "restarted") ctx.io.out(`${c.ok("Restarted")}  ${where} ${route}`);
-    else if (summary.outcome === "failed")
-      ctx.io.out(`${c.error("Failed")}  ${where}: the new VMI is ${summary.newPhase}`);
-    else ctx.io.out(`${c.accent(summary.newPhase ?? "Stopping")}  ${where} (restart still in progress)`);
-    if (summary.downtimeSeconds !== null)
-      ctx.io.out(`  downtime   ${preciseDuration(summary.downtimeSeconds)} (old VMI gone → new VMI Running)`);
-    if (summary.stopSeconds !== null)
-      ctx.io.out(`  stopping   ${preciseDuration(summary.stopSeconds)} (restart requested → old VMI gone)`);
-    if (summary.launcherImage) {
-      const state =
-        summary.launcherCurrent === true
-          ? c.ok("current")
-          : summary.launcherCurrent === false
-            ? c.warn("outdated")
-            : "";
-      ctx.io.out(`  launcher   ${summary.launcherImage}${state ? ` (${state})` : ""}`);
-      if (summary.oldLauncherImage && summary.oldLauncherImage !== summary.launcherImage)
-        ctx.io.out(`  was        ${summary.oldLauncherImage}`);
-    }
-  });
+  await writeData(
+    ctx.io,
+    ctx.io.mode,
+    summary,
+    () => {
+      const route =
+        summary.oldNode && summary.oldNode === summary.newNode
+          ? `on ${summary.newNode} again`
+          : `${summary.oldNode ?? "?"} → ${summary.newNode ?? "?"}`;
+      if (summary.outcome === "restarted") ctx.io.out(`${c.ok("Restarted")}  ${where} ${route}`);
+      else if (summary.outcome === "failed")
+        ctx.io.out(`${c.error("Failed")}  ${where}: the new VMI is ${summary.newPhase}`);
+      else ctx.io.out(`${c.accent(summary.newPhase ?? "Stopping")}  ${where} (restart still in progress)`);
+      if (summary.downtimeSeconds !== null)
+        ctx.io.out(
+          `  downtime   ${preciseDuration(summary.downtimeSeconds)} (old VMI gone → new VMI Running)`,
+        );
+      if (summary.stopSeconds !== null)
+        ctx.io.out(`  stopping   ${preciseDuration(summary.stopSeconds)} (restart requested → old VMI gone)`);
+      if (summary.launcherImage) {
+        const state =
+          summary.launcherCurrent === true
+            ? c.ok("current")
+            : summary.launcherCurrent === false
+              ? c.warn("outdated")
+              : "";
+        ctx.io.out(`  launcher   ${summary.launcherImage}${state ? ` (${state})` : ""}`);
+        if (summary.oldLauncherImage && summary.oldLauncherImage !== summary.launcherImage)
+          ctx.io.out(`  was        ${summary.oldLauncherImage}`);
+      }
+    },
+    vmNames(flags.vm),
+  );
   const follow = commandLine(["kubectl", "get", "vmi", flags.vm, "-n", namespace, "-w"]);
   if (summary.outcome === "interrupted")
     throw new InterruptedError(`stopped waiting; the restart of ${where} goes on`, {
@@ -280,12 +314,19 @@ export async function restartAction(
   options: RestartOptions,
   ctx: CommandContext,
 ): Promise<void> {
+  const grace = options.gracePeriod;
+  if (options.force && grace > 0) {
+    throw new UsageError("--force means --grace-period 0; it cannot be combined with another grace period", {
+      hint: `leave out --force to ask for --grace-period ${grace}`,
+    });
+  }
   const vm = await vmOrPick(ctx, vmArg, "restart");
   await runRestart(
     {
       vm,
       yes: options.yes,
-      force: options.force,
+      force: options.force || grace === 0,
+      gracePeriodSeconds: grace >= 0 ? grace : undefined,
       dryRun: options.dryRun,
       wait: options.wait,
       timeoutMs: parseDuration(options.timeout, "--timeout"),

@@ -15,7 +15,7 @@ export type Target =
   | { kind: "value"; option: Option }
   /** The positional argument at `index` of the command; `argument` is undefined past the last one. */
   | { kind: "argument"; index: number; argument: Argument | undefined }
-  /** Nothing can go there (`--dry-run=`: a flag without a value). */
+  /** Nothing can go there (`--bogus=`: a flag kvmig does not know). */
   | { kind: "none" };
 
 export interface LineAnalysis {
@@ -182,10 +182,9 @@ export function analyzeLine(
     if (eq > 2) {
       const flag = current.slice(0, eq);
       const option = findOption(path, flag);
-      if (option && takesValue(option)) {
-        return result({ kind: "value", option }, current.slice(eq + 1), `${flag}=`);
-      }
-      // `--dry-run=` and the like take no value: nothing fits.
+      // A boolean flag takes true or false after an `=`, as pflag reads it (cli-tree/argv.ts).
+      if (option) return result({ kind: "value", option }, current.slice(eq + 1), `${flag}=`);
+      // An unknown flag: nothing fits.
       return result({ kind: "none" }, current.slice(eq + 1), `${flag}=`);
     }
     return result({ kind: "flag" }, current);

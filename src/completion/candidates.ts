@@ -77,6 +77,15 @@ const nodeArguments = new Set(["node"]);
 /** The commands that print a table `-o wide` widens (their run passes RunnerOptions.wide). */
 const wideCommands = new Set(["outdated", "watch", "history"]);
 
+/** The commands whose data names objects for `-o name` (their run passes RunnerOptions.names). */
+const nameCommands = new Set(["migrate", "watch", "cancel", "restart", "outdated", "evacuate", "history"]);
+
+/** -o's values when the option lists no choices of its own (kvmig's parses jsonpath=TEMPLATE). */
+const outputWords = ["text", "json", "yaml", "name", "wide", "jsonpath=", "jsonpath-as-json="];
+
+/** -v's levels: 6 the requests, 7 with headers, 8 with bodies. */
+const verbosityWords = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
+
 function flagNames(options: readonly Option[]): string[] {
   const names: string[] = [];
   for (const option of options) {
@@ -92,6 +101,20 @@ async function valuesOf(
   sources: CompletionSources,
 ): Promise<{ values: string[]; fallback: Fallback }> {
   const none = (values: string[]) => ({ values, fallback: "none" as const });
+  // `--all-namespaces=`: a boolean flag takes pflag's words after an `=`.
+  if (!option.required && !option.optional) return none(["true", "false"]);
+  const inCommand = line.path.length > 1;
+  if (option.long === "--output" && !option.argChoices) {
+    return none(
+      outputWords.filter(
+        (word) =>
+          !inCommand ||
+          ((word !== "wide" || wideCommands.has(line.command.name())) &&
+            (word !== "name" || nameCommands.has(line.command.name()))),
+      ),
+    );
+  }
+  if (option.long === "--verbose") return none(verbosityWords);
   if (option.argChoices) {
     const choices = option.argChoices;
     const narrow =
@@ -171,9 +194,14 @@ export async function complete(
   let partial = line.partial;
   let listPrefix = "";
   switch (line.target.kind) {
-    case "command":
-      values = subcommands(line.command).map((c) => c.name());
+    case "command": {
+      // An alias (virtctl's migrate-cancel for cancel) when no name fits, as cobra completes
+      // them: `mi` stays migrate alone, `migrate-` finds migrate-cancel.
+      const commands = subcommands(line.command);
+      values = commands.map((c) => c.name());
+      if (!values.some((name) => name.startsWith(partial))) values = commands.flatMap((c) => c.aliases());
       break;
+    }
     case "flag":
       values = flagNames(acceptedOptions(line.path));
       break;

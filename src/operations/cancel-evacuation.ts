@@ -34,7 +34,8 @@ export interface CancelEvacuationOutcome {
 export async function cancelEvacuation(
   kube: KubeClient,
   node: string,
-  options: { dryRun?: boolean | undefined } = {},
+  /** clientOnly (--dry-run=client): what would be cancelled, with nothing sent. */
+  options: { dryRun?: boolean | undefined; clientOnly?: boolean | undefined } = {},
 ): Promise<CancelEvacuationOutcome> {
   const nodeObject = await kube.get("node", node);
   const outcome: CancelEvacuationOutcome = {
@@ -52,7 +53,7 @@ export async function cancelEvacuation(
       const namespace = vmi.metadata.namespace ?? "";
       const name = vmi.metadata.name ?? "";
       try {
-        await kube.evacuateCancel(namespace, name, node, { dryRun: options.dryRun });
+        if (!options.clientOnly) await kube.evacuateCancel(namespace, name, node, { dryRun: options.dryRun });
         outcome.cancelled.push({ namespace, vmi: name });
       } catch (error) {
         outcome.errors.push(`${namespace}/${name}: ${describeError(error).message}`);
@@ -68,7 +69,8 @@ export async function cancelEvacuation(
       const phase = m.status?.phase ?? "";
       if (phase === "" || phase === "Pending") {
         try {
-          await kube.deleteMigration(namespace, name, { uid: m.metadata.uid, dryRun: options.dryRun });
+          if (!options.clientOnly)
+            await kube.deleteMigration(namespace, name, { uid: m.metadata.uid, dryRun: options.dryRun });
           outcome.deleted.push({ namespace, migration: name });
         } catch (error) {
           outcome.errors.push(`${namespace}/${name}: ${describeError(error).message}`);
@@ -87,10 +89,11 @@ export async function cancelEvacuation(
       // Some VMs are still marked: KubeVirt goes on migrating them, so the node is left as it is.
       outcome.errors.push(`${node} stays cordoned, as not every evacuation could be cancelled`);
     } else if (nodeObject.metadata.annotations?.[cordonedByAnnotation] !== undefined) {
-      await kube.setNodeUnschedulable(node, false, {
-        annotations: { [cordonedByAnnotation]: null },
-        dryRun: options.dryRun,
-      });
+      if (!options.clientOnly)
+        await kube.setNodeUnschedulable(node, false, {
+          annotations: { [cordonedByAnnotation]: null },
+          dryRun: options.dryRun,
+        });
       outcome.uncordoned = true;
     } else outcome.cordonedByOther = true;
   }

@@ -57,6 +57,10 @@ export interface RestartCheckInput {
   vmName: string;
   /** Grace period 0. */
   force: boolean;
+  /** `--grace-period N` (virtctl's flag): sent as the restart's gracePeriodSeconds; force means 0. */
+  gracePeriodSeconds?: number | undefined;
+  /** false: no dry run of the restart on the server either (--dry-run=client). */
+  serverCheck?: boolean | undefined;
 }
 
 export interface RestartCheck {
@@ -84,10 +88,12 @@ export async function checkRestart(kube: KubeClient, input: RestartCheckInput): 
       hint: `${where} is a standalone VirtualMachineInstance; only a VM can be restarted (delete the VMI and create it again)`,
     });
   }
-  try {
-    await kube.restart(namespace, vmName, { ...restartOptions(input.force), dryRun: ["All"] });
-  } catch (error) {
-    throw restartRefusal(error, namespace, vmName);
+  if (input.serverCheck !== false) {
+    try {
+      await kube.restart(namespace, vmName, { ...restartOptions(input), dryRun: ["All"] });
+    } catch (error) {
+      throw restartRefusal(error, namespace, vmName);
+    }
   }
   if (!vmi) {
     throw new OperationFailedError(`${where} has no running VMI to restart`, {
@@ -97,14 +103,16 @@ export async function checkRestart(kube: KubeClient, input: RestartCheckInput): 
   return { vm, vmi, currentImage };
 }
 
-function restartOptions(force: boolean) {
-  return force ? { gracePeriodSeconds: 0 } : {};
+/** The restart's body: a grace period only when one is asked for (today's KubeVirt takes only 0). */
+function restartOptions(input: { force: boolean; gracePeriodSeconds?: number | undefined }) {
+  if (input.force) return { gracePeriodSeconds: 0 };
+  return input.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: input.gracePeriodSeconds };
 }
 
 /** Asks for the restart and returns at once (`--no-wait`); a refusal as restartRefusal words it. */
 export async function requestRestart(kube: KubeClient, input: RestartCheckInput): Promise<void> {
   try {
-    await kube.restart(input.namespace, input.vmName, restartOptions(input.force));
+    await kube.restart(input.namespace, input.vmName, restartOptions(input));
   } catch (error) {
     throw restartRefusal(error, input.namespace, input.vmName);
   }
@@ -116,6 +124,7 @@ export interface RestartWaitInput {
   /** The VMI that runs now; the restart replaces it. */
   oldVmi: VirtualMachineInstance;
   force: boolean;
+  gracePeriodSeconds?: number | undefined;
   signal: AbortSignal;
   /** 0: no limit. */
   timeoutMs: number;
@@ -224,7 +233,7 @@ export async function restartAndWait(
     })) {
       if (update.type === "SYNCED") {
         if (!requested) {
-          await kube.restart(namespace, vmName, restartOptions(options.force));
+          await kube.restart(namespace, vmName, restartOptions(options));
           requested = true;
           result.requestedAt = now();
           observer?.onStep({ kind: "requested" });

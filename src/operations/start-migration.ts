@@ -281,6 +281,8 @@ export interface StartMigrationInput extends Placement {
   force: boolean;
   /** Pre-flight and a server-side dry run only. */
   dryRun: boolean;
+  /** With dryRun: the pre-flight only, without the server-side dry run (--dry-run=client). */
+  clientOnly?: boolean | undefined;
   clock: Clock;
   signal: AbortSignal;
   /** Add the forecast to the pre-flight (operations/forecast.ts), with the dirty rate from Prometheus when given. */
@@ -377,7 +379,8 @@ export async function startMigration(
   const selector = addedNodeSelector(input);
   if (input.dryRun) {
     const existing = unfinishedMigration(checked.migrations);
-    if (!existing) await requestMigration(kube, { namespace, vmName, standalone, dryRun: true, selector });
+    if (!existing && !input.clientOnly)
+      await requestMigration(kube, { namespace, vmName, standalone, dryRun: true, selector });
     return { kind: "dry-run", preflight: checked, verdicts, existing, selector };
   }
   const { migration, origin } = await ensureMigration(

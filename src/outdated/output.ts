@@ -4,6 +4,7 @@
 
 import { stripVTControlCharacters } from "node:util";
 import type { IO } from "../io/io.js";
+import { objectName, printsJson, writeDocument } from "../io/output.js";
 import { truncateToWidth } from "../io/table.js";
 import { loadYamlWriter, type WriteYaml } from "../io/yaml.js";
 import {
@@ -47,7 +48,8 @@ export interface WriterOptions {
 export function createOutdatedWriter(io: IO, options: WriterOptions): OutdatedWriter {
   switch (options.format) {
     case "json":
-      return new JsonWriter(io);
+      // -o name and -o jsonpath print the whole document once it is complete.
+      return printsJson(io) ? new JsonWriter(io) : new DocumentWriter(io);
     case "yaml":
       return new YamlWriter(io);
     default:
@@ -179,6 +181,31 @@ class JsonWriter implements OutdatedWriter {
     if (tail.results) rest.results = tail.results;
     const body = JSON.stringify(rest, null, 2).slice(1, -2);
     this.io.stdout.write(`,${body}\n}\n`);
+  }
+}
+
+/** The JSON document, held until its end and printed through -o name (the VMIs) or -o jsonpath. */
+class DocumentWriter implements OutdatedWriter {
+  #cluster: ClusterFacts | undefined;
+  #items: OutdatedRow[] = [];
+  constructor(private readonly io: IO) {}
+
+  async begin(facts: ClusterFacts): Promise<void> {
+    this.#cluster = facts;
+  }
+  async rows(rows: readonly OutdatedRow[]): Promise<void> {
+    this.#items.push(...rows);
+  }
+  async listed(): Promise<void> {}
+  async end(tail: OutdatedTail): Promise<void> {
+    // The same document, key for key, as JsonWriter writes.
+    const document: Record<string, unknown> = {
+      cluster: this.#cluster,
+      items: this.#items,
+      summary: tail.counts,
+    };
+    if (tail.results) document.results = tail.results;
+    writeDocument(this.io, document, () => this.#items.map((row) => objectName("vmi", row.vmi)));
   }
 }
 

@@ -5,7 +5,7 @@
 import type { CommandContext } from "../context.js";
 import { renderTopFindings } from "../diagnose/render.js";
 import { InterruptedError, OperationFailedError, TimeoutError } from "../errors.js";
-import { writeData } from "../io/output.js";
+import { objectName, writeData } from "../io/output.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { ApiOutage } from "../k8s/outage.js";
 import { failureText } from "../migration/state.js";
@@ -70,14 +70,21 @@ export async function reportFollow(
     started: target.started,
     ...(networks ? { networks } : {}),
   };
-  await writeData(ctx.io, ctx.io.mode, data, () => {
-    for (const line of summaryLines(view, ctx.io, now)) ctx.io.out(line);
-    for (const line of networkLines(networks ?? [], ctx.io.colors)) ctx.io.out(line);
-    if (findings.length > 0) {
-      ctx.io.out("  findings");
-      for (const line of renderTopFindings(findings, shownFindings, ctx.io.colors)) ctx.io.out(`    ${line}`);
-    }
-  });
+  await writeData(
+    ctx.io,
+    ctx.io.mode,
+    data,
+    () => {
+      for (const line of summaryLines(view, ctx.io, now)) ctx.io.out(line);
+      for (const line of networkLines(networks ?? [], ctx.io.colors)) ctx.io.out(line);
+      if (findings.length > 0) {
+        ctx.io.out("  findings");
+        for (const line of renderTopFindings(findings, shownFindings, ctx.io.colors))
+          ctx.io.out(`    ${line}`);
+      }
+    },
+    () => [objectName("vmim", view.name)],
+  );
   const follow = kvmigCommand(["watch", target.vmName, "-n", target.namespace]);
   const cancel = kvmigCommand(["cancel", target.vmName, "-n", target.namespace]);
   if (end.kind === "interrupted") {

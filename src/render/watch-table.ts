@@ -10,6 +10,7 @@
 import type { CommandContext } from "../context.js";
 import { formatDuration } from "../duration.js";
 import { TimeoutError } from "../errors.js";
+import { objectName, writeDocument } from "../io/output.js";
 import { formatTable, streamingTable, truncateToWidth } from "../io/table.js";
 import { formatTime } from "../io/time.js";
 import { ownCsi } from "../io/untrusted.js";
@@ -92,7 +93,9 @@ export async function migrationsTable(ctx: CommandContext, flags: TableWatchFlag
   const data = io.mode === "json" || io.mode === "yaml";
   const yaml = io.mode === "yaml" ? await loadYamlWriter() : undefined;
   const emit = (object: ReturnType<typeof record>) =>
-    io.stdout.write(yaml ? `---\n${yaml(object)}` : `${JSON.stringify(object)}\n`);
+    yaml
+      ? io.stdout.write(`---\n${yaml(object)}`)
+      : writeDocument(io, object, (o) => [objectName("vmim", o.migration)], true);
 
   const isVisible = (r: MigrationRow) => !r.endedAt || now() - Date.parse(r.endedAt) < recentMs;
   const visible = (state: MigrationsState) =>

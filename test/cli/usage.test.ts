@@ -83,19 +83,17 @@ describe("usage errors: one error line, one hint, exit 2", () => {
     const result = await run(["-o", "xml", "version"]);
     const stderr = lines(result.stderr);
     expect(stderr).toHaveLength(2);
-    expect(stderr[0]).toBe(
-      "error: option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are text, json, yaml, wide.",
+    expect(stderr[0]).toBe('error: unable to match a printer suitable for the output format "xml"');
+    expect(stderr[1]).toBe(
+      "hint: the formats are text, json, yaml, name, wide, jsonpath=TEMPLATE and jsonpath-as-json=TEMPLATE",
     );
-    expect(stderr[1]).toMatch(/^hint: see kvmig .*--help$/);
     expect(result.stdout).toBe("");
     expect(result.code).toBe(2);
     expect(connectCalls).toBe(0);
   });
 
   it("the hint names the command, not the value of a flag before it", async () => {
-    // "xml" and "prod" are flag values; the command is version.
-    const bad = await run(["-o", "xml", "version"]);
-    expect(lines(bad.stderr)[1]).toBe("hint: see kvmig version --help");
+    // "prod" is a flag value; the command is version.
     const unknown = await run(["--context", "prod", "version", "--bogus"]);
     expect(lines(unknown.stderr)).toEqual([
       "error: unknown option '--bogus'",

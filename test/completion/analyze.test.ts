@@ -191,11 +191,15 @@ describe("completing a flag's value", () => {
     });
   });
 
-  it("a flag without a value given one with = completes to nothing", () => {
+  it("a boolean flag given = completes its value (pflag's --flag=true|false)", () => {
     expect(summary(analyze("migrate", "--dry-run="))).toMatchObject({
-      target: "none",
+      target: "value of --dry-run",
       flagPrefix: "--dry-run=",
     });
+  });
+
+  it("a flag kvmig does not know, given =, completes to nothing", () => {
+    expect(summary(analyze("migrate", "--bogus="))).toMatchObject({ target: "none", flagPrefix: "--bogus=" });
   });
 
   it("a value that starts with - is still the value", () => {

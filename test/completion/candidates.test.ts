@@ -171,8 +171,10 @@ describe("values of flags", () => {
     expect(pathFlags(tree())).toEqual({ files: ["kubeconfig", "kubeconfig-out"], dirs: ["from"] });
   });
 
-  it("a flag that takes no value completes nothing after =", async () => {
-    expect(await candidates("migrate", "--dry-run=")).toEqual([]);
+  it("a boolean flag completes true and false after =, as pflag reads them", async () => {
+    expect(await candidates("migrate", "--dry-run=")).toEqual(["--dry-run=true", "--dry-run=false"]);
+    expect(await candidates("migrate", "--dry-run=f")).toEqual(["--dry-run=false"]);
+    expect(await candidates("migrate", "--bogus=")).toEqual([]);
   });
 });
 

@@ -99,9 +99,35 @@ describe("kvmig __complete: names from the command tree, no cluster", () => {
     );
   });
 
-  it("-o: the output formats; wide only for outdated", async () => {
-    expect(await completeWith(refuseToConnect, ["migrate", "-o", ""])).toEqual(["text", "json", "yaml"]);
+  it("-o: the output formats; wide only for tables, name only where the data names objects", async () => {
+    expect(await completeWith(refuseToConnect, ["migrate", "-o", ""])).toEqual([
+      "text",
+      "json",
+      "yaml",
+      "name",
+      "jsonpath=",
+      "jsonpath-as-json=",
+    ]);
     expect(await completeWith(refuseToConnect, ["outdated", "--output=w"])).toEqual(["--output=wide"]);
+    expect(await completeWith(refuseToConnect, ["version", "-o", "n"])).toEqual([]);
+    expect(await completeWith(refuseToConnect, ["-o", "n"])).toEqual(["name"]);
+  });
+
+  it("the new flags and their values: --dry-run=MODE, -v levels, booleans, virtctl's spellings", async () => {
+    expect(await completeWith(refuseToConnect, ["migrate", "--dry-run="])).toEqual([
+      "--dry-run=server",
+      "--dry-run=client",
+      "--dry-run=none",
+    ]);
+    expect(await completeWith(refuseToConnect, ["--verbose=1"])).toEqual(["--verbose=1", "--verbose=10"]);
+    expect(await completeWith(refuseToConnect, ["outdated", "--all-namespaces="])).toEqual([
+      "--all-namespaces=true",
+      "--all-namespaces=false",
+    ]);
+    expect(await completeWith(refuseToConnect, ["migrate", "--add"])).toEqual(["--addedNodeSelector"]);
+    expect(await completeWith(refuseToConnect, ["restart", "--gr"])).toEqual(["--grace-period"]);
+    expect(await completeWith(refuseToConnect, ["migrate-"])).toEqual(["migrate-cancel"]);
+    expect(await completeWith(refuseToConnect, ["mig"])).toEqual(["migrate"]);
   });
 
   it("--sim=: the simulator's scenarios, without starting one", async () => {
@@ -246,7 +272,9 @@ describe("kvmig __complete --cobra: kubectl's format", () => {
   it("--flag= values bare; :0 (files) for a path, :16 (directories) for a directory", async () => {
     const run = async (...words: string[]) =>
       lines((await runCli(["__complete", "--cobra", "--", ...words], { connect: refuseToConnect })).stdout);
-    expect(await run("--output=j")).toEqual(["json", ":4"]);
+    expect(await run("--output=j")).toEqual(["json", "jsonpath=", "jsonpath-as-json=", ":4"]);
+    // A value that ends in = wants its template typed after it: no space (cobra's NoSpace, 2).
+    expect(await run("--output=jsonp")).toEqual(["jsonpath=", "jsonpath-as-json=", ":6"]);
     expect(await run("--kubeconfig", "")).toEqual([":0"]);
     expect(await run("diagnose", "--from", "")).toEqual([":16"]);
   });
