@@ -59,7 +59,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       Object.assign(
         new Option(
           "-v, --verbose [level]",
-          `log level, as kubectl's -v: 6 and up log each API request (method, path, status, time) to stderr; a bare -v is ${defaultVerbosity}`,
+          `log level, as kubectl's -v: 6 and up log each API request (method, path, status, time) to stderr, 7 also the headers (credentials redacted), 8 also the bodies, cut short; a bare -v is ${defaultVerbosity}`,
         )
           .argParser((value: string) => parseVerbosity(value))
           .default(0),
@@ -177,6 +177,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       env: ctx.env,
       clock: ctx.clock,
       log: options.verbose ? debug : undefined,
+      logLevel: options.verbosity,
       warn: (line: string) => ctx.io.err(`${ctx.io.errColors.warn("warning:")} ${line}`),
       note: (line: string) => ctx.io.err(line),
       userAgent: `kvmig/${kvmigVersion}`,

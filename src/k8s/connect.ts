@@ -23,6 +23,8 @@ export interface ConnectDependencies {
   env: Readonly<Record<string, string | undefined>>;
   clock: Clock;
   log?: ((line: string) => void) | undefined;
+  /** kubectl's -v level: 7 also logs headers (credentials redacted), 8 bodies (transport.ts). */
+  logLevel?: number | undefined;
   /** A warning the user must see (e.g. TLS verification off), on stderr. */
   warn?: ((line: string) => void) | undefined;
   /** A note for the user on stderr (what an exec plugin keeps us waiting for); none: silent. */
@@ -170,6 +172,7 @@ export async function connect(flags: ConnectionFlags, deps: ConnectDependencies)
     agent,
     requestTimeoutMs: flags.requestTimeoutMs ?? defaultRequestTimeoutMs,
     log: deps.log,
+    logLevel: deps.logLevel,
     userAgent: deps.userAgent,
     signal: deps.signal,
   });

@@ -64,8 +64,10 @@ export interface TransportConfig {
   /** Basic auth "user:password", when the kubeconfig has one. */
   basicAuth?: string | undefined;
   requestTimeoutMs: number;
-  /** Verbose log: one line per request; never headers. */
+  /** Verbose log: one line per request; headers and bodies only as logLevel says. */
   log?: ((line: string) => void) | undefined;
+  /** kubectl's -v: 7 also logs the headers (credentials redacted), 8 also the bodies, cut short. */
+  logLevel?: number | undefined;
   userAgent: string;
   /** The agent to send through instead of our own keep-alive one (a kubeconfig proxy-url). */
   agent?: http.Agent | undefined;
@@ -163,6 +165,7 @@ export class Transport {
       noteFailure(cut, { notSent: false, beforeFirstAnswer: false });
       throw cut;
     });
+    if ((this.config.logLevel ?? 0) >= 8 && body !== "") this.config.log?.(`  < ${cutShort(body)}`);
     this.logDone(info, response.statusCode ?? 0, started);
     if ((response.statusCode ?? 0) >= 400) throw answerError(response, body, info);
     return body;
@@ -253,6 +256,7 @@ export class Transport {
     const started = performance.now();
     const signal = combine(this.config.signal, req.signal);
     if (signal?.aborted) throw signal.reason;
+    if ((this.config.logLevel ?? 0) >= 7) this.logHeaders(">", `${req.method} ${url.href}`, headers, payload);
 
     return new Promise((resolve, reject) => {
       const client = this.secure ? https : http;
@@ -313,6 +317,8 @@ export class Transport {
         }
         settled = true;
         this.answered = true;
+        if ((this.config.logLevel ?? 0) >= 7)
+          this.logHeaders("<", `${response.statusCode ?? 0} ${info.method} ${info.path}`, response.headers);
         if (untilHeaders && timer) clearTimeout(timer);
         // The timeout keeps guarding the body of a plain request; a stream is bounded by its signal.
         if (timer && !untilHeaders) {
@@ -335,6 +341,24 @@ export class Transport {
     });
   }
 
+  /** -v=7: a request's (>) or answer's (<) headers, credentials redacted; -v=8 the request body too. */
+  private logHeaders(
+    way: ">" | "<",
+    what: string,
+    headers: Record<string, string | string[] | number | undefined>,
+    body?: string,
+  ): void {
+    const log = this.config.log;
+    if (!log) return;
+    log(`  ${way} ${what}`);
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      const shown = secretHeaders.has(name.toLowerCase()) ? redacted(String(value)) : String(value);
+      log(`  ${way} ${name}: ${shown}`);
+    }
+    if (body !== undefined && (this.config.logLevel ?? 0) >= 8) log(`  ${way} ${cutShort(body)}`);
+  }
+
   private logDone(info: RequestInfo, status: number, started: number, suffix = ""): void {
     this.config.log?.(
       `${info.method} ${info.path} ${status} ${http.STATUS_CODES[status] ?? ""} in ${elapsed(started)}${suffix}`,
@@ -345,6 +369,21 @@ export class Transport {
     const reason = error instanceof Error ? error.message : "aborted";
     this.config.log?.(`${info.method} ${info.path} failed in ${elapsed(started)}: ${reason}`);
   }
+}
+
+/** Headers whose values are credentials: -v=7 shows their scheme only. */
+const secretHeaders = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie"]);
+
+/** `Bearer <redacted>`: the scheme stays, the credential does not (kubectl masks it the same way). */
+function redacted(value: string): string {
+  const scheme = /^(\w+) /.exec(value)?.[1];
+  return scheme ? `${scheme} <redacted>` : "<redacted>";
+}
+
+/** A body for -v=8: its first 1 KiB of characters, and how much more there was. */
+function cutShort(body: string): string {
+  const max = 1024;
+  return body.length <= max ? body : `${body.slice(0, max)} … (${body.length - max} more characters)`;
 }
 
 /** The mapped error of an error answer, with what it says about waiting before a retry. */

@@ -1,6 +1,7 @@
 // kubectl's and virtctl's spellings through the built CLI against the simulated cluster: -v=N,
 // --dry-run=server|client|none, --FLAG=true|false, and virtctl's migrate-cancel,
 // --addedNodeSelector and restart --grace-period; each error path one line, a hint and exit 2.
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SimCli, simCli } from "./sim-cli.js";
 
@@ -53,6 +54,23 @@ describe("-v as kubectl's klog level", () => {
     const result = await sim.run(["version", ...flag]);
     expect(result.code).toBe(0);
     expect(requests(result.stderr)).toEqual([]);
+  });
+
+  it("-v=7 adds the headers with the credential redacted, -v=8 the bodies; -v=6 neither", async () => {
+    const token = /token: (\S+)/.exec(readFileSync(sim.kubeconfig, "utf8"))?.[1] ?? "";
+    expect(token.length).toBeGreaterThan(8);
+    const seven = await sim.run(["version", "-v=7"]);
+    expect(seven.code).toBe(0);
+    expect(seven.stderr).toContain("  > Authorization: Bearer <redacted>\n");
+    expect(seven.stderr).toMatch(/^ {2}> GET https:\/\/127\.0\.0\.1:\d+\/version$/m);
+    expect(seven.stderr).toMatch(/^ {2}< 200 GET \/version$/m);
+    expect(seven.stderr).toMatch(/^ {2}< content-type: application\/json$/im);
+    expect(seven.stderr).not.toContain('  < {"major"');
+    const eight = await sim.run(["version", "--v=8"]);
+    expect(eight.stderr).toMatch(/^ {2}< \{"major":"1"/m);
+    const six = await sim.run(["version", "-v=6"]);
+    expect(six.stderr).not.toMatch(/^ {2}[<>] /m);
+    for (const run of [seven, eight, six]) expect(run.stderr).not.toContain(token);
   });
 
   it("a level that is no number: exit 2", async () => {
