@@ -132,6 +132,38 @@ describe.skipIf(!kubectlBinary)("beside kubectl on the same cluster", () => {
   });
 });
 
+describe("-o name on a migration: migrate, watch, history and cancel name it as kubectl does", () => {
+  it("the migration migrate starts and follows, then watch's records and history's rows", async () => {
+    const live = await simCli({ speed: 50 });
+    try {
+      const migrate = await live.run(["migrate", "fedora-web", "-n", "demo", "-o", "name"], 60_000);
+      expect(migrate.code).toBe(0);
+      const [migration] = live.migrations("demo", "fedora-web");
+      const name = `virtualmachineinstancemigration.kubevirt.io/${migration.metadata.name}`;
+      expect(migrate.stdout).toBe(`${name}\n`);
+      if (kubectlBinary) {
+        const kubectl = new Kubectl(kubectlBinary, live.cluster);
+        try {
+          expect(migrate.stdout).toBe(await kubectl.ok(["get", "vmim", "-n", "demo", "-o", "name"]));
+        } finally {
+          await kubectl.close();
+        }
+      }
+      // watch: one line per record (each change of the migration), each naming it.
+      const watch = await live.run(["watch", "-n", "demo", "--exit-on-done", "-o", "name"]);
+      expect(watch.code).toBe(0);
+      expect(new Set(watch.stdout.trimEnd().split("\n"))).toEqual(new Set([name]));
+      const history = await live.run(["history", "fedora-web", "-n", "demo", "-o", "name"]);
+      expect(history.stdout).toBe(`${name}\n`);
+      // Nothing left to cancel: no migration named, exit 0.
+      const cancel = await live.run(["migrate-cancel", "fedora-web", "-n", "demo", "-o", "name"]);
+      expect(cancel).toMatchObject({ stdout: "", code: 0 });
+    } finally {
+      await live.close();
+    }
+  }, 90_000);
+});
+
 describe("-o jsonpath is evaluated on the document -o json prints", () => {
   /** Fields that differ between two runs by nature. */
   const stable = (data: unknown) =>
