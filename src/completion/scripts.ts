@@ -17,7 +17,7 @@ const commandNames = ["kvmig", "kubectl-kvmig"];
 
 // No dependency on the bash-completion package: the script rejoins `--flag=value` itself (bash
 // splits words at the characters of COMP_WORDBREAKS, = and : among them) and works in bash 3.2.
-const bash = `# bash completion for kvmig
+const bash = (paths: PathFlags) => `# bash completion for kvmig
 #   source <(kvmig completion bash)
 # or, for every new shell: kvmig completion bash > ~/.local/share/bash-completion/completions/kvmig
 
@@ -109,6 +109,23 @@ _kvmig() {
             COMPREPLY+=("$candidate")
         fi
     done < <("$program" __complete -- "\${args[@]}" 2>/dev/null)
+    # Nothing from kvmig for a directory flag's value: directories (elsewhere bash's default, files).
+    if ((\${#COMPREPLY[@]} == 0)); then
+        local flag="\${words[\${#words[@]}-2]}" path="$cur"
+        if [[ $cur == --*=* ]]; then
+            flag="\${cur%%=*}"
+            path="\${cur#*=}"
+        fi
+        case $flag in
+        ${alternatives(paths.dirs)})
+            __kvmig_dequote "$path"
+            while IFS= read -r candidate; do
+                COMPREPLY+=("$candidate")
+            done < <(compgen -d -- "$__kvmig_word")
+            compopt -o filenames 2>/dev/null
+            ;;
+        esac
+    fi
     # A value that ends in = (-o jsonpath=) is followed by more of the word: no space after it
     # (compopt is bash 4's; 3.2 adds the space).
     if ((\${#COMPREPLY[@]} == 1)) && [[ \${COMPREPLY[0]} == *= ]]; then
@@ -120,7 +137,7 @@ _kvmig() {
 complete -o default -F _kvmig ${commandNames.join(" ")}
 `;
 
-const zsh = `#compdef ${commandNames.join(" ")}
+const zsh = (paths: PathFlags) => `#compdef ${commandNames.join(" ")}
 # zsh completion for kvmig
 #   source <(kvmig completion zsh)               (after compinit)
 # or, for every new shell: kvmig completion zsh > "\${fpath[1]}/_kvmig"
@@ -137,7 +154,16 @@ _kvmig() {
         compadd -S '' -- "\${(@M)candidates:#*=}"
         compadd -- "\${(@)candidates:#*=}"
     else
-        _files
+        # Nothing from kvmig: a path, or a cluster out of reach. Of --flag=PATH, the path.
+        local flag=\${words[CURRENT-1]}
+        if [[ $PREFIX == --*=* ]]; then
+            flag=\${PREFIX%%=*}
+            compset -P '*='
+        fi
+        case $flag in
+        ${alternatives(paths.dirs)}) _files -/ ;;
+        *) _files ;;
+        esac
     fi
 }
 
@@ -184,12 +210,17 @@ function fish(paths: PathFlags): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** A case pattern for the long flags `names` (one that never matches when there are none). */
+function alternatives(names: readonly string[]): string {
+  return names.length > 0 ? names.map((name) => `--${name}`).join(" | ") : "--";
+}
+
 export function completionScript(shell: Shell, paths: PathFlags): string {
   switch (shell) {
     case "bash":
-      return bash;
+      return bash(paths);
     case "zsh":
-      return zsh;
+      return zsh(paths);
     case "fish":
       return fish(paths);
   }

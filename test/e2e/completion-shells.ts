@@ -434,6 +434,41 @@ export function interactiveCompletionTests(shell: Shell): void {
       expect(listed(screen)).not.toContain("wide");
     });
 
+    describe("paths: where kvmig has no candidate, the shell's own", () => {
+      let paths: string;
+      beforeAll(() => {
+        paths = join(lab.dir, "tab-paths");
+        mkdirSync(join(paths, "dumps"), { recursive: true });
+        writeFileSync(join(paths, "config.yaml"), "");
+      });
+
+      it("--kubeconfig PATH<Tab>, --kubeconfig=PATH<Tab>: file names", async () => {
+        await tab(
+          `kvmig --kubeconfig ${paths}/c`,
+          lineIs(`kvmig --kubeconfig ${paths}/config.yaml`),
+          "config.yaml",
+        );
+        await tab(
+          `kvmig --kubeconfig=${paths}/c`,
+          lineIs(`kvmig --kubeconfig=${paths}/config.yaml`),
+          "config.yaml",
+        );
+      });
+
+      it("diagnose --from PATH<Tab>, --from=PATH<Tab>: directories only", async () => {
+        await tab(
+          `kvmig diagnose --from ${paths}/`,
+          lineIs(`kvmig diagnose --from ${paths}/dumps/`),
+          "dumps/",
+        );
+        await tab(
+          `kvmig diagnose --from=${paths}/`,
+          lineIs(`kvmig diagnose --from=${paths}/dumps/`),
+          "dumps/",
+        );
+      });
+    });
+
     describe("context names that need quoting, or have colons", () => {
       let kubeconfig: string;
       beforeAll(() => {
