@@ -2,7 +2,8 @@
 // script, a CI job), under a pseudo-terminal made by util-linux script(1), and inside a detached
 // tmux session whose screen the test reads and types into.
 import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 
 const execFileAsync = promisify(execFile);
@@ -194,5 +195,7 @@ export class TmuxSession {
   /** Ends the tmux server (and what runs in it); fine when it is already gone. */
   async kill(): Promise<void> {
     await this.#tmux(["kill-server"]).catch(() => {});
+    // The server leaves its socket file behind: /tmp/tmux-UID/NAME (the client gets no TMUX_TMPDIR).
+    rmSync(join("/tmp", `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 }
