@@ -169,7 +169,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       ...connectionOverrides(raw),
     };
     ctx.io.setOutputMode(outputModeOf(options.output));
-    useOutputFlag(ctx.io, raw.output);
+    await useOutputFlag(ctx.io, raw.output);
     const debug = (line: string) => {
       if (options.verbose) ctx.io.err(ctx.io.errColors.dim(line));
     };

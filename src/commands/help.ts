@@ -120,7 +120,7 @@ export function helpCommand(program: CommandUnknownOpts, ctx: Context) {
           );
         }
         ctx.io.setOutputMode(outputModeOf(flag.format));
-        useOutputFlag(ctx.io, flag);
+        await useOutputFlag(ctx.io, flag);
         await writeData(ctx.io, ctx.io.mode, await topicData(name), () => renderTopic(name, ctx));
         return;
       }

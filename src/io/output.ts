@@ -4,14 +4,14 @@
 // command names, or kubectl's JSONPath (jsonpath.ts) on the same data as -o json.
 import { UsageError } from "../errors.js";
 import type { IO, OutputMode } from "./io.js";
-import { JsonPath, JsonPathError } from "./jsonpath.js";
+import type { JsonPath } from "./jsonpath.js";
 import { jsonSafe, toTerminal } from "./untrusted.js";
 import { loadYamlWriter } from "./yaml.js";
 
-/** What -o asks for: the format, and for jsonpath the parsed template. */
+/** What -o asks for: the format, and for jsonpath the template (jsonpath-as-json: asJson). */
 export type OutputFlag =
   | { format: "text" | "json" | "yaml" | "wide" | "name" }
-  | { format: "jsonpath"; template: JsonPath };
+  | { format: "jsonpath"; template: string; asJson: boolean };
 
 export type OutputFlagFormat = OutputFlag["format"];
 
@@ -33,7 +33,10 @@ export const outputFlagHelp =
 const jsonPathHint =
   "see https://kubernetes.io/docs/reference/kubectl/jsonpath/, e.g. -o jsonpath='{.items[*].vm}'";
 
-/** -o's value: one of the formats, or jsonpath=TEMPLATE (a template that does not parse is a usage error). */
+/**
+ * -o's value: one of the formats, or jsonpath=TEMPLATE. The template is parsed by useOutputFlag,
+ * which loads the JSONPath module only then (not on every start: --help need not pay for it).
+ */
 export function parseOutputFlag(value: string): OutputFlag {
   const eq = value.indexOf("=");
   const name = eq < 0 ? value : value.slice(0, eq);
@@ -42,19 +45,7 @@ export function parseOutputFlag(value: string): OutputFlag {
     if (template === "") {
       throw new UsageError(`-o ${name} needs a template: -o ${name}=TEMPLATE`, { hint: jsonPathHint });
     }
-    try {
-      // kubectl's printers allow missing keys unless --allow-missing-template-keys=false.
-      const path = new JsonPath(template, {
-        allowMissingKeys: true,
-        outputJson: name === "jsonpath-as-json",
-      });
-      return { format: "jsonpath", template: path };
-    } catch (error) {
-      if (error instanceof JsonPathError) {
-        throw new UsageError(`error parsing jsonpath ${template}, ${error.message}`, { hint: jsonPathHint });
-      }
-      throw error;
-    }
+    return { format: "jsonpath", template, asJson: name === "jsonpath-as-json" };
   }
   if (eq < 0 && (["text", "json", "yaml", "wide", "name"] as const).includes(name as "text")) {
     return { format: name as "text" | "json" | "yaml" | "wide" | "name" };
@@ -94,12 +85,30 @@ interface DataPrinter {
 
 const printers = new WeakMap<IO, DataPrinter>();
 
-/** Makes the JSON documents written to `io` print as -o name or -o jsonpath asks (main.ts). */
-export function useOutputFlag(io: IO, flag: OutputFlag): void {
+/**
+ * Makes the JSON documents written to `io` print as -o name or -o jsonpath asks (main.ts, before
+ * the command runs): a template that does not parse is a usage error before any work.
+ */
+export async function useOutputFlag(io: IO, flag: OutputFlag): Promise<void> {
   if (flag.format === "name") printers.set(io, { print: printNames });
   else if (flag.format === "jsonpath") {
-    const { template } = flag;
-    printers.set(io, { print: (target, data) => printJsonPath(target, template, data) });
+    const { JsonPath, JsonPathError } = await import("./jsonpath.js");
+    let template: JsonPath;
+    try {
+      // kubectl's printers allow missing keys unless --allow-missing-template-keys=false.
+      template = new JsonPath(flag.template, { allowMissingKeys: true, outputJson: flag.asJson });
+    } catch (error) {
+      if (error instanceof JsonPathError) {
+        throw new UsageError(`error parsing jsonpath ${flag.template}, ${error.message}`, {
+          hint: jsonPathHint,
+        });
+      }
+      throw error;
+    }
+    printers.set(io, {
+      print: (target, data) =>
+        printJsonPath(target, template, data, (error) => error instanceof JsonPathError),
+    });
   } else printers.delete(io);
 }
 
@@ -123,13 +132,18 @@ function printNames(io: IO, data: unknown, names: NamesOf<unknown> | undefined):
   if (lines.length > 0) writeRaw(io, `${lines.join("\n")}\n`);
 }
 
-function printJsonPath(io: IO, template: JsonPath, data: unknown): void {
+function printJsonPath(
+  io: IO,
+  template: JsonPath,
+  data: unknown,
+  isJsonPathError: (error: unknown) => error is Error,
+): void {
   let text: string;
   try {
     // The data as -o json has it: no undefined fields, dates as strings.
     text = template.execute(JSON.parse(JSON.stringify(data ?? null)));
   } catch (error) {
-    if (error instanceof JsonPathError) {
+    if (isJsonPathError(error)) {
       throw new UsageError(`error executing jsonpath "${template.template}": ${error.message}`, {
         hint: `the fields are those of -o json; ${jsonPathHint}`,
       });
