@@ -112,6 +112,10 @@ export function migrateCommand(run: Runner, programName: string) {
           ["migrate fedora-web -n demo", "move a VM off its node and follow it to the end"],
           ["migrate rhel-db -n demo --target-node node-3", "move it to one node"],
           ["migrate rhel-db -n demo --dry-run", "only check that it could move"],
+          [
+            "migrate rhel-db -n demo --no-wait -o name",
+            "start it and print its name (-o name: virtualmachineinstancemigration.kubevirt.io/NAME)",
+          ],
           ["migrate fedora-web -n demo --sim", "try it on the embedded simulated cluster"],
         ],
         programName,
@@ -244,6 +248,7 @@ export function restartCommand(run: Runner, programName: string) {
           ["restart cirros-test -n demo", "restart after confirming; reports the downtime"],
           ["restart cirros-test -n demo --yes -o json", "in a script, with the result as JSON"],
           ["restart cirros-test -n demo --dry-run", "only check that the server would accept it"],
+          ["restart cirros-test -n demo --grace-period 0 --yes", "virtctl's spelling of --force"],
         ],
         programName,
       ),
@@ -294,6 +299,14 @@ export function outdatedCommand(run: Runner, programName: string) {
         [
           ["outdated -A", "every VMI still on an outdated virt-launcher"],
           ["outdated -A --check -o wide", "also compare the images, with the full image names"],
+          [
+            "outdated -A -o name",
+            "the VMIs, as virtualmachineinstance.kubevirt.io/NAME lines (kubectl's -o name)",
+          ],
+          [
+            `outdated -A -o jsonpath='{range .items[*]}{.namespace}/{.vmi}{"\\n"}{end}'`,
+            "namespace/name of each, with kubectl's JSONPath on the -o json document",
+          ],
           ["outdated -n prod --migrate", "pick which ones to live-migrate"],
           ["outdated -A --migrate --restart --yes --concurrency 3", "cycle them all in a script"],
         ],
@@ -348,6 +361,10 @@ export function evacuateCommand(run: Runner, programName: string) {
           ["evacuate node-1", "cordon node-1 and move its VMs off, followed VM by VM"],
           ["evacuate node-1 --restart --yes", "also restart the VMs that cannot live-migrate"],
           ["evacuate node-1 --cancel", "stop the evacuation and uncordon the node"],
+          [
+            "evacuate node-1 --dry-run -o name",
+            "-o name names the node (node/node-1), as kubectl drain does",
+          ],
         ],
         programName,
       ),
