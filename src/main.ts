@@ -52,6 +52,12 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
         .argParser(parseOutputFlag)
         .default(parseOutputFlag("text"), "text"),
     )
+    .option(
+      "--allow-missing-template-keys",
+      "with -o jsonpath, a field or map key the data lacks prints nothing, as kubectl's default; =false makes it an error",
+      true,
+    )
+    .addOption(new Option("--no-allow-missing-template-keys").hideHelp())
     .option("--no-color", "no colours (also: the NO_COLOR environment variable)")
     // Its value is only ever attached (argv.ts rewrites -v 6, --v=6 and a bare -v): help shows
     // kubectl's spellings.
@@ -169,7 +175,7 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
       ...connectionOverrides(raw),
     };
     ctx.io.setOutputMode(outputModeOf(options.output));
-    await useOutputFlag(ctx.io, raw.output);
+    await useOutputFlag(ctx.io, raw.output, { allowMissingKeys: raw.allowMissingTemplateKeys });
     const debug = (line: string) => {
       if (options.verbose) ctx.io.err(ctx.io.errColors.dim(line));
     };

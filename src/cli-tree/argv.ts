@@ -63,11 +63,21 @@ function findSubcommand(command: CommandUnknownOpts, name: string): CommandUnkno
   return command.commands.find((c) => c.name() === name || c.aliases().includes(name));
 }
 
-/** `--flag=WORD` on a boolean flag: the words commander reads instead (none when it is off). */
-function booleanWords(option: Option, flag: string, value: string): string[] {
+/**
+ * `--flag=WORD` on a boolean flag: the words commander reads instead. Off is nothing, or the
+ * flag's `--no-` form when it has one (a flag that is on by default, --allow-missing-template-keys).
+ */
+function booleanWords(
+  path: readonly CommandUnknownOpts[],
+  option: Option,
+  flag: string,
+  value: string,
+): string[] {
   const on = parseBoolWord(value, flag);
   const long = option.long ?? flag;
-  return on ? [long] : [];
+  if (on) return [long];
+  const negation = long.startsWith("--") ? findOption(path, `--no-${long.slice(2)}`) : undefined;
+  return negation?.long ? [negation.long] : [];
 }
 
 /** Rewrites argv (the words after the program name) into the forms commander parses. */
@@ -100,7 +110,7 @@ export function normalizeArgv(argv: readonly string[], root: CommandUnknownOpts)
       const option = findOption(path, flag);
       if (eq >= 0) {
         const value = word.slice(eq + 1);
-        if (option && isBoolean(option)) out.push(...booleanWords(option, flag, value));
+        if (option && isBoolean(option)) out.push(...booleanWords(path, option, flag, value));
         else if (!option && findOption(path, `--no-${flag.slice(2)}`)) {
           // `--wait=false` where the flag is spelt `--no-wait`.
           out.push(...(parseBoolWord(value, flag) ? [] : [`--no-${flag.slice(2)}`]));
@@ -118,7 +128,7 @@ export function normalizeArgv(argv: readonly string[], root: CommandUnknownOpts)
       const short = /^(-[^-])=(.*)$/s.exec(word);
       const shortOption = short ? findOption(path, short[1] ?? "") : undefined;
       if (short && shortOption && isBoolean(shortOption)) {
-        out.push(...booleanWords(shortOption, short[1] ?? "", short[2] ?? ""));
+        out.push(...booleanWords(path, shortOption, short[1] ?? "", short[2] ?? ""));
         continue;
       }
       if (short && shortOption?.required) {

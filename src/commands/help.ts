@@ -120,7 +120,9 @@ export function helpCommand(program: CommandUnknownOpts, ctx: Context) {
           );
         }
         ctx.io.setOutputMode(outputModeOf(flag.format));
-        await useOutputFlag(ctx.io, flag);
+        await useOutputFlag(ctx.io, flag, {
+          allowMissingKeys: program.opts().allowMissingTemplateKeys !== false,
+        });
         await writeData(ctx.io, ctx.io.mode, await topicData(name), () => renderTopic(name, ctx));
         return;
       }

@@ -119,7 +119,12 @@ export function analyzeLine(
     values[key] = value === undefined ? "" : expandHome(value, options.home);
   };
 
+  /** After a bare -v: a number is its level (`-v 6`, argv.ts), not an operand. */
+  let verbosityLevel = false;
   for (const word of done) {
+    const level = verbosityLevel && /^\d+$/.test(word);
+    verbosityLevel = !operandsOnly && !pending && /^(?:-v|--v|--verbose)$/.test(word);
+    if (level) continue;
     if (pending) {
       record(pending, word);
       pending = undefined;

@@ -89,14 +89,22 @@ const printers = new WeakMap<IO, DataPrinter>();
  * Makes the JSON documents written to `io` print as -o name or -o jsonpath asks (main.ts, before
  * the command runs): a template that does not parse is a usage error before any work.
  */
-export async function useOutputFlag(io: IO, flag: OutputFlag): Promise<void> {
+export async function useOutputFlag(
+  io: IO,
+  flag: OutputFlag,
+  /** --allow-missing-template-keys (kubectl's, default true). */
+  options: { allowMissingKeys?: boolean | undefined } = {},
+): Promise<void> {
   if (flag.format === "name") printers.set(io, { print: printNames });
   else if (flag.format === "jsonpath") {
     const { JsonPath, JsonPathError } = await import("./jsonpath.js");
     let template: JsonPath;
     try {
       // kubectl's printers allow missing keys unless --allow-missing-template-keys=false.
-      template = new JsonPath(flag.template, { allowMissingKeys: true, outputJson: flag.asJson });
+      template = new JsonPath(flag.template, {
+        allowMissingKeys: options.allowMissingKeys ?? true,
+        outputJson: flag.asJson,
+      });
     } catch (error) {
       if (error instanceof JsonPathError) {
         throw new UsageError(`error parsing jsonpath ${flag.template}, ${error.message}`, {

@@ -15,6 +15,8 @@ function tree() {
     .option("-o, --output <format>")
     .option("--no-color")
     .addOption(new Option("-v, --verbose [level]"))
+    .option("--allow-missing-template-keys", "", true)
+    .addOption(new Option("--no-allow-missing-template-keys").hideHelp())
     .option("--sim <scenario>");
   for (const command of [
     migrateCommand(run, "kvmig"),
@@ -145,6 +147,15 @@ describe("--FLAG=true|false on a boolean flag, as pflag reads it", () => {
     [
       ["restart", "vm", "--force=true", "--yes=false"],
       ["restart", "vm", "--force"],
+    ],
+    // On by default: false is its --no- form.
+    [
+      ["--allow-missing-template-keys=false", "version"],
+      ["--no-allow-missing-template-keys", "version"],
+    ],
+    [
+      ["--allow-missing-template-keys=true", "version"],
+      ["--allow-missing-template-keys", "version"],
     ],
   ])("%j → %j", (argv, expected) => {
     expect(normalize(...argv)).toEqual(expected);

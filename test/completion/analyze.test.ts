@@ -198,6 +198,11 @@ describe("completing a flag's value", () => {
     });
   });
 
+  it("-v 6: the number is -v's level, so the next word is still the command", () => {
+    expect(summary(analyze("-v", "6", "mi"))).toMatchObject({ target: "command", partial: "mi" });
+    expect(summary(analyze("migrate", "-v", "7", ""))).toMatchObject({ target: "argument 0 (vm)" });
+  });
+
   it("a flag kvmig does not know, given =, completes to nothing", () => {
     expect(summary(analyze("migrate", "--bogus="))).toMatchObject({ target: "none", flagPrefix: "--bogus=" });
   });

@@ -188,6 +188,28 @@ describe("-o jsonpath is evaluated on the document -o json prints", () => {
   });
 });
 
+describe("--allow-missing-template-keys, as kubectl's", () => {
+  it("a missing key prints nothing by default; =false makes it an error, exit 2", async () => {
+    const lenient = await sim.run(["version", "-o", "jsonpath=[{.nope}]"]);
+    expect(lenient).toMatchObject({ stdout: "[]", code: 0 });
+    const strict = await sim.run([
+      "version",
+      "-o",
+      "jsonpath={.nope}",
+      "--allow-missing-template-keys=false",
+    ]);
+    expect(strict.stderr.split("\n")[0]).toBe('error: error executing jsonpath "{.nope}": nope is not found');
+    expect(strict).toMatchObject({ stdout: "", code: 2 });
+    const present = await sim.run([
+      "version",
+      "-o",
+      "jsonpath={.kvmig.version}",
+      "--allow-missing-template-keys=false",
+    ]);
+    expect(present.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
 describe("-o name and -o jsonpath errors: one line, a hint, exit 2", () => {
   it.each([
     [["version", "-o", "name"], "error: -o name is only for commands whose output names Kubernetes objects"],
