@@ -12,7 +12,24 @@
 // here it is the keys' sorted order, the order -o json writes them in kubectl's output.
 
 /** A template that does not parse, or fails on the data: the message is kubectl's. */
-export class JsonPathError extends Error {}
+export class JsonPathError extends Error {
+  /**
+   * What the failing step handed on with its error in client-go: an existence filter
+   * (`[?(@.tags[0])]`) ignores the error and keeps the item when this is not empty.
+   */
+  partial: unknown[] = [];
+
+  static failing(message: string, partial: unknown[]): JsonPathError {
+    const error = new JsonPathError(message);
+    error.partial = partial;
+    return error;
+  }
+}
+
+/** A step's error passed on with what that step hands on with it (client-go returns its input). */
+function handingOn(error: unknown, partial: unknown[]): unknown {
+  return error instanceof JsonPathError ? JsonPathError.failing(error.message, partial) : error;
+}
 
 type Node =
   | { type: "list"; nodes: Node[] }
@@ -512,7 +529,11 @@ class Run {
       case "recursive":
         return this.recursive(input);
       case "union":
-        return node.lists.flatMap((list) => this.walk(input, list));
+        try {
+          return node.lists.flatMap((list) => this.walk(input, list));
+        } catch (error) {
+          throw handingOn(error, input);
+        }
       case "identifier":
         return this.identifier(input, node.name);
     }
@@ -528,7 +549,7 @@ class Run {
       this.endRange++;
       return [];
     }
-    throw new JsonPathError(`unrecognized identifier ${name}`);
+    throw JsonPathError.failing(`unrecognized identifier ${name}`, input);
   }
 
   private field(input: Value[], name: string): Value[] {
@@ -547,7 +568,8 @@ class Run {
     const results: Value[] = [];
     for (const value of input) {
       if (value === null) continue;
-      if (!Array.isArray(value)) throw new JsonPathError(`${goType(value)} is not array or slice`);
+      const fail = (message: string) => JsonPathError.failing(message, input);
+      if (!Array.isArray(value)) throw fail(`${goType(value)} is not array or slice`);
       const length = value.length;
       let start = params[0].known ? params[0].value : 0;
       if (start < 0) start += length;
@@ -556,13 +578,13 @@ class Run {
       // Zero elements asked for: no error, and nothing more from the other inputs either.
       if (end === start) return results;
       if (start >= length || start < 0)
-        throw new JsonPathError(`array index out of bounds: index ${start}, length ${length}`);
+        throw fail(`array index out of bounds: index ${start}, length ${length}`);
       if (end > length || end < 0)
-        throw new JsonPathError(`array index out of bounds: index ${end - 1}, length ${length}`);
-      if (start > end) throw new JsonPathError(`starting index ${start} is greater than ending index ${end}`);
+        throw fail(`array index out of bounds: index ${end - 1}, length ${length}`);
+      if (start > end) throw fail(`starting index ${start} is greater than ending index ${end}`);
       let step = 1;
       if (params[2].known) {
-        if (params[2].value <= 0) throw new JsonPathError("step must be > 0");
+        if (params[2].value <= 0) throw fail("step must be > 0");
         step = params[2].value;
       }
       for (let i = start; i < end; i += step) results.push(value[i]);
@@ -585,25 +607,39 @@ class Run {
     const results: Value[] = [];
     for (const value of input) {
       if (!Array.isArray(value))
-        throw new JsonPathError(`${goFormat(value)} is not array or slice and cannot be filtered`);
+        throw JsonPathError.failing(`${goFormat(value)} is not array or slice and cannot be filtered`, input);
       for (const item of value) {
         if (node.operator === "exists") {
-          let found: Value[] = [];
+          let found: Value[];
           try {
             found = this.walk([item], node.left);
-          } catch {
-            // client-go ignores the error of an existence test: the item is left out.
+          } catch (error) {
+            // client-go ignores the error of an existence test, and keeps the item when the
+            // failing step handed anything on (an index out of bounds hands on its array).
+            if (!(error instanceof JsonPathError)) throw error;
+            found = error.partial;
           }
           if (found.length > 0) results.push(item);
           continue;
         }
-        const lefts = this.walk([item], node.left);
+        const side = (list: ListNode) => {
+          try {
+            return this.walk([item], list);
+          } catch (error) {
+            throw handingOn(error, input);
+          }
+        };
+        const lefts = side(node.left);
         if (lefts.length === 0) continue;
-        if (lefts.length > 1) throw new JsonPathError("can only compare one element at a time");
-        const rights = this.walk([item], node.right);
+        if (lefts.length > 1) throw JsonPathError.failing("can only compare one element at a time", input);
+        const rights = side(node.right);
         if (rights.length === 0) continue;
-        if (rights.length > 1) throw new JsonPathError("can only compare one element at a time");
-        if (compare(lefts[0], rights[0], node.operator)) results.push(item);
+        if (rights.length > 1) throw JsonPathError.failing("can only compare one element at a time", input);
+        try {
+          if (compare(lefts[0], rights[0], node.operator)) results.push(item);
+        } catch (error) {
+          throw handingOn(error, results);
+        }
       }
     }
     return results;

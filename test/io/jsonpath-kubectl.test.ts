@@ -78,6 +78,12 @@ const templates = [
   "{.vmis[?(@.outdated)].vmi}",
   "{.vmis[?(@.owner)].vmi}",
   "{.vmis[?(@.note)].vmi}",
+  // An existence test keeps an item when its step fails but hands its input on (client-go).
+  "{.vmis[?(@.tags[0])].vmi}",
+  "{.vmis[?(@.tags[5])].vmi}",
+  "{.vmis[?(@.vmi[0])].vmi}",
+  "{.vmis[?(@.tags[*])].vmi}",
+  "{.vmis[?(@.tags[0,1])].vmi}",
   '{.vmis[?(@.node == "node-2")].vmi}',
   "{.vmis[?(@.node != 'node-2')].vmi}",
   "{.vmis[?(@.cpus > 2)].vmi}",
@@ -244,6 +250,8 @@ describe.skipIf(!kubectl)("JSONPath: kvmig's module and kubectl print the same",
       "{.vmis[*].cpus}",
       "{range .nothing[*]}{.x}{end}",
       "{.vmis[?(@.note)].vmi}",
+      "{.vmis[?(@.tags[0])].vmi}",
+      "{.vmis[?(@.tags[0].x)].vmi}",
     ];
     for (const template of strict) {
       expect(ours(template, { allowMissingKeys: false })).toBe(

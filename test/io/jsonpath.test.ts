@@ -82,6 +82,11 @@ describe("JSONPath: filters", () => {
     ["{.items[?(@.on == true)].metadata.name}", "a"],
     ["{.items[?(@.tags)].metadata.name}", "b"],
     ["{.items[?(@.metadata.labels.app)].metadata.name}", "a"],
+    // An existence test whose step fails keeps the item when the step hands its input on, as
+    // client-go's does: an index out of bounds (a's tags are missing, b's too short) and a string
+    // indexed like an array.
+    ["{.items[?(@.tags[5])].metadata.name}", "b"],
+    ["{.items[?(@.metadata.name[0])].metadata.name}", "a b"],
   ])("%s prints %j", (template, expected) => {
     expect(run(template)).toBe(expected);
   });
