@@ -51,6 +51,22 @@ import type {
 import { listThenWatch } from "./watch.js";
 
 export const defaultPageSize = 500;
+/** A list answer up to this size is parsed whole; a longer one object by object (list-reader.ts). */
+export const smallListBytes = 256 * 1024;
+
+/** A list answer parsed whole: its items, and the rest; undefined when it is no JSON object. */
+function parseListPage<T>(body: Buffer): { items: T[]; meta: ListMeta } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
+  const { items, ...meta } = parsed as ListMeta & { items?: unknown };
+  if (items !== undefined && items !== null && !Array.isArray(items)) return undefined;
+  return { items: (items ?? []) as T[], meta };
+}
 /** The server closes a watch after this long; the loop then resumes from where it was. */
 const watchTimeoutSeconds = 300;
 /** A watch silent for this long (no event, no bookmark, no end) lost its connection unnoticed. */
@@ -220,9 +236,8 @@ export class HttpKubeClient implements KubeClient {
       // The page's answer pushes its objects here as they are parsed; the loop below hands them on.
       this.retried("read", req, async () => {
         if (tries++ > 0) resumeAfter = lastKey;
-        const reader = new ListReader<ObjectOf<R>>();
-        await this.transport.requestChunks(req, (chunk) => {
-          let objects = reader.push(chunk);
+        const hand = (parsed: ObjectOf<R>[]) => {
+          let objects = parsed;
           const after = resumeAfter;
           if (after !== undefined) {
             objects = objects.filter((o) => objectKey(o.metadata) > after);
@@ -233,7 +248,34 @@ export class HttpKubeClient implements KubeClient {
           lastKey = objectKey(last.metadata);
           pieces.push(objects);
           wake?.();
+        };
+        // A small answer is kept and parsed whole at its end (JSON.parse: a third of the reader's
+        // time, less still before the reader's loop is compiled, as in a short command); one that
+        // grows past smallListBytes goes through the reader from then on, object by object.
+        let reader: ListReader<ObjectOf<R>> | undefined;
+        let kept: Buffer[] = [];
+        let keptBytes = 0;
+        await this.transport.requestChunks(req, (chunk) => {
+          if (reader === undefined) {
+            kept.push(chunk);
+            keptBytes += chunk.length;
+            if (keptBytes <= smallListBytes) return;
+            reader = new ListReader<ObjectOf<R>>();
+            for (const piece of kept) hand(reader.push(piece));
+            kept = [];
+            return;
+          }
+          hand(reader.push(chunk));
         });
+        if (reader === undefined) {
+          const body = Buffer.concat(kept);
+          const page = parseListPage<ObjectOf<R>>(body);
+          if (page === undefined) {
+            throw unparsableAnswer(body.subarray(0, 64).toString("utf8"), this.transport.describe(req));
+          }
+          hand(page.items);
+          return page.meta;
+        }
         try {
           return reader.end();
         } catch {

@@ -3,7 +3,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isDryRun } from "../../src/k8s/client.js";
+import { NotKubernetesError } from "../../src/errors.js";
+import { isDryRun, smallListBytes } from "../../src/k8s/client.js";
 import { connect } from "../../src/k8s/connect.js";
 import type { KubeClient } from "../../src/k8s/kube-client.js";
 import { ScriptedApiServer, sendJson, sendStatus, startStream } from "../helpers/api-server.js";
@@ -379,6 +380,71 @@ describe("reads", () => {
         },
       },
     });
+  });
+});
+
+describe("listStream's answers, small and large", () => {
+  const vmis = "/apis/kubevirt.io/v1/namespaces/vms/virtualmachineinstances";
+  /** A page of `count` VMIs whose names sort as they come, each with `padding` bytes of note. */
+  const page = (count: number, padding: number, cont?: string) => ({
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachineInstanceList",
+    metadata: { resourceVersion: "7", ...(cont ? { continue: cont } : {}) },
+    items: Array.from({ length: count }, (_, i) => ({
+      metadata: { name: `vm-${String(i).padStart(4, "0")}`, namespace: "vms" },
+      spec: { note: "x".repeat(padding) },
+    })),
+  });
+  const streamed = async () => {
+    const pieces: string[][] = [];
+    for await (const piece of client.listStream("vmi", { namespace: "vms" })) {
+      pieces.push(piece.objects.map((v) => v.metadata.name ?? ""));
+    }
+    return pieces;
+  };
+
+  it("a page up to smallListBytes is handed on whole, one past it object by object, the continue token followed", async () => {
+    expect(JSON.stringify(page(3, 10)).length).toBeLessThan(smallListBytes);
+    expect(JSON.stringify(page(300, 1024)).length).toBeGreaterThan(smallListBytes);
+    server.on("GET", vmis, (req, res) => {
+      if (req.query.get("continue") === "next") sendJson(res, 200, page(300, 1024));
+      else sendJson(res, 200, page(3, 10, "next"));
+    });
+    const pieces = (await streamed()).filter((p) => p.length > 0);
+    // The small page in one piece; the large one in several, as its bytes came.
+    expect(pieces[0]).toEqual(["vm-0000", "vm-0001", "vm-0002"]);
+    expect(pieces.length).toBeGreaterThan(2);
+    const large = pieces.slice(1).flat();
+    expect(large).toEqual(Array.from({ length: 300 }, (_, i) => `vm-${String(i).padStart(4, "0")}`));
+  });
+
+  it("a small page that comes in two writes is parsed once, at its end (one piece)", async () => {
+    const [a, b] = page(2, 10).items;
+    server.on("GET", vmis, (_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write(`{"kind":"VirtualMachineInstanceList","metadata":{},"items":[${JSON.stringify(a)},`);
+      setTimeout(() => res.end(`${JSON.stringify(b)}]}`), 30);
+    });
+    expect((await streamed()).filter((p) => p.length > 0)).toEqual([["vm-0000", "vm-0001"]]);
+  });
+
+  it("a small answer with no items is an empty page", async () => {
+    server.on("GET", vmis, (_req, res) =>
+      sendJson(res, 200, { kind: "VirtualMachineInstanceList", metadata: {} }),
+    );
+    expect((await streamed()).flat()).toEqual([]);
+  });
+
+  it("a small answer that is not a JSON object is not a Kubernetes API server", async () => {
+    server.on("GET", vmis, (_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end("<html><body>login</body></html>");
+    });
+    const error = await streamed().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotKubernetesError);
+    expect((error as Error).message).toBe(
+      `the server at ${server.url} is not a Kubernetes API server: it answered GET ${vmis} with a web page (HTTP 200)`,
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ApiError, ConnectionError, exitCodeOf, KvmigError } from "../../src/errors.js";
+import { smallListBytes } from "../../src/k8s/client.js";
 import { connect } from "../../src/k8s/connect.js";
 import type { KubeClient, WatchUpdate } from "../../src/k8s/kube-client.js";
 import { ApiOutage } from "../../src/k8s/outage.js";
@@ -363,10 +364,12 @@ describe("lists", () => {
 
   it("listStream: the objects of each page, parsed as they arrive, page by page", async () => {
     server.once("GET", vmis, (_req, res) => {
-      // The first object in one write, the rest of the page later: it is handed on before.
+      // The first object in one write, the rest of the page later: it is handed on before. (A
+      // page is read object by object once it is longer than smallListBytes: "a" makes it so.)
+      const large = { ...item("a"), status: { padding: "x".repeat(smallListBytes) } };
       res.writeHead(200, { "Content-Type": "application/json" });
       res.write(
-        `{"kind":"VirtualMachineInstanceList","metadata":{"continue":"t2"},"items":[${JSON.stringify(item("a"))},`,
+        `{"kind":"VirtualMachineInstanceList","metadata":{"continue":"t2"},"items":[${JSON.stringify(large)},`,
       );
       setTimeout(() => res.end(`${JSON.stringify(item("b"))}]}`), 50);
     });
