@@ -95,13 +95,16 @@ export function liveSources(ctx: Pick<Context, "env" | "clock" | "connect">): Co
           },
         );
         const kube = client;
+        // Names are all a completion needs: the API server sends each object's metadata only
+        // (a namespace of 500 VMIs: about a tenth of the bytes, to send, read and parse).
+        const metadataOnly = true;
         switch (objects) {
           case "vmi":
-            return sortedNames(await kube.list("vmi", { namespace: kube.namespace, signal }));
+            return sortedNames(await kube.list("vmi", { namespace: kube.namespace, signal, metadataOnly }));
           case "namespace":
-            return sortedNames(await kube.list("namespace", { signal }));
+            return sortedNames(await kube.list("namespace", { signal, metadataOnly }));
           case "node":
-            return sortedNames(await kube.list("node", { signal }));
+            return sortedNames(await kube.list("node", { signal, metadataOnly }));
         }
       } finally {
         client?.close();

@@ -46,6 +46,11 @@ export interface ListOptions {
   fieldSelector?: string | undefined;
   /** Page size for `limit`/`continue`; default 500. */
   pageSize?: number | undefined;
+  /**
+   * Only each object's metadata is needed (names for completion): the API server is asked for a
+   * PartialObjectMetadataList, and the objects may then carry nothing but their metadata.
+   */
+  metadataOnly?: boolean | undefined;
   signal?: AbortSignal | undefined;
 }
 

@@ -27,6 +27,8 @@ export interface HttpRequest {
   query?: Record<string, QueryValue>;
   body?: unknown;
   contentType?: string;
+  /** The Accept header; default application/json. */
+  accept?: string;
   /**
    * Overrides the transport's request timeout; 0 means none. For a stream it bounds the wait for
    * the answer's headers only (default: the request timeout).
@@ -245,7 +247,7 @@ export class Transport {
     const info = this.describe(req);
     const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
     const headers: Record<string, string | string[]> = {
-      Accept: "application/json",
+      Accept: req.accept ?? "application/json",
       "User-Agent": this.config.userAgent,
       ...(await this.config.authHeaders()),
     };

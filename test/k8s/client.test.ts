@@ -255,6 +255,27 @@ describe("reads", () => {
     expect((await client.list("migrationPolicy")).map((p) => p.metadata.name)).toEqual(["fast"]);
   });
 
+  it("a metadata-only list asks for a PartialObjectMetadataList, falling back to the full list", async () => {
+    const nodes = "/api/v1/nodes";
+    server.on("GET", nodes, (_req, res) =>
+      sendJson(res, 200, {
+        kind: "PartialObjectMetadataList",
+        apiVersion: "meta.k8s.io/v1",
+        metadata: {},
+        items: [
+          { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: { name: "node-1" } },
+        ],
+      }),
+    );
+    const listed = await client.list("node", { metadataOnly: true });
+    expect(listed.map((n) => n.metadata.name)).toEqual(["node-1"]);
+    await client.list("node");
+    expect(server.requests.map((r) => r.headers.accept)).toEqual([
+      "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json",
+      "application/json",
+    ]);
+  });
+
   it("findKubeVirt lists across namespaces; findVirtController reads the Deployment beside it", async () => {
     server.on("GET", "/apis/kubevirt.io/v1/kubevirts", (_req, res) =>
       sendJson(res, 200, {
