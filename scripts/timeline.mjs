@@ -1,15 +1,18 @@
 // Where a kvmig command's time goes (issue 26): runs it with scripts/timeline-hook.mjs preloaded
 // and prints each mark's median over the runs, in ms since the process started, with the CPU time
 // the process had used by then (all its threads): modules read, kubeconfig read, each
-// connection's TCP and TLS handshake, each request sent and answered, first output, exit. kvmig itself carries no timeline code: the hook is loaded only here.
+// connection's TCP and TLS handshake, each request sent and answered, first output, exit. kvmig
+// itself carries no timeline code: the hook is loaded only here.
 //
 //   node scripts/timeline.mjs [--runs N] [--bin FILE] [--cpu-prof DIR] -- ARGS...
 //
 // --bin runs a single executable (scripts/sea.mjs) instead of node dist/kvmig.js; the hook goes
 // in through NODE_OPTIONS there (--require: a single executable reads it; no module marks: it
-// is one script). --cpu-prof DIR also writes V8 CPU profiles (node --cpu-prof, sampled every 100 µs) of
-// the same runs into DIR and prints their self time by file, summed over the runs and divided
-// by their number.
+// is one script). --cpu-prof DIR also makes as many runs with V8's CPU profiler (node --cpu-prof,
+// sampled every 100 µs; without the hook), writes the profiles into DIR and prints their self
+// time per run by kind (start-up, module loading, TLS, HTTP, kvmig's code, GC...) and by file.
+// The profiler's samples count time the process was not running too: on a loaded machine, read
+// the proportions, and the CPU column of the timeline for the cost.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,8 +46,6 @@ const marks = new Map();
 let failed = 0;
 for (let run = 0; run <= runs; run++) {
   const file = join(work, `run-${run}.txt`);
-  const prof =
-    profDir && run > 0 ? ["--cpu-prof", "--cpu-prof-interval", "100", "--cpu-prof-dir", profDir] : [];
   const env = { ...process.env, KVMIG_TIMELINE_FILE: file };
   let command;
   let args;
@@ -53,12 +54,12 @@ for (let run = 0; run <= runs; run++) {
     args = positionals;
     // A single executable applies --require from NODE_OPTIONS (not --import); Node 24 requires the
     // hook, an ES module without top-level await, synchronously.
-    env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--require=${fileURLToPath(hook)}`, ...prof]
+    env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--require=${fileURLToPath(hook)}`]
       .filter(Boolean)
       .join(" ");
   } else {
     command = process.execPath;
-    args = ["--import", hook, ...prof, join(root, "dist", "kvmig.js"), ...positionals];
+    args = ["--import", hook, join(root, "dist", "kvmig.js"), ...positionals];
   }
   const child = spawnSync(command, args, { env, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   if (child.status !== 0) {
@@ -100,10 +101,42 @@ for (const row of rows) {
   );
 }
 
+/** Where a sample's time goes: by the file of the function it was in. */
+function category({ url, functionName }) {
+  if (functionName === "(garbage collector)") return "garbage collection";
+  if (functionName === "(program)") return "native, not in a JS function (compiling, V8, OpenSSL)";
+  if (functionName === "(idle)") return "idle (waiting for the network or the server)";
+  if (url.includes("/dist/") || url.endsWith(".cjs") || url.startsWith("file:"))
+    return "kvmig's code and its libraries";
+  if (/^node:internal\/(bootstrap|main|process)\//.test(url)) return "Node start-up";
+  if (/^node:internal\/modules\//.test(url) || /compile/i.test(functionName)) return "module loading";
+  if (/tls|crypto|https/.test(url)) return "TLS and crypto (Node's)";
+  if (/_http_|node:http$|node:net$|stream|node:events$|node:dns/.test(url))
+    return "HTTP, sockets, streams (Node's)";
+  return "other Node internals";
+}
+
 if (profDir) {
-  const self = new Map();
+  // Profiled runs of their own, without the hook (whose module hook would count).
+  for (let run = 1; run <= runs; run++) {
+    const prof = ["--cpu-prof", "--cpu-prof-interval", "100", "--cpu-prof-dir", profDir];
+    const child = values.bin
+      ? spawnSync(values.bin, positionals, {
+          env: {
+            ...process.env,
+            NODE_OPTIONS: [process.env.NODE_OPTIONS, ...prof].filter(Boolean).join(" "),
+          },
+          stdio: "ignore",
+        })
+      : spawnSync(process.execPath, [...prof, join(root, "dist", "kvmig.js"), ...positionals], {
+          stdio: "ignore",
+        });
+    if (child.status !== 0) failed++;
+  }
+  const byFile = new Map();
+  const byCategory = new Map();
   const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
-  let total = 0;
+  let busy = 0;
   for (const f of files) {
     const profile = JSON.parse(readFileSync(join(profDir, f), "utf8"));
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -116,15 +149,22 @@ if (profDir) {
           ? url.replace(/^node:internal\/(modules|bootstrap)\/.*/, "node:internal/$1/*")
           : basename(url).replace(/-[A-Z0-9]{8}(\.js)$/, "$1")
         : `(${functionName.replace(/[()]/g, "")})`;
-      self.set(where, (self.get(where) ?? 0) + ms);
-      total += ms;
+      byFile.set(where, (byFile.get(where) ?? 0) + ms);
+      const kind = category(node.callFrame);
+      byCategory.set(kind, (byCategory.get(kind) ?? 0) + ms);
+      if (functionName !== "(idle)") busy += ms;
     }
   }
   const n = files.length || 1;
-  console.log(`\nCPU profile: self time by file, per run (${files.length} profiles in ${profDir})`);
-  const sorted = [...self].sort((a, b) => b[1] - a[1]);
-  for (const [where, ms] of sorted.slice(0, 20))
-    console.log(`${(ms / n).toFixed(1).padStart(8)} ms  ${where}`);
-  console.log(`${(total / n).toFixed(1).padStart(8)} ms  total sampled (idle included)`);
+  const print = (map, count) => {
+    for (const [where, ms] of [...map].sort((a, b) => b[1] - a[1]).slice(0, count)) {
+      console.log(`${(ms / n).toFixed(1).padStart(8)} ms  ${where}`);
+    }
+  };
+  console.log(`\nCPU profile (${files.length} runs without the hook, in ${profDir}), per run: by kind`);
+  print(byCategory, 20);
+  console.log(`${(busy / n).toFixed(1).padStart(8)} ms  sampled, idle left out (the profiler adds to it)`);
+  console.log("\nby file");
+  print(byFile, 15);
 }
 if (failed > 0) process.exitCode = 1;
