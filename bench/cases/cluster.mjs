@@ -67,7 +67,7 @@ export async function run(ctx) {
     return {
       cases,
       tables: [pairTable("Cluster commands next to kubectl (default scenario)", cases)],
-      note: `${runsText(ctx, runs)}, alternating. kvmig's diagnose reads 13 objects and lists (the VM, its VMI, migrations, pods, events, nodes, the KubeVirt CR, virt-controller, the launcher's log, an access review) and checks every failure mode; kubectl's one list of four kinds is what an operator reads first by hand. The dry runs create nothing: kvmig's runs the pre-flight, then asks the API server to accept the VMIM with dryRun=All.`,
+      note: `${runsText(ctx, runs)}, alternating. kvmig's diagnose reads 13 objects and lists (the VM, its VMI, migrations, pods, events, nodes, the KubeVirt CR, virt-controller, the launcher's log, an access review) and checks every failure mode; kubectl's one list of four kinds is what an operator reads first by hand. The dry runs create nothing: kvmig's runs the pre-flight, then asks the API server to accept the VMIM with dryRun=All. The single executable's rows run the same commands as kubectl-kvmig (scripts/sea.mjs). Where the time goes, stage by stage: docs/cluster-commands-profile.md (scripts/timeline.mjs).`,
     };
   } finally {
     await sim.stop();

@@ -42,7 +42,7 @@ export async function run(ctx) {
     return {
       cases,
       tables: [pairTable("Versions from the cluster (default scenario)", cases)],
-      note: `${runsText(ctx, runs)}.`,
+      note: `${runsText(ctx, runs)}. kvmig reads three things (/version, virt-api's version, the KubeVirt CR), kubectl one; the single executable's row runs kubectl-kvmig (scripts/sea.mjs). Where the time goes: docs/cluster-commands-profile.md.`,
     };
   } finally {
     await sim.stop();
