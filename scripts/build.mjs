@@ -7,7 +7,12 @@ import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:f
 import { resolve } from "node:path";
 import { build } from "esbuild";
 import { requireBuiltins } from "./builtin-imports.mjs";
-import { commanderWithoutChildProcess, kubeConfigOnly, oneYamlParser } from "./esbuild-plugins.mjs";
+import {
+  commanderCheapVariadicTest,
+  commanderWithoutChildProcess,
+  kubeConfigOnly,
+  oneYamlParser,
+} from "./esbuild-plugins.mjs";
 
 const outdir = "dist";
 
@@ -28,7 +33,7 @@ const options = {
   minify: true,
   legalComments: "external",
   metafile: true,
-  plugins: [commanderWithoutChildProcess, kubeConfigOnly, oneYamlParser],
+  plugins: [commanderWithoutChildProcess, commanderCheapVariadicTest, kubeConfigOnly, oneYamlParser],
   logLevel: "warning",
   banner: { js: requireLine },
 };

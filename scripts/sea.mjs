@@ -30,7 +30,12 @@ import {
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { commanderWithoutChildProcess, kubeConfigOnly, oneYamlParser } from "./esbuild-plugins.mjs";
+import {
+  commanderCheapVariadicTest,
+  commanderWithoutChildProcess,
+  kubeConfigOnly,
+  oneYamlParser,
+} from "./esbuild-plugins.mjs";
 
 /** What each target is made from. `os`/`arch` are krew's (Go's) names. */
 export const targets = {
@@ -78,7 +83,7 @@ export async function bundleForSea(root, dir) {
     // the SEA's assets first, and elsewhere the URL of the executable serves.
     define: { "import.meta.url": "__kvmigUrl" },
     banner: { js: 'var __kvmigUrl=require("node:url").pathToFileURL(process.execPath).href;' },
-    plugins: [commanderWithoutChildProcess, kubeConfigOnly, oneYamlParser],
+    plugins: [commanderWithoutChildProcess, commanderCheapVariadicTest, kubeConfigOnly, oneYamlParser],
     logLevel: "warning",
   });
   const scenarioDir = join(root, "src", "sim", "scenarios");
