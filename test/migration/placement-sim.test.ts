@@ -18,8 +18,16 @@ type Any = any;
 
 const scenarios = listScenarios().map((s) => s.name);
 
+/** A cluster whose controllers have made their first pass (e.g. an evacuation's next migration). */
 async function cluster(scenario: string): Promise<SimCluster> {
-  return startSimCluster({ scenario, seed: 7, manualTime: true, vms: scenario === "scale" ? 12 : undefined });
+  const sim = await startSimCluster({
+    scenario,
+    seed: 7,
+    manualTime: true,
+    vms: scenario === "scale" ? 12 : undefined,
+  });
+  await sim.controllers.settle();
+  return sim;
 }
 
 /** VMIs KubeVirt would start a migration for now: Running, migratable, none in flight. */
