@@ -76,7 +76,13 @@ async function loadFile(path: string): Promise<KubeconfigEntries> {
     if (document === undefined) {
       // The default export: the bundle loads yaml as CommonJS, whose named exports import() lacks.
       const { default: YAML } = await import("yaml");
-      document = YAML.parse(text);
+      // As client-go reads it (sigs.k8s.io/yaml over go-yaml): YAML 1.1 (merge keys, yes/no) and
+      // the first document of a stream, the others ignored.
+      const [first] = YAML.parseAllDocuments(text, { version: "1.1" });
+      if (first === undefined || !("toJS" in first)) throw new Error("it holds no YAML document");
+      const [error] = first.errors;
+      if (error) throw error;
+      document = first.toJS();
     }
     if (document === null || typeof document !== "object" || Array.isArray(document)) {
       throw new Error("it is not a kubeconfig (a YAML mapping)");

@@ -153,6 +153,51 @@ describe("resolveConfig: the namespace", () => {
   });
 });
 
+describe("resolveConfig: YAML as client-go reads it", () => {
+  const base = [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters:",
+    "- name: c",
+    "  cluster: &cluster",
+    "    server: https://127.0.0.1:7",
+    "    insecure-skip-tls-verify: yes",
+    "- name: d",
+    "  cluster:",
+    "    <<: *cluster",
+    "    server: https://127.0.0.1:8",
+    "contexts:",
+    "- {name: x, context: {cluster: d, user: u, namespace: ns-x}}",
+    "current-context: x",
+    "users:",
+    "- {name: u, user: {token: abc}}",
+  ];
+
+  it("a second document in the file is ignored, as kubectl ignores it", async () => {
+    const file = join(tempDir(), "config");
+    writeFileSync(file, [...base, "---", "foo: bar", ""].join("\n"));
+    const resolved = await resolveConfig({ kubeconfig: file }, {});
+    expect(resolved.contextName).toBe("x");
+    expect(resolved.namespace).toBe("ns-x");
+  });
+
+  it("YAML 1.1: merge keys (<<) and yes as true, as go-yaml reads them", async () => {
+    const file = join(tempDir(), "config");
+    writeFileSync(file, `${base.join("\n")}\n`);
+    const cluster = (await resolveConfig({ kubeconfig: file }, {})).config.getCurrentCluster();
+    expect(cluster?.server).toBe("https://127.0.0.1:8");
+    expect(cluster?.skipTLSVerify).toBe(true);
+  });
+
+  it("a broken first document: one line naming the file and the place", async () => {
+    const file = join(tempDir(), "config");
+    writeFileSync(file, "clusters: [\n---\nfoo: bar\n");
+    const error = await configError(() => resolveConfig({ kubeconfig: file }, {}));
+    expect(error.message).toMatch(new RegExp(`^cannot read kubeconfig ${file}: .*line \\d+`));
+    expect(error.message).not.toContain("\n");
+  });
+});
+
 describe("kvmig version with several kubeconfig files", () => {
   let serverA: ScriptedApiServer;
   let serverB: ScriptedApiServer;
