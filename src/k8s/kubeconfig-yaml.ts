@@ -184,6 +184,8 @@ function scalar(text: string): unknown {
   if (value === "" || value === "~" || value === "null" || value === "Null" || value === "NULL") return null;
   if (value === "true" || value === "True" || value === "TRUE") return true;
   if (value === "false" || value === "False" || value === "FALSE") return false;
+  // YAML 1.1's other booleans (go-yaml's, so kubectl's: insecure-skip-tls-verify: yes is true).
+  if (/^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/.test(value)) return unsupported();
   if (value === "[]") return [];
   if (value === "{}") return {};
   if (/^-?(0|[1-9][0-9]{0,14})$/.test(value)) return Number(value);

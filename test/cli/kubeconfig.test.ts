@@ -189,6 +189,37 @@ describe("resolveConfig: YAML as client-go reads it", () => {
     expect(cluster?.skipTLSVerify).toBe(true);
   });
 
+  it.each(["yes", "on", "Y", "true"])(
+    "insecure-skip-tls-verify: %s is true in a plain block-style file too",
+    async (word) => {
+      const file = join(tempDir(), "config");
+      const text = [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        "- name: c",
+        "  cluster:",
+        "    server: https://127.0.0.1:7",
+        `    insecure-skip-tls-verify: ${word}`,
+        "contexts:",
+        "- name: x",
+        "  context:",
+        "    cluster: c",
+        "    user: u",
+        "current-context: x",
+        "users:",
+        "- name: u",
+        "  user:",
+        "    token: abc",
+        "",
+      ];
+      writeFileSync(file, text.join("\n"));
+      const cluster = (await resolveConfig({ kubeconfig: file }, {})).config.getCurrentCluster();
+      expect(cluster?.server).toBe("https://127.0.0.1:7");
+      expect(cluster?.skipTLSVerify).toBe(true);
+    },
+  );
+
   it("a broken first document: one line naming the file and the place", async () => {
     const file = join(tempDir(), "config");
     writeFileSync(file, "clusters: [\n---\nfoo: bar\n");

@@ -50,8 +50,6 @@ c: True
 d: FALSE
 e: 0
 f: -42
-g: yes
-h: off
 i: v1.32
 j: 'true'
 k: "123"
@@ -83,6 +81,9 @@ describe("parseKubeconfigYaml: what it leaves to the full parser", () => {
     "a folded block scalar": "a: >\n  line\n",
     "a plain scalar over two lines": "a: one\n  two\n",
     "a quoted scalar over two lines": 'a: "one\n  two"\n',
+    "YAML 1.1's yes (go-yaml's true)": "a: yes\n",
+    "YAML 1.1's off (go-yaml's false)": "a: off\n",
+    "YAML 1.1's N": "a: N\n",
     "a float": "a: 1.5\n",
     "an octal-looking number": "a: 0755\n",
     "a timestamp": "a: 2024-01-01\n",
