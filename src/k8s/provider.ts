@@ -1,17 +1,18 @@
-// The lazy way in: nothing here imports @kubernetes/client-node; the first call loads it.
+// The lazy way in: nothing here imports the connection code (kubeconfig, credentials, transport);
+// the first call loads it.
 
 import type { ConnectDependencies, ConnectionFlags } from "./connect.js";
 import type { KubeClient } from "./kube-client.js";
 
 export type { ConnectionFlags };
 
-/** Connects with the given flags; the real one loads the Kubernetes client on first call. */
+/** Connects with the given flags; the real one loads the connection code on first call. */
 export type KubeConnector = (flags: ConnectionFlags, deps: ConnectDependencies) => Promise<KubeClient>;
 
 export const connectLazily: KubeConnector = async (flags, deps) => {
   const started = performance.now();
   const { connect } = await import("./connect.js");
-  deps.log?.(`loaded the Kubernetes client in ${Math.round(performance.now() - started)}ms`);
+  deps.log?.(`loaded the connection code in ${Math.round(performance.now() - started)}ms`);
   return connect(flags, deps);
 };
 

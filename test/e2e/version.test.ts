@@ -221,7 +221,7 @@ describe("kvmig -v", () => {
     expect(lines(result.stdout)).toHaveLength(5);
 
     const stderr = lines(result.stderr);
-    expect(stderr[0]).toMatch(/^loaded the Kubernetes client in \d+ms$/);
+    expect(stderr[0]).toMatch(/^loaded the connection code in \d+ms$/);
     expect(stderr.slice(1).sort()).toEqual([
       expect.stringMatching(/^GET \/apis\/kubevirt\.io\/v1\/kubevirts\?limit=500 200 OK in \d+ms$/),
       expect.stringMatching(/^GET \/apis\/subresources\.kubevirt\.io\/v1\/version 200 OK in \d+ms$/),
