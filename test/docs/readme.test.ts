@@ -15,6 +15,12 @@ describe("README", () => {
     expect(block?.[2]).toMatch(/^npm ci && npm test\s+#/);
   });
 
+  it("its test command installs the tools the tests run for real before it builds and tests", () => {
+    const scripts = JSON.parse(readFileSync(new URL("package.json", root), "utf8")).scripts;
+    expect(scripts.test.split(" && ")[0]).toBe("bash scripts/test-tools.sh");
+    expect(scripts.test).toMatch(/scripts\/build\.mjs && .*vitest\.mjs run$/);
+  });
+
   it("shows a picture for each command, each one a file the screens script writes", () => {
     const pictures = [...readme.matchAll(/!\[[^\]]*\]\((docs\/screens\/[\w-]+\.svg)\)/g)].map(
       (m) => m[1] ?? "",
