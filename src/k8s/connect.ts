@@ -9,11 +9,11 @@ import type { Clock } from "../clock.js";
 import { ConfigError } from "../errors.js";
 import { HttpKubeClient } from "./client.js";
 import { credentialSource, type HttpsOptionsOut } from "./credentials.js";
-import { ExecPluginError } from "./exec-credential.js";
+import { ExecPluginError } from "./exec-plugin-error.js";
 import type { KubeClient } from "./kube-client.js";
 import { type ConnectionFlags, resolveConfig } from "./kubeconfig.js";
 import type { KubeCluster } from "./kubeconfig-types.js";
-import { type ProxyChoice, parseProxyUrl, proxyAgent, proxyFromEnvironment } from "./proxy.js";
+import type { ProxyChoice } from "./proxy.js";
 import { type TlsSettings, Transport } from "./transport.js";
 
 export type { ConnectionFlags } from "./kubeconfig.js";
@@ -89,12 +89,25 @@ function readCa(file: string, cluster: string): Buffer {
   }
 }
 
-/** The proxy of this cluster: its proxy-url, else the environment's (kubectl's order). */
-function chooseProxy(cluster: KubeCluster, env: ConnectDependencies["env"]): ProxyChoice | undefined {
+/** The environment variables a proxy can come from (proxy.ts reads them as Go's httpproxy does). */
+const proxyVariables = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
+
+/**
+ * The proxy of this cluster: its proxy-url, else the environment's (kubectl's order). The proxy
+ * code (proxy.ts) loads only when there is a proxy-url or a proxy variable.
+ */
+async function chooseProxy(
+  cluster: KubeCluster,
+  env: ConnectDependencies["env"],
+): Promise<{ proxy: ProxyChoice; agent: typeof import("./proxy.js").proxyAgent } | undefined> {
+  if (!cluster.proxyUrl && !proxyVariables.some((name) => env[name])) return undefined;
+  const { parseProxyUrl, proxyAgent, proxyFromEnvironment } = await import("./proxy.js");
   const from = `the proxy-url of cluster "${cluster.name}"`;
+  let proxy: ProxyChoice | undefined;
   try {
-    if (cluster.proxyUrl) return { url: parseProxyUrl(cluster.proxyUrl, from), from };
-    return proxyFromEnvironment(new URL(cluster.server), env);
+    proxy = cluster.proxyUrl
+      ? { url: parseProxyUrl(cluster.proxyUrl, from), from }
+      : proxyFromEnvironment(new URL(cluster.server), env);
   } catch (error) {
     throw new ConfigError((error as Error).message, {
       hint: cluster.proxyUrl
@@ -102,6 +115,7 @@ function chooseProxy(cluster: KubeCluster, env: ConnectDependencies["env"]): Pro
         : "fix the proxy variable, or unset it (NO_PROXY names hosts to reach directly)",
     });
   }
+  return proxy && { proxy, agent: proxyAgent };
 }
 
 export async function connect(flags: ConnectionFlags, deps: ConnectDependencies): Promise<KubeClient> {
@@ -129,9 +143,10 @@ export async function connect(flags: ConnectionFlags, deps: ConnectDependencies)
       `the API server's certificate is not verified (${why}); the connection can be read and changed`,
     );
   }
-  const proxy = chooseProxy(cluster, deps.env);
+  const chosen = await chooseProxy(cluster, deps.env);
   let agent: Agent | undefined;
-  if (proxy) {
+  if (chosen) {
+    const { proxy, agent: proxyAgent } = chosen;
     deps.log?.(`sending through the proxy ${proxy.url.host} (${proxy.from})`);
     if (proxy.url.protocol.startsWith("socks")) {
       const { socksAgent } = await import("./kubeconfig-full.js");

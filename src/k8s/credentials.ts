@@ -5,7 +5,7 @@
 // a user's credentials only for a TLS connection.
 
 import { readFileSync } from "node:fs";
-import { type ExecConfig, type ExecCredential, execCredentialSource } from "./exec-credential.js";
+import type { ExecConfig, ExecCredential } from "./exec-credential.js";
 import type { Environment, HttpsOptionsOut, KubeCluster, KubeUser } from "./kubeconfig-types.js";
 
 export type { HttpsOptionsOut } from "./kubeconfig-types.js";
@@ -42,6 +42,8 @@ export async function credentialSource(
     dynamic = authProviderCredentials(cluster, user);
   } else if (user.exec && !hasToken && !hasBasic && !hasCert) {
     // A token, basic auth or a certificate of the user (--token...) beats the plugin (client-go).
+    // The plugin runner loads for an exec user only.
+    const { execCredentialSource } = await import("./exec-credential.js");
     const exec = execCredentialSource(user.exec as ExecConfig, {
       user: user.name,
       context: options.context,

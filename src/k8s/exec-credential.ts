@@ -9,6 +9,7 @@
 
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { ExecPluginError } from "./exec-plugin-error.js";
 import type { Environment, KubeCluster } from "./kubeconfig-types.js";
 
 export interface ExecConfig {
@@ -50,15 +51,7 @@ export interface ExecRunOptions {
   now?: () => number;
 }
 
-/** An error of the plugin, with a hint; connect.ts makes it one line and the hint. */
-export class ExecPluginError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
+export { ExecPluginError };
 
 const supportedVersions = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"];
 

@@ -52,6 +52,12 @@ let oraChunk: string;
 let inquirerChunk: string;
 /** chalk, which colours are made with: loaded only when a run may colour. */
 let chalkChunk: string;
+/** The proxy code: loaded only for a proxy-url or a proxy variable. */
+let proxyChunk: string;
+/** The exec credential plugin runner: loaded only for a user with an exec plugin. */
+let execChunk: string;
+/** The `yaml` package: a kubeconfig that kubeconfig-yaml.ts reads never loads it. */
+let yamlChunk: string;
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -107,6 +113,21 @@ beforeAll(async () => {
     .map(([file]) => file.replace(/^dist\/chunks\//, ""));
   expect(chalkOutputs).toHaveLength(1);
   chalkChunk = named("chalk", (f) => f === chalkOutputs[0]);
+  const entryChunk = (input: string) =>
+    Object.entries(meta.outputs)
+      .filter(([, output]) => output.entryPoint === input)
+      .map(([file]) => file.replace(/^dist\/chunks\//, ""))[0];
+  // Loaded with import() by the connection code, so not among the chunks start-up loads.
+  const ownChunk = (what: string, input: string) => {
+    const chunk = entryChunk(input);
+    expect(chunk, `${what} is a chunk of its own`).toBeDefined();
+    expect(chunks).toContain(chunk);
+    expect(startupChunks).not.toContain(chunk);
+    return chunk as string;
+  };
+  proxyChunk = ownChunk("the proxy code", "src/k8s/proxy.ts");
+  execChunk = ownChunk("the exec plugin runner", "src/k8s/exec-credential.ts");
+  yamlChunk = ownChunk("the yaml package", "node_modules/yaml/dist/index.js");
 }, 120_000);
 
 beforeEach(() => {
@@ -229,6 +250,10 @@ describe("the detector works", () => {
     expect(urls.some((u) => u.includes("/chunks/connect-"))).toBe(true);
     expect(loadedChunks(loaded)).toContain(connectChunk);
     expect(loadedChunks(loaded)).not.toContain(clientChunk);
+    // No proxy, no exec plugin, a kubeconfig our own reader reads: none of their code.
+    expect(loadedChunks(loaded)).not.toContain(proxyChunk);
+    expect(loadedChunks(loaded)).not.toContain(execChunk);
+    expect(loadedChunks(loaded)).not.toContain(yamlChunk);
     // A text run with no spinner and no prompt still leaves ora and inquirer alone.
     expect(loadedChunks(loaded)).not.toContain(oraChunk);
     expect(loadedChunks(loaded)).not.toContain(inquirerChunk);
@@ -247,7 +272,23 @@ describe("the detector works", () => {
     expect(result.code).toBe(0);
     expect(loadedChunks(loaded)).toContain(connectChunk);
     expect(loadedChunks(loaded)).not.toContain(clientChunk);
+    expect(loadedChunks(loaded)).toContain(execChunk);
+    expect(loadedChunks(loaded)).not.toContain(proxyChunk);
     expect(server.requests.map((r) => r.headers.authorization)).toContain("Bearer from-carol");
+  });
+
+  it("kvmig version with HTTPS_PROXY set loads the proxy code (NO_PROXY then sends it directly)", async () => {
+    const server = currentServer();
+    versionRoutes(server);
+    const kubeconfig = writeKubeconfig(dir, { server: server.url, caPem: server.pki.caPem, token: "t" });
+    const { result, loaded } = await runLogged(
+      ["version"],
+      cliEnv(dir, { KUBECONFIG: kubeconfig, HTTPS_PROXY: "http://127.0.0.1:1", NO_PROXY: "127.0.0.1" }),
+    );
+    expect(result.stdout).toMatch(/^Kubernetes: +v1\.32\.4 at /m);
+    expect(result.code).toBe(0);
+    expect(loadedChunks(loaded)).toContain(proxyChunk);
+    expect(loadedChunks(loaded)).not.toContain(execChunk);
   });
 
   it("kvmig version through a SOCKS proxy-url loads the Kubernetes client, whose agent it is", async () => {
