@@ -189,9 +189,18 @@ function scalar(text: string): unknown {
   if (value === "[]") return [];
   if (value === "{}") return {};
   if (/^-?(0|[1-9][0-9]{0,14})$/.test(value)) return Number(value);
+  // Exec plugins' arguments (--region, -o) and IDs (Azure's server-id): strings in every schema.
+  if (/^--?[A-Za-z_]/.test(value) || uuid.test(value)) return plainString(value);
   // Indicators, other numbers and timestamps, and ": " (an error in a plain scalar).
-  if (/^[-?:,[\]{}#&*!|>'"%@`+.0-9]/.test(value) || /:(\s|$)/.test(value)) return unsupported();
-  return value;
+  if (/^[-?:,[\]{}#&*!|>'"%@`+.0-9]/.test(value)) return unsupported();
+  return plainString(value);
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A plain scalar that is a string; ": " in it is an error, left to the full parser to report. */
+function plainString(value: string): string {
+  return /:(\s|$)/.test(value) ? unsupported() : value;
 }
 
 /** A one-line quoted scalar at the start of `text`: its value and what follows the quote. */

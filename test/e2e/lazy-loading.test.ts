@@ -291,6 +291,56 @@ describe("the detector works", () => {
     expect(loadedChunks(loaded)).not.toContain(execChunk);
   });
 
+  it("kvmig version with an EKS-style exec user (arguments that start with dashes) reads it without the yaml package", async () => {
+    const server = currentServer();
+    versionRoutes(server);
+    const kubeconfig = join(dir, "eks-config");
+    const plugin = join(dir, "eks-plugin.sh");
+    writeFileSync(
+      plugin,
+      `#!/bin/sh\n[ "$1 $2" = "--region us-west-2" ] || exit 3\necho '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"from-eks"}}'\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: ${Buffer.from(server.pki.caPem).toString("base64")}
+    server: ${server.url}
+  name: arn:aws:eks:us-west-2:123456789012:cluster/prod
+contexts:
+- context:
+    cluster: arn:aws:eks:us-west-2:123456789012:cluster/prod
+    user: arn:aws:eks:us-west-2:123456789012:cluster/prod
+  name: arn:aws:eks:us-west-2:123456789012:cluster/prod
+current-context: arn:aws:eks:us-west-2:123456789012:cluster/prod
+kind: Config
+preferences: {}
+users:
+- name: arn:aws:eks:us-west-2:123456789012:cluster/prod
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      args:
+      - --region
+      - us-west-2
+      - eks
+      - get-token
+      command: ${plugin}
+      interactiveMode: Never
+      provideClusterInfo: false
+`,
+    );
+    const { result, loaded } = await runLogged(["version"], cliEnv(dir, { KUBECONFIG: kubeconfig }));
+    expect(result.stderr).toBe("warning: KubeVirt resource: none found in any namespace\n");
+    expect(result.code).toBe(0);
+    expect(server.requests.map((r) => r.headers.authorization)).toContain("Bearer from-eks");
+    expect(loadedChunks(loaded)).toContain(execChunk);
+    expect(loadedChunks(loaded)).not.toContain(yamlChunk);
+    expect(loadedChunks(loaded)).not.toContain(clientChunk);
+  });
+
   it("kvmig version through a SOCKS proxy-url loads the Kubernetes client, whose agent it is", async () => {
     const kubeconfig = writeKubeconfig(
       dir,

@@ -58,6 +58,40 @@ m: "tab\\tand\\\\backslash"
 n: []
 o: http://[::1]:8080/path?q=1
 `,
+  "an exec user as aws eks update-kubeconfig writes it": `users:
+- name: arn:aws:eks:us-west-2:123456789012:cluster/prod
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      args:
+      - --region
+      - us-west-2
+      - eks
+      - get-token
+      - --cluster-name
+      - prod
+      - -o
+      - json
+      command: aws
+      env:
+      - name: AWS_PROFILE
+        value: prod
+      interactiveMode: IfAvailable
+      provideClusterInfo: false
+`,
+  "an exec user as kubelogin writes it (a server ID)": `users:
+- name: clusterUser_rg_aks
+  user:
+    exec:
+      args:
+      - get-token
+      - --server-id
+      - 6dae42f8-4368-4678-94ff-3960e28e3630
+      - --login
+      - azurecli
+      command: kubelogin
+`,
+  "plain scalars that start with dashes": "b: -x\nc: --x=1\nd: -_\ne: --a-b\n",
 };
 
 describe("parseKubeconfigYaml: what it reads, it reads as a full YAML parser does", () => {
@@ -88,7 +122,12 @@ describe("parseKubeconfigYaml: what it leaves to the full parser", () => {
     "an octal-looking number": "a: 0755\n",
     "a timestamp": "a: 2024-01-01\n",
     "a hexadecimal number": "a: 0x1F\n",
-    "a plain scalar starting with a dash": "args:\n- --flag\n",
+    "a negative float": "a: -1.5\n",
+    "a negative float without its 0": "a: -.5\n",
+    "negative infinity": "a: -.inf\n",
+    "a dash and a space in a value": "a: - x\n",
+    "': ' inside a plain scalar starting with dashes": "args:\n- --flag: x\n",
+    "an ID that is no UUID": "a: 6dae42f8-4368\n",
     "a duplicate key": "a: 1\na: 2\n",
     "a key with a space": "my key: 1\n",
     "': ' inside a plain scalar": "a: b: c\n",
