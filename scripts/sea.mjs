@@ -9,9 +9,14 @@
 // `npm pack` into $KVMIG_RELEASE_CACHE (default ~/.cache/kvmig-release), never installed into the
 // project. Each platform's package has its own 24.x versions there, so each target names its
 // own, and its blob is made by node-<this machine>@the same version: a blob is read by the Node
-// that made its format. V8's code cache (`useCodeCache`) is compiled by the generating Node for
-// its own CPU, so it is on only where the generator is the target binary itself (the machine's
-// own platform); elsewhere the code is compiled at start-up. darwin-arm64 has no package there:
+// that made its format. Where the generator is the target binary itself (the machine's own
+// platform), the executable starts from a V8 start-up snapshot (`useSnapshot`): the generator
+// runs src/sea-snapshot.ts, which loads the CLI and runs `kvmig --help` into nothing, and the
+// snapshot keeps that heap with its compiled code (the connection code, whose node:tls a user
+// snapshot may not hold, loads after it). Elsewhere the script runs at start-up and its code is
+// compiled then (a code cache, too, is made by the generating Node for its own CPU). Each run
+// of the snapshot's executable saves 2-4 ms of CPU against the script with a code cache
+// (docs/cluster-commands-profile.md). darwin-arm64 has no package there:
 // it is built only on an Apple-silicon Mac, from the node that runs this script.
 //
 // Nothing is signed. macOS refuses a binary whose signature no longer matches, and injecting the
@@ -62,16 +67,16 @@ export function hostTarget() {
 const fuse = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 
 /**
- * Bundles src/cli.ts into `${dir}/kvmig.cjs` and writes the SEA config beside it.
- * Returns the script's path and the asset map (key -> file).
+ * Bundles src/cli.ts into `${dir}/kvmig.cjs`, and src/sea-snapshot.ts into
+ * `${dir}/kvmig-snapshot.cjs` (the entry of an executable with a start-up snapshot).
+ * Returns both scripts' paths and the asset map (key -> file).
  */
 export async function bundleForSea(root, dir) {
   mkdirSync(dir, { recursive: true });
   const script = join(dir, "kvmig.cjs");
-  await build({
+  const snapshotScript = join(dir, "kvmig-snapshot.cjs");
+  const common = {
     absWorkingDir: root,
-    entryPoints: ["src/cli.ts"],
-    outfile: script,
     bundle: true,
     splitting: false,
     platform: "node",
@@ -79,12 +84,24 @@ export async function bundleForSea(root, dir) {
     target: "node22",
     minify: true,
     legalComments: "none",
+    plugins: [commanderWithoutChildProcess, commanderCheapVariadicTest, kubeConfigOnly, oneYamlParser],
+    logLevel: "warning",
+  };
+  await build({
+    ...common,
+    entryPoints: ["src/cli.ts"],
+    outfile: script,
     // import.meta is not there in CommonJS; what reads it (the scenarios' directory) asks for
     // the SEA's assets first, and elsewhere the URL of the executable serves.
     define: { "import.meta.url": "__kvmigUrl" },
     banner: { js: 'var __kvmigUrl=require("node:url").pathToFileURL(process.execPath).href;' },
-    plugins: [commanderWithoutChildProcess, commanderCheapVariadicTest, kubeConfigOnly, oneYamlParser],
-    logLevel: "warning",
+  });
+  await build({
+    ...common,
+    entryPoints: ["src/sea-snapshot.ts"],
+    outfile: snapshotScript,
+    // The same URL, set by the snapshot's main function in each run (not the building node's).
+    define: { "import.meta.url": "globalThis.__kvmigUrl" },
   });
   const scenarioDir = join(root, "src", "sim", "scenarios");
   const names = readdirSync(scenarioDir)
@@ -95,7 +112,7 @@ export async function bundleForSea(root, dir) {
   writeFileSync(index, `${names.join("\n")}\n`);
   const assets = { scenarios: index };
   for (const name of names) assets[`scenarios/${name}.yaml`] = join(scenarioDir, `${name}.yaml`);
-  return { script, assets };
+  return { script, snapshotScript, assets };
 }
 
 const cacheDir = () => process.env.KVMIG_RELEASE_CACHE ?? join(homedir(), ".cache", "kvmig-release");
@@ -125,8 +142,10 @@ function hostPackage() {
 
 /**
  * Builds the single executable of `name` into `file`, from the bundle `bundle` (bundleForSea).
+ * On this machine's own platform it starts from a V8 start-up snapshot of the CLI
+ * (src/sea-snapshot.ts; `useSnapshot: false` turns it off), elsewhere from the script.
  */
-export async function buildExecutable(name, bundle, file, { work, log = () => {} }) {
+export async function buildExecutable(name, bundle, file, { work, log = () => {}, useSnapshot = true }) {
   const target = targets[name];
   if (!target) throw new Error(`unknown target ${name} (one of ${Object.keys(targets).join(", ")})`);
   const host = hostTarget();
@@ -143,6 +162,9 @@ export async function buildExecutable(name, bundle, file, { work, log = () => {}
     generator = name === host || running ? base : nodeFromRegistry(hostPackage(), target.version, log);
   }
   const native = name === host;
+  // A start-up snapshot is made by running the script in the generator, and only that build of
+  // Node can read it: on the machine's own platform only, as the code cache.
+  const snapshot = native && useSnapshot;
   mkdirSync(work, { recursive: true });
   const blob = join(work, `${name}.blob`);
   const config = join(work, `${name}.sea.json`);
@@ -150,11 +172,12 @@ export async function buildExecutable(name, bundle, file, { work, log = () => {}
     config,
     `${JSON.stringify(
       {
-        main: bundle.script,
+        main: snapshot ? bundle.snapshotScript : bundle.script,
         output: blob,
         disableExperimentalSEAWarning: true,
-        useSnapshot: false,
-        useCodeCache: native,
+        useSnapshot: snapshot,
+        // Node ignores the code cache beside a snapshot, which holds the compiled code itself.
+        useCodeCache: native && !snapshot,
         assets: bundle.assets,
       },
       null,
@@ -169,5 +192,12 @@ export async function buildExecutable(name, bundle, file, { work, log = () => {}
     sentinelFuse: fuse,
     ...(target.macho ? { machoSegmentName: "NODE_SEA" } : {}),
   });
-  return { name, file, base, codeCache: native, node: target.version ?? process.versions.node };
+  return {
+    name,
+    file,
+    base,
+    codeCache: native && !snapshot,
+    snapshot,
+    node: target.version ?? process.versions.node,
+  };
 }

@@ -3,22 +3,13 @@
 // more than starting Node. Every other run imports run.ts, the CLI itself (commander, the
 // command tree, the terminal IO), which prints the same for --version in any other spelling.
 
-import { basename } from "node:path";
-import { kvmigVersion } from "./version.js";
+import { answeredVersion } from "./quick-version.js";
 
-const args = process.argv.slice(2);
-// As kubectl_complete-kvmig, the arguments are words to complete, not flags (see run.ts).
-const completing = basename(process.argv[1] ?? "").replace(/\.exe$/i, "") === "kubectl_complete-kvmig";
-if (args.length === 1 && args[0] === "--version" && !completing) {
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-  });
-  process.stdout.write(`${kvmigVersion}\n`);
-} else {
+if (!answeredVersion()) {
   // Node's compile cache ($NODE_COMPILE_CACHE, else the temp directory; NODE_DISABLE_COMPILE_CACHE
   // turns it off): later starts read the compiled code instead of compiling it again. It takes
   // 5-10% off a command that loads the Kubernetes client; for --help it makes no difference.
   process.getBuiltinModule("node:module").enableCompileCache?.();
   // Not a top-level await: the single executables (scripts/sea.mjs) run this as CommonJS.
-  void import("./run.js");
+  void import("./run.js").then(({ runCli }) => runCli());
 }
