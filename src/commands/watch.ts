@@ -18,6 +18,7 @@ import { type WatchMigrationsResult, watchMigrations } from "../operations/watch
 import { followScreen, reportFollow } from "../render/follow-report.js";
 import { vmOrPick } from "../render/vm-picker.js";
 import { migrationsTable, watchTimedOut } from "../render/watch-table.js";
+import { compareText } from "../util/order.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 
 export interface WatchFlags {
@@ -87,7 +88,7 @@ export async function runWatch(flags: WatchFlags, ctx: CommandContext): Promise<
   const migration =
     unfinishedMigration(migrations) ??
     [...migrations]
-      .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
+      .sort((a, b) => compareText(a.metadata.creationTimestamp ?? "", b.metadata.creationTimestamp ?? ""))
       .at(-1);
   if (!migration) {
     // A stopped VM has nothing to migrate: it wants a start, not a migration.

@@ -2,6 +2,7 @@
 
 import type { Clock } from "../clock.js";
 import { ApiError, ExitCode } from "../errors.js";
+import { compareText } from "../util/order.js";
 import { commandLine } from "../util/shell.js";
 import { isNotFound, unparsableAnswer } from "./api-errors.js";
 import type {
@@ -377,7 +378,7 @@ export class HttpKubeClient implements KubeClient {
     const all = await this.list("kubevirt");
     // More than one CR is an unsupported installation; KubeVirt itself uses the oldest.
     return all.sort((a, b) =>
-      (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""),
+      compareText(a.metadata.creationTimestamp ?? "", b.metadata.creationTimestamp ?? ""),
     )[0];
   }
 

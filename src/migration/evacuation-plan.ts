@@ -24,6 +24,7 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
+import { compareText } from "../util/order.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { plural } from "../util/words.js";
 import { bulkBridgeWarnings } from "./bridges.js";
@@ -484,7 +485,7 @@ function checkRoom(input: EvacuationPlanInput, works: readonly VmWork[], nodes: 
   const tolerations = movers.map((m) => m.work.target.tolerations);
   const rooms: NodeRoom[] = [...nodes]
     .filter((n) => n.metadata.name !== node)
-    .sort((a, b) => (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""))
+    .sort((a, b) => compareText(a.metadata.name ?? "", b.metadata.name ?? ""))
     .map((n) => {
       const name = n.metadata.name ?? "";
       const allocatable = allocatableOf(n);
@@ -515,7 +516,7 @@ function checkRoom(input: EvacuationPlanInput, works: readonly VmWork[], nodes: 
     (a, b) =>
       b.need.memoryBytes - a.need.memoryBytes ||
       b.need.cpuMillis - a.need.cpuMillis ||
-      a.key.localeCompare(b.key),
+      compareText(a.key, b.key),
   );
   const noRoom: Mover[] = [];
   const nowhere: Mover[] = [];
@@ -538,7 +539,7 @@ function checkRoom(input: EvacuationPlanInput, works: readonly VmWork[], nodes: 
     (candidates.length > 0 ? noRoom : nowhere).push(mover);
   }
 
-  const unplacedMovers = [...noRoom, ...nowhere].sort((a, b) => a.key.localeCompare(b.key));
+  const unplacedMovers = [...noRoom, ...nowhere].sort((a, b) => compareText(a.key, b.key));
   const shortfall = unplacedMovers.reduce(
     (sum, m) => ({
       memoryBytes: sum.memoryBytes + m.need.memoryBytes,
@@ -589,7 +590,7 @@ function checkRoom(input: EvacuationPlanInput, works: readonly VmWork[], nodes: 
       const perNode = usable.map((r) => freeText(r, cpuShort)).join(", ");
       const elsewhere = unusable.length > 0 ? `; not counted: ${listText(unusableText)}` : "";
       const vms = noRoom
-        .sort((a, b) => a.key.localeCompare(b.key))
+        .sort((a, b) => compareText(a.key, b.key))
         .map((m) => `${m.key} (${formatBytes(m.need.memoryBytes)})`);
       const verdict =
         memoryShort || cpuShort
@@ -601,7 +602,7 @@ function checkRoom(input: EvacuationPlanInput, works: readonly VmWork[], nodes: 
         hint: `free room on those nodes (${commandLine(["kubectl", "describe", "node", "NODE"])} shows what runs there) or add a node, then plan again; --force evacuates anyway, and a VM that finds no room stays on ${node} (its target pod waits ${unschedulableSeconds / 60} minutes unschedulable, then KubeVirt fails the migration)`,
       });
     }
-    for (const m of nowhere.sort((a, b) => a.key.localeCompare(b.key))) {
+    for (const m of nowhere.sort((a, b) => compareText(a.key, b.key))) {
       const reasons = m.placement.blocker ? m.placement.blocker : nowhereWhy(m, rooms);
       problems.push({
         severity: "error",
@@ -745,8 +746,8 @@ export function planEvacuation(input: EvacuationPlanInput): EvacuationPlan {
     .filter((v) => isOnNode(v, node))
     .sort(
       (a, b) =>
-        (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") ||
-        (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""),
+        compareText(a.metadata.namespace ?? "", b.metadata.namespace ?? "") ||
+        compareText(a.metadata.name ?? "", b.metadata.name ?? ""),
     );
   const works = onNode.map((vmi) => planVm(input, vmi, nodes));
   const problems: EvacuationProblem[] = [];

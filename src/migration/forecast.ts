@@ -24,6 +24,7 @@ import type {
   MigrationPolicySpec,
   VirtualMachineInstance,
 } from "../k8s/types.js";
+import { compareText } from "../util/order.js";
 import type { MigrationProgress } from "./progress-line.js";
 import { parseQuantity } from "./quantity.js";
 
@@ -590,7 +591,7 @@ function selectingLabels(labels: Readonly<Record<string, string>>): Record<strin
   return Object.fromEntries(
     Object.entries(labels)
       .filter(([k]) => stable.has(k) || !/(^|\.)kubevirt\.io\//.test(k))
-      .sort(([a], [b]) => a.localeCompare(b)),
+      .sort(([a], [b]) => compareText(a, b)),
   );
 }
 
@@ -645,7 +646,7 @@ export function policyYaml(subject: ForecastSubject, change: MigrationPolicySpec
   const vmiLabels = own ? [[own.key, own.value]] : Object.entries(selectingLabels(subject.labels ?? {}));
   lines.push("    virtualMachineInstanceSelector:");
   for (const [k, v] of vmiLabels) lines.push(`      ${k}: ${q(v ?? "")}`);
-  for (const [k, v] of Object.entries(spec).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [k, v] of Object.entries(spec).sort(([a], [b]) => compareText(a, b))) {
     if (v === undefined || typeof v === "object") continue;
     lines.push(`  ${k}: ${typeof v === "string" ? q(v) : String(v)}`);
   }

@@ -6,6 +6,7 @@
 // that has it. Pure: no I/O.
 
 import type { VirtualMachineInstanceMigration } from "../k8s/types.js";
+import { compareText } from "../util/order.js";
 import { type MigrationTrigger, migrationTrigger } from "./trigger.js";
 
 export type HistorySource = "vmim" | "vmi" | "events" | "prometheus";
@@ -187,9 +188,9 @@ export function buildHistory(
     .sort(
       (a, b) =>
         (timeOf(b) ?? Number.NEGATIVE_INFINITY) - (timeOf(a) ?? Number.NEGATIVE_INFINITY) ||
-        a.namespace.localeCompare(b.namespace) ||
-        a.vm.localeCompare(b.vm) ||
-        (a.migration ?? "").localeCompare(b.migration ?? ""),
+        compareText(a.namespace, b.namespace) ||
+        compareText(a.vm, b.vm) ||
+        compareText(a.migration ?? "", b.migration ?? ""),
     );
   const items = options.limit === undefined ? rows : rows.slice(0, options.limit);
   return { items, summary: summarize(rows), omitted: rows.length - items.length };

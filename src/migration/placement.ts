@@ -10,6 +10,7 @@
 // reason, as the scheduler reports it. Pure: data in, data out.
 
 import type { Node, Pod } from "../k8s/types.js";
+import { compareText } from "../util/order.js";
 import { formatBytesQuantity, formatCpuQuantity, parseQuantity } from "./quantity.js";
 import {
   createdByLabel,
@@ -193,7 +194,7 @@ function resourceRefusal(
   if (!allocatable) return undefined;
   const names = Object.keys(requests)
     .filter((name) => (requests[name] ?? 0) > 0)
-    .sort((a, b) => resourceOrder(a) - resourceOrder(b) || a.localeCompare(b));
+    .sort((a, b) => resourceOrder(a) - resourceOrder(b) || compareText(a, b));
   for (const name of names) {
     const need = requests[name] ?? 0;
     const text = allocatable[name];
@@ -252,7 +253,7 @@ export function placeTargetPod(input: PlacementInput): Placement {
 
   const fits: string[] = [];
   const refusals: Refusal[] = [];
-  const nodes = [...input.nodes].sort((a, b) => (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""));
+  const nodes = [...input.nodes].sort((a, b) => compareText(a.metadata.name ?? "", b.metadata.name ?? ""));
   for (const node of nodes) {
     const name = node.metadata.name ?? "";
     const refuse = (kind: RefusalKind, reason: string, extra: Partial<Refusal> = {}) =>

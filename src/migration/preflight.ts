@@ -14,6 +14,7 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
+import { compareText } from "../util/order.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 import { type BridgeNetwork, bridgeGaps, bridgeNetworksOf, gapText } from "./bridges.js";
 import { type OutboundNodes, outboundFrom, outboundKey } from "./outbound.js";
@@ -101,9 +102,7 @@ export function unfinishedMigration(
 ): VirtualMachineInstanceMigration | undefined {
   return [...migrations]
     .filter((m) => !isFinalPhase(m.status?.phase))
-    .sort((a, b) =>
-      (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? ""),
-    )[0];
+    .sort((a, b) => compareText(b.metadata.creationTimestamp ?? "", a.metadata.creationTimestamp ?? ""))[0];
 }
 
 export function checkVmiRunning(input: PreflightInput): Verdict {

@@ -15,6 +15,7 @@
 
 import { isOlderThan } from "../k8s/kubevirt-version.js";
 import type { KubeVirt, Node, Pod, VirtualMachineInstance } from "../k8s/types.js";
+import { compareText } from "../util/order.js";
 import { parseQuantity } from "./quantity.js";
 
 export const createdByLabel = "kubevirt.io/created-by";
@@ -201,7 +202,7 @@ function hostModelNeeds(
       from,
     },
   ];
-  for (const [key, value] of Object.entries(labels).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [key, value] of Object.entries(labels).sort(([a], [b]) => compareText(a, b))) {
     if (key.startsWith(hostModelFeaturePrefix)) {
       needs.push({ key: cpuFeaturePrefix + key.slice(hostModelFeaturePrefix.length), value, from });
     }

@@ -24,6 +24,7 @@ import type { VirtualMachineInstance, VirtualMachineInstanceMigration } from "..
 import type { EvacuationPlan, PlannedVm } from "../migration/evacuation-plan.js";
 import { isFinalPhase, type MigrationView } from "../migration/state.js";
 import { evacuationMigrationAnnotation, migrationTrigger } from "../migration/trigger.js";
+import { compareText } from "../util/order.js";
 import { kvmigCommand } from "../util/shell.js";
 import { rootCause } from "./failure-limit.js";
 import { followToEnd } from "./follow-migration.js";
@@ -772,5 +773,5 @@ export async function remainingOn(
         out.push({ namespace: vmi.metadata.namespace ?? "", vmi: vmi.metadata.name ?? "" });
     }
   }
-  return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.vmi.localeCompare(b.vmi));
+  return out.sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.vmi, b.vmi));
 }

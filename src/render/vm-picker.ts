@@ -15,6 +15,7 @@ import type {
 import { unfinishedMigration } from "../migration/preflight.js";
 import { readNamespaceVms, vmiNameLabel } from "../operations/read-vm.js";
 import { checkVmName } from "../util/names.js";
+import { compareText } from "../util/order.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
 
 export type PickingCommand = "migrate" | "cancel" | "restart" | "diagnose" | "watch" | "history";
@@ -93,7 +94,7 @@ export function pickerRows(
   return rows.sort(
     (a, b) =>
       (migratingFirst ? Number(b.migrating !== undefined) - Number(a.migrating !== undefined) : 0) ||
-      a.name.localeCompare(b.name),
+      compareText(a.name, b.name),
   );
 }
 

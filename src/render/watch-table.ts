@@ -23,6 +23,7 @@ import type {
   MigrationsState,
   WatchMigrationsResult,
 } from "../operations/watch-migrations.js";
+import { compareText } from "../util/order.js";
 import { kvmigCommand } from "../util/shell.js";
 
 /** Finished migrations stay in the table this long. */
@@ -101,7 +102,7 @@ export async function migrationsTable(ctx: CommandContext, flags: TableWatchFlag
   const visible = (state: MigrationsState) =>
     [...state.rows.values()]
       .filter(isVisible)
-      .sort((a, b) => (a.startedAt ?? "").localeCompare(b.startedAt ?? "") || a.key.localeCompare(b.key));
+      .sort((a, b) => compareText(a.startedAt ?? "", b.startedAt ?? "") || compareText(a.key, b.key));
 
   const route = (state: MigrationsState, r: MigrationRow) => {
     const vmi = state.vmis.get(`${r.namespace}/${r.vm}`);
