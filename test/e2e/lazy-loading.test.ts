@@ -115,7 +115,8 @@ beforeAll(async () => {
   chalkChunk = named("chalk", (f) => f === chalkOutputs[0]);
   const entryChunk = (input: string) =>
     Object.entries(meta.outputs)
-      .filter(([, output]) => output.entryPoint === input)
+      // A package's path is as esbuild resolved it (through a linked node_modules, a longer one).
+      .filter(([, output]) => output.entryPoint === input || output.entryPoint?.endsWith(`/${input}`))
       .map(([file]) => file.replace(/^dist\/chunks\//, ""))[0];
   // Loaded with import() by the connection code, so not among the chunks start-up loads.
   const ownChunk = (what: string, input: string) => {
