@@ -19,15 +19,18 @@ import { runCli } from "./run.js";
 // own escape sequences get their random prefix on first use, in the run: io/untrusted.ts).
 const nowhere = { write: () => true, isTTY: false, columns: 100 };
 const io = createIO({ stdin: { isTTY: false }, stdout: nowhere, stderr: nowhere }, {});
-void runMain(["--help"], {
-  io,
-  env: {},
-  clock: systemClock,
-  signal: new AbortController().signal,
-  prompter: undefined as never,
-  connect: undefined as never,
-  programName: "kvmig",
-});
+const warmUp = (argv: string[]) =>
+  runMain(argv, {
+    io,
+    env: {},
+    clock: systemClock,
+    signal: new AbortController().signal,
+    prompter: undefined as never,
+    connect: undefined as never,
+    programName: "kvmig",
+  });
+// Then a Tab on a command's name (completion's parsing of the line, with no cluster to ask).
+void warmUp(["--help"]).then(() => warmUp(["__complete", "mig"]));
 
 // The code of the commands that are run most, loaded (not run) into the snapshot too. None of it
 // loads the connection code until a command runs.
