@@ -64,10 +64,20 @@ current-context: folded
 
   const refused: Record<string, string> = {
     "a key given twice in one mapping": "clusters: []\ncontexts: []\nusers: {a: 1, a: 2}\n",
-    "two documents": "clusters: []\n---\n{contexts: []}\n",
     "an unclosed flow sequence":
       "apiVersion: v1\nclusters: [\n  - name: x\n    cluster: {server: https://127.0.0.1:1\n",
   };
+  it("two documents: the first is read and the second ignored, as kubectl reads them", async () => {
+    const { home, path } = writeConfig("clusters: []\n---\n{contexts: []\n");
+
+    const result = await runKvmig(["version"], cliEnv(home, { KUBECONFIG: path }));
+
+    // The second document is not even valid YAML, and kubectl ignores it too: what kvmig refuses
+    // is the first one, a kubeconfig without a current context.
+    expect(lines(result.stderr)[0]).toBe("error: the kubeconfig has no current context");
+    expect(result.code).toBe(1);
+  });
+
   for (const [what, text] of Object.entries(refused)) {
     it(`${what}: one line naming the file and the parser's reason, the hint, exit 1`, async () => {
       const { home, path } = writeConfig(text);
