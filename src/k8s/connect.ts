@@ -183,6 +183,7 @@ export async function connect(flags: ConnectionFlags, deps: ConnectDependencies)
     context: contextName,
     tls,
     authHeaders,
+    refused: source.refused,
     basicAuth: first.auth,
     agent,
     requestTimeoutMs: flags.requestTimeoutMs ?? defaultRequestTimeoutMs,

@@ -25,18 +25,27 @@ export interface CredentialOptions {
   note?: ((line: string) => void) | undefined;
 }
 
-/** A function that answers the user's options for each request; may throw (a missing file, a failing plugin). */
+/**
+ * A function that answers the user's options for each request; may throw (a missing file, a
+ * failing plugin). Its `refused` says what a 401 to a bearer token means: whether another try
+ * may carry a newer credential (an exec plugin's, run again, or a rotated token file's).
+ */
+export type CredentialSource = (() => Promise<HttpsOptionsOut>) & {
+  refused?: ((authorization: string | undefined) => boolean) | undefined;
+};
+
 export async function credentialSource(
   cluster: KubeCluster,
   user: KubeUser | undefined,
   options: CredentialOptions,
-): Promise<() => Promise<HttpsOptionsOut>> {
+): Promise<CredentialSource> {
   // client-go reads the user's credentials (and impersonation) only for a TLS connection.
   if (!user || cluster.server.startsWith("http:")) return async () => ({});
   const hasToken = Boolean(user.token || user.tokenFile);
   const hasBasic = Boolean(user.username || user.password);
   const hasCert = Boolean(user.certFile || user.certData);
   let dynamic: (() => Promise<HttpsOptionsOut>) | undefined;
+  let refused: CredentialSource["refused"];
   if (user.authProvider) {
     const { authProviderCredentials } = await import("./kubeconfig-full.js");
     dynamic = authProviderCredentials(cluster, user);
@@ -54,10 +63,17 @@ export async function credentialSource(
       note: options.note,
     });
     dynamic = async () => execOptions(await exec());
+    refused = (authorization) => exec.refused(bearerToken(authorization));
+  } else if (user.tokenFile && !user.token) {
+    // The file may have rotated since the request was sent: worth a try if it holds another token.
+    refused = (authorization) => {
+      const token = readTokenFile(user.tokenFile ?? "");
+      return token !== undefined && token !== bearerToken(authorization);
+    };
   }
   // Files are read on the first request (a missing one is then a credential error, one line).
   let fixed: HttpsOptionsOut | undefined;
-  return async () => {
+  const source = async () => {
     fixed ??= staticOptions(cluster, user);
     const options: HttpsOptionsOut = { ...fixed, headers: { ...fixed.headers } };
     if (user.tokenFile && !user.token && options.headers) {
@@ -69,6 +85,19 @@ export async function credentialSource(
     }
     return options;
   };
+  return Object.assign(source, { refused });
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  return authorization?.startsWith("Bearer ") ? authorization.slice("Bearer ".length) : undefined;
+}
+
+function readTokenFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return undefined;
+  }
 }
 
 function execOptions(credential: ExecCredential): HttpsOptionsOut {

@@ -57,29 +57,41 @@ const supportedVersions = ["client.authentication.k8s.io/v1", "client.authentica
 
 /**
  * A function that answers the plugin's credential: run once, then kept until it expires (a
- * credential without expirationTimestamp is kept for the whole run, as client-go keeps it until
- * the server refuses it). Calls while the plugin runs share its answer.
+ * credential without expirationTimestamp is kept until the server refuses it (`refused`, as
+ * client-go's exec authenticator refreshes on a 401). Calls while the plugin runs share its answer.
  */
-export function execCredentialSource(
-  exec: ExecConfig,
-  options: ExecRunOptions,
-): () => Promise<ExecCredential> {
+export function execCredentialSource(exec: ExecConfig, options: ExecRunOptions): ExecCredentialSource {
   const now = options.now ?? Date.now;
   let cached: { credential: ExecCredential; expiresAt: number } | undefined;
   let running: Promise<ExecCredential> | undefined;
-  return () => {
-    if (cached && now() < cached.expiresAt) return Promise.resolve(cached.credential);
-    running ??= runPlugin(exec, options)
-      .then(({ credential, expiresAt }) => {
-        cached = { credential, expiresAt };
-        return credential;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
+  const refused = (token: string | undefined): boolean => {
+    // Refused with the credential we hold: run the plugin again at the next call. Refused with
+    // an older one (a request sent before a refresh): the one we hold is already newer.
+    if (cached !== undefined && cached.credential.token === token) cached = undefined;
+    return true;
   };
+  return Object.assign(
+    () => {
+      if (cached && now() < cached.expiresAt) return Promise.resolve(cached.credential);
+      running ??= runPlugin(exec, options)
+        .then(({ credential, expiresAt }) => {
+          cached = { credential, expiresAt };
+          return credential;
+        })
+        .finally(() => {
+          running = undefined;
+        });
+      return running;
+    },
+    { refused },
+  );
 }
+
+/** The plugin's credential, and what to do when the server refuses a token it gave (a 401). */
+export type ExecCredentialSource = (() => Promise<ExecCredential>) & {
+  /** The server answered 401 to this token; returns whether a request is worth sending again. */
+  refused(token: string | undefined): boolean;
+};
 
 function describePlugin(exec: ExecConfig, options: ExecRunOptions): string {
   return `the credential plugin ${exec.writtenCommand ?? exec.command} of user "${options.user}" (context "${options.context}")`;

@@ -63,6 +63,11 @@ export interface TransportConfig {
   tls: TlsSettings;
   /** Headers that authenticate a request (bearer token, exec plugin credential). Called per request. */
   authHeaders: () => Promise<Record<string, string | string[]>>;
+  /**
+   * The server answered 401 to a request sent with this Authorization: whether to send it once
+   * more with fresh headers (an exec plugin's credential can expire without saying when).
+   */
+  refused?: ((authorization: string | undefined) => boolean) | undefined;
   /** Basic auth "user:password", when the kubeconfig has one. */
   basicAuth?: string | undefined;
   requestTimeoutMs: number;
@@ -86,6 +91,8 @@ interface Sent {
   signal: AbortSignal | undefined;
   /** What cut the request short (our timeout, an abort), if anything did. */
   cutBy: () => unknown;
+  /** The Authorization header the request went with. */
+  authorization: string | undefined;
 }
 
 /** A response body read line by line; `close()` ends it early. */
@@ -243,6 +250,16 @@ export class Transport {
    * or with `untilHeaders` only until its headers arrive (a stream).
    */
   private async send(req: HttpRequest, timeoutMs: number, untilHeaders = false): Promise<Sent> {
+    const sent = await this.sendOnce(req, timeoutMs, untilHeaders);
+    // client-go's exec authenticator runs the plugin again after a 401; the request itself is
+    // sent once more (nothing was done: authentication comes first), the next 401 stands.
+    if (sent.response.statusCode !== 401 || !this.config.refused?.(sent.authorization)) return sent;
+    sent.response.resume();
+    this.logDone(sent.info, 401, sent.started, " (credential refused: asking for a fresh one)");
+    return this.sendOnce(req, timeoutMs, untilHeaders);
+  }
+
+  private async sendOnce(req: HttpRequest, timeoutMs: number, untilHeaders: boolean): Promise<Sent> {
     const url = this.url(req);
     const info = this.describe(req);
     const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
@@ -337,7 +354,15 @@ export class Transport {
             response.on("close", () => signal.removeEventListener("abort", abortBody));
           }
         }
-        resolve({ response, info, started, signal, cutBy: () => cutBy });
+        const authorization = headers.Authorization;
+        resolve({
+          response,
+          info,
+          started,
+          signal,
+          cutBy: () => cutBy,
+          authorization: typeof authorization === "string" ? authorization : undefined,
+        });
       });
       request.end(payload);
     });

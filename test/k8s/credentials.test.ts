@@ -91,6 +91,21 @@ describe("staticOptions: client-node's options for the same entries", () => {
     expect((await secure()).headers).toEqual({ Authorization: "Bearer t", "Impersonate-User": "alice" });
   });
 
+  it("a 401 to a token file's token is worth another try only once the file holds another token", async () => {
+    const file = join(tempDir(), "token");
+    writeFileSync(file, "first\n");
+    const cluster = { name: "k", server: "https://127.0.0.1:6443", skipTLSVerify: false };
+    const source = await credentialSource(cluster, { name: "u", tokenFile: file }, { context: "c", env: {} });
+    expect((await source()).headers?.Authorization).toBe("Bearer first");
+    expect(source.refused?.("Bearer first")).toBe(false);
+    writeFileSync(file, "second\n");
+    expect(source.refused?.("Bearer first")).toBe(true);
+    expect((await source()).headers?.Authorization).toBe("Bearer second");
+    // A fixed token has nothing fresher to offer.
+    const fixed = await credentialSource(cluster, { name: "u", token: "t" }, { context: "c", env: {} });
+    expect(fixed.refused).toBeUndefined();
+  });
+
   it("only auth providers need the Kubernetes client; exec plugins and proxies are our own", () => {
     const cluster = { name: "k", server, skipTLSVerify: false };
     expect(needsClient(cluster, { name: "u", exec: { command: "x" } })).toBe(false);
