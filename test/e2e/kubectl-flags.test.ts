@@ -13,6 +13,10 @@ afterAll(async () => {
   await sim?.close();
 });
 
+/** The demo VMs' positional argument and namespace. */
+const fedora = ["fedora-web", "-n", "demo"];
+const cirros = ["cirros-test", "-n", "demo"];
+
 /** A fresh cluster for a test that changes it. */
 async function fresh<T>(body: (s: SimCli) => Promise<T>): Promise<T> {
   const s = await simCli({ manualTime: true });
@@ -108,16 +112,7 @@ describe("--FLAG=true|false", () => {
 
 describe("--dry-run=server|client|none", () => {
   it("migrate: server asks the API server (a PUT with dryRun), client sends nothing that writes; neither creates a migration", async () => {
-    const server = await sim.run([
-      "migrate",
-      "fedora-web",
-      "-n",
-      "demo",
-      "--dry-run=server",
-      "-v=6",
-      "-o",
-      "json",
-    ]);
+    const server = await sim.run(["migrate", ...fedora, "--dry-run=server", "-v=6", "-o", "json"]);
     expect(server.code).toBe(0);
     expect(
       writes(server.stderr).some((line) =>
@@ -132,7 +127,7 @@ describe("--dry-run=server|client|none", () => {
         .map((line) => line.replace(/ in \d+ms$/, ""))
         .map((line) => expect.stringContaining(line)),
     );
-    const client = await sim.run(["migrate", "fedora-web", "-n", "demo", "--dry-run=client", "-v=6"]);
+    const client = await sim.run(["migrate", ...fedora, "--dry-run=client", "-v=6"]);
     expect(client.code).toBe(0);
     expect(writes(client.stderr)).toEqual([]);
     expect(client.stdout).toMatch(
@@ -143,16 +138,7 @@ describe("--dry-run=server|client|none", () => {
 
   it("migrate --dry-run=none is a real migration", async () => {
     await fresh(async (s) => {
-      const result = await s.run([
-        "migrate",
-        "fedora-web",
-        "-n",
-        "demo",
-        "--dry-run=none",
-        "--no-wait",
-        "-o",
-        "name",
-      ]);
+      const result = await s.run(["migrate", ...fedora, "--dry-run=none", "--no-wait", "-o", "name"]);
       expect(result.code).toBe(0);
       const [migration] = s.migrations("demo", "fedora-web");
       expect(result.stdout).toBe(`virtualmachineinstancemigration.kubevirt.io/${migration.metadata.name}\n`);
@@ -160,37 +146,28 @@ describe("--dry-run=server|client|none", () => {
   });
 
   it("restart and cancel: client sends nothing that writes, server sends the dry run", async () => {
-    const client = await sim.run(["restart", "cirros-test", "-n", "demo", "--dry-run=client", "-v=6"]);
+    const client = await sim.run(["restart", ...cirros, "--dry-run=client", "-v=6"]);
     expect(client.code).toBe(0);
     expect(writes(client.stderr)).toEqual([]);
     expect(client.stdout).toBe(
       "dry run (client): would restart demo/cirros-test; nothing was sent to the API server\n",
     );
-    const server = await sim.run(["restart", "cirros-test", "-n", "demo", "--dry-run=server", "-v=6"]);
+    const server = await sim.run(["restart", ...cirros, "--dry-run=server", "-v=6"]);
     expect(writes(server.stderr)).toEqual([
       expect.stringMatching(
         /^PUT \/apis\/subresources\.kubevirt\.io\/v1\/namespaces\/demo\/virtualmachines\/cirros-test\/restart 202 /,
       ),
     ]);
     await fresh(async (s) => {
-      await s.run(["migrate", "fedora-web", "-n", "demo", "--no-wait"]);
-      const dry = await s.run([
-        "cancel",
-        "fedora-web",
-        "-n",
-        "demo",
-        "--dry-run=client",
-        "-v=6",
-        "-o",
-        "name",
-      ]);
+      await s.run(["migrate", ...fedora, "--no-wait"]);
+      const dry = await s.run(["cancel", ...fedora, "--dry-run=client", "-v=6", "-o", "name"]);
       expect(dry.code).toBe(0);
       expect(writes(dry.stderr)).toEqual([]);
       const [migration] = s.migrations("demo", "fedora-web");
       expect(dry.stdout).toBe(`virtualmachineinstancemigration.kubevirt.io/${migration.metadata.name}\n`);
       // The deletion's dryRun goes in its body (deleteOptions), which the log does not show: the
       // migration is still there after it.
-      const serverDry = await s.run(["cancel", "fedora-web", "-n", "demo", "--dry-run", "-v=6"]);
+      const serverDry = await s.run(["cancel", ...fedora, "--dry-run", "-v=6"]);
       expect(writes(serverDry.stderr)).toEqual([
         expect.stringMatching(
           /^DELETE \/apis\/kubevirt\.io\/v1\/namespaces\/demo\/virtualmachineinstancemigrations\/\S+ 202 /,
@@ -231,7 +208,7 @@ describe("--dry-run=server|client|none", () => {
 
 describe("virtctl's spellings", () => {
   it("migrate-cancel is cancel; help shows the alias", async () => {
-    const result = await sim.run(["migrate-cancel", "fedora-web", "-n", "demo", "-o", "json"]);
+    const result = await sim.run(["migrate-cancel", ...fedora, "-o", "json"]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ vm: "fedora-web", outcome: "nothing-to-cancel" });
     const help = await sim.run(["cancel", "--help"]);
@@ -247,9 +224,7 @@ describe("virtctl's spellings", () => {
     await fresh(async (s) => {
       const result = await s.run([
         "migrate",
-        "fedora-web",
-        "-n",
-        "demo",
+        ...fedora,
         "--addedNodeSelector",
         "kubernetes.io/hostname=node-3",
         "--no-wait",
@@ -259,20 +234,11 @@ describe("virtctl's spellings", () => {
       expect(migration.spec.addedNodeSelector).toEqual({ "kubernetes.io/hostname": "node-3" });
     });
     usage(
-      await sim.run([
-        "migrate",
-        "fedora-web",
-        "-n",
-        "demo",
-        "--addedNodeSelector",
-        "a=b",
-        "--node-selector",
-        "c=d",
-      ]),
+      await sim.run(["migrate", ...fedora, "--addedNodeSelector", "a=b", "--node-selector", "c=d"]),
       "--node-selector and --addedNodeSelector cannot be combined",
     );
     usage(
-      await sim.run(["migrate", "fedora-web", "-n", "demo", "--addedNodeSelector", "a b"]),
+      await sim.run(["migrate", ...fedora, "--addedNodeSelector", "a b"]),
       'invalid --addedNodeSelector "a b"',
     );
   });
@@ -281,9 +247,7 @@ describe("virtctl's spellings", () => {
     await fresh(async (s) => {
       const result = await s.run([
         "restart",
-        "cirros-test",
-        "-n",
-        "demo",
+        ...cirros,
         "--grace-period",
         "0",
         "--yes",
@@ -298,7 +262,7 @@ describe("virtctl's spellings", () => {
   });
 
   it("restart --grace-period 30 goes to the server, whose refusal comes before anything changes", async () => {
-    const result = await sim.run(["restart", "cirros-test", "-n", "demo", "--grace-period", "30", "--yes"]);
+    const result = await sim.run(["restart", ...cirros, "--grace-period", "30", "--yes"]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("For force restart, only gracePeriod=0 is supported for now");
     expect(sim.vmi("demo", "cirros-test").spec.terminationGracePeriodSeconds).not.toBe(1);
@@ -312,6 +276,6 @@ describe("virtctl's spellings", () => {
       "--force means --grace-period 0; it cannot be combined with another grace period",
     ],
   ])("restart %j: exit 2", async (flags, message) => {
-    usage(await sim.run(["restart", "cirros-test", "-n", "demo", "--yes", ...flags]), message);
+    usage(await sim.run(["restart", ...cirros, "--yes", ...flags]), message);
   });
 });
