@@ -6,6 +6,7 @@
 import { outdatedLauncherImageLabel } from "../k8s/launcher-image.js";
 import type { KubeVirt, VirtualMachineInstance } from "../k8s/types.js";
 import { isFinalPhase } from "../migration/state.js";
+import { plural } from "../util/words.js";
 
 export type OutdatedAction = "migrate" | "restart" | "wait" | "recreate";
 
@@ -215,5 +216,5 @@ export function countsLine(counts: OutdatedCounts, scope: string): string {
   const parts = [`${counts.migrate} to migrate`, `${counts.restart} to restart (downtime)`];
   if (counts.wait > 0) parts.push(`${counts.wait} migrating now`);
   if (counts.recreate > 0) parts.push(`${counts.recreate} standalone (recreate)`);
-  return `${counts.outdated} outdated VMI${counts.outdated === 1 ? "" : "s"} ${scope}: ${parts.join(", ")}`;
+  return `${plural(counts.outdated, "outdated VMI")} ${scope}: ${parts.join(", ")}`;
 }

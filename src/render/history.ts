@@ -8,6 +8,7 @@ import { formatTable } from "../io/table.js";
 import { formatTime, timeStyleFor } from "../io/time.js";
 import type { HistoryItem, HistorySummary } from "../migration/history.js";
 import type { HistoryResult, SourceReach } from "../operations/read-history.js";
+import { plural } from "../util/words.js";
 
 const sourceNames: Record<SourceReach["source"], string> = {
   vmim: "VMIMs",
@@ -38,7 +39,7 @@ export function summaryLine(summary: HistorySummary, since: string): string {
     summary.medianDurationSeconds === null
       ? ""
       : `; median duration ${formatDuration(summary.medianDurationSeconds * 1000)}`;
-  return `${summary.moves} migration${summary.moves === 1 ? "" : "s"} since ${since}: ${counts}${rate}${median}`;
+  return `${plural(summary.moves, "migration")} since ${since}: ${counts}${rate}${median}`;
 }
 
 export function sourceLine(sources: readonly SourceReach[], format: (iso: string) => string): string {

@@ -23,6 +23,7 @@ import {
   totalDuration,
 } from "../migration/state.js";
 import type { FollowChange } from "../operations/follow-migration.js";
+import { plural } from "../util/words.js";
 
 const plainProgressEveryMs = 5000;
 const pendingRepeatMs = 30_000;
@@ -292,8 +293,7 @@ export function summaryLines(view: MigrationView, io: IO, now: string): string[]
     const last = curve.at(-1) ?? 0;
     // The last line's iteration; the copy may have gone through more after it.
     const atLeast = view.outcome === "succeeded" ? "at least " : "";
-    const iterations =
-      p && p.iteration > 0 ? ` over ${atLeast}${p.iteration} iteration${p.iteration === 1 ? "" : "s"}` : "";
+    const iterations = p && p.iteration > 0 ? ` over ${atLeast}${plural(p.iteration, "iteration")}` : "";
     lines.push(`  remaining  ${sparkline(curve)}  ${formatBytes(first)} → ${formatBytes(last)}${iterations}`);
   }
   if (view.outcome === "failed") {
