@@ -14,7 +14,7 @@ import type { KubeClient } from "./kube-client.js";
 import { type ConnectionFlags, resolveConfig } from "./kubeconfig.js";
 import type { KubeCluster } from "./kubeconfig-types.js";
 import type { ProxyChoice } from "./proxy.js";
-import { type TlsSettings, Transport } from "./transport.js";
+import { definedOnly, type TlsSettings, Transport } from "./transport.js";
 
 export type { ConnectionFlags } from "./kubeconfig.js";
 export { defaultServiceAccountDir, kubeconfigFiles, resolveConfig } from "./kubeconfig.js";
@@ -193,8 +193,4 @@ export async function connect(flags: ConnectionFlags, deps: ConnectDependencies)
     signal: deps.signal,
   });
   return new HttpKubeClient(transport, { namespace, clock: deps.clock, log: deps.log });
-}
-
-function definedOnly(tls: TlsSettings): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined));
 }

@@ -452,7 +452,8 @@ function joinPath(prefix: string, path: string): string {
   return `${trimmed}${path}`;
 }
 
-function definedOnly<T extends object>(options: T): Partial<T> {
+/** The options without their undefined entries. */
+export function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
