@@ -15,17 +15,6 @@ export type OutputFlag =
 
 export type OutputFlagFormat = OutputFlag["format"];
 
-/** The formats as -o's help and completion list them (kubectl lists its own this way). */
-export const outputFormatWords = [
-  "text",
-  "json",
-  "yaml",
-  "name",
-  "wide",
-  "jsonpath=",
-  "jsonpath-as-json=",
-] as const;
-
 /** The help line of -o: kubectl's "One of: (...)" list. */
 export const outputFlagHelp =
   "output format where a command has data output. One of: (text, json, yaml, name, wide, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE); name and wide only where a command has them";
