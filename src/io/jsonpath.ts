@@ -11,6 +11,8 @@
 // One choice where kubectl has none: Go ranges over a map in random order (`.labels.*`, `..`);
 // here it is the keys' sorted order, the order -o json writes them in kubectl's output.
 
+import { compareText } from "../util/order.js";
+
 /** A template that does not parse, or fails on the data: the message is kubectl's. */
 export class JsonPathError extends Error {
   /**
@@ -412,7 +414,7 @@ function goFormat(value: Value): string {
 
 function sortedKeys(map: Record<string, Value>): string[] {
   // Go sorts map keys by their bytes: UTF-16 order differs only above the BMP, rare in a key.
-  return Object.keys(map).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.keys(map).sort(compareText);
 }
 
 function children(value: Value): Value[] {
