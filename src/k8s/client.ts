@@ -56,7 +56,7 @@ export const defaultPageSize = 500;
  * What kubectl's metadata-only reads ask for: a PartialObjectMetadataList (each item its
  * apiVersion, kind and metadata only), else the full list from a server that cannot.
  */
-export const metadataListAccept =
+const metadataListAccept =
   "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
 /** A list answer up to this size is parsed whole; a longer one object by object (list-reader.ts). */

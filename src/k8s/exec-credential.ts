@@ -266,7 +266,7 @@ export function parseCredential(
   }
   const status = answer.status;
   if (!status || typeof status !== "object") throw bad("no status");
-  const token = typeof status.token === "string" && status.token !== "" ? status.token : undefined;
+  const token = nonEmpty(status.token);
   const cert = nonEmpty(status.clientCertificateData);
   const key = nonEmpty(status.clientKeyData);
   if (Boolean(cert) !== Boolean(key)) throw bad("a client certificate without its key, or a key without one");

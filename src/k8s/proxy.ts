@@ -61,7 +61,7 @@ export function proxyFromEnvironment(target: URL, env: Environment): ProxyChoice
 
 /** Whether a request to host:port goes through the proxy, NO_PROXY considered (httpproxy's useProxy). */
 export function useProxy(hostname: string, port: string, noProxy: string): boolean {
-  const host = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const host = withoutBrackets(hostname).toLowerCase();
   if (host === "localhost") return false;
   const ipFamily = isIP(host);
   if (ipFamily !== 0 && isLoopback(host, ipFamily)) return false;
@@ -88,7 +88,7 @@ export function useProxy(hostname: string, port: string, noProxy: string): boole
     let entryPort = "";
     const hostPort = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(entry);
     if (hostPort) {
-      entryHost = (hostPort[1] ?? "").replace(/^\[(.*)\]$/, "$1");
+      entryHost = withoutBrackets(hostPort[1] ?? "");
       entryPort = hostPort[2] ?? "";
       if (entryHost === "") continue;
     }
@@ -109,6 +109,11 @@ export function useProxy(hostname: string, port: string, noProxy: string): boole
     }
   }
   return true;
+}
+
+/** An IPv6 address as URL.hostname writes it, [::1], without its brackets. */
+function withoutBrackets(host: string): string {
+  return host.replace(/^\[(.*)\]$/, "$1");
 }
 
 function isLoopback(ip: string, family: number): boolean {
@@ -135,7 +140,7 @@ function proxyAuthorization(proxy: URL): string | undefined {
 }
 
 /** An https agent whose connections are CONNECT tunnels through an HTTP(S) proxy. */
-export class TunnelAgent extends https.Agent {
+class TunnelAgent extends https.Agent {
   constructor(
     private readonly proxy: URL,
     options: https.AgentOptions,
@@ -156,7 +161,7 @@ export class TunnelAgent extends https.Agent {
     const auth = proxyAuthorization(this.proxy);
     if (auth) headers["Proxy-Authorization"] = auth;
     const request = (secureProxy ? https : http).request({
-      host: this.proxy.hostname.replace(/^\[(.*)\]$/, "$1"),
+      host: withoutBrackets(this.proxy.hostname),
       port: Number(this.proxy.port || (secureProxy ? 443 : 80)),
       method: "CONNECT",
       path: authority,
