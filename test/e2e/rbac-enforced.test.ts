@@ -368,6 +368,13 @@ const markedFor = (sim: SimCli, node: string) =>
     .filter((v) => v.status?.evacuationNodeName === node)
     .map((v) => `${v.metadata.namespace}/${v.metadata.name}`);
 
+/** node-1 as before a refused evacuate: not cordoned, no VM marked. */
+const nodeUntouched = (sim: SimCli) => {
+  const node = sim.cluster.store.get(R.node.storage, undefined, "node-1") as Any;
+  expect(node.spec.unschedulable).toBeUndefined();
+  expect(markedFor(sim, "node-1")).toEqual([]);
+};
+
 removalCases.push(
   {
     name: "evacuate without patch nodes: refused before any change (the access check), node not cordoned",
@@ -377,11 +384,7 @@ removalCases.push(
     args: ["evacuate", "node-1", "--yes"],
     code: 4,
     names: /not allowed to patch node node-1 \(cordon\); nothing was changed/,
-    check: (sim) => {
-      const node = sim.cluster.store.get(R.node.storage, undefined, "node-1") as Any;
-      expect(node.spec.unschedulable).toBeUndefined();
-      expect(markedFor(sim, "node-1")).toEqual([]);
-    },
+    check: nodeUntouched,
   },
   {
     name: "evacuate without create pods/eviction: refused before any change; not cordoned, no VM marked",
@@ -391,11 +394,7 @@ removalCases.push(
     args: ["evacuate", "node-1", "--yes"],
     code: 4,
     names: /not allowed to create pods\/eviction in dev; create pods\/eviction in prod; nothing was changed/,
-    check: (sim) => {
-      const node = sim.cluster.store.get(R.node.storage, undefined, "node-1") as Any;
-      expect(node.spec.unschedulable).toBeUndefined();
-      expect(markedFor(sim, "node-1")).toEqual([]);
-    },
+    check: nodeUntouched,
   },
   {
     name: "evacuate --cancel without virt-api's evacuate/cancel: the API server lets it through, virt-api refuses, kvmig names it",
