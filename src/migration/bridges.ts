@@ -187,6 +187,18 @@ export function nmstateUnreadable(status: number | undefined, message: string): 
   return `NodeNetworkStates could not be listed: ${message}`;
 }
 
+/** The bridges named once each, in order: "br1, br2". */
+export function bridgeNames(networks: readonly { bridge: string }[]): string {
+  return [...new Set(networks.map((n) => n.bridge))].join(", ");
+}
+
+/** Up to three names, then how many more: "a, b, c and 2 more". */
+export function nodeNames(nodes: readonly string[]): string {
+  return nodes.length <= 3
+    ? nodes.join(", ")
+    : `${nodes.slice(0, 3).join(", ")} and ${nodes.length - 3} more`;
+}
+
 /** A VM to move off a node in a bulk plan (evacuate): where it runs and its networks. */
 export interface BulkBridgeVm {
   namespace: string;
@@ -220,9 +232,7 @@ export function bulkBridgeWarnings(input: {
     .filter((v) => v.networks.length > 0);
   if (withBridges.length === 0) return out;
   if (!input.states) {
-    const names = withBridges.map((v) => `${v.vm.namespace}/${v.vm.vm}`);
-    const shown =
-      names.length > 3 ? `${names.slice(0, 3).join(", ")} and ${names.length - 3} more` : names.join(", ");
+    const shown = nodeNames(withBridges.map((v) => `${v.vm.namespace}/${v.vm.vm}`));
     out.push({
       severity: "warning",
       message: `the bridges of ${shown} were not checked on the other nodes: ${input.statesUnread ?? "NodeNetworkStates not read"}`,
@@ -239,7 +249,7 @@ export function bulkBridgeWarnings(input: {
     const first = (gaps.get(lacking[0] as string) ?? [])[0] as BridgeGap;
     out.push({
       severity: "warning",
-      message: `${vm.namespace}/${vm.vm}: ${lacking.join(", ")} lack${lacking.length === 1 ? "s" : ""} bridge ${[...new Set(lacking.flatMap((n) => (gaps.get(n) ?? []).map((g) => g.bridge)))].join(", ")} (${gapText(first)}); KubeVirt may move it there and the guest would lose its network`,
+      message: `${vm.namespace}/${vm.vm}: ${lacking.join(", ")} lack${lacking.length === 1 ? "s" : ""} bridge ${bridgeNames(lacking.flatMap((n) => gaps.get(n) ?? []))} (${gapText(first)}); KubeVirt may move it there and the guest would lose its network`,
       ...(good.length > 0
         ? {
             hint: `move it first to a node that has it: kvmig migrate ${vm.vm} -n ${vm.namespace} --target-node ${good[0]}`,

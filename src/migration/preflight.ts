@@ -16,7 +16,14 @@ import type {
 } from "../k8s/types.js";
 import { compareText } from "../util/order.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
-import { type BridgeNetwork, bridgeGaps, bridgeNetworksOf, gapText } from "./bridges.js";
+import {
+  type BridgeNetwork,
+  bridgeGaps,
+  bridgeNames,
+  bridgeNetworksOf,
+  gapText,
+  nodeNames,
+} from "./bridges.js";
 import { type OutboundNodes, outboundFrom, outboundKey } from "./outbound.js";
 import {
   countsTowardsLimits,
@@ -224,10 +231,6 @@ export function preflightBridgeNetworks(input: PreflightInput): BridgeNetwork[] 
   return bridgeNetworksOf(spec?.networks ?? [], input.nads ?? [], input.namespace);
 }
 
-function bridgeNames(networks: readonly { bridge: string }[]): string {
-  return [...new Set(networks.map((n) => n.bridge))].join(", ");
-}
-
 /**
  * The bridges of the VM's bridge networks on the nodes its target pod may go to (migration/
  * bridges.ts): an error when --target-node names a node without one, or when no node the
@@ -307,12 +310,6 @@ export function checkBridges(input: PreflightInput): Verdict | undefined {
     status: unknown ? "warning" : "ok",
     message: `bridge ${names} up with an uplink on ${good.length > 0 ? where : "no reported node"}${unknown}`,
   };
-}
-
-function nodeNames(nodes: readonly string[]): string {
-  return nodes.length <= 3
-    ? nodes.join(", ")
-    : `${nodes.slice(0, 3).join(", ")} and ${nodes.length - 3} more`;
 }
 
 /** "node-2, node-3: lacks label zone=east (nodeSelector); node-4: cordoned": the largest groups first. */
