@@ -162,14 +162,15 @@ function buildProgram(ctx: Context, outcome: { code?: ExitCode }) {
     runner: RunnerOptions,
   ) => {
     if (raw.namespace !== undefined) checkNamespace(raw.namespace);
+    const verbosity = verbosityOf(raw.verbose);
     const options: GlobalOptions = {
       kubeconfig: raw.kubeconfig,
       context: raw.context,
       namespace: raw.namespace,
       requestTimeoutMs: parseDuration(raw.requestTimeout, "--request-timeout"),
       output: raw.output.format,
-      verbose: verbosityOf(raw.verbose) >= defaultVerbosity,
-      verbosity: verbosityOf(raw.verbose),
+      verbose: verbosity >= defaultVerbosity,
+      verbosity,
       sim: raw.sim,
       insecureSkipTlsVerify: raw.insecureSkipTlsVerify,
       ...connectionOverrides(raw),
