@@ -156,7 +156,7 @@ async function serveSim(
     vms: options.vms,
     apiFaults,
     prometheus: true,
-    log: ctx.options.verbose ? (line) => ctx.io.err(ctx.io.errColors.dim(line)) : undefined,
+    log: ctx.options.verbose ? ctx.debug : undefined,
   });
   const stopLogging = requestLog === undefined ? undefined : logRequests(cluster, requestLog);
   try {
