@@ -1,8 +1,8 @@
 // Kubeconfig files read the way kubectl reads them: which files apply (KUBECONFIG with several
 // files, --kubeconfig, in-cluster), how they merge, which context and namespace win. The entries
 // have the Kubernetes client's shapes (client-node's config_types), read by our own code: a file
-// whose YAML kubeconfig-yaml.ts reads needs nothing of the client; any other is read by the
-// client's KubeConfig.loadFromFile, loaded for it alone (kubeconfig-full.ts).
+// whose YAML kubeconfig-yaml.ts reads needs no YAML library; any other is read by the yaml
+// package, loaded for it alone (loadFile).
 
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
