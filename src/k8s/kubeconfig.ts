@@ -261,13 +261,13 @@ export async function resolveConfig(
   const contextName = flags.context ?? merged.currentContext;
   if (!contextName) {
     throw new ConfigError("the kubeconfig has no current context", {
-      hint: `pass --context NAME (one of: ${contextNames(merged)}) or set one with: ${commandLine(["kubectl", "config", "use-context", "NAME"])}`,
+      hint: `pass --context NAME (one of: ${names(merged.contexts)}) or set one with: ${commandLine(["kubectl", "config", "use-context", "NAME"])}`,
     });
   }
   const context = merged.getContextObject(contextName);
   if (!context) {
     const message = `context "${contextName}" is not in the kubeconfig`;
-    const hint = `the contexts are: ${contextNames(merged)}`;
+    const hint = `the contexts are: ${names(merged.contexts)}`;
     // Named with --context: a bad flag value; named by current-context: a broken kubeconfig.
     throw flags.context ? new UsageError(message, { hint }) : new ConfigError(message, { hint });
   }
@@ -409,11 +409,6 @@ function checkUser(user: KubeUser, context: KubeContext): void {
 
 function names(entries: ReadonlyArray<{ name: string }>): string {
   return entries.length > 0 ? entries.map((e) => e.name).join(", ") : "(none)";
-}
-
-function contextNames(config: Kubeconfig): string {
-  const names = config.contexts.map((c) => c.name);
-  return names.length > 0 ? names.join(", ") : "(none)";
 }
 
 function readFileOr(path: string, fallback: string): string {
