@@ -46,7 +46,7 @@ export interface SnapshotForecast {
 }
 
 /** The forecast subject for the snapshot's VM and one of its migrations. */
-export function snapshotSubject(s: Snapshot, migrationUid: string | undefined): ForecastSubject {
+function snapshotSubject(s: Snapshot, migrationUid: string | undefined): ForecastSubject {
   return forecastSubject({ namespace: s.namespace, vmName: s.vmName, migrationUid }, s.vmi, {
     kubevirt: s.kubevirt,
     policies: s.migrationPolicies,

@@ -17,7 +17,7 @@ export interface ForecastContext {
 }
 
 /** Host devices, GPUs or SR-IOV interfaces: VFIO, which post-copy cannot move. */
-export function hasVfio(vmi: VirtualMachineInstance | undefined): boolean {
+function hasVfio(vmi: VirtualMachineInstance | undefined): boolean {
   const devices = vmi?.spec?.domain?.devices as
     | { hostDevices?: unknown[]; gpus?: unknown[]; interfaces?: { sriov?: unknown }[] }
     | undefined;

@@ -596,7 +596,7 @@ function selectingLabels(labels: Readonly<Record<string, string>>): Record<strin
 }
 
 /** The VMI label kvmig's policy selects by when the VMI has no label of its own to select it by. */
-export const policyLabelKey = "kvmig.io/migration-policy";
+const policyLabelKey = "kvmig.io/migration-policy";
 
 /**
  * The label to put on the VMI for its policy to select it, when none of its labels can (KubeVirt's

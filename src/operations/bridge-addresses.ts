@@ -26,7 +26,7 @@ export interface NetworkAddresses {
 }
 
 /** How long the interfaces may take to be reported from the new node. */
-export const addressWaitMs = 60_000;
+const addressWaitMs = 60_000;
 const pollMs = 2_000;
 
 function interfaceOf(vmi: VirtualMachineInstance | undefined, network: string) {

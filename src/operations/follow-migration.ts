@@ -14,12 +14,13 @@ import type { KubeClient } from "../k8s/kube-client.js";
 import { kubevirtVersionOfLauncherImage, launcherKubeVirtVersion } from "../k8s/launcher-image.js";
 import type { ApiOutage } from "../k8s/outage.js";
 import type { Event, KubeVirt, Pod, VirtualMachineInstanceMigration } from "../k8s/types.js";
+import type { ForecastContext } from "../migration/forecast-subject.js";
 import { readOutboundNodes } from "../migration/outbound.js";
 import { countsTowardsLimits, explainPending, type PendingReason } from "../migration/pending.js";
 import { limitsOf } from "../migration/preflight.js";
 import { parseAbortLine, parseMigrationInfo, progressLoggedByDefault } from "../migration/progress-line.js";
 import { type FollowInput, initialView, type MigrationView, reduce } from "../migration/state.js";
-import { type ForecastContext, forecastOfView, readForecastContext } from "./forecast.js";
+import { forecastOfView, readForecastContext } from "./forecast.js";
 
 export type FollowChange =
   | { kind: "phase"; from: string; to: string }

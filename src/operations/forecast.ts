@@ -13,8 +13,6 @@ import { type ForecastContext, forecastSubject } from "../migration/forecast-sub
 import type { Verdict } from "../migration/preflight.js";
 import type { MigrationView } from "../migration/state.js";
 
-export type { ForecastContext };
-
 /** `kubevirt`: the KubeVirt CR's read, when the caller shares one (pre-flight's). */
 export async function readForecastContext(
   kube: KubeClient,
@@ -56,7 +54,7 @@ export function forecastOfView(
 export const dirtyRateMetric = "kubevirt_vmi_dirty_rate_bytes_per_second";
 
 /** The guest's dirty rate as virt-handler last measured it (v1.6.0+), over the last 10 minutes. */
-export async function readDirtyRate(
+async function readDirtyRate(
   prometheusUrl: string,
   target: { namespace: string; vmName: string },
   signal?: AbortSignal,
