@@ -63,7 +63,11 @@ export async function credentialSource(
       note: options.note,
     });
     dynamic = async () => execOptions(await exec());
-    refused = (authorization) => exec.refused(bearerToken(authorization));
+    // Always worth another try: it goes with a newer credential, or the plugin's next answer.
+    refused = (authorization) => {
+      exec.refused(bearerToken(authorization));
+      return true;
+    };
   } else if (user.tokenFile && !user.token) {
     // The file may have rotated since the request was sent: worth a try if it holds another token.
     refused = (authorization) => {

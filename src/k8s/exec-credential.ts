@@ -64,11 +64,10 @@ export function execCredentialSource(exec: ExecConfig, options: ExecRunOptions):
   const now = options.now ?? Date.now;
   let cached: { credential: ExecCredential; expiresAt: number } | undefined;
   let running: Promise<ExecCredential> | undefined;
-  const refused = (token: string | undefined): boolean => {
+  const refused = (token: string | undefined): void => {
     // Refused with the credential we hold: run the plugin again at the next call. Refused with
     // an older one (a request sent before a refresh): the one we hold is already newer.
     if (cached !== undefined && cached.credential.token === token) cached = undefined;
-    return true;
   };
   return Object.assign(
     () => {
@@ -89,8 +88,8 @@ export function execCredentialSource(exec: ExecConfig, options: ExecRunOptions):
 
 /** The plugin's credential, and what to do when the server refuses a token it gave (a 401). */
 export type ExecCredentialSource = (() => Promise<ExecCredential>) & {
-  /** The server answered 401 to this token; returns whether a request is worth sending again. */
-  refused(token: string | undefined): boolean;
+  /** The server answered 401 to this token: the next call asks the plugin again. */
+  refused(token: string | undefined): void;
 };
 
 function describePlugin(exec: ExecConfig, options: ExecRunOptions): string {
