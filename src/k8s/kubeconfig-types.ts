@@ -47,8 +47,6 @@ export interface KubeCluster {
   skipTLSVerify: boolean;
   tlsServerName?: string | undefined;
   proxyUrl?: string | undefined;
-  /** The kubeconfig file that defined it (for messages); none for in-cluster. */
-  source?: string | undefined;
 }
 
 /** A kubeconfig user, as client-node's User. */
@@ -66,8 +64,6 @@ export interface KubeUser {
   impersonateUser?: string | undefined;
   impersonateGroups?: readonly string[] | undefined;
   impersonateUid?: string | undefined;
-  /** The kubeconfig file that defined it: an exec plugin's relative command was resolved against it. */
-  source?: string | undefined;
   // biome-ignore lint/suspicious/noExplicitAny: the plugin's settings, handed to the client as they are
   exec?: any;
   // biome-ignore lint/suspicious/noExplicitAny: the provider's settings, handed to the client as they are

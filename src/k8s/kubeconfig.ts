@@ -113,7 +113,6 @@ export function entriesOf(document: Loose, path: string): KubeconfigEntries {
   const field = (value: Loose): Loose => (value && typeof value === "object" ? value : {});
   const text = (value: Loose): string | undefined => (isText(value) ? value : undefined);
   const file = (value: Loose): string | undefined => (isText(value) ? absolute(directory, value) : undefined);
-  const source = path === "" ? undefined : path;
   const clusters = list(document.clusters).map((entry): KubeCluster => {
     const c = field(entry.cluster);
     return {
@@ -124,7 +123,6 @@ export function entriesOf(document: Loose, path: string): KubeconfigEntries {
       skipTLSVerify: c["insecure-skip-tls-verify"] === true,
       tlsServerName: text(c["tls-server-name"]),
       proxyUrl: text(c["proxy-url"]),
-      source,
     };
   });
   const users = list(document.users).map((entry): KubeUser => {
@@ -151,7 +149,6 @@ export function entriesOf(document: Loose, path: string): KubeconfigEntries {
       impersonateUser: text(u.as),
       impersonateGroups: Array.isArray(u["as-groups"]) ? u["as-groups"].filter(isText) : undefined,
       impersonateUid: text(u["as-uid"]),
-      source,
     };
   });
   const contexts = list(document.contexts).map((entry): KubeContext => {
