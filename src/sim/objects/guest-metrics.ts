@@ -4,6 +4,7 @@
 // MiB/s times 1024² (pkg/monitoring/metrics/virt-handler/domainstats/dirty_rate_metrics.go,
 // dirty_rate_collector.go). The simulated guest dirties at its scenario's dirtyRateMiBps.
 
+import { isOlderThan } from "../../k8s/kubevirt-version.js";
 import { dirtyRateAnnotation } from "./constants.js";
 import type { MetricSeries } from "./migration-metrics.js";
 
@@ -20,10 +21,7 @@ interface VmiLike {
 
 /** True for v1.6.0 and later (and for a version that does not parse: the simulator's default, v1.9.0). */
 function exportsDirtyRate(kubevirtVersion: string | undefined): boolean {
-  const match = /^v?(\d+)\.(\d+)/.exec(kubevirtVersion ?? "");
-  if (!match) return true;
-  const [major, minor] = [Number(match[1]), Number(match[2])];
-  return major > 1 || (major === 1 && minor >= 6);
+  return kubevirtVersion === undefined || !isOlderThan(kubevirtVersion, "v1.6.0");
 }
 
 /** The gauge as virt-handler reports it now; the series began a scrape ago and is still reported. */
