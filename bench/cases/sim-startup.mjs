@@ -7,7 +7,7 @@
 import { median } from "../lib/measure.mjs";
 import { comparePair, contains } from "../lib/pair.mjs";
 import { mib, ms, runsText } from "../lib/report.mjs";
-import { startSim } from "../lib/sim.mjs";
+import { simStartSamples, startSim } from "../lib/sim.mjs";
 
 export const id = "sim-startup";
 export const title = "Start-up with the simulated cluster";
@@ -34,22 +34,16 @@ export async function run(ctx) {
   }
 
   const starts = ctx.quick ? 1 : ctx.runs + 1;
-  const samples = [];
-  for (let i = 0; i < starts; i++) {
-    ctx.log(`sim-startup: kvmig sim to its kubeconfig line, start ${i + 1} of ${starts}`);
-    const started = await startSim(ctx, [], "ready");
-    try {
-      // The first start warms the file cache, as the other cases' warm-up runs do.
-      if (i > 0 || starts === 1)
-        samples.push({
-          wallMs: started.readyMs,
-          cpuMs: started.atReady.cpuMs,
-          rssKiB: started.atReady.rssKiB,
-        });
-    } finally {
-      await started.stop();
-    }
-  }
+  const samples = await simStartSamples(ctx, {
+    starts,
+    name: "ready",
+    log: (i) => `sim-startup: kvmig sim to its kubeconfig line, start ${i + 1} of ${starts}`,
+    measure: (started) => ({
+      wallMs: started.readyMs,
+      cpuMs: started.atReady.cpuMs,
+      rssKiB: started.atReady.rssKiB,
+    }),
+  });
   const ready = {
     id: "sim-kubeconfig-line",
     runs: samples.length,

@@ -3,33 +3,26 @@
 // 4 GiB VM (demo/fedora-web) migrated at --speed 20, from the migrate call to the VMIM final.
 import { median } from "../lib/measure.mjs";
 import { mib, ms } from "../lib/report.mjs";
-import { startSim } from "../lib/sim.mjs";
+import { simStartSamples, startSim } from "../lib/sim.mjs";
 
 export const id = "sim";
 export const title = "The simulated cluster, default scenario";
 
 export async function run(ctx) {
   const starts = ctx.quick ? 1 : ctx.runs + 1;
-  const samples = [];
-  for (let i = 0; i < starts; i++) {
-    ctx.log(`sim: default scenario, start ${i + 1} of ${starts}${i === 0 && starts > 1 ? " (warm-up)" : ""}`);
-    const sim = await startSim(ctx, [], "default");
-    try {
+  const samples = await simStartSamples(ctx, {
+    starts,
+    name: "default",
+    log: (i) =>
+      `sim: default scenario, start ${i + 1} of ${starts}${i === 0 && starts > 1 ? " (warm-up)" : ""}`,
+    measure: async (sim) => {
       const asked = process.hrtime.bigint();
       const list = await sim.call("GET", "/apis/kubevirt.io/v1/virtualmachineinstances");
       if (list.status !== 200) throw new Error(`first list: ${list.status}`);
       const answeredMs = sim.readyMs + Number(process.hrtime.bigint() - asked) / 1e6;
-      if (i > 0 || starts === 1)
-        samples.push({
-          readyMs: sim.readyMs,
-          answeredMs,
-          cpuMs: sim.atReady.cpuMs,
-          rssKiB: sim.atReady.rssKiB,
-        });
-    } finally {
-      await sim.stop();
-    }
-  }
+      return { readyMs: sim.readyMs, answeredMs, cpuMs: sim.atReady.cpuMs, rssKiB: sim.atReady.rssKiB };
+    },
+  });
   const startup = {
     id: "sim-default-startup",
     runs: samples.length,

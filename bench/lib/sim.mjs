@@ -9,6 +9,26 @@ import { parse } from "yaml";
 import { procStats, track } from "./measure.mjs";
 
 /**
+ * `starts` starts of the simulated cluster (startSim(ctx, args, name)), each measured by
+ * `measure(sim)` and then stopped; `log(i)` says which start runs. The first start warms the file
+ * cache, as the other cases' warm-up runs do: its sample counts only when it is the only start.
+ */
+export async function simStartSamples(ctx, { starts, args = [], name, log, measure }) {
+  const samples = [];
+  for (let i = 0; i < starts; i++) {
+    ctx.log(log(i));
+    const sim = await startSim(ctx, args, name);
+    try {
+      const sample = await measure(sim);
+      if (i > 0 || starts === 1) samples.push(sample);
+    } finally {
+      await sim.stop();
+    }
+  }
+  return samples;
+}
+
+/**
  * Starts `kvmig sim --port 0 ...args` and resolves once it has printed its `export KUBECONFIG=`
  * line: `readyMs` is the wall time from spawn to that line, `atReady` its CPU and memory then.
  */
