@@ -5,7 +5,7 @@
 // must be read; any other read that fails (RBAC, most often) becomes a warning in the plan
 // saying what was not checked.
 
-import { ApiError, describeError, NotFoundError } from "../errors.js";
+import { describeError, NotFoundError } from "../errors.js";
 import { isNotFound } from "../k8s/api-errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type {
@@ -16,7 +16,6 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
-import { nmstateUnreadable } from "../migration/bridges.js";
 import {
   type EvacuationPlan,
   type EvacuationPlanInput,
@@ -27,6 +26,7 @@ import { readOutboundNodes } from "../migration/outbound.js";
 import { countsTowardsLimits } from "../migration/pending.js";
 import { isFinalPhase } from "../migration/state.js";
 import { commandLine } from "../util/shell.js";
+import { listNodeNetworkStates } from "./node-network-states.js";
 import { activeLauncherPod, readBoundPods } from "./placement-pods.js";
 
 /** How many node names the not-found hint lists. */
@@ -168,16 +168,7 @@ async function readBridgeInputs(
     Promise.all(namespaces.map((namespace) => kube.list("nad", { namespace }).catch(() => []))).then((l) =>
       l.flat(),
     ),
-    kube.list("nns").then(
-      (items) => ({ items, unread: undefined }),
-      (error: unknown) => ({
-        items: undefined,
-        unread: nmstateUnreadable(
-          error instanceof ApiError ? error.status : undefined,
-          error instanceof Error ? error.message : String(error),
-        ),
-      }),
-    ),
+    listNodeNetworkStates(kube),
   ]);
-  return { nads, states: states.items, statesUnread: states.unread };
+  return { nads, states: states.states, statesUnread: states.unread };
 }

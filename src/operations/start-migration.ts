@@ -17,12 +17,12 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from "../k8s/types.js";
-import { nmstateUnreadable } from "../migration/bridges.js";
 import { readOutboundNodes } from "../migration/outbound.js";
 import { countsTowardsLimits } from "../migration/pending.js";
 import { type PreflightInput, preflight, unfinishedMigration, type Verdict } from "../migration/preflight.js";
 import { isFinalPhase } from "../migration/state.js";
 import { commandLine, kvmigCommand } from "../util/shell.js";
+import { listNodeNetworkStates } from "./node-network-states.js";
 import { readPlacementPods } from "./placement-pods.js";
 import { listMigrationsOf, readVm, vmiNameLabel } from "./read-vm.js";
 
@@ -53,12 +53,7 @@ async function readNodeNetworkStates(
 ): Promise<{ states?: NodeNetworkState[] | undefined; unread?: string | undefined }> {
   const networks = vm?.spec.template?.spec?.networks ?? vmi?.spec.networks ?? [];
   if (!networks.some((n) => n.multus?.networkName)) return {};
-  try {
-    return { states: await kube.list("nns") };
-  } catch (error) {
-    const status = error instanceof ApiError ? error.status : undefined;
-    return { unread: nmstateUnreadable(status, error instanceof Error ? error.message : String(error)) };
-  }
+  return listNodeNetworkStates(kube);
 }
 
 /**
