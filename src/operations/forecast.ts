@@ -51,7 +51,7 @@ export function forecastOfView(
   );
 }
 
-export const dirtyRateMetric = "kubevirt_vmi_dirty_rate_bytes_per_second";
+const dirtyRateMetric = "kubevirt_vmi_dirty_rate_bytes_per_second";
 
 /** The guest's dirty rate as virt-handler last measured it (v1.6.0+), over the last 10 minutes. */
 async function readDirtyRate(

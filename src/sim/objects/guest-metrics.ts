@@ -8,7 +8,7 @@ import { isOlderThan } from "../../k8s/kubevirt-version.js";
 import { dirtyRateAnnotation } from "./constants.js";
 import type { MetricSeries } from "./migration-metrics.js";
 
-export const dirtyRateMetric = "kubevirt_vmi_dirty_rate_bytes_per_second";
+const dirtyRateMetric = "kubevirt_vmi_dirty_rate_bytes_per_second";
 
 interface VmiLike {
   metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
