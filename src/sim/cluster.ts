@@ -10,6 +10,7 @@ import {
   validateApiFaults,
 } from "./api-faults.js";
 import { createUsers, newUser, type SimUser } from "./auth.js";
+import { str } from "./controllers/fields.js";
 import { type ControllerRuntime, type FaultSpec, installControllers } from "./controllers/index.js";
 import { R } from "./controllers/runtime.js";
 import { largeSeedObjects, settleLargeHeap } from "./heap.js";
@@ -216,8 +217,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
           ...currentMigrationSeries(store.list(R.vmim.storage), store.list(R.vmi.storage), time.now()),
           ...guestDirtyRateSeries(
             store.list(R.vmi.storage),
-            (store.list(R.kubevirt.storage)[0]?.status as { observedKubeVirtVersion?: string } | undefined)
-              ?.observedKubeVirtVersion,
+            str(store.list(R.kubevirt.storage)[0], "status", "observedKubeVirtVersion"),
             time.now(),
           ),
         ],
